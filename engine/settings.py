@@ -1,0 +1,180 @@
+"""One settings object for the whole engine.
+
+Every setting is declared once below with its default and help text. Values
+come from, in rising order: the defaults, a TOML config file (``--config`` or
+``ENGINE_CONFIG``), and ``ENGINE_<NAME>`` environment variables. Unknown keys
+and wrong types stop start-up with a hint instead of being ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "ENGINE_"
+
+
+class SettingsError(Exception):
+    """A setting is missing, unknown or malformed. The message says which and why."""
+
+
+def _setting(default: Any, help: str, secret: bool = False) -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret})
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Asterisk REST Interface
+    ari_url: str = _setting("http://127.0.0.1:8088/ari", "Base URL of Asterisk's ARI.")
+    ari_user: str = _setting("engine", "ARI user (ari.conf).")
+    ari_password: str = _setting("", "ARI password. Required.", secret=True)
+    ari_app: str = _setting("engine", "Name of the engine's Stasis application.")
+    # Asterisk Manager Interface
+    ami_host: str = _setting("127.0.0.1", "AMI host.")
+    ami_port: int = _setting(5038, "AMI TCP port.")
+    ami_user: str = _setting("engine", "AMI user (manager.conf).")
+    ami_secret: str = _setting("", "AMI secret. Required.", secret=True)
+    # Engine HTTP API
+    http_host: str = _setting("127.0.0.1", "Address the engine's HTTP API listens on.")
+    http_port: int = _setting(8090, "Port of the engine's HTTP API.")
+    api_token: str = _setting("", "Bearer token for the HTTP API. Required.", secret=True)
+    # State
+    redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for live shared state.")
+    redis_prefix: str = _setting("tenure", "Prefix of every Redis key the engine writes.")
+    database_path: str = _setting("var/engine.db", "SQLite file for calls and profiles.")
+    skills_dir: str = _setting("skills", "Folder of supervisor-edited YAML (agents, IVR...).")
+    # Call handling
+    agent_ring_timeout: float = _setting(15.0, "Seconds an agent's phone rings before the "
+                                               "call goes back to the queue.")
+    wrapup_seconds: float = _setting(0.0, "Seconds of wrap-up after each call before the "
+                                          "agent is offered the next one.")
+    # Sandbox Asterisk (hosts without Docker)
+    sandbox_dir: str = _setting("/var/lib/tenure-sandbox",
+                                "Where the sandbox keeps its Debian sid root filesystem.")
+    sandbox_mirror: str = _setting("http://deb.debian.org/debian",
+                                   "Debian mirror debootstrap uses for the sandbox.")
+    sip_port: int = _setting(5060, "UDP port of the PJSIP transport (loopback in the sandbox).")
+    rtp_start: int = _setting(20000, "First RTP port Asterisk uses.")
+    rtp_end: int = _setting(20999, "Last RTP port Asterisk uses.")
+    # Logging
+    log_level: str = _setting("warning", "debug, info, warning or error.")
+    log_format: str = _setting("json", "json (one object per line) or console.")
+
+    # ---- derived values -------------------------------------------------
+    @property
+    def ari_host(self) -> str:
+        return urlsplit(self.ari_url).hostname or "127.0.0.1"
+
+    @property
+    def ari_port(self) -> int:
+        return urlsplit(self.ari_url).port or 80
+
+    @property
+    def skills_path(self) -> Path:
+        return Path(self.skills_dir)
+
+    def require(self, *names: str) -> None:
+        """Fail with a clear message when a setting a command needs is empty."""
+        missing = [n for n in names if not getattr(self, n)]
+        if missing:
+            hint = ", ".join(f"{ENV_PREFIX}{n.upper()}" for n in missing)
+            raise SettingsError(f"missing required setting(s): {', '.join(missing)} "
+                                f"(set them in the config file or as {hint})")
+
+    def redacted(self) -> dict[str, Any]:
+        return {f.name: ("***" if f.metadata["secret"] and getattr(self, f.name) else
+                         getattr(self, f.name)) for f in fields(self)}
+
+
+_LEVELS = {"debug", "info", "warning", "error"}
+
+
+def _coerce(name: str, raw: Any, kind: type, origin: str) -> Any:
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        if str(raw).lower() in {"1", "true", "yes", "on"}:
+            return True
+        if str(raw).lower() in {"0", "false", "no", "off"}:
+            return False
+    else:
+        try:
+            if kind is int and isinstance(raw, float):
+                raise ValueError
+            return kind(raw)
+        except (TypeError, ValueError):
+            pass
+    raise SettingsError(f"{origin}: {name} must be {kind.__name__}, got {raw!r}")
+
+
+def _validate(s: Settings) -> None:
+    if s.log_level not in _LEVELS:
+        raise SettingsError(f"log_level must be one of {sorted(_LEVELS)}, got {s.log_level!r}")
+    if s.log_format not in {"json", "console"}:
+        raise SettingsError(f"log_format must be json or console, got {s.log_format!r}")
+    for port_name in ("ami_port", "http_port", "sip_port", "rtp_start", "rtp_end"):
+        if not 0 < getattr(s, port_name) < 65536:
+            raise SettingsError(f"{port_name} must be a port number, got {getattr(s, port_name)}")
+    if s.rtp_start >= s.rtp_end:
+        raise SettingsError("rtp_start must be below rtp_end")
+    if urlsplit(s.ari_url).scheme not in {"http", "https"}:
+        raise SettingsError(f"ari_url must be an http(s) URL, got {s.ari_url!r}")
+    if not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"redis_url must be a redis:// URL, got {s.redis_url!r}")
+    if s.agent_ring_timeout <= 0:
+        raise SettingsError("agent_ring_timeout must be positive")
+
+
+def load(config_file: str | os.PathLike[str] | None = None,
+         environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build validated settings from defaults, a TOML file, the environment, then overrides."""
+    env = os.environ if environ is None else environ
+    declared = {f.name: f for f in fields(Settings)}
+    kinds = {f.name: type(f.default) for f in fields(Settings)}
+    values: dict[str, Any] = {}
+
+    path = config_file or env.get(f"{ENV_PREFIX}CONFIG")
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise SettingsError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: {exc}") from None
+        for key, raw in data.items():
+            if key not in declared:
+                close = difflib.get_close_matches(key, declared, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise SettingsError(f"{path}: unknown setting {key!r}{hint}")
+            values[key] = _coerce(key, raw, kinds[key], str(path))
+
+    for key, raw in env.items():
+        if not key.startswith(ENV_PREFIX) or key == f"{ENV_PREFIX}CONFIG":
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        if name in declared:
+            values[name] = _coerce(name, raw, kinds[name], f"environment {key}")
+
+    for key, raw in overrides.items():
+        if key not in declared:
+            raise SettingsError(f"unknown setting {key!r}")
+        values[key] = _coerce(key, raw, kinds[key], "override")
+
+    settings = Settings(**values)
+    _validate(settings)
+    return settings
+
+
+def documented_names() -> list[str]:
+    return [f.name for f in fields(Settings)]
+
+
+def describe() -> list[tuple[str, Any, str]]:
+    """(name, default, help) for every setting: used by the README test and `config` CLI."""
+    return [(f.name, f.default, f.metadata["help"]) for f in fields(Settings)]
