@@ -1,0 +1,71 @@
+"""What the call path needs from other domains, as small protocols.
+
+The composition root (``engine/app.py``) plugs real implementations in:
+routing (``engine/routing``), profiles (``engine/profiles``), speech (``engine/speech``).
+Each has a trivial default here so the call path runs before a domain exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as far as the profile store knows (``identify`` result)."""
+
+    customer_id: str
+    name: str = ""
+    language: str | None = None          # preferred language, e.g. "zh", "en"
+    vip_tier: str | None = None          # e.g. "platinum"; None for ordinary callers
+    value_percentile: float | None = None  # 0..100, 100 = highest spend
+    risk_tier: str | None = None         # "high" | "medium" | "low"
+    risk_score: float | None = None      # 0..1
+    flags: frozenset[str] = frozenset()
+
+
+class CallerLookup(Protocol):
+    async def identify(self, caller_number: str) -> Caller | None: ...
+
+
+class NoLookup:
+    async def identify(self, caller_number: str) -> Caller | None:
+        return None
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    """A call that needs an agent."""
+
+    call_id: str
+    queue: str
+    arrived_at: float                     # epoch seconds the call entered the engine
+    language: str | None = None
+    topic: str | None = None              # IVR or speech intent, e.g. "technical"
+    caller: Caller | None = None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The router reserved ``agent_id`` for ``call_id``; the call path now rings the agent."""
+
+    call_id: str
+    agent_id: str
+    endpoint: str  # dial string, e.g. "PJSIP/1001" or "Local/1001@sim-agents"
+    hints: tuple[dict[str, Any], ...] = field(default=())  # e.g. knowledge-base answers
+
+
+OfferCallback = Callable[[Offer], Awaitable[None]]
+
+
+class Router(Protocol):
+    """Matches waiting calls to agents. Reservation is atomic across engine instances."""
+
+    def set_offer_callback(self, callback: OfferCallback) -> None: ...
+    async def enqueue(self, request: RouteRequest) -> None: ...
+    async def cancel(self, call_id: str) -> None: ...
+    async def agent_failed(self, call_id: str, agent_id: str, reason: str) -> None: ...
+    async def call_connected(self, call_id: str, agent_id: str) -> None: ...
+    async def call_ended(self, call_id: str, agent_id: str) -> None: ...
