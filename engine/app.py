@@ -1,0 +1,151 @@
+"""The composition root: builds every adapter and service once and starts the tasks.
+
+Nothing else in the engine reaches for globals: services get what they need here.
+Start-up order: SQLite -> Redis -> routing -> HTTP API -> AMI -> ARI event stream
+(the stream resyncs calls on every connect). Shutdown reverses it, with bounded waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Any
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from engine.ami.client import AmiClient
+from engine.api.http import build_app, json_response
+from engine.ari.client import AriClient
+from engine.ari.events import AriEventStream
+from engine.calls import http as calls_http
+from engine.calls import records as call_records
+from engine.calls.ports import CallerLookup, NoLookup
+from engine.calls.service import CallService
+from engine.ivr import config as ivr_config
+from engine.ivr.menu import IvrConfig
+from engine.logs import get_logger
+from engine.routing.config import load_config as load_routing
+from engine.routing.service import RoutingService
+from engine.settings import Settings
+from engine.store.database import Database
+
+log = get_logger(__name__)
+STARTUP_RETRIES = 30
+
+
+async def _retry(what: str, attempt: Any, retries: int = STARTUP_RETRIES) -> Any:
+    delay = 0.2
+    for n in range(1, retries + 1):
+        try:
+            return await attempt()
+        except Exception as exc:
+            if n == retries:
+                raise
+            log.warning("startup.retry", what=what, attempt=n, error=str(exc))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    return None
+
+
+class Engine:
+    def __init__(self, settings: Settings, lookup: CallerLookup | None = None) -> None:
+        settings.require("ari_password", "ami_secret", "api_token")
+        self.settings = settings
+        self.db = Database(settings.database_path, [call_records.migrations])
+        self.records = call_records.CallRecords(self.db)
+        self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+        self.ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
+        self.ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
+                             settings.ami_secret)
+        self._ivr: IvrConfig = ivr_config.load(settings.skills_path / "ivr.yaml")
+        self.router = RoutingService(self.redis, load_routing(settings.skills_path),
+                                     prefix=settings.redis_prefix,
+                                     ring_timeout=settings.agent_ring_timeout,
+                                     wrapup_seconds=settings.wrapup_seconds)
+        self.calls = CallService(self.ari, settings.ari_app, lambda: self._ivr, self.router,
+                                 lookup or NoLookup(), self.records,
+                                 ring_timeout=settings.agent_ring_timeout)
+        self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
+                                     settings.ari_app, self.calls.on_event, self.calls.resync)
+        self.http = self._build_http()
+        self._runner: web.AppRunner | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def _build_http(self) -> web.Application:
+        app = build_app(self.settings.api_token, [calls_http.routes])
+        app[calls_http.CALL_SERVICE] = self.calls
+        app[calls_http.CALL_RECORDS] = self.records
+
+        async def status(_: web.Request) -> web.Response:
+            return json_response(await self.status())
+
+        app.router.add_get("/status", status)
+        return app
+
+    async def status(self) -> dict[str, Any]:
+        try:
+            redis_ok = bool(await self.redis.ping())
+        except Exception:
+            redis_ok = False
+        return {"ari": {"connected": self.events.connected.is_set(),
+                        "connects": self.events.connects},
+                "ami": {"logged_in": self.ami.logged_in.is_set()},
+                "redis": {"ok": redis_ok},
+                "calls": {"live": len(self.calls.runners)}}
+
+    def reload_ivr(self) -> None:
+        """Swap in a new IVR config; a broken file is refused and the old one stays."""
+        try:
+            self._ivr = ivr_config.load(self.settings.skills_path / "ivr.yaml")
+            log.warning("ivr.reloaded")
+        except ivr_config.IvrConfigError as exc:
+            log.error("ivr.reload_refused", error=str(exc))
+
+    async def start(self) -> None:
+        await self.db.open()
+        await _retry("redis", self.redis.ping)
+        await self.router.start()
+        self._runner = web.AppRunner(self.http, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port).start()
+        await _retry("asterisk-ari", lambda: self.ari.call("asterisk_info"))
+        await _retry("asterisk-ami", self.ami.connect, retries=5)
+        self._tasks.append(asyncio.create_task(self.events.run(), name="ari-events"))
+        await asyncio.wait_for(self.events.connected.wait(), 30)
+        log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")
+
+    async def stop(self) -> None:
+        await self.events.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.calls.drain()
+        for runner in list(self.calls.runners.values()):
+            runner.task.cancel()
+        await self.router.stop()
+        self.ami.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.ari.close()
+        await self.redis.aclose()
+        await self.db.close()
+
+    def reload(self) -> None:
+        self.reload_ivr()
+        reload = getattr(self.router, "reload", None)
+        if reload is not None:
+            reload()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        await stop.wait()
+        await self.stop()

@@ -1,0 +1,34 @@
+"""`python -m engine run`: the engine itself; `config`: the settings it would use."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from engine.settings import describe
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    run = sub.add_parser("run", help="run the engine (ARI, AMI, routing, HTTP API)")
+    run.set_defaults(func=_run)
+    cfg = sub.add_parser("config", help="print the effective settings (secrets hidden)")
+    cfg.add_argument("--describe", action="store_true", help="list every setting with help")
+    cfg.set_defaults(func=_config)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from engine.app import Engine
+
+    engine = Engine(args.settings())
+    asyncio.run(engine.run_forever())
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    if args.describe:
+        for name, default, help_text in describe():
+            print(f"{name} = {default!r}\n    {help_text}")
+        return 0
+    for key, value in args.settings().redacted().items():
+        print(f"{key} = {value!r}")
+    return 0

@@ -1,0 +1,117 @@
+"""What the call path asks the adapters to do. ``InboundCall`` returns these; the
+Stasis adapter (``engine/calls/stasis.py``) carries them out in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.calls.ports import Offer, RouteRequest
+
+
+@dataclass(frozen=True)
+class Answer:
+    channel: str
+
+
+@dataclass(frozen=True)
+class Identify:
+    number: str
+
+
+@dataclass(frozen=True)
+class Play:
+    channel: str
+    playback_id: str
+    media: tuple[str, ...]
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class StopPlayback:
+    playback_id: str
+
+
+@dataclass(frozen=True)
+class Ring:
+    channel: str
+
+
+@dataclass(frozen=True)
+class StartTimer:
+    name: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    name: str
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    request: RouteRequest
+
+
+@dataclass(frozen=True)
+class Dequeue:
+    """The caller left while waiting or ringing: the router forgets the call and frees
+    any agent it had reserved for it."""
+
+    call_id: str
+
+
+@dataclass(frozen=True)
+class DialAgent:
+    offer: Offer
+    channel_id: str
+    bridge_id: str
+    caller_number: str
+    timeout: float
+
+
+@dataclass(frozen=True)
+class ConnectAgent:
+    bridge_id: str
+    channels: tuple[str, str]          # caller, agent
+
+
+@dataclass(frozen=True)
+class AgentFailed:
+    call_id: str
+    agent_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AgentConnected:
+    call_id: str
+    agent_id: str
+    agent_channel: str
+
+
+@dataclass(frozen=True)
+class AgentReleased:
+    call_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    channel: str
+    reason: str = "normal"
+
+
+@dataclass(frozen=True)
+class DestroyBridge:
+    bridge_id: str
+
+
+@dataclass(frozen=True)
+class Persist:
+    record: dict[str, Any] = field(hash=False)
+
+
+CallAction = (Answer | Identify | Play | StopPlayback | Ring | StartTimer | CancelTimer
+              | Enqueue | Dequeue | DialAgent | ConnectAgent | AgentFailed | AgentConnected
+              | AgentReleased | Hangup | DestroyBridge | Persist)

@@ -1,0 +1,71 @@
+"""What can happen to an inbound call, as plain values fed to ``InboundCall.handle``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.calls.ports import Caller, Offer
+
+
+@dataclass(frozen=True)
+class CallerArrived:
+    channel: str
+    number: str
+    did: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Identified:
+    caller: Caller | None
+
+
+@dataclass(frozen=True)
+class Digit:
+    digit: str
+
+
+@dataclass(frozen=True)
+class PlaybackDone:
+    playback_id: str
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    name: str
+
+
+@dataclass(frozen=True)
+class AgentOffered:
+    offer: Offer
+
+
+@dataclass(frozen=True)
+class AgentAnswered:
+    channel: str
+
+
+@dataclass(frozen=True)
+class AgentLegFailed:
+    channel: str
+    reason: str            # "busy", "no-answer", "unreachable", "originate-failed"
+
+
+@dataclass(frozen=True)
+class Bridged:
+    """The adapter put caller and agent in one bridge."""
+
+
+@dataclass(frozen=True)
+class CallerLeft:
+    cause: str = "hangup"
+
+
+@dataclass(frozen=True)
+class AgentLeft:
+    channel: str
+    cause: str = "hangup"
+
+
+CallEvent = (CallerArrived | Identified | Digit | PlaybackDone | TimerFired | AgentOffered
+             | AgentAnswered | AgentLegFailed | Bridged | CallerLeft | AgentLeft)

@@ -1,0 +1,38 @@
+"""HTTP routes for calls: live calls, call records, and the adapters' status."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from engine.api.http import json_response
+from engine.calls.records import CallRecords
+from engine.calls.service import CallService
+from engine.errors import InvalidRequest, NotFound
+
+CALL_SERVICE = web.AppKey("call_service", CallService)
+CALL_RECORDS = web.AppKey("call_records", CallRecords)
+routes = web.RouteTableDef()
+
+
+@routes.get("/calls")
+async def live_calls(request: web.Request) -> web.Response:
+    return json_response({"calls": request.app[CALL_SERVICE].live_calls()})
+
+
+@routes.get("/calls/records")
+async def recent_records(request: web.Request) -> web.Response:
+    try:
+        limit = int(request.query.get("limit", "50"))
+    except ValueError:
+        raise InvalidRequest("limit must be an integer", field="limit") from None
+    if not 1 <= limit <= 1000:
+        raise InvalidRequest("limit must be between 1 and 1000", field="limit")
+    return json_response({"records": await request.app[CALL_RECORDS].recent(limit)})
+
+
+@routes.get("/calls/records/{call_id}")
+async def one_record(request: web.Request) -> web.Response:
+    record = await request.app[CALL_RECORDS].get(request.match_info["call_id"])
+    if record is None:
+        raise NotFound("no such call", call_id=request.match_info["call_id"])
+    return json_response(record)

@@ -1,0 +1,142 @@
+"""Carries out one call's actions against ARI, the router and the store.
+
+Each call has a mailbox and one task: events are handled strictly in order, and
+the actions they produce are executed in order, so a call never races itself while
+calls run concurrently with each other. A channel or bridge that is already gone
+(ARI 404) is not an error: the hangup event that follows ends the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from engine.ari.errors import AriError, AriNotFound
+from engine.calls import actions as a
+from engine.calls import events as e
+from engine.calls.state import InboundCall
+from engine.logs import get_logger
+
+if TYPE_CHECKING:
+    from engine.calls.service import CallService
+
+log = get_logger(__name__)
+LOOKUP_TIMEOUT = 0.5  # a slow profile store never holds a caller in silence
+
+
+class CallRunner:
+    def __init__(self, service: CallService, call: InboundCall) -> None:
+        self.service = service
+        self.call = call
+        self.mailbox: asyncio.Queue[e.CallEvent] = asyncio.Queue()
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=call.call_id)
+
+    def feed(self, event: e.CallEvent) -> None:
+        self.mailbox.put_nowait(event)
+
+    async def _run(self) -> None:
+        call = self.call
+        try:
+            while call.status != "ended" or not self.mailbox.empty():
+                event = await self.mailbox.get()
+                for action in call.handle(event, self.service.clock()):
+                    await self._execute(action)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("call.failed", call=call.call_id)
+            for channel in call.channels():
+                await self._quiet(self.service.ari.hangup(channel))
+        finally:
+            for handle in self.timers.values():
+                handle.cancel()
+            self.service.forget(self)
+
+    async def _quiet(self, coro: object) -> None:
+        try:
+            await coro  # type: ignore[misc]
+        except AriError as exc:
+            if not isinstance(exc, AriNotFound):
+                log.warning("call.ari_error", call=self.call.call_id, error=str(exc))
+
+    async def _execute(self, action: a.CallAction) -> None:  # noqa: C901 - one branch per action
+        svc, call = self.service, self.call
+        match action:
+            case a.Answer(channel):
+                try:
+                    await svc.ari.answer(channel)
+                except AriError:
+                    self.feed(e.CallerLeft("answer-failed"))
+            case a.Identify(number):
+                try:
+                    caller = await asyncio.wait_for(svc.lookup.identify(number), LOOKUP_TIMEOUT)
+                except Exception as exc:
+                    log.warning("call.lookup_failed", call=call.call_id, error=repr(exc))
+                    caller = None
+                self.feed(e.Identified(caller))
+            case a.Play(channel, playback_id, media, lang):
+                svc.track_playback(playback_id, call.call_id)
+                try:
+                    await svc.ari.play(channel, playback_id, list(media), lang)
+                except AriError:
+                    self.feed(e.PlaybackDone(playback_id))
+            case a.StopPlayback(playback_id):
+                await self._quiet(svc.ari.stop_playback(playback_id))
+            case a.Ring(channel):
+                await self._quiet(svc.ari.call("ring", channelId=channel))
+            case a.StartTimer(name, seconds):
+                self._cancel_timer(name)
+                self.timers[name] = asyncio.get_running_loop().call_later(
+                    seconds, self.feed, e.TimerFired(name))
+            case a.CancelTimer(name):
+                self._cancel_timer(name)
+            case a.Enqueue(request):
+                await svc.router.enqueue(request)
+            case a.Dequeue(call_id):
+                await svc.router.cancel(call_id)
+            case a.DialAgent():
+                await self._dial(action)
+            case a.ConnectAgent(bridge_id, channels):
+                try:
+                    await svc.ari.add_channel(bridge_id, list(channels))
+                except AriError as exc:
+                    log.warning("call.bridge_failed", call=call.call_id, error=str(exc))
+                    return
+                self.feed(e.Bridged())
+            case a.AgentFailed(call_id, agent_id, reason):
+                await svc.router.agent_failed(call_id, agent_id, reason)
+            case a.AgentConnected():
+                await svc.router.call_connected(action.call_id, action.agent_id)
+                svc.notify_connected(call, action)
+            case a.AgentReleased(call_id, agent_id):
+                await svc.router.call_ended(call_id, agent_id)
+            case a.Hangup(channel, reason):
+                await self._quiet(svc.ari.hangup(channel, reason))
+            case a.DestroyBridge(bridge_id):
+                await self._quiet(svc.ari.destroy_bridge(bridge_id))
+            case a.Persist(record):
+                svc.persist(record)
+
+    def _cancel_timer(self, name: str) -> None:
+        handle = self.timers.pop(name, None)
+        if handle is not None:
+            handle.cancel()
+
+    async def _dial(self, action: a.DialAgent) -> None:
+        svc = self.service
+        svc.track_channel(action.channel_id, self.call.call_id)
+        bridge = svc.ari.create_bridge(action.bridge_id, "mixing", name=self.call.call_id)
+        dial = svc.ari.originate(
+            action.offer.endpoint, channelId=action.channel_id, app=svc.app,
+            appArgs=f"agent,{self.call.call_id}", callerId=action.caller_number,
+            timeout=int(action.timeout), variables={"TENURE_AGENT": action.offer.agent_id,
+                                                    "TENURE_CALL": self.call.call_id})
+        results = await asyncio.gather(bridge, dial, return_exceptions=True)
+        if isinstance(results[1], BaseException):
+            log.warning("call.originate_failed", call=self.call.call_id,
+                        endpoint=action.offer.endpoint, error=str(results[1]))
+            self.feed(e.AgentLegFailed(action.channel_id, "originate-failed"))
+        if isinstance(results[0], BaseException):
+            log.warning("call.bridge_create_failed", call=self.call.call_id,
+                        error=str(results[0]))

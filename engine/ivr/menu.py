@@ -1,0 +1,115 @@
+"""IVR menu state: pure, no I/O.
+
+An ``IvrSession`` walks one caller through the menus of an ``IvrConfig``. Each method
+returns what should happen next; the call path turns that into ARI requests. Time
+never enters here: the call path fires ``on_timeout`` when the digit timer expires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a key press (or the DID, or the default) leads: a queue or another menu."""
+
+    queue: str | None = None
+    menu: str | None = None
+    topic: str | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Menu:
+    name: str
+    prompt: tuple[str, ...]              # ARI media URIs, e.g. "sound:hello"
+    options: dict[str, Target]
+    default: Target                      # after the last timeout or invalid entry
+    timeout: float = 5.0                 # seconds to wait for a key after the prompt
+    retries: int = 2                     # replays of the prompt before the default
+    invalid: tuple[str, ...] = ("sound:please-try-again",)
+
+
+@dataclass(frozen=True)
+class IvrConfig:
+    menus: dict[str, Menu]
+    entry: Target                        # for DIDs not listed in ``dids``
+    dids: dict[str, Target] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlayMenu:
+    menu: str
+    media: tuple[str, ...]
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Route:
+    queue: str
+    topic: str | None
+    language: str | None
+
+
+Step = PlayMenu | Route
+
+
+class IvrSession:
+    """One caller's way through the menus. ``path`` records every step for the call record."""
+
+    def __init__(self, config: IvrConfig, did: str = "") -> None:
+        self.config = config
+        self.did = did
+        self.menu: Menu | None = None
+        self.attempts = 0
+        self.path: list[str] = []
+        self.language: str | None = None
+        self.topic: str | None = None
+
+    def start(self) -> Step:
+        target = self.config.dids.get(self.did, self.config.entry)
+        self.path.append(f"did:{self.did}" if self.did in self.config.dids else "entry")
+        return self._go(target)
+
+    def on_digit(self, digit: str) -> Step:
+        menu = self._current()
+        target = menu.options.get(digit)
+        if target is None:
+            self.path.append(f"{menu.name}:{digit}?")
+            return self._retry(menu, invalid=True)
+        self.path.append(f"{menu.name}:{digit}")
+        return self._go(target)
+
+    def on_timeout(self) -> Step:
+        menu = self._current()
+        self.path.append(f"{menu.name}:timeout")
+        return self._retry(menu, invalid=False)
+
+    # -- internals -----------------------------------------------------------
+    def _current(self) -> Menu:
+        if self.menu is None:
+            raise RuntimeError("the IVR session is not in a menu")
+        return self.menu
+
+    def _retry(self, menu: Menu, invalid: bool) -> Step:
+        self.attempts += 1
+        if self.attempts > menu.retries:
+            self.path.append(f"{menu.name}:default")
+            return self._go(menu.default)
+        media = (menu.invalid + menu.prompt) if invalid else menu.prompt
+        return PlayMenu(menu.name, media, menu.timeout)
+
+    def _go(self, target: Target) -> Step:
+        if target.language:
+            self.language = target.language
+        if target.topic:
+            self.topic = target.topic
+        if target.queue is not None:
+            self.menu = None
+            return Route(target.queue, self.topic, self.language)
+        if target.menu is None or target.menu not in self.config.menus:
+            raise KeyError(f"unknown IVR menu {target.menu!r}")
+        self.menu = self.config.menus[target.menu]
+        self.attempts = 0
+        return PlayMenu(self.menu.name, self.menu.prompt, self.menu.timeout)
