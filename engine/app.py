@@ -66,7 +66,8 @@ class Engine:
                                      wrapup_seconds=settings.wrapup_seconds)
         self.calls = CallService(self.ari, settings.ari_app, lambda: self._ivr, self.router,
                                  lookup or NoLookup(), self.records,
-                                 ring_timeout=settings.agent_ring_timeout)
+                                 ring_timeout=settings.agent_ring_timeout,
+                                 hold_music=settings.hold_music)
         self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
                                      settings.ari_app, self.calls.on_event, self.calls.resync)
         self.http = self._build_http()

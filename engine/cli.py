@@ -19,6 +19,7 @@ from engine.logs import configure_logging
 COMMAND_MODULES = [
     "engine.app_cli",
     "engine.sandbox.cli",
+    "engine.demo",
 ]
 
 

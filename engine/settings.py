@@ -51,6 +51,8 @@ class Settings:
     # Call handling
     agent_ring_timeout: float = _setting(15.0, "Seconds an agent's phone rings before the "
                                                "call goes back to the queue.")
+    hold_music: str = _setting("default", "Music-on-hold class callers hear while they wait "
+                                          "for an agent (empty: silence).")
     wrapup_seconds: float = _setting(0.0, "Seconds of wrap-up after each call before the "
                                           "agent is offered the next one.")
     # Sandbox Asterisk (hosts without Docker)

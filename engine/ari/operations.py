@@ -13,7 +13,6 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "get_channel": ("GET", "/channels/{channelId}"),
     "originate": ("POST", "/channels"),
     "answer": ("POST", "/channels/{channelId}/answer"),
-    "ring": ("POST", "/channels/{channelId}/ring"),
     "hangup": ("DELETE", "/channels/{channelId}"),
     "play": ("POST", "/channels/{channelId}/play/{playbackId}"),
     "snoop": ("POST", "/channels/{channelId}/snoop/{snoopId}"),
@@ -26,5 +25,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "remove_channel": ("POST", "/bridges/{bridgeId}/removeChannel"),
     "destroy_bridge": ("DELETE", "/bridges/{bridgeId}"),
     "record_bridge": ("POST", "/bridges/{bridgeId}/record"),
+    "start_bridge_moh": ("POST", "/bridges/{bridgeId}/moh"),
+    "stop_bridge_moh": ("DELETE", "/bridges/{bridgeId}/moh"),
     "list_applications": ("GET", "/applications"),
 }

@@ -33,7 +33,10 @@ class StopPlayback:
 
 
 @dataclass(frozen=True)
-class Ring:
+class Hold:
+    """Put the caller in the call's own bridge with music on hold while it waits."""
+
+    bridge_id: str
     channel: str
 
 
@@ -65,15 +68,16 @@ class Dequeue:
 class DialAgent:
     offer: Offer
     channel_id: str
-    bridge_id: str
     caller_number: str
     timeout: float
 
 
 @dataclass(frozen=True)
 class ConnectAgent:
+    """Add the answered agent to the bridge the caller waits in, and stop the music."""
+
     bridge_id: str
-    channels: tuple[str, str]          # caller, agent
+    agent_channel: str
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,6 @@ class Persist:
     record: dict[str, Any] = field(hash=False)
 
 
-CallAction = (Answer | Identify | Play | StopPlayback | Ring | StartTimer | CancelTimer
+CallAction = (Answer | Identify | Play | StopPlayback | Hold | StartTimer | CancelTimer
               | Enqueue | Dequeue | DialAgent | ConnectAgent | AgentFailed | AgentConnected
               | AgentReleased | Hangup | DestroyBridge | Persist)

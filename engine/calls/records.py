@@ -57,7 +57,7 @@ class CallRecords:
 
     async def save(self, record: dict[str, Any]) -> None:
         row = _row(record)
-        await self.db.run(lambda d: d["calls"].upsert(row, pk="id"))
+        await self.db.run(lambda d: d["calls"].insert(row, pk="id", replace=True))
 
     async def get(self, call_id: str) -> dict[str, Any] | None:
         def _get(d: sqlite_utils.Database) -> dict[str, Any] | None:

@@ -30,6 +30,7 @@ class CallRunner:
         self.call = call
         self.mailbox: asyncio.Queue[e.CallEvent] = asyncio.Queue()
         self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.hold_task: asyncio.Future[None] | None = None
         self.task = asyncio.get_running_loop().create_task(self._run(), name=call.call_id)
 
     def feed(self, event: e.CallEvent) -> None:
@@ -83,8 +84,8 @@ class CallRunner:
                     self.feed(e.PlaybackDone(playback_id))
             case a.StopPlayback(playback_id):
                 await self._quiet(svc.ari.stop_playback(playback_id))
-            case a.Ring(channel):
-                await self._quiet(svc.ari.call("ring", channelId=channel))
+            case a.Hold(bridge_id, channel):   # runs alongside routing; connect waits for it
+                self.hold_task = asyncio.ensure_future(self._hold(bridge_id, channel))
             case a.StartTimer(name, seconds):
                 self._cancel_timer(name)
                 self.timers[name] = asyncio.get_running_loop().call_later(
@@ -97,11 +98,15 @@ class CallRunner:
                 await svc.router.cancel(call_id)
             case a.DialAgent():
                 await self._dial(action)
-            case a.ConnectAgent(bridge_id, channels):
-                try:
-                    await svc.ari.add_channel(bridge_id, list(channels))
-                except AriError as exc:
-                    log.warning("call.bridge_failed", call=call.call_id, error=str(exc))
+            case a.ConnectAgent(bridge_id, agent_channel):
+                if self.hold_task is not None:
+                    await self.hold_task
+                added, _ = await asyncio.gather(
+                    svc.ari.add_channel(bridge_id, [agent_channel]),
+                    svc.ari.call("stop_bridge_moh", bridgeId=bridge_id),
+                    return_exceptions=True)
+                if isinstance(added, BaseException):
+                    log.warning("call.bridge_failed", call=call.call_id, error=str(added))
                     return
                 self.feed(e.Bridged())
             case a.AgentFailed(call_id, agent_id, reason):
@@ -123,20 +128,28 @@ class CallRunner:
         if handle is not None:
             handle.cancel()
 
+    async def _hold(self, bridge_id: str, channel: str) -> None:
+        svc = self.service
+        try:
+            await svc.ari.create_bridge(bridge_id, "mixing", name=self.call.call_id)
+            await svc.ari.add_channel(bridge_id, [channel])
+        except AriError as exc:
+            log.warning("call.hold_failed", call=self.call.call_id, error=str(exc))
+            return
+        if svc.hold_music:
+            await self._quiet(svc.ari.call("start_bridge_moh", bridgeId=bridge_id,
+                                           mohClass=svc.hold_music))
+
     async def _dial(self, action: a.DialAgent) -> None:
         svc = self.service
         svc.track_channel(action.channel_id, self.call.call_id)
-        bridge = svc.ari.create_bridge(action.bridge_id, "mixing", name=self.call.call_id)
-        dial = svc.ari.originate(
+        try:
+            await svc.ari.originate(
             action.offer.endpoint, channelId=action.channel_id, app=svc.app,
             appArgs=f"agent,{self.call.call_id}", callerId=action.caller_number,
             timeout=int(action.timeout), variables={"TENURE_AGENT": action.offer.agent_id,
                                                     "TENURE_CALL": self.call.call_id})
-        results = await asyncio.gather(bridge, dial, return_exceptions=True)
-        if isinstance(results[1], BaseException):
+        except AriError as exc:
             log.warning("call.originate_failed", call=self.call.call_id,
-                        endpoint=action.offer.endpoint, error=str(results[1]))
+                        endpoint=action.offer.endpoint, error=str(exc))
             self.feed(e.AgentLegFailed(action.channel_id, "originate-failed"))
-        if isinstance(results[0], BaseException):
-            log.warning("call.bridge_create_failed", call=self.call.call_id,
-                        error=str(results[0]))

@@ -36,10 +36,11 @@ ConnectedHook = Callable[[InboundCall, a.AgentConnected], Awaitable[None]]
 class CallService:
     def __init__(self, ari: AriClient, app: str, ivr: Callable[[], IvrConfig], router: Router,
                  lookup: CallerLookup, records: CallRecords, ring_timeout: float = 15.0,
-                 clock: Callable[[], float] = time.time) -> None:
+                 hold_music: str = "default", clock: Callable[[], float] = time.time) -> None:
         self.ari, self.app, self.ivr, self.router = ari, app, ivr, router
         self.lookup, self.records = lookup, records
         self.ring_timeout = ring_timeout
+        self.hold_music = hold_music
         self.clock = clock
         self.runners: dict[str, CallRunner] = {}
         self.by_channel: dict[str, str] = {}

@@ -87,8 +87,7 @@ class InboundCall:
         if self.status != "ringing" or ev.channel != self.agent_channel:
             return []
         self.record["agent_answered_at"] = now
-        return [a.CancelTimer("ring"),
-                a.ConnectAgent(self.bridge_id, (self.caller_channel, ev.channel))]
+        return [a.CancelTimer("ring"), a.ConnectAgent(self.bridge_id, ev.channel)]
 
     def _agent_leg_failed(self, ev: e.AgentLegFailed, now: float) -> list[a.CallAction]:
         if self.status != "ringing" or ev.channel != self.agent_channel:
@@ -145,7 +144,7 @@ class InboundCall:
                            queued_at=now)
         request = RouteRequest(self.call_id, step.queue, self.record["arrived_at"],
                                language, step.topic, self.caller)
-        return [a.Ring(self.caller_channel), a.Enqueue(request)]
+        return [a.Hold(self.bridge_id, self.caller_channel), a.Enqueue(request)]
 
     def _offered(self, ev: e.AgentOffered, now: float) -> list[a.CallAction]:
         offer = ev.offer
@@ -157,8 +156,7 @@ class InboundCall:
         self.agent_channel = f"{self.call_id}-a{self.record['agent_attempts']}"
         self.record.update(agent_id=offer.agent_id, agent_channel=self.agent_channel,
                            agent_dialed_at=now)
-        return [a.DialAgent(offer, self.agent_channel, self.bridge_id, self.caller_number,
-                            self.ring_timeout),
+        return [a.DialAgent(offer, self.agent_channel, self.caller_number, self.ring_timeout),
                 a.StartTimer("ring", self.ring_timeout + RING_GRACE)]
 
     def _agent_failed(self, reason: str, now: float, hangup: bool) -> list[a.CallAction]:
@@ -194,7 +192,7 @@ class InboundCall:
             out.append(a.Hangup(self.caller_channel))
         elif self.agent_channel:
             out.append(a.Hangup(self.agent_channel))
-        if was in ("ringing", "connected"):
+        if was in ("queued", "ringing", "connected"):
             out.append(a.DestroyBridge(self.bridge_id))
         if was == "connected":
             assert self.offer is not None

@@ -44,6 +44,7 @@ def test_identified_caller_hears_menu_and_key_barges_in():
     playback = acts[0].playback_id
     acts = call.handle(e.Digit("1"), 101.0)
     assert acts[:2] == [a.CancelTimer("digit"), a.StopPlayback(playback)]
+    assert acts[-2] == a.Hold("tenure-c1", "c1")
     enqueue = acts[-1]
     assert isinstance(enqueue, a.Enqueue)
     assert enqueue.request.queue == "technical" and enqueue.request.topic == "technical"
@@ -63,9 +64,9 @@ def test_offer_dials_agent_then_answer_bridges_both():
     acts = call.handle(e.AgentOffered(OFFER), 105.0)
     dial = acts[0]
     assert isinstance(dial, a.DialAgent) and dial.channel_id == "c1-a1"
-    assert dial.bridge_id == "tenure-c1" and dial.caller_number == "13800000000"
+    assert dial.caller_number == "13800000000"
     acts = call.handle(e.AgentAnswered("c1-a1"), 107.0)
-    assert acts == [a.CancelTimer("ring"), a.ConnectAgent("tenure-c1", ("c1", "c1-a1"))]
+    assert acts == [a.CancelTimer("ring"), a.ConnectAgent("tenure-c1", "c1-a1")]
     acts = call.handle(e.Bridged(), 107.01)
     assert kinds(acts) == ["AgentConnected", "Persist"]
     assert acts[1].record["connected_at"] == 107.01 and call.status == "connected"

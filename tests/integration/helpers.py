@@ -1,0 +1,47 @@
+"""Small helpers for integration tests: place simulated callers, wait for conditions."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from engine.ari.client import AriClient
+from engine.sim import parties
+
+_ids = itertools.count(1)
+
+
+async def place_caller(ari: AriClient, did: str, number: str, *, dtmf: str | None = None,
+                       dtmf_delay: float = 1.0, hold: float | None = None,
+                       wav: str | None = None) -> str:
+    """Start a simulated caller dialling ``did`` from ``number``; returns the caller-side
+    channel ID (hang it up to make the caller hang up)."""
+    params = parties.caller(did, number, wav=wav, dtmf=dtmf, dtmf_delay=dtmf_delay, hold=hold)
+    channel_id = f"sim-{int(time.time())}-{next(_ids)}"
+    await ari.originate(params.pop("endpoint"), channelId=channel_id, **params)
+    return channel_id
+
+
+async def wait_for(check: Callable[[], Awaitable[Any]] | Callable[[], Any],
+                   timeout: float = 15.0, interval: float = 0.1, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if asyncio.iscoroutine(last):
+            last = await last
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+async def bridges_by_id(ari: AriClient) -> dict[str, list[str]]:
+    return {b["id"]: b["channels"] for b in await ari.bridges()}
+
+
+async def channel_ids(ari: AriClient) -> set[str]:
+    return {c["id"] for c in await ari.channels()}

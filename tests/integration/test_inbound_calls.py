@@ -1,0 +1,142 @@
+"""The inbound call path end to end on the real sandbox Asterisk and a real Redis.
+
+Simulated callers (Local channels running the ``sim-caller`` dialplan) dial a DID, send
+DTMF into the IVR and wait; simulated agents (``sim-agents``) answer after a delay. Every
+check is made through ARI (what Asterisk really has) and the call record in SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.integration.helpers import bridges_by_id, channel_ids, place_caller, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+async def connected_call(engine, caller_channel: str):
+    """The engine's live call for this simulated caller once it is bridged to an agent."""
+    runner = engine.calls.runners.get(f"{caller_channel};2")
+    return runner if runner is not None and runner.call.status == "connected" else None
+
+
+async def test_ivr_key_routes_caller_to_agent_and_call_is_recorded(engine, ari):
+    caller = await place_caller(ari, "8000", "13800138000", dtmf="1", dtmf_delay=1.5)
+    runner = await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
+    call_id = runner.call.call_id
+
+    bridges = await bridges_by_id(ari)
+    members = set(bridges[f"tenure-{call_id}"])
+    assert members == {call_id, runner.call.agent_channel}, "caller and agent share one bridge"
+
+    await ari.hangup(caller)
+    record = await wait_for(lambda: _ended_record(engine, call_id), what="call record")
+    assert record["status"] == "completed"
+    assert record["hangup_by"] == "caller"
+    assert record["caller_number"] == "13800138000"
+    assert record["did"] == "8000"
+    assert record["ivr_path"] == ["did:8000", "main:1"]
+    assert record["queue"] == "technical"
+    assert record["agent_id"] == runner.call.offer.agent_id
+    assert (record["arrived_at"] <= record["queued_at"] <= record["agent_dialed_at"]
+            <= record["agent_answered_at"] <= record["connected_at"] <= record["ended_at"])
+
+    await wait_for(lambda: _no_trace(ari, call_id), what="no channels or bridges left")
+
+
+async def test_agent_hangup_hangs_up_caller_and_cleans_up(engine, ari):
+    await ari.set_global("SIM_AGENT_TALK", "2")
+    try:
+        caller = await place_caller(ari, "8100", "13800138001")
+        runner = await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
+        call_id = runner.call.call_id
+        record = await wait_for(lambda: _ended_record(engine, call_id), timeout=20,
+                                what="call ended by agent")
+    finally:
+        await ari.set_global("SIM_AGENT_TALK", "")
+    assert record["hangup_by"] == "agent"
+    assert record["status"] == "completed"
+    await wait_for(lambda: _no_trace(ari, call_id), what="caller hung up too")
+    assert caller not in await channel_ids(ari)
+
+
+async def test_caller_hanging_up_in_queue_is_abandoned_and_leaves_nothing(engine, ari):
+    await engine.router_pause_all()
+    try:
+        caller = await place_caller(ari, "8100", "13800138002")
+        call_id = f"{caller};2"
+        await wait_for(lambda: engine.calls.runners.get(call_id) is not None and
+                       engine.calls.runners[call_id].call.status == "queued",
+                       what="caller waiting in queue")
+        await asyncio.sleep(0.5)
+        await ari.hangup(caller)
+        record = await wait_for(lambda: _ended_record(engine, call_id), what="record")
+    finally:
+        await engine.router_resume_all()
+    assert record["status"] == "abandoned"
+    await wait_for(lambda: _no_trace(ari, call_id), what="hold bridge destroyed")
+
+
+async def test_event_socket_drop_mid_call_keeps_call_and_cleans_up_at_hangup(engine, ari):
+    caller = await place_caller(ari, "8100", "13800138003")
+    runner = await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
+    call_id = runner.call.call_id
+    connects = engine.events.connects
+
+    await engine.events.drop()
+    await wait_for(lambda: engine.events.connects > connects and engine.events.connected.is_set(),
+                   what="event socket reconnected")
+    bridges = await bridges_by_id(ari)
+    assert set(bridges[f"tenure-{call_id}"]) == {call_id, runner.call.agent_channel}
+    assert engine.calls.runners[call_id].call.status == "connected"
+
+    await ari.hangup(caller)
+    record = await wait_for(lambda: _ended_record(engine, call_id), what="record after drop")
+    assert record["status"] == "completed"
+    await wait_for(lambda: _no_trace(ari, call_id), what="cleanup after reconnect")
+
+
+async def test_hangup_during_event_socket_outage_is_noticed_on_reconnect(engine, ari):
+    caller = await place_caller(ari, "8100", "13800138004")
+    runner = await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
+    call_id, agent_channel = runner.call.call_id, runner.call.agent_channel
+
+    engine.events.backoff_initial = 2.0   # a longer outage, so the hangup falls inside it
+    await engine.events.drop()
+    await ari.hangup(caller)              # the engine cannot hear this StasisEnd
+    record = await wait_for(lambda: _ended_record(engine, call_id), timeout=20,
+                            what="call ended by resync")
+    assert record["hangup_by"] == "caller"
+    await wait_for(lambda: _no_trace(ari, call_id), what="agent leg and bridge cleaned up")
+    assert agent_channel not in await channel_ids(ari)
+
+
+async def test_restarted_engine_adopts_bridged_call(engine_factory, ari):
+    first = await engine_factory()
+    caller = await place_caller(ari, "8100", "13800138005")
+    runner = await wait_for(lambda: connected_call(first, caller), what="caller bridged")
+    call_id, agent_id = runner.call.call_id, runner.call.offer.agent_id
+    await first.stop()
+
+    second = await engine_factory()
+    adopted = second.calls.runners.get(call_id)
+    assert adopted is not None and adopted.call.status == "connected"
+    assert adopted.call.offer.agent_id == agent_id
+    await ari.hangup(caller)
+    record = await wait_for(lambda: _ended_record(second, call_id), what="record")
+    assert record["hangup_by"] == "caller"
+    await wait_for(lambda: _no_trace(ari, call_id), what="cleanup by the new engine")
+
+
+async def _ended_record(engine, call_id: str):
+    record = await engine.records.get(call_id)
+    return record if record and record.get("ended_at") else None
+
+
+async def _no_trace(ari, call_id: str) -> bool:
+    channels = await channel_ids(ari)
+    bridges = await bridges_by_id(ari)
+    return (f"tenure-{call_id}" not in bridges
+            and not any(c.startswith(call_id.split(";")[0]) for c in channels))
