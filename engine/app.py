@@ -21,6 +21,7 @@ from engine.ari.client import AriClient
 from engine.ari.events import AriEventStream
 from engine.calls import http as calls_http
 from engine.calls import records as call_records
+from engine.calls.live import LiveCalls
 from engine.calls.ports import CallerLookup, NoLookup
 from engine.calls.service import CallService
 from engine.ivr import config as ivr_config
@@ -68,6 +69,8 @@ class Engine:
                                  lookup or NoLookup(), self.records,
                                  ring_timeout=settings.agent_ring_timeout,
                                  hold_music=settings.hold_music)
+        self.live = LiveCalls(self.redis, settings.redis_prefix)
+        self.calls.observers.append(self.live)
         self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
                                      settings.ari_app, self.calls.on_event, self.calls.resync)
         self.http = self._build_http()
@@ -78,6 +81,7 @@ class Engine:
         app = build_app(self.settings.api_token, [calls_http.routes])
         app[calls_http.CALL_SERVICE] = self.calls
         app[calls_http.CALL_RECORDS] = self.records
+        app[calls_http.LIVE_CALLS] = self.live
 
         async def status(_: web.Request) -> web.Response:
             return json_response(await self.status())
@@ -114,6 +118,7 @@ class Engine:
         await _retry("asterisk-ari", lambda: self.ari.call("asterisk_info"))
         await _retry("asterisk-ami", self.ami.connect, retries=5)
         self._tasks.append(asyncio.create_task(self.events.run(), name="ari-events"))
+        self._tasks.append(asyncio.create_task(self._watch_skills(), name="skills-watch"))
         await asyncio.wait_for(self.events.connected.wait(), 30)
         log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")
 
@@ -134,6 +139,14 @@ class Engine:
         await self.ari.close()
         await self.redis.aclose()
         await self.db.close()
+
+    async def _watch_skills(self) -> None:
+        """Reload the supervisor YAML when a file in the skills folder changes."""
+        from watchfiles import awatch
+
+        async for _changes in awatch(self.settings.skills_path, debounce=300,
+                                     recursive=False):
+            self.reload()
 
     def reload(self) -> None:
         self.reload_ivr()

@@ -5,18 +5,21 @@ from __future__ import annotations
 from aiohttp import web
 
 from engine.api.http import json_response
+from engine.calls.live import LiveCalls
 from engine.calls.records import CallRecords
 from engine.calls.service import CallService
 from engine.errors import InvalidRequest, NotFound
 
 CALL_SERVICE = web.AppKey("call_service", CallService)
 CALL_RECORDS = web.AppKey("call_records", CallRecords)
+LIVE_CALLS = web.AppKey("live_calls", LiveCalls)
 routes = web.RouteTableDef()
 
 
 @routes.get("/calls")
 async def live_calls(request: web.Request) -> web.Response:
-    return json_response({"calls": request.app[CALL_SERVICE].live_calls()})
+    """Live calls of every engine instance sharing this Redis."""
+    return json_response({"calls": await request.app[LIVE_CALLS].all()})
 
 
 @routes.get("/calls/records")

@@ -41,8 +41,11 @@ class CallRunner:
         try:
             while call.status != "ended" or not self.mailbox.empty():
                 event = await self.mailbox.get()
+                before = call.status
                 for action in call.handle(event, self.service.clock()):
                     await self._execute(action)
+                if call.status != before:
+                    self.service.notify(call)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -113,7 +116,6 @@ class CallRunner:
                 await svc.router.agent_failed(call_id, agent_id, reason)
             case a.AgentConnected():
                 await svc.router.call_connected(action.call_id, action.agent_id)
-                svc.notify_connected(call, action)
             case a.AgentReleased(call_id, agent_id):
                 await svc.router.call_ended(call_id, agent_id)
             case a.Hangup(channel, reason):

@@ -17,7 +17,6 @@ from typing import Any
 
 from engine.ari.client import AriClient
 from engine.ari.errors import AriError
-from engine.calls import actions as a
 from engine.calls import events as e
 from engine.calls.ports import CallerLookup, Offer, Router
 from engine.calls.records import CallRecords
@@ -30,7 +29,7 @@ log = get_logger(__name__)
 BRIDGE_PREFIX = "tenure-"
 CAUSES = {17: "busy", 18: "no-answer", 19: "no-answer", 21: "rejected", 34: "congestion",
           38: "unreachable", 3: "unreachable", 1: "unreachable"}
-ConnectedHook = Callable[[InboundCall, a.AgentConnected], Awaitable[None]]
+CallObserver = Callable[[InboundCall], Awaitable[None]]
 
 
 class CallService:
@@ -45,7 +44,7 @@ class CallService:
         self.runners: dict[str, CallRunner] = {}
         self.by_channel: dict[str, str] = {}
         self.by_playback: dict[str, str] = {}
-        self.connected_hooks: list[ConnectedHook] = []
+        self.observers: list[CallObserver] = []  # told of every status change
         self._background: set[asyncio.Task[Any]] = set()
         router.set_offer_callback(self.on_offer)
 
@@ -80,9 +79,9 @@ class CallService:
         except Exception:
             log.exception("call.persist_failed", call=record.get("id"))
 
-    def notify_connected(self, call: InboundCall, action: a.AgentConnected) -> None:
-        for hook in self.connected_hooks:
-            self._spawn(hook(call, action))
+    def notify(self, call: InboundCall) -> None:
+        for observer in self.observers:
+            self._spawn(observer(call))
 
     def _runner(self, channel_id: str) -> CallRunner | None:
         call_id = self.by_channel.get(channel_id)
