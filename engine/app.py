@@ -76,6 +76,7 @@ class Engine:
         self.http = self._build_http()
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._stopped = False
 
     def _build_http(self) -> web.Application:
         app = build_app(self.settings.api_token, [calls_http.routes])
@@ -123,6 +124,11 @@ class Engine:
         log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")
 
     async def stop(self) -> None:
+        """Stop taking events, finish pending writes, close adapters. Calls in progress
+        stay up in Asterisk; the next engine adopts them. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
         await self.events.stop()
         for task in self._tasks:
             task.cancel()

@@ -1,0 +1,124 @@
+"""Session fixtures: one sandbox Asterisk and one private redis-server per test run.
+
+Integration tests are marked ``integration``; they are never skipped: if the sandbox
+cannot start, the run fails and says why. Settings carry fresh random secrets for
+every run, so no credential lives in the repository.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from engine import settings as settings_mod
+from engine.ari.client import AriClient
+from engine.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_SKILLS = ROOT / "tests" / "integration" / "skills"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    work = tmp_path_factory.mktemp("engine")
+    return settings_mod.load(
+        None, environ={k: v for k, v in os.environ.items() if k == "ENGINE_SANDBOX_DIR"},
+        ari_password=secrets.token_hex(16), ami_secret=secrets.token_hex(16),
+        api_token=secrets.token_hex(24), database_path=str(work / "engine.db"),
+        skills_dir=str(TEST_SKILLS), http_port=free_port(), agent_ring_timeout=6.0,
+        log_level="warning")
+
+
+@pytest.fixture(scope="session")
+def sandbox(engine_settings: Settings):
+    from engine.sandbox.asterisk import Sandbox
+
+    box = Sandbox(engine_settings)
+    box.up()
+    yield box
+    if os.environ.get("TENURE_KEEP_SANDBOX") != "1":
+        box.down()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory):
+    from engine.sandbox.redis import RedisServer
+
+    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server) -> str:
+    return str(redis_server.url)
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_url, decode_responses=True)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def ari(engine_settings: Settings, sandbox) -> AsyncIterator[AriClient]:
+    client = AriClient(engine_settings.ari_url, engine_settings.ari_user,
+                       engine_settings.ari_password)
+    yield client
+    await _hang_up_everything(client)
+    await client.close()
+
+
+async def _hang_up_everything(client: AriClient) -> None:
+    """Leave Asterisk empty for the next test, whatever this one did."""
+    for channel in await client.channels():
+        with contextlib.suppress(Exception):
+            await client.hangup(channel["id"])
+    await asyncio.sleep(0.3)
+    for bridge in await client.bridges():
+        with contextlib.suppress(Exception):
+            await client.destroy_bridge(bridge["id"])
+
+
+@pytest.fixture
+async def engine_factory(engine_settings: Settings, sandbox, redis_client, redis_url: str,
+                         ) -> AsyncIterator[Callable[..., Awaitable[object]]]:
+    from engine.app import Engine
+
+    started: list[Engine] = []
+
+    async def make(**overrides: object) -> Engine:
+        settings = dataclasses.replace(engine_settings, redis_url=redis_url,
+                                       http_port=free_port(), **overrides)
+        engine = Engine(settings)
+        await engine.start()
+        started.append(engine)
+        return engine
+
+    yield make
+    for engine in reversed(started):
+        with contextlib.suppress(Exception):
+            await engine.stop()
+
+
+@pytest.fixture
+async def engine(engine_factory):
+    return await engine_factory()
