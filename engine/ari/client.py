@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from engine.ari.errors import AriUnavailable, error_for
 from engine.ari.operations import OPERATIONS
@@ -39,7 +41,7 @@ class AriClient:
         self.base_url = base_url.rstrip("/")
         self.user = user
         self.password = password
-        self._auth = aiohttp.BasicAuth(user, password)
+        self._headers = {"Authorization": aiohttp.BasicAuth(user, password).encode()}
         self._own_session = session is None
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)
@@ -48,7 +50,7 @@ class AriClient:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=60)
-            self._session = aiohttp.ClientSession(connector=connector, auth=self._auth,
+            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers,
                                                   timeout=self._timeout,
                                                   json_serialize=lambda o: orjson.dumps(o).decode())
         return self._session
@@ -62,12 +64,15 @@ class AriClient:
                    **params: Any) -> Any:
         """Run a named operation; path parameters are taken from ``params`` by name."""
         method, template = OPERATIONS[operation]
-        path_args = {k: params.pop(k) for k in list(params) if "{" + k + "}" in template}
+        path_args = {k: quote(str(params.pop(k)), safe="")
+                     for k in list(params) if "{" + k + "}" in template}
         path = template.format(**path_args)
-        url = self.base_url + path
+        query = urlencode(_params(params))
+        # A pre-encoded URL spares yarl from parsing and quoting on every request.
+        url = URL(f"{self.base_url}{path}?{query}" if query else self.base_url + path,
+                  encoded=True)
         try:
-            async with self.session.request(method, url, params=_params(params),
-                                            json=body, auth=self._auth) as resp:
+            async with self.session.request(method, url, json=body) as resp:
                 raw = await resp.read()
                 if resp.status >= 300:
                     message = raw.decode(errors="replace")
