@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from typing import Any
 
 import redis.asyncio as aioredis
 from aiohttp import web
 
 from engine.ami.client import AmiClient
+from engine.ami.devices import DeviceWatcher
 from engine.api.http import build_app, json_response
 from engine.ari.client import AriClient
 from engine.ari.events import AriEventStream
@@ -64,11 +66,17 @@ class Engine:
         self.router = RoutingService(self.redis, load_routing(settings.skills_path),
                                      prefix=settings.redis_prefix,
                                      ring_timeout=settings.agent_ring_timeout,
-                                     wrapup_seconds=settings.wrapup_seconds)
+                                     wrapup_seconds=settings.wrapup_seconds,
+                                     skills_dir=settings.skills_path,
+                                     instance=settings.instance_id or socket.gethostname(),
+                                     watch=False)
         self.calls = CallService(self.ari, settings.ari_app, lambda: self._ivr, self.router,
                                  lookup or NoLookup(), self.records,
                                  ring_timeout=settings.agent_ring_timeout,
                                  hold_music=settings.hold_music)
+        self.devices = DeviceWatcher(
+            self.ami, lambda: {a.id: a.endpoint for a in self.router.config.agents.values()},
+            self.router.set_device_state)
         self.live = LiveCalls(self.redis, settings.redis_prefix)
         self.calls.observers.append(self.live)
         self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
@@ -118,6 +126,7 @@ class Engine:
         await web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port).start()
         await _retry("asterisk-ari", lambda: self.ari.call("asterisk_info"))
         await _retry("asterisk-ami", self.ami.connect, retries=5)
+        await self.devices.sync()
         self._tasks.append(asyncio.create_task(self.events.run(), name="ari-events"))
         self._tasks.append(asyncio.create_task(self._watch_skills(), name="skills-watch"))
         await asyncio.wait_for(self.events.connected.wait(), 30)

@@ -43,6 +43,8 @@ class Settings:
     http_host: str = _setting("127.0.0.1", "Address the engine's HTTP API listens on.")
     http_port: int = _setting(8090, "Port of the engine's HTTP API.")
     api_token: str = _setting("", "Bearer token for the HTTP API. Required.", secret=True)
+    instance_id: str = _setting("", "Name of this engine instance among those sharing one "
+                                    "Redis (default: the host name).")
     # State
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for live shared state.")
     redis_prefix: str = _setting("tenure", "Prefix of every Redis key the engine writes.")

@@ -62,8 +62,16 @@ async def test_agent_hangup_hangs_up_caller_and_cleans_up(engine, ari):
     assert caller not in await channel_ids(ari)
 
 
+async def _pause_all(engine) -> list[str]:
+    agents = [a["agent_id"] if "agent_id" in a else a["id"]
+              for a in await engine.router.presence.list()]
+    for agent_id in agents:
+        await engine.router.presence.pause(agent_id, "meeting")
+    return agents
+
+
 async def test_caller_hanging_up_in_queue_is_abandoned_and_leaves_nothing(engine, ari):
-    await engine.router_pause_all()
+    agents = await _pause_all(engine)
     try:
         caller = await place_caller(ari, "8100", "13800138002")
         call_id = f"{caller};2"
@@ -74,9 +82,25 @@ async def test_caller_hanging_up_in_queue_is_abandoned_and_leaves_nothing(engine
         await ari.hangup(caller)
         record = await wait_for(lambda: _ended_record(engine, call_id), what="record")
     finally:
-        await engine.router_resume_all()
+        for agent_id in agents:
+            await engine.router.presence.unpause(agent_id)
     assert record["status"] == "abandoned"
     await wait_for(lambda: _no_trace(ari, call_id), what="hold bridge destroyed")
+
+
+async def test_busy_agent_sends_call_to_the_next_agent(engine, ari):
+    await ari.set_global("SIM_AGENT_2001_MODE", "busy")
+    try:
+        caller = await place_caller(ari, "8200", "13800138009")
+        runner = await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
+    finally:
+        await ari.set_global("SIM_AGENT_2001_MODE", "")
+    record = runner.call.record
+    assert runner.call.offer.agent_id == "2002", "the second technical expert took it"
+    assert record["agent_attempts"] == 2 and record["last_agent_failure"] == "busy"
+    states = {a.get("agent_id", a.get("id")): a for a in await engine.router.presence.list()}
+    assert states["2001"]["state"] == "paused", "a busy phone pauses its agent"
+    await ari.hangup(caller)
 
 
 async def test_event_socket_drop_mid_call_keeps_call_and_cleans_up_at_hangup(engine, ari):
