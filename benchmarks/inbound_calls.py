@@ -34,8 +34,6 @@ sys.path.insert(0, str(ROOT))
 
 from engine import settings as settings_mod  # noqa: E402
 from engine.ari.client import AriClient  # noqa: E402
-from engine.sandbox.asterisk import Sandbox  # noqa: E402
-from engine.sandbox.redis import RedisServer  # noqa: E402
 from engine.sim import parties  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -77,7 +75,9 @@ def write_skills(folder: Path, agents: int) -> None:
              "endpoint": parties.agent_endpoint(str(5000 + i)), "languages": ["zh", "en"],
              "skills": {"general": 3}, "groups": ["general"], "auto_login": True}
             for i in range(agents)]
-    (folder / "agents.yaml").write_text(yaml.safe_dump({"agents": pool}, allow_unicode=True))
+    doc = {"skills": ["technical", "billing", "general"],
+           "groups": ["platinum", "technical", "billing", "general"], "agents": pool}
+    (folder / "agents.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
 
 
 async def place_calls(ari: AriClient, n: int, rate: float, hold: float, did: str) -> None:
@@ -152,6 +152,9 @@ async def run_level(cfg: settings_mod.Settings, engine_pid: int, asterisk_pid: i
 
 
 async def main_async(args: argparse.Namespace) -> list[dict]:
+    from engine.sandbox.asterisk import Sandbox
+    from engine.sandbox.redis import RedisServer
+
     base = settings_mod.load(args.config)
     levels = [int(x) for x in args.calls.split(",")]
     work = Path(tempfile.mkdtemp(prefix="tenure-bench-"))

@@ -121,6 +121,7 @@ class Engine:
         await self.db.open()
         await _retry("redis", self.redis.ping)
         await self.router.start()
+        self.live.start()
         self._runner = web.AppRunner(self.http, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port).start()
@@ -147,6 +148,7 @@ class Engine:
         await self.calls.drain()
         for runner in list(self.calls.runners.values()):
             runner.task.cancel()
+        await self.live.stop()
         await self.router.stop()
         self.ami.close()
         if self._runner is not None:

@@ -17,8 +17,13 @@ EventHandler = Callable[[dict[str, Any]], None]
 
 
 class AmiClient:
-    def __init__(self, host: str, port: int, user: str, secret: str) -> None:
+    def __init__(self, host: str, port: int, user: str, secret: str,
+                 events: tuple[str, ...] = ("DeviceStateChange", "ContactStatus",
+                                            "FullyBooted", "OriginateResponse")) -> None:
+        """``events``: the only AMI events Asterisk sends this session. Everything else
+        (Newexten, VarSet... dozens per call) is filtered inside Asterisk, not parsed here."""
         self.host, self.port, self.user, self.secret = host, port, user, secret
+        self.events = events
         self.manager: Manager | None = None
         self.logged_in = asyncio.Event()
         self.logins = 0
@@ -28,8 +33,11 @@ class AmiClient:
         """Call ``handler(event_dict)`` for every AMI event of that name ('*' for all)."""
         self._handlers.setdefault(event_name, []).append(handler)
 
-    def _on_login(self, _manager: Manager) -> None:
+    def _on_login(self, manager: Manager) -> None:
         self.logins += 1
+        for name in self.events:
+            manager.send_action({"Action": "Filter", "Operation": "Add",
+                                 "Filter": f"Event: {name}"})
         self.logged_in.set()
         log.info("ami.logged_in", attempt=self.logins)
 

@@ -44,7 +44,10 @@ class DeviceWatcher:
         return out
 
     def _on_change(self, event: dict[str, Any]) -> None:
-        agent_id = self._agents_by_device().get(str(event.get("Device", "")).upper())
+        device = str(event.get("Device", "")).upper()
+        if device_of(device) is None:        # Local/..., Queue:..., Custom:...: not a phone
+            return
+        agent_id = self._agents_by_device().get(device)
         if agent_id is None:
             return
         registered = str(event.get("State", "")).upper() not in UNREGISTERED

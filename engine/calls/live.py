@@ -1,12 +1,16 @@
 """Live call state for supervisors, shared through Redis across engine instances.
 
-Every status change of a call is published on ``<prefix>:events:calls`` (JSON) and
-mirrored in the hash ``<prefix>:calls:live`` (call ID -> JSON), from which a finished
-call is removed. Supervisor screens subscribe to the channel and read the hash on start.
+Status changes are collected and flushed together every ``interval`` seconds: the
+hash ``<prefix>:calls:live`` (call ID -> JSON) gets the latest state of each changed
+call (finished calls are removed), and one message on ``<prefix>:events:calls`` carries
+the batch as a JSON list. Under load that is one Redis round trip per interval, not
+one per call transition, and a Redis outage only delays the supervisors' view.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import orjson
@@ -29,24 +33,54 @@ def snapshot(call: InboundCall) -> dict[str, Any]:
 
 
 class LiveCalls:
-    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, redis: aioredis.Redis, prefix: str, interval: float = 0.2) -> None:
         self.redis = redis
         self.channel = f"{prefix}:events:calls"
         self.key = f"{prefix}:calls:live"
+        self.interval = interval
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
     async def __call__(self, call: InboundCall) -> None:
-        data = snapshot(call)
-        payload = orjson.dumps(data)
+        self._pending[call.call_id] = snapshot(call)
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="live-calls")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.flush()
+            await asyncio.sleep(self.interval)
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, {}
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                if call.status == "ended":
-                    pipe.hdel(self.key, call.call_id)
-                else:
-                    pipe.hset(self.key, call.call_id, payload)
-                pipe.publish(self.channel, payload)
+                ended = [cid for cid, snap in batch.items() if snap["status"] == "ended"]
+                live = {cid: orjson.dumps(s) for cid, s in batch.items() if cid not in ended}
+                if ended:
+                    pipe.hdel(self.key, *ended)
+                if live:
+                    pipe.hset(self.key, mapping=live)
+                pipe.publish(self.channel, orjson.dumps(list(batch.values())))
                 await pipe.execute()
-        except Exception as exc:   # Redis down: calls go on, supervisors see it later
-            log.warning("live.publish_failed", call=call.call_id, error=str(exc))
+        except Exception as exc:   # Redis down: calls go on; retry with the next batch
+            log.warning("live.publish_failed", calls=len(batch), error=str(exc))
+            for cid, snap in batch.items():
+                self._pending.setdefault(cid, snap)
 
     async def all(self) -> list[dict[str, Any]]:
         return [orjson.loads(v) for v in (await self.redis.hgetall(self.key)).values()]
