@@ -29,6 +29,7 @@ from engine.calls.service import CallService
 from engine.ivr import config as ivr_config
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
+from engine.routing import http as routing_http
 from engine.routing.config import load_config as load_routing
 from engine.routing.service import RoutingService
 from engine.settings import Settings
@@ -87,7 +88,8 @@ class Engine:
         self._stopped = False
 
     def _build_http(self) -> web.Application:
-        app = build_app(self.settings.api_token, [calls_http.routes])
+        app = build_app(self.settings.api_token, [calls_http.routes, routing_http.routes])
+        app[routing_http.ROUTING] = self.router
         app[calls_http.CALL_SERVICE] = self.calls
         app[calls_http.CALL_RECORDS] = self.records
         app[calls_http.LIVE_CALLS] = self.live

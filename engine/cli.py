@@ -20,6 +20,8 @@ COMMAND_MODULES = [
     "engine.app_cli",
     "engine.sandbox.cli",
     "engine.demo",
+    "engine.routing.cli",
+    "engine.dialer.cli",
 ]
 
 
