@@ -7,6 +7,7 @@ connection failures become ``AriUnavailable``.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,6 +20,10 @@ from engine.ari.errors import AriUnavailable, error_for
 from engine.ari.operations import OPERATIONS
 
 Json = dict[str, Any]
+
+
+def basic_auth(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 def _params(values: dict[str, Any]) -> dict[str, str]:
@@ -41,7 +46,7 @@ class AriClient:
         self.base_url = base_url.rstrip("/")
         self.user = user
         self.password = password
-        self._headers = {"Authorization": aiohttp.BasicAuth(user, password).encode()}
+        self._headers = {"Authorization": basic_auth(user, password)}
         self._own_session = session is None
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout)

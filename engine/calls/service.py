@@ -29,6 +29,8 @@ log = get_logger(__name__)
 BRIDGE_PREFIX = "tenure-"
 CAUSES = {17: "busy", 18: "no-answer", 19: "no-answer", 21: "rejected", 34: "congestion",
           38: "unreachable", 3: "unreachable", 1: "unreachable"}
+DIAL_STATUS = {"BUSY": "busy", "NOANSWER": "no-answer", "CONGESTION": "congestion",
+               "CHANUNAVAIL": "unreachable", "CANCEL": "no-answer"}
 CallObserver = Callable[[InboundCall], Awaitable[None]]
 
 
@@ -111,10 +113,22 @@ class CallService:
             runner = self.runners.get(call_id) if call_id else None
             if runner is not None:
                 runner.feed(e.PlaybackDone(pid))
+        elif kind == "Dial":
+            self._dial_result(event)
         elif kind in ("StasisEnd", "ChannelDestroyed"):
             runner = self._runner(cid)
             if runner is not None:
                 runner.feed(self._gone(runner.call, cid, event))
+
+    def _dial_result(self, event: dict[str, Any]) -> None:
+        """An agent leg's dial outcome (BUSY, NOANSWER...), which is more precise than
+        the hangup cause a Local channel reports."""
+        status = event.get("dialstatus", "")
+        peer = (event.get("peer") or {}).get("id", "")
+        reason = DIAL_STATUS.get(status)
+        runner = self._runner(peer)
+        if reason is not None and runner is not None and peer == runner.call.agent_channel:
+            runner.feed(e.AgentLegFailed(peer, reason))
 
     def _gone(self, call: InboundCall, channel_id: str, event: dict[str, Any]) -> e.CallEvent:
         cause = CAUSES.get(int(event.get("cause", 16) or 16), "hangup")

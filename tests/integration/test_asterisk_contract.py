@@ -9,16 +9,17 @@ import aiohttp
 import pytest
 
 from engine.ami.client import AmiClient
+from engine.ari.client import basic_auth
 from engine.ari.operations import OPERATIONS
 
 pytestmark = pytest.mark.integration
 
 
 async def _api_declarations(settings) -> set[tuple[str, str]]:
-    auth = aiohttp.BasicAuth(settings.ari_user, settings.ari_password)
+    auth = {"Authorization": basic_auth(settings.ari_user, settings.ari_password)}
     base = settings.ari_url.rstrip("/")
     found: set[tuple[str, str]] = set()
-    async with aiohttp.ClientSession(auth=auth) as session:
+    async with aiohttp.ClientSession(headers=auth) as session:
         async with session.get(f"{base}/api-docs/resources.json") as resp:
             assert resp.status == 200
             resources = await resp.json(content_type=None)

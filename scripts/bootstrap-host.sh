@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Idempotent host setup for the README's commands: Debian packages the sandbox, tests
+# and demo need, then the project's virtualenv with the dev and speech extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi
+# The distribution's redis-server service is not used: tests start their own.
+if command -v systemctl > /dev/null && systemctl is-active -q redis-server 2>/dev/null; then
+  systemctl stop redis-server || true
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "installing the Python environment (.venv)"
+  .venv/bin/pip install -q --upgrade pip > /dev/null
+  .venv/bin/pip install -q -e '.[dev,speech]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
