@@ -16,6 +16,19 @@ log = get_logger(__name__)
 EventHandler = Callable[[dict[str, Any]], None]
 
 
+class _Manager(Manager):  # type: ignore[misc]
+    """panoramisk reconnects whenever the connection drops, even after ``close()``;
+    once we close on purpose, a lost connection stays lost."""
+
+    closing = False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.closing:
+            self._connected = False
+            return
+        super().connection_lost(exc)
+
+
 class AmiClient:
     def __init__(self, host: str, port: int, user: str, secret: str,
                  events: tuple[str, ...] = ("DeviceStateChange", "ContactStatus",
@@ -55,7 +68,7 @@ class AmiClient:
                 log.exception("ami.handler_failed", event=event.get("Event"))
 
     async def connect(self, timeout: float = 10.0) -> None:
-        self.manager = Manager(host=self.host, port=self.port, username=self.user,
+        self.manager = _Manager(host=self.host, port=self.port, username=self.user,
                                secret=self.secret, ping_delay=10, ping_interval=10,
                                reconnect_timeout=2, on_login=self._on_login,
                                on_disconnect=self._on_disconnect,
@@ -71,5 +84,6 @@ class AmiClient:
 
     def close(self) -> None:
         if self.manager is not None:
+            self.manager.closing = True
             self.manager.close()
             self.manager = None
