@@ -17,9 +17,6 @@ bash scripts/bootstrap-host.sh
 echo "== sandbox Asterisk root filesystem (cached after the first build)"
 .venv/bin/python -m engine sandbox build
 
-echo "== speech model"
-.venv/bin/python -m engine models fetch
-
 echo "== tests"
 set +e
 .venv/bin/python -m pytest "$@"

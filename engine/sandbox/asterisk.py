@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from engine.sandbox import config, rootfs
+from engine.sandbox import config, render, rootfs
 from engine.sandbox.rootfs import SandboxError
 from engine.settings import Settings
 
@@ -89,19 +88,10 @@ class Sandbox:
 
     def install_config(self) -> bool:
         """Write the rendered configuration and sounds; True if anything changed."""
-        files = config.render(self.settings)
-        want = config.digest(files)
+        want = config.digest(config.render(self.settings))
         if self.config_stamp.exists() and self.config_stamp.read_text() == want:
             return False
-        etc = self.root / "etc" / "asterisk"
-        (etc / "users.conf").unlink(missing_ok=True)   # Debian's sample; deprecated
-        for name, text in files.items():
-            path = etc / name
-            path.write_text(text)
-            path.chmod(0o640)
-        self.sounds_dir.mkdir(parents=True, exist_ok=True)
-        for wav in config.SOUNDS_DIR.glob("*.wav"):
-            shutil.copy(wav, self.sounds_dir / wav.name)
+        render.install(self.settings, self.root / "etc" / "asterisk", self.sounds_dir)
         self.config_stamp.write_text(want)
         return True
 

@@ -1,0 +1,88 @@
+"""Asterisk configuration rendering, simulated parties and the sandbox's own checks."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+
+from engine.sandbox import config
+from engine.sandbox.asterisk import Sandbox
+from engine.sandbox.rootfs import SandboxError
+from engine.settings import load
+from engine.sim import parties
+
+
+def settings(**kw):
+    base = {"ari_password": "ari-s3cret", "ami_secret": "ami-s3cret", "api_token": "t"}
+    return load(None, environ={}, **{**base, **kw})
+
+
+def test_credentials_and_ports_come_from_settings():
+    files = config.render(settings(ari_url="http://127.0.0.1:18123/ari", ami_port=15999,
+                                   ari_app="myapp"))
+    assert "password = ari-s3cret" in files["ari.conf"]
+    assert "secret = ami-s3cret" in files["manager.conf"]
+    assert "bindport = 18123" in files["http.conf"]
+    assert "port = 15999" in files["manager.conf"]
+    assert "Stasis(myapp,inbound,${EXTEN})" in files["extensions.conf"]
+
+
+def test_no_secret_ships_in_the_templates():
+    for path in config.CONFIG_DIR.glob("*.conf"):
+        text = path.read_text()
+        for line in text.splitlines():
+            if re.match(r"\s*(password|secret)\s*=", line):
+                assert "${" in line, f"{path.name}: a literal secret: {line}"
+
+
+def test_rendering_refuses_missing_secrets():
+    with pytest.raises(config.ConfigError, match="ari_password"):
+        config.render(load(None, environ={}, ami_secret="x"))
+
+
+def test_digest_changes_with_credentials():
+    a = config.digest(config.render(settings()))
+    b = config.digest(config.render(settings(ari_password="other")))
+    assert a != b and a == config.digest(config.render(settings()))
+
+
+def test_modules_are_loaded_explicitly():
+    text = (config.CONFIG_DIR / "modules.conf").read_text()
+    assert "autoload = no" in text
+    for needed in ("res_ari.so", "app_stasis.so", "chan_pjsip.so", "chan_rtp.so",
+                   "app_amd.so", "res_audiosocket.so", "res_stasis_snoop.so"):
+        assert f"load = {needed}" in text
+
+
+def test_a_taken_port_is_reported_with_its_number(tmp_path):
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        with socket.socket() as probe:        # a free ARI port, so AMI is what collides
+            probe.bind(("127.0.0.1", 0))
+            free = probe.getsockname()[1]
+        box = Sandbox(settings(ami_port=port, ari_url=f"http://127.0.0.1:{free}/ari",
+                               sandbox_dir=str(tmp_path)))
+        with pytest.raises(SandboxError, match=f"AMI port 127.0.0.1:{port} is already taken"):
+            box._check_ports()
+
+
+def test_simulated_caller_parameters():
+    p = parties.caller("8000", "13800138000", wav=["tenure/a", "tenure/b"], dtmf="12",
+                       dtmf_delay=2, hold=5)
+    assert p["endpoint"] == "Local/8000@sim-dial-in/n"
+    assert p["context"] == "sim-caller" and p["callerId"] == "13800138000"
+    assert p["variables"] == {"SIM_CALLER_ID": "13800138000", "SIM_WAV": "tenure/a&tenure/b",
+                              "SIM_WAV_DELAY": "0.5", "SIM_DTMF": "12",
+                              "SIM_DTMF_DELAY": "2", "SIM_HOLD": "5"}
+
+
+def test_agent_modes():
+    assert parties.agent_globals("1001", "busy") == {"SIM_AGENT_1001_MODE": "busy"}
+    assert parties.agent_globals("1001", delay=3) == {"SIM_AGENT_1001_MODE": "",
+                                                      "SIM_AGENT_1001_DELAY": "3"}
+    with pytest.raises(ValueError):
+        parties.agent_globals("1001", "sleep")
