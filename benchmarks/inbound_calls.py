@@ -166,12 +166,13 @@ async def main_async(args: argparse.Namespace) -> list[dict]:
     sandbox.up()
     env = dict(os.environ, ENGINE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
                ENGINE_DATABASE_PATH=str(work / "engine.db"), ENGINE_HTTP_PORT=str(http_port),
-               ENGINE_SKILLS_DIR=str(work / "skills"), ENGINE_LOG_LEVEL="error")
+               ENGINE_SKILLS_DIR=str(work / "skills"), ENGINE_LOG_LEVEL="warning")
     cfg = settings_mod.load(args.config, environ={k: v for k, v in env.items()
                                                   if k.startswith("ENGINE_")})
-    engine = subprocess.Popen(  # noqa: ASYNC220 - started once, before any measurement[sys.executable, "-m", "engine"] +
-                              (["--config", args.config] if args.config else []) + ["run"],
-                              env=env, cwd=ROOT)
+    command = [sys.executable, "-m", "engine"]
+    command += (["--config", args.config] if args.config else []) + ["run"]
+    # started once, before any measurement
+    engine = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: ASYNC220
     results = []
     try:
         ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)

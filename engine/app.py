@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -37,6 +38,7 @@ from engine.store.database import Database
 
 log = get_logger(__name__)
 STARTUP_RETRIES = 30
+STOP_STEP_TIMEOUT = 10.0
 
 
 async def _retry(what: str, attempt: Any, retries: int = STARTUP_RETRIES) -> Any:
@@ -141,23 +143,37 @@ class Engine:
         if self._stopped:
             return
         self._stopped = True
-        await self.events.stop()
+        steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+            ("ari-events", self.events.stop), ("tasks", self._cancel_tasks),
+            ("call-records", self.calls.drain), ("calls", self._cancel_runners),
+            ("live-calls", self.live.stop), ("routing", self.router.stop),
+            ("ami", self._close_ami), ("http", self._close_http), ("ari", self.ari.close),
+            ("redis", self.redis.aclose), ("sqlite", self.db.close)]
+        for name, step in steps:
+            try:
+                await asyncio.wait_for(step(), STOP_STEP_TIMEOUT)
+            except TimeoutError:
+                log.error("engine.stop_step_timeout", step=name, seconds=STOP_STEP_TIMEOUT)
+            except Exception as exc:
+                log.warning("engine.stop_step_failed", step=name, error=str(exc))
+
+    async def _cancel_tasks(self) -> None:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self.calls.drain()
+
+    async def _cancel_runners(self) -> None:
         for runner in list(self.calls.runners.values()):
             runner.task.cancel()
-        await self.live.stop()
-        await self.router.stop()
+
+    async def _close_ami(self) -> None:
         self.ami.close()
+
+    async def _close_http(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-        await self.ari.close()
-        await self.redis.aclose()
-        await self.db.close()
 
     async def _watch_skills(self) -> None:
         """Reload the supervisor YAML when a file in the skills folder changes."""

@@ -130,6 +130,6 @@ class Matching:
             await self.match_agent(agent_id)
 
     async def emit(self, event: str, call_id: str, **fields: Any) -> None:
-        await self.store.publish(self.store.keys.events, {
+        await self.store.publish_event(self.store.keys.events, {
             "type": "call", "event": event, "call_id": call_id, "at": self.clock(),
             "instance": self.instance, **fields})

@@ -77,8 +77,11 @@ async def publisher(svc: RoutingService) -> None:
                 held = owner in (svc.instance, svc.instance.encode())
                 if held:
                     await store.redis.pexpire(keys.metrics_lock, ttl)
-            if held:
-                await store.publish(keys.events, await snapshot(store, svc.config, svc.clock()))
+            # Nobody listening (no supervisor screen): spare the full agent scan.
+            listeners = (await store.redis.pubsub_numsub(keys.events))[0][1] if held else 0
+            if held and listeners:
+                data = await snapshot(store, svc.config, svc.clock())
+                await store.publish_event(keys.events, data)
         except asyncio.CancelledError:
             raise
         except Exception:

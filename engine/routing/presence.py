@@ -38,7 +38,7 @@ class Presence:
     async def announce(self, agent_id: str, state: str, now: float, wake: bool = True,
                        **extra: Any) -> None:
         keys = self.store.keys
-        await self.store.publish(keys.events, {"type": "agent", "agent_id": agent_id,
+        await self.store.publish_event(keys.events, {"type": "agent", "agent_id": agent_id,
                                                "state": state, "at": now, **extra})
         if state == "available" and wake:
             await self.store.redis.publish(keys.wake, agent_id)

@@ -79,6 +79,7 @@ class RoutingService(Matching):
         self._tasks = []
         if self._spawned:
             await asyncio.wait(set(self._spawned), timeout=2.0)
+        await self.store.drain()
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         if self.closed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,10 +11,14 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 
+from engine.logs import get_logger
 from engine.routing.keys import Keys
 
 LUA = Path(__file__).with_name("lua")
 EXTRA_SKILL_SCAN = 32   # candidates per pool checked for a queue's second, third... skill
+
+
+log = get_logger(__name__)
 
 
 def _script(name: str) -> str:
@@ -63,6 +68,8 @@ class RoutingStore:
         self._calls = redis.register_script(_script("calls"))
         self._reserve_agent = redis.register_script(_script("reserve_agent"))
         self._reserve_call = redis.register_script(_script("reserve_call"))
+        self._outbox: list[tuple[str, bytes]] = []
+        self._flusher: asyncio.Future[None] | None = None
 
     # -- agents ---------------------------------------------------------------------
     async def agent_op(self, op: str, now: float, agent_id: str, *args: Any) -> tuple[bool, str]:
@@ -136,4 +143,30 @@ class RoutingStore:
         await self.redis.set(self.keys.alive(instance), "1", px=int(ttl * 1000))
 
     async def publish(self, channel: str, message: dict[str, Any]) -> int:
+        """Publish now and return how many engines received it (offers between engines
+        rely on that). Supervisor events go through ``publish_event`` instead."""
         return int(await self.redis.publish(channel, orjson.dumps(message)))
+
+    async def publish_event(self, channel: str, message: dict[str, Any]) -> None:
+        """Queue an event for supervisors; queued events go out together, pipelined, so
+        the call path never waits a Redis round trip for them."""
+        self._outbox.append((channel, orjson.dumps(message)))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)            # let the other events of this tick join in
+        while self._outbox:
+            batch, self._outbox = self._outbox, []
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for channel, payload in batch:
+                        pipe.publish(channel, payload)
+                    await pipe.execute()
+            except Exception as exc:      # Redis down: supervisors miss these events
+                log.warning("routing.publish_failed", events=len(batch), error=str(exc))
+
+    async def drain(self) -> None:
+        """Wait until queued events are sent (at shutdown)."""
+        if self._flusher is not None:
+            await asyncio.wait({self._flusher}, timeout=2.0)

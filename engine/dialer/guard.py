@@ -1,0 +1,172 @@
+"""The abandon-rate guard: the 2-second rule, the rolling rate and how much pacing may risk.
+
+* A live answer gets an agent at once (``Bridge``) or waits (``HoldFor``) at most
+  ``grace`` seconds; past that ``expire`` returns an ``Abandon`` (identification
+  message, hang up), counted, and the number rests 72 h unless an agent is reserved.
+* ``allowance(now)`` turns the window's counts into what the pacer may risk. The
+  budget is earned: ``affordable`` is how many abandons could happen right now with
+  the window's rate still within the limit. Below ``reserve`` (2) only progressive
+  dialling (a line per free agent, no risk) is allowed, so a new campaign starts
+  progressive. Above it the pacer may dial predictively, with three brakes:
+  - the marginal dial's risk ``risk`` follows an integral controller that steers the
+    rate to ``target_share * limit``: it falls after every abandon and creeps up with
+    every call served in time;
+  - that risk is scaled down to 0 as ``affordable`` falls to ``reserve`` (the cushion),
+    so the guard slides towards progressive before it has to stop;
+  - the whole pipeline, with every line ``stress`` times likelier to connect than
+    estimated (a burst of answers, a stale estimate), may not expect more than
+    ``budget_share`` of the affordable abandons.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from engine.dialer.actions import Abandon, Bridge, DialerAction, HoldFor
+from engine.dialer.pacing import Allowance
+from engine.dialer.window import RollingCounts
+
+DAY = 86400.0
+QUIET_AFTER_ABANDON = 72 * 3600.0
+
+
+@dataclass(frozen=True)
+class GuardConfig:
+    limit: float = 0.03               # abandoned / live answered
+    window: float = 30 * DAY          # US: per campaign over 30 days; UK: 1 * DAY
+    grace: float = 2.0                # seconds a live answer may wait for an agent
+    target_share: float = 0.8         # steer the rate to 80% of the limit
+    stress: float = 1.5               # the pipeline must stay affordable with lines this
+                                      # many times likelier to connect than estimated ...
+    budget_share: float = 0.5         # ... within this share of the abandons still affordable
+    risk_start: float = 0.01
+    risk_min: float = 0.0001
+    risk_max: float = 0.25
+    gain: float = 0.2
+    reserve: float = 2.0              # progressive only while fewer abandons are affordable
+    cushion: float = 2.0              # the risk is scaled down over this many more
+    quiet: float = QUIET_AFTER_ABANDON
+    message: str = "sound:dialer-identification"
+
+
+UK = GuardConfig(window=DAY)
+US = GuardConfig()
+
+
+def redial_allowed(last_abandoned_at: float | None, now: float, agent_reserved: bool,
+                   quiet: float = QUIET_AFTER_ABANDON) -> bool:
+    """The 72 h rule: an abandoned number waits, unless an agent is reserved for it."""
+    return agent_reserved or last_abandoned_at is None or now - last_abandoned_at >= quiet
+
+
+class AbandonGuard:
+    def __init__(self, config: GuardConfig = US) -> None:
+        self.config = config
+        self.counts = RollingCounts(config.window)
+        self.risk = config.risk_start
+        self._waiting: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._abandoned_at: dict[str, float] = {}
+
+    # ---- the 2-second rule ----------------------------------------------------
+    def live_answer(self, call_id: str, number: str, now: float,
+                    agent_id: str | None = None) -> list[DialerAction]:
+        """AMD found a person on ``call_id``; ``agent_id`` if one is free right now."""
+        if agent_id is not None:
+            self._served(now)
+            return [Bridge(call_id, agent_id)]
+        deadline = now + self.config.grace
+        self._waiting[call_id] = (number, deadline)
+        return [HoldFor(call_id, deadline)]
+
+    def agent_free(self, agent_id: str, now: float) -> list[DialerAction]:
+        """An agent is free: it takes the longest-waiting live answer still in time."""
+        actions: list[DialerAction] = list(self.expire(now))
+        if self._waiting:
+            call_id, _ = self._waiting.popitem(last=False)
+            self._served(now)
+            actions.append(Bridge(call_id, agent_id))
+        return actions
+
+    def expire(self, now: float) -> list[Abandon]:
+        """Abandon every live answer whose grace period is over."""
+        out = []
+        while self._waiting:
+            call_id, (number, deadline) = next(iter(self._waiting.items()))
+            if deadline > now:
+                break
+            del self._waiting[call_id]
+            out.append(self._abandon(call_id, number, deadline))
+        return out
+
+    def hangup(self, call_id: str, now: float) -> list[Abandon]:
+        """The customer hung up while waiting: counted as abandoned (the safe side)."""
+        if call_id not in self._waiting:
+            return []
+        number, _ = self._waiting.pop(call_id)
+        return [self._abandon(call_id, number, now)]
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def next_deadline(self) -> float | None:
+        return next(iter(self._waiting.values()))[1] if self._waiting else None
+
+    def _served(self, now: float) -> None:
+        self.counts.add(now, abandoned=False)
+        self._steer(now, False)
+
+    def _abandon(self, call_id: str, number: str, at: float) -> Abandon:
+        self.counts.add(at, abandoned=True)
+        self._abandoned_at[number] = at
+        self._steer(at, True)
+        return Abandon(call_id, number, self.config.message)
+
+    def _steer(self, now: float, abandoned: bool) -> None:
+        c = self.config
+        step = (c.target_share * c.limit) - (1.0 if abandoned else 0.0)
+        weight = self._cushion(*self.counts.totals(now))
+        self.risk = min(c.risk_max, max(c.risk_min, self.risk * math.exp(c.gain * weight * step)))
+
+    def affordable(self, live: int, abandoned: int) -> float:
+        """Abandons that could still happen now with the window's rate <= the limit."""
+        c = self.config
+        return (c.limit * live - abandoned) / (1.0 - c.limit)
+
+    def _cushion(self, live: int, abandoned: int) -> float:
+        """1 with ``reserve + cushion`` abandons affordable, falling to 0 at ``reserve``."""
+        c = self.config
+        spare = self.affordable(live, abandoned) - c.reserve
+        return min(1.0, max(0.0, spare / c.cushion))
+
+    # ---- pacing -----------------------------------------------------------------
+    def rate(self, now: float) -> float:
+        live, abandoned = self.counts.totals(now)
+        return abandoned / live if live else 0.0
+
+    def allowance(self, now: float) -> Allowance:
+        c = self.config
+        live, abandoned = self.counts.totals(now)
+        affordable = self.affordable(live, abandoned)
+        if affordable < c.reserve:
+            return Allowance("progressive", 0.0, 0.0,
+                             f"abandon budget tight: {abandoned}/{live} live answers")
+        return Allowance("predictive", self.risk * self._cushion(live, abandoned),
+                         c.budget_share * affordable, c.stress)
+
+    # ---- the 72 h rule ------------------------------------------------------------
+    def redial_allowed(self, number: str, now: float, agent_reserved: bool = False) -> bool:
+        if len(self._abandoned_at) > 10_000:
+            self._abandoned_at = {n: t for n, t in self._abandoned_at.items()
+                                  if now - t < self.config.quiet}
+        return redial_allowed(self._abandoned_at.get(number), now, agent_reserved,
+                              self.config.quiet)
+
+    def restore(self, at: float, abandoned: bool, number: str = "") -> None:
+        """Replay one live answer from storage (after a restart); oldest first."""
+        self.counts.add(at, abandoned)
+        self._steer(at, abandoned)
+        if abandoned and number:
+            self._abandoned_at[number] = at

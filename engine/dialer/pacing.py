@@ -1,0 +1,128 @@
+"""How many lines to dial now: progressive, fixed ratio and predictive pacing.
+
+Every pacer is a pure object: ``dials(snapshot, allowance) -> int``. The snapshot
+is what the engine sees at ``now`` (agents, lines in flight); the allowance is what
+the abandon guard (``guard.py``) permits. Lines dialled for a reserved agent, and
+that agent, stay out of the snapshot: they are never at risk of an abandon.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+from engine.dialer import risk
+from engine.dialer.estimates import DialEstimates, Outcome, TalkEstimates
+
+Mode = Literal["predictive", "progressive", "paused"]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    now: float
+    free_agents: int                          # logged in, idle, not reserved
+    talking: Sequence[float] = ()             # seconds each talking agent has talked
+    wrapping: Sequence[float] = ()            # seconds of wrap-up each agent has left
+    ringing: Sequence[float] = ()             # age of each line still ringing (s since dial)
+    detecting: Sequence[float] = ()           # s since answer of each line AMD is classifying
+    waiting: int = 0                          # live answers waiting for an agent (< 2 s)
+
+    @property
+    def lines(self) -> int:
+        return len(self.ringing) + len(self.detecting)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What the guard lets the pacer risk right now."""
+
+    mode: Mode = "predictive"
+    risk: float = 0.05                # max P(abandoned | live) of the marginal dial
+    max_expected_abandons: float = math.inf   # for the whole pipeline, under stress
+    stress: float = 1.0               # lines this many times likelier to connect than estimated
+    reason: str = ""
+
+
+class Pacer(Protocol):
+    name: str
+
+    def dials(self, snap: Snapshot, allowance: Allowance) -> int: ...
+
+
+def progressive_dials(snap: Snapshot) -> int:
+    """One line per free agent: dial for the free agents that have no line yet."""
+    return max(0, snap.free_agents - snap.waiting - snap.lines)
+
+
+@dataclass
+class Progressive:
+    name: str = "progressive"
+
+    def dials(self, snap: Snapshot, allowance: Allowance) -> int:
+        return 0 if allowance.mode == "paused" else progressive_dials(snap)
+
+
+@dataclass
+class FixedRatio:
+    """``ratio`` lines per free agent, whatever the answer rate does (the naive baseline)."""
+
+    ratio: float = 2.0
+    name: str = "ratio"
+
+    def dials(self, snap: Snapshot, allowance: Allowance) -> int:
+        if allowance.mode == "paused":
+            return 0
+        if allowance.mode == "progressive":
+            return progressive_dials(snap)
+        free = max(0, snap.free_agents - snap.waiting)
+        return max(0, math.ceil(self.ratio * free - 1e-9) - snap.lines)
+
+
+@dataclass
+class Predictive:
+    """Dial while the next line's chance of being abandoned stays within the allowance.
+
+    Feed it outcomes with ``record_dial`` / ``record_talk`` (they update the estimates).
+    ``max_lines`` caps the lines in flight (trunks); ``wrapup`` is the engine's fixed
+    wrap-up after each call; ``grace`` the seconds a live answer may wait (2 s).
+    """
+
+    dial_est: DialEstimates = field(default_factory=DialEstimates)
+    talk_est: TalkEstimates = field(default_factory=TalkEstimates)
+    wrapup: float = 0.0
+    grace: float = 2.0
+    max_lines: int = 1000
+    name: str = "predictive"
+
+    def record_dial(self, now: float, ring_seconds: float, outcome: Outcome,
+                    amd_seconds: float | None = None) -> None:
+        self.dial_est.record_dial(now, ring_seconds, outcome, amd_seconds)
+
+    def record_talk(self, now: float, seconds: float) -> None:
+        self.talk_est.record_talk(now, seconds)
+
+    def model(self, snap: Snapshot) -> risk.Pipeline:
+        def arr(xs: Sequence[float]) -> np.ndarray:
+            return np.asarray(xs, dtype=float)
+
+        return risk.pipeline(snap.now, snap.free_agents, arr(snap.talking), arr(snap.wrapping),
+                             arr(snap.ringing), arr(snap.detecting), snap.waiting,
+                             self.dial_est, self.talk_est, self.wrapup, self.grace)
+
+    def dials(self, snap: Snapshot, allowance: Allowance) -> int:
+        floor = min(progressive_dials(snap), max(0, self.max_lines - snap.lines))
+        if allowance.mode != "predictive":
+            return 0 if allowance.mode == "paused" else floor
+        model = self.model(snap)
+        agents = snap.free_agents + len(snap.talking) + len(snap.wrapping)
+        k_max = min(self.max_lines - snap.lines,           # 3 lines per agent per live rate
+                    math.ceil(3 * agents / max(float(model.connect[-1]), 0.01)))
+        n = risk.dials_within(model, allowance.risk, k_max)
+        if n and math.isfinite(allowance.max_expected_abandons):
+            exposure = risk.expected_abandons(model, np.arange(n + 1), allowance.stress)
+            n = max(int(np.count_nonzero(exposure <= allowance.max_expected_abandons)) - 1, 0)
+        return max(n, floor)

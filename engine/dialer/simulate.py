@@ -1,0 +1,198 @@
+"""A seeded discrete-event simulation of one dialling team, for any pacer or the oracle.
+
+Pure: no clock, no I/O. Time is simulated seconds from 0 to ``hours * 3600``. Dials
+take contacts from a ``ContactStream`` in order, so every algorithm meets the same
+people. A live answer (after AMD) takes the longest-idle agent or waits in the real
+``AbandonGuard`` for at most 2 s; machines never take an agent. Each agent talks,
+wraps up for a fixed time, then is free again. Pacers decide every ``tick`` seconds
+and whenever an agent becomes free. The oracle knows every contact's outcome and
+talk time: it dials, for each agent, the next live contact exactly early enough for
+it to connect when that agent is free (an upper bound: no abandon, almost no idle;
+for steady traffic without log-outs, as in the grid).
+``guarded=False`` lets a pacer ignore the guard's allowance (the 2 s rule still counts).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Any
+
+from engine.dialer.actions import Bridge
+from engine.dialer.agents import Team
+from engine.dialer.guard import AbandonGuard, GuardConfig
+from engine.dialer.pacing import Allowance, Pacer, Predictive, Snapshot
+from engine.dialer.traffic import ContactStream, Outcome, Traffic
+
+RING_END, AMD_END, DEADLINE, TALK_END, WRAP_END, TICK, LOGOUT, ORACLE_DIAL = range(8)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    agents: int
+    traffic: Traffic
+    hours: float = 1.0
+    seed: int = 1
+    tick: float = 1.0
+    logouts: tuple[tuple[float, int], ...] = ()               # (at s, agents leaving)
+    bursts: tuple[tuple[float, float, float], ...] = ()       # (from s, to s, answer rate)
+
+    def answer_rate(self, t: float) -> float:
+        for start, end, rate in self.bursts:
+            if start <= t < end:
+                return rate
+        return self.traffic.answer_rate
+
+
+@dataclass(frozen=True)
+class Result:
+    algorithm: str
+    occupancy: float               # talk time / logged-in time
+    abandon_rate: float            # abandoned / live answers
+    connects_per_agent_hour: float
+    idle_between: float           # mean idle seconds before each connect
+    dials: int
+    live: int
+    abandoned: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Simulation:
+    def __init__(self, scenario: Scenario, pacer: Pacer | None,
+                 guard: GuardConfig | None = None, guarded: bool = True) -> None:
+        self.s, self.pacer, self.guarded = scenario, pacer, guarded  # pacer None: the oracle
+        self.end = scenario.hours * 3600.0
+        self.contacts = ContactStream(scenario.traffic, scenario.seed)
+        self.guard = AbandonGuard(guard or GuardConfig())
+        self.team = Team(scenario.agents, self.end)
+        self.events: list[tuple[float, int, int, int]] = []
+        self.seq = self.next_contact = self.dials = 0
+        self.decided = -1.0
+        self.ringing: dict[int, float] = {}
+        self.detecting: dict[int, float] = {}
+        self.lines: dict[int, tuple[Outcome, float, float]] = {}  # outcome, ring, amd
+        self.live = self.abandoned = 0
+
+    def push(self, at: float, kind: int, ref: int = 0) -> None:
+        self.seq += 1
+        heapq.heappush(self.events, (at, self.seq, kind, ref))
+
+    def run(self) -> Result:
+        for at, k in self.s.logouts:
+            self.push(at, LOGOUT, k)
+        if self.pacer is None:
+            for _ in range(self.s.agents):
+                self.oracle_plan(0.0, 0.0)
+        else:
+            self.push(0.0, TICK)
+        handlers = (self.ring_end, self.amd_end, self.deadline, self.talk_end, self.wrap_end,
+                    self.tick, lambda now, k: self.team.log_out(k, now), self.dial)
+        while self.events and self.events[0][0] < self.end:
+            now, _, kind, ref = heapq.heappop(self.events)
+            handlers[kind](now, ref)
+        return self.result()
+
+    # ---- lines ------------------------------------------------------------------
+    def dial(self, now: float, index: int | None = None) -> None:
+        if index is None:
+            index, self.next_contact = self.next_contact, self.next_contact + 1
+        self.lines[index] = self.contacts[index].outcome(
+            self.s.answer_rate(now), self.s.traffic.ring_timeout)
+        self.dials += 1
+        self.ringing[index] = now
+        self.push(now + self.lines[index][1], RING_END, index)
+
+    def ring_end(self, now: float, line: int) -> None:
+        del self.ringing[line]
+        outcome, ring, amd = self.lines[line]
+        if isinstance(self.pacer, Predictive):
+            self.pacer.record_dial(now, ring, outcome, amd if outcome == "live" else None)
+        if outcome in ("live", "machine"):
+            self.detecting[line] = now
+            self.push(now + amd, AMD_END, line)
+        else:
+            del self.lines[line]
+
+    def amd_end(self, now: float, line: int) -> None:
+        del self.detecting[line]
+        if self.lines.pop(line)[0] == "machine":
+            return                                   # a machine: message or retry by policy
+        self.live += 1
+        agent = self.team.take_idle(now)
+        actions = self.guard.live_answer(str(line), str(line), now,
+                                         None if agent is None else str(agent))
+        if agent is None:
+            self.push(actions[0].deadline, DEADLINE, line)  # type: ignore[union-attr]
+        else:
+            self.connect(now, agent, line)
+
+    def deadline(self, now: float, line: int) -> None:
+        self.abandoned += len(self.guard.expire(now))
+
+    def connect(self, now: float, agent: int, line: int) -> None:
+        talk = self.contacts[line].talk
+        self.team.start_talk(agent, now, talk)
+        self.push(now + talk, TALK_END, agent)
+        if self.pacer is None:
+            self.oracle_plan(now, now + talk + self.s.traffic.wrapup)
+
+    # ---- agents ------------------------------------------------------------------
+    def talk_end(self, now: float, agent: int) -> None:
+        until = now + self.s.traffic.wrapup
+        talk = self.team.end_talk(agent, now, until)
+        if isinstance(self.pacer, Predictive):
+            self.pacer.record_talk(now, talk)
+        self.push(until, WRAP_END, agent)
+
+    def wrap_end(self, now: float, agent: int) -> None:
+        back = self.team.end_wrap(agent, now)
+        self.abandoned += len(self.guard.expire(now))
+        if not back and not (self.guard.waiting and self.team.take_standby(agent, now)):
+            return                               # logging out: on standby for live answers
+        for action in self.guard.agent_free(str(agent), now):
+            if isinstance(action, Bridge):
+                if back:
+                    self.team.take(agent)
+                self.connect(now, agent, int(action.call_id))
+        if back:
+            self.decide(now)
+
+    # ---- pacing --------------------------------------------------------------------
+    def tick(self, now: float, _: int = 0) -> None:
+        if now - self.decided >= self.s.tick / 2:       # none since an agent came free
+            self.decide(now)
+        self.push(now + self.s.tick, TICK)
+
+    def decide(self, now: float) -> None:
+        if self.pacer is None:
+            return
+        self.decided = now
+        talking, wrapping = self.team.busy(now)
+        snap = Snapshot(now, self.team.idle_count, talking, wrapping,
+                        [now - t for t in self.ringing.values()],
+                        [now - t for t in self.detecting.values()], self.guard.waiting)
+        allowance = self.guard.allowance(now) if self.guarded else Allowance()
+        for _ in range(self.pacer.dials(snap, allowance)):
+            self.dial(now)
+
+    def oracle_plan(self, now: float, free_at: float) -> None:
+        """Skip the contacts that will not answer; time the next live one for ``free_at``."""
+        rate, timeout = self.s.traffic.answer_rate, self.s.traffic.ring_timeout
+        while True:
+            index, self.next_contact = self.next_contact, self.next_contact + 1
+            outcome, ring, amd = self.contacts[index].outcome(rate, timeout)
+            if outcome == "live":
+                self.push(max(now, free_at - ring - amd), ORACLE_DIAL, index)
+                return
+
+    def result(self) -> Result:
+        team, live = self.team, self.live
+        hours = team.logged_in_seconds() / 3600.0
+        name = "oracle" if self.pacer is None else self.pacer.name
+        return Result(name, team.talk_seconds / max(team.logged_in_seconds(), 1e-9),
+                      self.abandoned / live if live else 0.0,
+                      team.connects / hours if hours else 0.0,
+                      team.idle_before_calls / team.connects if team.connects else 0.0,
+                      self.dials, live, self.abandoned)
