@@ -20,7 +20,13 @@ def _run(args: argparse.Namespace) -> int:
     from engine.app import Engine
 
     engine = Engine(args.settings())
-    asyncio.run(engine.run_forever())
+    try:
+        import uvloop  # libuv's event loop: less CPU per ARI request and Redis round trip
+        loop_factory = uvloop.new_event_loop
+    except ImportError:
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(engine.run_forever())
     return 0
 
 
