@@ -80,7 +80,7 @@ def write_skills(folder: Path, agents: int) -> None:
     (folder / "agents.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
 
 
-async def place_calls(ari: AriClient, n: int, rate: float, hold: float, did: str) -> None:
+async def place_calls(ari: AriClient, n: int, rate: float, hold: float, did: str) -> int:
     """Start n callers at a steady ``rate`` per second; each stays ``hold`` seconds, so
     with hold >= n / rate all n calls are up at once at the peak."""
     stamp = int(time.time() * 1000)
@@ -94,7 +94,8 @@ async def place_calls(ari: AriClient, n: int, rate: float, hold: float, did: str
     for i in range(n):
         await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
         tasks.append(asyncio.create_task(one(i)))
-    await asyncio.gather(*tasks)
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    return sum(1 for r in results if isinstance(r, BaseException))
 
 
 def peak_concurrency(rows: list[sqlite3.Row]) -> int:
@@ -121,14 +122,14 @@ async def run_level(cfg: settings_mod.Settings, engine_pid: int, asterisk_pid: i
     ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
     since = time.time()
     cpu_e0, cpu_a0 = cpu_seconds(engine_pid), cpu_seconds(asterisk_pid)
-    await place_calls(ari, n, rate, hold, "8100")
+    failed_originates = await place_calls(ari, n, rate, hold, "8100")
     db = Path(cfg.database_path)
     deadline = time.time() + hold + 60
     rows: list[sqlite3.Row] = []
     while time.time() < deadline:
         await asyncio.sleep(1.0)
         rows = read_records(db, since)
-        if len([r for r in rows if r["ended_at"]]) >= n:
+        if len([r for r in rows if r["ended_at"]]) >= n - failed_originates:
             break
     await asyncio.sleep(1.0)
     cpu_e, cpu_a = cpu_seconds(engine_pid) - cpu_e0, cpu_seconds(asterisk_pid) - cpu_a0
@@ -140,7 +141,7 @@ async def run_level(cfg: settings_mod.Settings, engine_pid: int, asterisk_pid: i
     last = max((r["connected_at"] for r in done), default=since)
     return {
         "calls": n, "arrival_rate": rate, "peak_concurrent": peak_concurrency(rows),
-        "connected": len(done), "ended": sum(1 for r in rows
+        "connected": len(done), "failed_originates": failed_originates, "ended": sum(1 for r in rows
                                                                     if r["ended_at"]),
         "calls_per_second": round(len(done) / max(last - first, 1e-9), 1),
         "p50_ms": round(percentile(lat, 50), 2), "p99_ms": round(percentile(lat, 99), 2),
