@@ -28,7 +28,7 @@ SCENARIO: list[tuple[float, str, str, str | None, float]] = [
     (0.0, "8000", "13800138000", "1", 9.0),     # technical support by key 1
     (1.0, "8000", "13900139000", "2", 8.0),     # billing by key 2
     (2.0, "8100", "13700137000", None, 7.0),    # DID straight to the general queue
-    (3.0, "8000", "13600136000", None, 14.0),   # no key: menu repeats, then default queue
+    (3.0, "8000", "13600136000", None, 36.0),   # no key: menu repeats, then default queue
     (4.0, "8200", "13500135000", None, 6.0),    # technical DID
     (5.0, "8000", "13400134000", "0", 6.0),     # key 0: general
 ]
@@ -114,13 +114,13 @@ def _summary(records: list[dict[str, Any]], since: float) -> None:
     rows = sorted((r for r in records if (r.get("arrived_at") or 0) >= since),
                   key=lambda r: r["arrived_at"])
     print("\n== calls")
-    print(f"{'caller':>12} {'IVR path':<28} {'queue':<10} {'agent':<6} {'arrived':>7} "
+    print(f"{'caller':>12} {'IVR path':<44} {'queue':<10} {'agent':<6} {'arrived':>7} "
           f"{'waited':>7} {'talked':>7}  status (hung up by)")
     for r in rows:
         wait = (r["connected_at"] or r["ended_at"] or 0) - (r["queued_at"] or 0)
         talk = (r["ended_at"] or 0) - r["connected_at"] if r.get("connected_at") else 0
         path = " > ".join(r.get("ivr_path") or [])
-        print(f"{r['caller_number']:>12} {path:<28.28} {r.get('queue') or '-':<10} "
+        print(f"{r['caller_number']:>12} {path:<44.44} {r.get('queue') or '-':<10} "
               f"{r.get('agent_id') or '-':<6} {_fmt(r['arrived_at'], since)} "
               f"{wait if r.get('queued_at') else 0:6.1f}s {talk:6.1f}s  "
               f"{r['status']} ({r.get('hangup_by') or '-'})")

@@ -27,8 +27,12 @@ fi
 stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "installing the Python environment (.venv)"
-  .venv/bin/pip install -q --upgrade pip > /dev/null
-  .venv/bin/pip install -q -e '.[dev,speech]'
+  log=$(mktemp)
+  if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e '.[dev,speech]'; } > "$log" 2>&1; then
+    cat "$log" >&2
+    exit 1
+  fi
+  rm -f "$log"
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
