@@ -24,6 +24,7 @@ from engine.ari.client import AriClient
 from engine.ari.events import AriEventStream
 from engine.calls import http as calls_http
 from engine.calls import records as call_records
+from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
 from engine.calls.ports import CallerLookup, NoLookup
 from engine.calls.service import CallService
@@ -33,6 +34,7 @@ from engine.logs import get_logger
 from engine.routing import http as routing_http
 from engine.routing.config import load_config as load_routing
 from engine.routing.service import RoutingService
+from engine.routing.tiers import TieredLookup
 from engine.settings import Settings
 from engine.store.database import Database
 
@@ -74,14 +76,16 @@ class Engine:
                                      instance=settings.instance_id or socket.gethostname(),
                                      watch=False)
         self.calls = CallService(self.ari, settings.ari_app, lambda: self._ivr, self.router,
-                                 lookup or NoLookup(), self.records,
+                                 TieredLookup(lookup or NoLookup(), lambda: self.router.config),
+                                 self.records,
                                  ring_timeout=settings.agent_ring_timeout,
                                  hold_music=settings.hold_music)
         self.devices = DeviceWatcher(
             self.ami, lambda: {a.id: a.endpoint for a in self.router.config.agents.values()},
             self.router.set_device_state)
         self.live = LiveCalls(self.redis, settings.redis_prefix)
-        self.calls.observers.append(self.live)
+        self.desk = AgentDesk(self.redis, settings.redis_prefix)
+        self.calls.observers += [self.live, self.desk]
         self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
                                      settings.ari_app, self.calls.on_event, self.calls.resync)
         self.http = self._build_http()
@@ -95,6 +99,7 @@ class Engine:
         app[calls_http.CALL_SERVICE] = self.calls
         app[calls_http.CALL_RECORDS] = self.records
         app[calls_http.LIVE_CALLS] = self.live
+        app[calls_http.AGENT_DESK] = self.desk
 
         async def status(_: web.Request) -> web.Response:
             return json_response(await self.status())

@@ -105,10 +105,10 @@ async def engine_factory(engine_settings: Settings, sandbox, redis_client, redis
 
     started: list[Engine] = []
 
-    async def make(**overrides: object) -> Engine:
+    async def make(lookup: object = None, **overrides: object) -> Engine:
         settings = dataclasses.replace(engine_settings, redis_url=redis_url,
                                        http_port=free_port(), **overrides)
-        engine = Engine(settings)
+        engine = Engine(settings, lookup=lookup)  # type: ignore[arg-type]
         await engine.start()
         started.append(engine)
         return engine

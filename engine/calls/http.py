@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from engine.api.http import json_response
+from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
 from engine.calls.records import CallRecords
 from engine.calls.service import CallService
@@ -13,6 +14,7 @@ from engine.errors import InvalidRequest, NotFound
 CALL_SERVICE = web.AppKey("call_service", CallService)
 CALL_RECORDS = web.AppKey("call_records", CallRecords)
 LIVE_CALLS = web.AppKey("live_calls", LiveCalls)
+AGENT_DESK = web.AppKey("agent_desk", AgentDesk)
 routes = web.RouteTableDef()
 
 
@@ -39,3 +41,10 @@ async def one_record(request: web.Request) -> web.Response:
     if record is None:
         raise NotFound("no such call", call_id=request.match_info["call_id"])
     return json_response(record)
+
+
+@routes.get("/agents/{agent_id}/desk")
+async def agent_desk(request: web.Request) -> web.Response:
+    """The card of the call the agent is on (caller, tier, risk, hints), if any."""
+    current = await request.app[AGENT_DESK].current(request.match_info["agent_id"])
+    return json_response({"call": current})
