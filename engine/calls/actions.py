@@ -1,5 +1,5 @@
 """What the call path asks the adapters to do. ``InboundCall`` returns these; the
-Stasis adapter (``engine/calls/stasis.py``) carries them out in order."""
+call runner (``engine/calls/runner.py``) carries them out in order."""
 
 from __future__ import annotations
 
