@@ -62,7 +62,13 @@ class Settings:
                                 "Where the sandbox keeps its Debian sid root filesystem.")
     sandbox_mirror: str = _setting("http://deb.debian.org/debian",
                                    "Debian mirror debootstrap uses for the sandbox.")
+    sip_host: str = _setting("127.0.0.1", "Address the PJSIP transport binds (0.0.0.0 to reach "
+                                          "real phones and trunks).")
     sip_port: int = _setting(5060, "UDP port of the PJSIP transport (loopback in the sandbox).")
+    sip_agents: str = _setting("1001-1010", "Agent phone numbers given PJSIP endpoints: a range "
+                                            "and/or a comma list, e.g. 1001-1010,2001.")
+    sip_agent_password: str = _setting("", "SIP password of the agent phones (empty: no agent "
+                                           "phone endpoints are configured).", secret=True)
     rtp_start: int = _setting(20000, "First RTP port Asterisk uses.")
     rtp_end: int = _setting(20999, "Last RTP port Asterisk uses.")
     # Logging

@@ -5,6 +5,7 @@ filesystem, Asterisk run in a chroot on loopback ports, stopped cleanly.
 
 ``up`` is idempotent: a running sandbox with the same configuration is left alone;
 a changed configuration (new credentials, ports...) is installed and Asterisk restarted.
+Commands on one sandbox folder are serialised with a file lock.
 """
 
 from __future__ import annotations
@@ -35,21 +36,39 @@ class Sandbox:
         self.root = self.dir / "rootfs"
         self.pidfile = self.dir / "asterisk.pid"
         self.logfile = self.dir / "asterisk.out"
-        self.config_stamp = self.dir / "config.stamp"
+        # Inside the rootfs, so a rebuilt rootfs never passes for a configured one.
+        self.config_stamp = self.root / "etc" / "asterisk" / ".tenure-config.sha256"
 
     @property
     def sounds_dir(self) -> Path:
         """Host path of the folder the sim dialplan plays ``tenure/<name>`` from."""
         return self.root / "usr" / "share" / "asterisk" / "sounds" / "tenure"
 
+    @property
+    def messages_log(self) -> Path:
+        return self.root / "var" / "log" / "asterisk" / "messages.log"
+
     # -- state --------------------------------------------------------------------
-    def pid(self) -> int | None:
+    def _ours(self, pid: int) -> bool:
+        """Is ``pid`` an Asterisk running inside this sandbox's root filesystem?"""
         try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            return (argv[0] == b"asterisk" and b"-f" in argv        # not an `asterisk -rx`
+                    and Path(os.readlink(f"/proc/{pid}/root")) == self.root.resolve())
+        except OSError:
+            return False
+
+    def pid(self) -> int | None:
+        """Asterisk's pid: from the pid file, else found in /proc (a lost pid file)."""
+        with contextlib.suppress(OSError, ValueError):
             pid = int(self.pidfile.read_text())
-            if Path(os.readlink(f"/proc/{pid}/root")).resolve() == self.root.resolve():
+            if self._ours(pid):
                 return pid
-        except (OSError, ValueError):
-            pass
+        if not self.root.is_dir():
+            return None
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and self._ours(int(entry.name)):
+                return int(entry.name)
         return None
 
     def _ari_ok(self) -> bool:
@@ -71,20 +90,38 @@ class Sandbox:
         except OSError:
             return False
 
+    def _fully_booted(self) -> bool:
+        try:
+            done = subprocess.run(["chroot", str(self.root), "asterisk", "-rx",
+                                   "core waitfullybooted"],
+                                  capture_output=True, text=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            return False
+        return done.returncode == 0 and "fully booted" in done.stdout
+
     def status(self) -> dict[str, Any]:
-        version = None
-        if (self.dir / "rootfs.stamp").exists():
-            found = list((self.root / "usr/share/doc").glob("asterisk/changelog.Debian.gz"))
-            version = "installed" if found else "unknown"
+        built = self.root.is_dir() and (self.dir / "rootfs.stamp").exists()
         pid = self.pid()
-        return {"rootfs": str(self.root) if version else None, "asterisk": version,
+        return {"rootfs": str(self.root) if built else None,
+                "rootfs_current": rootfs.is_current(self.dir, self.settings.sandbox_mirror),
+                "asterisk": rootfs.asterisk_version(self.root) if built else None,
                 "running": pid is not None, "pid": pid,
                 "ari": pid is not None and self._ari_ok(),
                 "ami": pid is not None and self._ami_ok()}
 
     # -- build and configure -------------------------------------------------------
     def build(self, force: bool = False) -> bool:
-        return rootfs.build(self.dir, self.settings.sandbox_mirror, force)
+        """Build the root filesystem if needed; a sandbox running from a stale one is
+        stopped first."""
+        with rootfs.locked(self.dir):
+            return self._build(force)
+
+    def _build(self, force: bool) -> bool:
+        if not force and rootfs.is_current(self.dir, self.settings.sandbox_mirror):
+            return False
+        if self.pid() is not None:
+            self._down()
+        return rootfs.build(self.dir, self.settings.sandbox_mirror, force=True)
 
     def install_config(self) -> bool:
         """Write the rendered configuration and sounds; True if anything changed."""
@@ -110,43 +147,65 @@ class Sandbox:
                         f"port in the settings") from None
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             try:
-                udp.bind(("127.0.0.1", s.sip_port))
+                udp.bind((s.sip_host, s.sip_port))
             except OSError:
                 raise SandboxError(f"SIP port udp/{s.sip_port} is already taken by another "
-                                   f"process; set sip_port to a free one") from None
+                                   f"process (see `ss -lunp 'sport = :{s.sip_port}'`); "
+                                   f"set sip_port to a free one") from None
 
     # -- run ----------------------------------------------------------------------
     def up(self) -> str:
+        """Build (cached), configure and start; returns "started", "restarted" (the
+        configuration changed) or "already up"."""
         rootfs.require_root()
-        self.build()
-        changed = self.install_config()
-        if self.pid() is not None:
-            if not changed and self._ari_ok():
-                return "already up"
-            self.down()
+        config.render(self.settings)              # missing secrets: fail before building
+        with rootfs.locked(self.dir):
+            self._build(force=False)
+            changed = self.install_config()
+            outcome = "started"
+            if self.pid() is not None:
+                if not changed and self._ari_ok():
+                    return "already up"
+                self._down()
+                outcome = "restarted"
+            self._start()
+            return outcome
+
+    def _start(self) -> None:
         self._check_ports()
         rootfs.mount_pseudo(self.root)
         (self.root / "var" / "run" / "asterisk").mkdir(parents=True, exist_ok=True)
         with open(self.logfile, "ab") as out:
+            out.write(f"\n=== {time.strftime('%F %T')} sandbox up\n".encode())
+            out.flush()
             proc = subprocess.Popen(["chroot", str(self.root), "asterisk", "-f"],
                                     stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
         self.pidfile.write_text(str(proc.pid))
         deadline = time.monotonic() + BOOT_TIMEOUT
+        booted = False
         while time.monotonic() < deadline:
             if proc.poll() is not None:
+                self._down()
                 raise SandboxError(f"Asterisk exited during boot (code {proc.returncode}):\n"
                                    + self.log_tail())
-            if self._ari_ok() and self._ami_ok():
-                return "started"
+            booted = booted or self._fully_booted()
+            if booted and self._ari_ok() and self._ami_ok():
+                return
             time.sleep(0.2)
-        self.down()
-        raise SandboxError(f"Asterisk did not answer ARI and AMI within {BOOT_TIMEOUT:.0f}s:\n"
-                           + self.log_tail())
+        self._down()
+        raise SandboxError(f"Asterisk did not boot and answer ARI and AMI within "
+                           f"{BOOT_TIMEOUT:.0f}s:\n" + self.log_tail())
 
     def down(self) -> str:
+        rootfs.require_root()
+        with rootfs.locked(self.dir):
+            return self._down()
+
+    def _down(self) -> str:
         pid = self.pid()
         if pid is None:
+            self.pidfile.unlink(missing_ok=True)
             rootfs.unmount_pseudo(self.root)
             return "not running"
         with contextlib.suppress(subprocess.SubprocessError, OSError):
@@ -159,7 +218,7 @@ class Sandbox:
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
                 with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, os.WNOHANG)
+                    os.waitpid(pid, os.WNOHANG)     # reap it if we started it
                 time.sleep(0.1)
             if not Path(f"/proc/{pid}").exists():
                 break
@@ -168,14 +227,17 @@ class Sandbox:
         return "stopped"
 
     def cli(self, command: str) -> str:
-        """Run an Asterisk CLI command (``asterisk -rx``) in the sandbox."""
+        """Run an Asterisk CLI command (``asterisk -rx``) in the running sandbox."""
         done = subprocess.run(["chroot", str(self.root), "asterisk", "-rx", command],
                               capture_output=True, text=True, timeout=20)
+        if done.returncode != 0:
+            raise SandboxError(f"asterisk -rx {command!r} failed: "
+                               f"{(done.stderr or done.stdout).strip()}")
         return done.stdout
 
     def log_tail(self, lines: int = 30) -> str:
         out: list[str] = []
-        for path in (self.root / "var/log/asterisk/messages.log", self.logfile):
+        for path in (self.messages_log, self.logfile):
             if path.exists():
                 text = path.read_text(errors="replace").splitlines()[-lines:]
                 out += [f"--- {path}", *text]

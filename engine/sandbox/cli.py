@@ -16,28 +16,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     actions.add_parser("down", help="stop Asterisk and unmount")
     actions.add_parser("status", help="rootfs, process, ARI and AMI state (JSON)")
     logs = actions.add_parser("logs", help="the tail of Asterisk's log")
-    logs.add_argument("-n", type=int, default=40)
+    logs.add_argument("-n", type=int, default=40, help="lines of each log (default 40)")
     box.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from engine.sandbox.asterisk import Sandbox
     from engine.sandbox.config import ConfigError
-    from engine.sandbox.rootfs import SandboxError, build
+    from engine.sandbox.rootfs import SandboxError
 
+    box = Sandbox(args.settings())
     try:
-        if args.action == "build":
-            # Building needs no credentials: only where and from which mirror.
-            from engine.settings import load
-            s = load(args.config)
-            from pathlib import Path
-            built = build(Path(s.sandbox_dir), s.sandbox_mirror, args.force)
+        if args.action == "build":      # needs no credentials: only the folder and mirror
+            built = box.build(args.force)
             print("root filesystem built" if built else "root filesystem is current (cached)")
-            return 0
-        box = Sandbox(args.settings())
-        if args.action == "up":
+        elif args.action == "up":
             print(f"sandbox Asterisk: {box.up()} (ARI {box.settings.ari_url}, "
-                  f"AMI {box.settings.ami_host}:{box.settings.ami_port})")
+                  f"AMI {box.settings.ami_host}:{box.settings.ami_port}, "
+                  f"SIP udp/{box.settings.sip_port})")
         elif args.action == "down":
             print(f"sandbox Asterisk: {box.down()}")
         elif args.action == "status":

@@ -14,6 +14,9 @@ class RedisError(RuntimeError):
 
 
 class RedisServer:
+    """``RedisServer(port, workdir).start()`` ... ``.stop()``: no persistence, loopback only,
+    in its own session so a Ctrl-C in the terminal does not kill it before the cleanup."""
+
     def __init__(self, port: int, workdir: str | Path) -> None:
         self.port = port
         self.workdir = Path(workdir)
@@ -36,11 +39,12 @@ class RedisServer:
         if binary is None:
             raise RedisError("redis-server is not installed (apt-get install redis-server)")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = open(self.workdir / "redis.log", "ab")  # noqa: SIM115 - owned by the process
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir), "--daemonize", "no"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.workdir / "redis.log", "ab") as log:     # the child keeps its copy
+            self.proc = subprocess.Popen(
+                [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--dir", str(self.workdir), "--daemonize", "no"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -29,6 +29,29 @@ def test_credentials_and_ports_come_from_settings():
     assert "Stasis(myapp,inbound,${EXTEN})" in files["extensions.conf"]
 
 
+def test_agent_phones_get_the_password_from_settings_or_none_at_all():
+    files = config.render(settings(sip_agents="1001-1003,2001", sip_agent_password="pw-9"))
+    agents = files["pjsip_agents.conf"]
+    assert re.findall(r"^\[(\d+)\]\(agent-endpoint\)", agents, re.M) == [
+        "1001", "1002", "1003", "2001"]
+    assert agents.count("password = pw-9") == 4
+    assert "password =" not in config.render(settings())["pjsip_agents.conf"]
+    assert "#include pjsip_agents.conf" in files["pjsip.conf"]
+
+
+@pytest.mark.parametrize("spec", ["10a", "1010-1001", "1-5000", "1001-10x"])
+def test_bad_agent_number_lists_are_refused(spec):
+    with pytest.raises(config.ConfigError, match="sip_agents"):
+        config.agent_numbers(spec)
+
+
+def test_sip_and_rtp_come_from_settings():
+    files = config.render(settings(sip_host="0.0.0.0", sip_port=5070, rtp_start=21000,
+                                   rtp_end=21100))
+    assert "bind = 0.0.0.0:5070" in files["pjsip.conf"]
+    assert "rtpstart = 21000" in files["rtp.conf"] and "rtpend = 21100" in files["rtp.conf"]
+
+
 def test_no_secret_ships_in_the_templates():
     for path in config.CONFIG_DIR.glob("*.conf"):
         text = path.read_text()
