@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "engine.demo",
     "engine.routing.cli",
     "engine.dialer.cli",
+    "engine.speech.cli",
 ]
 
 

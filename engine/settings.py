@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -71,6 +72,22 @@ class Settings:
                                            "phone endpoints are configured).", secret=True)
     rtp_start: int = _setting(20000, "First RTP port Asterisk uses.")
     rtp_end: int = _setting(20999, "Last RTP port Asterisk uses.")
+    # Speech and call audio
+    speech_enabled: bool = _setting(True, "Speech IVR, live transcription and emotion scoring "
+                                          "(off: DTMF only, no speech model needed).")
+    models_dir: str = _setting("~/.cache/tenure/models", "Cache folder (outside the repository) "
+                               "where `models fetch` unpacks speech models.")
+    speech_models: str = _setting("", "Speech model folder per language, e.g. "
+                                      "zh=/srv/vosk-cn,en=/srv/vosk-en (default: zh from "
+                                      "models_dir). Every listed model must load at start.")
+    speech_workers: int = _setting(0, "Recognition worker threads (0: one per CPU core).")
+    emotion_model_dir: str = _setting("", "Optional local transformers audio-classification "
+                                          "model folder (extra `emotion`; empty: prosody and "
+                                          "transcript only).")
+    media_host: str = _setting("127.0.0.1", "Address the engine's RTP media server binds "
+                                            "(externalMedia sends call audio there).")
+    media_port_start: int = _setting(30000, "First UDP port of the engine's RTP media server.")
+    media_port_end: int = _setting(30999, "Last UDP port of the engine's RTP media server.")
     # Logging
     log_level: str = _setting("warning", "debug, info, warning or error.")
     log_format: str = _setting("json", "json (one object per line) or console.")
@@ -88,6 +105,15 @@ class Settings:
     def skills_path(self) -> Path:
         return Path(self.skills_dir)
 
+    @property
+    def models_path(self) -> Path:
+        return Path(self.models_dir).expanduser()
+
+    @property
+    def speech_model_paths(self) -> dict[str, Path]:
+        """Language -> model folder: ``speech_models`` entries, else zh in ``models_dir``."""
+        return parse_speech_models(self.speech_models, self.models_path)
+
     def require(self, *names: str) -> None:
         """Fail with a clear message when a setting a command needs is empty."""
         missing = [n for n in names if not getattr(self, n)]
@@ -102,6 +128,24 @@ class Settings:
 
 
 _LEVELS = {"debug", "info", "warning", "error"}
+DEFAULT_SPEECH_MODELS = {"zh": "vosk-model-small-cn-0.22"}
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+
+
+def parse_speech_models(raw: str, models_dir: Path) -> dict[str, Path]:
+    """Parse ``zh=/path,en=/path`` (a relative path is taken inside ``models_dir``)."""
+    if not raw.strip():
+        return {lang: models_dir / name for lang, name in DEFAULT_SPEECH_MODELS.items()}
+    result: dict[str, Path] = {}
+    for item in raw.split(","):
+        lang, sep, folder = (part.strip() for part in item.partition("="))
+        if not sep or not _LANG.match(lang) or not folder:
+            raise SettingsError(f"speech_models: expected lang=folder entries like "
+                                f"zh=/srv/vosk-cn, got {item.strip()!r}")
+        if lang in result:
+            raise SettingsError(f"speech_models: language {lang!r} given twice")
+        result[lang] = models_dir / Path(folder).expanduser()
+    return result
 
 
 def _coerce(name: str, raw: Any, kind: type, origin: str) -> Any:
@@ -127,11 +171,20 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"log_level must be one of {sorted(_LEVELS)}, got {s.log_level!r}")
     if s.log_format not in {"json", "console"}:
         raise SettingsError(f"log_format must be json or console, got {s.log_format!r}")
-    for port_name in ("ami_port", "http_port", "sip_port", "rtp_start", "rtp_end"):
+    for port_name in ("ami_port", "http_port", "sip_port", "rtp_start", "rtp_end",
+                      "media_port_start", "media_port_end"):
         if not 0 < getattr(s, port_name) < 65536:
             raise SettingsError(f"{port_name} must be a port number, got {getattr(s, port_name)}")
     if s.rtp_start >= s.rtp_end:
         raise SettingsError("rtp_start must be below rtp_end")
+    if s.media_port_start >= s.media_port_end:
+        raise SettingsError("media_port_start must be below media_port_end")
+    if s.media_port_start <= s.rtp_end and s.rtp_start <= s.media_port_end:
+        raise SettingsError("media_port_start..media_port_end must not overlap Asterisk's "
+                            "rtp_start..rtp_end")
+    if s.speech_workers < 0:
+        raise SettingsError("speech_workers must be 0 (one per core) or more")
+    parse_speech_models(s.speech_models, s.models_path)
     if urlsplit(s.ari_url).scheme not in {"http", "https"}:
         raise SettingsError(f"ari_url must be an http(s) URL, got {s.ari_url!r}")
     if not s.redis_url.startswith(("redis://", "rediss://", "unix://")):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent host setup for the README's commands: Debian packages the sandbox, tests
-# and demo need, then the project's virtualenv with the dev and speech extras.
+# and demo need, then the project's virtualenv with the dev, speech and emotion extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +28,7 @@ stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "installing the Python environment (.venv)"
   log=$(mktemp)
-  if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e '.[dev,speech]'; } > "$log" 2>&1; then
+  if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e '.[dev,speech,emotion]'; } > "$log" 2>&1; then
     cat "$log" >&2
     exit 1
   fi

@@ -17,6 +17,9 @@ bash scripts/bootstrap-host.sh
 echo "== sandbox Asterisk root filesystem (cached after the first build)"
 .venv/bin/python -m engine sandbox build
 
+echo "== Mandarin speech model (verified by SHA-256, cached outside the repository)"
+.venv/bin/python -m engine models fetch
+
 echo "== tests"
 set +e
 .venv/bin/python -m pytest "$@"

@@ -27,6 +27,16 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_SKILLS = ROOT / "tests" / "integration" / "skills"
 
 
+# Where the sandbox lives and which ports it takes may be moved with the usual ENGINE_*
+# variables, so two runs on one host use separate sandboxes, e.g.
+#   ENGINE_SANDBOX_DIR=/var/tmp/sbx-b ENGINE_ARI_URL=http://127.0.0.1:18088/ari \
+#   ENGINE_AMI_PORT=15038 ENGINE_SIP_PORT=15060 ENGINE_RTP_START=21000 ENGINE_RTP_END=21999 \
+#   ENGINE_MEDIA_PORT_START=31000 ENGINE_MEDIA_PORT_END=31999 bash scripts/test.sh
+PLACEMENT = {f"ENGINE_{name}" for name in (
+    "SANDBOX_DIR", "ARI_URL", "AMI_PORT", "SIP_PORT", "RTP_START", "RTP_END",
+    "MEDIA_PORT_START", "MEDIA_PORT_END", "MODELS_DIR")}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -37,7 +47,7 @@ def free_port() -> int:
 def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     work = tmp_path_factory.mktemp("engine")
     return settings_mod.load(
-        None, environ={k: v for k, v in os.environ.items() if k == "ENGINE_SANDBOX_DIR"},
+        None, environ={k: v for k, v in os.environ.items() if k in PLACEMENT},
         ari_password=secrets.token_hex(16), ami_secret=secrets.token_hex(16),
         api_token=secrets.token_hex(24), database_path=str(work / "engine.db"),
         skills_dir=str(TEST_SKILLS), http_port=free_port(), agent_ring_timeout=6.0,

@@ -62,6 +62,9 @@ def read_documents(paths: Iterable[str | Path]) -> tuple[dict[str, Doc], list[st
         if Path(path).name == "ivr.yaml":
             issues += _ivr_issues(path)
             continue
+        if Path(path).name in ("speech-menus.yaml", "complaint-words.yaml"):
+            issues += _speech_issues(path)
+            continue
         doc, error = yamldoc.load(path)
         if doc is None:
             issues.append(error or f"{path}:1:1: unreadable")
@@ -83,6 +86,22 @@ def _ivr_issues(path: str | Path) -> list[str]:
     try:
         ivr_config.load(path)
     except ivr_config.IvrConfigError as exc:
+        return [f"{path}:1:1: {str(exc).removeprefix(f'{path}: ')}"]
+    return []
+
+
+def _speech_issues(path: str | Path) -> list[str]:
+    """Speech menus and complaint words (issue 6) have their own loaders: line 1."""
+    from engine.speech.emotion.lexicon import ComplaintWordsError, load_complaint_words
+    from engine.speech.menus import MenuError
+    from engine.speech.menus import load as load_menus
+
+    try:
+        if Path(path).name == "speech-menus.yaml":
+            load_menus(path)
+        else:
+            load_complaint_words(path)
+    except (MenuError, ComplaintWordsError) as exc:
         return [f"{path}:1:1: {str(exc).removeprefix(f'{path}: ')}"]
     return []
 

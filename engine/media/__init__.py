@@ -1,0 +1,5 @@
+"""Call audio into the engine: RTP from Asterisk's externalMedia -> PCM frames per leg.
+
+``server.MediaServer`` is the adapter (one UDP port per leg); ``rtp`` and ``jitter`` are
+its pure parts.
+"""

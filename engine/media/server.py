@@ -1,0 +1,176 @@
+"""The asyncio RTP media server: one UDP port per call leg, PCM frames out.
+
+For each call leg to hear (caller or agent), the call path ``allocate``s a leg, points
+an ARI externalMedia channel (``external_host=leg.external_host``, ``format=slin16``)
+at it, and gets 20 ms frames of native-endian 16 kHz int16 PCM through ``sink`` in
+order, with lost packets as silence (``engine.media.jitter``). The first sender address
+is latched; packets from elsewhere are counted and dropped. A new SSRC (Asterisk
+re-bridged the channel) flushes and restarts the jitter buffer. ``release`` on hangup
+flushes what is held, closes the socket and cancels its timer: nothing outlives a leg.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from engine.logs import get_logger
+from engine.media import rtp
+from engine.media.jitter import JitterBuffer, JitterStats
+from engine.media.ports import PortPool, PortsExhausted
+from engine.settings import Settings
+
+log = get_logger(__name__)
+FrameSink = Callable[[bytes], None]
+
+
+@dataclass
+class LegStats:
+    packets: int = 0
+    malformed: int = 0
+    foreign: int = 0
+    ssrc_changes: int = 0
+    frames: int = 0
+    jitter: JitterStats = field(default_factory=JitterStats)
+
+
+class MediaLeg(asyncio.DatagramProtocol):
+    """One call leg's UDP endpoint. Created by ``MediaServer.allocate``."""
+
+    def __init__(self, leg_id: str, host: str, port: int, sink: FrameSink,
+                 max_delay: float) -> None:
+        self.leg_id, self.host, self.port = leg_id, host, port
+        self.stats = LegStats()
+        self._sink = sink
+        self._max_delay = max_delay
+        self._jitter = JitterBuffer(max_delay=max_delay)
+        self._source: tuple[str, int] | None = None
+        self._ssrc: int | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+        self._loop = asyncio.get_running_loop()
+
+    @property
+    def external_host(self) -> str:
+        """What ARI's externalMedia ``external_host`` parameter needs: ``host:port``."""
+        return f"{self.host}:{self.port}"
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self._source is None:
+            self._source = addr
+        elif addr != self._source:
+            self.stats.foreign += 1
+            return
+        try:
+            packet = rtp.parse(data)
+        except rtp.RtpError:
+            self.stats.malformed += 1
+            return
+        self.stats.packets += 1
+        if packet.ssrc != self._ssrc:
+            if self._ssrc is not None:
+                self.stats.ssrc_changes += 1
+                self._deliver(self._jitter.flush())
+                self._rotate_jitter()
+            self._ssrc = packet.ssrc
+        now = self._loop.time()
+        self._deliver(self._jitter.push(packet.sequence, rtp.slin_to_native(packet.payload), now))
+        self._arm(now)
+
+    def _rotate_jitter(self) -> None:
+        old = self._jitter.stats
+        self._jitter = JitterBuffer(max_delay=self._max_delay)
+        self._jitter.stats = old
+
+    def _arm(self, now: float) -> None:
+        if self._timer is None and len(self._jitter):
+            wait = max(0.0, self._max_delay - self._jitter.oldest_wait(now)) + 0.001
+            self._timer = self._loop.call_later(wait, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        now = self._loop.time()
+        self._deliver(self._jitter.poll(now))
+        self._arm(now)
+
+    def _deliver(self, frames: list[bytes]) -> None:
+        for frame in frames:
+            self.stats.frames += 1
+            try:
+                self._sink(frame)
+            except Exception:  # a broken consumer must not break the media path
+                log.exception("media.sink_failed", leg=self.leg_id)
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._deliver(self._jitter.flush())
+        self.stats.jitter = self._jitter.stats
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+
+class MediaServer:
+    """Hands out one UDP port per call leg from ``[port_start, port_end]`` on ``host``."""
+
+    def __init__(self, host: str = "127.0.0.1", port_start: int = 30000,
+                 port_end: int = 30999, max_delay: float = 0.06) -> None:
+        self.host = host
+        self.max_delay = max_delay
+        self._ports = PortPool(port_start, port_end)
+        self._legs: dict[str, MediaLeg] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MediaServer:
+        return cls(settings.media_host, settings.media_port_start, settings.media_port_end)
+
+    @property
+    def legs(self) -> dict[str, MediaLeg]:
+        return dict(self._legs)
+
+    @property
+    def ports_in_use(self) -> frozenset[int]:
+        return self._ports.in_use
+
+    async def allocate(self, leg_id: str, sink: FrameSink) -> MediaLeg:
+        """Bind a port for ``leg_id``; frames go to ``sink`` (called on the event loop)."""
+        if leg_id in self._legs:
+            raise ValueError(f"media leg {leg_id!r} is already allocated")
+        loop = asyncio.get_running_loop()
+        for port in self._ports.candidates():
+            leg = MediaLeg(leg_id, self.host, port, sink, self.max_delay)
+            try:
+                await loop.create_datagram_endpoint(lambda leg=leg: leg,
+                                                    local_addr=(self.host, port))
+            except OSError:
+                continue  # taken by another process: try the next one
+            self._ports.take(port)
+            self._legs[leg_id] = leg
+            log.debug("media.allocated", leg=leg_id, port=port)
+            return leg
+        raise PortsExhausted(f"no free UDP port in {self._ports.start}-{self._ports.end} "
+                             f"({len(self._legs)} legs allocated)")
+
+    async def release(self, leg_id: str) -> LegStats | None:
+        """Flush and close a leg (hangup). Unknown or already released: ``None``."""
+        leg = self._legs.pop(leg_id, None)
+        if leg is None:
+            return None
+        leg.close()
+        self._ports.give_back(leg.port)
+        await asyncio.sleep(0)  # let the transport finish closing
+        log.debug("media.released", leg=leg_id, packets=leg.stats.packets,
+                  lost=leg.stats.jitter.lost)
+        return leg.stats
+
+    async def close(self) -> None:
+        for leg_id in list(self._legs):
+            with contextlib.suppress(Exception):
+                await self.release(leg_id)

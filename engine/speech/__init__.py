@@ -1,0 +1,7 @@
+"""Speech: models, recognition off the event loop, speech menus, transcripts, emotion.
+
+Entry points for the composition root and the call path:
+- ``models.check_models(settings)`` at start-up (a ``ModelStore`` or a clear error);
+- ``service.SpeechService`` to open a recognition session per call leg;
+- ``emotion.score.CallEmotion`` per caller leg for scores and sharp-rise events.
+"""

@@ -1,0 +1,157 @@
+"""Recognition off the event loop: worker threads serving one session per call leg.
+
+Vosk decodes in C through cffi, which releases the GIL, so threads give real
+parallelism (see docs/speech.md for the measurement) while sharing one loaded model.
+``Session.feed`` is called on the event loop for every 20 ms frame and never blocks:
+it appends to the session's bounded queue and, when the session is idle, puts it on
+the ready queue (IVR menus first, then callers, then agents). A worker takes a
+session, decodes at most ``chunk`` seconds, hands results back to the loop with
+``call_soon_threadsafe`` and puts the session back if audio is still waiting. The
+overload policy (``engine.speech.degrade``) decides what is dropped when workers fall
+behind. Workers run at a lower OS priority (nice) than the event loop's thread.
+
+IVR menu sessions decide where calls go, so they have their own lane: a dedicated
+thread (normal priority) serves only them, and general workers take them first too
+(a token on the general queue), so an intent never waits behind free-form decoding
+even when every general worker is saturated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+from engine.logs import get_logger
+from engine.speech.degrade import LEVEL_NAMES, Policy
+from engine.speech.session import RecognizerFactory, Session
+
+log = get_logger(__name__)
+BYTES_PER_SECOND = 32000
+
+
+class RecognitionPool:
+    def __init__(self, workers: int = 0, policy: Policy | None = None, nice: int = 5,
+                 chunk: float = 0.1) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.policy = policy or Policy()
+        self.chunk_bytes = int(chunk * BYTES_PER_SECOND)
+        self.level = 0
+        self.level_changes: list[tuple[float, int]] = []
+        self.dropped = {"caller": 0.0, "agent": 0.0}
+        self.lock = threading.Lock()
+        self.waiting = 0  # bytes queued in all sessions
+        self._nice = nice
+        self._ready: queue.PriorityQueue = queue.PriorityQueue()
+        self._menus: queue.SimpleQueue[Session | None] = queue.SimpleQueue()
+        self._order = itertools.count()
+        self._threads: list[threading.Thread] = []
+        self._sessions: dict[str, Session] = {}
+
+    @property
+    def lag(self) -> float:
+        """Seconds of audio waiting per worker: how far behind real time the pool is."""
+        return self.waiting / BYTES_PER_SECOND / self.workers
+
+    @property
+    def sessions(self) -> dict[str, Session]:
+        return dict(self._sessions)
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._threads.append(threading.Thread(target=self._menu_lane, name="speech-ivr",
+                                              daemon=True))
+        self._threads += [threading.Thread(target=self._work, name=f"speech-worker-{n}",
+                                           daemon=True) for n in range(self.workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def open(self, leg_id: str, factory: RecognizerFactory, *, role: str = "caller",
+             menu: bool = False, on_result: Callable[[list], None]) -> Session:
+        if leg_id in self._sessions:
+            raise ValueError(f"recognition session {leg_id!r} is already open")
+        if not self._threads:
+            self.start()
+        session = Session(self, leg_id, factory, role=role, menu=menu, on_result=on_result,
+                          loop=asyncio.get_running_loop())
+        self._sessions[leg_id] = session
+        return session
+
+    def forget(self, session: Session) -> None:
+        if self._sessions.get(session.leg_id) is session:
+            del self._sessions[session.leg_id]
+
+    def schedule(self, session: Session) -> None:
+        if session.menu:
+            self._menus.put(session)
+            self._ready.put((session.priority, next(self._order), _MENU_TOKEN))
+        else:
+            self._ready.put((session.priority, next(self._order), session))
+
+    def update_level(self, now: float) -> int:
+        """Called under ``lock`` by feeds: the overload level for the current lag."""
+        since = now - self.level_changes[-1][0] if self.level_changes else float("inf")
+        level = self.policy.level(self.level, self.lag, since)
+        if level != self.level:
+            self.level_changes.append((now, level))
+            log.warning("speech.overload_level", level=level, meaning=LEVEL_NAMES[level],
+                        lag=round(self.lag, 2))
+            self.level = level
+        return level
+
+    def _work(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):  # lower priority: Linux per thread
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._nice)
+        while True:
+            _, _, item = self._ready.get()
+            if item is None:
+                return
+            if item is _MENU_TOKEN:
+                try:
+                    item = self._menus.get_nowait()
+                except queue.Empty:
+                    continue  # the IVR lane took it already
+                if item is None:  # the IVR lane's stop sentinel: leave it for the lane
+                    self._menus.put(None)
+                    continue
+            _run(item)
+
+    def _menu_lane(self) -> None:
+        while (session := self._menus.get()) is not None:
+            _run(session)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Close every session (bounded), then stop and join the workers."""
+        await asyncio.gather(*(s.close(timeout) for s in list(self._sessions.values())),
+                             return_exceptions=True)
+        for _ in self._threads:
+            self._ready.put((99, next(self._order), None))
+        self._menus.put(None)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any(t.is_alive() for t in self._threads):
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("speech.workers_still_busy", count=len(self._threads))
+                break
+            await asyncio.sleep(0.01)
+        self._threads.clear()
+
+    def stats(self) -> dict[str, object]:
+        return {"level": self.level, "meaning": LEVEL_NAMES[self.level],
+                "lag": round(self.lag, 3), "sessions": len(self._sessions),
+                "workers": self.workers, "dropped_seconds": dict(self.dropped),
+                "level_changes": len(self.level_changes)}
+
+
+_MENU_TOKEN = object()
+
+
+def _run(session: Session) -> None:
+    try:
+        session.run_once()
+    except Exception:
+        log.exception("speech.worker_failed", leg=session.leg_id)

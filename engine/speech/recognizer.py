@@ -1,0 +1,133 @@
+"""One leg's recogniser: 16 kHz PCM in, partial and final ``Transcript``s out.
+
+Synchronous and single-threaded (a worker thread drives it; the offline tools call it
+directly). Free-form mode uses the model's full vocabulary; menu mode gives Vosk the
+menu's grammar and sets ``intent`` on finals. In menu mode the energy endpointer
+finalises as soon as the caller stops (``end_silence``) when what was heard already
+names an intent, instead of waiting for Vosk's 0.5 s trailing-silence rule.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from engine.speech.menus import UNK, SpeechMenu
+from engine.speech.results import Role, Transcript, Word, normalise
+from engine.speech.vad import Endpointer
+
+RATE = 16000
+Analyzer = Callable[[np.ndarray, str], Any]
+
+
+class Recognizer:
+    def __init__(self, model: Any, leg_id: str, *, lang: str, role: Role = "caller",
+                 menu: SpeechMenu | None = None, partial_interval: float = 0.25,
+                 end_silence: float = 0.2, analyze: Analyzer | None = None,
+                 keep_seconds: float = 30.0) -> None:
+        import vosk
+
+        self.leg_id, self.lang, self.role, self.menu = leg_id, lang, role, menu
+        self.started_at = time.time()
+        if menu is not None:
+            known = lambda w: model.vosk_model_find_word(w) >= 0  # noqa: E731
+            grammar = json.dumps(menu.grammar(known), ensure_ascii=False)
+            self._rec = vosk.KaldiRecognizer(model, RATE, grammar)
+        else:
+            self._rec = vosk.KaldiRecognizer(model, RATE)
+        self._rec.SetWords(True)
+        self._vad = Endpointer(end_ms=int(end_silence * 1000))
+        self._partial_interval = partial_interval
+        self._analyze = analyze
+        self._keep = int(keep_seconds * RATE)
+        self._audio: list[np.ndarray] = []
+        self._held = 0  # samples in _audio
+        self._fed = 0  # samples given to Vosk
+        self._gaps: list[tuple[float, float]] = []  # (at recogniser time, seconds skipped)
+        self._last_partial = ("", -1.0)
+        self._speech_end: float | None = None
+
+    @property
+    def position(self) -> float:
+        """Seconds of leg audio accounted for (fed plus skipped)."""
+        return self._fed / RATE + sum(gap for _, gap in self._gaps)
+
+    def skip(self, seconds: float) -> None:
+        """Audio that was dropped under overload: keeps timestamps true to the leg."""
+        if seconds > 0:
+            self._gaps.append((self._fed / RATE, seconds))
+
+    def accept(self, pcm: bytes, partials: bool = True) -> list[Transcript]:
+        samples = np.frombuffer(pcm, dtype="<i2")
+        self._fed += len(samples)
+        if self._analyze is not None:
+            self._audio.append(samples)
+            self._held += len(samples)
+            if self._held > 2 * self._keep:  # bounded memory in a very long utterance
+                self._audio = [np.concatenate(self._audio)[-self._keep:]]
+                self._held = self._keep
+        ended = [t for kind, t in self._vad.feed(samples) if kind == "end"]
+        if ended:
+            self._speech_end = self._leg_time(ended[-1])
+        if self._rec.AcceptWaveform(pcm):
+            return self._final(self._rec.Result())
+        if self.menu is not None and ended:
+            heard = json.loads(self._rec.PartialResult()).get("partial", "")
+            if self.menu.match(heard) is not None:
+                return self._final(self._rec.FinalResult(), heard)
+        now = self.position
+        if partials and now - self._last_partial[1] >= self._partial_interval:
+            raw = json.loads(self._rec.PartialResult()).get("partial", "")
+            text = normalise(raw.replace(UNK, " "))
+            if text and text != self._last_partial[0]:
+                self._last_partial = (text, now)
+                start = self._vad.speech_start or 0.0
+                return [self._transcript("partial", text, self._leg_time(start), now)]
+        return []
+
+    def finish(self) -> list[Transcript]:
+        """Flush at the end of the leg: the last final, if anything was being said."""
+        return self._final(self._rec.FinalResult())
+
+    def _final(self, raw: str, heard: str = "") -> list[Transcript]:
+        """A final result; ``heard`` is the partial that ended it early (menu mode), whose
+        intent stands when lattice rescoring of the final lost the phrase."""
+        result = json.loads(raw)
+        words = tuple(Word(w["word"], self._leg_time(w["start"]), self._leg_time(w["end"]),
+                           float(w.get("conf", 1.0)))
+                      for w in result.get("result", []) if w.get("word") != UNK)
+        text = normalise(" ".join(w.word for w in words))
+        audio, self._audio, self._held = self._audio, [], 0
+        self._last_partial = ("", self.position)
+        spoken = result.get("result") or []
+        if not spoken:  # silence or noise only: nothing to report
+            return []
+        start, end = self._leg_time(spoken[0]["start"]), self._leg_time(spoken[-1]["end"])
+        analysis = None
+        if self._analyze is not None and audio:
+            clip = np.concatenate(audio)[-self._keep:].astype(np.float64) / 32768.0
+            analysis = self._analyze(clip, text)
+        transcript = self._transcript("final", text, start, end, words, analysis, heard)
+        self._speech_end = None
+        return [transcript]
+
+    def _transcript(self, kind: Any, text: str, start: float, end: float,
+                    words: tuple[Word, ...] = (), analysis: Any = None,
+                    heard: str = "") -> Transcript:
+        final = kind == "final"
+        intent = None
+        if self.menu is not None and final:
+            intent = self.menu.match(text) or self.menu.match(heard)
+        return Transcript(
+            leg_id=self.leg_id, role=self.role, lang=self.lang, kind=kind, text=text,
+            start=round(start, 3), end=round(end, 3), started_at=self.started_at, words=words,
+            menu=self.menu.name if self.menu else None,
+            intent=intent,
+            speech_end=self._speech_end if final else None, analysis=analysis)
+
+    def _leg_time(self, t: float) -> float:
+        return t + sum(gap for at, gap in self._gaps if at <= t)

@@ -1,0 +1,58 @@
+"""What recognition hands back to the call path: transcripts with timestamps."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["partial", "final"]
+Role = Literal["caller", "agent"]
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uf900-\ufaff]) +(?=[\u3000-\u9fff\uf900-\ufaff])")
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    conf: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One partial or final result of a leg.
+
+    ``start``/``end`` are seconds from the first audio of the leg (wall clock:
+    ``started_at + start``). ``intent`` is set in menu (grammar) mode: the matched
+    intent, or ``None`` for no match. ``analysis`` carries the emotion inputs
+    computed in the worker for caller finals (``emotion.UtteranceAnalysis``).
+    """
+
+    leg_id: str
+    role: Role
+    lang: str
+    kind: Kind
+    text: str
+    start: float
+    end: float
+    started_at: float
+    words: tuple[Word, ...] = ()
+    menu: str | None = None
+    intent: str | None = None
+    speech_end: float | None = None
+    analysis: Any = field(default=None, compare=False)
+
+    @property
+    def no_match(self) -> bool:
+        return self.menu is not None and self.kind == "final" and self.intent is None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["analysis"] = getattr(self.analysis, "as_dict", lambda: None)()
+        return data
+
+
+def normalise(text: str) -> str:
+    """Vosk separates every word by a space; Chinese is written without them."""
+    return _CJK_GAP.sub("", re.sub(r"\s+", " ", text.strip()))

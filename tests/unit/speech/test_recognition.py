@@ -1,0 +1,134 @@
+"""Recognition with the real Mandarin model on espeak-ng speech (`-v cmn-latn-pinyin`).
+
+The model is found through settings (``models_dir`` / ``speech_models``); see conftest
+for what happens when it is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+from engine.media import rtp
+from engine.media.server import MediaServer
+from engine.speech import audio, offline
+from engine.speech.legs import LegListener
+from engine.speech.menus import load as load_menus
+from engine.speech.service import SpeechService
+from tests.conftest import free_port
+from tests.unit.speech.conftest import SKILLS
+
+TECHNICAL = "ji4 shu4 zhi1 chi2"  # 技术支持
+
+
+@pytest.fixture(scope="module")
+def main_menu():
+    return load_menus(SKILLS / "speech-menus.yaml").get("zh", "main")
+
+
+def test_grammar_recognises_technical_support(zh_model, espeak, main_menu):
+    finals = offline.transcribe(espeak(TECHNICAL), zh_model, "zh", main_menu)
+    assert offline.intent_of(finals) == "technical"
+    final = next(t for t in finals if t.intent)
+    assert final.text == "技术支持" and final.kind == "final" and final.menu == "main"
+    assert 0.3 < final.start < final.end < 2.5
+    assert [w.word for w in final.words] == ["技术", "支持"]
+
+
+@pytest.mark.parametrize("pinyin, intent", [("jiao3 fei4", "billing"), ("ren2 gong1", "general"),
+                                            ("tian1 qi4 zen3 me5 yang4", None)])
+def test_other_intents_and_a_no_match(zh_model, espeak, main_menu, pinyin, intent):
+    finals = offline.transcribe(espeak(pinyin), zh_model, "zh", main_menu)
+    assert offline.intent_of(finals) == intent
+    if intent is None:
+        assert finals and all(t.no_match for t in finals)
+
+
+def test_free_form_transcribes(zh_model, espeak):
+    finals = offline.transcribe(espeak(TECHNICAL), zh_model, "zh")
+    assert "".join(t.text for t in finals) == "技术支持"
+    assert finals[0].intent is None and finals[0].menu is None
+
+
+def test_8khz_mu_law_telephone_audio(zh_model, espeak, main_menu, tmp_path):
+    if shutil.which("sox") is None:
+        pytest.skip("sox is not installed")
+    espeak(TECHNICAL, name="technical.wav")
+    phone = tmp_path / "phone.wav"
+    subprocess.run(["sox", str(espeak.folder / "technical.wav"), "-r", "8000", "-e", "u-law",
+                    str(phone)], check=True)
+    finals = offline.transcribe_file(phone, zh_model, "zh", main_menu)
+    assert offline.intent_of(finals) == "technical"
+
+
+async def _send_paced(port: int, pcm: bytes, swap_every: int = 7) -> float:
+    """Send 20 ms RTP packets at real time, swapping neighbours now and then; returns t0."""
+    packets = [rtp.build(i, i * 320, 0x1234, rtp.native_to_slin(pcm[o:o + 640]))
+               for i, o in enumerate(range(0, len(pcm), 640))]
+    for i in range(swap_every, len(packets) - 1, swap_every):
+        packets[i], packets[i + 1] = packets[i + 1], packets[i]
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for i, packet in enumerate(packets):
+            sender.sendto(packet, ("127.0.0.1", port))
+            await asyncio.sleep(max(0.0, t0 + (i + 1) * 0.02 - loop.time()))
+    return t0
+
+
+async def test_a_live_leg_over_rtp_gives_partials_an_intent_and_an_emotion_score(
+        speech_settings, model_store, espeak):
+    speech = SpeechService.from_settings(speech_settings, model_store)
+    await speech.start()
+    start = free_port()
+    media = MediaServer("127.0.0.1", start, start + 10)
+    heard, scores, arrived = [], [], {}
+
+    def on_transcript(t):
+        heard.append(t)
+        if t.intent:
+            arrived["intent"] = asyncio.get_running_loop().time()
+
+    leg = await LegListener.open(media, speech, "call-1/caller", role="caller", lang="zh",
+                                 menu="main", on_transcript=on_transcript,
+                                 on_emotion=lambda t, s, e: scores.append(s))
+    pcm = audio.to_pcm16(np.concatenate([np.zeros(8000), espeak(TECHNICAL), np.zeros(16000)]))
+    t0 = await _send_paced(leg.media_leg.port, pcm)
+    await leg.stop()
+    await speech.stop()
+    finals = [t for t in heard if t.kind == "final"]
+    assert [t.intent for t in finals] == ["technical"]
+    assert any(t.kind == "partial" for t in heard)
+    assert finals[0].speech_end is not None
+    latency = arrived["intent"] - (t0 + finals[0].speech_end)
+    assert latency < 0.45, f"end of speech to intent took {latency:.3f} s"
+    assert len(scores) == 1 and scores[0].label == "calm"
+    assert media.ports_in_use == frozenset() and speech.pool.sessions == {}
+
+
+async def test_agent_legs_are_transcribed_without_emotion(speech_settings, model_store,
+                                                          espeak):
+    speech = SpeechService.from_settings(speech_settings, model_store)
+    await speech.start()
+    results = []
+    session = speech.open("call-2/agent", lang="zh", role="agent", on_result=results.extend)
+    pcm = audio.to_pcm16(np.concatenate([np.zeros(8000), espeak(TECHNICAL), np.zeros(8000)]))
+    longest = 0.0
+    for offset in range(0, len(pcm), 640):  # real time
+        started = time.perf_counter()
+        session.feed(pcm[offset:offset + 640])
+        longest = max(longest, time.perf_counter() - started)
+        await asyncio.sleep(0.02)
+    assert longest < 0.005, "feeding must not block the event loop"
+    assert speech.pool.level == 0
+    await session.close()
+    await speech.stop()
+    finals = [t for t in results if t.kind == "final"]
+    assert "".join(t.text for t in finals) == "技术支持"
+    assert all(t.role == "agent" and t.analysis is None for t in results)
