@@ -32,6 +32,8 @@ CAUSES = {17: "busy", 18: "no-answer", 19: "no-answer", 21: "rejected", 34: "con
 DIAL_STATUS = {"BUSY": "busy", "NOANSWER": "no-answer", "CONGESTION": "congestion",
                "CHANUNAVAIL": "unreachable", "CANCEL": "no-answer"}
 CallObserver = Callable[[InboundCall], Awaitable[None]]
+EventTap = Callable[[dict[str, Any]], None]
+OfferClaim = Callable[[Offer], Awaitable[bool]]
 
 
 class CallService:
@@ -47,6 +49,15 @@ class CallService:
         self.by_channel: dict[str, str] = {}
         self.by_playback: dict[str, str] = {}
         self.observers: list[CallObserver] = []  # told of every status change
+        # Extension points for other domains (wired in engine/app.py):
+        # - stasis_apps: channels whose first Stasis argument is a key here (e.g. the
+        #   dialer's "outbound", speech's "media") go to that handler, not the inbound path;
+        # - taps: see every raw ARI event, after the inbound path had it;
+        # - offer_claims: an agent offer for a call this service does not know is offered
+        #   to each claim in turn (e.g. the dialer's reserved agents); unclaimed, it ends.
+        self.stasis_apps: dict[str, EventTap] = {}
+        self.taps: list[EventTap] = []
+        self.offer_claims: list[OfferClaim] = []
         self._background: set[asyncio.Task[Any]] = set()
         router.set_offer_callback(self.on_offer)
 
@@ -98,6 +109,14 @@ class CallService:
 
     # -- ARI events ------------------------------------------------------------
     def on_event(self, event: dict[str, Any]) -> None:
+        self._inbound_event(event)
+        for tap in self.taps:
+            try:
+                tap(event)
+            except Exception:
+                log.exception("ari.tap_failed", event=event.get("type"))
+
+    def _inbound_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         channel = event.get("channel") or {}
         cid = channel.get("id", "")
@@ -141,6 +160,9 @@ class CallService:
     def _stasis_start(self, event: dict[str, Any], channel: dict[str, Any]) -> None:
         args = event.get("args") or []
         cid = channel["id"]
+        if args and args[0] in self.stasis_apps:
+            self.stasis_apps[args[0]](event)
+            return
         if args[:1] == ["agent"] and len(args) > 1:
             runner = self.runners.get(args[1])
             if runner is None:
@@ -163,6 +185,9 @@ class CallService:
     async def on_offer(self, offer: Offer) -> None:
         runner = self.runners.get(offer.call_id)
         if runner is None:
+            for claim in self.offer_claims:
+                if await claim(offer):
+                    return
             await self.router.call_ended(offer.call_id, offer.agent_id)
             return
         runner.feed(e.AgentOffered(offer))
