@@ -31,6 +31,8 @@ from engine.calls.service import CallService
 from engine.ivr import config as ivr_config
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
+from engine.profiles import care_store, retention_http
+from engine.profiles.retention import Retention
 from engine.routing import http as routing_http
 from engine.routing.config import load_config as load_routing
 from engine.routing.service import RoutingService
@@ -61,9 +63,11 @@ class Engine:
     def __init__(self, settings: Settings, lookup: CallerLookup | None = None) -> None:
         settings.require("ari_password", "ami_secret", "api_token")
         self.settings = settings
-        self.db = Database(settings.database_path, [call_records.migrations])
+        self.db = Database(settings.database_path,
+                           [call_records.migrations, care_store.migrations])
         self.records = call_records.CallRecords(self.db)
         self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+        self.retention = Retention(settings, self.db, self.redis)
         self.ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
         self.ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
                              settings.ami_secret)
@@ -76,7 +80,8 @@ class Engine:
                                      instance=settings.instance_id or socket.gethostname(),
                                      watch=False)
         self.calls = CallService(self.ari, settings.ari_app, lambda: self._ivr, self.router,
-                                 TieredLookup(lookup or NoLookup(), lambda: self.router.config),
+                                 TieredLookup(self.retention.valued(lookup or NoLookup()),
+                                              lambda: self.router.config),
                                  self.records,
                                  ring_timeout=settings.agent_ring_timeout,
                                  hold_music=settings.hold_music)
@@ -85,7 +90,7 @@ class Engine:
             self.router.set_device_state)
         self.live = LiveCalls(self.redis, settings.redis_prefix)
         self.desk = AgentDesk(self.redis, settings.redis_prefix)
-        self.calls.observers += [self.live, self.desk]
+        self.calls.observers += [self.live, self.desk, self.retention.screens]
         self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
                                      settings.ari_app, self.calls.on_event, self.calls.resync)
         self.http = self._build_http()
@@ -94,12 +99,14 @@ class Engine:
         self._stopped = False
 
     def _build_http(self) -> web.Application:
-        app = build_app(self.settings.api_token, [calls_http.routes, routing_http.routes])
+        app = build_app(self.settings.api_token, [calls_http.routes, routing_http.routes,
+                                                  retention_http.routes])
         app[routing_http.ROUTING] = self.router
         app[calls_http.CALL_SERVICE] = self.calls
         app[calls_http.CALL_RECORDS] = self.records
         app[calls_http.LIVE_CALLS] = self.live
         app[calls_http.AGENT_DESK] = self.desk
+        app[retention_http.RETENTION] = self.retention
 
         async def status(_: web.Request) -> web.Response:
             return json_response(await self.status())
@@ -139,6 +146,7 @@ class Engine:
         await self.devices.sync()
         self._tasks.append(asyncio.create_task(self.events.run(), name="ari-events"))
         self._tasks.append(asyncio.create_task(self._watch_skills(), name="skills-watch"))
+        self._tasks.append(asyncio.create_task(self.retention.care.run(), name="care"))
         await asyncio.wait_for(self.events.connected.wait(), 30)
         log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")
 
@@ -152,6 +160,7 @@ class Engine:
             ("ari-events", self.events.stop), ("tasks", self._cancel_tasks),
             ("call-records", self.calls.drain), ("calls", self._cancel_runners),
             ("live-calls", self.live.stop), ("routing", self.router.stop),
+            ("care", self.retention.care.close),
             ("ami", self._close_ami), ("http", self._close_http), ("ari", self.ari.close),
             ("redis", self.redis.aclose), ("sqlite", self.db.close)]
         for name, step in steps:
@@ -190,6 +199,7 @@ class Engine:
 
     def reload(self) -> None:
         self.reload_ivr()
+        self.retention.reload()
         reload = getattr(self.router, "reload", None)
         if reload is not None:
             reload()

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "engine.routing.cli",
     "engine.dialer.cli",
     "engine.speech.cli",
+    "engine.profiles.report_cli",
 ]
 
 

@@ -88,6 +88,13 @@ class Settings:
                                             "(externalMedia sends call audio there).")
     media_port_start: int = _setting(30000, "First UDP port of the engine's RTP media server.")
     media_port_end: int = _setting(30999, "Last UDP port of the engine's RTP media server.")
+    # Retention: proactive care and the A/B experiment (engine/profiles)
+    care_webhook_url: str = _setting("", "Webhook that receives proactive-care messages "
+                                         "(JSON POST, retried; empty: recorded, not sent).")
+    ab_experiment: str = _setting("retention", "Name of the A/B experiment; customers are "
+                                               "assigned by a hash of it and their ID.")
+    ab_control_share: float = _setting(0.2, "Share of customers held out as the control arm: "
+                                            "recorded, never contacted (0: no holdout).")
     # Logging
     log_level: str = _setting("warning", "debug, info, warning or error.")
     log_format: str = _setting("json", "json (one object per line) or console.")

@@ -38,20 +38,7 @@ def kind_of(doc: Doc) -> str | None:
 
 
 def schema_issues(doc: Doc, kind: str) -> list[str]:
-    out = []
-    for err in sorted(_validator(kind).iter_errors(doc.data), key=lambda e: list(e.path)):
-        where = list(err.absolute_path)
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            allowed = set(err.schema.get("properties", {}))
-            for extra in sorted(k for k in err.instance if k not in allowed):
-                out.append(f"{doc.mark([*where, extra], key=True)}: unknown key {extra!r}")
-            continue
-        if err.validator == "propertyNames":
-            out.append(f"{doc.mark([*where, err.instance], key=True)}: bad name "
-                       f"{err.instance!r} (lowercase letters, digits, - and _)")
-            continue
-        out.append(f"{doc.mark(where)}: {err.message}")
-    return out
+    return yamldoc.validation_issues(doc, _validator(kind))
 
 
 def read_documents(paths: Iterable[str | Path]) -> tuple[dict[str, Doc], list[str]]:
@@ -64,6 +51,9 @@ def read_documents(paths: Iterable[str | Path]) -> tuple[dict[str, Doc], list[st
             continue
         if Path(path).name in ("speech-menus.yaml", "complaint-words.yaml"):
             issues += _speech_issues(path)
+            continue
+        if Path(path).name in _profile_files():
+            issues += _profile_issues(path)
             continue
         doc, error = yamldoc.load(path)
         if doc is None:
@@ -104,6 +94,19 @@ def _speech_issues(path: str | Path) -> list[str]:
     except (MenuError, ComplaintWordsError) as exc:
         return [f"{path}:1:1: {str(exc).removeprefix(f'{path}: ')}"]
     return []
+
+
+def _profile_files() -> tuple[str, ...]:
+    from engine.profiles.ruleset import RULE_FILES
+
+    return RULE_FILES
+
+
+def _profile_issues(path: str | Path) -> list[str]:
+    """Offers, care rules and next best action (issue 4) are checked by their own schemas."""
+    from engine.profiles.ruleset import check_file
+
+    return check_file(path)
 
 
 def _names(doc: Doc | None, key: str) -> set[str] | None:

@@ -75,3 +75,23 @@ def load(path: str | Path) -> tuple[Doc | None, str | None]:
     except OSError as exc:
         return None, f"{path}:1:1: cannot read: {exc.strerror or exc}"
     return parse(text, str(path))
+
+
+def validation_issues(doc: Doc, validator: Any) -> list[str]:
+    """``file:line:column: reason`` for every JSON Schema error of ``doc`` (a jsonschema
+    validator); unknown keys and bad names are pointed at the key itself."""
+    out = []
+    for err in sorted(validator.iter_errors(doc.data),
+                      key=lambda e: [str(p) for p in e.absolute_path]):
+        where = list(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            for extra in sorted(k for k in err.instance if k not in allowed):
+                out.append(f"{doc.mark([*where, extra], key=True)}: unknown key {extra!r}")
+            continue
+        if err.validator == "propertyNames":
+            out.append(f"{doc.mark([*where, err.instance], key=True)}: bad name "
+                       f"{err.instance!r} (lowercase letters, digits, - and _)")
+            continue
+        out.append(f"{doc.mark(where)}: {err.message}")
+    return out

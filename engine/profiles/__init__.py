@@ -1,0 +1,1 @@
+"""Customer profiles, churn risk and the retention loop (issue 4)."""

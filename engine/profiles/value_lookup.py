@@ -1,0 +1,74 @@
+"""Adds value to an identified caller before routing sees them: the spend percentile
+(routing's ``skills/vip.yaml`` makes the top 5% platinum; this module never decides a
+tier itself) and loyalty flags (``vip`` for the VIP loyalty levels of
+``skills/offers.yaml``, ``loyalty-<level>`` always). Only fills what the wrapped lookup
+left empty; a slow store never holds the call (``TIMEOUT``), the caller goes on as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import sqlite_utils
+
+from engine.calls.ports import Caller, CallerLookup
+from engine.logs import get_logger
+from engine.profiles.value import NOT_COUNTED, Loyalty, LoyaltyScheme, SpendRanking, loyalty_flags
+from engine.store.database import Database
+
+log = get_logger(__name__)
+TIMEOUT = 0.2
+
+
+def spend_and_loyalty(db: sqlite_utils.Database, customer_id: str
+                      ) -> tuple[float, Loyalty] | None:
+    if not db["customers"].exists():
+        return None
+    row = next(db.query("SELECT * FROM customers WHERE id = ?", [customer_id]), None)
+    if row is None:
+        return None
+    spend = 0.0
+    if db["orders"].exists() and "amount" in db["orders"].columns_dict:
+        marks = ",".join("?" * len(NOT_COUNTED))
+        (spend,) = db.execute(
+            f"SELECT coalesce(sum(amount), 0) FROM orders WHERE customer_id = ? "
+            f"AND coalesce(status, '') NOT IN ({marks})",
+            [customer_id, *sorted(NOT_COUNTED)]).fetchone()
+    return float(spend), Loyalty(row.get("loyalty_level"), int(row.get("loyalty_points") or 0))
+
+
+class ValuedLookup:
+    def __init__(self, lookup: CallerLookup, db: Database,
+                 ranking: Callable[[], Any], scheme: Callable[[], LoyaltyScheme]) -> None:
+        self.lookup = lookup
+        self.db = db
+        self.ranking = ranking          # async () -> SpendRanking
+        self.scheme = scheme
+
+    async def identify(self, caller_number: str) -> Caller | None:
+        caller = await self.lookup.identify(caller_number)
+        if caller is None:
+            return None
+        try:
+            found = await asyncio.wait_for(self._value(caller.customer_id), TIMEOUT)
+        except Exception as exc:
+            log.warning("value.lookup_skipped", customer=caller.customer_id, error=repr(exc))
+            return caller
+        if found is None:
+            return caller
+        percentile, flags = found
+        return dataclasses.replace(
+            caller, flags=caller.flags | flags,
+            value_percentile=caller.value_percentile if caller.value_percentile is not None
+            else percentile)
+
+    async def _value(self, customer_id: str) -> tuple[float | None, frozenset[str]] | None:
+        found = await self.db.run(spend_and_loyalty, customer_id)
+        if found is None:
+            return None
+        spend, loyalty = found
+        ranking: SpendRanking = await self.ranking()
+        return ranking.percentile(spend), loyalty_flags(loyalty, self.scheme())
