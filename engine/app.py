@@ -26,18 +26,28 @@ from engine.calls import http as calls_http
 from engine.calls import records as call_records
 from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
-from engine.calls.ports import CallerLookup, NoLookup
+from engine.calls.ports import CallerLookup
 from engine.calls.service import CallService
+from engine.dialer import http as dialer_http
+from engine.dialer import schema as dialer_schema
+from engine.dialer.service import DialerService
 from engine.ivr import config as ivr_config
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
-from engine.profiles import care_store, retention_http
+from engine.profiles import care_store, ingest_http, retention_http, risk_store
+from engine.profiles import store as profile_store
+from engine.profiles.lookup import StoreLookup
+from engine.profiles.repository import ProfileStore, per_event
 from engine.profiles.retention import Retention
+from engine.profiles.risk import RiskService
 from engine.routing import http as routing_http
 from engine.routing.config import load_config as load_routing
 from engine.routing.service import RoutingService
 from engine.routing.tiers import TieredLookup
 from engine.settings import Settings
+from engine.speech import http as speech_http
+from engine.speech import store as speech_store
+from engine.speech.live import LiveSpeech
 from engine.store.database import Database
 
 log = get_logger(__name__)
@@ -64,10 +74,19 @@ class Engine:
         settings.require("ari_password", "ami_secret", "api_token")
         self.settings = settings
         self.db = Database(settings.database_path,
-                           [call_records.migrations, care_store.migrations])
+                           [profile_store.migrations, call_records.migrations,
+                            care_store.migrations, risk_store.migrations,
+                            dialer_schema.migrations, speech_store.migrations])
         self.records = call_records.CallRecords(self.db)
         self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self.retention = Retention(settings, self.db, self.redis)
+        self.profiles = ProfileStore(self.db)
+        # churn risk: every stored batch re-scores its customers at once (then care)
+        self.risk = RiskService(settings, self.db, self.redis, self.retention.arm)
+        self.profiles.listeners.append(self.risk.on_batch)
+        self.profiles.listeners.append(per_event(self.retention.on_event))
+        # the profile store answers caller IDs unless the caller brought a lookup
+        self.store_lookup = StoreLookup(settings.database_path) if lookup is None else None
         self.ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
         self.ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
                              settings.ami_secret)
@@ -80,8 +99,10 @@ class Engine:
                                      instance=settings.instance_id or socket.gethostname(),
                                      watch=False)
         self.calls = CallService(self.ari, settings.ari_app, lambda: self._ivr, self.router,
-                                 TieredLookup(self.retention.valued(lookup or NoLookup()),
-                                              lambda: self.router.config),
+                                 TieredLookup(self.retention.valued(
+                                     lookup or self.store_lookup,
+                                     self.store_lookup.read if self.store_lookup else None),
+                                     lambda: self.router.config),
                                  self.records,
                                  ring_timeout=settings.agent_ring_timeout,
                                  hold_music=settings.hold_music)
@@ -91,8 +112,17 @@ class Engine:
         self.live = LiveCalls(self.redis, settings.redis_prefix)
         self.desk = AgentDesk(self.redis, settings.redis_prefix)
         self.calls.observers += [self.live, self.desk, self.retention.screens]
+        # live speech (speech IVR, transcripts, emotion); models load here: a clear error
+        self.transcripts = speech_store.TranscriptStore(self.db)
+        self.speech = (LiveSpeech(settings, self.ari, self.redis, self.transcripts, self.live)
+                       if settings.speech_enabled else None)
+        if self.speech is not None:
+            self.speech.attach(self.calls)
+            self.speech.calls.on_customer_event = self._customer_event
+        # the outbound dialer: campaigns, ARI lines with AMD, agents shared through routing
+        self.dialer = DialerService(settings, self.db, self.ari, self.router, self.calls)
         self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
-                                     settings.ari_app, self.calls.on_event, self.calls.resync)
+                                     settings.ari_app, self.calls.on_event, self._resync)
         self.http = self._build_http()
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -100,13 +130,17 @@ class Engine:
 
     def _build_http(self) -> web.Application:
         app = build_app(self.settings.api_token, [calls_http.routes, routing_http.routes,
-                                                  retention_http.routes])
+                                                  retention_http.routes, ingest_http.routes,
+                                                  dialer_http.routes, speech_http.routes])
         app[routing_http.ROUTING] = self.router
         app[calls_http.CALL_SERVICE] = self.calls
         app[calls_http.CALL_RECORDS] = self.records
         app[calls_http.LIVE_CALLS] = self.live
         app[calls_http.AGENT_DESK] = self.desk
         app[retention_http.RETENTION] = self.retention
+        app[ingest_http.PROFILE_STORE] = self.profiles
+        app[dialer_http.DIALER] = self.dialer
+        app[speech_http.TRANSCRIPTS] = self.transcripts
 
         async def status(_: web.Request) -> web.Response:
             return json_response(await self.status())
@@ -144,10 +178,14 @@ class Engine:
         await _retry("asterisk-ari", lambda: self.ari.call("asterisk_info"))
         await _retry("asterisk-ami", self.ami.connect, retries=5)
         await self.devices.sync()
+        if self.speech is not None:
+            await self.speech.start()
         self._tasks.append(asyncio.create_task(self.events.run(), name="ari-events"))
         self._tasks.append(asyncio.create_task(self._watch_skills(), name="skills-watch"))
         self._tasks.append(asyncio.create_task(self.retention.care.run(), name="care"))
+        self._tasks.append(asyncio.create_task(self.risk.run(), name="risk"))
         await asyncio.wait_for(self.events.connected.wait(), 30)
+        await self.dialer.start()
         log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")
 
     async def stop(self) -> None:
@@ -157,12 +195,15 @@ class Engine:
             return
         self._stopped = True
         steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
-            ("ari-events", self.events.stop), ("tasks", self._cancel_tasks),
+            ("ari-events", self.events.stop), ("dialer", self.dialer.stop),
+            ("tasks", self._cancel_tasks),
             ("call-records", self.calls.drain), ("calls", self._cancel_runners),
+            ("speech", self._stop_speech),
             ("live-calls", self.live.stop), ("routing", self.router.stop),
-            ("care", self.retention.care.close),
+            ("care", self.retention.care.close), ("risk", self.risk.close),
             ("ami", self._close_ami), ("http", self._close_http), ("ari", self.ari.close),
-            ("redis", self.redis.aclose), ("sqlite", self.db.close)]
+            ("redis", self.redis.aclose), ("lookup", self._close_lookup),
+            ("sqlite", self.db.close)]
         for name, step in steps:
             try:
                 await asyncio.wait_for(step(), STOP_STEP_TIMEOUT)
@@ -170,6 +211,23 @@ class Engine:
                 log.error("engine.stop_step_timeout", step=name, seconds=STOP_STEP_TIMEOUT)
             except Exception as exc:
                 log.warning("engine.stop_step_failed", step=name, error=str(exc))
+
+    async def _resync(self) -> None:
+        """After every ARI connect: calls first, then speech taps no call owns."""
+        await self.calls.resync()
+        if self.speech is not None:
+            await self.speech.resync()
+
+    async def _customer_event(self, envelope: dict[str, Any]) -> None:
+        """Speech's profile records (call.emotion, call.transcript) into the store."""
+        result = await self.profiles.ingest([envelope])
+        if result.errors:
+            log.warning("speech.profile_event_refused", event=envelope.get("id"),
+                        errors=[e.as_dict() for e in result.errors])
+
+    async def _stop_speech(self) -> None:
+        if self.speech is not None:
+            await self.speech.stop()
 
     async def _cancel_tasks(self) -> None:
         for task in self._tasks:
@@ -185,6 +243,10 @@ class Engine:
     async def _close_ami(self) -> None:
         self.ami.close()
 
+    async def _close_lookup(self) -> None:
+        if self.store_lookup is not None:
+            await self.store_lookup.close()
+
     async def _close_http(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
@@ -199,7 +261,10 @@ class Engine:
 
     def reload(self) -> None:
         self.reload_ivr()
+        if self.speech is not None:
+            self.speech.reload()
         self.retention.reload()
+        self.risk.reload()
         reload = getattr(self.router, "reload", None)
         if reload is not None:
             reload()

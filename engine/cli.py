@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "engine.dialer.cli",
     "engine.speech.cli",
     "engine.profiles.report_cli",
+    "engine.profiles.risk_cli",
+    "engine.profiles.cli",
 ]
 
 

@@ -81,6 +81,9 @@ class Settings:
                                       "zh=/srv/vosk-cn,en=/srv/vosk-en (default: zh from "
                                       "models_dir). Every listed model must load at start.")
     speech_workers: int = _setting(0, "Recognition worker threads (0: one per CPU core).")
+    transcribe_calls: bool = _setting(True, "Transcribe caller and agent of connected calls "
+                                            "live, with emotion scoring (needs "
+                                            "speech_enabled; off: speech IVR only).")
     emotion_model_dir: str = _setting("", "Optional local transformers audio-classification "
                                           "model folder (extra `emotion`; empty: prosody and "
                                           "transcript only).")
@@ -95,6 +98,39 @@ class Settings:
                                                "assigned by a hash of it and their ID.")
     ab_control_share: float = _setting(0.2, "Share of customers held out as the control arm: "
                                             "recorded, never contacted (0: no holdout).")
+    # Churn risk: learned model and outreach (engine/profiles/risk.py)
+    risk_model_path: str = _setting("", "JSON file of the learned risk model (`risk train` "
+                                        "writes it; empty: risk-model.json next to "
+                                        "database_path; no file: the weights of "
+                                        "skills/risk-tags.yaml).")
+    callback_due_hours: float = _setting(24.0, "A customer who turns high risk gets a "
+                                               "callback due within this many hours.")
+    outreach_webhook_url: str = _setting("", "Webhook for medium-risk messages and low-risk "
+                                             "promotions (JSON POST, retried; empty: "
+                                             "recorded, not sent).")
+    risk_sweep_hours: float = _setting(6.0, "Every this many hours all customers are "
+                                            "re-scored (those never scored: at start), so "
+                                            "tags that time alone makes true (30 days of "
+                                            "silence) take effect (0: never).")
+    # Outbound dialer: campaigns over ARI with AMD (engine/dialer)
+    dialer_trunk: str = _setting("Local/{number}@sim-customers", "Dial string of an outbound "
+                                 "call, {number} replaced (e.g. PJSIP/{number}@trunk; the "
+                                 "default reaches the sandbox's simulated customers).")
+    dialer_queue: str = _setting("general", "Routing queue whose agents take the dialer's "
+                                            "live answers (a campaign may name another).")
+    dialer_identification: str = _setting("sound:hello,sound:please-try-call-later",
+                                          "Media played to an abandoned live answer (no "
+                                          "agent within 2 s) before hanging up: who called "
+                                          "and how to call back (comma-separated URIs).")
+    dialer_machine_message: str = _setting("sound:hello,sound:vm-message", "Media left on an "
+                                           "answering machine (campaign policy machine = "
+                                           "message; comma-separated URIs).")
+    dialer_abandon_limit: float = _setting(0.03, "Default abandon-rate limit of a campaign "
+                                                 "(abandoned / live answers).")
+    dialer_abandon_window: str = _setting("US", "Default abandon-rate window: US (per "
+                                                "campaign over 30 days) or UK (24 h).")
+    dialer_max_lines: int = _setting(50, "Most outbound lines in flight at once, all "
+                                         "campaigns together (trunk capacity).")
     # Logging
     log_level: str = _setting("warning", "debug, info, warning or error.")
     log_format: str = _setting("json", "json (one object per line) or console.")
@@ -198,6 +234,19 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"redis_url must be a redis:// URL, got {s.redis_url!r}")
     if s.agent_ring_timeout <= 0:
         raise SettingsError("agent_ring_timeout must be positive")
+    _validate_dialer(s)
+
+
+def _validate_dialer(s: Settings) -> None:
+    if "{number}" not in s.dialer_trunk:
+        raise SettingsError("dialer_trunk must contain {number}")
+    if s.dialer_abandon_window not in ("US", "UK"):
+        raise SettingsError(f"dialer_abandon_window must be US or UK, got "
+                            f"{s.dialer_abandon_window!r}")
+    if not 0 < s.dialer_abandon_limit < 1:
+        raise SettingsError("dialer_abandon_limit must be between 0 and 1")
+    if s.dialer_max_lines < 1:
+        raise SettingsError("dialer_max_lines must be at least 1")
 
 
 def load(config_file: str | os.PathLike[str] | None = None,

@@ -23,4 +23,6 @@ log_level = "warning"
 log_format = "console"
 TOML
 fi
+# speech IVR and live transcripts need the Mandarin model (SHA-256 verified, cached)
+.venv/bin/python -m engine --config "$config" models fetch
 exec .venv/bin/python -m engine --config "$config" demo "$@"

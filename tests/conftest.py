@@ -51,7 +51,9 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         ari_password=secrets.token_hex(16), ami_secret=secrets.token_hex(16),
         api_token=secrets.token_hex(24), database_path=str(work / "engine.db"),
         skills_dir=str(TEST_SKILLS), http_port=free_port(), agent_ring_timeout=6.0,
-        log_level="warning")
+        # Live speech costs up to a core per transcribed leg: tests that exercise it turn
+        # it on (engine_factory(speech_enabled=True), tests/integration/test_speech_calls.py).
+        speech_enabled=False, log_level="warning")
 
 
 @pytest.fixture(scope="session")

@@ -28,4 +28,5 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "start_bridge_moh": ("POST", "/bridges/{bridgeId}/moh"),
     "stop_bridge_moh": ("DELETE", "/bridges/{bridgeId}/moh"),
     "list_applications": ("GET", "/applications"),
+    "continue_in_dialplan": ("POST", "/channels/{channelId}/continue"),
 }

@@ -116,6 +116,49 @@ class Persist:
     record: dict[str, Any] = field(hash=False)
 
 
+@dataclass(frozen=True)
+class Listen:
+    """Hear a leg (snoop + externalMedia): ``menu`` names a speech menu's grammar, ``None``
+    is free-form transcription. Listening to a role already heard switches its mode."""
+
+    role: str                              # "caller" | "agent"
+    channel: str
+    lang: str
+    menu: str | None = None
+
+
+@dataclass(frozen=True)
+class StopListening:
+    role: str
+
+
+@dataclass(frozen=True)
+class ShowEmotion:
+    """Publish a caller utterance's emotion (live state); ``alert`` > 0 numbers a sharp
+    rise: hint the agent, alert the supervisor, record it on the customer."""
+
+    call_id: str
+    score: float
+    label: str
+    rolling: float
+    at: float
+    agent_id: str | None = None
+    customer_id: str | None = None
+    alert: int = 0
+    previous: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FinishTranscript:
+    """The call ended after being transcribed: record the transcript on the customer."""
+
+    call_id: str
+    customer_id: str | None
+    at: float
+
+
 CallAction = (Answer | Identify | Play | StopPlayback | Hold | StartTimer | CancelTimer
               | Enqueue | Dequeue | DialAgent | ConnectAgent | AgentFailed | AgentConnected
-              | AgentReleased | Hangup | DestroyBridge | Persist)
+              | AgentReleased | Hangup | DestroyBridge | Persist | Listen | StopListening
+              | ShowEmotion | FinishTranscript)

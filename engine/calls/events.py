@@ -67,5 +67,45 @@ class AgentLeft:
     cause: str = "hangup"
 
 
+@dataclass(frozen=True)
+class SpeechStarted:
+    """The caller began an utterance in a speech menu (its first partial result)."""
+
+    menu: str
+
+
+@dataclass(frozen=True)
+class SpeechIntent:
+    menu: str
+    intent: str
+
+
+@dataclass(frozen=True)
+class SpeechNoMatch:
+    menu: str
+
+
+@dataclass(frozen=True)
+class ListenFailed:
+    """Listening to a leg could not be set up (ARI, ports, model): keys only."""
+
+    role: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class EmotionObserved:
+    """A caller utterance's emotion score; ``rise`` when it was a sharp rise."""
+
+    score: float
+    label: str
+    rolling: float
+    at: float                              # epoch seconds of the utterance's end
+    rise: bool = False
+    previous: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+
 CallEvent = (CallerArrived | Identified | Digit | PlaybackDone | TimerFired | AgentOffered
-             | AgentAnswered | AgentLegFailed | Bridged | CallerLeft | AgentLeft)
+             | AgentAnswered | AgentLegFailed | Bridged | CallerLeft | AgentLeft
+             | SpeechStarted | SpeechIntent | SpeechNoMatch | ListenFailed | EmotionObserved)

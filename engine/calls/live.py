@@ -9,13 +9,12 @@ one per call transition, and a Redis outage only delays the supervisors' view.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
+from engine.batching import Batcher
 from engine.calls.state import InboundCall
 from engine.logs import get_logger
 
@@ -29,39 +28,21 @@ def snapshot(call: InboundCall) -> dict[str, Any]:
             "risk_tier": r.get("risk_tier"), "queue": r.get("queue"),
             "agent_id": r.get("agent_id"), "arrived_at": r.get("arrived_at"),
             "queued_at": r.get("queued_at"), "connected_at": r.get("connected_at"),
-            "ended_at": r.get("ended_at"), "result": r.get("status")}
+            "ended_at": r.get("ended_at"), "result": r.get("status"),
+            "emotion": r.get("emotion"), "emotion_alerts": r.get("emotion_alerts", 0)}
 
 
-class LiveCalls:
+class LiveCalls(Batcher):
     def __init__(self, redis: aioredis.Redis, prefix: str, interval: float = 0.2) -> None:
+        super().__init__(interval, "live-calls")
         self.redis = redis
         self.channel = f"{prefix}:events:calls"
         self.key = f"{prefix}:calls:live"
-        self.interval = interval
         self._pending: dict[str, dict[str, Any]] = {}
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     async def __call__(self, call: InboundCall) -> None:
         self._pending[call.call_id] = snapshot(call)
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="live-calls")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.flush()
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self.flush()
-            await asyncio.sleep(self.interval)
+        self.wake()
 
     async def flush(self) -> None:
         if not self._pending:

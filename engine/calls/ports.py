@@ -1,7 +1,8 @@
 """What the call path needs from other domains, as small protocols.
 
 The composition root (``engine/app.py``) plugs real implementations in:
-routing (``engine/routing``), profiles (``engine/profiles``), speech (``engine/speech``).
+routing (``engine/routing``), profiles (``engine/profiles``), speech (``engine/speech``:
+``SpeechPlan`` and ``Listening``).
 Each has a trivial default here so the call path runs before a domain exists.
 """
 
@@ -69,3 +70,61 @@ class Router(Protocol):
     async def agent_failed(self, call_id: str, agent_id: str, reason: str) -> None: ...
     async def call_connected(self, call_id: str, agent_id: str) -> None: ...
     async def call_ended(self, call_id: str, agent_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class SpeechPlan:
+    """What speech can do for calls (pure): languages with a model, the first used when
+    the caller's language is unknown; the (language, menu) pairs that have a grammar;
+    whether connected calls are transcribed."""
+
+    languages: tuple[str, ...]
+    menus: frozenset[tuple[str, str]] = frozenset()
+    transcribe: bool = True
+
+    def _language(self, known: str | None) -> str | None:
+        return known or (self.languages[0] if self.languages else None)
+
+    def menu_language(self, menu: str, known: str | None) -> str | None:
+        """The language to hear ``menu`` in, or ``None``: keys only."""
+        lang = self._language(known)
+        return lang if lang is not None and (lang, menu) in self.menus else None
+
+    def talk_language(self, known: str | None) -> str | None:
+        """The language to transcribe a connected call in, or ``None``: not transcribed."""
+        lang = self._language(known)
+        return lang if self.transcribe and lang in self.languages else None
+
+
+Deliver = Callable[[Any], None]
+
+
+class Listening(Protocol):
+    """Hears call legs for the call path (``engine/speech/calls.py`` in the engine)."""
+
+    async def listen(self, call_id: str, role: str, channel: str, lang: str,
+                     menu: str | None, deliver: Deliver) -> None: ...
+    async def stop(self, call_id: str, role: str) -> None: ...
+    async def emotion(self, call: Any, action: Any) -> None: ...
+    async def finish(self, call_id: str, customer_id: str | None, at: float) -> None: ...
+    def forget(self, call_id: str) -> None: ...
+
+
+class NoListening:
+    """Speech off: the call path never asks (no ``SpeechPlan``); if it does, it fails."""
+
+    async def listen(self, call_id: str, role: str, channel: str, lang: str,
+                     menu: str | None, deliver: Deliver) -> None:
+        raise RuntimeError("speech is not enabled")
+
+    async def stop(self, call_id: str, role: str) -> None:
+        return None
+
+    async def emotion(self, call: Any, action: Any) -> None:
+        return None
+
+    async def finish(self, call_id: str, customer_id: str | None, at: float) -> None:
+        return None
+
+    def forget(self, call_id: str) -> None:
+        return None

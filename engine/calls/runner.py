@@ -55,6 +55,7 @@ class CallRunner:
         finally:
             for handle in self.timers.values():
                 handle.cancel()
+            self.service.listening.forget(call.call_id)  # tears down what is still heard
             self.service.forget(self)
 
     async def _quiet(self, coro: object) -> None:
@@ -124,6 +125,20 @@ class CallRunner:
                 await self._quiet(svc.ari.destroy_bridge(bridge_id))
             case a.Persist(record):
                 svc.persist(record)
+            case a.Listen(role, channel, lang, menu):
+                try:
+                    await svc.listening.listen(call.call_id, role, channel, lang, menu,
+                                               self.feed)
+                except Exception as exc:
+                    log.warning("call.listen_failed", call=call.call_id, role=role,
+                                error=repr(exc))
+                    self.feed(e.ListenFailed(role, type(exc).__name__))
+            case a.StopListening(role):
+                await svc.listening.stop(call.call_id, role)
+            case a.ShowEmotion():
+                await svc.listening.emotion(call, action)
+            case a.FinishTranscript(call_id, customer_id, at):
+                await svc.listening.finish(call_id, customer_id, at)
 
     def _cancel_timer(self, name: str) -> None:
         handle = self.timers.pop(name, None)

@@ -18,7 +18,7 @@ from typing import Any
 from engine.ari.client import AriClient
 from engine.ari.errors import AriError
 from engine.calls import events as e
-from engine.calls.ports import CallerLookup, Offer, Router
+from engine.calls.ports import CallerLookup, Listening, NoListening, Offer, Router, SpeechPlan
 from engine.calls.records import CallRecords
 from engine.calls.runner import CallRunner
 from engine.calls.state import InboundCall
@@ -51,13 +51,17 @@ class CallService:
         self.observers: list[CallObserver] = []  # told of every status change
         # Extension points for other domains (wired in engine/app.py):
         # - stasis_apps: channels whose first Stasis argument is a key here (e.g. the
-        #   dialer's "outbound", speech's "media") go to that handler, not the inbound path;
+        #   dialer's "outbound", speech's "media"; "" for channels entering with no
+        #   argument, like externalMedia) go to that handler, not the inbound path;
         # - taps: see every raw ARI event, after the inbound path had it;
         # - offer_claims: an agent offer for a call this service does not know is offered
         #   to each claim in turn (e.g. the dialer's reserved agents); unclaimed, it ends.
         self.stasis_apps: dict[str, EventTap] = {}
         self.taps: list[EventTap] = []
         self.offer_claims: list[OfferClaim] = []
+        # - speech: what new calls may hear (None: keys only) and who hears their legs.
+        self.speech_plan: SpeechPlan | None = None
+        self.listening: Listening = NoListening()
         self._background: set[asyncio.Task[Any]] = set()
         router.set_offer_callback(self.on_offer)
 
@@ -160,8 +164,9 @@ class CallService:
     def _stasis_start(self, event: dict[str, Any], channel: dict[str, Any]) -> None:
         args = event.get("args") or []
         cid = channel["id"]
-        if args and args[0] in self.stasis_apps:
-            self.stasis_apps[args[0]](event)
+        key = args[0] if args else ""
+        if key in self.stasis_apps:
+            self.stasis_apps[key](event)
             return
         if args[:1] == ["agent"] and len(args) > 1:
             runner = self.runners.get(args[1])
@@ -174,7 +179,7 @@ class CallService:
             return
         did = args[1] if len(args) > 1 else (channel.get("dialplan") or {}).get("exten", "")
         caller = channel.get("caller") or {}
-        call = InboundCall(cid, self.ivr(), self.ring_timeout)
+        call = InboundCall(cid, self.ivr(), self.ring_timeout, self.speech_plan)
         self._start_call(call, e.CallerArrived(cid, caller.get("number", ""), did,
                                                caller.get("name", "")))
 

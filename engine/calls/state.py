@@ -6,6 +6,9 @@ plain events and read the actions back.
 
     identifying -> ivr -> queued -> ringing -> connected -> ended
                             ^---------'  (agent busy / no answer: back to the front)
+
+Speech (which legs are heard, barge-in, intents, no-match fallback, emotion) is in
+``engine/calls/speech_state.py``, mixed in; with no ``SpeechPlan`` a call is keys only.
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ from typing import Any, Literal
 
 from engine.calls import actions as a
 from engine.calls import events as e
-from engine.calls.ports import Caller, Offer, RouteRequest
+from engine.calls.ports import Caller, Offer, RouteRequest, SpeechPlan
+from engine.calls.speech_state import HANDLERS as SPEECH_HANDLERS
+from engine.calls.speech_state import Hearing, SpeechTransitions
 from engine.ivr.menu import IvrConfig, IvrSession, PlayMenu, Route
 
 Status = Literal["new", "identifying", "ivr", "queued", "ringing", "connected", "ended"]
 RING_GRACE = 5.0  # seconds past the originate timeout before the engine gives up itself
 
 
-class InboundCall:
-    def __init__(self, call_id: str, ivr: IvrConfig, ring_timeout: float = 15.0) -> None:
+class InboundCall(SpeechTransitions):
+    def __init__(self, call_id: str, ivr: IvrConfig, ring_timeout: float = 15.0,
+                 speech: SpeechPlan | None = None) -> None:
         self.call_id = call_id
         self.status: Status = "new"
         self.ivr_config = ivr
@@ -35,6 +41,9 @@ class InboundCall:
         self.agent_channel: str | None = None
         self.playback: str | None = None
         self.route: Route | None = None
+        self.speech = speech
+        self.listening: dict[str, Hearing] = {}   # role -> what is being heard
+        self.speech_failed = False
         self._seq = 0
         self.record: dict[str, Any] = {"id": call_id, "status": "in-progress",
                                        "agent_attempts": 0}
@@ -116,7 +125,7 @@ class InboundCall:
             self.record.update(customer_id=ev.caller.customer_id, vip_tier=ev.caller.vip_tier,
                                risk_tier=ev.caller.risk_tier)
         assert self.ivr is not None
-        return self._step(self.ivr.start(), now)
+        return self._step(self.ivr.start(ev.caller.language if ev.caller else None), now)
 
     def _digit(self, ev: e.Digit, now: float) -> list[a.CallAction]:
         if self.status != "ivr":
@@ -136,7 +145,8 @@ class InboundCall:
             self._seq += 1
             self.playback = f"{self.call_id}-p{self._seq}"
             language = self.ivr.language or (self.caller.language if self.caller else None)
-            return [a.Play(self.caller_channel, self.playback, step.media, language)]
+            play = a.Play(self.caller_channel, self.playback, step.media, language)
+            return [*self._hear_menu(step.menu), play]
         self.status = "queued"
         self.route = step
         language = step.language or (self.caller.language if self.caller else None)
@@ -144,7 +154,8 @@ class InboundCall:
                            queued_at=now)
         request = RouteRequest(self.call_id, step.queue, self.record["arrived_at"],
                                language, step.topic, self.caller)
-        return [a.Hold(self.bridge_id, self.caller_channel), a.Enqueue(request)]
+        return [*self._stop_hearing("caller"), a.Hold(self.bridge_id, self.caller_channel),
+                a.Enqueue(request)]
 
     def _offered(self, ev: e.AgentOffered, now: float) -> list[a.CallAction]:
         offer = ev.offer
@@ -175,8 +186,10 @@ class InboundCall:
         assert self.offer is not None and self.agent_channel is not None
         self.status = "connected"
         self.record["connected_at"] = now
-        return [a.AgentConnected(self.call_id, self.offer.agent_id, self.agent_channel),
-                a.Persist(dict(self.record))]
+        out: list[a.CallAction] = [
+            a.AgentConnected(self.call_id, self.offer.agent_id, self.agent_channel)]
+        out += self._hear_talk()
+        return [*out, a.Persist(dict(self.record))]
 
     def _caller_left(self, ev: e.CallerLeft, now: float) -> list[a.CallAction]:
         return self._end("caller", ev.cause, now)
@@ -200,7 +213,7 @@ class InboundCall:
         elif was in ("queued", "ringing"):
             out.append(a.Dequeue(self.call_id))
         out.append(a.Persist(dict(self.record)))
-        return out
+        return out + self._finish_speech(now)   # after the agent is free: never holds routing
 
 
 _HANDLERS: dict[type, Any] = {
@@ -215,4 +228,5 @@ _HANDLERS: dict[type, Any] = {
     e.Bridged: InboundCall._bridged,
     e.CallerLeft: InboundCall._caller_left,
     e.AgentLeft: InboundCall._agent_left,
+    **SPEECH_HANDLERS,
 }

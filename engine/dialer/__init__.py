@@ -9,4 +9,8 @@ ARI/AMI adapters to carry out. See docs/dialer.md for the algorithms and the fig
 - ``guard``: the 2-second rule, the rolling abandon rate, the allowance, the 72 h rule.
 - ``compliance``: calling windows, DNC/opt-out hook, attempts and retry intervals.
 - ``simulate``/``traffic``/``agents``/``grid``/``cli``: ``python -m engine dialer simulate``.
+- the I/O side (campaigns over ARI with AMD, docs/dialer.md "Campaigns and the I/O side"):
+  ``service`` wires ``runner`` (+ ``linecalls``, ``agentleg``, ``preview``) into the call
+  service and routing; ``store``/``contacts``/``schema`` hold campaigns in SQLite;
+  ``http`` and ``control_cli`` control them.
 """

@@ -1,4 +1,5 @@
-"""`python -m engine dialer simulate`: the pacing simulator over a grid of scenarios."""
+"""`python -m engine dialer simulate`: the pacing simulator over a grid of scenarios; the
+campaign commands (create, import, start...) are in ``control_cli.py``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from engine.dialer import control_cli
 from engine.dialer.grid import GridOptions, run_grid, table
 from engine.dialer.guard import GuardConfig
 from engine.dialer.traffic import Traffic
@@ -52,8 +54,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                      help="share of answers that are answering machines (0.25)")
     sim.add_argument("--ratio", type=float, default=2.0, help="lines per free agent, ratio (2)")
     sim.add_argument("--limit", type=float, default=0.03, help="abandon-rate limit (0.03)")
+    sim.add_argument("--warmup", type=float, default=0.0,
+                     help="minutes of warm-up: also report steady state from there on (0)")
+    sim.add_argument("--instant", action="store_true",
+                     help="no dialling plan: the guard keeps the rate within the limit at "
+                          "every moment (default: planned to the end of the run)")
+    sim.add_argument("--known-ends", action="store_true",
+                     help="add the predictive pacer told when every call will end")
+    sim.add_argument("--fixed-risk", type=float, default=None, metavar="R",
+                     help="run the predictive pacers without the guard at marginal risk R "
+                          "(the efficiency frontier; abandons are not held to the limit)")
     sim.add_argument("--json", action="store_true", help="print the table as JSON")
     sim.set_defaults(func=_simulate)
+    control_cli.register_commands(dsub)
 
 
 def _progress(started: float) -> Callable[[int, int, str], None]:
@@ -69,16 +82,26 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.hours <= 0 or not 0 < args.limit < 1 or args.wrapup < 0:
         print("--hours must be positive, --limit in (0, 1), --wrapup >= 0", file=sys.stderr)
         return 2
+    if args.fixed_risk is not None and not 0 <= args.fixed_risk <= 1:
+        print("--fixed-risk must be in [0, 1]", file=sys.stderr)
+        return 2
+    if not 0 <= args.warmup < args.hours * 60:
+        print("--warmup must be >= 0 and shorter than --hours", file=sys.stderr)
+        return 2
     if min(args.handle_times) <= args.wrapup + 5:
         print("--handle-times must exceed the wrap-up by more than 5 s", file=sys.stderr)
         return 2
     traffic = replace(Traffic(), wrapup=args.wrapup, machine_share=args.machines)
     opts = GridOptions(hours=args.hours, seed=args.seed, ratio=args.ratio, traffic=traffic,
-                       guard=GuardConfig(limit=args.limit))
+                       guard=GuardConfig(limit=args.limit), warmup=args.warmup * 60,
+                       planned=not args.instant, known_ends=args.known_ends,
+                       fixed_risk=args.fixed_risk)
     rows = run_grid(args.agents, args.answer_rates, args.handle_times, opts,
                     _progress(time.monotonic()))
     if args.json:
-        meta = {"hours": args.hours, "seed": args.seed, "limit": args.limit}
+        meta = {"hours": args.hours, "seed": args.seed, "limit": args.limit,
+                "warmup_minutes": args.warmup, "planned": not args.instant,
+                "fixed_risk": args.fixed_risk}
         print(json.dumps({**meta, "rows": rows}, indent=1))
     else:
         print(table(rows))

@@ -3,6 +3,12 @@
 An ``IvrSession`` walks one caller through the menus of an ``IvrConfig``. Each method
 returns what should happen next; the call path turns that into ARI requests. Time
 never enters here: the call path fires ``on_timeout`` when the digit timer expires.
+
+Speech: ``on_intent`` routes a recognised intent exactly as the key of the same option
+would (``target_for_intent``: the option whose key, topic, queue, menu or language is
+the intent's name); ``on_no_match`` replays like a wrong key, and after ``NO_MATCH_LIMIT``
+no-matches the menu is DTMF only (``speech_allowed``). A language menu (every option
+sets a language) is skipped when the caller's profile already gives one it offers.
 """
 
 from __future__ import annotations
@@ -53,6 +59,23 @@ class Route:
 
 
 Step = PlayMenu | Route
+NO_MATCH_LIMIT = 2  # speech no-matches in one menu before it falls back to keys only
+
+
+def target_for_intent(menu: Menu, intent: str) -> Target | None:
+    """The option a speech intent stands for: the one whose key, topic, queue, menu or
+    language is named ``intent`` (the first in file order), else the menu's default if
+    it is so named; ``None`` when nothing in the menu answers to it."""
+    if intent in menu.options:
+        return menu.options[intent]
+    for target in (*menu.options.values(), menu.default):
+        if intent in (target.topic, target.queue, target.menu, target.language):
+            return target
+    return None
+
+
+def is_language_menu(menu: Menu) -> bool:
+    return bool(menu.options) and all(t.language for t in menu.options.values())
 
 
 class IvrSession:
@@ -66,8 +89,12 @@ class IvrSession:
         self.path: list[str] = []
         self.language: str | None = None
         self.topic: str | None = None
+        self.preferred: str | None = None      # the caller's profile language
+        self.no_matches: dict[str, int] = {}
+        self.dtmf_only: set[str] = set()       # menus where speech gave up
 
-    def start(self) -> Step:
+    def start(self, preferred: str | None = None) -> Step:
+        self.preferred = preferred
         target = self.config.dids.get(self.did, self.config.entry)
         self.path.append(f"did:{self.did}" if self.did in self.config.dids else "entry")
         return self._go(target)
@@ -80,6 +107,29 @@ class IvrSession:
             return self._retry(menu, invalid=True)
         self.path.append(f"{menu.name}:{digit}")
         return self._go(target)
+
+    def on_intent(self, intent: str) -> Step:
+        """A recognised speech intent: routed like the key of the same option."""
+        menu = self._current()
+        target = target_for_intent(menu, intent)
+        if target is None:
+            self.path.append(f"{menu.name}:say:{intent}?")
+            return self._retry(menu, invalid=True)
+        self.path.append(f"{menu.name}:say:{intent}")
+        return self._go(target)
+
+    def on_no_match(self) -> Step:
+        """Speech that names no intent: like a wrong key; the second turns speech off."""
+        menu = self._current()
+        count = self.no_matches[menu.name] = self.no_matches.get(menu.name, 0) + 1
+        self.path.append(f"{menu.name}:no-match")
+        if count >= NO_MATCH_LIMIT and menu.name not in self.dtmf_only:
+            self.dtmf_only.add(menu.name)
+            self.path.append(f"{menu.name}:keys-only")
+        return self._retry(menu, invalid=True)
+
+    def speech_allowed(self, menu: str) -> bool:
+        return menu not in self.dtmf_only
 
     def on_timeout(self) -> Step:
         menu = self._current()
@@ -110,6 +160,13 @@ class IvrSession:
             return Route(target.queue, self.topic, self.language)
         if target.menu is None or target.menu not in self.config.menus:
             raise KeyError(f"unknown IVR menu {target.menu!r}")
-        self.menu = self.config.menus[target.menu]
+        menu = self.config.menus[target.menu]
+        if self.preferred and not self.language and is_language_menu(menu):
+            known = next((t for t in menu.options.values() if t.language == self.preferred
+                          and t.menu != menu.name), None)
+            if known is not None:       # the profile already says which language
+                self.path.append(f"{menu.name}:profile:{self.preferred}")
+                return self._go(known)
+        self.menu = menu
         self.attempts = 0
         return PlayMenu(self.menu.name, self.menu.prompt, self.menu.timeout)

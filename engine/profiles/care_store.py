@@ -19,7 +19,8 @@ from engine.profiles.care import CareEvent, CareRules, Customer, Decision, evalu
 
 migrations = Migrations("profiles-care")
 DAY = 86400.0
-OPT_OUT_COLUMNS = ("opted_out", "prediction_opt_out", "opt_out", "optout")
+OPT_OUT_COLUMNS = ("opted_out", "prediction_opt_out", "opt_out", "optout")   # prediction
+NO_CONTACT_COLUMNS = (*OPT_OUT_COLUMNS, "contact_opt_out")                 # care contact
 OUTCOMES = {"send": "pending", "deferred": "deferred-quiet-hours",
             "control": "control-not-contacted"}
 
@@ -45,7 +46,7 @@ def customer(db: sqlite_utils.Database, customer_id: str) -> Customer | None:
     row = next(db.query("SELECT * FROM customers WHERE id = ?", [customer_id]), None)
     if row is None:
         return None
-    opted = any(bool(row.get(c)) for c in OPT_OUT_COLUMNS)
+    opted = any(bool(row.get(c)) for c in NO_CONTACT_COLUMNS)
     consent = row.get("consent")
     if isinstance(consent, str) and consent.lower() in ("opted-out", "opt-out", "withdrawn"):
         opted = True

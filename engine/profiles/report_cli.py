@@ -3,7 +3,7 @@ control and treatment arms, with 95% Wilson intervals per arm and a normal-appro
 interval of the difference.
 
 From the engine's store (``database_path``): a customer is retained unless they churned
-(a ``churned``/``churned_at`` column of ``customers``, or a ``churned`` event) and
+(a ``churned``/``churned_at`` column of ``customers``, or a ``customer.churned`` event) and
 complained when a complaint of theirs is on record (``complaints`` table, or tickets of
 kind ``complaint``). Or from a CSV with the columns ``customer_id``, ``churned`` (or
 ``retained``) and ``complained`` (1/0, true/false).
@@ -68,7 +68,8 @@ def outcomes_from_store(db: sqlite_utils.Database) -> list[Outcome]:
             churned |= _ids(db, f"SELECT id FROM customers WHERE [{col}] IS NOT NULL "
                                 f"AND [{col}] != 0 AND [{col}] != ''")
     if db["events"].exists() and {"customer_id", "type"} <= set(db["events"].columns_dict):
-        churned |= _ids(db, "SELECT DISTINCT customer_id FROM events WHERE type = 'churned'")
+        churned |= _ids(db, "SELECT DISTINCT customer_id FROM events WHERE type IN "
+                        "('churned', 'customer.churned')")
     complained: set[str] = set()
     if db["complaints"].exists():
         complained |= _ids(db, "SELECT DISTINCT customer_id FROM complaints")

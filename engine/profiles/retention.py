@@ -9,6 +9,7 @@ its outreach calls ``arm(customer_id)`` and contacts only the ``treatment`` arm.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -52,9 +53,11 @@ class Retention:
                                 self.arm)
         self.screens = ScreenPops(redis, settings.redis_prefix, self.reader, self.rules)
 
-    def valued(self, lookup: CallerLookup) -> ValuedLookup:
-        """``lookup`` with spend percentile and loyalty flags filled in for routing."""
-        return ValuedLookup(lookup, self.db, self.reader.ranking, lambda: self.loyalty)
+    def valued(self, lookup: CallerLookup, read: Callable[..., Any] | None = None
+               ) -> ValuedLookup:
+        """``lookup`` with spend percentile and loyalty flags filled in for routing;
+        ``read`` reads beside the writer (``StoreLookup.read``)."""
+        return ValuedLookup(lookup, self.db, self.reader.ranking, lambda: self.loyalty, read)
 
     def rules(self) -> Rules:
         return Rules(self.nba_rules.current, self.offer_rules.current)

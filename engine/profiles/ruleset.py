@@ -84,14 +84,15 @@ class LiveRules(Generic[T]):
 
 
 def _rule_files() -> dict[str, tuple[dict[str, Any], Callable[[Doc], Any]]]:
-    from engine.profiles import care, nba, offers
+    from engine.profiles import care, nba, offers, risk_config
 
-    return {"offers.yaml": (offers.SCHEMA, offers._build),
+    return {"risk-tags.yaml": (risk_config.SCHEMA, risk_config._build),
+            "offers.yaml": (offers.SCHEMA, offers._build),
             "care-rules.yaml": (care.SCHEMA, care._build),
             "next-best-action.yaml": (nba.SCHEMA, nba._build)}
 
 
-RULE_FILES = ("offers.yaml", "care-rules.yaml", "next-best-action.yaml")
+RULE_FILES = ("risk-tags.yaml", "offers.yaml", "care-rules.yaml", "next-best-action.yaml")
 
 
 def check_file(path: str | Path) -> list[str]:

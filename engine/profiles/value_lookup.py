@@ -42,9 +42,13 @@ def spend_and_loyalty(db: sqlite_utils.Database, customer_id: str
 
 class ValuedLookup:
     def __init__(self, lookup: CallerLookup, db: Database,
-                 ranking: Callable[[], Any], scheme: Callable[[], LoyaltyScheme]) -> None:
+                 ranking: Callable[[], Any], scheme: Callable[[], LoyaltyScheme],
+                 read: Callable[..., Any] | None = None) -> None:
+        """``read(fn, *args)``: a synchronous read beside the writer (the caller-ID
+        lookup's read-only connection); without it reads queue on the writer."""
         self.lookup = lookup
         self.db = db
+        self.read = read
         self.ranking = ranking          # async () -> SpendRanking
         self.scheme = scheme
 
@@ -66,7 +70,10 @@ class ValuedLookup:
             else percentile)
 
     async def _value(self, customer_id: str) -> tuple[float | None, frozenset[str]] | None:
-        found = await self.db.run(spend_and_loyalty, customer_id)
+        if self.read is not None:
+            found = self.read(spend_and_loyalty, customer_id)
+        else:
+            found = await self.db.run(spend_and_loyalty, customer_id)
         if found is None:
             return None
         spend, loyalty = found

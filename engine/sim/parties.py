@@ -74,6 +74,15 @@ def agent_defaults(delay: float | None = None, talk: float | None = None) -> dic
             "SIM_AGENT_TALK": "" if talk is None else _secs(talk)}
 
 
+def agent_speech(wav: str | list[str] | None = None, delay: float | None = None,
+                 ) -> dict[str, str]:
+    """Globals that make every simulated agent say ``wav`` (sound names, as for callers)
+    ``delay`` seconds (default 1) after answering. ``None`` restores silence."""
+    sounds = "" if wav is None else wav if isinstance(wav, str) else "&".join(wav)
+    return {"SIM_AGENT_WAV": sounds,
+            "SIM_AGENT_WAV_DELAY": "" if delay is None else _secs(delay)}
+
+
 def customer_number(kind: str, suffix: str = "001") -> str:
     """A number [sim-customers] treats as ``kind`` (human, noanswer, busy, machine,
     congestion): the first digit decides."""

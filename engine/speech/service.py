@@ -48,7 +48,9 @@ class SpeechService:
         text = TextScorer(load_complaint_words(complaints) if complaints.exists() else {})
         model = AudioEmotionModel(settings.emotion_model_dir) if settings.emotion_model_dir \
             else None
-        return cls(models or check_models(settings), menus_mod.load(skills / MENUS_FILE),
+        menus = skills / MENUS_FILE   # no file: no speech menus (keys only), still transcripts
+        return cls(models or check_models(settings),
+                   menus_mod.load(menus) if menus.exists() else menus_mod.SpeechMenus({}),
                    Analyzer(text, model), settings.speech_workers)
 
     @property

@@ -41,6 +41,7 @@ class Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute("PRAGMA cache_size=-65536")      # 64 MiB: bulk ingest stays in memory
         db = sqlite_utils.Database(conn)
         for migration_set in self._migrations:
             migration_set.apply(db)

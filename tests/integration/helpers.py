@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from engine.ari.client import AriClient
@@ -45,3 +46,15 @@ async def bridges_by_id(ari: AriClient) -> dict[str, list[str]]:
 
 async def channel_ids(ari: AriClient) -> set[str]:
     return {c["id"] for c in await ari.channels()}
+
+
+@contextlib.asynccontextmanager
+async def sim_globals(ari: AriClient, values: dict[str, str]) -> AsyncIterator[None]:
+    """Set dialplan globals (simulated parties' behaviour) for the block, then clear them."""
+    for name, value in values.items():
+        await ari.set_global(name, value)
+    try:
+        yield
+    finally:
+        for name in values:
+            await ari.set_global(name, "")

@@ -14,7 +14,7 @@ import pytest
 
 from engine.ari.events import AriEventStream
 from engine.sim import parties
-from tests.integration.helpers import place_caller, wait_for
+from tests.integration.helpers import place_caller, sim_globals, wait_for
 
 pytestmark = pytest.mark.integration
 TEST_APP = "sandbox-test"
@@ -56,15 +56,6 @@ async def next_event(queue: asyncio.Queue[dict[str, Any]], kind: str,
             return event
 
 
-@contextlib.asynccontextmanager
-async def globals_set(ari, values: dict[str, str]) -> AsyncIterator[None]:
-    for name, value in values.items():
-        await ari.set_global(name, value)
-    try:
-        yield
-    finally:
-        for name in values:
-            await ari.set_global(name, "")
 
 
 def test_up_is_idempotent_and_status_reports_both_interfaces(sandbox):
@@ -108,7 +99,7 @@ async def test_caller_id_from_the_channel_variable_alone(ari, engine_settings):
 async def test_agent_phone_modes(ari, engine_settings, mode, status):
     number = "1009"
     with_delay = parties.agent_globals(number, mode, delay=0.2)
-    async with globals_set(ari, with_delay), events_of(engine_settings, TEST_APP) as events:
+    async with sim_globals(ari, with_delay), events_of(engine_settings, TEST_APP) as events:
         leg = _id("agent")
         await ari.originate(parties.agent_endpoint(number), app=TEST_APP, channelId=leg,
                             timeout=2)
@@ -123,7 +114,7 @@ async def test_agent_phone_modes(ari, engine_settings, mode, status):
 
 
 async def test_answering_machine_detection_tells_a_human_from_a_machine(ari, engine_settings):
-    async with globals_set(ari, parties.customer_globals(ring=0.5, talk=5)), \
+    async with sim_globals(ari, parties.customer_globals(ring=0.5, talk=5)), \
             events_of(engine_settings, engine_settings.ari_app) as events:
         legs = {}
         for kind in ("human", "machine"):

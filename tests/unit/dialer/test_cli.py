@@ -43,8 +43,34 @@ def test_json_is_the_same_table_machine_readable(capsys):
     assert rows[0]["answer_rate"] == 0.6
 
 
+def test_warm_up_adds_steady_state_columns_and_known_ends_a_row(capsys):
+    assert run([*SMALL, "--warmup", "1", "--known-ends", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["warmup_minutes"] == 1 and data["planned"] is True
+    rows = data["rows"]
+    assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive",
+                                             "known ends", "oracle"]
+    assert {"steady_occupancy", "steady_abandon_rate", "steady_gap",
+            "idle_by_cause", "steady_idle_by_cause"} <= set(rows[2])
+    assert run([*SMALL, "--warmup", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "steady occ" in out and "idle points by cause" in out
+
+
+def test_fixed_risk_runs_predictive_without_the_guard(capsys):
+    assert run([*SMALL, "--fixed-risk", "0.2", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["fixed_risk"] == 0.2
+    assert run([*SMALL, "--fixed-risk", "2"]) == 2
+
+
+def test_instant_runs_the_guard_without_a_plan(capsys):
+    assert run([*SMALL, "--instant", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["planned"] is False
+
+
 @pytest.mark.parametrize("extra", [["--hours", "0"], ["--handle-times", "8"],
-                                   ["--limit", "2"]])
+                                   ["--limit", "2"], ["--warmup", "3"], ["--warmup", "-1"]])
 def test_bad_arguments_exit_2(extra, capsys):
     assert run([*SMALL, *extra]) == 2
 

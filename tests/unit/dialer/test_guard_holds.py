@@ -91,3 +91,45 @@ def test_a_model_that_keeps_underestimating_answers(cell, bias):
     dial_est.bias = bias
     rate, worst = play(cell, dial_est)
     assert rate <= LIMIT and worst <= LIMIT
+
+
+# ---- with a plan (the simulator's default): the rate is checked at the end of the plan,
+# ---- which the window's own rate may exceed on the way only by the lines in flight.
+
+def play_planned(cell, dial_est=None, talk_est=None, **shock):
+    agents, answer_rate, handle, seed = cell
+    traffic = Traffic(answer_rate=answer_rate, handle_time=handle)
+    pacer = Predictive(dial_est or DialEstimates(), talk_est or TalkEstimates(),
+                       wrapup=traffic.wrapup)
+    scenario = Scenario(agents, traffic, hours=0.5, seed=seed, planned=True, **shock)
+    return Simulation(scenario, pacer).run().abandon_rate
+
+
+@runs
+@given(cell=cells, at=st.floats(120, 1500), length=st.floats(30, 900),
+       factor=st.floats(1.0, STRESS))
+def test_planned_bursts_of_answers_within_the_stress_factor(cell, at, length, factor):
+    assert play_planned(cell, bursts=((at, at + length, min(1.0, cell[1] * factor)),)) <= LIMIT
+
+
+@runs
+@given(cell=cells, logouts=st.lists(st.tuples(st.floats(60, 1700), st.integers(1, 20)),
+                                    min_size=1, max_size=3))
+def test_planned_agent_log_outs(cell, logouts):
+    assert play_planned(cell, logouts=tuple(logouts)) <= LIMIT
+
+
+@runs
+@given(cell=cells, live=st.floats(0.01, 0.7), machines=st.floats(1.0, 1.5),
+       talk=st.floats(20, 1500))
+def test_planned_estimates_that_start_far_from_the_truth(cell, live, machines, talk):
+    dial_est = DialEstimates(prior_live=live, prior_answered=min(1.0, live * machines))
+    assert play_planned(cell, dial_est, TalkEstimates(prior_mean=talk)) <= LIMIT
+
+
+@runs
+@given(cell=cells, bias=st.floats(1.0, STRESS))
+def test_planned_with_a_model_that_keeps_underestimating_answers(cell, bias):
+    dial_est = Underestimating()
+    dial_est.bias = bias
+    assert play_planned(cell, dial_est) <= LIMIT

@@ -42,15 +42,20 @@ def test_ratio_and_predictive_fall_back_to_progressive_when_the_guard_says_so():
     assert Predictive().dials(snap, PAUSED) == 0
 
 
+def warmed(**kw):
+    """A pacer past its warm-up: it trusts its estimates (here, the priors)."""
+    return Predictive(wrapup=5.0, warm_dials=0, warm_calls=0, **kw)
+
+
 def test_predictive_dials_ahead_for_idle_agents_but_not_without_agents():
-    pacer = Predictive(wrapup=5.0)
+    pacer = warmed()
     idle = pacer.dials(Snapshot(0.0, 10), Allowance(risk=0.02))
     assert idle > 10                        # more lines than agents: most will not answer
     assert pacer.dials(Snapshot(0.0, 0), Allowance(risk=0.02)) == 0
 
 
 def test_predictive_dials_before_agents_finish_their_calls():
-    pacer = Predictive(wrapup=5.0)
+    pacer = warmed()
     early = Snapshot(0.0, 0, talking=(5.0,) * 20)           # calls just started
     late = Snapshot(0.0, 0, talking=(600.0,) * 20)          # long past the typical call
     wrapping = Snapshot(0.0, 0, talking=(5.0,) * 18, wrapping=(1.0, 1.0))
@@ -67,10 +72,38 @@ def test_predictive_respects_the_lines_cap_and_the_pipeline_budget():
 
 
 def test_more_risk_allowed_never_means_fewer_dials():
-    pacer = Predictive(wrapup=5.0)
+    pacer = warmed()
     snap = Snapshot(0.0, 2, talking=(60.0, 90.0, 200.0), ringing=(3.0, 12.0))
     counts = [pacer.dials(snap, Allowance(risk=r)) for r in (0.0, 0.01, 0.05, 0.2)]
     assert counts == sorted(counts)
+
+
+def test_a_new_pacer_dials_progressively_until_its_estimates_have_data():
+    fresh, snap = Predictive(wrapup=5.0), Snapshot(0.0, 10)
+    assert fresh.dials(snap, Allowance(risk=0.05)) == 10
+    assert fresh.limited_by == "warming up"
+    for i in range(fresh.warm_dials):
+        fresh.record_dial(float(i), 25.0, "no-answer")
+    assert fresh.dials(Snapshot(200.0, 10), Allowance(risk=0.05)) > 10
+
+
+def test_talking_agents_count_as_busy_until_enough_calls_have_ended():
+    """Before ``warm_calls`` calls have ended the talk estimate is the prior: no agent
+    in a call is expected to be free soon, so nothing is dialled for them."""
+    snap = Snapshot(1000.0, 0, talking=(170.0,) * 20)
+    cold = Predictive(wrapup=5.0, warm_dials=0)
+    assert cold.dials(snap, Allowance(risk=0.2)) == 0
+    for i in range(cold.warm_calls):
+        cold.record_talk(900.0 + i, 175.0 + i)
+    assert cold.dials(snap, Allowance(risk=0.2)) > 0
+
+
+def test_the_pipeline_is_stressed_more_while_few_dials_are_known():
+    pacer, allowance = Predictive(), Allowance(stress=1.5)
+    assert pacer.stress(allowance) == pytest.approx(1.5 * (1 + pacer.warm_dials))
+    for i in range(10 * pacer.warm_dials):
+        pacer.record_dial(float(i), 25.0, "no-answer")
+    assert pacer.stress(allowance) == pytest.approx(1.5 * 1.1)
 
 
 ages = st.lists(st.floats(0, 40, allow_nan=False), max_size=60)

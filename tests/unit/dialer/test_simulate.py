@@ -99,3 +99,51 @@ def test_grid_rows_and_table():
                                          abs=0.01) for r in rows)
     text = table(rows)
     assert "predictive" in text and "oracle" in text and "%" in text
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_talk_wrap_up_and_idle_by_cause_add_up_to_the_logged_in_time(algorithm):
+    _, result = run(algorithm, warmup=300.0)
+    for r in (result, result.steady):
+        assert r.occupancy + r.wrap_share + sum(r.idle_by_cause.values()) == pytest.approx(1.0)
+    if algorithm == "predictive":
+        assert set(result.idle_by_cause) <= {"guard progressive", "guard cushion", "risk",
+                                             "pipeline", "floor", "lines", "warming up",
+                                             "start"}
+
+
+def test_the_warm_up_adds_steady_state_figures_and_leaves_the_cold_start_ones():
+    _, cold = run("predictive", hours=0.5)
+    _, warm = run("predictive", hours=0.5, warmup=600.0)
+    assert cold.steady is None
+    assert {k: v for k, v in warm.as_dict().items() if not k.startswith("steady_")} == \
+        cold.as_dict()
+    assert warm.steady.live < warm.live and warm.steady.dials < warm.dials
+    assert "steady_occupancy" in warm.as_dict()
+
+
+def test_a_planned_run_tells_the_guard_when_dialling_ends():
+    sim = Simulation(Scenario(8, TRAFFIC, hours=0.5, seed=7, planned=True),
+                     make_pacer("predictive", TRAFFIC, 2.0))
+    assert sim.guard.expected_live(0.0) == 0.0 and sim.guard.target(0.0) > 0
+    sim.run()
+    assert sim.guard.expected_live(1799.0) < sim.guard.expected_live(900.0)
+
+
+def test_known_ends_reports_every_call_as_if_in_wrap_up():
+    """The ``known ends`` pacer sees no agent in a call of unknown length: each busy agent
+    comes with the exact seconds until it is free."""
+    pacer = make_pacer("known ends", TRAFFIC, 2.0)
+    seen = []
+    dials = pacer.dials
+
+    def spy(snap, allowance):
+        seen.append(snap)
+        return dials(snap, allowance)
+
+    pacer.dials = spy
+    sim = Simulation(Scenario(8, TRAFFIC, hours=0.25, seed=7), pacer, known_ends=True)
+    sim.run()
+    assert all(not s.talking for s in seen)
+    assert any(len(s.wrapping) > 3 for s in seen)
+    assert all(w > -1e-9 for s in seen for w in s.wrapping)

@@ -1,0 +1,226 @@
+"""What happens on a line once it is dialled: ARI events in, ARI requests, routing calls,
+guard decisions and recorded outcomes out. Mixed into ``CampaignRunner``; every method
+runs in the runner's one task, so a campaign's lines never race each other.
+
+Dial: ``POST /channels`` into the engine's app (``appArgs dialer,<campaign>``) so the
+``Dial`` events say busy / no answer / congestion; on answer the channel continues into
+the ``[outbound-amd]`` context, and comes back as ``Stasis(app, outbound, AMDSTATUS,
+AMDCAUSE)``. A person gets an agent through routing (or the preview agent), within the
+guard's 2 s; the agent's phone is originated with ``appArgs dialer-agent,<line>`` and
+bridged when it answers (desk card and screen pop through the call observers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from engine.ari.errors import AriError, AriNotFound
+from engine.calls.ports import RouteRequest
+from engine.dialer import contacts
+from engine.dialer.actions import Abandon, Bridge, DialerAction, HoldFor
+from engine.dialer.agentleg import AgentLeg
+from engine.dialer.compliance import AttemptOutcome
+from engine.dialer.lines import Line
+from engine.dialer.outcomes import amd_kind, dial_outcome, pacer_outcome
+from engine.logs import get_logger
+
+if TYPE_CHECKING:
+    from engine.dialer.runner import CampaignRunner
+
+log = get_logger(__name__)
+DIAL_FAILED = ("BUSY", "NOANSWER", "CANCEL", "CONGESTION", "CHANUNAVAIL")
+AGENT_FAILURES = {"BUSY": "busy", "NOANSWER": "no-answer", "CANCEL": "no-answer"}
+
+
+class LineCalls(AgentLeg):
+    async def on_event(self: CampaignRunner, event: dict[str, Any]) -> None:
+        handler = {"Dial": self._on_dial, "StasisStart": self._on_stasis,
+                   "ChannelDestroyed": self._on_destroyed,
+                   "PlaybackFinished": self._on_playback}.get(event.get("type", ""))
+        if handler is not None:
+            await handler(event, self.clock())
+
+    async def _on_dial(self: CampaignRunner, event: dict[str, Any], now: float) -> None:
+        peer, status = (event.get("peer") or {}).get("id", ""), event.get("dialstatus", "")
+        line = self.line_of(peer)
+        if line is None:
+            return
+        if peer == line.id and status == "ANSWER":
+            line.answered_at = line.answered_at or now
+        elif peer == line.id and status in DIAL_FAILED and line.state == "ringing":
+            await self.unanswered(line, dial_outcome(status), now)
+        elif peer == line.agent_channel and status in DIAL_FAILED:
+            await self.agent_failed(line, AGENT_FAILURES.get(status, "unreachable"), now)
+
+    async def _on_stasis(self: CampaignRunner, event: dict[str, Any], now: float) -> None:
+        channel = (event.get("channel") or {}).get("id", "")
+        args = event.get("args") or [""]
+        line = self.lines.get(args[1]) if args[0] == "dialer-agent" else self.line_of(channel)
+        if line is None:
+            await self.quiet(self.deps.ari.hangup(channel))
+        elif args[0] == "dialer":
+            await self.answered(line, now)
+        elif args[0] == "outbound":
+            await self.verdict(line, args[1] if len(args) > 1 else "", ",".join(args[2:]), now)
+        elif args[0] == "dialer-agent":
+            await self.agent_answered(line, channel, now)
+
+    async def _on_destroyed(self: CampaignRunner, event: dict[str, Any], now: float) -> None:
+        channel = (event.get("channel") or {}).get("id", "")
+        line = self.line_of(channel)
+        if line is not None and channel == line.id:
+            await self.customer_gone(line, int(event.get("cause") or 0), now)
+        elif line is not None:
+            await self.agent_gone(line, now)
+
+    async def _on_playback(self: CampaignRunner, event: dict[str, Any], now: float) -> None:
+        line = self.line_of(event["playback"].get("target_uri", "").split(":", 1)[-1])
+        if line is not None and line.state in ("message", "closing"):
+            await self.quiet(self.deps.ari.hangup(line.id))
+
+    def line_of(self: CampaignRunner, channel: str) -> Line | None:
+        line = self.lines.get(channel)
+        if line is None and channel.endswith("-agent"):
+            line = self.lines.get(channel[: -len("-agent")])
+        return line
+
+    async def quiet(self: CampaignRunner, coro: Any) -> None:
+        try:
+            await coro
+        except AriError as exc:
+            if not isinstance(exc, AriNotFound):
+                log.warning("dialer.ari_error", campaign=self.id, error=str(exc))
+
+    # -- the customer's side ---------------------------------------------------------
+    async def answered(self: CampaignRunner, line: Line, now: float) -> None:
+        line.answered_at = line.answered_at or now
+        if line.state != "ringing":
+            return
+        line.state = "detecting"
+        try:
+            await self.deps.ari.call("continue_in_dialplan", channelId=line.id,
+                                     context="outbound-amd", extension="s", priority=1)
+        except AriError as exc:
+            log.warning("dialer.amd_failed", line=line.id, error=str(exc))
+            line.outcome = "failed"
+            await self.quiet(self.deps.ari.hangup(line.id))
+
+    async def verdict(self: CampaignRunner, line: Line, status: str, cause: str,
+                      now: float) -> None:
+        if line.state != "detecting":
+            return
+        kind = amd_kind(status)
+        line.live, line.amd, line.verdict_at = kind == "live", (status, cause), now
+        answered_at = line.answered_at or now
+        if line.reserved_agent is None:
+            self.pacer_record(now, line.ring_seconds(now), kind, now - answered_at)
+        await self.deps.db.run(contacts.answered, line.attempt_id, answered_at, status, cause,
+                               line.live)
+        if kind == "machine":
+            await self.release_reserved(line)
+            line.outcome = "machine"
+            if self.policy.machine == "message":
+                line.state, line.message_left = "message", True
+                await self.play(line, self.deps.settings.machine_message)
+            else:
+                line.state = "closing"
+                await self.quiet(self.deps.ari.hangup(line.id))
+            return
+        if line.reserved_agent is not None:
+            await self.apply(self.guard.live_answer(line.id, line.number, now,
+                                                    line.reserved_agent), now)
+            return
+        line.state = "seeking"      # held (silence) for at most 2 s; routing finds the agent
+        await self.apply(self.guard.live_answer(line.id, line.number, now), now)
+        try:
+            await self.deps.router.enqueue(RouteRequest(line.id, self.campaign["queue"], now,
+                                                        topic=self.topic))
+        except Exception as exc:    # Redis down: no agent can come; the 2 s rule abandons it
+            log.warning("dialer.enqueue_failed", line=line.id, error=str(exc))
+
+    async def apply(self: CampaignRunner, actions: list[DialerAction], now: float) -> None:
+        for action in actions:
+            line = self.lines.get(action.call_id)
+            if line is None:
+                continue
+            if isinstance(action, Bridge):
+                await self.connect(line, action.agent_id, now)
+            elif isinstance(action, HoldFor):
+                loop = asyncio.get_running_loop()
+                loop.call_at(loop.time() + max(0.0, action.deadline - now) + 0.01,
+                             self.post, self.expire)
+            elif isinstance(action, Abandon):
+                await self.abandon(line)
+
+    async def expire(self: CampaignRunner) -> None:
+        await self.apply(list(self.guard.expire(self.clock())), self.clock())
+
+    async def abandon(self: CampaignRunner, line: Line) -> None:
+        """No agent within 2 s: identification message, hang up, counted, 72 h rest."""
+        line.state, line.outcome = "closing", "abandoned"
+        if line.reserved_agent is None:
+            await self.deps.router.cancel(line.id)
+        await self.play(line, self.deps.settings.identification)
+
+    async def play(self: CampaignRunner, line: Line, media: tuple[str, ...]) -> None:
+        try:
+            await self.deps.ari.play(line.id, f"{line.id}-play", list(media))
+        except AriError:
+            await self.quiet(self.deps.ari.hangup(line.id))
+
+    async def customer_gone(self: CampaignRunner, line: Line, cause: int, now: float) -> None:
+        state = line.state
+        if state == "ringing":
+            await self.unanswered(line, dial_outcome(None, cause), now)
+            return
+        if state == "seeking":
+            self.guard.hangup(line.id, now)
+            line.outcome = "abandoned"
+            await self.deps.router.cancel(line.id)
+        elif state == "connecting":
+            line.outcome = "abandoned"
+            await self.quiet(self.deps.ari.hangup(line.agent_channel or ""))
+            await self.deps.router.cancel(line.id)
+        elif state == "talking":
+            await self.end_talk(line, now)
+        await self.record(line, line.outcome or "failed", now, why=f"customer-left-{state}")
+        await self.close(line)
+
+    # -- endings ----------------------------------------------------------------------
+    async def release_reserved(self: CampaignRunner, line: Line) -> None:
+        if line.reserved_agent is not None and line.state not in ("connecting", "talking"):
+            await self.deps.router.call_ended(line.id, line.reserved_agent)
+
+    async def unanswered(self: CampaignRunner, line: Line, outcome: AttemptOutcome,
+                         now: float) -> None:
+        await self.release_reserved(line)
+        if line.reserved_agent is None:
+            self.pacer_record(now, line.ring_seconds(now), pacer_outcome(outcome, None), None)
+        await self.record(line, outcome, now)
+        await self.close(line)
+
+    async def record(self: CampaignRunner, line: Line, outcome: AttemptOutcome, now: float,
+                     **details: Any) -> None:
+        if line.recorded:
+            return
+        line.recorded = True
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        await self.deps.db.run(
+            contacts.finish_attempt, self.campaign["kind"], line.attempt_id, outcome, now,
+            self.policy, line.message_left, {
+                "ring_seconds": round(line.ring_seconds(now), 2), "channel": line.id,
+                "agent_id": line.agent_id if outcome == "answered" else None,
+                "amd": line.amd[0] or None, "amd_cause": line.amd[1] or None, **details})
+
+    async def close(self: CampaignRunner, line: Line) -> None:
+        line.state = "ended"
+        self.lines.pop(line.id, None)
+        self.deps.untrack(line.id)
+        if line.agent_channel:
+            self.deps.untrack(line.agent_channel)
+        if line.call is not None:
+            line.call.status = "ended"
+            line.call.record.update(ended_at=self.clock(), status="completed")
+            await self.deps.notify(line.call)
+        self.kick()

@@ -1,0 +1,199 @@
+"""Speech for live calls: the call path's ``Listening`` adapter.
+
+The call runner asks it to hear a leg (``listen``: IVR grammar or free-form), to stop,
+to show an emotion score and to finish a transcript. Per heard leg it holds an ARI tap
+(``taps.py``) feeding a ``LegListener`` (media port + recognition + emotion). What comes
+back is turned into call events for the runner (``SpeechStarted`` on an utterance's
+first partial, ``SpeechIntent``/``SpeechNoMatch`` on a menu final, ``EmotionObserved``
+per caller final), published live (``<prefix>:transcripts:<call>``) and, for finals,
+stored (``transcripts`` table). Emotion alerts go to the agent's desk, the supervisors
+(``<prefix>:events:emotion`` and the live call state) and the customer's profile
+through ``on_customer_event(envelope)``, which the composition root wires to the
+profile store (default: nothing). Nothing here blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import itertools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.calls import actions as a
+from engine.calls import events as e
+from engine.calls.ports import Deliver
+from engine.logs import get_logger
+from engine.media.server import MediaServer
+from engine.speech import messages
+from engine.speech.emotion.score import EmotionEvent, EmotionScore
+from engine.speech.feed import TranscriptFeed
+from engine.speech.legs import LegListener
+from engine.speech.results import Transcript
+from engine.speech.service import SpeechService
+from engine.speech.taps import AriTaps, Tap
+
+log = get_logger(__name__)
+CustomerHook = Callable[[dict[str, Any]], Awaitable[Any] | None]
+LiveHook = Callable[[Any], Awaitable[None]]
+
+
+def _no_customer(envelope: dict[str, Any]) -> None:
+    return None
+
+
+@dataclass
+class HeardLeg:
+    call_id: str
+    role: str
+    lang: str
+    menu: str | None
+    deliver: Deliver
+    listener: LegListener | None = None
+    tap: Tap | None = None
+    speaking: bool = False
+    last_final: dict[str, Any] | None = None
+
+
+@dataclass
+class CallText:
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    complaints: list[str] = field(default_factory=list)
+
+
+class CallSpeech:
+    def __init__(self, speech: SpeechService, media: MediaServer, taps: AriTaps,
+                 feed: TranscriptFeed, live: LiveHook | None = None) -> None:
+        self.speech, self.media, self.taps, self.feed, self.live = speech, media, taps, feed, live
+        self.on_customer_event: CustomerHook = _no_customer
+        self.legs: dict[tuple[str, str], HeardLeg] = {}
+        self.texts: dict[str, CallText] = {}
+        self._seq = itertools.count(1)
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # -- Listening (called by the call runner) --------------------------------------
+    async def listen(self, call_id: str, role: str, channel: str, lang: str,
+                     menu: str | None, deliver: Deliver) -> None:
+        key = (call_id, role)
+        leg = self.legs.get(key)
+        if leg is not None and leg.lang == lang and leg.listener is not None:
+            if leg.menu != menu:    # same audio, another grammar or free-form
+                leg.menu, leg.speaking = menu, False
+                await leg.listener.switch(menu)
+            return
+        if leg is not None:
+            await self.stop(call_id, role)
+        tap_id = f"{call_id}-hear-{role}-{next(self._seq)}"
+        leg = HeardLeg(call_id, role, lang, menu, deliver)
+        leg.listener = await LegListener.open(
+            self.media, self.speech, tap_id, role="agent" if role == "agent" else "caller",
+            lang=lang, menu=menu, on_transcript=functools.partial(self._transcript, leg),
+            on_emotion=functools.partial(self._emotion, leg) if role == "caller" else None)
+        self.legs[key] = leg
+        self.texts.setdefault(call_id, CallText())
+        try:
+            leg.tap = await self.taps.open(tap_id, channel, leg.listener.external_host,
+                                           f"media,{call_id},{role}")
+        except BaseException:
+            if self.legs.get(key) is leg:
+                del self.legs[key]
+            await asyncio.shield(leg.listener.stop())
+            raise
+
+    async def stop(self, call_id: str, role: str) -> None:
+        leg = self.legs.pop((call_id, role), None)
+        if leg is not None:
+            await self._close(leg)
+
+    async def emotion(self, call: Any, action: a.ShowEmotion) -> None:
+        self.feed.publish(self.feed.transcripts_channel(action.call_id),
+                          messages.emotion_message(action))
+        if self.live is not None:
+            await self.live(call)
+        if not action.alert:
+            return
+        self.feed.publish(self.feed.emotion_channel, messages.alert(action))
+        if action.agent_id:
+            self.feed.publish(self.feed.agent_channel(action.agent_id), messages.hint(action))
+        if action.customer_id:
+            self._to_profile(messages.emotion_envelope(action))
+
+    async def finish(self, call_id: str, customer_id: str | None, at: float) -> None:
+        text = self.texts.pop(call_id, CallText())
+        said = messages.conversation(text.segments)
+        if customer_id and said:
+            self._to_profile(messages.transcript_envelope(call_id, customer_id, at, said,
+                                                          text.complaints))
+
+    def forget(self, call_id: str) -> None:
+        """The call's runner is gone: tear down what it left (crash, engine stop)."""
+        self.texts.pop(call_id, None)
+        for key in [k for k in self.legs if k[0] == call_id]:
+            self._spawn(self._close(self.legs.pop(key)))
+
+    # -- results from the recognisers (event loop) ----------------------------------
+    def _transcript(self, leg: HeardLeg, t: Transcript) -> None:
+        clock = leg.listener.clock if leg.listener and leg.listener.clock else 0.0
+        if t.menu is not None:
+            if t.kind == "partial" and not leg.speaking:
+                leg.speaking = True
+                leg.deliver(e.SpeechStarted(t.menu))
+            elif t.kind == "final":
+                leg.speaking = False
+                leg.deliver(e.SpeechIntent(t.menu, t.intent) if t.intent
+                            else e.SpeechNoMatch(t.menu))
+        segment = messages.segment(leg.call_id, t, clock + t.start)
+        self.feed.publish(self.feed.transcripts_channel(leg.call_id), segment)
+        leg.last_final = None
+        if t.kind == "final" and (t.text or t.menu):
+            leg.last_final = segment
+            self.feed.store_final(segment)
+            text = self.texts.get(leg.call_id)
+            if text is not None:    # (None: a straggler after the call was forgotten)
+                text.segments.append(segment)
+                analysis = getattr(t.analysis, "text", None)
+                text.complaints += list(getattr(analysis, "complaints", ()))
+
+    def _emotion(self, leg: HeardLeg, t: Transcript, score: EmotionScore,
+                 event: EmotionEvent | None) -> None:
+        if leg.last_final is not None:  # the final just stored (same callback round)
+            leg.last_final["emotion_score"] = round(score.score, 3)
+            leg.last_final["emotion_label"] = score.label
+        clock = leg.listener.clock if leg.listener and leg.listener.clock else 0.0
+        leg.deliver(e.EmotionObserved(score.score, score.label, score.rolling, clock + t.end,
+                                      rise=event is not None,
+                                      previous=event.previous if event else 0.0,
+                                      reasons=score.reasons))
+
+    # -- plumbing -------------------------------------------------------------------
+    async def _close(self, leg: HeardLeg) -> None:
+        if leg.tap is not None:
+            await self.taps.close(leg.tap)        # no more audio
+        if leg.listener is not None:
+            await leg.listener.stop()             # the last final arrives before this returns
+
+    def _to_profile(self, envelope: dict[str, Any]) -> None:
+        self._spawn(self._call_hook(envelope))
+
+    async def _call_hook(self, envelope: dict[str, Any]) -> None:
+        try:
+            result = self.on_customer_event(envelope)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception("speech.customer_event_failed", event=envelope.get("id"))
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Engine stop: stop hearing every leg (their taps hung up), wait for hooks."""
+        legs, self.legs = list(self.legs.values()), {}
+        for leg in legs:
+            self._spawn(self._close(leg))
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=timeout)

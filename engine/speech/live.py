@@ -1,0 +1,93 @@
+"""Live speech for calls, assembled once by the composition root.
+
+    speech = LiveSpeech(settings, ari, redis, store, live_calls)  # loads models: may raise
+    speech.attach(call_service)        # plan, listening adapter, Stasis handlers
+    await speech.start(); ...; await speech.resync()  # after each ARI connect
+    await speech.stop()
+
+On SIGHUP (`reload`) speech-menus.yaml is read again; a broken edit is refused.
+It holds the speech service (models, menus, workers), the RTP media server, the ARI
+taps, the live transcript feed and the ``CallSpeech`` adapter, and tells the call path
+what speech can do (``SpeechPlan``: languages with a model in ``speech_models`` order,
+menus with a grammar, whether connected calls are transcribed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from engine.ari.client import AriClient
+from engine.calls.ports import SpeechPlan
+from engine.calls.service import CallService
+from engine.logs import get_logger
+from engine.media.server import MediaServer
+from engine.settings import Settings
+from engine.speech import menus as menus_mod
+from engine.speech.calls import CallSpeech, LiveHook
+from engine.speech.feed import TranscriptFeed
+from engine.speech.service import SpeechService
+from engine.speech.store import TranscriptStore
+from engine.speech.taps import AriTaps
+
+log = get_logger(__name__)
+MEDIA_ARG = "media"  # first Stasis argument of snoop channels
+
+
+class LiveSpeech:
+    def __init__(self, settings: Settings, ari: AriClient, redis: aioredis.Redis,
+                 store: TranscriptStore, live: LiveHook | None = None) -> None:
+        self.settings = settings
+        self.service = SpeechService.from_settings(settings)
+        self.media = MediaServer.from_settings(settings)
+        self.taps = AriTaps(ari, settings.ari_app)
+        self.feed = TranscriptFeed(redis, settings.redis_prefix, store)
+        self.calls = CallSpeech(self.service, self.media, self.taps, self.feed, live)
+        self.plan = self._plan()
+        self._calls: CallService | None = None
+
+    def _plan(self) -> SpeechPlan:
+        languages = tuple(lang for lang in self.settings.speech_model_paths
+                          if lang in self.service.languages)
+        return SpeechPlan(
+            languages, frozenset(k for k in self.service.menus.menus if k[0] in languages),
+            transcribe=self.settings.transcribe_calls)
+
+    def reload(self) -> None:
+        """Re-read speech-menus.yaml for new calls; a broken file is refused, the old stays."""
+        path = self.settings.skills_path / "speech-menus.yaml"
+        try:
+            self.service.menus = (menus_mod.load(path) if path.exists()
+                                  else menus_mod.SpeechMenus({}))
+        except (menus_mod.MenuError, OSError) as exc:
+            log.error("speech.menus_reload_refused", error=str(exc))
+            return
+        self.plan = self._plan()
+        if self._calls is not None:
+            self._calls.speech_plan = self.plan
+
+    def attach(self, calls: CallService) -> None:
+        self._calls = calls
+        calls.speech_plan = self.plan
+        calls.listening = self.calls
+        calls.stasis_apps[MEDIA_ARG] = self.taps.on_stasis_start
+        calls.stasis_apps[""] = self.taps.on_stasis_start   # externalMedia: no arguments
+
+    async def start(self) -> None:
+        await self.service.start()
+        self.feed.start()
+
+    async def resync(self) -> None:
+        await self.taps.sweep()
+
+    async def stop(self) -> None:
+        await self.calls.close()
+        await self.media.close()
+        await self.service.stop()
+        await self.feed.stop()
+
+    def stats(self) -> dict[str, Any]:
+        return {"legs": len(self.calls.legs), "ports": len(self.media.ports_in_use),
+                "published": self.feed.published, "stored": self.feed.stored,
+                "recognition": self.service.pool.stats()}

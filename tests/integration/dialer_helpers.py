@@ -1,0 +1,59 @@
+"""Helpers for the dialer's integration tests: the HTTP API with the token, calling
+windows around now, simulated parties' globals, reading contacts and interventions."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+FAR_ZONE = "Etc/GMT-12"          # UTC+12: always outside a window of +-2 h around UTC now
+
+
+def window_around_now() -> dict[str, str]:
+    """A calling window (in local time) that holds UTC now and never UTC+12."""
+    now = datetime.now(UTC)
+    start = max(now - timedelta(hours=2), now.replace(hour=0, minute=0))
+    end = min(now + timedelta(hours=2), now.replace(hour=23, minute=59))
+    return {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
+
+
+
+
+class Api:
+    def __init__(self, engine, session: aiohttp.ClientSession) -> None:
+        self.base = f"http://{engine.settings.http_host}:{engine.settings.http_port}"
+        self.session = session
+
+    async def call(self, method: str, path: str, body: Any = None, *, data: str | None = None,
+                   expect: int = 200) -> Any:
+        kwargs: dict[str, Any] = {"data": data} if data is not None else {"json": body}
+        async with self.session.request(method, self.base + path, **kwargs) as resp:
+            payload = await resp.json()
+            assert resp.status == expect, (resp.status, payload)
+            return payload
+
+
+@contextlib.asynccontextmanager
+async def open_api(engine) -> AsyncIterator[Api]:
+    """The engine's HTTP API with its bearer token (tests wrap it in an ``api`` fixture)."""
+    headers = {"Authorization": f"Bearer {engine.settings.api_token}"}
+    async with aiohttp.ClientSession(headers=headers) as session:
+        yield Api(engine, session)
+
+
+async def contacts_of(engine, campaign_id: int) -> dict[str, dict[str, Any]]:
+    def read(db):
+        return list(db.query("SELECT * FROM contacts WHERE campaign_id = ?", [campaign_id]))
+    return {r["number"]: r for r in await engine.db.run(read)}
+
+
+async def interventions_of(engine, customer_id: str) -> list[tuple[str, str]]:
+    def read(db):
+        return [(r["kind"], r["outcome"]) for r in db.query(
+            "SELECT kind, outcome FROM interventions WHERE customer_id = ? ORDER BY id",
+            [customer_id])]
+    return await engine.db.run(read)

@@ -1,0 +1,201 @@
+"""The outbound dialer end to end on the real sandbox Asterisk, Redis and SQLite (issue 5):
+campaigns dial the simulated customers over ARI, AMD tells people from machines, people
+reach agents (screen pop), machines get the message, busy and no answer are retried by
+policy, DNC / opt-outs / calling windows are honoured, outcomes become interventions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+
+from engine.sim import parties
+from tests.integration.dialer_helpers import (
+    FAR_ZONE,
+    Api,
+    contacts_of,
+    interventions_of,
+    open_api,
+    window_around_now,
+)
+from tests.integration.helpers import sim_globals, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def api(engine) -> AsyncIterator[Api]:
+    async with open_api(engine) as client:
+        yield client
+
+
+def _seed_callbacks(db, rows: list[tuple[str, str, str, int]]) -> None:
+    now = time.time()
+    for customer, number, zone, opt_out in rows:
+        db["customers"].insert({"id": customer, "name": f"Customer {customer}",
+                                "timezone": zone, "contact_opt_out": opt_out,
+                                "created_at": now - 86400 * 400}, pk="id", replace=True)
+        db["callbacks"].insert({"customer_id": customer, "number": number, "score": 0.9,
+                                "value": 500.0, "priority": 450.0, "reason": "high risk",
+                                "created_at": now, "due_at": now + 3600, "status": "pending",
+                                "campaign": "risk-high", "updated_at": now})
+
+
+async def test_callback_campaign_reaches_people_leaves_messages_and_honours_the_rules(
+        engine, ari, api):
+    """Progressive callback campaign over the profile store's high-risk callbacks."""
+    await engine.router.presence.pause("2004", "meeting")          # 2003 takes the calls
+    await engine.db.run(_seed_callbacks, [
+        ("cust-human", "1500001", "UTC", 0), ("cust-machine", "4500001", "UTC", 0),
+        ("cust-busy", "3500001", "UTC", 0), ("cust-dnc", "1500002", "UTC", 0),
+        ("cust-optout", "1500003", "UTC", 1), ("cust-far", "1500004", FAR_ZONE, 0)])
+    await api.call("POST", "/dialer/dnc", {"numbers": ["1500002"], "reason": "asked"})
+    campaign = await api.call("POST", "/dialer/campaigns", {
+        "name": "high risk callbacks", "kind": "callback", "mode": "progressive",
+        "policy": {"window": window_around_now(), "max_attempts": 2,
+                   "retry_seconds": {"busy": 1}, "machine": "message"}}, expect=201)
+    cid = campaign["id"]
+    async with sim_globals(ari, {**parties.customer_globals(ring=1),
+                                 **parties.agent_defaults(delay=0.3, talk=4)}):
+        await api.call("POST", f"/dialer/campaigns/{cid}/start")
+        desk = await wait_for(lambda: engine.desk.current("2003"), timeout=30,
+                              what="the agent's desk card for the person who answered")
+        assert desk["caller_number"] == "1500001" and desk["customer_id"] == "cust-human"
+        pop = await wait_for(lambda: engine.retention.screens.current("2003"), timeout=10,
+                             what="the screen pop")
+        assert pop["customer"]["id"] == "cust-human"
+
+        async def settled() -> bool:
+            c = await contacts_of(engine, cid)
+            return all(c[n]["status"] in ("done", "exhausted", "blocked") for n in
+                       ("1500001", "4500001", "3500001", "1500002", "1500003"))
+        await wait_for(settled, timeout=60, what="every callable contact settled")
+    c = await contacts_of(engine, cid)
+    assert (c["1500001"]["status"], c["1500001"]["last_outcome"]) == ("done", "answered")
+    assert (c["4500001"]["status"], c["4500001"]["last_outcome"]) == ("done", "machine-message")
+    assert (c["3500001"]["status"], c["3500001"]["attempts"]) == ("exhausted", 2)
+    assert (c["1500002"]["status"], c["1500002"]["reason"], c["1500002"]["attempts"]) == \
+        ("blocked", "dnc", 0)
+    assert (c["1500003"]["status"], c["1500003"]["reason"], c["1500003"]["attempts"]) == \
+        ("blocked", "opted-out", 0)
+    far = c["1500004"]
+    assert far["status"] == "pending" and far["attempts"] == 0 and far["next_at"] > time.time()
+    assert await interventions_of(engine, "cust-human") == [("dialer:callback", "answered")]
+    assert await interventions_of(engine, "cust-machine") == [
+        ("dialer:callback", "machine-message")]
+    assert await interventions_of(engine, "cust-busy") == [("dialer:callback", "busy")] * 2
+    assert await interventions_of(engine, "cust-dnc") == []
+
+    def callbacks(db):
+        return dict(db.execute("SELECT customer_id, status FROM callbacks").fetchall())
+    assert await engine.db.run(callbacks) == {
+        "cust-human": "done", "cust-machine": "done", "cust-busy": "done", "cust-dnc": "done",
+        "cust-optout": "done", "cust-far": "pending"}
+    status = await api.call("GET", f"/dialer/campaigns/{cid}")
+    assert status["progress"]["attempts"]["by_outcome"] == {
+        "answered": 1, "machine-message": 1, "busy": 2}
+    assert status["live"]["skipped"]["outside-calling-window"] >= 1
+    assert status["progress"]["abandon"]["rate"] == 0.0
+
+
+async def test_a_person_with_no_agent_hears_the_identification_and_is_counted(
+        engine, ari, api):
+    """The 2-second rule: the only agent goes on a break while the line rings."""
+    await engine.router.presence.pause("2004", "meeting")
+    campaign = await api.call("POST", "/dialer/campaigns", {
+        "name": "abandon", "kind": "manual", "mode": "progressive",
+        "policy": {"window": window_around_now()}}, expect=201)
+    cid = campaign["id"]
+    await api.call("POST", f"/dialer/campaigns/{cid}/import", data="1600001,cust-a\n")
+    async with sim_globals(ari, parties.customer_globals(ring=2)):
+        await api.call("POST", f"/dialer/campaigns/{cid}/start")
+        runner = engine.dialer.runners[cid]
+        await wait_for(lambda: runner.lines, what="the line is dialled")
+        await engine.router.presence.pause("2003", "break")
+        await wait_for(lambda: any(ln.state == "closing" for ln in runner.lines.values()),
+                       timeout=15, what="the live answer abandoned after 2 s")
+        await wait_for(lambda: not runner.lines, timeout=15, what="the line hung up")
+    c = (await contacts_of(engine, cid))["1600001"]
+    assert c["last_outcome"] == "abandoned" and c["status"] == "pending"
+    assert c["next_at"] >= time.time() + 71 * 3600, "the number rests 72 h"
+    status = await api.call("GET", f"/dialer/campaigns/{cid}")
+    assert status["progress"]["abandon"]["live_answers"] == 1
+    assert status["progress"]["abandon"]["abandoned"] == 1
+    assert status["live"]["guard_rate"] == 1.0
+    assert await interventions_of(engine, "cust-a") == [("dialer:campaign", "abandoned")]
+
+
+async def test_api_refuses_bad_input_and_missing_token(engine, api):
+    bad = [({"kind": "manual", "mode": "predictive"}, "name"),
+           ({"name": "x", "kind": "survey", "mode": "predictive"}, "kind"),
+           ({"name": "x", "kind": "manual", "mode": "turbo"}, "mode"),
+           ({"name": "x", "kind": "manual", "mode": "preview", "queue": "nope"}, "queue"),
+           ({"name": "x", "kind": "manual", "mode": "preview",
+             "policy": {"window": {"start": "9am"}}}, "policy.window.start")]
+    for body, field in bad:
+        err = await api.call("POST", "/dialer/campaigns", body, expect=400)
+        assert err["details"]["field"] == field, err
+    err = await api.call("POST", "/dialer/dnc", {"numbers": ["12ab"]}, expect=400)
+    assert err["details"]["field"] == "numbers[0]"
+    await api.call("GET", "/dialer/campaigns/999", expect=404)
+    await api.call("POST", "/dialer/campaigns/abc/start", expect=400)
+    m = await api.call("POST", "/dialer/campaigns", {"name": "m", "kind": "manual",
+                                                     "mode": "progressive"}, expect=201)
+    await api.call("POST", f"/dialer/campaigns/{m['id']}/pause", expect=409)
+    async with aiohttp.ClientSession() as anonymous:
+        for method, path in (("GET", "/dialer/campaigns"), ("POST", "/dialer/campaigns"),
+                             ("POST", f"/dialer/campaigns/{m['id']}/start"),
+                             ("POST", "/dialer/dnc")):
+            async with anonymous.request(method, api.base + path, json={}) as resp:
+                assert resp.status == 401
+                assert (await resp.json())["error_id"] == "unauthorized"
+    assert json.dumps(await api.call("GET", "/dialer/campaigns"))
+
+
+async def test_cli_creates_imports_and_controls_a_campaign(engine, api, tmp_path, capsys):
+    """create and import go to the database; pause, resume, stop and status to the engine."""
+    from engine.cli import main
+
+    s = engine.settings
+    config = tmp_path / "engine.toml"
+    config.write_text(f'database_path = "{s.database_path}"\nskills_dir = "{s.skills_dir}"\n'
+                      f'http_port = {s.http_port}\napi_token = "{s.api_token}"\n')
+    contacts_csv = tmp_path / "contacts.csv"
+    contacts_csv.write_text(f"number,customer_id,timezone,priority,name\n"
+                            f"1900001,cli-1,{FAR_ZONE},1,Far\nbad-number\n")
+
+    async def cli(*argv: str) -> tuple[int, str, str]:
+        code = await asyncio.to_thread(main, ["--config", str(config), "dialer", *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    code, out, _ = await cli("create", "cli campaign", "--mode", "progressive", "--policy",
+                             json.dumps({"window": window_around_now()}))
+    assert code == 0
+    cid = json.loads(out)["id"]
+    code, out, err = await cli("import", str(cid), str(contacts_csv))
+    assert code == 0 and "added 1 contact(s), skipped 1 line(s)" in out
+    assert f"{contacts_csv}:3: number 'bad-number' is not a phone number" in err
+    assert (await cli("create", "x", "--queue", "nope"))[0] == 1
+    code, out, _ = await cli("campaigns")
+    assert code == 0 and "cli campaign" in out
+    for action, status in (("start", "running"), ("pause", "paused"), ("resume", "running")):
+        code, out, _ = await cli(action, str(cid))
+        assert code == 0 and json.loads(out)["status"] == status
+    assert (await cli("pause", str(cid)))[0] == 0
+    code, out, _ = await cli("resume", str(cid))
+    code, out, _ = await cli("status", str(cid))
+    status = json.loads(out)
+    assert status["status"] == "running" and status["progress"]["contacts"]["pending"] == 1
+    assert status["live"]["lines"] == 0, "the only contact is outside its calling window"
+    code, out, _ = await cli("stop", str(cid))
+    assert code == 0 and json.loads(out)["status"] == "stopped"
+    await wait_for(lambda: cid not in engine.dialer.runners, what="the runner ended")
+    code, out, _ = await cli("resume", str(cid))
+    assert code == 1 and json.loads(out)["error_id"] == "conflict"
+    code, out, _ = await cli("dnc", "1900001")
+    assert code == 0 and json.loads(out)["added"] == 1

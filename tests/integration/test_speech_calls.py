@@ -1,0 +1,237 @@
+"""Live speech on real calls (issue 6): the sandbox Asterisk, a real Redis, the real model.
+
+Simulated callers speak Mandarin synthesised by espeak-ng (``-v cmn-latn-pinyin``, made
+here and put in the sandbox's sounds folder at 8 kHz); the engine hears them through a
+snoop channel and externalMedia RTP into its own media server. What a user would check:
+where the call went, what the call record and the ARI events say, what was stored and
+published, and that nothing of the listening is left in Asterisk afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import shutil
+import subprocess
+from pathlib import Path
+
+import aiohttp
+import orjson
+import pytest
+
+from engine.calls.ports import Caller
+from engine.sim import parties
+from tests.integration.helpers import bridges_by_id, channel_ids, wait_for
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+TEST_SKILLS = Path(__file__).parent / "skills"
+_ids = itertools.count(1)
+PROMPT_END = "sound:digits/2"  # the last item of the main menu's prompt
+SAY = {  # name -> (pinyin, espeak amplitude, pitch, speed)
+    "st-jishu": ("ji4 shu4 zhi1 chi2", 100, 50, 160),             # 技术支持 -> technical
+    "st-nomatch": ("ni3 hao3 wo3 xiang3 wen4 yi1 xia4", 100, 50, 160),  # fillers only
+    "st-agent": ("ni3 hao3 qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2", 100, 50, 160),
+    "st-calm1": ("ni3 hao3 wo3 xiang3 wen4 yi1 xia4 zhang4 dan1", 60, 40, 150),
+    "st-calm2": ("wo3 de5 shou3 ji1 hao4 ma3 shi4 yi1 san1 ba1", 60, 40, 150),
+    "st-angry": ("wo3 yao4 qu3 xiao1, la1 ji1, la1 ji1", 200, 95, 230),  # 取消, 垃圾
+}
+
+
+@pytest.fixture(scope="module")
+def speech_skills(tmp_path_factory) -> Path:
+    """The integration skills plus the shipped speech menus and complaint words."""
+    folder = tmp_path_factory.mktemp("speech-skills")
+    for path in TEST_SKILLS.glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    for name in ("speech-menus.yaml", "complaint-words.yaml"):
+        shutil.copy(ROOT / "skills" / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def voices(sandbox, tmp_path_factory) -> dict[str, str]:
+    """Sound names (``tenure/st-...``) of the synthesised utterances, 8 kHz mono."""
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing: apt-get install espeak-ng sox "
+                        "(scripts/bootstrap-host.sh does)")
+    work = tmp_path_factory.mktemp("voices")
+    for name, (text, amplitude, pitch, speed) in SAY.items():
+        raw = work / f"{name}.raw.wav"
+        subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-a", str(amplitude), "-p",
+                        str(pitch), "-s", str(speed), "-w", str(raw), text], check=True,
+                       capture_output=True)
+        subprocess.run(["sox", "-q", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16",
+                        str(sandbox.sounds_dir / f"{name}.wav")], check=True)
+    return {name: f"tenure/{name}" for name in SAY}
+
+
+class Directory:
+    def __init__(self, callers: dict[str, Caller]) -> None:
+        self.callers = callers
+
+    async def identify(self, caller_number: str) -> Caller | None:
+        return self.callers.get(caller_number)
+
+
+@pytest.fixture
+async def speech_engine(engine_factory, speech_skills):
+    async def make(callers: dict[str, Caller] | None = None):
+        return await engine_factory(lookup=Directory(callers or {}), speech_enabled=True,
+                                    skills_dir=str(speech_skills), speech_workers=2)
+    return make
+
+
+async def place_caller(ari, did: str, number: str, *, wav: list[str], wav_delay: float,
+                       dtmf: str | None = None, dtmf_delay: float = 1.0) -> str:
+    """A simulated caller who speaks ``wav`` ``wav_delay`` s after the engine answers."""
+    params = parties.caller(did, number, wav=wav, wav_delay=wav_delay, dtmf=dtmf,
+                            dtmf_delay=dtmf_delay)
+    channel_id = f"st-{number}-{next(_ids)}"
+    await ari.originate(params.pop("endpoint"), channelId=channel_id, **params)
+    return channel_id
+
+
+def connected(engine, caller: str):
+    runner = engine.calls.runners.get(f"{caller};2")
+    return runner if runner is not None and runner.call.status == "connected" else None
+
+
+async def ended_record(engine, call_id: str):
+    record = await engine.records.get(call_id)
+    return record if record and record.get("ended_at") else None
+
+
+async def nothing_heard_left(engine, ari) -> bool:
+    channels = await channel_ids(ari)
+    bridges = await bridges_by_id(ari)
+    return (not any("-hear-" in c for c in channels)
+            and not any(b.startswith("speech-") for b in bridges)
+            and not engine.speech.calls.legs and not engine.speech.media.ports_in_use
+            and not engine.speech.service.pool.sessions)
+
+
+async def test_spoken_intent_routes_like_its_key_and_barges_in(speech_engine, ari, voices):
+    engine = await speech_engine()
+    events: list[dict] = []
+    engine.calls.taps.append(events.append)
+    caller = await place_caller(ari, "8000", "13900000001", wav_delay=1.0,
+                                wav=[voices["st-jishu"], "silence/1"])
+    runner = await wait_for(lambda: connected(engine, caller), timeout=25,
+                            what="caller routed by speech and bridged")
+    call = runner.call
+    assert call.record["ivr_path"] == ["did:8000", "main:say:technical"]
+    assert (call.record["queue"], call.record["topic"]) == ("technical", "technical")
+    assert call.offer.agent_id == "2001", "the technical expert takes a technical call"
+
+    prompt = f"{call.call_id}-p1"
+    finished = [ev for ev in events if ev.get("type") == "PlaybackFinished"
+                and ev["playback"]["id"] == prompt]
+    assert finished, "the prompt's playback ended"
+    assert finished[0]["playback"]["media_uri"] != PROMPT_END, \
+        "barge-in: the prompt was stopped before its last sound"
+    assert call.record["barge_in"] == 1
+
+    await ari.hangup(caller)
+    await wait_for(lambda: ended_record(engine, call.call_id), what="call record")
+    await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+
+
+async def test_two_no_matches_fall_back_to_keys(speech_engine, ari, voices):
+    engine = await speech_engine()
+    caller = await place_caller(
+        ari, "8000", "13900000002", wav_delay=1.0,
+        wav=[voices["st-nomatch"], "silence/3", voices["st-nomatch"], "silence/1"],
+        dtmf="1", dtmf_delay=3.0)
+    runner = await wait_for(lambda: connected(engine, caller), timeout=40,
+                            what="caller routed by key after two no-matches")
+    call = runner.call
+    assert call.record["ivr_path"] == ["did:8000", "main:no-match", "main:no-match",
+                                       "main:keys-only", "main:1"]
+    assert call.record["queue"] == "technical" and call.offer.agent_id == "2001"
+    segments = await engine.transcripts.for_call(call.call_id)
+    ivr = [s for s in segments if s["menu"] == "main"]
+    assert len(ivr) == 2 and all(s["intent"] is None for s in ivr), "both no-matches kept"
+    await ari.hangup(caller)
+    await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+
+
+async def test_connected_call_is_transcribed_on_both_legs_with_emotion(
+        speech_engine, ari, voices, redis_client, engine_settings):
+    customer = Caller("cust-speech-1", name="Wang", language="zh")
+    engine = await speech_engine({"13900000003": customer})
+    prefix = engine.settings.redis_prefix
+    pubsub = redis_client.pubsub()
+    await pubsub.psubscribe(f"{prefix}:transcripts:*", f"{prefix}:events:emotion",
+                            f"{prefix}:agent:2001")
+    heard: list[tuple[str, dict]] = []
+    listener = asyncio.create_task(_collect(pubsub, heard))
+    for name, value in parties.agent_speech(voices["st-agent"], delay=1.0).items():
+        await ari.set_global(name, value)
+    try:
+        caller = await place_caller(ari, "8000", "13900000003", wav_delay=1.0, wav=[
+            voices["st-jishu"], "silence/8", voices["st-calm1"], "silence/1",
+            voices["st-calm2"], "silence/1", voices["st-angry"], "silence/2"])
+        runner = await wait_for(lambda: connected(engine, caller), timeout=25,
+                                what="caller bridged")
+        call_id = runner.call.call_id
+        alerts = await wait_for(
+            lambda: [m for ch, m in heard if ch.endswith(":events:emotion")], timeout=45,
+            what="an emotion alert for the supervisor")
+    finally:
+        for name in parties.agent_speech():
+            await ari.set_global(name, "")
+    assert alerts[0]["call_id"] == call_id and alerts[0]["label"] in ("agitated", "angry")
+    assert alerts[0]["customer_id"] == "cust-speech-1" and alerts[0]["agent_id"] == "2001"
+    hints = [m for ch, m in heard if ch.endswith(":agent:2001") and m.get("type") == "hint"]
+    assert hints and hints[0]["kind"] == "emotion", "the agent got a hint"
+    live = {c["id"]: c for c in await engine.live.all()}
+    assert live[call_id]["emotion_alerts"] >= 1 and live[call_id]["emotion"]["label"]
+
+    await ari.hangup(caller)
+    await wait_for(lambda: ended_record(engine, call_id), what="call record")
+    segments = await engine.transcripts.for_call(call_id)
+    talk = [s for s in segments if s["menu"] is None]
+    assert {s["role"] for s in talk} == {"caller", "agent"}, "both legs transcribed"
+    assert all(s["text"] and s["at"] >= runner.call.record["connected_at"] - 1 for s in talk)
+    assert any(s["emotion_label"] for s in talk if s["role"] == "caller")
+    assert "垃圾" in "".join(s["text"] for s in talk if s["role"] == "caller")
+    live_finals = [m for ch, m in heard if ch == f"{prefix}:transcripts:{call_id}"
+                   and m.get("kind") == "final"]
+    partials = [m for ch, m in heard if ch == f"{prefix}:transcripts:{call_id}"
+                and m.get("kind") == "partial"]
+    assert live_finals and partials, "partial and final results were published live"
+
+    history = await wait_for(lambda: _customer_events(engine, "cust-speech-1"),
+                             what="emotion and transcript recorded on the customer")
+    transcript = history["call.transcript"]
+    assert transcript["data"]["call_id"] == call_id and "垃圾" in transcript["data"]["text"]
+    assert "垃圾" in transcript["data"]["complaint_words"]
+    assert history["call.emotion"]["data"]["label"] in ("agitated", "angry")
+
+    url = f"http://127.0.0.1:{engine.settings.http_port}/calls/{call_id}/transcript"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as resp:
+            assert resp.status == 401
+        auth = {"Authorization": f"Bearer {engine.settings.api_token}"}
+        async with http.get(url, headers=auth) as resp:
+            body = await resp.json()
+    assert resp.status == 200 and len(body["segments"]) == len(segments)
+    await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+    listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await listener
+    await pubsub.aclose()
+
+
+async def _collect(pubsub, into: list[tuple[str, dict]]) -> None:
+    async for message in pubsub.listen():
+        if message["type"] == "pmessage":
+            into.append((message["channel"], orjson.loads(message["data"])))
+
+
+async def _customer_events(engine, customer_id: str):
+    events = {e["type"]: e for e in await engine.profiles.history(customer_id)}
+    return events if {"call.transcript", "call.emotion"} <= set(events) else None
