@@ -4,15 +4,33 @@ Log-outs are graceful: the pacer stops counting a leaving agent at once, but onc
 the agent stays on standby for ``standby`` seconds (the lines dialled while it still
 counted can connect until then) and takes one live answer that no one else is free
 for, instead of letting it be abandoned.
+
+What the team did is added up in ``Tally``s: one from the start of the run (cold
+start) and, with a warm-up, one from the end of the warm-up (steady state). Idle
+agent-seconds are filed under a *cause* the simulator names (what limited the pacer).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Tally:
+    """Talk, connects and idle time from ``start`` to the end of the run."""
+
+    start: float
+    talk: float = 0.0                 # talk seconds (the part after ``start``)
+    wrap: float = 0.0                 # wrap-up agent-seconds
+    idle_before: float = 0.0          # idle seconds before each connect, summed
+    connects: int = 0
+    idle: dict[str, float] = field(default_factory=dict)  # idle agent-seconds by cause
 
 
 class Team:
-    def __init__(self, size: int, end: float, standby: float = 30.0) -> None:
+    def __init__(self, size: int, end: float, standby: float = 30.0,
+                 warmup: float = 0.0) -> None:
         self.end, self.standby_for = end, standby
         self.standby: dict[int, float] = {}      # leaving agent -> standby end
         self.idle: deque[int] = deque(range(size))
@@ -23,12 +41,22 @@ class Team:
         self.standby_done: set[int] = set()      # went through standby already
         self.logged_out_at: dict[int, float] = {}
         self.size = size
-        self.talk_seconds = self.idle_before_calls = 0.0
-        self.connects = 0
+        self.tallies = [Tally(0.0)] + ([Tally(warmup)] if 0 < warmup < end else [])
+        self.clock = 0.0
 
     @property
     def idle_count(self) -> int:
         return len(self.idle)
+
+    def account(self, now: float, cause: str) -> None:
+        """File the idle and wrap-up agent-seconds since the last call under ``cause``."""
+        idle, wrap = len(self.idle), len(self.wrapping)
+        for t in self.tallies:
+            span = max(0.0, min(now, self.end) - max(self.clock, t.start))
+            if span:
+                t.idle[cause] = t.idle.get(cause, 0.0) + idle * span
+                t.wrap += wrap * span
+        self.clock = max(self.clock, now)
 
     def take_idle(self, now: float) -> int | None:
         """The longest-idle agent, else one on standby (its last call), else None."""
@@ -50,9 +78,11 @@ class Team:
         self.idle.remove(agent)
 
     def start_talk(self, agent: int, now: float, talk: float) -> None:
-        self.idle_before_calls += now - self.idle_since[agent]
-        self.connects += 1
-        self.talk_seconds += min(talk, self.end - now)
+        for t in self.tallies:
+            t.talk += max(0.0, min(now + talk, self.end) - max(now, t.start))
+            if now >= t.start:
+                t.connects += 1
+                t.idle_before += now - self.idle_since[agent]
         self.talking[agent] = now
 
     def end_talk(self, agent: int, now: float, wrap_until: float) -> float:
@@ -91,5 +121,6 @@ class Team:
         wrapping = [t - now for a, t in self.wrapping.items() if a not in self.leaving]
         return talking, wrapping
 
-    def logged_in_seconds(self) -> float:
-        return sum(self.logged_out_at.get(a, self.end) for a in range(self.size))
+    def logged_in_seconds(self, start: float = 0.0) -> float:
+        return sum(max(0.0, self.logged_out_at.get(a, self.end) - start)
+                   for a in range(self.size))

@@ -56,9 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sim.add_argument("--limit", type=float, default=0.03, help="abandon-rate limit (0.03)")
     sim.add_argument("--warmup", type=float, default=0.0,
                      help="minutes of warm-up: also report steady state from there on (0)")
-    sim.add_argument("--instant", action="store_true",
-                     help="no dialling plan: the guard keeps the rate within the limit at "
-                          "every moment (default: planned to the end of the run)")
+    sim.add_argument("--planned", action="store_true",
+                     help="plan the abandon budget to the end of the run (guard.plan; the "
+                          "engine does not: its guard keeps the rate within the limit at "
+                          "every moment)")
     sim.add_argument("--known-ends", action="store_true",
                      help="add the predictive pacer told when every call will end")
     sim.add_argument("--fixed-risk", type=float, default=None, metavar="R",
@@ -94,13 +95,13 @@ def _simulate(args: argparse.Namespace) -> int:
     traffic = replace(Traffic(), wrapup=args.wrapup, machine_share=args.machines)
     opts = GridOptions(hours=args.hours, seed=args.seed, ratio=args.ratio, traffic=traffic,
                        guard=GuardConfig(limit=args.limit), warmup=args.warmup * 60,
-                       planned=not args.instant, known_ends=args.known_ends,
+                       planned=args.planned, known_ends=args.known_ends,
                        fixed_risk=args.fixed_risk)
     rows = run_grid(args.agents, args.answer_rates, args.handle_times, opts,
                     _progress(time.monotonic()))
     if args.json:
         meta = {"hours": args.hours, "seed": args.seed, "limit": args.limit,
-                "warmup_minutes": args.warmup, "planned": not args.instant,
+                "warmup_minutes": args.warmup, "planned": args.planned,
                 "fixed_risk": args.fixed_risk}
         print(json.dumps({**meta, "rows": rows}, indent=1))
     else:

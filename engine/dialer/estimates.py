@@ -121,11 +121,13 @@ class DialEstimates:
             "other": other * prior_weight})
         self.edges = edges
         self.amd_delay = amd_delay
+        self.seen = 0                        # dials recorded
 
     def record_dial(self, now: float, ring_seconds: float, outcome: Outcome,
                     amd_seconds: float | None = None) -> None:
         """A dial stopped ringing at ``now`` after ``ring_seconds`` with ``outcome``."""
         kind = outcome if outcome in ("live", "machine") else "other"
+        self.seen += 1
         self.dur.add(now - ring_seconds, ring_seconds, kind)
         if outcome == "live" and amd_seconds is not None:
             self.amd_delay += 0.05 * (amd_seconds - self.amd_delay)
@@ -163,8 +165,10 @@ class TalkEstimates:
         prior = lognormal_mass(edges, prior_mean * np.exp(-sigma**2 / 2), sigma)
         self.dur = Durations(edges, half_life, {"talk": prior * prior_weight / prior.sum()})
         self.edges = edges
+        self.seen = 0                        # calls recorded
 
     def record_talk(self, now: float, seconds: float) -> None:
+        self.seen += 1
         self.dur.add(now - seconds, seconds, "talk")
 
     def mean(self, now: float, talking: np.ndarray | None = None) -> float:

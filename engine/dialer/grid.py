@@ -3,7 +3,13 @@
 ``run_grid`` returns plain rows (one per cell and algorithm) that ``table`` prints and
 ``--json`` dumps; ``gap`` is the occupancy distance to the oracle in points. The fixed
 ratio runs unguarded (the naive baseline: its abandon column shows why a guard is
-needed); progressive never risks an abandon; predictive runs under the guard.
+needed); progressive never risks an abandon; predictive runs under the guard as the engine runs
+it (the instant rule); ``planned`` tells it the run is planned to its end
+(``guard.plan``). ``known_ends`` adds the same predictive pacer told when
+every call will end (what knowing the agents about to be free exactly is worth);
+``fixed_risk`` runs the predictive pacers without the guard at that marginal risk (their
+occupancy against abandon rate: the efficiency frontier, whatever the guard does).
+With ``warmup`` every row also has ``steady_*`` figures, from the warm-up on.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ from typing import Any
 
 from engine.dialer.estimates import DialEstimates
 from engine.dialer.guard import GuardConfig
-from engine.dialer.pacing import FixedRatio, Pacer, Predictive, Progressive
+from engine.dialer.pacing import Allowance, FixedRatio, Pacer, Predictive, Progressive
 from engine.dialer.simulate import Scenario, Simulation
 from engine.dialer.traffic import Traffic
 
 ALGORITHMS = ("progressive", "ratio", "predictive", "oracle")
+KNOWN_ENDS = "known ends"
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,10 @@ class GridOptions:
     ratio: float = 2.0
     traffic: Traffic = field(default_factory=Traffic)
     guard: GuardConfig = field(default_factory=GuardConfig)
+    warmup: float = 0.0               # seconds; > 0 adds the steady_* figures
+    planned: bool = False             # True: the guard knows dialling is planned to the end
+    known_ends: bool = False          # add the predictive pacer told when calls end
+    fixed_risk: float | None = None   # predictive pacers unguarded at this marginal risk
 
 
 def make_pacer(name: str, traffic: Traffic, ratio: float) -> Pacer | None:
@@ -36,9 +47,9 @@ def make_pacer(name: str, traffic: Traffic, ratio: float) -> Pacer | None:
         return Progressive()
     if name == "ratio":
         return FixedRatio(ratio, name=f"ratio {ratio:g}:1")
-    if name == "predictive":
+    if name in ("predictive", KNOWN_ENDS):
         return Predictive(DialEstimates(ring_timeout=traffic.ring_timeout),
-                          wrapup=traffic.wrapup)
+                          wrapup=traffic.wrapup, name=name)
     if name == "oracle":
         return None
     raise ValueError(f"unknown algorithm {name!r}")
@@ -47,16 +58,22 @@ def make_pacer(name: str, traffic: Traffic, ratio: float) -> Pacer | None:
 def run_cell(agents: int, answer_rate: float, handle_time: float,
              opts: GridOptions) -> list[dict[str, Any]]:
     traffic = replace(opts.traffic, answer_rate=answer_rate, handle_time=handle_time)
-    scenario = Scenario(agents, traffic, hours=opts.hours, seed=opts.seed)
+    scenario = Scenario(agents, traffic, hours=opts.hours, seed=opts.seed,
+                        warmup=opts.warmup, planned=opts.planned)
+    names = [*ALGORITHMS[:3], *([KNOWN_ENDS] if opts.known_ends else []), ALGORITHMS[3]]
     rows = []
-    for name in ALGORITHMS:
+    for name in names:
         pacer = make_pacer(name, traffic, opts.ratio)
-        result = Simulation(scenario, pacer, opts.guard, guarded=name != "ratio").run()
+        fixed = opts.fixed_risk is not None and name in ("predictive", KNOWN_ENDS)
+        result = Simulation(scenario, pacer, opts.guard, guarded=name != "ratio" and not fixed,
+                            known_ends=name == KNOWN_ENDS,
+                            unguarded=Allowance(risk=opts.fixed_risk) if fixed else None).run()
         rows.append({"agents": agents, "answer_rate": answer_rate,
                      "handle_time": handle_time, **result.as_dict()})
-    oracle = rows[-1]["occupancy"]
-    for row in rows:
-        row["gap"] = round((oracle - row["occupancy"]) * 100, 2)
+    for prefix in ("", "steady_") if opts.warmup else ("",):
+        oracle = rows[-1][f"{prefix}occupancy"]
+        for row in rows:
+            row[f"{prefix}gap"] = round((oracle - row[f"{prefix}occupancy"]) * 100, 2)
     return rows
 
 
@@ -76,18 +93,34 @@ def run_grid(agents: Iterable[int], answer_rates: Iterable[float],
 
 HEADER = (f"{'agents':>6} {'answer':>6} {'handle':>6}  {'algorithm':<12} {'occupancy':>9} "
           f"{'abandon':>7} {'connects/agent-h':>16} {'idle s/call':>11} {'gap':>6}")
+STEADY = f" | {'steady occ':>10} {'abandon':>7} {'gap':>6}"
+
+
+def causes(row: dict[str, Any], prefix: str = "") -> str:
+    """Idle time by what held the pacer back, in points of occupancy, largest first."""
+    idle = row.get(f"{prefix}idle_by_cause") or {}
+    top = sorted(idle.items(), key=lambda kv: -kv[1])
+    return " ".join(f"{k} {v * 100:.1f}" for k, v in top if v >= 0.0005)
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    lines = [HEADER, "-" * len(HEADER)]
+    steady = bool(rows) and "steady_occupancy" in rows[0]
+    head = HEADER + (STEADY if steady else "") + "  idle points by cause (predictive)"
+    lines = [head, "-" * len(head)]
     previous = None
     for r in rows:
         cell = (r["agents"], r["answer_rate"], r["handle_time"])
         if previous is not None and cell != previous:
             lines.append("")
         previous = cell
-        lines.append(f"{r['agents']:>6} {r['answer_rate']:>6.0%} {r['handle_time']:>5g}s  "
-                     f"{r['algorithm']:<12} {r['occupancy']:>9.1%} {r['abandon_rate']:>7.2%} "
-                     f"{r['connects_per_agent_hour']:>16.1f} {r['idle_between']:>11.1f} "
-                     f"{r['gap']:>6.1f}")
+        line = (f"{r['agents']:>6} {r['answer_rate']:>6.0%} {r['handle_time']:>5g}s  "
+                f"{r['algorithm']:<12} {r['occupancy']:>9.1%} {r['abandon_rate']:>7.2%} "
+                f"{r['connects_per_agent_hour']:>16.1f} {r['idle_between']:>11.1f} "
+                f"{r['gap']:>6.1f}")
+        if steady:
+            line += (f" | {r['steady_occupancy']:>10.1%} {r['steady_abandon_rate']:>7.2%} "
+                     f"{r['steady_gap']:>6.1f}")
+        if r["algorithm"] in ("predictive", KNOWN_ENDS):
+            line += "  " + causes(r, "steady_" if steady else "")
+        lines.append(line.rstrip())
     return "\n".join(lines)

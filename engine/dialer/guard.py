@@ -3,19 +3,26 @@
 * A live answer gets an agent at once (``Bridge``) or waits (``HoldFor``) at most
   ``grace`` seconds; past that ``expire`` returns an ``Abandon`` (identification
   message, hang up), counted, and the number rests 72 h unless an agent is reserved.
-* ``allowance(now)`` turns the window's counts into what the pacer may risk. The
-  budget is earned: ``affordable`` is how many abandons could happen right now with
-  the window's rate still within the limit. Below ``reserve`` (2) only progressive
-  dialling (a line per free agent, no risk) is allowed, so a new campaign starts
-  progressive. Above it the pacer may dial predictively, with three brakes:
+* ``allowance(now)`` turns the window's counts into what the pacer may risk.
+  ``affordable`` is how many abandons could happen right now with the window's rate
+  still within the limit. Below ``reserve`` (2) only progressive dialling (a line per
+  free agent, no risk) is allowed. Above it the pacer may dial predictively, with
+  three brakes:
   - the marginal dial's risk ``risk`` follows an integral controller that steers the
-    rate to ``target_share * limit``: it falls after every abandon and creeps up with
-    every call served in time;
+    rate to ``target(now)``: it falls after every abandon and creeps up with every
+    call served in time;
   - that risk is scaled down to 0 as ``affordable`` falls to ``reserve`` (the cushion),
     so the guard slides towards progressive before it has to stop;
   - the whole pipeline, with every line ``stress`` times likelier to connect than
     estimated (a burst of answers, a stale estimate), may not expect more than
     ``budget_share`` of the affordable abandons.
+* Without a plan the budget is only what the window has earned: the rate stays within
+  the limit at every moment, and a new campaign starts progressive (65 live answers at
+  3%). With ``plan(start, until)`` the budget also counts, cautiously, the live answers
+  the rest of the planned dialling will bring (``window.Plan``), so a campaign starts
+  predictive within minutes, and the controller's target drops after bad luck to spread
+  what is left; risk stops whenever the window's own rate is over the limit. The rate is
+  within the limit at the end of the plan (lines in flight can take it over on the way).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from dataclasses import dataclass
 
 from engine.dialer.actions import Abandon, Bridge, DialerAction, HoldFor
 from engine.dialer.pacing import Allowance
-from engine.dialer.window import RollingCounts
+from engine.dialer.window import Plan, RollingCounts
 
 DAY = 86400.0
 QUIET_AFTER_ABANDON = 72 * 3600.0
@@ -49,7 +56,10 @@ class GuardConfig:
     cushion: float = 2.0              # the risk is scaled down over this many more
     quiet: float = QUIET_AFTER_ABANDON
     message: str = "sound:dialer-identification"
-
+    # with a plan (``AbandonGuard.plan``):
+    borrow: float = 3600.0            # count the live answers of at most this many s ahead,
+    ahead_share: float = 0.5          # ... this share of what the recent rate promises
+                                      # (progressive, the fallback, brings fewer)
 
 UK = GuardConfig(window=DAY)
 US = GuardConfig()
@@ -68,6 +78,25 @@ class AbandonGuard:
         self.risk = config.risk_start
         self._waiting: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._abandoned_at: dict[str, float] = {}
+        self._plan: Plan | None = None
+
+    def plan(self, start: float, until: float | None) -> None:
+        """Dialling is planned from ``start`` until ``until`` (``None``: no plan).
+
+        Without a plan the window's rate stays within the limit at every moment. With
+        one, the budget also counts the live answers the next ``borrow`` seconds of the
+        plan can be counted on to bring (``ahead_share`` of a lower bound of the recent
+        rate): the rate is within the limit at the end of the plan, and at any moment
+        over the window's live answers plus those still counted on (fewer and fewer as
+        the end comes). Call it when dialling starts or resumes with a known end (the
+        calling window closes, the campaign's end); ``plan(now, None)`` when it stops."""
+        c = self.config
+        self._plan = None if until is None else Plan(start, until, min(c.borrow, c.window),
+                                                      share=c.ahead_share)
+
+    def expected_live(self, now: float) -> float:
+        """Live answers still to come that the budget may count (0 without a plan)."""
+        return self._plan.ahead(now) if self._plan else 0.0
 
     # ---- the 2-second rule ----------------------------------------------------
     def live_answer(self, call_id: str, number: str, now: float,
@@ -116,29 +145,48 @@ class AbandonGuard:
 
     def _served(self, now: float) -> None:
         self.counts.add(now, abandoned=False)
+        if self._plan:
+            self._plan.live(now)
         self._steer(now, False)
 
     def _abandon(self, call_id: str, number: str, at: float) -> Abandon:
         self.counts.add(at, abandoned=True)
+        if self._plan:
+            self._plan.live(at)
         self._abandoned_at[number] = at
         self._steer(at, True)
         return Abandon(call_id, number, self.config.message)
 
+    def target(self, now: float) -> float:
+        """The rate the risk controller steers to: ``target_share`` of the limit; with a
+        plan, the rate that spends what is left of that share of the budget evenly over
+        the live answers the rest of the plan (within the window) can be counted on to
+        bring. Bad luck early lowers it; good luck does not raise it (what is left over
+        is a margin for the end, when a burst of abandons could no longer be diluted)."""
+        c = self.config
+        goal = c.target_share * c.limit
+        rest = self._plan.ahead(now, c.window) if self._plan else 0.0
+        if rest < 1.0:
+            return goal
+        live, abandoned = self.counts.totals(now)
+        return min(goal, max(0.0, (goal * (live + rest) - abandoned) / rest))
+
     def _steer(self, now: float, abandoned: bool) -> None:
         c = self.config
-        step = (c.target_share * c.limit) - (1.0 if abandoned else 0.0)
-        weight = self._cushion(*self.counts.totals(now))
+        step = self.target(now) - (1.0 if abandoned else 0.0)
+        weight = self._cushion(*self.counts.totals(now), self.expected_live(now))
         self.risk = min(c.risk_max, max(c.risk_min, self.risk * math.exp(c.gain * weight * step)))
 
-    def affordable(self, live: int, abandoned: int) -> float:
-        """Abandons that could still happen now with the window's rate <= the limit."""
+    def affordable(self, live: int, abandoned: int, ahead: float = 0.0) -> float:
+        """Abandons that could still happen now with the window's rate <= the limit,
+        counting ``ahead`` live answers still to come."""
         c = self.config
-        return (c.limit * live - abandoned) / (1.0 - c.limit)
+        return (c.limit * (live + ahead) - abandoned) / (1.0 - c.limit)
 
-    def _cushion(self, live: int, abandoned: int) -> float:
+    def _cushion(self, live: int, abandoned: int, ahead: float = 0.0) -> float:
         """1 with ``reserve + cushion`` abandons affordable, falling to 0 at ``reserve``."""
         c = self.config
-        spare = self.affordable(live, abandoned) - c.reserve
+        spare = self.affordable(live, abandoned, ahead) - c.reserve
         return min(1.0, max(0.0, spare / c.cushion))
 
     # ---- pacing -----------------------------------------------------------------
@@ -149,11 +197,13 @@ class AbandonGuard:
     def allowance(self, now: float) -> Allowance:
         c = self.config
         live, abandoned = self.counts.totals(now)
-        affordable = self.affordable(live, abandoned)
-        if affordable < c.reserve:
+        ahead = self.expected_live(now)
+        affordable = self.affordable(live, abandoned, ahead)
+        if affordable < c.reserve or abandoned > c.limit * live:   # with a plan, the
+            # window's own rate must be within the limit too: only lines in flight go over
             return Allowance("progressive", 0.0, 0.0,
                              f"abandon budget tight: {abandoned}/{live} live answers")
-        return Allowance("predictive", self.risk * self._cushion(live, abandoned),
+        return Allowance("predictive", self.risk * self._cushion(live, abandoned, ahead),
                          c.budget_share * affordable, c.stress)
 
     # ---- the 72 h rule ------------------------------------------------------------

@@ -97,6 +97,10 @@ class Predictive:
     grace: float = 2.0
     max_lines: int = 1000
     name: str = "predictive"
+    warm_dials: int = 100             # progressive until this many dials have ended, and
+    warm_calls: int = 20              # agents talking count as busy until this many calls
+    limited_by: str = field(default="", init=False, compare=False)  # what held the last
+                        # decision back: risk, pipeline, floor, lines or warming up
 
     def record_dial(self, now: float, ring_seconds: float, outcome: Outcome,
                     amd_seconds: float | None = None) -> None:
@@ -105,11 +109,18 @@ class Predictive:
     def record_talk(self, now: float, seconds: float) -> None:
         self.talk_est.record_talk(now, seconds)
 
+    def stress(self, allowance: Allowance) -> float:
+        """The guard's stress factor, higher while the dial estimates have little data:
+        ``stress * (1 + warm_dials / dials seen)``: 2x at ``warm_dials``, 1.1x at ten times."""
+        return allowance.stress * (1.0 + self.warm_dials / max(self.dial_est.seen, 1))
+
     def model(self, snap: Snapshot) -> risk.Pipeline:
         def arr(xs: Sequence[float]) -> np.ndarray:
             return np.asarray(xs, dtype=float)
 
-        return risk.pipeline(snap.now, snap.free_agents, arr(snap.talking), arr(snap.wrapping),
+        # before ``warm_calls`` calls have ended, no credit for agents about to be free
+        talking = arr(snap.talking) if self.talk_est.seen >= self.warm_calls else arr(())
+        return risk.pipeline(snap.now, snap.free_agents, talking, arr(snap.wrapping),
                              arr(snap.ringing), arr(snap.detecting), snap.waiting,
                              self.dial_est, self.talk_est, self.wrapup, self.grace)
 
@@ -117,12 +128,20 @@ class Predictive:
         floor = min(progressive_dials(snap), max(0, self.max_lines - snap.lines))
         if allowance.mode != "predictive":
             return 0 if allowance.mode == "paused" else floor
+        if self.dial_est.seen < self.warm_dials:
+            self.limited_by = "warming up"
+            return floor
         model = self.model(snap)
         agents = snap.free_agents + len(snap.talking) + len(snap.wrapping)
         k_max = min(self.max_lines - snap.lines,           # 3 lines per agent per live rate
                     math.ceil(3 * agents / max(float(model.connect[-1]), 0.01)))
         n = risk.dials_within(model, allowance.risk, k_max)
+        self.limited_by = "lines" if n >= k_max else "risk"
         if n and math.isfinite(allowance.max_expected_abandons):
-            exposure = risk.expected_abandons(model, np.arange(n + 1), allowance.stress)
-            n = max(int(np.count_nonzero(exposure <= allowance.max_expected_abandons)) - 1, 0)
+            exposure = risk.expected_abandons(model, np.arange(n + 1), self.stress(allowance))
+            capped = max(int(np.count_nonzero(exposure <= allowance.max_expected_abandons)) - 1, 0)
+            if capped < n:
+                n, self.limited_by = capped, "pipeline"
+        if floor > n:
+            self.limited_by = "floor"
         return max(n, floor)

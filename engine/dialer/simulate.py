@@ -9,17 +9,22 @@ and whenever an agent becomes free. The oracle knows every contact's outcome and
 talk time: it dials, for each agent, the next live contact exactly early enough for
 it to connect when that agent is free (an upper bound: no abandon, almost no idle;
 for steady traffic without log-outs, as in the grid).
-``guarded=False`` lets a pacer ignore the guard's allowance (the 2 s rule still counts).
+``guarded=False`` lets a pacer ignore the guard's allowance (the 2 s rule still counts)
+and risk ``unguarded`` instead (a fixed marginal risk: the efficiency frontier).
+``known_ends`` tells the pacer when every call will end (busy agents as in wrap-up).
+``Scenario.planned`` gives the guard a plan to the end of the run; ``warmup`` adds a
+``steady`` result from then on. Idle agent-seconds are filed under what held the pacer
+back at the time (``limit_cause``), so a result says where occupancy went.
 """
 
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from engine.dialer.actions import Bridge
-from engine.dialer.agents import Team
+from engine.dialer.agents import Tally, Team
 from engine.dialer.guard import AbandonGuard, GuardConfig
 from engine.dialer.pacing import Allowance, Pacer, Predictive, Snapshot
 from engine.dialer.traffic import ContactStream, Outcome, Traffic
@@ -36,6 +41,8 @@ class Scenario:
     tick: float = 1.0
     logouts: tuple[tuple[float, int], ...] = ()               # (at s, agents leaving)
     bursts: tuple[tuple[float, float, float], ...] = ()       # (from s, to s, answer rate)
+    warmup: float = 0.0            # s; > 0: also report from here on (steady state)
+    planned: bool = False          # the guard knows dialling is planned until the end
 
     def answer_rate(self, t: float) -> float:
         for start, end, rate in self.bursts:
@@ -54,19 +61,34 @@ class Result:
     dials: int
     live: int
     abandoned: int
+    wrap_share: float = 0.0        # wrap-up time / logged-in time
+    idle_by_cause: dict[str, float] = field(default_factory=dict)  # idle / logged-in time
+    steady: Result | None = None   # the same from the end of the warm-up on
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = {k: v for k, v in self.__dict__.items() if k != "steady"}
+        if self.steady is not None:
+            out.update({f"steady_{k}": v for k, v in self.steady.as_dict().items()
+                        if k != "algorithm"})
+        return out
 
 
 class Simulation:
     def __init__(self, scenario: Scenario, pacer: Pacer | None,
-                 guard: GuardConfig | None = None, guarded: bool = True) -> None:
+                 guard: GuardConfig | None = None, guarded: bool = True,
+                 known_ends: bool = False, unguarded: Allowance | None = None) -> None:
         self.s, self.pacer, self.guarded = scenario, pacer, guarded  # pacer None: the oracle
+        self.known_ends = known_ends        # the pacer is told when every call will end
+        self.unguarded = unguarded or Allowance()   # what an unguarded pacer may risk
+        self.talk_ends: dict[int, float] = {}
         self.end = scenario.hours * 3600.0
         self.contacts = ContactStream(scenario.traffic, scenario.seed)
         self.guard = AbandonGuard(guard or GuardConfig())
-        self.team = Team(scenario.agents, self.end)
+        if scenario.planned:
+            self.guard.plan(0.0, self.end)
+        self.team = Team(scenario.agents, self.end, warmup=scenario.warmup)
+        self.counted = [[0, 0, 0] for _ in self.team.tallies]  # live, abandoned, dials
+        self.cause = "oracle" if pacer is None else "start"   # what idle time is filed under
         self.events: list[tuple[float, int, int, int]] = []
         self.seq = self.next_contact = self.dials = 0
         self.decided = -1.0
@@ -91,7 +113,9 @@ class Simulation:
                     self.tick, lambda now, k: self.team.log_out(k, now), self.dial)
         while self.events and self.events[0][0] < self.end:
             now, _, kind, ref = heapq.heappop(self.events)
+            self.team.account(now, self.cause)
             handlers[kind](now, ref)
+        self.team.account(self.end, self.cause)
         return self.result()
 
     # ---- lines ------------------------------------------------------------------
@@ -101,6 +125,7 @@ class Simulation:
         self.lines[index] = self.contacts[index].outcome(
             self.s.answer_rate(now), self.s.traffic.ring_timeout)
         self.dials += 1
+        self.count(now, 2)
         self.ringing[index] = now
         self.push(now + self.lines[index][1], RING_END, index)
 
@@ -120,6 +145,7 @@ class Simulation:
         if self.lines.pop(line)[0] == "machine":
             return                                   # a machine: message or retry by policy
         self.live += 1
+        self.count(now, 0)
         agent = self.team.take_idle(now)
         actions = self.guard.live_answer(str(line), str(line), now,
                                          None if agent is None else str(agent))
@@ -129,11 +155,22 @@ class Simulation:
             self.connect(now, agent, line)
 
     def deadline(self, now: float, line: int) -> None:
-        self.abandoned += len(self.guard.expire(now))
+        self.abandons(now)
+
+    def abandons(self, now: float) -> None:
+        for _ in self.guard.expire(now):
+            self.abandoned += 1
+            self.count(now, 1)
+
+    def count(self, now: float, which: int) -> None:
+        for tally, counted in zip(self.team.tallies, self.counted, strict=True):
+            if now >= tally.start:
+                counted[which] += 1
 
     def connect(self, now: float, agent: int, line: int) -> None:
         talk = self.contacts[line].talk
         self.team.start_talk(agent, now, talk)
+        self.talk_ends[agent] = now + talk
         self.push(now + talk, TALK_END, agent)
         if self.pacer is None:
             self.oracle_plan(now, now + talk + self.s.traffic.wrapup)
@@ -148,7 +185,7 @@ class Simulation:
 
     def wrap_end(self, now: float, agent: int) -> None:
         back = self.team.end_wrap(agent, now)
-        self.abandoned += len(self.guard.expire(now))
+        self.abandons(now)
         if not back and not (self.guard.waiting and self.team.take_standby(agent, now)):
             return                               # logging out: on standby for live answers
         for action in self.guard.agent_free(str(agent), now):
@@ -170,12 +207,19 @@ class Simulation:
             return
         self.decided = now
         talking, wrapping = self.team.busy(now)
+        if self.known_ends:                  # as if every call were already in wrap-up
+            wrapping += [self.talk_ends[a] + self.s.traffic.wrapup - now
+                         for a in self.team.talking if a not in self.team.leaving]
+            talking = []
         snap = Snapshot(now, self.team.idle_count, talking, wrapping,
                         [now - t for t in self.ringing.values()],
                         [now - t for t in self.detecting.values()], self.guard.waiting)
-        allowance = self.guard.allowance(now) if self.guarded else Allowance()
+        allowance = self.guard.allowance(now) if self.guarded else self.unguarded
         for _ in range(self.pacer.dials(snap, allowance)):
             self.dial(now)
+        self.cause = limit_cause(self.pacer, allowance)
+        if self.guarded and allowance.mode == "predictive" and allowance.risk < self.guard.risk:
+            self.cause = "guard cushion"
 
     def oracle_plan(self, now: float, free_at: float) -> None:
         """Skip the contacts that will not answer; time the next live one for ``free_at``."""
@@ -188,11 +232,24 @@ class Simulation:
                 return
 
     def result(self) -> Result:
-        team, live = self.team, self.live
-        hours = team.logged_in_seconds() / 3600.0
         name = "oracle" if self.pacer is None else self.pacer.name
-        return Result(name, team.talk_seconds / max(team.logged_in_seconds(), 1e-9),
-                      self.abandoned / live if live else 0.0,
-                      team.connects / hours if hours else 0.0,
-                      team.idle_before_calls / team.connects if team.connects else 0.0,
-                      self.dials, live, self.abandoned)
+        out = [self.tally_result(name, t, c) for t, c in zip(self.team.tallies, self.counted,
+                                                             strict=True)]
+        return out[0] if len(out) == 1 else replace(out[0], steady=out[1])
+
+    def tally_result(self, name: str, t: Tally, counted: list[int]) -> Result:
+        logged_in = max(self.team.logged_in_seconds(t.start), 1e-9)
+        live, abandoned, dials = counted
+        return Result(name, t.talk / logged_in, abandoned / live if live else 0.0,
+                      t.connects / (logged_in / 3600.0),
+                      t.idle_before / t.connects if t.connects else 0.0,
+                      dials, live, abandoned, t.wrap / logged_in,
+                      {k: v / logged_in for k, v in sorted(t.idle.items()) if v})
+
+
+def limit_cause(pacer: Pacer, allowance: Allowance) -> str:
+    """What held the pacer's last decision back: the name idle time is filed under."""
+    why = getattr(pacer, "limited_by", "")
+    if allowance.mode != "predictive" and isinstance(pacer, Predictive):
+        return f"guard {allowance.mode}"
+    return why or pacer.name

@@ -46,7 +46,7 @@ def test_json_is_the_same_table_machine_readable(capsys):
 def test_warm_up_adds_steady_state_columns_and_known_ends_a_row(capsys):
     assert run([*SMALL, "--warmup", "1", "--known-ends", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["warmup_minutes"] == 1 and data["planned"] is True
+    assert data["warmup_minutes"] == 1 and data["planned"] is False
     rows = data["rows"]
     assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive",
                                              "known ends", "oracle"]
@@ -64,9 +64,11 @@ def test_fixed_risk_runs_predictive_without_the_guard(capsys):
     assert run([*SMALL, "--fixed-risk", "2"]) == 2
 
 
-def test_instant_runs_the_guard_without_a_plan(capsys):
-    assert run([*SMALL, "--instant", "--json"]) == 0
+def test_the_guard_runs_as_in_the_engine_unless_planned(capsys):
+    assert run([*SMALL, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["planned"] is False
+    assert run([*SMALL, "--planned", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["planned"] is True
 
 
 @pytest.mark.parametrize("extra", [["--hours", "0"], ["--handle-times", "8"],
