@@ -87,6 +87,7 @@ class AgentLeg:
         line.state = "closing"
         await self.deps.router.agent_failed(line.id, agent_id, reason)
         await self.deps.router.cancel(line.id)
+        self.guard.lost(line.id, line.number, now)     # it was counted as served
         line.outcome = "abandoned"
         await self.play(line, self.deps.settings.identification)
 

@@ -136,6 +136,14 @@ class AbandonGuard:
         number, _ = self._waiting.pop(call_id)
         return [self._abandon(call_id, number, now)]
 
+    def lost(self, call_id: str, number: str, now: float) -> Abandon:
+        """A live answer given to an agent whose phone then failed: counted as served, it is
+        an abandon after all (identification message, counted, 72 h rest)."""
+        self.counts.reclassify(now)
+        self._abandoned_at[number] = now
+        self._steer(now, True)
+        return Abandon(call_id, number, self.config.message)
+
     @property
     def waiting(self) -> int:
         return len(self._waiting)

@@ -46,6 +46,15 @@ class RollingCounts:
             bucket.abandoned += 1
             self.abandoned += 1
 
+    def reclassify(self, at: float) -> None:
+        """A live answer already counted as served turned out abandoned (its agent's phone
+        failed): one more abandon at ``at``, no new live answer. The abandon leaves the
+        window later than the answer did: the safe side."""
+        if not self._buckets or at >= self._buckets[-1].start + self.size:
+            self._buckets.append(_Bucket(at - at % self.size))
+        self._buckets[-1].abandoned += 1
+        self.abandoned += 1
+
     def totals(self, now: float) -> tuple[int, int]:
         """(live answers, abandoned) in the window ending at ``now``."""
         cutoff = now - self.window

@@ -142,3 +142,26 @@ def test_rolling_counts_are_exact_within_a_bucket(window):
     counts.add(1.0, True)
     assert counts.totals(2.0) == (2, 1)
     assert counts.totals(window + window / 1000) == (0, 0)
+
+
+def test_a_served_answer_whose_agent_failed_counts_as_abandoned_and_rests_72h():
+    guard = AbandonGuard()
+    for k in range(10):
+        guard.live_answer(f"c{k}", f"n{k}", float(k), agent_id="a1")
+    assert guard.rate(10.0) == 0.0
+    abandon = guard.lost("c3", "n3", 11.0)
+    assert abandon.number == "n3" and abandon.message
+    assert guard.counts.totals(11.0) == (10, 1)          # no new live answer, one abandon
+    assert guard.rate(11.0) == pytest.approx(0.1)
+    assert not guard.redial_allowed("n3", 11.0 + 3600)
+    assert guard.redial_allowed("n3", 11.0 + 72 * 3600)
+
+
+def test_a_reclassified_abandon_leaves_the_window_after_its_answer():
+    counts = RollingCounts(window=100.0, buckets=10)
+    counts.add(0.0, abandoned=False)
+    counts.reclassify(35.0)
+    counts.add(36.0, abandoned=False)                     # lands in the abandon's bucket
+    assert counts.totals(50.0) == (2, 1)
+    assert counts.totals(105.0) == (1, 1)                 # the answer left first
+    assert counts.totals(150.0) == (0, 0)                 # then both from bucket 30-40
