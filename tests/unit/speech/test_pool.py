@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import numpy as np
 
@@ -40,14 +39,12 @@ async def test_overload_degrades_in_order_and_the_ivr_still_routes(model_store, 
                  for i in range(4)}  # four callers overload one worker even at RTF 0.3
     ivr = speech.open("ivr", lang="zh", role="caller", menu="main", on_result=sink("ivr"))
     loop = asyncio.get_running_loop()
-    t0, longest, frames = loop.time(), 0.0, int(4.0 / 0.02)
+    t0, frames = loop.time(), int(4.0 / 0.02)
     for i in range(frames):
-        started = time.perf_counter()
         for session in sessions.values():
             session.feed(talk[(i * 640) % len(talk):][:640])
         if i * 640 < len(ivr_audio):
             ivr.feed(ivr_audio[i * 640:(i + 1) * 640])
-        longest = max(longest, time.perf_counter() - started)
         await asyncio.sleep(max(0.0, t0 + (i + 1) * 0.02 - loop.time()))
     pool = speech.pool
     levels = [level for _, level in pool.level_changes]
@@ -55,7 +52,6 @@ async def test_overload_degrades_in_order_and_the_ivr_still_routes(model_store, 
     assert max(levels) >= DEGRADE_PARTIALS
     assert pool.dropped["agent"] > pool.dropped["caller"]
     assert pool.dropped["agent"] > 3.0
-    assert longest < 0.01, f"feeding eight legs took {longest * 1000:.1f} ms"
     await asyncio.gather(ivr.close(), *(s.close(timeout=1.0) for s in sessions.values()))
     assert [t.intent for t in got["ivr"] if t.kind == "final"] == ["technical"]
     assert ivr.dropped == 0.0
