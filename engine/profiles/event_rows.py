@@ -85,9 +85,11 @@ def _consent(e: Event) -> list[Write]:
     d = e.data
     cols = [c for c in ("prediction_opt_out", "contact_opt_out") if c in d]
     consent = {c: d[c] for c in cols} | {"at": e.at, "source": e.source, "event_id": e.id}
+    # a consent older than the one on record (a late delivery) never undoes it
     return [Write(f"UPDATE customers SET {', '.join(f'{c} = ?' for c in cols)}, consent = "
-                  "json_patch(coalesce(consent, '{}'), ?) WHERE id = ?",
-                  (*(int(d[c]) for c in cols), _json(consent), e.customer_id))]
+                  "json_patch(coalesce(consent, '{}'), ?) WHERE id = ? AND "
+                  "coalesce(json_extract(consent, '$.at'), 0) <= ?",
+                  (*(int(d[c]) for c in cols), _json(consent), e.customer_id, e.at))]
 
 
 def _interaction(e: Event) -> list[Write]:

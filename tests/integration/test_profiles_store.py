@@ -293,3 +293,16 @@ def test_generated_events_are_in_time_order_across_blocks(tmp_path):
     ats = [json.loads(line)["at"] for line in lines]
     assert ats == sorted(ats)
     assert sorted(lines) == sorted(lines_of(one))
+
+
+async def test_a_late_delivered_older_consent_never_undoes_an_opt_out(loaded):
+    db, _, _ = loaded
+    store = ProfileStore(db)
+    cid = customer_id_of(7)
+    await store.ingest([{"id": "consent-new", "type": "consent.changed", "customer_id": cid,
+                         "at": 2_000_000_000.0, "data": {"prediction_opt_out": True}}])
+    await store.ingest([{"id": "consent-old", "type": "consent.changed", "customer_id": cid,
+                         "at": 1_900_000_000.0, "data": {"prediction_opt_out": False}}])
+    profile = (await store.customer(cid))["customer"]
+    assert profile["prediction_opt_out"] is True
+    assert profile["consent"]["event_id"] == "consent-new"
