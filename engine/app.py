@@ -157,7 +157,10 @@ class Engine:
                         "connects": self.events.connects},
                 "ami": {"logged_in": self.ami.logged_in.is_set()},
                 "redis": {"ok": redis_ok},
-                "calls": {"live": len(self.calls.runners)}}
+                "calls": {"live": len(self.calls.runners)},
+                "speech": self.speech.stats() if self.speech is not None else None,
+                "dialer": {"campaigns_running": len(self.dialer.runners),
+                           "lines": sum(len(r.lines) for r in self.dialer.runners.values())}}
 
     def reload_ivr(self) -> None:
         """Swap in a new IVR config; a broken file is refused and the old one stays."""

@@ -199,3 +199,12 @@ async def test_cli_creates_imports_and_controls_a_campaign(engine, api, tmp_path
     assert code == 1 and json.loads(out)["error_id"] == "conflict"
     code, out, _ = await cli("dnc", "1900001")
     assert code == 0 and json.loads(out)["added"] == 1
+
+
+async def test_status_reports_every_adapter_and_the_dialer(engine, api):
+    status = await api.call("GET", "/status")
+    assert status["ari"]["connected"] is True and status["ami"]["logged_in"] is True
+    assert status["redis"]["ok"] is True
+    assert status["dialer"] == {"campaigns_running": len(engine.dialer.runners),
+                                "lines": sum(len(r.lines) for r in engine.dialer.runners.values())}
+    assert status["speech"] is None          # the integration settings turn speech off
