@@ -216,8 +216,10 @@ class Engine:
                 log.warning("engine.stop_step_failed", step=name, error=str(exc))
 
     async def _resync(self) -> None:
-        """After every ARI connect: calls first, then speech taps no call owns."""
+        """After every ARI connect: calls first, dialer talks an earlier engine left, then
+        speech taps no call owns."""
         await self.calls.resync()
+        await self.dialer.resync()
         if self.speech is not None:
             await self.speech.resync()
 

@@ -23,6 +23,7 @@ from engine.calls.ports import Offer
 from engine.calls.service import CallService
 from engine.calls.state import InboundCall
 from engine.dialer import store as campaigns
+from engine.dialer.adopt import Adoptions
 from engine.dialer.lines import Deps, DialerSettings
 from engine.dialer.policy import CampaignPolicy, parse
 from engine.dialer.reserve import AgentReservations, eligible_agents
@@ -64,6 +65,7 @@ class DialerService:
                                        abandon_window=settings.dialer_abandon_window)
         self.runners: dict[int, CampaignRunner] = {}
         self.by_channel: dict[str, CampaignRunner] = {}
+        self.adoptions = Adoptions(db, ari, router, clock)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         for arg in STASIS_ARGS:
@@ -108,6 +110,9 @@ class DialerService:
             channel = (event.get("playback") or {}).get("target_uri", "").split(":", 1)[-1]
         else:
             channel = (event.get("channel") or {}).get("id", "")
+        if kind == "ChannelDestroyed" and channel in self.adoptions.by_channel:
+            self._spawn(self.adoptions.channel_gone(channel))
+            return
         runner = self.by_channel.get(channel)
         if runner is not None:
             runner.post(runner.on_event, event)
@@ -134,6 +139,10 @@ class DialerService:
         for campaign in await self.db.run(campaigns.running):
             await self._start_runner(campaign)
         self._spawn(self._wake_listener())
+
+    async def resync(self) -> None:
+        """After every ARI connect: talks an earlier engine left (``adopt.py``)."""
+        await self.adoptions.resync(lambda channel: channel in self.by_channel)
 
     async def stop(self) -> None:
         self._closed = True

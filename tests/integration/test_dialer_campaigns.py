@@ -208,3 +208,47 @@ async def test_status_reports_every_adapter_and_the_dialer(engine, api):
     assert status["dialer"] == {"campaigns_running": len(engine.dialer.runners),
                                 "lines": sum(len(r.lines) for r in engine.dialer.runners.values())}
     assert status["speech"] is None          # the integration settings turn speech off
+
+
+async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agent(
+        engine_factory, ari):
+    """The engine stops while a customer talks to an agent: the call goes on; the next
+    engine adopts it and, when the customer hangs up, ends the agent's leg, releases the
+    agent in routing and records the talk time."""
+    first = await engine_factory()
+    await first.router.presence.pause("2004", "meeting")          # 2003 takes the call
+    await first.db.run(_seed_callbacks, [("cust-restart", "1700001", "UTC", 0)])
+    async with open_api(first) as api:
+        campaign = await api.call("POST", "/dialer/campaigns", {
+            "name": "restart", "kind": "callback", "mode": "progressive",
+            "policy": {"window": window_around_now()}}, expect=201)
+        async with sim_globals(ari, {**parties.customer_globals(ring=1, talk=120),
+                                     **parties.agent_defaults(delay=0.3, talk=120)}):
+            await api.call("POST", f"/dialer/campaigns/{campaign['id']}/start")
+
+            def talking(db):
+                return db.execute("SELECT channel_id, agent_id FROM attempts WHERE "
+                                  "outcome = 'answered' AND talk_seconds IS NULL").fetchone()
+            channel, agent = await wait_for(lambda: first.db.run(talking), timeout=30,
+                                            what="the customer talking to an agent")
+            await first.stop()
+            assert {channel, f"{channel}-agent"} <= {c["id"] for c in await ari.channels()}
+
+            second = await engine_factory()
+            assert set(second.dialer.adoptions.by_channel) == {channel, f"{channel}-agent"}
+            assert (await second.router.store.agent(agent)).get("state") == "on_call"
+            await ari.hangup(channel)                          # the customer hangs up
+
+            async def released() -> bool:
+                state = (await second.router.store.agent(agent)).get("state")
+                return state in ("wrapup", "available")
+            await wait_for(released, timeout=10, what="the agent released in routing")
+    channels = {c["id"] for c in await ari.channels()}
+    assert channel not in channels and f"{channel}-agent" not in channels
+    assert second.dialer.adoptions.by_channel == {}
+
+    def attempt(db):
+        return db.execute("SELECT ended_at, talk_seconds FROM attempts WHERE channel_id = ?",
+                          [channel]).fetchone()
+    ended_at, talked = await second.db.run(attempt)
+    assert ended_at is not None and talked > 0
