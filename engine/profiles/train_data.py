@@ -16,8 +16,11 @@
 from __future__ import annotations
 
 import csv
+import sys
 from dataclasses import dataclass, field
 from typing import Any
+
+from tqdm import tqdm
 
 from engine.profiles.facts import DAY, facts_of, features_of, read_all
 from engine.profiles.risk_config import RiskConfig
@@ -48,10 +51,12 @@ def from_store(db: Any, config: RiskConfig, cutoff: float | None = None,
         if latest is None:
             raise TrainError("the store has no events to learn from (or use --csv)")
         cutoff = float(latest) - horizon
+    print("reading the store...", file=sys.stderr, flush=True)
     rows = read_all(db)
     data = Dataset([], [], "store", cutoff=cutoff)
     left_out = {"opted out": 0, "joined after the cutoff": 0, "churned before the cutoff": 0}
-    for cid, r in rows.items():
+    for cid, r in tqdm(rows.items(), total=len(rows), desc="customers", unit="",
+                       file=sys.stderr, disable=None):     # a bar on a terminal only
         if not r.get("customer"):
             continue
         facts = facts_of(r, cid, cutoff)
