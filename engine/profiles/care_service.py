@@ -8,7 +8,7 @@ Each delivery is a JSON POST:
     {"kind": "care", "customer_id": "...", "rule": "delivery-delay", "cause": "A1",
      "action": "notify", "channel": "sms", "message": "...", "offer": {...}}
 
-A 2xx answer is delivered; anything else is retried (``MAX_ATTEMPTS``), then failed.
+A 2xx answer is delivered; anything else is retried, then failed (``webhook.py``).
 """
 
 from __future__ import annotations
@@ -21,18 +21,16 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import aiohttp
 import orjson
 import redis.asyncio as aioredis
 
 from engine.logs import get_logger
 from engine.profiles import care_store
 from engine.profiles.care import CareEvent, CareRules, Decision
+from engine.profiles.webhook import BACKOFF, WebhookDelivery
 from engine.store.database import Database
 
 log = get_logger(__name__)
-MAX_ATTEMPTS = 5
-BACKOFF = 2.0            # seconds before the 2nd attempt; doubles each time
 POLL = 5.0               # seconds between looks for due deliveries
 PRUNE_EVERY = 600.0      # seconds between clean-ups of old watched events
 ENVELOPE = frozenset({"id", "event_id", "type", "customer_id", "at", "data"})
@@ -51,6 +49,13 @@ def care_event(event: Mapping[str, Any], now: float) -> tuple[str, CareEvent] | 
                                        else now, fields)
 
 
+def _body(row: Mapping[str, Any]) -> bytes:
+    return orjson.dumps({"kind": "care", "customer_id": row["customer_id"],
+                         "rule": row["rule"], "cause": row["cause"], "action": row["action"],
+                         "channel": row["channel"], "message": row["message"],
+                         "offer": json.loads(row["offer"] or "{}")})
+
+
 class CareService:
     def __init__(self, db: Database, redis: aioredis.Redis | None, prefix: str,
                  rules: Callable[[], CareRules], webhook_url: str,
@@ -60,14 +65,12 @@ class CareService:
         self.redis = redis
         self.prefix = prefix
         self.rules = rules
-        self.webhook_url = webhook_url
         self.arm_of = arm_of
         self.clock = clock
-        self.backoff = backoff
         self.poll = poll
         self._wake = asyncio.Event()
-        self._session: aiohttp.ClientSession | None = None
-        self.delivered = 0
+        self.webhook = WebhookDelivery(db, webhook_url, "care_webhook_url", care_store.mark,
+                                       care_store.retry_later, clock, backoff)
 
     async def on_event(self, event: Mapping[str, Any]) -> list[Decision]:
         """Run the care rules on one ingested event; returns what fired."""
@@ -100,38 +103,13 @@ class CareService:
     # -- delivery -----------------------------------------------------------------------
     async def deliver_due(self) -> int:
         """Deliver every decision that is due now; returns how many were delivered."""
-        now = self.clock()
-        rows = await self.db.run(care_store.due, now)
-        done = 0
-        for row in rows:
-            key = (row["customer_id"], row["rule"], row["cause"])
-            if not self.webhook_url:
-                await self.db.run(care_store.mark, key, "recorded", now, "no care_webhook_url")
-                continue
-            error = await self._post(row)
-            if error is None:
-                await self.db.run(care_store.mark, key, "delivered", self.clock())
-                done += 1
-            elif row["attempts"] + 1 >= MAX_ATTEMPTS:
-                await self.db.run(care_store.mark, key, "failed", self.clock(), error)
-                log.warning("care.delivery_failed", customer=key[0], rule=key[1], error=error)
-            else:
-                later = self.clock() + self.backoff * 2 ** row["attempts"]
-                await self.db.run(care_store.retry_later, key, later, error)
-        self.delivered += done
-        return done
+        rows = await self.db.run(care_store.due, self.clock())
+        return await self.webhook.deliver(
+            rows, lambda r: (r["customer_id"], r["rule"], r["cause"]), _body)
 
-    async def _post(self, row: Mapping[str, Any]) -> str | None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        body = {"kind": "care", "customer_id": row["customer_id"], "rule": row["rule"],
-                "cause": row["cause"], "action": row["action"], "channel": row["channel"],
-                "message": row["message"], "offer": json.loads(row["offer"] or "{}")}
-        try:
-            async with self._session.post(self.webhook_url, json=body) as resp:
-                return None if 200 <= resp.status < 300 else f"HTTP {resp.status}"
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            return repr(exc)
+    @property
+    def delivered(self) -> int:
+        return self.webhook.delivered
 
     async def prune(self) -> int:
         """Drop watched events no rule's window reaches any more."""
@@ -154,6 +132,4 @@ class CareService:
                 await asyncio.wait_for(self._wake.wait(), self.poll)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self.webhook.close()
