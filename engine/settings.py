@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.dialer.actions import MIN_RING_SECONDS
+
 ENV_PREFIX = "ENGINE_"
 
 
@@ -131,6 +133,11 @@ class Settings:
                                                 "campaign over 30 days) or UK (24 h).")
     dialer_max_lines: int = _setting(50, "Most outbound lines in flight at once, all "
                                          "campaigns together (trunk capacity).")
+    dialer_cancel_after: float = _setting(15.0, "A predictive campaign may hang up a line "
+                                                "still ringing after this many seconds when a "
+                                                "person answering then would likely find no "
+                                                "agent (recorded as no answer, retried as "
+                                                "one). At least 15 (US and UK rules); 0: never.")
     # Logging
     log_level: str = _setting("warning", "debug, info, warning or error.")
     log_format: str = _setting("json", "json (one object per line) or console.")
@@ -247,6 +254,9 @@ def _validate_dialer(s: Settings) -> None:
         raise SettingsError("dialer_abandon_limit must be between 0 and 1")
     if s.dialer_max_lines < 1:
         raise SettingsError("dialer_max_lines must be at least 1")
+    if s.dialer_cancel_after and s.dialer_cancel_after < MIN_RING_SECONDS:
+        raise SettingsError(f"dialer_cancel_after must be 0 (never) or at least "
+                            f"{MIN_RING_SECONDS:g} s of ringing, got {s.dialer_cancel_after:g}")
 
 
 def load(config_file: str | os.PathLike[str] | None = None,

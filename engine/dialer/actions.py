@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MIN_RING_SECONDS = 15.0   # US (FCC) and UK (Ofcom): ring at least this long before hanging up
+
 
 @dataclass(frozen=True)
 class Dial:

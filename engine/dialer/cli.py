@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from engine.dialer import control_cli
+from engine.dialer.actions import MIN_RING_SECONDS
 from engine.dialer.grid import GridOptions, run_grid, table
 from engine.dialer.guard import GuardConfig
 from engine.dialer.traffic import Traffic
@@ -65,6 +66,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sim.add_argument("--fixed-risk", type=float, default=None, metavar="R",
                      help="run the predictive pacers without the guard at marginal risk R "
                           "(the efficiency frontier; abandons are not held to the limit)")
+    sim.add_argument("--cancel-after", type=float, default=MIN_RING_SECONDS, metavar="S",
+                     help="the predictive pacer may hang up a line still ringing after S "
+                          "seconds when a person answering then would likely find no agent "
+                          "(at least 15; 0: never; the engine's default: 15)")
     sim.add_argument("--json", action="store_true", help="print the table as JSON")
     sim.set_defaults(func=_simulate)
     control_cli.register_commands(dsub)
@@ -86,6 +91,10 @@ def _simulate(args: argparse.Namespace) -> int:
     if args.fixed_risk is not None and not 0 <= args.fixed_risk <= 1:
         print("--fixed-risk must be in [0, 1]", file=sys.stderr)
         return 2
+    if args.cancel_after and args.cancel_after < MIN_RING_SECONDS:
+        print(f"--cancel-after must be 0 (never) or at least {MIN_RING_SECONDS:g} s",
+              file=sys.stderr)
+        return 2
     if not 0 <= args.warmup < args.hours * 60:
         print("--warmup must be >= 0 and shorter than --hours", file=sys.stderr)
         return 2
@@ -96,13 +105,13 @@ def _simulate(args: argparse.Namespace) -> int:
     opts = GridOptions(hours=args.hours, seed=args.seed, ratio=args.ratio, traffic=traffic,
                        guard=GuardConfig(limit=args.limit), warmup=args.warmup * 60,
                        planned=args.planned, known_ends=args.known_ends,
-                       fixed_risk=args.fixed_risk)
+                       fixed_risk=args.fixed_risk, cancel_after=args.cancel_after or None)
     rows = run_grid(args.agents, args.answer_rates, args.handle_times, opts,
                     _progress(time.monotonic()))
     if args.json:
         meta = {"hours": args.hours, "seed": args.seed, "limit": args.limit,
                 "warmup_minutes": args.warmup, "planned": args.planned,
-                "fixed_risk": args.fixed_risk}
+                "fixed_risk": args.fixed_risk, "cancel_after": args.cancel_after or None}
         print(json.dumps({**meta, "rows": rows}, indent=1))
     else:
         print(table(rows))

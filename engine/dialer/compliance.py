@@ -19,11 +19,10 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.dialer.actions import Dial
+from engine.dialer.actions import MIN_RING_SECONDS, Dial
 from engine.dialer.guard import QUIET_AFTER_ABANDON, redial_allowed
 
 AttemptOutcome = Literal["answered", "busy", "no-answer", "machine", "abandoned", "failed"]
-MIN_RING_SECONDS = 15.0
 
 _RETRY = {"busy": timedelta(minutes=10), "no-answer": timedelta(hours=2),
           "machine": timedelta(hours=4), "failed": timedelta(minutes=15),

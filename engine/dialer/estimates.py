@@ -50,6 +50,7 @@ class Durations:
         self.top = 0.0                      # log-weight of the newest observation
         self.ends = np.sum(list(prior.values()), axis=0).astype(float)
         self.kinds = {k: np.asarray(v, dtype=float).copy() for k, v in prior.items()}
+        self.censored = np.zeros(len(self.ends))   # stopped from outside (hung up) here
         self._at_risk: np.ndarray | None = None
 
     def weight(self, started: np.ndarray | float) -> np.ndarray:
@@ -60,13 +61,15 @@ class Durations:
         log_w = (np.asarray(started, dtype=float) - self.origin) * self.rate
         return np.exp(np.minimum(log_w, self.top))
 
-    def add(self, started: float, duration: float, kind: str) -> None:
+    def add(self, started: float, duration: float, kind: str | None) -> None:
+        """One observation; ``kind`` None: censored (it was still going when stopped)."""
         if self.origin is None:
             self.origin = started
         self.top = max(self.top, (started - self.origin) * self.rate)
         if self.top > 30:                                  # rebase before overflow
             scale = math.exp(-self.top)
             self.ends *= scale
+            self.censored *= scale
             for v in self.kinds.values():
                 v *= scale
             self.origin += self.top / self.rate
@@ -74,6 +77,10 @@ class Durations:
         i = min(max(int(np.searchsorted(self.edges, duration, "right")) - 1, 0),
                 len(self.ends) - 1)
         w = float(self.weight(started))
+        if kind is None:    # at risk of every end before ``duration``, not of those after
+            self.censored[max(int(np.searchsorted(self.edges, duration, "left")) - 1, 0)] += w
+            self._at_risk = None
+            return
         self.ends[i] += w
         if kind in self.kinds:
             self.kinds[kind][i] += w
@@ -83,7 +90,7 @@ class Durations:
                ) -> tuple[np.ndarray, np.ndarray]:
         """(P(still going at each edge), P(ended as ``kind`` before each edge))."""
         if self._at_risk is None:
-            self._at_risk = self.ends[::-1].cumsum()[::-1]
+            self._at_risk = (self.ends + self.censored)[::-1].cumsum()[::-1]
         at_risk = self._at_risk
         if len(ongoing):
             ongoing = np.maximum(np.asarray(ongoing, dtype=float), 0.0)
@@ -131,6 +138,10 @@ class DialEstimates:
         self.dur.add(now - ring_seconds, ring_seconds, kind)
         if outcome == "live" and amd_seconds is not None:
             self.amd_delay += 0.05 * (amd_seconds - self.amd_delay)
+
+    def record_cancel(self, now: float, ring_seconds: float) -> None:
+        """A line hung up by the dialer while still ringing: censored, not an outcome."""
+        self.dur.add(now - ring_seconds, ring_seconds, None)
 
     @property
     def live_share(self) -> float:

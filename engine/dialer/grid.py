@@ -10,6 +10,10 @@ every call will end (what knowing the agents about to be free exactly is worth);
 ``fixed_risk`` runs the predictive pacers without the guard at that marginal risk (their
 occupancy against abandon rate: the efficiency frontier, whatever the guard does).
 With ``warmup`` every row also has ``steady_*`` figures, from the warm-up on.
+``cancel_after`` is when the predictive pacer may hang up a line still ringing that a
+person answering would likely find no agent for (the engine's default, 15 s; None:
+never); ``cancelled`` counts those lines, ``cancelled_live`` the ones a person would
+have answered later.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from engine.dialer.actions import MIN_RING_SECONDS
 from engine.dialer.estimates import DialEstimates
 from engine.dialer.guard import GuardConfig
 from engine.dialer.pacing import Allowance, FixedRatio, Pacer, Predictive, Progressive
@@ -40,16 +45,19 @@ class GridOptions:
     planned: bool = False             # True: the guard knows dialling is planned to the end
     known_ends: bool = False          # add the predictive pacer told when calls end
     fixed_risk: float | None = None   # predictive pacers unguarded at this marginal risk
+    cancel_after: float | None = MIN_RING_SECONDS   # predictive hangs up risky lines that
+                                      # rang this long (None: never), as the engine does
 
 
-def make_pacer(name: str, traffic: Traffic, ratio: float) -> Pacer | None:
+def make_pacer(name: str, traffic: Traffic, ratio: float,
+               cancel_after: float | None = MIN_RING_SECONDS) -> Pacer | None:
     if name == "progressive":
         return Progressive()
     if name == "ratio":
         return FixedRatio(ratio, name=f"ratio {ratio:g}:1")
     if name in ("predictive", KNOWN_ENDS):
         return Predictive(DialEstimates(ring_timeout=traffic.ring_timeout),
-                          wrapup=traffic.wrapup, name=name)
+                          wrapup=traffic.wrapup, name=name, cancel_after=cancel_after)
     if name == "oracle":
         return None
     raise ValueError(f"unknown algorithm {name!r}")
@@ -63,7 +71,7 @@ def run_cell(agents: int, answer_rate: float, handle_time: float,
     names = [*ALGORITHMS[:3], *([KNOWN_ENDS] if opts.known_ends else []), ALGORITHMS[3]]
     rows = []
     for name in names:
-        pacer = make_pacer(name, traffic, opts.ratio)
+        pacer = make_pacer(name, traffic, opts.ratio, opts.cancel_after)
         fixed = opts.fixed_risk is not None and name in ("predictive", KNOWN_ENDS)
         result = Simulation(scenario, pacer, opts.guard, guarded=name != "ratio" and not fixed,
                             known_ends=name == KNOWN_ENDS,
@@ -122,5 +130,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                      f"{r['steady_gap']:>6.1f}")
         if r["algorithm"] in ("predictive", KNOWN_ENDS):
             line += "  " + causes(r, "steady_" if steady else "")
+            if r.get("cancelled"):
+                line += f"; hung up {r['cancelled']} ({r['cancelled_live']} live)"
         lines.append(line.rstrip())
     return "\n".join(lines)

@@ -136,6 +136,12 @@ class AbandonGuard:
         number, _ = self._waiting.pop(call_id)
         return [self._abandon(call_id, number, now)]
 
+    def cut_off(self, call_id: str, number: str, now: float) -> Abandon:
+        """The dialer hung up a ringing line just as it was answered: counted as a live
+        answer abandoned (the safe side: AMD never ran), and the number rests 72 h."""
+        self._waiting.pop(call_id, None)
+        return self._abandon(call_id, number, now)
+
     def lost(self, call_id: str, number: str, now: float) -> Abandon:
         """A live answer given to an agent whose phone then failed: counted as served, it is
         an abandon after all (identification message, counted, 72 h rest)."""

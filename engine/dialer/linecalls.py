@@ -97,6 +97,9 @@ class LineCalls(AgentLeg):
         line.answered_at = line.answered_at or now
         if line.state != "ringing":
             return
+        if line.hung_up_at is not None:       # answered as the pacer hung it up
+            await self.cut_off(line, now)
+            return
         line.state = "detecting"
         try:
             await self.deps.ari.call("continue_in_dialplan", channelId=line.id,
@@ -195,10 +198,28 @@ class LineCalls(AgentLeg):
     async def unanswered(self: CampaignRunner, line: Line, outcome: AttemptOutcome,
                          now: float) -> None:
         await self.release_reserved(line)
+        if line.hung_up_at is not None:
+            if line.answered_at is not None:  # Asterisk saw an answer before the hang-up
+                await self.cut_off(line, now)
+                await self.record(line, "abandoned", now, why="answered-as-hung-up")
+            else:                             # the pacer already learnt it (censored)
+                await self.record(line, "no-answer", now, why="hung-up-after-ringing")
+            await self.close(line)
+            return
         if line.reserved_agent is None:
             self.pacer_record(now, line.ring_seconds(now), pacer_outcome(outcome, None), None)
         await self.record(line, outcome, now)
         await self.close(line)
+
+    async def cut_off(self: CampaignRunner, line: Line, now: float) -> None:
+        """Someone answered a line the pacer was hanging up: an abandoned live answer for the
+        guard (AMD never ran: the safe side), the number rests 72 h."""
+        if line.outcome == "abandoned":
+            return
+        line.state, line.outcome = "closing", "abandoned"
+        self.guard.cut_off(line.id, line.number, now)
+        log.warning("dialer.answered_as_hung_up", campaign=self.id, line=line.id)
+        await self.quiet(self.deps.ari.hangup(line.id))
 
     async def record(self: CampaignRunner, line: Line, outcome: AttemptOutcome, now: float,
                      **details: Any) -> None:

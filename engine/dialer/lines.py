@@ -17,6 +17,7 @@ from typing import Any, Literal
 from engine.ari.client import AriClient
 from engine.calls.ports import Offer
 from engine.calls.state import InboundCall
+from engine.dialer.actions import MIN_RING_SECONDS
 from engine.dialer.compliance import AttemptOutcome
 from engine.dialer.reserve import AgentReservations
 from engine.routing.service import RoutingService
@@ -44,6 +45,7 @@ class Line:
     outcome: AttemptOutcome | None = None   # decided, recorded when the line ends
     message_left: bool = False
     recorded: bool = False
+    hung_up_at: float | None = None       # the pacer hung it up while it rang (>= 15 s)
     call: InboundCall | None = None       # what the desk and screen pop observers see
 
     @property
@@ -72,6 +74,7 @@ class DialerSettings:
     agent_ring_timeout: float = 15.0
     wrapup: float = 0.0
     instance: str = "engine"
+    cancel_after: float | None = MIN_RING_SECONDS   # predictive: hang up risky lines after
 
 
 @dataclass

@@ -16,9 +16,11 @@ from typing import Literal, Protocol
 import numpy as np
 
 from engine.dialer import risk
+from engine.dialer.actions import MIN_RING_SECONDS
 from engine.dialer.estimates import DialEstimates, Outcome, TalkEstimates
 
 Mode = Literal["predictive", "progressive", "paused"]
+CANCEL_FLOOR = 0.005      # a ringing line this unlikely to be abandoned is never hung up
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,8 @@ class Predictive:
     name: str = "predictive"
     warm_dials: int = 100             # progressive until this many dials have ended, and
     warm_calls: int = 20              # agents talking count as busy until this many calls
+    cancel_after: float | None = MIN_RING_SECONDS   # hang up lines that rang this long
+    cancel_factor: float = 4.0        # ... whose risk is over this x the allowed risk
     limited_by: str = field(default="", init=False, compare=False)  # what held the last
                         # decision back: risk, pipeline, floor, lines or warming up
 
@@ -108,6 +112,32 @@ class Predictive:
 
     def record_talk(self, now: float, seconds: float) -> None:
         self.talk_est.record_talk(now, seconds)
+
+    def __post_init__(self) -> None:
+        if self.cancel_after is not None and self.cancel_after < MIN_RING_SECONDS:
+            raise ValueError(f"cancel_after must be at least {MIN_RING_SECONDS:g} s of ringing "
+                             f"(or None: never), got {self.cancel_after:g}")
+
+    def record_cancel(self, now: float, ring_seconds: float) -> None:
+        """A line this pacer had hung up while it rang (censored: it had not ended)."""
+        self.dial_est.record_cancel(now, ring_seconds)
+
+    def cancels(self, snap: Snapshot, allowance: Allowance) -> list[int]:
+        """Lines to hang up now, as indices into ``snap.ringing``: those that have rung at
+        least ``cancel_after`` seconds (never less than the 15 s compliance asks for) and
+        whose own chance of being abandoned if a person answers is over ``cancel_factor``
+        x the allowed risk (``CANCEL_FLOOR`` when the guard allows none). Most lines still
+        ringing at 15 s will not be answered; cutting the few that would, at the moments
+        they would find no agent, removes abandons that no later decision could."""
+        if self.cancel_after is None or self.dial_est.seen < self.warm_dials:
+            return []
+        old = [i for i, age in enumerate(snap.ringing) if age >= self.cancel_after]
+        if not old:
+            return []
+        allowed = allowance.risk * self.cancel_factor if allowance.mode == "predictive" else 0.0
+        risks = risk.line_risk(self.model(snap), np.asarray([snap.ringing[i] for i in old]))
+        return [i for i, r in zip(old, risks.tolist(), strict=True)
+                if r > max(allowed, CANCEL_FLOOR)]
 
     def stress(self, allowance: Allowance) -> float:
         """The guard's stress factor, higher while the dial estimates have little data:

@@ -30,6 +30,8 @@ class Pipeline:
     var: np.ndarray
     connect: np.ndarray   # P(a new dial is a live connect by h)
     density: np.ndarray   # P(a new dial is a live connect between h - 1 and h)
+    ages: np.ndarray | None = None      # the age bins of ringing lines
+    by_age: np.ndarray | None = None    # P(a line ringing at that age is a live connect by h)
 
 
 def pipeline(now: float, free_agents: int, talking: np.ndarray, wrapping: np.ndarray,
@@ -47,7 +49,8 @@ def pipeline(now: float, free_agents: int, talking: np.ndarray, wrapping: np.nda
     busy = talk.free_by(now, talking, h + grace, wrapup)
     agents = free_agents + wrap + busy.sum(0) - waiting
     var = count @ (ring * (1 - ring)) + det * (1 - share) + (busy * (1 - busy)).sum(0)
-    return Pipeline(h, count @ ring + det, agents, var, ring[0], np.diff(ring[0], prepend=0.0))
+    return Pipeline(h, count @ ring + det, agents, var, ring[0], np.diff(ring[0], prepend=0.0),
+                    ages, ring)
 
 
 def marginal_risk(p: Pipeline, k_max: int, first: int = 1) -> np.ndarray:
@@ -61,6 +64,21 @@ def marginal_risk(p: Pipeline, k_max: int, first: int = 1) -> np.ndarray:
     var = p.var + others * (p.connect * (1 - p.connect)) + 1e-12
     taken = norm_cdf((mean + 0.5) / np.sqrt(var))       # P(D >= 0): no agent left
     return taken @ density / total
+
+
+def line_risk(p: Pipeline, ages: np.ndarray) -> np.ndarray:
+    """P(abandoned | live) of each line already ringing at ``ages`` (same model as a new
+    dial's: the other connects have taken every agent free within the grace period)."""
+    assert p.ages is not None and p.by_age is not None
+    bins = np.minimum(np.searchsorted(p.ages, np.asarray(ages, dtype=float), "right") - 1,
+                      len(p.ages) - 1)
+    own = p.by_age[bins]                                    # lines x horizons
+    density = np.diff(own, axis=1, prepend=0.0)
+    total = density.sum(axis=1)
+    mean = p.lines[None, :] - own - p.agents[None, :]
+    var = np.maximum(p.var[None, :] - own * (1 - own), 0.0) + 1e-12
+    taken = norm_cdf((mean + 0.5) / np.sqrt(var))
+    return np.where(total > 0, (taken * density).sum(axis=1) / np.maximum(total, 1e-300), 0.0)
 
 
 def dials_within(p: Pipeline, risk: float, k_max: int) -> int:

@@ -29,7 +29,7 @@ from engine.dialer.compliance import Attempt, Contact, pick
 from engine.dialer.guard import AbandonGuard
 from engine.dialer.linecalls import LineCalls
 from engine.dialer.lines import Deps, Line
-from engine.dialer.pacing import Predictive, Progressive, Snapshot
+from engine.dialer.pacing import Allowance, Predictive, Progressive, Snapshot
 from engine.dialer.preview import Preview
 from engine.dialer.reserve import eligible_agents, team
 from engine.logs import get_logger
@@ -52,12 +52,14 @@ class CampaignRunner(LineCalls, Preview):
         self.guard = AbandonGuard(replace(self.policy.guard(),
                                           message="&".join(deps.settings.identification)))
         mode = campaign["mode"]
-        self.pacer = Predictive(wrapup=deps.settings.wrapup, max_lines=deps.settings.max_lines) \
+        self.pacer = Predictive(wrapup=deps.settings.wrapup, max_lines=deps.settings.max_lines,
+                                cancel_after=deps.settings.cancel_after) \
             if mode == "predictive" else Progressive()
         self.topic = "callback" if campaign["kind"] == "callback" else "campaign"
         self.lines: dict[str, Line] = {}
         self.outcomes: dict[str, int] = {}
         self.skips: dict[str, int] = {}
+        self.hung_up = 0                      # ringing lines the pacer hung up
         self.mailbox: asyncio.Queue[tuple[Any, tuple[Any, ...]]] = asyncio.Queue()
         self._tick_wanted = False
         self._synced_at = self._swept = -math.inf
@@ -128,14 +130,36 @@ class CampaignRunner(LineCalls, Preview):
         if isinstance(self.pacer, Predictive):
             self.pacer.record_talk(now, seconds)
 
+    def ringing_pool(self) -> list[Line]:
+        """The pacer's lines still ringing, in ``Snapshot.ringing`` order."""
+        return [ln for ln in self.lines.values() if ln.reserved_agent is None
+                and ln.state == "ringing" and ln.hung_up_at is None]
+
     async def snapshot(self, now: float) -> Snapshot:
         agents = eligible_agents(self.deps.router.config, self.campaign["queue"])
         t = await team(self.deps.router.store, agents, now)
-        pool = [ln for ln in self.lines.values() if ln.reserved_agent is None]
+        detecting = [ln for ln in self.lines.values() if ln.reserved_agent is None
+                     and ln.state == "detecting"]
         return Snapshot(now, t.free, t.talking, t.wrapping,
-                        tuple(now - ln.dialed_at for ln in pool if ln.state == "ringing"),
-                        tuple(now - (ln.answered_at or now) for ln in pool
-                              if ln.state == "detecting"), self.guard.waiting)
+                        tuple(now - ln.dialed_at for ln in self.ringing_pool()),
+                        tuple(now - (ln.answered_at or now) for ln in detecting),
+                        self.guard.waiting)
+
+    async def hang_up_risky(self, snap: Snapshot, allowance: Allowance, now: float) -> int:
+        """Hang up the lines the pacer no longer wants (rung >= 15 s, and a person
+        answering now would likely find no agent); their end is recorded as no answer."""
+        if not isinstance(self.pacer, Predictive):
+            return 0
+        ringing = self.ringing_pool()
+        cut = [ringing[i] for i in self.pacer.cancels(snap, allowance)]
+        for line in cut:
+            line.hung_up_at = now
+            self.pacer.record_cancel(now, now - line.dialed_at)
+            await self.quiet(self.deps.ari.hangup(line.id))
+        if cut:
+            self.hung_up += len(cut)
+            log.info("dialer.lines_hung_up", campaign=self.id, lines=len(cut))
+        return len(cut)
 
     async def tick(self) -> None:
         self._tick_wanted = False
@@ -148,7 +172,10 @@ class CampaignRunner(LineCalls, Preview):
             self._synced_at = now
             await self.deps.db.run(contacts.sync_callbacks, self.id, now)
         if self.status == "running" and self.campaign["mode"] != "preview":
-            wanted = self.pacer.dials(await self.snapshot(now), self.guard.allowance(now))
+            snap, allowance = await self.snapshot(now), self.guard.allowance(now)
+            if await self.hang_up_risky(snap, allowance, now):
+                snap = await self.snapshot(now)
+            wanted = self.pacer.dials(snap, allowance)
             room = self.deps.settings.max_lines - self.deps.lines_in_flight()
             if min(wanted, room) > 0:
                 await self.dial_next(min(wanted, room), now)

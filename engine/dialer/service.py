@@ -57,7 +57,8 @@ class DialerService:
             identification=media(settings.dialer_identification),
             machine_message=media(settings.dialer_machine_message),
             max_lines=settings.dialer_max_lines, agent_ring_timeout=settings.agent_ring_timeout,
-            wrapup=settings.wrapup_seconds, instance=router.instance)
+            wrapup=settings.wrapup_seconds, instance=router.instance,
+            cancel_after=settings.dialer_cancel_after or None)
         self.deps = Deps(db, ari, router, AgentReservations(router.store), dsettings,
                          self._notify, self._new_call, self._track, self.by_channel_pop,
                          lambda: sum(len(r.lines) for r in self.runners.values()))

@@ -63,6 +63,8 @@ class Result:
     abandoned: int
     wrap_share: float = 0.0        # wrap-up time / logged-in time
     idle_by_cause: dict[str, float] = field(default_factory=dict)  # idle / logged-in time
+    cancelled: int = 0             # lines the pacer hung up after >= 15 s of ringing
+    cancelled_live: int = 0        # ... that a person would have answered later
     steady: Result | None = None   # the same from the end of the warm-up on
 
     def as_dict(self) -> dict[str, Any]:
@@ -87,7 +89,8 @@ class Simulation:
         if scenario.planned:
             self.guard.plan(0.0, self.end)
         self.team = Team(scenario.agents, self.end, warmup=scenario.warmup)
-        self.counted = [[0, 0, 0] for _ in self.team.tallies]  # live, abandoned, dials
+        self.counted = [[0] * 5 for _ in self.team.tallies]  # live, abandoned, dials,
+        # lines hung up after ringing, and how many of those a person would have answered
         self.cause = "oracle" if pacer is None else "start"   # what idle time is filed under
         self.events: list[tuple[float, int, int, int]] = []
         self.seq = self.next_contact = self.dials = 0
@@ -130,7 +133,8 @@ class Simulation:
         self.push(now + self.lines[index][1], RING_END, index)
 
     def ring_end(self, now: float, line: int) -> None:
-        del self.ringing[line]
+        if self.ringing.pop(line, None) is None:
+            return                                   # hung up by the pacer
         outcome, ring, amd = self.lines[line]
         if isinstance(self.pacer, Predictive):
             self.pacer.record_dial(now, ring, outcome, amd if outcome == "live" else None)
@@ -211,15 +215,29 @@ class Simulation:
             wrapping += [self.talk_ends[a] + self.s.traffic.wrapup - now
                          for a in self.team.talking if a not in self.team.leaving]
             talking = []
-        snap = Snapshot(now, self.team.idle_count, talking, wrapping,
-                        [now - t for t in self.ringing.values()],
-                        [now - t for t in self.detecting.values()], self.guard.waiting)
         allowance = self.guard.allowance(now) if self.guarded else self.unguarded
+        snap = self.snapshot(now, talking, wrapping)
+        cut = self.pacer.cancels(snap, allowance) \
+            if isinstance(self.pacer, Predictive) and self.ringing else []
+        if cut:
+            lines = list(self.ringing)
+            for i in cut:
+                started = self.ringing.pop(lines[i])
+                self.count(now, 3)
+                if self.lines.pop(lines[i])[0] == "live":
+                    self.count(now, 4)               # a person would have answered later
+                self.pacer.record_cancel(now, now - started)  # type: ignore[union-attr]
+            snap = self.snapshot(now, talking, wrapping)
         for _ in range(self.pacer.dials(snap, allowance)):
             self.dial(now)
         self.cause = limit_cause(self.pacer, allowance)
         if self.guarded and allowance.mode == "predictive" and allowance.risk < self.guard.risk:
             self.cause = "guard cushion"
+
+    def snapshot(self, now: float, talking: list[float], wrapping: list[float]) -> Snapshot:
+        return Snapshot(now, self.team.idle_count, talking, wrapping,
+                        [now - t for t in self.ringing.values()],
+                        [now - t for t in self.detecting.values()], self.guard.waiting)
 
     def oracle_plan(self, now: float, free_at: float) -> None:
         """Skip the contacts that will not answer; time the next live one for ``free_at``."""
@@ -239,12 +257,13 @@ class Simulation:
 
     def tally_result(self, name: str, t: Tally, counted: list[int]) -> Result:
         logged_in = max(self.team.logged_in_seconds(t.start), 1e-9)
-        live, abandoned, dials = counted
+        live, abandoned, dials, cancelled, cancelled_live = counted
         return Result(name, t.talk / logged_in, abandoned / live if live else 0.0,
                       t.connects / (logged_in / 3600.0),
                       t.idle_before / t.connects if t.connects else 0.0,
                       dials, live, abandoned, t.wrap / logged_in,
-                      {k: v / logged_in for k, v in sorted(t.idle.items()) if v})
+                      {k: v / logged_in for k, v in sorted(t.idle.items()) if v},
+                      cancelled=cancelled, cancelled_live=cancelled_live)
 
 
 def limit_cause(pacer: Pacer, allowance: Allowance) -> str:

@@ -1,7 +1,8 @@
 """A campaign's status with progress, as ``GET /dialer/campaigns/{id}`` and ``python -m
 engine dialer status`` show it: contacts total / done / pending (and by status),
 attempts by outcome, the abandon rate over the policy's window, the lines in flight,
-how pacing is allowed to dial right now, and the occupancy of the campaign's agents."""
+how pacing is allowed to dial right now, the ringing lines predictive pacing hung up
+since the engine started, and the occupancy of the campaign's agents."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ async def campaign_status(service: DialerService, campaign: dict[str, Any],
         live = {"lines": len(runner.lines), "by_state": states,
                 "waiting_for_agent": runner.guard.waiting,
                 "pacing": allowance.mode, "pacing_reason": allowance.reason or None,
-                "guard_rate": round(runner.guard.rate(now), 4), "skipped": dict(runner.skips)}
+                "guard_rate": round(runner.guard.rate(now), 4), "skipped": dict(runner.skips),
+                "hung_up_ringing": runner.hung_up}
     return {**campaign, "progress": progress, "live": live,
             "agents": await agents_of(service, campaign["queue"], now)}

@@ -4,11 +4,14 @@ windows around now, simulated parties' globals, reading contacts and interventio
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
+
+from engine.dialer.traffic import ContactStream, Traffic
 
 FAR_ZONE = "Etc/GMT-12"          # UTC+12: always outside a window of +-2 h around UTC now
 
@@ -43,6 +46,16 @@ async def open_api(engine) -> AsyncIterator[Api]:
     headers = {"Authorization": f"Bearer {engine.settings.api_token}"}
     async with aiohttp.ClientSession(headers=headers) as session:
         yield Api(engine, session)
+
+
+def learn_dials(pacer: Any, n: int) -> None:
+    """Feed a predictive pacer ``n`` ended dials drawn from the simulator's traffic (30%
+    answered), as a campaign's first minutes would, so it is past its warm-up."""
+    stream, start = ContactStream(Traffic(), seed=7), time.time() - 2 * n
+    for i in range(n):
+        outcome, ring, amd = stream[i].outcome(0.3, 25.0)
+        pacer.record_dial(start + 2 * i + ring, ring, outcome,
+                          amd if outcome == "live" else None)
 
 
 async def contacts_of(engine, campaign_id: int) -> dict[str, dict[str, Any]]:

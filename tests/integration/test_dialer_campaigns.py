@@ -19,6 +19,7 @@ from tests.integration.dialer_helpers import (
     Api,
     contacts_of,
     interventions_of,
+    learn_dials,
     open_api,
     window_around_now,
 )
@@ -252,3 +253,35 @@ async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agen
                           [channel]).fetchone()
     ended_at, talked = await second.db.run(attempt)
     assert ended_at is not None and talked > 0
+
+
+async def test_a_predictive_line_no_agent_could_take_is_hung_up_after_15_s_of_ringing(
+        engine, ari, api):
+    """The only agent goes on a break while a line rings: a person answering now would be
+    abandoned, so the predictive pacer hangs the line up once it has rung 15 s (never
+    sooner) and records a no answer (retried as one), not an abandon."""
+    await engine.router.presence.pause("2004", "meeting")
+    campaign = await api.call("POST", "/dialer/campaigns", {
+        "name": "withdraw", "kind": "manual", "mode": "predictive",
+        "policy": {"window": window_around_now(), "ring_seconds": 40}}, expect=201)
+    cid = campaign["id"]
+    await api.call("POST", f"/dialer/campaigns/{cid}/import", data="2600001,cust-w\n")
+    async with sim_globals(ari, parties.customer_globals(noanswer_ring=60)):
+        await api.call("POST", f"/dialer/campaigns/{cid}/start")
+        runner = engine.dialer.runners[cid]
+        learn_dials(runner.pacer, 200)      # a pacer that has seen a campaign's first dials
+        line = await wait_for(lambda: next(iter(runner.lines.values()), None),
+                              what="the line is dialled")
+        await engine.router.presence.pause("2003", "break")
+        await wait_for(lambda: not runner.lines, timeout=40, what="the line hung up")
+    attempt = await engine.db.run(lambda db: next(iter(db.query(
+        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    assert attempt["outcome"] == "no-answer"
+    assert json.loads(attempt["details"])["why"] == "hung-up-after-ringing"
+    assert 15.0 <= attempt["ring_seconds"] < 25.0, "hung up after 15 s, long before its 40 s"
+    c = (await contacts_of(engine, cid))["2600001"]
+    assert (c["status"], c["last_outcome"]) == ("pending", "no-answer")
+    status = await api.call("GET", f"/dialer/campaigns/{cid}")
+    assert status["progress"]["abandon"]["live_answers"] == 0
+    assert status["live"]["hung_up_ringing"] == 1
+    assert await interventions_of(engine, "cust-w") == [("dialer:campaign", "no-answer")]
