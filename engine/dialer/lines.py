@@ -10,6 +10,7 @@ A line's life:  ringing -> detecting (answered, AMD listening) -> then
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -91,4 +92,8 @@ class Deps:
     track: Callable[[str, Any], None]                     # channel id -> runner
     untrack: Callable[[str], None]
     lines_in_flight: Callable[[], int]                    # over every campaign
+    peer_lines: Callable[[int, set[str]], list[Line]] = lambda _id, _agents: []
+    # ^ other campaigns' pacer lines in flight whose agents overlap these agents
+    pacing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # ^ one campaign at a time from snapshot to dial: two never dial for the same agent
     extra: dict[str, Any] = field(default_factory=dict)

@@ -130,28 +130,54 @@ class CampaignRunner(LineCalls, Preview):
         if isinstance(self.pacer, Predictive):
             self.pacer.record_talk(now, seconds)
 
+    def agents(self) -> list[str]:
+        """The agents who can take this campaign's live answers."""
+        return eligible_agents(self.deps.router.config, self.campaign["queue"])
+
     def ringing_pool(self) -> list[Line]:
         """The pacer's lines still ringing, in ``Snapshot.ringing`` order."""
         return [ln for ln in self.lines.values() if ln.reserved_agent is None
                 and ln.state == "ringing" and ln.hung_up_at is None]
 
+    def pacer_lines(self) -> list[Line]:
+        """The pacer's lines in flight: ringing (not being hung up) or in AMD."""
+        return [*self.ringing_pool(), *(ln for ln in self.lines.values()
+                                        if ln.reserved_agent is None and ln.state == "detecting")]
+
+    async def queued_for(self, agents: list[str]) -> int:
+        """Calls waiting in routing (inbound, or other campaigns' live answers) in every
+        queue these agents serve: each will take one of them before a new live answer."""
+        config, ours, mine = self.deps.router.config, set(agents), set(self.lines)
+        count = 0
+        for name in config.queues:
+            if ours & set(eligible_agents(config, name)):
+                waiting = await self.deps.router.store.waiting_ids(name)
+                count += sum(1 for call_id, _ in waiting if call_id not in mine)
+        return count
+
     async def snapshot(self, now: float) -> Snapshot:
-        agents = eligible_agents(self.deps.router.config, self.campaign["queue"])
+        """What the pacer sees: this campaign's agents, its lines in flight and those of
+        campaigns sharing its agents (after its own: ``cancels`` indices stay its own), and
+        every call already waiting for these agents (its held live answers, inbound calls,
+        other campaigns' live answers)."""
+        agents = self.agents()
         t = await team(self.deps.router.store, agents, now)
-        detecting = [ln for ln in self.lines.values() if ln.reserved_agent is None
-                     and ln.state == "detecting"]
+        queued = await self.queued_for(agents)
+        lines = self.pacer_lines() + self.deps.peer_lines(self.id, set(agents))
         return Snapshot(now, t.free, t.talking, t.wrapping,
-                        tuple(now - ln.dialed_at for ln in self.ringing_pool()),
-                        tuple(now - (ln.answered_at or now) for ln in detecting),
-                        self.guard.waiting)
+                        tuple(now - ln.dialed_at for ln in lines if ln.state == "ringing"
+                              and ln.hung_up_at is None),
+                        tuple(now - (ln.answered_at or now) for ln in lines
+                              if ln.state == "detecting"),
+                        self.guard.waiting + queued)
 
     async def hang_up_risky(self, snap: Snapshot, allowance: Allowance, now: float) -> int:
         """Hang up the lines the pacer no longer wants (rung >= 15 s, and a person
         answering now would likely find no agent); their end is recorded as no answer."""
         if not isinstance(self.pacer, Predictive):
             return 0
-        ringing = self.ringing_pool()
-        cut = [ringing[i] for i in self.pacer.cancels(snap, allowance)]
+        ringing = self.ringing_pool()      # the first lines of ``snap.ringing``
+        cut = [ringing[i] for i in self.pacer.cancels(snap, allowance) if i < len(ringing)]
         for line in cut:
             line.hung_up_at = now
             self.pacer.record_cancel(now, now - line.dialed_at)
@@ -172,14 +198,18 @@ class CampaignRunner(LineCalls, Preview):
             self._synced_at = now
             await self.deps.db.run(contacts.sync_callbacks, self.id, now)
         if self.status == "running" and self.campaign["mode"] != "preview":
-            snap, allowance = await self.snapshot(now), self.guard.allowance(now)
-            if await self.hang_up_risky(snap, allowance, now):
-                snap = await self.snapshot(now)
-            wanted = self.pacer.dials(snap, allowance)
-            room = self.deps.settings.max_lines - self.deps.lines_in_flight()
-            if min(wanted, room) > 0:
-                await self.dial_next(min(wanted, room), now)
+            async with self.deps.pacing:       # campaigns sharing agents pace one at a time
+                await self.pace(now)
         await self._maybe_finish(now)
+
+    async def pace(self, now: float) -> None:
+        snap, allowance = await self.snapshot(now), self.guard.allowance(now)
+        if await self.hang_up_risky(snap, allowance, now):
+            snap = await self.snapshot(now)
+        wanted = self.pacer.dials(snap, allowance)
+        room = self.deps.settings.max_lines - self.deps.lines_in_flight()
+        if min(wanted, room) > 0:
+            await self.dial_next(min(wanted, room), now)
 
     async def sweep(self, now: float) -> None:
         """Lines whose end the event stream missed (the socket was down): Asterisk is the

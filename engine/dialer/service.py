@@ -24,7 +24,7 @@ from engine.calls.service import CallService
 from engine.calls.state import InboundCall
 from engine.dialer import store as campaigns
 from engine.dialer.adopt import Adoptions
-from engine.dialer.lines import Deps, DialerSettings
+from engine.dialer.lines import Deps, DialerSettings, Line
 from engine.dialer.policy import CampaignPolicy, parse
 from engine.dialer.reserve import AgentReservations, eligible_agents
 from engine.dialer.runner import CampaignRunner
@@ -61,7 +61,8 @@ class DialerService:
             cancel_after=settings.dialer_cancel_after or None)
         self.deps = Deps(db, ari, router, AgentReservations(router.store), dsettings,
                          self._notify, self._new_call, self._track, self.by_channel_pop,
-                         lambda: sum(len(r.lines) for r in self.runners.values()))
+                         lambda: sum(len(r.lines) for r in self.runners.values()),
+                         self._peer_lines)
         self.defaults = CampaignPolicy(abandon_limit=settings.dialer_abandon_limit,
                                        abandon_window=settings.dialer_abandon_window)
         self.runners: dict[int, CampaignRunner] = {}
@@ -84,6 +85,16 @@ class DialerService:
 
     def _new_call(self, call_id: str) -> InboundCall:
         return InboundCall(call_id, self.calls.ivr(), self.settings.agent_ring_timeout)
+
+    def _peer_lines(self, campaign_id: int, agents: set[str]) -> list[Line]:
+        """The pacer lines (ringing or in AMD) of every other campaign whose agents overlap
+        ``agents``: a person they reach takes one of those agents too."""
+        out: list[Line] = []
+        for cid, runner in self.runners.items():
+            if cid == campaign_id or not agents & set(runner.agents()):
+                continue
+            out.extend(runner.pacer_lines())
+        return out
 
     def _track(self, channel: str, runner: Any) -> None:
         self.by_channel[channel] = runner

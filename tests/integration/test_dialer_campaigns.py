@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from engine.calls.ports import RouteRequest
 from engine.sim import parties
 from tests.integration.dialer_helpers import (
     FAR_ZONE,
@@ -285,3 +286,40 @@ async def test_a_predictive_line_no_agent_could_take_is_hung_up_after_15_s_of_ri
     assert status["progress"]["abandon"]["live_answers"] == 0
     assert status["live"]["hung_up_ringing"] == 1
     assert await interventions_of(engine, "cust-w") == [("dialer:campaign", "no-answer")]
+
+
+async def test_campaigns_sharing_agents_and_calls_waiting_for_them_are_one_pool(
+        engine, ari, api):
+    """Two predictive campaigns on the same agents: the second sees the first's line
+    ringing for the one free agent and dials nothing; a call already waiting in routing
+    for those agents (an inbound caller) counts against them too."""
+    await engine.router.presence.pause("2004", "meeting")           # 2003 alone is free
+    ids = []
+    for name, number in (("first", "2700001"), ("second", "2700002")):
+        campaign = await api.call("POST", "/dialer/campaigns", {
+            "name": name, "kind": "manual", "mode": "predictive",
+            "policy": {"window": window_around_now(), "ring_seconds": 60}}, expect=201)
+        await api.call("POST", f"/dialer/campaigns/{campaign['id']}/import",
+                       data=f"{number},cust-{name}\n")
+        ids.append(campaign["id"])
+    async with sim_globals(ari, parties.customer_globals(noanswer_ring=60)):
+        await api.call("POST", f"/dialer/campaigns/{ids[0]}/start")
+        first = engine.dialer.runners[ids[0]]
+        await wait_for(lambda: first.lines, what="the first campaign dials for 2003")
+        await api.call("POST", f"/dialer/campaigns/{ids[1]}/start")
+        second = engine.dialer.runners[ids[1]]
+        await asyncio.sleep(3)                                       # three pacing ticks
+        assert not second.lines, "the second campaign dialled for the first's agent"
+        snap = await second.snapshot(time.time())
+        assert (snap.free_agents, len(snap.ringing), snap.waiting) == (1, 1, 0)
+
+        await engine.router.presence.pause("2003", "break")
+        await engine.router.enqueue(RouteRequest("inbound-waiting", "general", time.time()))
+        snap = await second.snapshot(time.time())
+        assert (snap.free_agents, snap.waiting) == (0, 1)
+        await engine.router.cancel("inbound-waiting")
+        for cid in ids:
+            await api.call("POST", f"/dialer/campaigns/{cid}/stop")
+        for line in list(first.lines):
+            await ari.hangup(line)
+        await wait_for(lambda: not first.lines, timeout=15, what="the line ended")
