@@ -63,6 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                           "every moment)")
     sim.add_argument("--known-ends", action="store_true",
                      help="add the predictive pacer told when every call will end")
+    sim.add_argument("--known-answers", action="store_true",
+                     help="add the predictive pacer dialling only the contacts a person will "
+                          "answer (not knowing when): what the answer lottery costs; with "
+                          "--known-ends also the pacer told both")
     sim.add_argument("--fixed-risk", type=float, default=None, metavar="R",
                      help="run the predictive pacers without the guard at marginal risk R "
                           "(the efficiency frontier; abandons are not held to the limit)")
@@ -105,6 +109,7 @@ def _simulate(args: argparse.Namespace) -> int:
     opts = GridOptions(hours=args.hours, seed=args.seed, ratio=args.ratio, traffic=traffic,
                        guard=GuardConfig(limit=args.limit), warmup=args.warmup * 60,
                        planned=args.planned, known_ends=args.known_ends,
+                       known_answers=args.known_answers,
                        fixed_risk=args.fixed_risk, cancel_after=args.cancel_after or None)
     rows = run_grid(args.agents, args.answer_rates, args.handle_times, opts,
                     _progress(time.monotonic()))

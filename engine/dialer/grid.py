@@ -7,6 +7,8 @@ needed); progressive never risks an abandon; predictive runs under the guard as 
 it (the instant rule); ``planned`` tells it the run is planned to its end
 (``guard.plan``). ``known_ends`` adds the same predictive pacer told when
 every call will end (what knowing the agents about to be free exactly is worth);
+``known_answers`` adds it dialling only the contacts a person will answer, not knowing
+when (what the answer lottery costs), and with both, the pacer told both;
 ``fixed_risk`` runs the predictive pacers without the guard at that marginal risk (their
 occupancy against abandon rate: the efficiency frontier, whatever the guard does).
 With ``warmup`` every row also has ``steady_*`` figures, from the warm-up on.
@@ -32,6 +34,9 @@ from engine.dialer.traffic import Traffic
 
 ALGORITHMS = ("progressive", "ratio", "predictive", "oracle")
 KNOWN_ENDS = "known ends"
+KNOWN_ANSWERS = "known answers"
+KNOWN_BOTH = "known both"
+INFORMED = (KNOWN_ENDS, KNOWN_ANSWERS, KNOWN_BOTH)   # the predictive pacer told more
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class GridOptions:
     warmup: float = 0.0               # seconds; > 0 adds the steady_* figures
     planned: bool = False             # True: the guard knows dialling is planned to the end
     known_ends: bool = False          # add the predictive pacer told when calls end
+    known_answers: bool = False       # add it dialling only contacts a person answers
     fixed_risk: float | None = None   # predictive pacers unguarded at this marginal risk
     cancel_after: float | None = MIN_RING_SECONDS   # predictive hangs up risky lines that
                                       # rang this long (None: never), as the engine does
@@ -55,9 +61,11 @@ def make_pacer(name: str, traffic: Traffic, ratio: float,
         return Progressive()
     if name == "ratio":
         return FixedRatio(ratio, name=f"ratio {ratio:g}:1")
-    if name in ("predictive", KNOWN_ENDS):
+    if name == "predictive" or name in INFORMED:
         return Predictive(DialEstimates(ring_timeout=traffic.ring_timeout),
-                          wrapup=traffic.wrapup, name=name, cancel_after=cancel_after)
+                          wrapup=traffic.wrapup, name=name,   # every line of the pacers that
+                          cancel_after=None if name in (KNOWN_ANSWERS, KNOWN_BOTH)  # know who
+                          else cancel_after)                  # answers is a person: kept
     if name == "oracle":
         return None
     raise ValueError(f"unknown algorithm {name!r}")
@@ -68,13 +76,16 @@ def run_cell(agents: int, answer_rate: float, handle_time: float,
     traffic = replace(opts.traffic, answer_rate=answer_rate, handle_time=handle_time)
     scenario = Scenario(agents, traffic, hours=opts.hours, seed=opts.seed,
                         warmup=opts.warmup, planned=opts.planned)
-    names = [*ALGORITHMS[:3], *([KNOWN_ENDS] if opts.known_ends else []), ALGORITHMS[3]]
+    informed = [name for name, wanted in zip(INFORMED, (
+        opts.known_ends, opts.known_answers, opts.known_ends and opts.known_answers),
+        strict=True) if wanted]
     rows = []
-    for name in names:
+    for name in [*ALGORITHMS[:3], *informed, ALGORITHMS[3]]:
         pacer = make_pacer(name, traffic, opts.ratio, opts.cancel_after)
-        fixed = opts.fixed_risk is not None and name in ("predictive", KNOWN_ENDS)
+        fixed = opts.fixed_risk is not None and (name == "predictive" or name in INFORMED)
         result = Simulation(scenario, pacer, opts.guard, guarded=name != "ratio" and not fixed,
-                            known_ends=name == KNOWN_ENDS,
+                            known_ends=name in (KNOWN_ENDS, KNOWN_BOTH),
+                            known_answers=name in (KNOWN_ANSWERS, KNOWN_BOTH),
                             unguarded=Allowance(risk=opts.fixed_risk) if fixed else None).run()
         rows.append({"agents": agents, "answer_rate": answer_rate,
                      "handle_time": handle_time, **result.as_dict()})
@@ -99,7 +110,7 @@ def run_grid(agents: Iterable[int], answer_rates: Iterable[float],
     return rows
 
 
-HEADER = (f"{'agents':>6} {'answer':>6} {'handle':>6}  {'algorithm':<12} {'occupancy':>9} "
+HEADER = (f"{'agents':>6} {'answer':>6} {'handle':>6}  {'algorithm':<13} {'occupancy':>9} "
           f"{'abandon':>7} {'connects/agent-h':>16} {'idle s/call':>11} {'gap':>6}")
 STEADY = f" | {'steady occ':>10} {'abandon':>7} {'gap':>6}"
 
@@ -122,13 +133,13 @@ def table(rows: list[dict[str, Any]]) -> str:
             lines.append("")
         previous = cell
         line = (f"{r['agents']:>6} {r['answer_rate']:>6.0%} {r['handle_time']:>5g}s  "
-                f"{r['algorithm']:<12} {r['occupancy']:>9.1%} {r['abandon_rate']:>7.2%} "
+                f"{r['algorithm']:<13} {r['occupancy']:>9.1%} {r['abandon_rate']:>7.2%} "
                 f"{r['connects_per_agent_hour']:>16.1f} {r['idle_between']:>11.1f} "
                 f"{r['gap']:>6.1f}")
         if steady:
             line += (f" | {r['steady_occupancy']:>10.1%} {r['steady_abandon_rate']:>7.2%} "
                      f"{r['steady_gap']:>6.1f}")
-        if r["algorithm"] in ("predictive", KNOWN_ENDS):
+        if r["algorithm"] == "predictive" or r["algorithm"] in INFORMED:
             line += "  " + causes(r, "steady_" if steady else "")
             if r.get("cancelled"):
                 line += f"; hung up {r['cancelled']} ({r['cancelled_live']} live)"

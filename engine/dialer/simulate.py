@@ -12,6 +12,8 @@ for steady traffic without log-outs, as in the grid).
 ``guarded=False`` lets a pacer ignore the guard's allowance (the 2 s rule still counts)
 and risk ``unguarded`` instead (a fixed marginal risk: the efficiency frontier).
 ``known_ends`` tells the pacer when every call will end (busy agents as in wrap-up).
+``known_answers`` skips the contacts no person will answer when the pacer dials (as the
+oracle does, but the pacer still does not know when they answer or how long they talk).
 ``Scenario.planned`` gives the guard a plan to the end of the run; ``warmup`` adds a
 ``steady`` result from then on. Idle agent-seconds are filed under what held the pacer
 back at the time (``limit_cause``), so a result says where occupancy went.
@@ -78,9 +80,11 @@ class Result:
 class Simulation:
     def __init__(self, scenario: Scenario, pacer: Pacer | None,
                  guard: GuardConfig | None = None, guarded: bool = True,
-                 known_ends: bool = False, unguarded: Allowance | None = None) -> None:
+                 known_ends: bool = False, unguarded: Allowance | None = None,
+                 known_answers: bool = False) -> None:
         self.s, self.pacer, self.guarded = scenario, pacer, guarded  # pacer None: the oracle
         self.known_ends = known_ends        # the pacer is told when every call will end
+        self.known_answers = known_answers  # it dials only the contacts a person will answer
         self.unguarded = unguarded or Allowance()   # what an unguarded pacer may risk
         self.talk_ends: dict[int, float] = {}
         self.end = scenario.hours * 3600.0
@@ -125,6 +129,9 @@ class Simulation:
     def dial(self, now: float, index: int | None = None) -> None:
         if index is None:
             index, self.next_contact = self.next_contact, self.next_contact + 1
+            while self.known_answers and self.contacts[index].outcome(
+                    self.s.answer_rate(now), self.s.traffic.ring_timeout)[0] != "live":
+                index, self.next_contact = self.next_contact, self.next_contact + 1
         self.lines[index] = self.contacts[index].outcome(
             self.s.answer_rate(now), self.s.traffic.ring_timeout)
         self.dials += 1

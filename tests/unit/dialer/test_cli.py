@@ -57,6 +57,14 @@ def test_warm_up_adds_steady_state_columns_and_known_ends_a_row(capsys):
     assert "steady occ" in out and "idle points by cause" in out
 
 
+def test_known_answers_adds_a_row_and_with_known_ends_the_pacer_told_both(capsys):
+    assert run([*SMALL, "--known-answers", "--known-ends", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive",
+                                             "known ends", "known answers", "known both",
+                                             "oracle"]
+
+
 def test_fixed_risk_runs_predictive_without_the_guard(capsys):
     assert run([*SMALL, "--fixed-risk", "0.2", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

@@ -147,3 +147,17 @@ def test_known_ends_reports_every_call_as_if_in_wrap_up():
     assert all(not s.talking for s in seen)
     assert any(len(s.wrapping) > 3 for s in seen)
     assert all(w > -1e-9 for s in seen for w in s.wrapping)
+
+
+def test_known_answers_dials_only_people_and_keeps_every_line():
+    """The ``known answers`` pacer reaches a person with every dial (not knowing when they
+    answer or how long they talk) and never hangs one up; the plain pacer meets the same
+    contacts with all their no answers, busy lines and machines."""
+    scenario = Scenario(8, TRAFFIC, hours=0.5, seed=7)
+    sim = Simulation(scenario, make_pacer("known answers", TRAFFIC, 2.0), known_answers=True)
+    known = sim.run()
+    in_flight = len(sim.ringing) + len(sim.detecting)
+    assert known.dials == known.live + in_flight and known.cancelled == 0
+    plain = Simulation(scenario, make_pacer("predictive", TRAFFIC, 2.0)).run()
+    assert plain.dials > 2 * plain.live
+    assert known.occupancy > plain.occupancy
