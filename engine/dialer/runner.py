@@ -177,15 +177,24 @@ class CampaignRunner(LineCalls, Preview):
         if not isinstance(self.pacer, Predictive):
             return 0
         ringing = self.ringing_pool()      # the first lines of ``snap.ringing``
-        cut = [ringing[i] for i in self.pacer.cancels(snap, allowance) if i < len(ringing)]
-        for line in cut:
+        done = 0
+        for line in [ringing[i] for i in self.pacer.cancels(snap, allowance)
+                     if i < len(ringing)]:
             line.hung_up_at = now
+            try:
+                await self.deps.ari.hangup(line.id)
+            except AriNotFound:
+                pass                        # it ended meanwhile: its end event follows
+            except AriError as exc:         # still ringing: it stays a line like any other
+                line.hung_up_at = None
+                log.warning("dialer.hang_up_failed", line=line.id, error=str(exc))
+                continue
             self.pacer.record_cancel(now, now - line.dialed_at)
-            await self.quiet(self.deps.ari.hangup(line.id))
-        if cut:
-            self.hung_up += len(cut)
-            log.info("dialer.lines_hung_up", campaign=self.id, lines=len(cut))
-        return len(cut)
+            done += 1
+        if done:
+            self.hung_up += done
+            log.info("dialer.lines_hung_up", campaign=self.id, lines=done)
+        return done
 
     async def tick(self) -> None:
         self._tick_wanted = False
