@@ -58,25 +58,51 @@ def _ensure_customer(e: Event) -> Write:
                  "NULL OR excluded.created_at < customers.created_at", (e.customer_id, e.at))
 
 
+def _path(key: str) -> str:
+    """The JSON path of ``key`` in ``field_times`` (a parameter, never spliced into SQL)."""
+    return f'$."{key}"'
+
+
+NEWER = "coalesce(json_extract(field_times, ?), 0) <= ?"   # path, this event's time
+
+
 def _customer(e: Event) -> list[Write]:
+    """Each field is set only by an event at least as new as the one that last set it
+    (``field_times``): a late delivery never undoes a newer update. Extra fields go to
+    ``attrs`` key by key the same way (a key with a quote or backslash, which a JSON path
+    cannot name, is simply written). A null extra field removes the key, as a JSON merge
+    patch does."""
     d = e.data
-    cols = [c for c in PROFILE_FIELDS if c in d]
-    sets = [f"{c} = ?" for c in cols] + ["updated_at = ?"]
-    params: list[Any] = [d[c] for c in cols] + [e.at]
-    if "created_at" in d:
-        sets.append("created_at = ?")
-        params.append(d["created_at"])
+    cols = [c for c in (*PROFILE_FIELDS, "created_at") if c in d]
     extra = {k: v for k, v in d.items() if k not in KNOWN_CUSTOMER_FIELDS}
-    if extra:
-        sets.append("attrs = json_patch(coalesce(attrs, '{}'), ?)")
-        params.append(_json(extra))
+    keyed = [k for k in extra if '"' not in k and "\\" not in k]
+    sets = [f"{c} = CASE WHEN {NEWER} THEN ? ELSE {c} END" for c in cols]
+    params: list[Any] = [x for c in cols for x in (_path(c), e.at, d[c])]
+    sets.append("updated_at = max(coalesce(updated_at, 0), ?)")
+    params.append(e.at)
+    times = [_path(t) for t in (*cols, *(f"attrs.{k}" for k in keyed))]
+    if times:
+        pairs = ", ".join(["?, max(coalesce(json_extract(field_times, ?), 0), ?)"] * len(times))
+        sets.append(f"field_times = json_set(coalesce(field_times, '{{}}'), {pairs})")
+        params += [x for t in times for x in (t, t, e.at)]
     out = [Write(f"UPDATE customers SET {', '.join(sets)} WHERE id = ?",
                  (*params, e.customer_id))]
+    for k in keyed:     # field_times now holds max(before, this event): ``<=`` holds only
+        value = extra[k]    # if no newer event had set the key; null removes it (as a
+        change = ("json_remove(coalesce(attrs, '{}'), ?)", (_path(k),)) if value is None \
+            else ("json_set(coalesce(attrs, '{}'), ?, json(?))", (_path(k), _json(value)))
+        out.append(Write(f"UPDATE customers SET attrs = {change[0]} WHERE id = ? AND {NEWER}",
+                         (*change[1], e.customer_id, _path(f"attrs.{k}"), e.at)))
+    unkeyed = {k: v for k, v in extra.items() if k not in keyed}
+    if unkeyed:
+        out.append(Write("UPDATE customers SET attrs = json_patch(coalesce(attrs, '{}'), ?) "
+                         "WHERE id = ?", (_json(unkeyed), e.customer_id)))
     for name, kind in LIST_CONTACTS.items():
         out += [Write("INSERT INTO contact_points (kind, value, customer_id, added_at) "
                       "VALUES (?, ?, ?, ?) ON CONFLICT(kind, value) DO UPDATE SET "
                       "customer_id = excluded.customer_id, added_at = excluded.added_at "
-                      "WHERE customer_id != excluded.customer_id",
+                      "WHERE customer_id != excluded.customer_id "
+                      "AND contact_points.added_at <= excluded.added_at",
                       (kind, value, e.customer_id, e.at)) for value in d.get(name, ())]
     return out
 

@@ -95,3 +95,11 @@ def m002_interaction_kind(db: sqlite_utils.Database) -> None:
     db["interactions"].add_column("kind", str)
     db.execute("UPDATE interactions SET kind = 'interaction' WHERE kind IS NULL")
     db["interactions"].create_index(["customer_id", "kind", "at"])
+
+
+@migrations()
+def m003_field_times(db: sqlite_utils.Database) -> None:
+    """``customers.field_times``: JSON, the event time each profile field (and each
+    ``attrs`` key, as ``attrs.<key>``) was last set by, so a ``customer.updated``
+    delivered late never overwrites what a newer one said."""
+    db["customers"].add_column("field_times", str)

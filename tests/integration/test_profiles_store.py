@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.profiles import generate_io, importer
+from engine.profiles import generate_io, importer, phones
 from engine.profiles import store as profile_store
 from engine.profiles.generate import customer_id_of, phone_of
 from engine.profiles.lookup import StoreLookup
@@ -306,3 +306,37 @@ async def test_a_late_delivered_older_consent_never_undoes_an_opt_out(loaded):
     profile = (await store.customer(cid))["customer"]
     assert profile["prediction_opt_out"] is True
     assert profile["consent"]["event_id"] == "consent-new"
+
+
+async def test_a_late_delivered_older_update_never_overwrites_a_newer_one(loaded):
+    """Field by field, by event time: the newer value stays, what only the older event
+    said is still taken, extra fields (``attrs``) and phone numbers alike."""
+    db, _, _ = loaded
+    store = ProfileStore(db)
+    cid, other = customer_id_of(8), customer_id_of(9)
+    new, old = 2_000_000_000.0, 1_900_000_000.0
+    await store.ingest([{"id": "upd-new", "type": "customer.updated", "customer_id": cid,
+                         "at": new, "data": {"name": "Li Na (new)", "plan": "gold",
+                                             "segment": "vip", "phones": ["13900000008"]}}])
+    await store.ingest([{"id": "upd-old", "type": "customer.updated", "customer_id": cid,
+                         "at": old, "data": {"name": "Li Na (old)", "plan": "basic",
+                                             "language": "zh", "segment": "mass",
+                                             "churn_note": "called twice"}},
+                        {"id": "upd-old-phone", "type": "customer.updated",
+                         "customer_id": other, "at": old,
+                         "data": {"phones": ["13900000008"]}}])
+    profile = (await store.customer(cid))["customer"]
+    assert (profile["name"], profile["plan"], profile["language"]) == \
+        ("Li Na (new)", "gold", "zh")
+    assert profile["attrs"]["segment"] == "vip"
+    assert profile["attrs"]["churn_note"] == "called twice"
+    assert profile["updated_at"] == new
+
+    def owner(d):
+        return d.execute("SELECT customer_id FROM contact_points WHERE value = ?",
+                         [phones.normalise("13900000008")]).fetchone()
+    assert await db.run(owner) == (cid,), "an older event moved the number back"
+    await store.ingest([{"id": "upd-newer", "type": "customer.updated", "customer_id": cid,
+                         "at": new + 60, "data": {"plan": "platinum", "segment": None}}])
+    profile = (await store.customer(cid))["customer"]
+    assert profile["plan"] == "platinum" and "segment" not in profile["attrs"]
