@@ -106,6 +106,18 @@ class EmotionObserved:
     reasons: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class HearTalk:
+    """A connected call the IVR path did not bridge (the dialer's, or one adopted after a
+    restart): hear both legs as a bridged call's are."""
+
+
+@dataclass(frozen=True)
+class TalkOver:
+    """That call ended: stop hearing it and hand its transcript to the profile."""
+
+
 CallEvent = (CallerArrived | Identified | Digit | PlaybackDone | TimerFired | AgentOffered
              | AgentAnswered | AgentLegFailed | Bridged | CallerLeft | AgentLeft
-             | SpeechStarted | SpeechIntent | SpeechNoMatch | ListenFailed | EmotionObserved)
+             | SpeechStarted | SpeechIntent | SpeechNoMatch | ListenFailed | EmotionObserved
+             | HearTalk | TalkOver)

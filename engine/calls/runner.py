@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from engine.ari.errors import AriError, AriNotFound
 from engine.calls import actions as a
 from engine.calls import events as e
+from engine.calls import speech_actions
 from engine.calls.state import InboundCall
 from engine.logs import get_logger
 
@@ -125,20 +126,8 @@ class CallRunner:
                 await self._quiet(svc.ari.destroy_bridge(bridge_id))
             case a.Persist(record):
                 svc.persist(record)
-            case a.Listen(role, channel, lang, menu):
-                try:
-                    await svc.listening.listen(call.call_id, role, channel, lang, menu,
-                                               self.feed)
-                except Exception as exc:
-                    log.warning("call.listen_failed", call=call.call_id, role=role,
-                                error=repr(exc))
-                    self.feed(e.ListenFailed(role, type(exc).__name__))
-            case a.StopListening(role):
-                await svc.listening.stop(call.call_id, role)
-            case a.ShowEmotion():
-                await svc.listening.emotion(call, action)
-            case a.FinishTranscript(call_id, customer_id, at):
-                await svc.listening.finish(call_id, customer_id, at)
+            case a.Listen() | a.StopListening() | a.ShowEmotion() | a.FinishTranscript():
+                await speech_actions.perform(svc.listening, call, action, self.feed)
 
     def _cancel_timer(self, name: str) -> None:
         handle = self.timers.pop(name, None)

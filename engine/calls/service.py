@@ -243,10 +243,12 @@ class CallService:
         caller = channels[call_id].get("caller") or {}
         call = InboundCall.restore_connected(call_id, self.ivr(), caller.get("number", ""),
                                              agents[0], var.get("value", ""), self.clock())
+        call.speech = self.speech_plan          # heard again, as before the restart
         runner = CallRunner(self, call)
         self.runners[call_id] = runner
         for cid in call.channels():
             self.by_channel[cid] = call_id
+        runner.feed(e.HearTalk())
         return True
 
     async def _destroy_leftover(self, bridge_id: str, bridge: dict[str, Any]) -> None:

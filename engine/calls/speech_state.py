@@ -10,6 +10,8 @@ Which legs are heard and how is decided here, as actions:
 - Emotion: each caller utterance's score goes to the live state; a sharp rise is
   numbered (``ShowEmotion.alert``) so the adapter hints, alerts and records it once.
 - End: every leg stops being heard; a transcribed call's transcript goes to the profile.
+- A connected call bridged elsewhere (the dialer's, one adopted after a restart) is heard
+  on ``HearTalk`` and finished on ``TalkOver``, the same way.
 """
 
 from __future__ import annotations
@@ -138,10 +140,19 @@ class SpeechTransitions:
                               customer, alert, ev.previous, ev.reasons)]
 
 
+    def _hear_connected(self, ev: e.HearTalk, now: float) -> list[a.CallAction]:
+        return self._hear_talk() if self.status == "connected" else []
+
+    def _talk_over(self, ev: e.TalkOver, now: float) -> list[a.CallAction]:
+        return self._finish_speech(now)
+
+
 HANDLERS = {
     e.SpeechStarted: SpeechTransitions._speech_started,
     e.SpeechIntent: SpeechTransitions._speech_intent,
     e.SpeechNoMatch: SpeechTransitions._speech_no_match,
     e.ListenFailed: SpeechTransitions._listen_failed,
     e.EmotionObserved: SpeechTransitions._emotion,
+    e.HearTalk: SpeechTransitions._hear_connected,
+    e.TalkOver: SpeechTransitions._talk_over,
 }

@@ -7,9 +7,12 @@ call observers), and the end of the talk. Mixed into ``CampaignRunner`` with
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 from engine.ari.errors import AriError
+from engine.calls import events as e
+from engine.calls import speech_actions
 from engine.calls.ports import Caller, Offer
 from engine.dialer import contacts
 from engine.dialer.actions import Bridge
@@ -79,6 +82,25 @@ class AgentLeg:
                            connected_at=now, direction="outbound", campaign_id=self.id)
         line.call = call
         await self.deps.notify(call)
+        call.speech = self.deps.speech_plan()     # None: speech off, nothing is heard
+        await self.hear(line, e.HearTalk())
+
+    async def hear(self: CampaignRunner, line: Line, event: e.CallEvent) -> None:
+        """Feed a speech event to the line's call and carry out what it decides: both legs
+        transcribed, emotion scored (agent hint, supervisor alert, the customer's
+        profile), the transcript to the profile at the end, as for an inbound call."""
+        call = line.call
+        if call is None:
+            return
+        for action in call.handle(event, self.clock()):
+            if isinstance(action, speech_actions.SPEECH_ACTIONS):
+                await speech_actions.perform(self.deps.listening(), call, action,
+                                             functools.partial(self.post, self.heard, line.id))
+
+    async def heard(self: CampaignRunner, line_id: str, event: e.CallEvent) -> None:
+        line = self.lines.get(line_id)
+        if line is not None:
+            await self.hear(line, event)
 
     async def agent_failed(self: CampaignRunner, line: Line, reason: str, now: float) -> None:
         if line.state != "connecting":

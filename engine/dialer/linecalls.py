@@ -16,6 +16,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from engine.ari.errors import AriError, AriNotFound
+from engine.calls.events import TalkOver
 from engine.calls.ports import RouteRequest
 from engine.dialer import contacts
 from engine.dialer.actions import Abandon, Bridge, DialerAction, HoldFor
@@ -241,6 +242,7 @@ class LineCalls(AgentLeg):
         if line.agent_channel:
             self.deps.untrack(line.agent_channel)
         if line.call is not None:
+            await self.hear(line, TalkOver())
             line.call.status = "ended"
             line.call.record.update(ended_at=self.clock(), status="completed")
             await self.deps.notify(line.call)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from engine.ari.client import AriClient
-from engine.calls.ports import Offer
+from engine.calls.ports import Listening, NoListening, Offer, SpeechPlan
 from engine.calls.state import InboundCall
 from engine.dialer.actions import MIN_RING_SECONDS
 from engine.dialer.compliance import AttemptOutcome
@@ -93,6 +93,8 @@ class Deps:
     untrack: Callable[[str], None]
     lines_in_flight: Callable[[], int]                    # over every campaign
     peer_lines: Callable[[int, set[str]], list[Line]] = lambda _id, _agents: []
+    speech_plan: Callable[[], SpeechPlan | None] = lambda: None   # how calls are heard
+    listening: Callable[[], Listening] = NoListening              # ... and by whom
     # ^ other campaigns' pacer lines in flight whose agents overlap these agents
     pacing: asyncio.Lock = field(default_factory=asyncio.Lock)
     # ^ one campaign at a time from snapshot to dial: two never dial for the same agent

@@ -62,7 +62,7 @@ class DialerService:
         self.deps = Deps(db, ari, router, AgentReservations(router.store), dsettings,
                          self._notify, self._new_call, self._track, self.by_channel_pop,
                          lambda: sum(len(r.lines) for r in self.runners.values()),
-                         self._peer_lines)
+                         self._peer_lines, lambda: calls.speech_plan, lambda: calls.listening)
         self.defaults = CampaignPolicy(abandon_limit=settings.dialer_abandon_limit,
                                        abandon_window=settings.dialer_abandon_window)
         self.runners: dict[int, CampaignRunner] = {}

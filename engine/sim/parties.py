@@ -78,9 +78,19 @@ def agent_speech(wav: str | list[str] | None = None, delay: float | None = None,
                  ) -> dict[str, str]:
     """Globals that make every simulated agent say ``wav`` (sound names, as for callers)
     ``delay`` seconds (default 1) after answering. ``None`` restores silence."""
+    return _says("SIM_AGENT", wav, delay)
+
+
+def customer_speech(wav: str | list[str] | None = None, delay: float | None = None,
+                    ) -> dict[str, str]:
+    """Globals that make every simulated human customer say ``wav`` ``delay`` seconds
+    (default 1) after their greeting and its 3 s of silence. ``None`` restores silence."""
+    return _says("SIM_CUSTOMER", wav, delay)
+
+
+def _says(prefix: str, wav: str | list[str] | None, delay: float | None) -> dict[str, str]:
     sounds = "" if wav is None else wav if isinstance(wav, str) else "&".join(wav)
-    return {"SIM_AGENT_WAV": sounds,
-            "SIM_AGENT_WAV_DELAY": "" if delay is None else _secs(delay)}
+    return {f"{prefix}_WAV": sounds, f"{prefix}_WAV_DELAY": "" if delay is None else _secs(delay)}
 
 
 def customer_number(kind: str, suffix: str = "001") -> str:

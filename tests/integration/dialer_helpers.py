@@ -48,6 +48,16 @@ async def open_api(engine) -> AsyncIterator[Api]:
         yield Api(engine, session)
 
 
+async def new_campaign(api: Api, name: str, mode: str, csv: str,
+                       **policy: Any) -> int:
+    """A manual campaign dialling now (calling window around now), ``csv`` imported."""
+    campaign = await api.call("POST", "/dialer/campaigns", {
+        "name": name, "kind": "manual", "mode": mode,
+        "policy": {"window": window_around_now(), **policy}}, expect=201)
+    await api.call("POST", f"/dialer/campaigns/{campaign['id']}/import", data=csv)
+    return int(campaign["id"])
+
+
 def learn_dials(pacer: Any, n: int) -> None:
     """Feed a predictive pacer ``n`` ended dials drawn from the simulator's traffic (30%
     answered), as a campaign's first minutes would, so it is past its warm-up."""

@@ -21,6 +21,7 @@ from tests.integration.dialer_helpers import (
     contacts_of,
     interventions_of,
     learn_dials,
+    new_campaign,
     open_api,
     window_around_now,
 )
@@ -262,11 +263,8 @@ async def test_a_predictive_line_no_agent_could_take_is_hung_up_after_15_s_of_ri
     abandoned, so the predictive pacer hangs the line up once it has rung 15 s (never
     sooner) and records a no answer (retried as one), not an abandon."""
     await engine.router.presence.pause("2004", "meeting")
-    campaign = await api.call("POST", "/dialer/campaigns", {
-        "name": "withdraw", "kind": "manual", "mode": "predictive",
-        "policy": {"window": window_around_now(), "ring_seconds": 40}}, expect=201)
-    cid = campaign["id"]
-    await api.call("POST", f"/dialer/campaigns/{cid}/import", data="2600001,cust-w\n")
+    cid = await new_campaign(api, "withdraw", "predictive", "2600001,cust-w\n",
+                             ring_seconds=40)
     async with sim_globals(ari, parties.customer_globals(noanswer_ring=60)):
         await api.call("POST", f"/dialer/campaigns/{cid}/start")
         runner = engine.dialer.runners[cid]
@@ -294,14 +292,9 @@ async def test_campaigns_sharing_agents_and_calls_waiting_for_them_are_one_pool(
     ringing for the one free agent and dials nothing; a call already waiting in routing
     for those agents (an inbound caller) counts against them too."""
     await engine.router.presence.pause("2004", "meeting")           # 2003 alone is free
-    ids = []
-    for name, number in (("first", "2700001"), ("second", "2700002")):
-        campaign = await api.call("POST", "/dialer/campaigns", {
-            "name": name, "kind": "manual", "mode": "predictive",
-            "policy": {"window": window_around_now(), "ring_seconds": 60}}, expect=201)
-        await api.call("POST", f"/dialer/campaigns/{campaign['id']}/import",
-                       data=f"{number},cust-{name}\n")
-        ids.append(campaign["id"])
+    ids = [await new_campaign(api, name, "predictive", f"{number},cust-{name}\n",
+                              ring_seconds=60)
+           for name, number in (("first", "2700001"), ("second", "2700002"))]
     async with sim_globals(ari, parties.customer_globals(noanswer_ring=60)):
         await api.call("POST", f"/dialer/campaigns/{ids[0]}/start")
         first = engine.dialer.runners[ids[0]]

@@ -22,7 +22,8 @@ import pytest
 
 from engine.calls.ports import Caller
 from engine.sim import parties
-from tests.integration.helpers import bridges_by_id, channel_ids, wait_for
+from tests.integration.dialer_helpers import new_campaign, open_api
+from tests.integration.helpers import bridges_by_id, channel_ids, sim_globals, wait_for
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,3 +236,49 @@ async def _collect(pubsub, into: list[tuple[str, dict]]) -> None:
 async def _customer_events(engine, customer_id: str):
     events = {e["type"]: e for e in await engine.profiles.history(customer_id)}
     return events if {"call.transcript", "call.emotion"} <= set(events) else None
+
+
+async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, voices,
+                                                           redis_client):
+    """A high-risk callback reaches the customer; once bridged to the agent, both legs are
+    transcribed, the customer's anger alerts the supervisor and hints the agent, and the
+    transcript and emotion land on the customer, as for an inbound call."""
+    engine = await speech_engine()
+    prefix = engine.settings.redis_prefix
+    await engine.router.presence.pause("2004", "meeting")          # 2003 takes the call
+    pubsub = redis_client.pubsub()
+    await pubsub.psubscribe(f"{prefix}:events:emotion", f"{prefix}:agent:2003")
+    heard: list[tuple[str, dict]] = []
+    listener = asyncio.create_task(_collect(pubsub, heard))
+    said = [voices["st-calm1"], "silence/1", voices["st-calm2"], "silence/1",
+            voices["st-angry"], "silence/2"]
+    async with open_api(engine) as api:
+        cid = await new_campaign(api, "heard", "progressive", "1800003,cust-speech-out\n")
+        async with sim_globals(ari, {**parties.customer_globals(ring=1),
+                                     **parties.customer_speech(said, delay=2.0),
+                                     **parties.agent_speech(voices["st-agent"], delay=1.0)}):
+            await api.call("POST", f"/dialer/campaigns/{cid}/start")
+            runner = engine.dialer.runners[cid]
+            line = await wait_for(lambda: next((ln for ln in runner.lines.values()
+                                                if ln.state == "talking"), None),
+                                  timeout=30, what="the customer bridged to 2003")
+            alerts = await wait_for(
+                lambda: [m for ch, m in heard if ch.endswith(":events:emotion")
+                         and m["call_id"] == line.id], timeout=60,
+                what="an emotion alert on the dialer call")
+            await ari.hangup(line.id)
+            await wait_for(lambda: not runner.lines, what="the line closed")
+    assert alerts[0]["customer_id"] == "cust-speech-out" and alerts[0]["agent_id"] == "2003"
+    hints = [m for ch, m in heard if ch.endswith(":agent:2003") and m.get("type") == "hint"]
+    assert hints and hints[0]["kind"] == "emotion", "the agent got a hint"
+    talk = await wait_for(lambda: engine.transcripts.for_call(line.id), what="segments")
+    assert {s["role"] for s in talk} == {"caller", "agent"}, "both legs transcribed"
+    history = await wait_for(lambda: _customer_events(engine, "cust-speech-out"),
+                             what="emotion and transcript recorded on the customer")
+    assert history["call.transcript"]["data"]["call_id"] == line.id
+    assert "垃圾" in history["call.transcript"]["data"]["text"]
+    await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+    listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await listener
+    await pubsub.aclose()

@@ -195,3 +195,18 @@ def test_emotion_before_an_agent_has_no_agent_to_hint():
     call, _ = in_menu(caller=Caller("k7"))
     out = call.handle(e.EmotionObserved(0.8, "angry", 0.8, 101.0, rise=True), 101.0)
     assert out[0].agent_id is None and out[0].alert == 1
+
+
+def test_a_call_bridged_elsewhere_is_heard_on_hear_talk_and_finished_on_talk_over():
+    """An engine restart adopts a bridged call (``restore_connected``); the dialer's calls
+    are bridged by the dialer: both are heard once told, and finished the same way."""
+    call = InboundCall.restore_connected("c9", IVR, "139", "c9-a1", "1001", 500.0)
+    call.speech = PLAN
+    assert call.handle(e.HearTalk(), 500.0) == [a.Listen("caller", "c9", "zh", None),
+                                                 a.Listen("agent", "c9-a1", "zh", None)]
+    assert call.handle(e.HearTalk(), 501.0) == []               # already heard
+    assert call.handle(e.TalkOver(), 560.0) == [
+        a.StopListening("caller"), a.StopListening("agent"),
+        a.FinishTranscript("c9", None, 560.0)]
+    quiet = InboundCall.restore_connected("c8", IVR, "139", "c8-a1", "1001", 500.0)
+    assert quiet.handle(e.HearTalk(), 500.0) == [], "no speech plan: nothing heard"
