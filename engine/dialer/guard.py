@@ -51,7 +51,7 @@ class GuardConfig:
     risk_start: float = 0.01
     risk_min: float = 0.0001
     risk_max: float = 0.25
-    gain: float = 0.2
+    gain: float = 0.4
     reserve: float = 2.0              # progressive only while fewer abandons are affordable
     cushion: float = 2.0              # the risk is scaled down over this many more
     quiet: float = QUIET_AFTER_ABANDON
