@@ -10,12 +10,14 @@ At every ARI (re)connect ``Adoptions.resync`` reads the attempts still talking
 - either leg gone (it ended while no engine watched): the same ending at once.
 
 So an engine restart neither cuts customers off nor leaves their agents busy for ever.
+The ``adopted`` / ``ended`` hooks let the speech side hear an adopted talk from the
+restart on, as it heard it before.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +38,8 @@ class Talk:
     channel: str
     agent_id: str
     answered_at: float
+    number: str = ""
+    customer_id: str | None = None
 
     @property
     def agent_channel(self) -> str:
@@ -47,16 +51,24 @@ class Talk:
 
 
 def open_talks(db: sqlite_utils.Database) -> list[Talk]:
-    return [Talk(int(r[0]), str(r[1]), str(r[2] or ""), float(r[3] or 0.0)) for r in
-            db.execute("SELECT id, channel_id, agent_id, answered_at FROM attempts WHERE "
-                       "outcome = 'answered' AND talk_seconds IS NULL AND channel_id IS NOT NULL"
-                       ).fetchall()]
+    return [Talk(int(r[0]), str(r[1]), str(r[2] or ""), float(r[3] or 0.0), str(r[4] or ""),
+                 r[5]) for r in
+            db.execute("SELECT id, channel_id, agent_id, answered_at, number, customer_id "
+                       "FROM attempts WHERE outcome = 'answered' AND talk_seconds IS NULL "
+                       "AND channel_id IS NOT NULL").fetchall()]
+
+
+async def _nothing(talk: Talk) -> None:
+    return None
 
 
 class Adoptions:
     def __init__(self, db: Database, ari: AriClient, router: Any,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float],
+                 adopted: Callable[[Talk], Awaitable[None]] = _nothing,
+                 ended: Callable[[Talk], Awaitable[None]] = _nothing) -> None:
         self.db, self.ari, self.router, self.clock = db, ari, router, clock
+        self.adopted, self.ended = adopted, ended     # the speech side hears adopted talks
         self.by_channel: dict[str, Talk] = {}
 
     async def resync(self, owned: Callable[[str], bool]) -> tuple[int, int]:
@@ -69,6 +81,7 @@ class Adoptions:
             if talk.channel in up and talk.agent_channel in up:
                 self.by_channel[talk.channel] = self.by_channel[talk.agent_channel] = talk
                 adopted += 1
+                await self.adopted(talk)
             else:
                 await self._end(talk)
                 closed += 1
@@ -85,7 +98,8 @@ class Adoptions:
         return True
 
     async def _end(self, talk: Talk) -> None:
-        self.by_channel.pop(talk.channel, None)
+        if self.by_channel.pop(talk.channel, None) is not None:
+            await self.ended(talk)
         self.by_channel.pop(talk.agent_channel, None)
         for channel in (talk.channel, talk.agent_channel):
             with contextlib.suppress(AriError):

@@ -19,11 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.ari.client import AriClient
-from engine.calls.ports import Offer
+from engine.calls import speech_actions
+from engine.calls.events import CallEvent, HearTalk, TalkOver
+from engine.calls.ports import Caller, Offer
 from engine.calls.service import CallService
 from engine.calls.state import InboundCall
 from engine.dialer import store as campaigns
-from engine.dialer.adopt import Adoptions
+from engine.dialer.adopt import Adoptions, Talk
 from engine.dialer.lines import Deps, DialerSettings, Line
 from engine.dialer.policy import CampaignPolicy, parse
 from engine.dialer.reserve import AgentReservations, eligible_agents
@@ -67,7 +69,9 @@ class DialerService:
                                        abandon_window=settings.dialer_abandon_window)
         self.runners: dict[int, CampaignRunner] = {}
         self.by_channel: dict[str, CampaignRunner] = {}
-        self.adoptions = Adoptions(db, ari, router, clock)
+        self.adoptions = Adoptions(db, ari, router, clock, self._hear_adopted,
+                                   self._unhear_adopted)
+        self.adopted_calls: dict[str, InboundCall] = {}   # adopted talks being heard
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
         for arg in STASIS_ARGS:
@@ -95,6 +99,29 @@ class DialerService:
                 continue
             out.extend(runner.pacer_lines())
         return out
+
+    async def _hear_adopted(self, talk: Talk) -> None:
+        """A talk an earlier engine left: heard from now on, like any connected call."""
+        call = InboundCall.restore_connected(talk.channel, self.calls.ivr(), talk.number,
+                                             talk.agent_channel, talk.agent_id, self.clock())
+        call.caller = Caller(talk.customer_id) if talk.customer_id else None
+        call.speech = self.calls.speech_plan
+        self.adopted_calls[talk.channel] = call
+        self._spawn(self._hear(call, HearTalk()))   # not within the resync: the taps wait
+                                                    # for events the resync holds back
+
+    async def _unhear_adopted(self, talk: Talk) -> None:
+        call = self.adopted_calls.pop(talk.channel, None)
+        if call is not None:
+            await self._hear(call, TalkOver())
+            call.status = "ended"
+
+    async def _hear(self, call: InboundCall, event: CallEvent) -> None:
+        for action in call.handle(event, self.clock()):
+            if isinstance(action, speech_actions.SPEECH_ACTIONS):
+                await speech_actions.perform(
+                    self.calls.listening, call, action,
+                    lambda ev, call=call: self._spawn(self._hear(call, ev)))
 
     def _track(self, channel: str, runner: Any) -> None:
         self.by_channel[channel] = runner

@@ -18,6 +18,7 @@ import asyncio
 import functools
 import inspect
 import itertools
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +71,9 @@ class CallSpeech:
         self.on_customer_event: CustomerHook = _no_customer
         self.legs: dict[tuple[str, str], HeardLeg] = {}
         self.texts: dict[str, CallText] = {}
-        self._seq = itertools.count(1)
+        # tap IDs differ from one engine life to the next: an adopted call's new taps never
+        # meet the old ones Asterisk is still tearing down
+        self._seq = itertools.count(int(time.time() * 1000))
         self._background: set[asyncio.Task[Any]] = set()
 
     # -- Listening (called by the call runner) --------------------------------------

@@ -221,6 +221,10 @@ async def test_connected_call_is_transcribed_on_both_legs_with_emotion(
             body = await resp.json()
     assert resp.status == 200 and len(body["segments"]) == len(segments)
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+    await stop_listening(listener, pubsub)
+
+
+async def stop_listening(listener: asyncio.Task, pubsub) -> None:
     listener.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await listener
@@ -233,9 +237,30 @@ async def _collect(pubsub, into: list[tuple[str, dict]]) -> None:
             into.append((message["channel"], orjson.loads(message["data"])))
 
 
+async def angry_transcript(engine, customer_id: str) -> dict:
+    """The call's transcript on the customer, with the angry words; an emotion too."""
+    history = await wait_for(lambda: _customer_events(engine, customer_id),
+                             what="emotion and transcript recorded on the customer")
+    assert "垃圾" in history["call.transcript"]["data"]["text"]
+    return history["call.transcript"]["data"]
+
+
 async def _customer_events(engine, customer_id: str):
     events = {e["type"]: e for e in await engine.profiles.history(customer_id)}
     return events if {"call.transcript", "call.emotion"} <= set(events) else None
+
+
+def getting_angry(voices: dict[str, str]) -> list[str]:
+    """Two calm sentences, then an angry one (a sharp rise)."""
+    return [voices["st-calm1"], "silence/1", voices["st-calm2"], "silence/1",
+            voices["st-angry"], "silence/2"]
+
+
+async def bridged(runner):
+    """The campaign's line once the customer is bridged to the agent."""
+    return await wait_for(lambda: next((ln for ln in runner.lines.values()
+                                        if ln.state == "talking"), None),
+                          timeout=30, what="the customer bridged to the agent")
 
 
 async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, voices,
@@ -250,18 +275,14 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     await pubsub.psubscribe(f"{prefix}:events:emotion", f"{prefix}:agent:2003")
     heard: list[tuple[str, dict]] = []
     listener = asyncio.create_task(_collect(pubsub, heard))
-    said = [voices["st-calm1"], "silence/1", voices["st-calm2"], "silence/1",
-            voices["st-angry"], "silence/2"]
     async with open_api(engine) as api:
         cid = await new_campaign(api, "heard", "progressive", "1800003,cust-speech-out\n")
         async with sim_globals(ari, {**parties.customer_globals(ring=1),
-                                     **parties.customer_speech(said, delay=2.0),
+                                     **parties.customer_speech(getting_angry(voices), delay=2.0),
                                      **parties.agent_speech(voices["st-agent"], delay=1.0)}):
             await api.call("POST", f"/dialer/campaigns/{cid}/start")
             runner = engine.dialer.runners[cid]
-            line = await wait_for(lambda: next((ln for ln in runner.lines.values()
-                                                if ln.state == "talking"), None),
-                                  timeout=30, what="the customer bridged to 2003")
+            line = await bridged(runner)
             alerts = await wait_for(
                 lambda: [m for ch, m in heard if ch.endswith(":events:emotion")
                          and m["call_id"] == line.id], timeout=60,
@@ -273,12 +294,43 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     assert hints and hints[0]["kind"] == "emotion", "the agent got a hint"
     talk = await wait_for(lambda: engine.transcripts.for_call(line.id), what="segments")
     assert {s["role"] for s in talk} == {"caller", "agent"}, "both legs transcribed"
-    history = await wait_for(lambda: _customer_events(engine, "cust-speech-out"),
-                             what="emotion and transcript recorded on the customer")
-    assert history["call.transcript"]["data"]["call_id"] == line.id
-    assert "垃圾" in history["call.transcript"]["data"]["text"]
+    transcript = await angry_transcript(engine, "cust-speech-out")
+    assert transcript["call_id"] == line.id
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
-    listener.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await listener
-    await pubsub.aclose()
+    await stop_listening(listener, pubsub)
+
+
+async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engine, ari, voices,
+                                                                    redis_client):
+    """The engine stops while a callback customer talks to the agent; the next engine
+    adopts the call and hears it from then on: the customer's anger, said after the
+    restart, alerts the supervisor and lands on the customer with the transcript."""
+    first = await speech_engine()
+    prefix = first.settings.redis_prefix
+    await first.router.presence.pause("2004", "meeting")
+    pubsub = redis_client.pubsub()
+    await pubsub.psubscribe(f"{prefix}:events:emotion")
+    heard: list[tuple[str, dict]] = []
+    listener = asyncio.create_task(_collect(pubsub, heard))
+    async with open_api(first) as api:
+        cid = await new_campaign(api, "restart-heard", "progressive",
+                                 "1800005,cust-speech-restart\n")
+        async with sim_globals(ari, {**parties.customer_globals(ring=1),
+                                     **parties.customer_speech(getting_angry(voices),
+                                                               delay=20.0)}):
+            await api.call("POST", f"/dialer/campaigns/{cid}/start")
+            runner = first.dialer.runners[cid]
+            line = await bridged(runner)
+            await first.stop()
+            second = await speech_engine()
+            assert line.id in second.dialer.adopted_calls
+            alerts = await wait_for(
+                lambda: [m for ch, m in heard if m.get("call_id") == line.id], timeout=60,
+                what="an emotion alert on the adopted call")
+            await ari.hangup(line.id)
+            await wait_for(lambda: not second.dialer.adopted_calls, what="the talk ended")
+    assert alerts[0]["customer_id"] == "cust-speech-restart"
+    transcript = await angry_transcript(second, "cust-speech-restart")
+    assert transcript["call_id"] == line.id
+    await wait_for(lambda: nothing_heard_left(second, ari), what="listening torn down")
+    await stop_listening(listener, pubsub)
