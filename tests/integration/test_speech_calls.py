@@ -278,7 +278,7 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     async with open_api(engine) as api:
         cid = await new_campaign(api, "heard", "progressive", "1800003,cust-speech-out\n")
         async with sim_globals(ari, {**parties.customer_globals(ring=1),
-                                     **parties.customer_speech(getting_angry(voices), delay=2.0),
+                                     **parties.customer_speech(getting_angry(voices), delay=3.0),
                                      **parties.agent_speech(voices["st-agent"], delay=1.0)}):
             await api.call("POST", f"/dialer/campaigns/{cid}/start")
             runner = engine.dialer.runners[cid]
