@@ -208,12 +208,15 @@ class Engine:
             ("redis", self.redis.aclose), ("lookup", self._close_lookup),
             ("sqlite", self.db.close)]
         for name, step in steps:
-            try:
-                await asyncio.wait_for(step(), STOP_STEP_TIMEOUT)
-            except TimeoutError:
+            # ``asyncio.wait``, not ``wait_for``: a step that swallows its cancellation
+            # cannot hold the stop past its bound (it is left cancelled, not awaited)
+            task = asyncio.ensure_future(step())
+            done, _ = await asyncio.wait({task}, timeout=STOP_STEP_TIMEOUT)
+            if not done:
+                task.cancel()
                 log.error("engine.stop_step_timeout", step=name, seconds=STOP_STEP_TIMEOUT)
-            except Exception as exc:
-                log.warning("engine.stop_step_failed", step=name, error=str(exc))
+            elif not task.cancelled() and task.exception() is not None:
+                log.warning("engine.stop_step_failed", step=name, error=str(task.exception()))
 
     async def _resync(self) -> None:
         """After every ARI connect: calls first, dialer talks an earlier engine left, then
