@@ -143,7 +143,7 @@ async def test_spoken_intent_routes_like_its_key_and_barges_in(speech_engine, ar
 async def test_two_no_matches_fall_back_to_keys(speech_engine, ari, voices):
     engine = await speech_engine()
     caller = await place_caller(
-        ari, "8000", "13900000002", wav_delay=1.0,
+        ari, "8000", "13900000002", wav_delay=2.0,     # a margin for the listener to start
         wav=[voices["st-nomatch"], "silence/3", voices["st-nomatch"], "silence/1"],
         dtmf="1", dtmf_delay=3.0)
     runner = await wait_for(lambda: connected(engine, caller), timeout=40,
