@@ -33,3 +33,12 @@ async def perform(listening: Listening, call: Any, action: a.CallAction,
             await listening.emotion(call, action)
         case a.FinishTranscript(call_id, customer_id, at):
             await listening.finish(call_id, customer_id, at)
+
+
+async def hear(listening: Listening, call: Any, event: e.CallEvent, now: float,
+               deliver: Deliver) -> None:
+    """Feed a speech event to a call bridged outside the inbound runner (the dialer's, an
+    adopted one) and carry out the speech actions its state decides."""
+    for action in call.handle(event, now):
+        if isinstance(action, SPEECH_ACTIONS):
+            await perform(listening, call, action, deliver)

@@ -92,10 +92,8 @@ class AgentLeg:
         call = line.call
         if call is None:
             return
-        for action in call.handle(event, self.clock()):
-            if isinstance(action, speech_actions.SPEECH_ACTIONS):
-                await speech_actions.perform(self.deps.listening(), call, action,
-                                             functools.partial(self.post, self.heard, line.id))
+        await speech_actions.hear(self.deps.listening(), call, event, self.clock(),
+                                  functools.partial(self.post, self.heard, line.id))
 
     async def heard(self: CampaignRunner, line_id: str, event: e.CallEvent) -> None:
         line = self.lines.get(line_id)

@@ -117,11 +117,8 @@ class DialerService:
             call.status = "ended"
 
     async def _hear(self, call: InboundCall, event: CallEvent) -> None:
-        for action in call.handle(event, self.clock()):
-            if isinstance(action, speech_actions.SPEECH_ACTIONS):
-                await speech_actions.perform(
-                    self.calls.listening, call, action,
-                    lambda ev, call=call: self._spawn(self._hear(call, ev)))
+        await speech_actions.hear(self.calls.listening, call, event, self.clock(),
+                                  lambda ev: self._spawn(self._hear(call, ev)))
 
     def _track(self, channel: str, runner: Any) -> None:
         self.by_channel[channel] = runner
