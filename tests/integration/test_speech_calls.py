@@ -277,7 +277,7 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     listener = asyncio.create_task(_collect(pubsub, heard))
     async with open_api(engine) as api:
         cid = await new_campaign(api, "heard", "progressive", "1800003,cust-speech-out\n")
-        async with sim_globals(ari, {**parties.customer_globals(ring=1),
+        async with sim_globals(ari, {**parties.customer_globals(ring=1, talk=2),
                                      **parties.customer_speech(getting_angry(voices), delay=3.0),
                                      **parties.agent_speech(voices["st-agent"], delay=1.0)}):
             await api.call("POST", f"/dialer/campaigns/{cid}/start")
@@ -287,8 +287,9 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
                 lambda: [m for ch, m in heard if ch.endswith(":events:emotion")
                          and m["call_id"] == line.id], timeout=60,
                 what="an emotion alert on the dialer call")
-            await ari.hangup(line.id)
-            await wait_for(lambda: not runner.lines, what="the line closed")
+            # the customer says it all, then hangs up: hanging up on the alert could cut
+            # the angry sentence short when its first words already raise the alert
+            await wait_for(lambda: not runner.lines, timeout=60, what="the customer hung up")
     assert alerts[0]["customer_id"] == "cust-speech-out" and alerts[0]["agent_id"] == "2003"
     hints = [m for ch, m in heard if ch.endswith(":agent:2003") and m.get("type") == "hint"]
     assert hints and hints[0]["kind"] == "emotion", "the agent got a hint"
@@ -315,7 +316,7 @@ async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engin
     async with open_api(first) as api:
         cid = await new_campaign(api, "restart-heard", "progressive",
                                  "1800005,cust-speech-restart\n")
-        async with sim_globals(ari, {**parties.customer_globals(ring=1),
+        async with sim_globals(ari, {**parties.customer_globals(ring=1, talk=2),
                                      **parties.customer_speech(getting_angry(voices),
                                                                delay=20.0)}):
             await api.call("POST", f"/dialer/campaigns/{cid}/start")
@@ -327,8 +328,8 @@ async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engin
             alerts = await wait_for(
                 lambda: [m for ch, m in heard if m.get("call_id") == line.id], timeout=60,
                 what="an emotion alert on the adopted call")
-            await ari.hangup(line.id)
-            await wait_for(lambda: not second.dialer.adopted_calls, what="the talk ended")
+            await wait_for(lambda: not second.dialer.adopted_calls, timeout=60,
+                           what="the customer hung up")
     assert alerts[0]["customer_id"] == "cust-speech-restart"
     transcript = await angry_transcript(second, "cust-speech-restart")
     assert transcript["call_id"] == line.id
