@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from engine import languages
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -83,7 +85,11 @@ class SpeechPlan:
     transcribe: bool = True
 
     def _language(self, known: str | None) -> str | None:
-        return known or (self.languages[0] if self.languages else None)
+        """The model language for ``known`` (``zh-CN`` is heard by ``zh``); ``known`` itself
+        when no model speaks it (so nothing is heard); the first language when unknown."""
+        if not known:
+            return self.languages[0] if self.languages else None
+        return languages.best_match(known, self.languages) or known
 
     def menu_language(self, menu: str, known: str | None) -> str | None:
         """The language to hear ``menu`` in, or ``None``: keys only."""

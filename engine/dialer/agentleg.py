@@ -75,8 +75,11 @@ class AgentLeg:
         call.status, call.caller_channel, call.caller_number = "connected", line.id, line.number
         call.agent_channel, call.offer = channel, line.offer
         customer = line.contact.get("customer_id")
-        call.caller = Caller(customer, name=line.contact.get("name") or "") if customer else None
+        language = line.contact.get("language")
+        call.caller = (Caller(customer, name=line.contact.get("name") or "", language=language)
+                       if customer else None)
         call.record.update(caller_number=line.number, customer_id=customer, agent_id=agent_id,
+                           language=language,
                            queue=self.campaign["queue"], topic=self.topic,
                            arrived_at=line.dialed_at, answered_at=line.answered_at,
                            connected_at=now, direction="outbound", campaign_id=self.id)

@@ -25,18 +25,28 @@ from engine.errors import NotFound
 OPT_OUTS = ("contact_opt_out", "prediction_opt_out", "opted_out")
 
 
-def _opted_out(db: sqlite_utils.Database, customer_ids: list[str]) -> dict[str, tuple[bool, str]]:
-    """customer_id -> (opted out of proactive contact, time zone) from ``customers``."""
+def _customers(db: sqlite_utils.Database, customer_ids: list[str],
+               ) -> dict[str, tuple[bool, str, str]]:
+    """customer_id -> (opted out of proactive contact, time zone, language) from
+    ``customers``."""
     table = db["customers"]
     if not customer_ids or not table.exists():
         return {}
     cols = set(table.columns_dict)
     flags = " OR ".join(f"coalesce({c}, 0) = 1" for c in OPT_OUTS if c in cols) or "0"
     zone = "timezone" if "timezone" in cols else "NULL"
+    lang = "language" if "language" in cols else "NULL"
     marks = ",".join("?" * len(customer_ids))
-    rows = db.conn.execute(f"SELECT id, ({flags}), {zone} FROM customers WHERE id IN ({marks})",
-                           customer_ids).fetchall()
-    return {r[0]: (bool(r[1]), r[2] or "") for r in rows}
+    rows = db.conn.execute(f"SELECT id, ({flags}), {zone}, {lang} FROM customers "
+                           f"WHERE id IN ({marks})", customer_ids).fetchall()
+    return {r[0]: (bool(r[1]), r[2] or "", r[3] or "") for r in rows}
+
+
+def customer_language(db: sqlite_utils.Database, customer_id: str | None) -> str | None:
+    """The customer's profile language (``None``: unknown), e.g. for an adopted talk."""
+    if not customer_id:
+        return None
+    return _customers(db, [customer_id]).get(customer_id, (False, "", ""))[2] or None
 
 
 def candidates(db: sqlite_utils.Database, campaign_id: int, now: float,
@@ -57,15 +67,16 @@ def _enrich(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[
             f"SELECT contact_id, dialed_at, outcome FROM attempts WHERE contact_id IN ({marks}) "
             "AND outcome IS NOT NULL ORDER BY dialed_at", ids):
         history.setdefault(cid, []).append((at, outcome))
-    customers = _opted_out(db, sorted({r["customer_id"] for r in rows if r["customer_id"]}))
+    customers = _customers(db, sorted({r["customer_id"] for r in rows if r["customer_id"]}))
     numbers = [r["number"] for r in rows]
     dnc = {r[0] for r in db.conn.execute(
         f"SELECT number FROM dnc WHERE number IN ({','.join('?' * len(numbers))})", numbers)}
     for r in rows:
-        opted, zone = customers.get(r["customer_id"] or "", (False, ""))
+        opted, zone, language = customers.get(r["customer_id"] or "", (False, "", ""))
         r["history"] = history.get(r["id"], [])
         r["opted_out"] = opted
         r["timezone"] = r["timezone"] or zone or None
+        r["language"] = language or None    # the call is heard in it (None: the default)
         r["dnc"] = r["number"] in dnc
     return rows
 

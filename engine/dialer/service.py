@@ -24,6 +24,7 @@ from engine.calls.events import CallEvent, HearTalk, TalkOver
 from engine.calls.ports import Caller, Offer
 from engine.calls.service import CallService
 from engine.calls.state import InboundCall
+from engine.dialer import contacts
 from engine.dialer import store as campaigns
 from engine.dialer.adopt import Adoptions, Talk
 from engine.dialer.lines import Deps, DialerSettings, Line
@@ -104,7 +105,9 @@ class DialerService:
         """A talk an earlier engine left: heard from now on, like any connected call."""
         call = InboundCall.restore_connected(talk.channel, self.calls.ivr(), talk.number,
                                              talk.agent_channel, talk.agent_id, self.clock())
-        call.caller = Caller(talk.customer_id) if talk.customer_id else None
+        language = await self.deps.db.run(contacts.customer_language, talk.customer_id)
+        call.caller = Caller(talk.customer_id, language=language) if talk.customer_id else None
+        call.record["language"] = language      # heard in the customer's language
         call.speech = self.calls.speech_plan
         self.adopted_calls[talk.channel] = call
         self._spawn(self._hear(call, HearTalk()))   # not within the resync: the taps wait

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine import languages
+
 
 @dataclass(frozen=True)
 class Target:
@@ -162,8 +164,10 @@ class IvrSession:
             raise KeyError(f"unknown IVR menu {target.menu!r}")
         menu = self.config.menus[target.menu]
         if self.preferred and not self.language and is_language_menu(menu):
-            known = next((t for t in menu.options.values() if t.language == self.preferred
-                          and t.menu != menu.name), None)
+            offered = {t.language: t for t in menu.options.values()
+                       if t.language and t.menu != menu.name}
+            match = languages.best_match(self.preferred, offered)   # zh-CN takes zh
+            known = offered[match] if match is not None else None
             if known is not None:       # the profile already says which language
                 self.path.append(f"{menu.name}:profile:{self.preferred}")
                 return self._go(known)

@@ -275,6 +275,9 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     await pubsub.psubscribe(f"{prefix}:events:emotion", f"{prefix}:agent:2003")
     heard: list[tuple[str, dict]] = []
     listener = asyncio.create_task(_collect(pubsub, heard))
+    await engine.profiles.ingest([{"id": "lang-out", "type": "customer.updated",
+                                   "customer_id": "cust-speech-out", "at": 1_700_000_000.0,
+                                   "data": {"name": "Zhao", "language": "zh-CN"}}])
     async with open_api(engine) as api:
         cid = await new_campaign(api, "heard", "progressive", "1800003,cust-speech-out\n")
         async with sim_globals(ari, {**parties.customer_globals(ring=1, talk=2),
@@ -293,6 +296,8 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     assert alerts[0]["customer_id"] == "cust-speech-out" and alerts[0]["agent_id"] == "2003"
     hints = [m for ch, m in heard if ch.endswith(":agent:2003") and m.get("type") == "hint"]
     assert hints and hints[0]["kind"] == "emotion", "the agent got a hint"
+    # heard in the profile's language: zh-CN is the zh model's
+    assert line.call.record["language"] == "zh-CN" and line.call.record["transcribed"]
     talk = await wait_for(lambda: engine.transcripts.for_call(line.id), what="segments")
     assert {s["role"] for s in talk} == {"caller", "agent"}, "both legs transcribed"
     transcript = await angry_transcript(engine, "cust-speech-out")
@@ -313,6 +318,9 @@ async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engin
     await pubsub.psubscribe(f"{prefix}:events:emotion")
     heard: list[tuple[str, dict]] = []
     listener = asyncio.create_task(_collect(pubsub, heard))
+    await first.profiles.ingest([{"id": "lang-restart", "type": "customer.updated",
+                                  "customer_id": "cust-speech-restart", "at": 1_700_000_000.0,
+                                  "data": {"name": "Qian", "language": "zh-CN"}}])
     async with open_api(first) as api:
         cid = await new_campaign(api, "restart-heard", "progressive",
                                  "1800005,cust-speech-restart\n")
@@ -325,6 +333,7 @@ async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engin
             await first.stop()
             second = await speech_engine()
             assert line.id in second.dialer.adopted_calls
+            assert second.dialer.adopted_calls[line.id].record["language"] == "zh-CN"
             alerts = await wait_for(
                 lambda: [m for ch, m in heard if m.get("call_id") == line.id], timeout=60,
                 what="an emotion alert on the adopted call")

@@ -124,6 +124,17 @@ def test_profile_language_skips_the_language_menu():
     assert call.record["ivr_path"] == ["entry", "language:profile:zh"]
 
 
+def test_a_regional_profile_language_is_heard_and_routed_as_its_language():
+    """Profiles say zh-CN; the model and the language menu say zh."""
+    call, acts = in_menu(did="9999", caller=Caller("k1", language="zh-CN"))
+    assert acts[0] == a.Listen("caller", "c1", "zh", "main")
+    assert call.record["ivr_path"] == ["entry", "language:profile:zh-CN"]
+    _, acts = in_menu(caller=Caller("k1", language="zh-Hans-CN"))
+    assert acts[0] == a.Listen("caller", "c1", "zh", "main")
+    _, acts = connected(caller=Caller("k1", language="zh-CN"))
+    assert a.Listen("agent", "c1-a1", "zh", None) in acts
+
+
 def test_language_menu_by_speech_then_main_menu_switches_grammar():
     call, acts = in_menu(did="9999")
     assert acts[0] == a.Listen("caller", "c1", "zh", "language")
@@ -208,5 +219,8 @@ def test_a_call_bridged_elsewhere_is_heard_on_hear_talk_and_finished_on_talk_ove
     assert call.handle(e.TalkOver(), 560.0) == [
         a.StopListening("caller"), a.StopListening("agent"),
         a.FinishTranscript("c9", None, 560.0)]
+    english = InboundCall.restore_connected("c7", IVR, "139", "c7-a1", "1001", 500.0)
+    english.speech, english.record["language"] = PLAN, "en-GB"
+    assert english.handle(e.HearTalk(), 500.0) == [], "no model speaks the customer's language"
     quiet = InboundCall.restore_connected("c8", IVR, "139", "c8-a1", "1001", 500.0)
     assert quiet.handle(e.HearTalk(), 500.0) == [], "no speech plan: nothing heard"

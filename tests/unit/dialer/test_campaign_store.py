@@ -52,8 +52,10 @@ def test_bad_campaigns_and_transitions(db):
 
 def _seed_callbacks(sdb):
     sdb["customers"].insert_all([
-        {"id": "c-ok", "name": "Ok", "timezone": "Asia/Shanghai", "contact_opt_out": 0},
-        {"id": "c-out", "name": "Out", "timezone": "Europe/London", "contact_opt_out": 1}])
+        {"id": "c-ok", "name": "Ok", "timezone": "Asia/Shanghai", "contact_opt_out": 0,
+         "language": "zh-CN"},
+        {"id": "c-out", "name": "Out", "timezone": "Europe/London", "contact_opt_out": 1,
+         "language": None}])
     sdb["callbacks"].insert_all([
         {"customer_id": "c-ok", "number": "1700001", "score": 0.9, "value": 800.0,
          "priority": 720.0, "due_at": NOW + 3600, "status": "pending", "created_at": NOW},
@@ -74,6 +76,10 @@ def test_callbacks_become_contacts_once_and_outcomes_become_interventions(db):
     assert rows["1700001"]["timezone"] == "Asia/Shanghai" and not rows["1700001"]["opted_out"]
     assert rows["1700002"]["opted_out"] and rows["1700002"]["priority"] == pytest.approx(80.0)
     assert not rows["1700001"]["dnc"]
+    # the call is heard in the customer's profile language (unknown: the default)
+    assert (rows["1700001"]["language"], rows["1700002"]["language"]) == ("zh-CN", None)
+    assert db.run_sync(contacts.customer_language, "c-ok") == "zh-CN"
+    assert db.run_sync(contacts.customer_language, "nobody") is None
 
     row = rows["1700001"]
     attempt = db.run_sync(contacts.start_attempt, c["id"], row, "line-1", None, NOW)
