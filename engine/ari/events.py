@@ -51,8 +51,8 @@ class AriEventStream:
                         if self.on_connect is not None:
                             await self.on_connect()
                         self.connected.set()
-                        delay = self.backoff_initial
                         await self._read(ws)
+                        delay = self.backoff_initial   # (read now: the first retry's wait)
                 except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                     log.warning("ari.connect_failed", error=str(exc), retry_in=round(delay, 2))
                 except Exception:

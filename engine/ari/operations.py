@@ -18,6 +18,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "snoop": ("POST", "/channels/{channelId}/snoop/{snoopId}"),
     "external_media": ("POST", "/channels/externalMedia"),
     "get_variable": ("GET", "/channels/{channelId}/variable"),
+    "get_playback": ("GET", "/playbacks/{playbackId}"),
     "stop_playback": ("DELETE", "/playbacks/{playbackId}"),
     "list_bridges": ("GET", "/bridges"),
     "create_bridge": ("POST", "/bridges/{bridgeId}"),

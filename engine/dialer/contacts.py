@@ -18,7 +18,13 @@ import sqlite_utils
 
 from engine.dialer.compliance import AttemptOutcome
 from engine.dialer.ordering import callback_priority
-from engine.dialer.outcomes import FINAL, NextStep, after_attempt, intervention_outcome
+from engine.dialer.outcomes import (
+    ABANDONED_SQL,
+    FINAL,
+    NextStep,
+    after_attempt,
+    intervention_outcome,
+)
 from engine.dialer.policy import CampaignPolicy
 from engine.errors import NotFound
 
@@ -224,8 +230,9 @@ def recover(db: sqlite_utils.Database, campaign_id: int, now: float) -> int:
 def live_answers(db: sqlite_utils.Database, campaign_id: int,
                  since: float) -> list[tuple[float, bool, str]]:
     """(answered_at, abandoned, number) of every live answer since ``since``, oldest first:
-    what the abandon guard replays after a restart."""
-    return [(float(at), outcome == "abandoned", number) for at, outcome, number in
-            db.conn.execute("SELECT answered_at, outcome, number FROM attempts WHERE "
-                            "campaign_id = ? AND live = 1 AND answered_at >= ? AND outcome "
-                            "IS NOT NULL ORDER BY answered_at", [campaign_id, since])]
+    what the abandon guard replays after a restart. A verdict learnt late (the event
+    socket was down) counts as abandoned, as the guard counted it."""
+    return [(float(at), bool(abandoned), number) for at, abandoned, number in db.conn.execute(
+        f"SELECT answered_at, {ABANDONED_SQL}, number FROM attempts WHERE campaign_id = ? "
+        "AND live = 1 AND answered_at >= ? AND outcome IS NOT NULL ORDER BY answered_at",
+        [campaign_id, since])]

@@ -78,6 +78,7 @@ class AbandonGuard:
         self.risk = config.risk_start
         self._waiting: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._abandoned_at: dict[str, float] = {}
+        self._counted: set[str] = set()       # late live answers: counted abandoned already
         self._plan: Plan | None = None
 
     def plan(self, start: float, until: float | None) -> None:
@@ -100,10 +101,18 @@ class AbandonGuard:
 
     # ---- the 2-second rule ----------------------------------------------------
     def live_answer(self, call_id: str, number: str, now: float,
-                    agent_id: str | None = None) -> list[DialerAction]:
-        """AMD found a person on ``call_id``; ``agent_id`` if one is free right now."""
+                    agent_id: str | None = None, late: bool = False) -> list[DialerAction]:
+        """AMD found a person on ``call_id``; ``agent_id`` if one is free right now.
+
+        ``late``: the engine learnt of the verdict only now (the event socket was down),
+        so the person may have waited past the 2 s already. It is counted as abandoned at
+        once (the safe side) and the number rests 72 h, but the person still gets an agent
+        if one comes within the 2 s from now, else the identification message."""
+        if late:
+            self._abandon(call_id, number, now)
+            self._counted.add(call_id)
         if agent_id is not None:
-            self._served(now)
+            self._served(now, call_id)
             return [Bridge(call_id, agent_id)]
         deadline = now + self.config.grace
         self._waiting[call_id] = (number, deadline)
@@ -114,7 +123,7 @@ class AbandonGuard:
         actions: list[DialerAction] = list(self.expire(now))
         if self._waiting:
             call_id, _ = self._waiting.popitem(last=False)
-            self._served(now)
+            self._served(now, call_id)
             actions.append(Bridge(call_id, agent_id))
         return actions
 
@@ -145,10 +154,17 @@ class AbandonGuard:
     def lost(self, call_id: str, number: str, now: float) -> Abandon:
         """A live answer given to an agent whose phone then failed: counted as served, it is
         an abandon after all (identification message, counted, 72 h rest)."""
+        if call_id in self._counted:          # a late answer: counted abandoned already
+            self._counted.discard(call_id)
+            return Abandon(call_id, number, self.config.message)
         self.counts.reclassify(now)
         self._abandoned_at[number] = now
         self._steer(now, True)
         return Abandon(call_id, number, self.config.message)
+
+    def forget(self, call_id: str) -> None:
+        """The line ended: nothing more will be counted for it."""
+        self._counted.discard(call_id)
 
     @property
     def waiting(self) -> int:
@@ -157,13 +173,18 @@ class AbandonGuard:
     def next_deadline(self) -> float | None:
         return next(iter(self._waiting.values()))[1] if self._waiting else None
 
-    def _served(self, now: float) -> None:
+    def _served(self, now: float, call_id: str) -> None:
+        if call_id in self._counted:          # (kept: its agent's phone may still fail)
+            return
         self.counts.add(now, abandoned=False)
         if self._plan:
             self._plan.live(now)
         self._steer(now, False)
 
     def _abandon(self, call_id: str, number: str, at: float) -> Abandon:
+        if call_id in self._counted:
+            self._counted.discard(call_id)
+            return Abandon(call_id, number, self.config.message)
         self.counts.add(at, abandoned=True)
         if self._plan:
             self._plan.live(at)

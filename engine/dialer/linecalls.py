@@ -23,6 +23,7 @@ from engine.dialer.actions import Abandon, Bridge, DialerAction, HoldFor
 from engine.dialer.agentleg import AgentLeg
 from engine.dialer.compliance import AttemptOutcome
 from engine.dialer.lines import Line
+from engine.dialer.missed import AMD_CONTEXT, missed, stasis_args
 from engine.dialer.outcomes import amd_kind, dial_outcome, pacer_outcome
 from engine.logs import get_logger
 
@@ -80,6 +81,60 @@ class LineCalls(AgentLeg):
         if line is not None and line.state in ("message", "closing"):
             await self.quiet(self.deps.ari.hangup(line.id))
 
+    # -- what the event socket missed ------------------------------------------------
+    async def reconcile(self: CampaignRunner, channels: dict[str, dict[str, Any]]) -> int:
+        """After an ARI (re)connect, from Asterisk's channel list: what each line went
+        through while the events were lost (``missed.py``), carried out as those events
+        would have been. Returns how many lines it concerned."""
+        moved = 0
+        for line in list(self.lines.values()):
+            if line.id in self.lines and line.state != "ended":
+                moved += await self.catch_up(line, channels.get(line.id),
+                                             channels.get(line.agent_channel or ""))
+        if moved:
+            log.warning("dialer.lines_reconciled", campaign=self.id, lines=moved)
+        return moved
+
+    async def catch_up(self: CampaignRunner, line: Line, chan: dict[str, Any] | None,
+                       agent: dict[str, Any] | None) -> bool:
+        app, now = self.deps.settings.app, self.clock()
+        what = missed(line.state, chan, agent, bool(line.agent_channel), app)
+        if what == "gone":
+            await self.customer_gone(line, 0, now)
+        elif what == "verdict-lost":
+            await self.verdict_lost(line, now)
+        elif what == "answered":
+            await self.answered(line, now)                      # AMD runs now
+        elif what == "verdict":
+            args = stasis_args(chan or {}, app)
+            await self.verdict(line, args[1] if len(args) > 1 else "", ",".join(args[2:]),
+                               now, late=True)
+        elif what == "agent-gone":
+            await self.agent_gone(line, now)
+        elif what == "agent-answered":
+            await self.agent_answered(line, line.agent_channel or "", now)
+        elif what == "message-over?":
+            try:
+                await self.deps.ari.call("get_playback", playbackId=f"{line.id}-play")
+                return False                                    # still playing
+            except AriNotFound:
+                await self.quiet(self.deps.ari.hangup(line.id))
+            except AriError:
+                return False
+        return what is not None
+
+    async def verdict_lost(self: CampaignRunner, line: Line, now: float) -> None:
+        """The customer answered and AMD listened, then the call ended unseen (the engine's
+        app was unreachable when AMD handed it over): a live answer abandoned, the safe
+        side (the dialplan played a person the identification message)."""
+        log.warning("dialer.verdict_lost", campaign=self.id, line=line.id)
+        line.live, line.outcome, line.state = True, "abandoned", "closing"
+        self.guard.cut_off(line.id, line.number, now)
+        await self.deps.db.run(contacts.answered, line.attempt_id, line.answered_at or now,
+                               "", "", True)
+        await self.record(line, "abandoned", now, why="verdict-lost")
+        await self.close(line)
+
     def line_of(self: CampaignRunner, channel: str) -> Line | None:
         line = self.lines.get(channel)
         if line is None and channel.endswith("-agent"):
@@ -104,18 +159,19 @@ class LineCalls(AgentLeg):
         line.state = "detecting"
         try:
             await self.deps.ari.call("continue_in_dialplan", channelId=line.id,
-                                     context="outbound-amd", extension="s", priority=1)
+                                     context=AMD_CONTEXT, extension="s", priority=1)
         except AriError as exc:
             log.warning("dialer.amd_failed", line=line.id, error=str(exc))
             line.outcome = "failed"
             await self.quiet(self.deps.ari.hangup(line.id))
 
     async def verdict(self: CampaignRunner, line: Line, status: str, cause: str,
-                      now: float) -> None:
+                      now: float, late: bool = False) -> None:
         if line.state != "detecting":
             return
         kind = amd_kind(status)
         line.live, line.amd, line.verdict_at = kind == "live", (status, cause), now
+        line.late = late and line.live
         answered_at = line.answered_at or now
         if line.reserved_agent is None:
             self.pacer_record(now, line.ring_seconds(now), kind, now - answered_at)
@@ -133,10 +189,10 @@ class LineCalls(AgentLeg):
             return
         if line.reserved_agent is not None:
             await self.apply(self.guard.live_answer(line.id, line.number, now,
-                                                    line.reserved_agent), now)
+                                                    line.reserved_agent, late=line.late), now)
             return
         line.state = "seeking"      # held (silence) for at most 2 s; routing finds the agent
-        await self.apply(self.guard.live_answer(line.id, line.number, now), now)
+        await self.apply(self.guard.live_answer(line.id, line.number, now, late=line.late), now)
         try:
             await self.deps.router.enqueue(RouteRequest(line.id, self.campaign["queue"], now,
                                                         topic=self.topic))
@@ -228,6 +284,8 @@ class LineCalls(AgentLeg):
             return
         line.recorded = True
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        if line.late:                   # counted abandoned by the guard, after a restart too
+            details["late_verdict"] = True
         await self.deps.db.run(
             contacts.finish_attempt, self.campaign["kind"], line.attempt_id, outcome, now,
             self.policy, line.message_left, {
@@ -237,6 +295,7 @@ class LineCalls(AgentLeg):
 
     async def close(self: CampaignRunner, line: Line) -> None:
         line.state = "ended"
+        self.guard.forget(line.id)
         self.lines.pop(line.id, None)
         self.deps.untrack(line.id)
         if line.agent_channel:

@@ -47,6 +47,7 @@ class Line:
     message_left: bool = False
     recorded: bool = False
     hung_up_at: float | None = None       # the pacer hung it up while it rang (>= 15 s)
+    late: bool = False                    # AMD's verdict was learnt late (socket down)
     call: InboundCall | None = None       # what the desk and screen pop observers see
 
     @property

@@ -21,6 +21,10 @@ from engine.dialer.policy import CampaignPolicy
 Kind = Literal["live", "machine"]
 ContactStatus = Literal["pending", "dialing", "previewing", "done", "exhausted", "blocked"]
 FINAL = ("done", "exhausted", "blocked")
+# an attempt the abandon rate counts as abandoned: abandoned, or a live answer whose AMD
+# verdict the engine learnt late (the event socket was down; the guard's safe side)
+ABANDONED_SQL = ("(outcome = 'abandoned' OR "
+                 "coalesce(json_extract(details, '$.late_verdict'), 0) = 1)")
 DIAL_STATUS: dict[str, AttemptOutcome] = {
     "BUSY": "busy", "NOANSWER": "no-answer", "CANCEL": "no-answer",
     "CONGESTION": "failed", "CHANUNAVAIL": "failed", "DONTCALL": "failed", "TORTURE": "failed",

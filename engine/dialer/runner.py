@@ -60,6 +60,9 @@ class CampaignRunner(LineCalls, Preview):
         self.outcomes: dict[str, int] = {}
         self.skips: dict[str, int] = {}
         self.hung_up = 0                      # ringing lines the pacer hung up
+        # what the dialplan plays a person if the engine is unreachable after AMD
+        self.identify_sounds = "&".join(m.split(":", 1)[1] for m in deps.settings.identification
+                                        if m.startswith("sound:"))
         self.mailbox: asyncio.Queue[tuple[Any, tuple[Any, ...]]] = asyncio.Queue()
         self._tick_wanted = False
         self._synced_at = self._swept = -math.inf
@@ -231,7 +234,7 @@ class CampaignRunner(LineCalls, Preview):
                 await self.deps.ari.call("get_channel", channelId=line.id)
             except AriNotFound:
                 log.warning("dialer.line_vanished", line=line.id, state=line.state)
-                await self.customer_gone(line, 0, now)
+                await self.catch_up(line, None, None)
             except AriError:
                 continue
 
@@ -292,7 +295,8 @@ class CampaignRunner(LineCalls, Preview):
             await self.deps.ari.originate(
                 s.trunk.format(number=row["number"]), channelId=line.id, app=s.app,
                 appArgs=f"dialer,{self.id}", timeout=math.ceil(row["ring_timeout"]),
-                variables={"TENURE_DIALER": f"{self.id}:{attempt_id}"})
+                variables={"TENURE_DIALER": f"{self.id}:{attempt_id}",
+                           "TENURE_IDENTIFY": self.identify_sounds})
         except AriError as exc:
             log.warning("dialer.originate_failed", campaign=self.id, error=str(exc))
             await self.unanswered(line, "failed", self.clock())

@@ -180,8 +180,14 @@ class DialerService:
         self._spawn(self._wake_listener())
 
     async def resync(self) -> None:
-        """After every ARI connect: talks an earlier engine left (``adopt.py``)."""
+        """After every ARI connect: talks an earlier engine left (``adopt.py``), and what
+        this engine's lines went through while the event socket was down (each campaign
+        reconciles its lines with Asterisk's channel list in its own task)."""
         await self.adoptions.resync(lambda channel: channel in self.by_channel)
+        if any(runner.lines for runner in self.runners.values()):
+            channels = {c["id"]: c for c in await self.deps.ari.channels()}
+            for runner in self.runners.values():
+                runner.post(runner.reconcile, channels)
 
     async def stop(self) -> None:
         self._closed = True

@@ -14,7 +14,7 @@ from typing import Any
 import sqlite_utils
 
 from engine.dialer import csvfile
-from engine.dialer.outcomes import FINAL
+from engine.dialer.outcomes import ABANDONED_SQL, FINAL
 from engine.dialer.policy import CampaignPolicy, from_dict
 from engine.errors import Conflict, InvalidRequest, NotFound
 
@@ -137,7 +137,7 @@ def progress(db: sqlite_utils.Database, campaign_id: int, since: float) -> dict[
         "SELECT coalesce(intervention_outcome, 'in-progress'), count(*) FROM attempts "
         "WHERE campaign_id = ? GROUP BY 1", [campaign_id]).fetchall())
     live, abandoned = db.conn.execute(
-        "SELECT count(*), coalesce(sum(outcome = 'abandoned'), 0) FROM attempts "
+        f"SELECT count(*), coalesce(sum({ABANDONED_SQL}), 0) FROM attempts "
         "WHERE campaign_id = ? AND live = 1 AND answered_at >= ?",
         [campaign_id, since]).fetchone()
     total = sum(by_status.values())

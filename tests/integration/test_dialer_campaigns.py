@@ -316,3 +316,87 @@ async def test_campaigns_sharing_agents_and_calls_waiting_for_them_are_one_pool(
         for line in list(first.lines):
             await ari.hangup(line)
         await wait_for(lambda: not first.lines, timeout=15, what="the line ended")
+
+
+async def _one_line_in_amd(engine, api, name: str, row: str):
+    """A progressive campaign of one contact, started, its line answered and in AMD;
+    agent 2003 is the only one free."""
+    await engine.router.presence.pause("2004", "meeting")
+    cid = await new_campaign(api, name, "progressive", row + "\n")
+    await api.call("POST", f"/dialer/campaigns/{cid}/start")
+    runner = engine.dialer.runners[cid]
+    line = await wait_for(lambda: next((ln for ln in runner.lines.values()
+                                        if ln.state == "detecting"), None),
+                          timeout=20, what="the line answered, AMD listening")
+    return cid, runner, line
+
+
+async def test_a_person_found_while_the_engine_is_unreachable_hears_the_identification(
+        engine, ari, api):
+    """The event socket drops while AMD listens to a person, so Asterisk deactivates the
+    engine's app and AMD's hand-over to it fails. The dialplan plays the person the
+    identification message an abandoned call must play; back online, the campaign counts
+    a live answer abandoned (the safe side: the verdict was lost), the number rests 72 h."""
+    async with sim_globals(ari, parties.customer_globals(ring=1)):
+        cid, runner, line = await _one_line_in_amd(engine, api, "outage", "1800007,cust-outage")
+        connects = engine.events.connects
+        engine.events.backoff_initial = 14.0    # 7-21 s down: AMD decides (about 5 s)
+        await engine.events.drop()
+
+        async def identifying() -> str | None:     # the REST side still answers
+            chan = next((c for c in await ari.channels() if c["id"] == line.id), None)
+            plan = (chan or {}).get("dialplan") or {}
+            return plan.get("app_data") if plan.get("app_name") == "Playback" else None
+        played = await wait_for(identifying, timeout=15, interval=0.2,
+                                what="the identification message played by the dialplan")
+        assert played == runner.identify_sounds == "hello&please-try-call-later"
+        await wait_for(lambda: engine.events.connects > connects, timeout=30,
+                       what="the event socket back")
+        await wait_for(lambda: not runner.lines, timeout=20, what="the line closed")
+    attempt = await engine.db.run(lambda db: next(iter(db.query(
+        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    assert attempt["outcome"] == "abandoned" and attempt["live"] == 1
+    assert json.loads(attempt["details"])["why"] == "verdict-lost"
+    status = await api.call("GET", f"/dialer/campaigns/{cid}")
+    abandon = status["progress"]["abandon"]
+    assert (abandon["live_answers"], abandon["abandoned"]) == (1, 1)
+    assert runner.guard.counts.totals(time.time()) == (1, 1)
+    assert not runner.guard.redial_allowed("1800007", time.time() + 3600), "rests 72 h"
+
+
+async def test_a_verdict_whose_event_was_lost_is_carried_out_after_the_reconnect(
+        engine, ari, api):
+    """A half-open socket (a network fault the heartbeat has not caught yet): Asterisk
+    keeps the app active and the person enters Stasis after AMD, but the event never
+    arrives. On reconnect the campaign finds the channel waiting in Stasis with AMD's
+    verdict and carries it out: the person reaches the agent. The live answer counts as
+    abandoned all the same (the safe side: the person may have waited past 2 s)."""
+    async with sim_globals(ari, parties.customer_globals(ring=1)):
+        cid, runner, line = await _one_line_in_amd(engine, api, "half-open",
+                                                   "1800008,cust-half-open")
+        hear = engine.events.on_event
+        engine.events.on_event = lambda event: None                # events go nowhere
+
+        async def in_stasis() -> bool:
+            chan = next((c for c in await ari.channels() if c["id"] == line.id), None)
+            return (chan or {}).get("dialplan", {}).get("app_name") == "Stasis"
+        try:
+            await wait_for(in_stasis, timeout=15, what="AMD done, the person in Stasis")
+        finally:
+            engine.events.on_event = hear
+        connects = engine.events.connects
+        await engine.events.drop()                                 # the heartbeat's verdict
+        await wait_for(lambda: engine.events.connects > connects, what="reconnected")
+        await wait_for(lambda: line.state == "talking", timeout=15,
+                       what="the person bridged to the agent after the reconnect")
+        assert line.agent_id == "2003" and line.late
+        bridge = {b["id"]: b for b in await ari.bridges()}[line.bridge_id]
+        assert set(bridge["channels"]) == {line.id, line.agent_channel}
+        await ari.hangup(line.id)
+        await wait_for(lambda: not runner.lines, what="the line closed")
+    attempt = await engine.db.run(lambda db: next(iter(db.query(
+        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    assert attempt["outcome"] == "answered" and json.loads(attempt["details"])["late_verdict"]
+    abandon = (await api.call("GET", f"/dialer/campaigns/{cid}"))["progress"]["abandon"]
+    assert (abandon["live_answers"], abandon["abandoned"]) == (1, 1)
+    assert runner.guard.counts.totals(time.time()) == (1, 1)

@@ -107,3 +107,21 @@ def test_callbacks_become_contacts_once_and_outcomes_become_interventions(db):
     assert progress["attempts"]["by_outcome"] == {"busy": 1, "answered": 1}
     assert progress["abandon"] == {"live_answers": 1, "abandoned": 0, "rate": 0.0}
     assert db.run_sync(contacts.live_answers, c["id"], 0.0) == [(NOW + 75, False, "1700001")]
+
+
+def test_a_live_answer_learnt_late_stays_counted_abandoned_after_a_restart(db):
+    """The guard counted it abandoned when the verdict came late (event socket down); the
+    status and the guard a restarted engine rebuilds count it the same way."""
+    c = db.run_sync(store.create, "late", "manual", "predictive", "general", POLICY, NOW)
+    db.run_sync(store.import_csv, c["id"], "13800000001\n13800000002\n", NOW)
+    rows = db.run_sync(contacts.candidates, c["id"], NOW)
+    for k, (row, late) in enumerate(zip(rows, (True, False), strict=True)):
+        attempt = db.run_sync(contacts.start_attempt, c["id"], row, f"l{k}", None, NOW)
+        db.run_sync(contacts.answered, attempt, NOW + 5, "HUMAN", "HUMAN-811-800", True)
+        details = {"agent_id": "2001", "late_verdict": True} if late else {"agent_id": "2001"}
+        db.run_sync(contacts.finish_attempt, "manual", attempt, "answered", NOW + 60, POLICY,
+                    False, details)
+    assert db.run_sync(contacts.live_answers, c["id"], 0.0) == [
+        (NOW + 5, True, "13800000001"), (NOW + 5, False, "13800000002")]
+    assert db.run_sync(store.progress, c["id"], NOW)["abandon"] == {
+        "live_answers": 2, "abandoned": 1, "rate": 0.5}

@@ -165,3 +165,26 @@ def test_a_reclassified_abandon_leaves_the_window_after_its_answer():
     assert counts.totals(50.0) == (2, 1)
     assert counts.totals(105.0) == (1, 1)                 # the answer left first
     assert counts.totals(150.0) == (0, 0)                 # then both from bucket 30-40
+
+
+def test_a_verdict_learnt_late_counts_abandoned_once_whatever_happens_next():
+    """The event socket was down while AMD found a person: the person may have waited
+    past 2 s already, so it counts as abandoned at once and the number rests 72 h; the
+    person still gets an agent in the next 2 s, without a second count either way."""
+    guard = AbandonGuard()
+    assert guard.live_answer("late1", "n1", 10.0, late=True) == [HoldFor("late1", 12.0)]
+    assert guard.counts.totals(10.0) == (1, 1)
+    assert not guard.redial_allowed("n1", 10.0 + 3600)
+    assert guard.agent_free("a1", 11.0) == [Bridge("late1", "a1")]      # still served
+    assert guard.counts.totals(11.0) == (1, 1), "served: no second count"
+    assert guard.lost("late1", "n1", 12.0).number == "n1"               # its agent failed
+    assert guard.counts.totals(12.0) == (1, 1), "lost: no second abandon"
+
+    guard.live_answer("late2", "n2", 20.0, late=True)
+    assert [a.call_id for a in guard.expire(22.5)] == ["late2"]         # no agent came
+    assert guard.counts.totals(22.5) == (2, 2)
+    assert guard.live_answer("late3", "n3", 30.0, "a2", late=True) == [Bridge("late3", "a2")]
+    assert guard.counts.totals(30.0) == (3, 3)
+    guard.forget("late3")                                               # the line ended
+    guard.live_answer("on-time", "n4", 40.0, "a2")
+    assert guard.counts.totals(40.0) == (4, 3)
