@@ -137,6 +137,36 @@ async def test_hangup_during_event_socket_outage_is_noticed_on_reconnect(engine,
     assert agent_channel not in await channel_ids(ari)
 
 
+async def test_a_caller_arriving_while_the_engine_is_unreachable_is_asked_to_call_later(
+        engine, ari):
+    """The event socket is down, so Asterisk has deactivated the engine's app: the
+    dialplan tells the caller to call later instead of hanging up in silence."""
+    connects = engine.events.connects
+    engine.events.backoff_initial = 14.0          # 7-21 s down
+    await engine.events.drop()
+    caller = await place_caller(ari, "8100", "13800138009")
+
+    async def asked_to_call_later():
+        chan = next((c for c in await ari.channels() if c["id"] == f"{caller};2"), None)
+        plan = (chan or {}).get("dialplan") or {}
+        return (plan.get("context"), plan.get("app_name"), plan.get("app_data"))
+    assert await wait_for(lambda: _match(asked_to_call_later(), ("inbound", "Playback")),
+                          timeout=10, what="the caller told to call later") == (
+        "inbound", "Playback", "please-try-call-later")
+    await wait_for(lambda: engine.events.connects > connects, timeout=30, what="reconnected")
+    assert f"{caller};2" not in engine.calls.runners
+    await wait_for(lambda: _gone(ari, caller), what="the call ended after the message")
+
+
+async def _gone(ari, channel: str) -> bool:
+    return channel not in await channel_ids(ari)
+
+
+async def _match(result, prefix: tuple[str, ...]):
+    got = await result
+    return got if got[:len(prefix)] == prefix else None
+
+
 async def test_restarted_engine_adopts_bridged_call(engine_factory, ari):
     first = await engine_factory()
     caller = await place_caller(ari, "8100", "13800138005")
