@@ -17,6 +17,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from engine import loopwatch
 from engine.ami.client import AmiClient
 from engine.ami.devices import DeviceWatcher
 from engine.api.http import build_app, json_response
@@ -187,6 +188,7 @@ class Engine:
         self._tasks.append(asyncio.create_task(self._watch_skills(), name="skills-watch"))
         self._tasks.append(asyncio.create_task(self.retention.care.run(), name="care"))
         self._tasks.append(asyncio.create_task(self.risk.run(), name="risk"))
+        self._tasks.append(asyncio.create_task(loopwatch.watch(), name="loop-watch"))
         await asyncio.wait_for(self.events.connected.wait(), 30)
         await self.dialer.start()
         log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")

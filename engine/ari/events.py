@@ -42,6 +42,7 @@ class AriEventStream:
         delay = self.backoff_initial
         async with aiohttp.ClientSession() as session:
             while not self._stopping:
+                served = False
                 try:
                     async with session.ws_connect(self.url, params=self.params,
                                                   heartbeat=20, max_msg_size=0) as ws:
@@ -51,8 +52,8 @@ class AriEventStream:
                         if self.on_connect is not None:
                             await self.on_connect()
                         self.connected.set()
+                        served = True
                         await self._read(ws)
-                        delay = self.backoff_initial   # (read now: the first retry's wait)
                 except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                     log.warning("ari.connect_failed", error=str(exc), retry_in=round(delay, 2))
                 except Exception:
@@ -62,6 +63,8 @@ class AriEventStream:
                     self.connected.clear()
                 if self._stopping:
                     break
+                if served:          # a connection that worked: start the backoff again
+                    delay = self.backoff_initial
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, self.backoff_max)
 

@@ -166,8 +166,11 @@ class MediaServer:
         leg.close()
         self._ports.give_back(leg.port)
         await asyncio.sleep(0)  # let the transport finish closing
-        log.debug("media.released", leg=leg_id, packets=leg.stats.packets,
-                  lost=leg.stats.jitter.lost)
+        jitter = leg.stats.jitter     # gaps: lost packets, or a jump (resync) past 2 s
+        (log.warning if jitter.lost or jitter.resyncs else log.debug)(
+            "media.audio_lost" if jitter.lost or jitter.resyncs else "media.released",
+            leg=leg_id, packets=leg.stats.packets, lost=jitter.lost, late=jitter.late,
+            resyncs=jitter.resyncs)
         return leg.stats
 
     async def close(self) -> None:
