@@ -17,7 +17,7 @@ restart on, as it heard it before.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,9 +71,10 @@ class Adoptions:
         self.adopted, self.ended = adopted, ended     # the speech side hears adopted talks
         self.by_channel: dict[str, Talk] = {}
 
-    async def resync(self, owned: Callable[[str], bool]) -> tuple[int, int]:
-        """Adopt the talks still up, close the others; returns (adopted, closed)."""
-        up = {c["id"] for c in await self.ari.channels()}
+    async def resync(self, owned: Callable[[str], bool],
+                     up: Collection[str]) -> tuple[int, int]:
+        """Adopt the talks still up (``up``: the channel IDs Asterisk has now), close the
+        others; returns (adopted, closed)."""
         adopted = closed = 0
         for talk in await self.db.run(open_talks):
             if owned(talk.channel) or talk.channel in self.by_channel:

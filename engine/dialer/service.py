@@ -183,10 +183,10 @@ class DialerService:
         """After every ARI connect: talks an earlier engine left (``adopt.py``), and what
         this engine's lines went through while the event socket was down (each campaign
         reconciles its lines with Asterisk's channel list in its own task)."""
-        await self.adoptions.resync(lambda channel: channel in self.by_channel)
-        if any(runner.lines for runner in self.runners.values()):
-            channels = {c["id"]: c for c in await self.deps.ari.channels()}
-            for runner in self.runners.values():
+        channels = {c["id"]: c for c in await self.deps.ari.channels()}
+        await self.adoptions.resync(lambda channel: channel in self.by_channel, channels)
+        for runner in self.runners.values():
+            if runner.lines:
                 runner.post(runner.reconcile, channels)
 
     async def stop(self) -> None:
