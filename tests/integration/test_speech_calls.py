@@ -251,6 +251,13 @@ async def _customer_events(engine, customer_id: str):
     return events if {"call.transcript", "call.emotion"} <= set(events) else None
 
 
+async def speaks_zh_cn(engine, customer_id: str) -> None:
+    """A profile whose language is the regional tag ``zh-CN`` (the model is ``zh``)."""
+    await engine.profiles.ingest([{"id": f"lang-{customer_id}", "type": "customer.updated",
+                                   "customer_id": customer_id, "at": 1_700_000_000.0,
+                                   "data": {"language": "zh-CN"}}])
+
+
 def getting_angry(voices: dict[str, str]) -> list[str]:
     """Two calm sentences, then an angry one (a sharp rise)."""
     return [voices["st-calm1"], "silence/1", voices["st-calm2"], "silence/1",
@@ -276,9 +283,7 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     await pubsub.psubscribe(f"{prefix}:events:emotion", f"{prefix}:agent:2003")
     heard: list[tuple[str, dict]] = []
     listener = asyncio.create_task(_collect(pubsub, heard))
-    await engine.profiles.ingest([{"id": "lang-out", "type": "customer.updated",
-                                   "customer_id": "cust-speech-out", "at": 1_700_000_000.0,
-                                   "data": {"name": "Zhao", "language": "zh-CN"}}])
+    await speaks_zh_cn(engine, "cust-speech-out")
     async with open_api(engine) as api:
         cid = await new_campaign(api, "heard", "progressive", "1800003,cust-speech-out\n")
         async with sim_globals(ari, {**parties.customer_globals(ring=1, talk=2),
@@ -319,9 +324,7 @@ async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engin
     await pubsub.psubscribe(f"{prefix}:events:emotion")
     heard: list[tuple[str, dict]] = []
     listener = asyncio.create_task(_collect(pubsub, heard))
-    await first.profiles.ingest([{"id": "lang-restart", "type": "customer.updated",
-                                  "customer_id": "cust-speech-restart", "at": 1_700_000_000.0,
-                                  "data": {"name": "Qian", "language": "zh-CN"}}])
+    await speaks_zh_cn(first, "cust-speech-restart")
     async with open_api(first) as api:
         cid = await new_campaign(api, "restart-heard", "progressive",
                                  "1800005,cust-speech-restart\n")
