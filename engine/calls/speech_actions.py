@@ -13,6 +13,7 @@ from engine.logs import get_logger
 
 log = get_logger(__name__)
 SPEECH_ACTIONS = (a.Listen, a.StopListening, a.ShowEmotion, a.FinishTranscript)
+TALK_LISTEN_ATTEMPTS = 2  # a talk's failed start is cleaned up and tried once more
 
 
 async def perform(listening: Listening, call: Any, action: a.CallAction,
@@ -21,12 +22,7 @@ async def perform(listening: Listening, call: Any, action: a.CallAction,
     ``deliver`` (a listener that cannot start comes back as ``ListenFailed``)."""
     match action:
         case a.Listen(role, channel, lang, menu):
-            try:
-                await listening.listen(call.call_id, role, channel, lang, menu, deliver)
-            except Exception as exc:
-                log.warning("call.listen_failed", call=call.call_id, role=role,
-                            error=repr(exc))
-                deliver(e.ListenFailed(role, type(exc).__name__))
+            await _listen(listening, call.call_id, role, channel, lang, menu, deliver)
         case a.StopListening(role):
             await listening.stop(call.call_id, role)
         case a.ShowEmotion():
@@ -42,3 +38,22 @@ async def hear(listening: Listening, call: Any, event: e.CallEvent, now: float,
     for action in call.handle(event, now):
         if isinstance(action, SPEECH_ACTIONS):
             await perform(listening, call, action, deliver)
+
+
+async def _listen(listening: Listening, call_id: str, role: str, channel: str, lang: str,
+                  menu: str | None, deliver: Deliver) -> None:
+    """Start hearing a leg. A talk (no menu) that fails to start (a tap bridge gone under
+    it, Asterisk slow to answer) is tried once more, since it has no other way to be heard;
+    in a menu the caller is better served by keys at once than by a second wait."""
+    attempts = 1 if menu is not None else TALK_LISTEN_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            await listening.listen(call_id, role, channel, lang, menu, deliver)
+            return
+        except Exception as exc:
+            if attempt < attempts:
+                log.info("call.listen_retry", call=call_id, role=role, error=repr(exc))
+                continue
+            log.warning("call.listen_failed", call=call_id, role=role, error=repr(exc),
+                        attempts=attempt)
+            deliver(e.ListenFailed(role, type(exc).__name__))

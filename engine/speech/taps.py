@@ -93,13 +93,18 @@ class AriTaps:
                              _quiet(self.ari.destroy_bridge(tap.bridge_id)))
 
     async def sweep(self) -> int:
-        """Hang up tap channels and destroy tap bridges no live leg owns."""
+        """Hang up tap channels and destroy tap bridges no live leg owns.
+
+        Ownership is read after Asterisk's lists arrive: a tap opened while they were on
+        their way (an adopted call starts listening during the resync) is listed by Asterisk
+        and already in ``live``, since ``open`` enters it there before creating anything."""
+        channels, bridges = await asyncio.gather(self.ari.channels(), self.ari.bridges())
         owned = {cid for tap in self.live.values() for cid in (tap.snoop_id, tap.media_id)}
-        bridges = {tap.bridge_id for tap in self.live.values()}
-        stale = [self.ari.hangup(c["id"]) for c in await self.ari.channels()
+        owned |= {tap.bridge_id for tap in self.live.values()}
+        stale = [self.ari.hangup(c["id"]) for c in channels
                  if OURS.search(c["id"]) and c["id"] not in owned]
-        stale += [self.ari.destroy_bridge(b["id"]) for b in await self.ari.bridges()
-                  if b["id"].startswith(BRIDGE_PREFIX) and b["id"] not in bridges]
+        stale += [self.ari.destroy_bridge(b["id"]) for b in bridges
+                  if b["id"].startswith(BRIDGE_PREFIX) and b["id"] not in owned]
         await asyncio.gather(*map(_quiet, stale))
         if stale:
             log.info("speech.swept", leftovers=len(stale))

@@ -159,6 +159,40 @@ async def test_two_no_matches_fall_back_to_keys(speech_engine, ari, voices):
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
 
 
+async def test_a_tap_opened_while_the_engine_sweeps_old_taps_keeps_listening(
+        speech_engine, ari, monkeypatch):
+    """After each event-socket connect the engine removes taps no live leg owns (an old
+    engine's), while adopted calls start listening. A tap opened while Asterisk's channel
+    and bridge lists are on their way is listed by Asterisk: the sweep must keep it."""
+    engine = await speech_engine()
+    taps = engine.speech.taps
+    caller = await place_caller(ari, "8000", "13900000009", wav_delay=30.0, wav=["silence/1"])
+    await wait_for(lambda: engine.calls.runners.get(f"{caller};2"), what="caller in the IVR")
+    lists_asked, release = asyncio.Event(), asyncio.Event()
+
+    def held(listing):
+        async def later():
+            lists_asked.set()
+            await release.wait()
+            return await listing()
+        return later
+
+    monkeypatch.setattr(taps.ari, "channels", held(taps.ari.channels))
+    monkeypatch.setattr(taps.ari, "bridges", held(taps.ari.bridges))
+    sweep = asyncio.create_task(taps.sweep())
+    await asyncio.wait_for(lists_asked.wait(), 5)
+    tap = await taps.open("sweep-race-hear-caller-1", caller, "127.0.0.1:9",
+                          "media,sweep-race,caller")
+    release.set()
+    assert await sweep == 0, "nothing stale: the only tap is the one just opened"
+    bridges = await bridges_by_id(ari)
+    assert sorted(bridges.get(tap.bridge_id, [])) == sorted([tap.snoop_id, tap.media_id]), \
+        "the tap's bridge still holds its snoop and its RTP channel"
+    await taps.close(tap)
+    await ari.hangup(caller)
+    await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+
+
 async def test_connected_call_is_transcribed_on_both_legs_with_emotion(
         speech_engine, ari, voices, redis_client, engine_settings):
     customer = Caller("cust-speech-1", name="Wang", language="zh")
