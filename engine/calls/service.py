@@ -199,13 +199,16 @@ class CallService:
 
     # -- resync after (re)connect ----------------------------------------------
     async def resync(self) -> None:
+        # each call's legs before Asterisk is asked: one made while the lists are on their
+        # way (an agent dialled meanwhile) is not in them, and is not gone
+        known = {call_id: set(runner.call.channels()) for call_id, runner in self.runners.items()}
         channels = {c["id"]: c for c in await self.ari.channels()}
         bridges = {b["id"]: b for b in await self.ari.bridges()}
         ended = adopted = destroyed = 0
-        for runner in list(self.runners.values()):
+        for call_id, runner in list(self.runners.items()):
             call = runner.call
             for cid in call.channels():
-                if cid not in channels:
+                if cid in known.get(call_id, ()) and cid not in channels:
                     runner.feed(self._gone(call, cid, {"type": "ChannelDestroyed"}))
                     ended += 1
         for bridge_id, bridge in bridges.items():

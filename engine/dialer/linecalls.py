@@ -82,13 +82,21 @@ class LineCalls(AgentLeg):
             await self.quiet(self.deps.ari.hangup(line.id))
 
     # -- what the event socket missed ------------------------------------------------
-    async def reconcile(self: CampaignRunner, channels: dict[str, dict[str, Any]]) -> int:
+    def line_legs(self: CampaignRunner) -> dict[str, str | None]:
+        """Each line's customer channel -> its agent leg's channel, if any."""
+        return {line.id: line.agent_channel for line in self.lines.values()}
+
+    async def reconcile(self: CampaignRunner, channels: dict[str, dict[str, Any]],
+                        known: dict[str, str | None]) -> int:
         """After an ARI (re)connect, from Asterisk's channel list: what each line went
         through while the events were lost (``missed.py``), carried out as those events
-        would have been. Returns how many lines it concerned."""
+        would have been. Only lines whose legs were all ``known`` (``line_legs``) before the
+        list was asked for are judged: a leg made since cannot be in it. Returns how many
+        lines it concerned."""
         moved = 0
         for line in list(self.lines.values()):
-            if line.id in self.lines and line.state != "ended":
+            if line.id in known and known[line.id] == line.agent_channel \
+                    and line.id in self.lines and line.state != "ended":
                 moved += await self.catch_up(line, channels.get(line.id),
                                              channels.get(line.agent_channel or ""))
         if moved:

@@ -183,11 +183,14 @@ class DialerService:
         """After every ARI connect: talks an earlier engine left (``adopt.py``), and what
         this engine's lines went through while the event socket was down (each campaign
         reconciles its lines with Asterisk's channel list in its own task)."""
+        # the lines as they were before Asterisk was asked: a line dialled (or an agent leg
+        # originated) while the list was on its way is not in it, and is not missing
+        known = {cid: runner.line_legs() for cid, runner in self.runners.items()}
         channels = {c["id"]: c for c in await self.deps.ari.channels()}
         await self.adoptions.resync(lambda channel: channel in self.by_channel, channels)
-        for runner in self.runners.values():
-            if runner.lines:
-                runner.post(runner.reconcile, channels)
+        for cid, runner in self.runners.items():
+            if known.get(cid):
+                runner.post(runner.reconcile, channels, known[cid])
 
     async def stop(self) -> None:
         self._closed = True

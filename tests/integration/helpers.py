@@ -9,6 +9,8 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import pytest
+
 from engine.ari.client import AriClient
 from engine.sim import parties
 
@@ -42,6 +44,22 @@ async def wait_for(check: Callable[[], Awaitable[Any]] | Callable[[], Any],
 
 async def bridges_by_id(ari: AriClient) -> dict[str, list[str]]:
     return {b["id"]: b["channels"] for b in await ari.bridges()}
+
+
+def reply_held(client: AriClient, monkeypatch: pytest.MonkeyPatch
+               ) -> tuple[asyncio.Event, asyncio.Event]:
+    """``client``'s ``GET /channels`` is answered by Asterisk at once, but the reply reaches
+    its caller only when ``release`` is set; ``asked`` is set once Asterisk has answered."""
+    asked, release = asyncio.Event(), asyncio.Event()
+    listing = client.channels
+
+    async def in_flight() -> list[dict[str, Any]]:
+        channels = await listing()
+        asked.set()
+        await release.wait()
+        return channels
+    monkeypatch.setattr(client, "channels", in_flight)
+    return asked, release
 
 
 async def channel_ids(ari: AriClient) -> set[str]:

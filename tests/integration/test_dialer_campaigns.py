@@ -25,7 +25,7 @@ from tests.integration.dialer_helpers import (
     open_api,
     window_around_now,
 )
-from tests.integration.helpers import sim_globals, wait_for
+from tests.integration.helpers import reply_held, sim_globals, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -400,3 +400,56 @@ async def test_a_verdict_whose_event_was_lost_is_carried_out_after_the_reconnect
     abandon = (await api.call("GET", f"/dialer/campaigns/{cid}"))["progress"]["abandon"]
     assert (abandon["live_answers"], abandon["abandoned"]) == (1, 1)
     assert runner.guard.counts.totals(time.time()) == (1, 1)
+
+
+
+async def test_a_line_dialled_while_the_dialer_resyncs_rings_on(engine, ari, api, monkeypatch):
+    """After each reconnect the dialer holds its lines against Asterisk's channel list. A
+    line dialled while that list was on its way is not in it: it must ring on and reach
+    the agent, not be closed as gone (and its customer hung up on when they answer)."""
+    await engine.router.presence.pause("2004", "meeting")
+    async with sim_globals(ari, parties.customer_globals(ring=3, talk=2)):
+        asked, release = reply_held(engine.dialer.deps.ari, monkeypatch)
+        resync = asyncio.create_task(engine.dialer.resync())
+        await asyncio.wait_for(asked.wait(), 5)
+        cid = await new_campaign(api, "resync-race", "progressive", "1800009,cust-resync\n")
+        await api.call("POST", f"/dialer/campaigns/{cid}/start")
+        runner = engine.dialer.runners[cid]
+        line = await wait_for(lambda: next(iter(runner.lines.values()), None),
+                              what="the line dialled")
+        release.set()
+        await resync
+        await runner.ask(asyncio.sleep, 0)     # whatever the resync posted has run
+        assert runner.lines.get(line.id) is line and line.state == "ringing"
+        await wait_for(lambda: line.state == "talking", timeout=20,
+                       what="the customer answered and bridged to the agent")
+        assert line.agent_id == "2003"
+        await wait_for(lambda: not runner.lines, timeout=20, what="the call ended")
+    attempt = await engine.db.run(lambda db: next(iter(db.query(
+        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    assert attempt["outcome"] == "answered"
+
+
+async def test_an_agent_leg_made_while_the_dialer_resyncs_is_not_taken_for_gone(
+        engine, ari, api, monkeypatch):
+    """The same race one step later: the list is taken while AMD listens, and by the time
+    it arrives the person was handed to agent 2003, whose phone is not in it. The talk
+    goes on (the customer is not hung up on as if the agent had left)."""
+    async with sim_globals(ari, parties.customer_globals(ring=1, talk=4)):
+        _, runner, line = await _one_line_in_amd(engine, api, "resync-agent",
+                                                 "1800010,cust-resync-agent")
+        asked, release = reply_held(engine.dialer.deps.ari, monkeypatch)
+        resync = asyncio.create_task(engine.dialer.resync())
+        await asyncio.wait_for(asked.wait(), 5)
+        await wait_for(lambda: line.state == "talking", timeout=20,
+                       what="the person bridged to the agent")
+        release.set()
+        await resync
+        await runner.ask(asyncio.sleep, 0)
+        assert runner.lines.get(line.id) is line and line.state == "talking"
+        bridge = {b["id"]: b for b in await ari.bridges()}[line.bridge_id]
+        assert set(bridge["channels"]) == {line.id, line.agent_channel}
+        await wait_for(lambda: not runner.lines, timeout=20, what="the call ended")
+    attempt = await engine.db.run(lambda db: next(iter(db.query(
+        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    assert attempt["outcome"] == "answered"

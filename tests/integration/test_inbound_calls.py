@@ -11,7 +11,13 @@ import asyncio
 
 import pytest
 
-from tests.integration.helpers import bridges_by_id, channel_ids, place_caller, wait_for
+from tests.integration.helpers import (
+    bridges_by_id,
+    channel_ids,
+    place_caller,
+    reply_held,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -135,6 +141,32 @@ async def test_hangup_during_event_socket_outage_is_noticed_on_reconnect(engine,
     assert record["hangup_by"] == "caller"
     await wait_for(lambda: _no_trace(ari, call_id), what="agent leg and bridge cleaned up")
     assert agent_channel not in await channel_ids(ari)
+
+
+async def test_an_agent_dialled_while_the_engine_resyncs_is_not_taken_for_gone(
+        engine, ari, monkeypatch):
+    """After each reconnect the engine holds its calls against Asterisk's channel list.
+    The agent's phone, dialled while that list was on its way, is not in it: the call must
+    reach that agent, not count the leg as ended and offer the call again."""
+    agents = await _pause_all(engine)
+    caller = await place_caller(ari, "8100", "13800138010")
+    call_id = f"{caller};2"
+    runner = await wait_for(lambda: engine.calls.runners.get(call_id), what="caller arrived")
+    await wait_for(lambda: runner.call.status == "queued", what="caller waiting in queue")
+    asked, release = reply_held(engine.calls.ari, monkeypatch)
+    resync = asyncio.create_task(engine.calls.resync())
+    await asyncio.wait_for(asked.wait(), 5)
+    for agent_id in agents:
+        await engine.router.presence.unpause(agent_id)
+    leg = await wait_for(lambda: runner.call.agent_channel, what="an agent's phone dialled")
+    release.set()
+    await resync
+    await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
+    assert runner.call.agent_channel == leg, "bridged to the phone dialled during the resync"
+    assert runner.call.record["agent_attempts"] == 1
+    assert "last_agent_failure" not in runner.call.record
+    await ari.hangup(caller)
+    await wait_for(lambda: _ended_record(engine, call_id), what="call record")
 
 
 async def test_a_caller_arriving_while_the_engine_is_unreachable_is_asked_to_call_later(
