@@ -33,11 +33,11 @@ import orjson
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from engine.profiles import generate_io
-from engine.profiles import store as profile_store
-from engine.profiles.generate import phone_of
-from engine.profiles.lookup import StoreLookup
-from engine.profiles.repository import ProfileStore
+from engine.profiles import schema as profile_schema
+from engine.profiles.ingest.lookup import StoreLookup
+from engine.profiles.ingest.service import ProfileStore
+from engine.sim.customers import write as generate_io
+from engine.sim.customers.generate import phone_of
 from engine.store.database import Database
 
 SEED = 11
@@ -74,7 +74,7 @@ async def _listeners(db: Database, specs: list[str]) -> list[Any]:
 
 async def ingest(events: list[dict[str, Any]], batch: int, work: Path, name: str,
                  listener_specs: list[str]) -> dict[str, Any]:
-    db = await Database(work / f"{name}.db", [profile_store.migrations]).open()
+    db = await Database(work / f"{name}.db", [profile_schema.migrations]).open()
     store = ProfileStore(db)
     store.listeners += await _listeners(db, listener_specs)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -116,7 +116,7 @@ async def measure(lookup: StoreLookup, calls: list[tuple[str, bool]]) -> dict[st
 async def lookups(n: int, count: int, events: list[dict[str, Any]], work: Path,
                   workers: int) -> dict[str, Any]:
     path = work / "lookup.db"
-    db = await Database(path, [profile_store.migrations]).open()
+    db = await Database(path, [profile_schema.migrations]).open()
     started = time.perf_counter()
     with tqdm(total=n, desc="bulk load", unit=" customers", disable=None) as bar:
         await asyncio.to_thread(generate_io.bulk_load, db, n, SEED, time.time(), 0.2,

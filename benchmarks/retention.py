@@ -22,10 +22,12 @@ from typing import Any
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from engine.profiles import care, care_store, nba, offers
-from engine.profiles.care_service import CareService
-from engine.profiles.profile_reader import StoreReader
-from engine.profiles.screenpop import Rules, assemble
+from engine.profiles.care import rules as care
+from engine.profiles.care import schema as care_schema
+from engine.profiles.care.service import CareService
+from engine.profiles.retention import nba, offers
+from engine.profiles.retention.screenpop import Rules, assemble
+from engine.profiles.retention.store import StoreReader
 from engine.store.database import Database
 
 SKILLS = Path(__file__).resolve().parents[1] / "skills"
@@ -92,7 +94,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rnd = random.Random(args.seed)
     now = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        db = await Database(Path(tmp) / "bench.db", [care_store.migrations]).open()
+        db = await Database(Path(tmp) / "bench.db", [care_schema.migrations]).open()
         t0 = time.perf_counter()
         await db.run(seed, args.customers, rnd, now)
         seeded = time.perf_counter() - t0

@@ -7,7 +7,7 @@ loop and the SQLite thread together), which stays meaningful on a busy shared ma
 
     .venv/bin/python benchmarks/risk.py [--customers 3000] [--batches 100,1000] [--json]
 
-Customers come from ``engine/profiles/generate.py`` (seeded archetypes and churn labels);
+Customers come from ``engine/sim/customers/generate.py`` (seeded archetypes and churn labels);
 their events are ingested in time order through ``ProfileStore.ingest``.
 """
 
@@ -24,13 +24,16 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from engine.profiles import ab, risk_config, risk_store, train_data
-from engine.profiles import generate as gen
-from engine.profiles import store as profile_store
-from engine.profiles.repository import ProfileStore
-from engine.profiles.risk import RiskService
-from engine.profiles.train import train
+from engine.profiles import schema as profile_schema
+from engine.profiles.ingest.service import ProfileStore
+from engine.profiles.retention import ab
+from engine.profiles.risk import config as risk_config
+from engine.profiles.risk import schema as risk_schema
+from engine.profiles.risk import train_data
+from engine.profiles.risk.service import RiskService
+from engine.profiles.risk.train import train
 from engine.settings import load
+from engine.sim.customers import generate as gen
 from engine.store.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +50,7 @@ def events_of(customers: int, seed: int) -> list[dict[str, Any]]:
 
 async def ingest(path: Path, events: list[dict[str, Any]], batch: int,
                  rescore: bool) -> dict[str, Any]:
-    db = await Database(path, [profile_store.migrations, risk_store.migrations]).open()
+    db = await Database(path, [profile_schema.migrations, risk_schema.migrations]).open()
     store = ProfileStore(db, clock=lambda: END)
     settings = load(None, environ={}, database_path=str(path), skills_dir=str(ROOT / "skills"))
     risk = RiskService(settings, db, None, lambda c: ab.arm(c, "retention", 0.8),

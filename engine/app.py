@@ -35,12 +35,15 @@ from engine.dialer.service import DialerService
 from engine.ivr import config as ivr_config
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
-from engine.profiles import care_store, ingest_http, retention_http, risk_store
-from engine.profiles import store as profile_store
-from engine.profiles.lookup import StoreLookup
-from engine.profiles.repository import ProfileStore, per_event
-from engine.profiles.retention import Retention
-from engine.profiles.risk import RiskService
+from engine.profiles import schema as profile_schema
+from engine.profiles.care import schema as care_schema
+from engine.profiles.ingest import http as ingest_http
+from engine.profiles.ingest.lookup import StoreLookup
+from engine.profiles.ingest.service import ProfileStore, per_event
+from engine.profiles.retention import http as retention_http
+from engine.profiles.retention.service import Retention
+from engine.profiles.risk import schema as risk_schema
+from engine.profiles.risk.service import RiskService
 from engine.routing import http as routing_http
 from engine.routing.config import load_config as load_routing
 from engine.routing.service import RoutingService
@@ -75,8 +78,8 @@ class Engine:
         settings.require("ari_password", "ami_secret", "api_token")
         self.settings = settings
         self.db = Database(settings.database_path,
-                           [profile_store.migrations, call_records.migrations,
-                            care_store.migrations, risk_store.migrations,
+                           [profile_schema.migrations, call_records.migrations,
+                            care_schema.migrations, risk_schema.migrations,
                             dialer_schema.migrations, speech_store.migrations])
         self.records = call_records.CallRecords(self.db)
         self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)

@@ -23,9 +23,9 @@ COMMAND_MODULES = [
     "engine.routing.cli",
     "engine.dialer.cli",
     "engine.speech.cli",
-    "engine.profiles.report_cli",
-    "engine.profiles.risk_cli",
-    "engine.profiles.cli",
+    "engine.profiles.retention.cli",
+    "engine.profiles.risk.cli",
+    "engine.profiles.ingest.cli",
 ]
 
 

@@ -1,7 +1,7 @@
 """The demo's world: customers in the profile store, a Mandarin voice for a speech caller,
 and the high-risk callback campaign dialling the simulated customers.
 
-A generated crowd (``engine/profiles/generate.py``) gives the spend ranking and the risk
+A generated crowd (``engine/sim/customers/generate.py``) gives the spend ranking and the risk
 model something to work on; a handful of named customers are the demo's callers and the
 customers the dialer calls back. Everything goes in through the profile store's ingest,
 so re-scoring, outreach and care run exactly as they do for events from other systems.
@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.profiles import generate
 from engine.sim import parties
+from engine.sim.customers import generate
 
 if TYPE_CHECKING:
     from engine.app import Engine

@@ -100,7 +100,7 @@ class Settings:
                                                "assigned by a hash of it and their ID.")
     ab_control_share: float = _setting(0.2, "Share of customers held out as the control arm: "
                                             "recorded, never contacted (0: no holdout).")
-    # Churn risk: learned model and outreach (engine/profiles/risk.py)
+    # Churn risk: learned model and outreach (engine/profiles/risk/service.py)
     risk_model_path: str = _setting("", "JSON file of the learned risk model (`risk train` "
                                         "writes it; empty: risk-model.json next to "
                                         "database_path; no file: the weights of "

@@ -84,7 +84,9 @@ class LiveRules(Generic[T]):
 
 
 def _rule_files() -> dict[str, tuple[dict[str, Any], Callable[[Doc], Any]]]:
-    from engine.profiles import care, nba, offers, risk_config
+    from engine.profiles.care import rules as care
+    from engine.profiles.retention import nba, offers
+    from engine.profiles.risk import config as risk_config
 
     return {"risk-tags.yaml": (risk_config.SCHEMA, risk_config._build),
             "offers.yaml": (offers.SCHEMA, offers._build),

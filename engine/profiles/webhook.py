@@ -1,5 +1,5 @@
-"""Webhook delivery shared by proactive care (``care_service.py``) and risk outreach
-(``outreach_sender.py``): rows queued in SQLite are POSTed as JSON in the background, so
+"""Webhook delivery shared by proactive care (``care/service.py``) and risk outreach
+(``risk/outreach_sender.py``): rows queued in SQLite are POSTed as JSON in the background, so
 ingest never waits on a webhook. A 2xx answer is ``delivered``; anything else is retried
 with doubling backoff (``BACKOFF``, 2, 4, 8 s...) and ``failed`` after ``MAX_ATTEMPTS``;
 without a URL a row is marked ``recorded`` and nothing is sent.

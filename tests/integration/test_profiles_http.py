@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from engine.api.http import build_app
-from engine.profiles import ingest_http
-from engine.profiles import store as profile_store
-from engine.profiles.repository import ProfileStore
+from engine.profiles import schema as profile_schema
+from engine.profiles.ingest import http as ingest_http
+from engine.profiles.ingest.service import ProfileStore
 from engine.store.database import Database
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ def batch(n: int, prefix: str = "b") -> list[dict]:
 
 @pytest.fixture
 async def api(tmp_path):
-    db = await Database(tmp_path / "engine.db", [profile_store.migrations]).open()
+    db = await Database(tmp_path / "engine.db", [profile_schema.migrations]).open()
     app = build_app(TOKEN, [ingest_http.routes])
     app[ingest_http.PROFILE_STORE] = ProfileStore(db)
     client = TestClient(TestServer(app, host="127.0.0.1"))

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.profiles import generate_io, importer, phones
-from engine.profiles import store as profile_store
-from engine.profiles.generate import customer_id_of, phone_of
-from engine.profiles.lookup import StoreLookup
-from engine.profiles.repository import ProfileStore, per_event
+from engine.profiles import schema as profile_schema
+from engine.profiles.ingest import importer, phones
+from engine.profiles.ingest.lookup import StoreLookup
+from engine.profiles.ingest.service import ProfileStore, per_event
+from engine.sim.customers import write as generate_io
+from engine.sim.customers.generate import customer_id_of, phone_of
 from engine.store.database import Database
 
 pytestmark = pytest.mark.integration
@@ -39,7 +40,7 @@ def generated(tmp_path_factory) -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 async def loaded(generated, tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "engine.db"
-    db = await Database(path, [profile_store.migrations]).open()
+    db = await Database(path, [profile_schema.migrations]).open()
     summary = await asyncio.to_thread(importer.import_events, db,
                                       importer.jsonl_lines(generated[0]), 1000)
     lookup = StoreLookup(path)

@@ -20,13 +20,14 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from engine import cli
-from engine.profiles import generate as gen
-from engine.profiles import risk_config, risk_store
-from engine.profiles import store as profile_store
-from engine.profiles.repository import ProfileStore
-from engine.profiles.retention import Retention
-from engine.profiles.risk import RiskService
+from engine.profiles import schema as profile_schema
+from engine.profiles.ingest.service import ProfileStore
+from engine.profiles.retention.service import Retention
+from engine.profiles.risk import config as risk_config
+from engine.profiles.risk import schema as risk_schema
+from engine.profiles.risk.service import RiskService
 from engine.settings import Settings, load
+from engine.sim.customers import generate as gen
 from engine.store.database import Database
 from tests.conftest import free_port
 
@@ -113,8 +114,8 @@ class World:
 async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str
                 ) -> AsyncIterator[World]:
     work = tmp_path_factory.mktemp("risk")
-    db = await Database(work / "profiles.db", [profile_store.migrations,
-                                               risk_store.migrations]).open()
+    db = await Database(work / "profiles.db", [profile_schema.migrations,
+                                               risk_schema.migrations]).open()
     store = ProfileStore(db, clock=lambda: END)
     events, labels = [], {}
     for i in range(CUSTOMERS):

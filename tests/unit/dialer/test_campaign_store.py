@@ -7,7 +7,7 @@ import pytest
 from engine.dialer import contacts, schema, store
 from engine.dialer.policy import CampaignPolicy
 from engine.errors import Conflict, InvalidRequest
-from engine.profiles import store as profile_store
+from engine.profiles import schema as profile_store
 from engine.store.database import Database
 
 NOW = 1_700_000_000.0

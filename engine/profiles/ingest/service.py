@@ -1,0 +1,193 @@
+"""The profile store's ingest: parsed events written to SQLite, then handed to listeners.
+
+One batch is one transaction on the Database thread. A batch with some bad events keeps
+the good ones and reports the bad ones by index and field: a malformed event never
+reaches SQLite, and one the store refuses (an unknown intervention, an order of another
+customer, an unknown contact point) is rolled back to its own SAVEPOINT, so it changes
+nothing. An event ID already stored is a duplicate:
+nothing changes. After the commit, every listener gets the newly stored events, in order
+(the risk scorer, proactive care through ``per_event``); a failing listener is logged and
+does not undo the ingest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from engine.logs import get_logger
+from engine.profiles.ingest import phones
+from engine.profiles.ingest.event_rows import Write, event_row, rows_for
+from engine.profiles.ingest.events import Event, EventError, parse
+from engine.profiles.ingest.store import customer_view, events_since
+from engine.store.database import Database
+
+log = get_logger(__name__)
+Listener = Callable[[list[Event]], Awaitable[None]]
+PARSE_SLICE = 50         # events parsed between yields to the event loop (~0.5 ms)
+
+
+@dataclass(frozen=True)
+class Failure:
+    index: int                 # position in the batch
+    id: str | None             # the event's ID, when it had a usable one
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "id": self.id, "field": self.field,
+                "reason": self.reason}
+
+
+@dataclass
+class IngestResult:
+    stored: list[Event] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)      # event IDs already stored
+    errors: list[Failure] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stored": len(self.stored), "duplicates": len(self.duplicates),
+                "duplicate_ids": self.duplicates,
+                "errors": [e.as_dict() for e in self.errors]}
+
+
+class Refused(Exception):
+    """The store refused one event; its savepoint is rolled back."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.reason = field, reason
+
+
+def _resolve(db: sqlite_utils.Database, e: Event) -> Event:
+    if e.customer_id is not None:
+        return e
+    for kind, value in e.contacts:
+        forms = phones.variants(value) if kind == "phone" else [value]
+        marks = ",".join("?" * len(forms))
+        row = db.execute(f"SELECT customer_id FROM contact_points WHERE kind = ? AND value "
+                         f"IN ({marks}) LIMIT 1", [kind, *forms]).fetchone()
+        if row is not None:
+            return dataclasses.replace(e, customer_id=row[0])
+    shown = ", ".join(f"{k} {v}" for k, v in e.contacts)
+    raise Refused("customer_id", f"is missing and no customer has {shown}")
+
+
+def _run(conn: sqlite3.Connection, w: Write) -> None:
+    cursor = conn.execute(w.sql, w.params)
+    if w.must_change and cursor.rowcount == 0:
+        raise Refused(w.must_change, w.reason)
+
+
+def _write_one(conn: sqlite3.Connection, e: Event, writes: list[Write]) -> bool:
+    """Stores one event; False when its ID is already stored (a duplicate)."""
+    row = event_row(e)
+    if conn.execute(row.sql, row.params).rowcount == 0:
+        return False
+    for w in writes:
+        _run(conn, w)
+    return True
+
+
+def write_batch(db: sqlite_utils.Database, batch: Sequence[Event | Failure]
+                ) -> IngestResult:
+    """Writes parsed events (``Failure`` entries are passed through); runs inside the
+    caller's transaction (``Database.run``). Only events the store may refuse (their
+    writes can find nothing to change) pay for a savepoint; the others cannot fail
+    halfway (their inserts ignore conflicts and their customer row is made first)."""
+    conn = db.conn
+    result = IngestResult()
+    for index, item in enumerate(batch):
+        if isinstance(item, Failure):
+            result.errors.append(item)
+            continue
+        try:
+            event = _resolve(db, item)
+            writes = rows_for(event)
+            guarded = any(w.must_change for w in writes)
+            if guarded:
+                conn.execute("SAVEPOINT ev")
+            try:
+                stored = _write_one(conn, event, writes)
+            except Refused:
+                conn.execute("ROLLBACK TO ev")
+                raise
+            finally:
+                if guarded:
+                    conn.execute("RELEASE ev")
+        except Refused as exc:
+            result.errors.append(Failure(index, item.id, exc.field, exc.reason))
+            continue
+        if stored:
+            result.stored.append(event)
+        else:
+            result.duplicates.append(item.id)
+    return result
+
+
+def parse_batch(raws: Iterable[Any], now: float) -> list[Event | Failure]:
+    out: list[Event | Failure] = []
+    for index, raw in enumerate(raws):
+        try:
+            out.append(parse(raw, now))
+        except EventError as exc:
+            given = raw.get("id") if isinstance(raw, dict) else None
+            out.append(Failure(index, given if isinstance(given, str) else None,
+                               exc.field, exc.reason))
+    return out
+
+
+def _shifted(item: Event | Failure, offset: int) -> Event | Failure:
+    if isinstance(item, Failure) and offset:
+        return Failure(item.index + offset, item.id, item.field, item.reason)
+    return item
+
+
+def per_event(handler: Callable[[dict[str, Any]], Awaitable[Any]]) -> Listener:
+    """A listener that hands each stored event to ``handler`` as an envelope dict with
+    ``at`` in epoch seconds (e.g. ``Retention.on_event``)."""
+    async def listener(events: list[Event]) -> None:
+        for e in events:
+            await handler(e.envelope())
+    return listener
+
+
+class ProfileStore:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
+        self.clock = clock
+        self.listeners: list[Listener] = []
+
+    async def ingest(self, raws: Iterable[Any]) -> IngestResult:
+        """Validate, store (one transaction) and announce a batch of raw envelopes."""
+        parsed: list[Event | Failure] = []
+        items, now = list(raws), self.clock()
+        for start in range(0, len(items), PARSE_SLICE):    # the event loop stays responsive
+            if start:
+                await asyncio.sleep(0)
+            chunk = parse_batch(items[start:start + PARSE_SLICE], now)
+            parsed += [_shifted(p, start) for p in chunk]
+        result = await self.db.run(write_batch, parsed)
+        if result.stored:
+            for listener in list(self.listeners):
+                try:
+                    await listener(result.stored)
+                except Exception:
+                    log.exception("profiles.listener_failed", listener=repr(listener))
+        return result
+
+    async def customer(self, customer_id: str) -> dict[str, Any] | None:
+        """Profile, contact points, recent conversations, open tickets and risk."""
+        return await self.db.run(customer_view, customer_id)
+
+    async def history(self, customer_id: str, since: float = 0.0,
+                      limit: int = 1000) -> list[dict[str, Any]]:
+        """The customer's stored events from ``since`` on, oldest first."""
+        return await self.db.run(events_since, customer_id, since, limit)

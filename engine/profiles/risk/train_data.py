@@ -1,0 +1,145 @@
+"""Where ``risk train`` gets its labelled records.
+
+- ``from_store``: every customer of the engine's store as of a cutoff (default: the last
+  event minus the horizon): the tags of ``skills/risk-tags.yaml`` (1/0; intervention
+  outcomes such as an accepted offer are tags too) and the features of
+  ``facts.features_of``; the label is a ``customer.churned`` event within the horizon
+  (60 days) after the cutoff. Customers who opted out of prediction, joined after the
+  cutoff or had churned before it are left out.
+- ``from_csv``: a CRM export with one row per customer, a churn label column and any
+  feature columns (numbers, 0/1, true/false or text). Columns named like the engine's tags
+  and features (``tickets-unresolved``, ``days_inactive``, ``plan``...) are the ones the
+  engine can use when it scores; ``customer_id``/``id`` are ignored. Rows with a bad label,
+  a wrong number of cells or text in a numeric column are reported by line and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from tqdm import tqdm
+
+from engine.profiles.risk.config import RiskConfig
+from engine.profiles.risk.facts import DAY, facts_of, features_of, read_all
+from engine.profiles.risk.tags import evaluate
+from engine.profiles.risk.train import TrainError
+
+TRUE = {"1", "true", "yes", "y", "t", "churned"}
+FALSE = {"0", "false", "no", "n", "f", "retained", ""}
+ID_COLUMNS = {"customer_id", "id"}
+NUMERIC_SHARE = 0.95
+
+
+@dataclass
+class Dataset:
+    records: list[dict[str, Any]]
+    labels: list[int]
+    source: str
+    skipped: list[str] = field(default_factory=list)     # "line N: reason" or counts
+    cutoff: float | None = None
+
+
+def from_store(db: Any, config: RiskConfig, cutoff: float | None = None,
+               horizon_days: float = 60.0) -> Dataset:
+    """Records of every customer as of ``cutoff`` (runs on the Database thread)."""
+    horizon = horizon_days * DAY
+    if cutoff is None:
+        latest = db.conn.execute("SELECT max(at) FROM events").fetchone()[0]
+        if latest is None:
+            raise TrainError("the store has no events to learn from (or use --csv)")
+        cutoff = float(latest) - horizon
+    print("reading the store...", file=sys.stderr, flush=True)
+    rows = read_all(db)
+    data = Dataset([], [], "store", cutoff=cutoff)
+    left_out = {"opted out": 0, "joined after the cutoff": 0, "churned before the cutoff": 0}
+    for cid, r in tqdm(rows.items(), total=len(rows), desc="customers", unit="",
+                       file=sys.stderr, disable=None):     # a bar on a terminal only
+        if not r.get("customer"):
+            continue
+        facts = facts_of(r, cid, cutoff)
+        if facts.opted_out:
+            left_out["opted out"] += 1
+            continue
+        if facts.created_at is not None and facts.created_at > cutoff:
+            left_out["joined after the cutoff"] += 1
+            continue
+        if facts.churned_at is not None and facts.churned_at <= cutoff:
+            left_out["churned before the cutoff"] += 1
+            continue
+        tags = evaluate(config.tags, facts, cutoff, config.words)
+        record: dict[str, Any] = {name: int(name in tags) for name in config.tag_names}
+        record.update(features_of(facts, cutoff))
+        data.records.append(record)
+        data.labels.append(int(facts.churned_at is not None
+                               and facts.churned_at <= cutoff + horizon))
+    data.skipped = [f"{n} customers {why}" for why, n in left_out.items() if n]
+    return data
+
+
+def _number(text: str) -> float | None:
+    t = text.strip().lower()
+    if t in ("true", "yes"):
+        return 1.0
+    if t in ("false", "no"):
+        return 0.0
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def _label(text: str) -> int | None:
+    t = text.strip().lower()
+    return 1 if t in TRUE else 0 if t in FALSE and t else None
+
+
+def from_csv(path: str, label: str) -> Dataset:
+    """Records from a per-customer CSV; bad rows are reported in ``skipped`` by line."""
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = [h.strip() for h in next(reader, [])]
+        if label not in header:
+            raise TrainError(f"{path}: no column {label!r} (columns: {', '.join(header)})")
+        rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    data = Dataset([], [], f"csv:{path}")
+    good = []
+    for line, row in rows:
+        if len(row) != len(header):
+            data.skipped.append(f"line {line}: {len(row)} cells, the header has {len(header)}")
+        else:
+            good.append((line, dict(zip(header, row, strict=True))))
+    features = [h for h in header if h != label and h.lower() not in ID_COLUMNS]
+    numeric = set()
+    for col in features:
+        filled = [r[col] for _, r in good if r[col].strip()]
+        parsed = sum(1 for v in filled if _number(v) is not None)
+        if filled and parsed >= NUMERIC_SHARE * len(filled):
+            numeric.add(col)
+    for line, row in good:
+        y = _label(row[label])
+        if y is None:
+            data.skipped.append(f"line {line}: {label} {row[label]!r} is not a churn label "
+                                f"(1/0, true/false, yes/no)")
+            continue
+        record: dict[str, Any] = {}
+        problem = None
+        for col in features:
+            cell = row[col].strip()
+            if col in numeric:
+                value = _number(cell) if cell else None
+                if cell and value is None:
+                    problem = f"line {line}: {col} {cell!r} is not a number"
+                    break
+                record[col] = value
+            else:
+                record[col] = cell or None
+        if problem:
+            data.skipped.append(problem)
+            continue
+        data.records.append(record)
+        data.labels.append(y)
+    data.skipped.sort(key=lambda s: int(s.split()[1].rstrip(":")))
+    return data
