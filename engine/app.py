@@ -29,9 +29,9 @@ from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
 from engine.calls.ports import CallerLookup
 from engine.calls.service import CallService
-from engine.dialer import http as dialer_http
-from engine.dialer import schema as dialer_schema
-from engine.dialer.service import DialerService
+from engine.dialer.campaigns import http as dialer_http
+from engine.dialer.campaigns import schema as dialer_schema
+from engine.dialer.campaigns.service import DialerService
 from engine.ivr import config as ivr_config
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
