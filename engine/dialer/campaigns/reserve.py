@@ -7,11 +7,17 @@ call at once. Preview mode needs one *named* agent reserved before the dial:
 ``reserve_agent`` does that with one Lua script built on routing's own
 ``common.lua``, leaving the same call and agent records the routing scripts expect
 (``call_connected`` / ``call_ended`` then work as for any call).
+
+``AgentReservations`` is the dialer's one door into routing's storage (built by the
+composition root, ``engine/app.py``): the reservation script, the agents' live states
+(``team``), the calls waiting in a queue, and the channel routing publishes a freed
+agent on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from engine.routing.model import RoutingConfig
 from engine.routing.plan import agent_meets, needs_at
@@ -44,6 +50,26 @@ class AgentReservations:
             repr(now), agent_id, call_id, repr(now + hold), owner, queue])
         return Reserved.parse(raw)
 
+    async def agents(self, agent_ids: list[str]) -> list[dict[str, str]]:
+        """The agents' live records (state, since, wrap-up...)."""
+        return await self.store.agents(agent_ids) if agent_ids else []
+
+    async def endpoint(self, agent_id: str) -> str:
+        """Where the agent's phone is dialled."""
+        return str((await self.store.agent(agent_id)).get("endpoint", ""))
+
+    async def waiting_ids(self, queue: str) -> list[tuple[str, float]]:
+        """The calls waiting in ``queue`` (call id, score)."""
+        return list(await self.store.waiting_ids(queue))
+
+    async def team(self, agent_ids: list[str], now: float) -> Team:
+        """What the pacer needs from the agents' live states."""
+        return team_of(await self.agents(agent_ids), now)
+
+    def wake_subscription(self) -> tuple[Any, str]:
+        """A pub/sub connection and the channel routing announces a freed agent on."""
+        return self.store.redis.pubsub(), self.store.keys.wake
+
 
 def eligible_agents(config: RoutingConfig, queue: str) -> list[str]:
     """Agents who can take the campaign queue's calls (its base skills and groups)."""
@@ -62,10 +88,10 @@ class Team:
     logged_in: int
 
 
-async def team(store: RoutingStore, agent_ids: list[str], now: float) -> Team:
-    """What the pacer needs from the agents' live states."""
+def team_of(rows: list[dict[str, str]], now: float) -> Team:
+    """The agents' live records -> what the pacer needs."""
     free, talking, wrapping, logged_in = 0, [], [], 0
-    for row in await store.agents(agent_ids) if agent_ids else []:
+    for row in rows:
         state = row.get("state")
         if state != "logged_out":
             logged_in += 1

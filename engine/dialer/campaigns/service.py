@@ -1,11 +1,13 @@
 """The dialer service: campaign control, one ``CampaignRunner`` per running campaign, and
-the wiring into the call service and routing (built once in ``engine/app.py``).
+the handlers the composition root (``engine/app.py``) registers with the call service:
 
-- ARI: channels whose first Stasis argument is ``dialer`` (answered, before AMD),
-  ``outbound`` (after AMD) or ``dialer-agent`` (an agent's phone answered) come through
-  ``CallService.stasis_apps``; their other events (``Dial``, ``ChannelDestroyed``,
-  ``PlaybackFinished``) through ``CallService.taps``. Each goes to its campaign's mailbox.
-- Routing: an agent offer for one of our lines comes through ``offer_claims``.
+- ARI: channels whose first Stasis argument is one of ``STASIS_ARGS``: ``dialer``
+  (answered, before AMD), ``outbound`` (after AMD) or ``dialer-agent`` (an agent's phone
+  answered) come to ``route`` (``CallService.stasis_apps``); their other events
+  (``Dial``, ``ChannelDestroyed``, ``PlaybackFinished``) to ``tap``
+  (``CallService.taps``). Each goes to its campaign's mailbox.
+- Routing: an agent offer for one of our lines comes to ``claim`` (``offer_claims``);
+  routing's storage is reached only through the ``AgentReservations`` handed in.
 - Redis: an agent becoming available (routing's wake channel) makes every runner look
   at pacing again at once instead of at its next tick.
 """
@@ -52,9 +54,11 @@ def media(setting: str) -> tuple[str, ...]:
 class DialerService:
     def __init__(self, settings: Settings, db: Database, ari: AriClient,
                  router: RoutingService, calls: CallService,
+                 reservations: AgentReservations,
                  clock: Callable[[], float] = time.time) -> None:
         self.settings, self.db, self.router, self.calls, self.clock = (
             settings, db, router, calls, clock)
+        self.reservations = reservations
         dsettings = DialerSettings(
             app=settings.ari_app, trunk=settings.dialer_trunk,
             identification=media(settings.dialer_identification),
@@ -62,7 +66,7 @@ class DialerService:
             max_lines=settings.dialer_max_lines, agent_ring_timeout=settings.agent_ring_timeout,
             wrapup=settings.wrapup_seconds, instance=router.instance,
             cancel_after=settings.dialer_cancel_after or None)
-        self.deps = Deps(db, ari, router, AgentReservations(router.store), dsettings,
+        self.deps = Deps(db, ari, router, reservations, dsettings,
                          self._notify, self._new_call, self._track, self.by_channel_pop,
                          lambda: sum(len(r.lines) for r in self.runners.values()),
                          self._peer_lines, lambda: calls.speech_plan, lambda: calls.listening)
@@ -75,10 +79,6 @@ class DialerService:
         self.adopted_calls: dict[str, InboundCall] = {}   # adopted talks being heard
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
-        for arg in STASIS_ARGS:
-            calls.stasis_apps[arg] = self._route
-        calls.taps.append(self._tap)
-        calls.offer_claims.append(self._claim)
 
     # -- wiring -----------------------------------------------------------------------
     async def _notify(self, call: InboundCall) -> None:
@@ -129,7 +129,8 @@ class DialerService:
     def by_channel_pop(self, channel: str) -> None:
         self.by_channel.pop(channel, None)
 
-    def _route(self, event: dict[str, Any]) -> None:
+    def route(self, event: dict[str, Any]) -> None:
+        """A channel entered the app with one of ``STASIS_ARGS``: to its campaign."""
         channel = (event.get("channel") or {}).get("id", "")
         args = event.get("args") or []
         key = args[1] if args[:1] == ["dialer-agent"] and len(args) > 1 else channel
@@ -139,7 +140,9 @@ class DialerService:
             return
         runner.post(runner.on_event, event)
 
-    def _tap(self, event: dict[str, Any]) -> None:
+    def tap(self, event: dict[str, Any]) -> None:
+        """Any ARI event: ``Dial``, ``ChannelDestroyed``, ``PlaybackFinished`` of our lines
+        (and of adopted talks) go to their campaign."""
         kind = event.get("type")
         if kind not in TAPPED:
             return
@@ -156,7 +159,8 @@ class DialerService:
         if runner is not None:
             runner.post(runner.on_event, event)
 
-    async def _claim(self, offer: Offer) -> bool:
+    async def claim(self, offer: Offer) -> bool:
+        """An agent offer routing made: ours when it is for a line waiting for an agent."""
         runner = self.by_channel.get(offer.call_id)
         line = runner.lines.get(offer.call_id) if runner else None
         if runner is None or line is None or line.state != "seeking":
@@ -216,8 +220,8 @@ class DialerService:
             del self.runners[runner.id]
 
     async def _wake_listener(self) -> None:
-        pubsub = self.router.store.redis.pubsub()
-        await pubsub.subscribe(self.router.store.keys.wake)
+        pubsub, channel = self.reservations.wake_subscription()
+        await pubsub.subscribe(channel)
         try:
             while not self._closed:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)

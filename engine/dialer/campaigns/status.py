@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 async def agents_of(service: DialerService, queue: str, now: float) -> dict[str, Any]:
     ids = service.eligible(queue)
-    views = [agent_view(row, now) for row in await service.router.store.agents(ids)] \
+    views = [agent_view(row, now) for row in await service.reservations.agents(ids)] \
         if ids else []
     online = [v for v in views if v["state"] != "logged_out"]
     busy = [v["occupancy"] for v in online if v["occupancy"] is not None]

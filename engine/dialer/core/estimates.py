@@ -15,7 +15,7 @@ queries take ``now`` and the ages of what is still in progress.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 
@@ -28,7 +28,7 @@ def norm_cdf(x: np.ndarray) -> np.ndarray:
     t = 1.0 / (1.0 + 0.3275911 * z)
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741
                 + t * (-1.453152027 + t * 1.061405429))))
-    return 0.5 * (1.0 + np.sign(x) * (1.0 - poly * np.exp(-z * z)))
+    return cast(np.ndarray, 0.5 * (1.0 + np.sign(x) * (1.0 - poly * np.exp(-z * z))))
 
 
 def lognormal_mass(edges: np.ndarray, median: float, sigma: float) -> np.ndarray:
@@ -163,7 +163,8 @@ class DialEstimates:
         a = ages[:, None]
         reach = np.interp(a + horizons[None, :] - self.amd_delay, self.edges, live)
         num = np.maximum(reach - np.interp(a, self.edges, live), 0.0)
-        return np.minimum(num / np.maximum(np.interp(a, self.edges, going), 1e-12), 1.0)
+        going_at = np.maximum(np.interp(a, self.edges, going), 1e-12)
+        return cast(np.ndarray, np.minimum(num / going_at, 1.0))
 
 
 class TalkEstimates:
@@ -196,4 +197,4 @@ class TalkEstimates:
         still = np.interp(np.arange(top + 1.0), self.edges, going)   # on a 1 s grid
         now_s = still[e][:, None]
         later = still[e[:, None] + shift[None, :]]
-        return np.maximum(now_s - later, 0.0) / np.maximum(now_s, 1e-12)
+        return cast(np.ndarray, np.maximum(now_s - later, 0.0) / np.maximum(now_s, 1e-12))

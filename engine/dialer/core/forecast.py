@@ -16,6 +16,7 @@ agents`` then has a mean and a variance; a normal approximation gives:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def marginal_risk(p: Pipeline, k_max: int, first: int = 1) -> np.ndarray:
     mean = p.lines - p.agents + others * p.connect
     var = p.var + others * (p.connect * (1 - p.connect)) + 1e-12
     taken = norm_cdf((mean + 0.5) / np.sqrt(var))       # P(D >= 0): no agent left
-    return taken @ density / total
+    return cast(np.ndarray, taken @ density / total)
 
 
 def line_risk(p: Pipeline, ages: np.ndarray) -> np.ndarray:
@@ -101,4 +102,4 @@ def expected_abandons(p: Pipeline, n: np.ndarray, stress: float = 1.0) -> np.nda
     sd = np.sqrt(p.var[None, :] + n * p.connect * (1 - p.connect) + 1e-12)
     z = mean / sd
     excess = mean * norm_cdf(z) + sd * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
-    return excess.max(axis=1)
+    return cast(np.ndarray, excess.max(axis=1))

@@ -237,7 +237,7 @@ class AbandonGuard:
         if affordable < c.reserve or abandoned > c.limit * live:   # with a plan, the
             # window's own rate must be within the limit too: only lines in flight go over
             return Allowance("progressive", 0.0, 0.0,
-                             f"abandon budget tight: {abandoned}/{live} live answers")
+                             reason=f"abandon budget tight: {abandoned}/{live} live answers")
         return Allowance("predictive", self.risk * self._cushion(live, abandoned, ahead),
                          c.budget_share * affordable, c.stress)
 

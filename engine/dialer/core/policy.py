@@ -13,7 +13,8 @@ from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.dialer.core.compliance import MIN_RING_SECONDS, CallingWindow, Policy
+from engine.dialer.core.actions import MIN_RING_SECONDS
+from engine.dialer.core.compliance import CallingWindow, Policy
 from engine.dialer.core.guard import DAY, QUIET_AFTER_ABANDON, GuardConfig
 from engine.errors import InvalidRequest
 
