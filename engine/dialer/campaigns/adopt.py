@@ -26,6 +26,7 @@ import sqlite_utils
 from engine.ari.client import AriClient
 from engine.ari.errors import AriError
 from engine.dialer.campaigns import dial_store
+from engine.dialer.core.campaign import adoption
 from engine.logs import get_logger
 from engine.store.database import Database
 
@@ -77,9 +78,11 @@ class Adoptions:
         others; returns (adopted, closed)."""
         adopted = closed = 0
         for talk in await self.db.run(open_talks):
-            if owned(talk.channel) or talk.channel in self.by_channel:
+            decision = adoption(talk.channel, talk.agent_channel, owned(talk.channel),
+                                talk.channel in self.by_channel, up)
+            if decision == "skip":
                 continue
-            if talk.channel in up and talk.agent_channel in up:
+            if decision == "adopt":
                 self.by_channel[talk.channel] = self.by_channel[talk.agent_channel] = talk
                 adopted += 1
                 await self.adopted(talk)

@@ -54,7 +54,7 @@ def register_commands(dsub: Any) -> None:
 
 
 def _db(args: argparse.Namespace) -> Any:
-    from engine.dialer import schema
+    from engine.dialer.campaigns import schema
     from engine.store.database import Database
 
     return Database(args.settings().database_path, [schema.migrations]).open_sync()
@@ -66,7 +66,7 @@ def _fail(message: str) -> int:
 
 
 def _campaigns(args: argparse.Namespace) -> int:
-    from engine.dialer import store
+    from engine.dialer.campaigns import store
 
     db = _db(args)
     try:
@@ -84,7 +84,7 @@ def _campaigns(args: argparse.Namespace) -> int:
 
 
 def _create(args: argparse.Namespace) -> int:
-    from engine.dialer import store
+    from engine.dialer.campaigns import store
     from engine.dialer.core.policy import CampaignPolicy, parse
     from engine.routing.config import RoutingConfigError, load_config
 
@@ -115,7 +115,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from engine.dialer import store
+    from engine.dialer.campaigns import store
 
     try:
         text = Path(args.file).read_text(encoding="utf-8")

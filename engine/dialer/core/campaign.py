@@ -1,15 +1,16 @@
 """A campaign's decisions, pure: what the pacer sees, which ringing lines it hangs up,
 how many lines to dial and which contacts compliance lets it call, what a preview agent
-may dial, and how a line the event stream missed is judged. The campaign runner
+may dial, and how a line the event stream missed (or a talk an earlier engine left) is judged. The
+campaign runner
 (``campaigns/runner.py``) reads the live state, asks these, and carries the answers out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from engine.dialer.core import line_events as e
 from engine.dialer.core.compliance import Attempt, Contact, Decision, Policy, check, pick
@@ -149,3 +150,13 @@ def judge(line: Line, channel: Mapping[str, Any] | None, agent: Mapping[str, Any
     elif what == "agent-answered":
         event = e.AgentAnswered(line.agent_channel or "")
     return what, event
+
+
+def adoption(channel: str, agent_channel: str, owned: bool, adopted: bool,
+             up: Collection[str]) -> Literal["skip", "adopt", "close"]:
+    """A talk an earlier life of the engine left (``campaigns/adopt.py``): skipped when
+    this engine owns the line or adopted it already, adopted while both legs are ``up``
+    in Asterisk, else closed (it ended while no engine watched)."""
+    if owned or adopted:
+        return "skip"
+    return "adopt" if channel in up and agent_channel in up else "close"
