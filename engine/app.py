@@ -29,9 +29,11 @@ from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
 from engine.calls.ports import CallerLookup
 from engine.calls.service import CallService
-from engine.dialer import http as dialer_http
-from engine.dialer import schema as dialer_schema
-from engine.dialer.service import DialerService
+from engine.dialer.campaigns import http as dialer_http
+from engine.dialer.campaigns import schema as dialer_schema
+from engine.dialer.campaigns.reserve import AgentReservations
+from engine.dialer.campaigns.service import STASIS_ARGS as DIALER_STASIS_ARGS
+from engine.dialer.campaigns.service import DialerService
 from engine.ivr import config as ivr_config
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
@@ -124,7 +126,12 @@ class Engine:
             self.speech.attach(self.calls)
             self.speech.calls.on_customer_event = self._customer_event
         # the outbound dialer: campaigns, ARI lines with AMD, agents shared through routing
-        self.dialer = DialerService(settings, self.db, self.ari, self.router, self.calls)
+        self.dialer = DialerService(settings, self.db, self.ari, self.router, self.calls,
+                                    AgentReservations(self.router.store))
+        for arg in DIALER_STASIS_ARGS:          # its lines' and agent legs' channels
+            self.calls.stasis_apps[arg] = self.dialer.route
+        self.calls.taps.append(self.dialer.tap)
+        self.calls.offer_claims.append(self.dialer.claim)
         self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
                                      settings.ari_app, self.calls.on_event, self._resync)
         self.http = self._build_http()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from engine.dialer.actions import MIN_RING_SECONDS
+from engine.dialer.core.actions import MIN_RING_SECONDS
 
 ENV_PREFIX = "ENGINE_"
 

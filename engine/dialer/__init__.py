@@ -1,16 +1,19 @@
-"""The outbound dialer's pure core: pacing, the abandon guard, compliance, the simulator.
+"""The outbound dialer: predictive pacing within the abandon-rate rules, campaigns over
+ARI with AMD, and the pacing simulator. See docs/dialer.md.
 
-No I/O and no clock: every decision takes ``now`` (seconds for pacing and the guard, an
-aware datetime for compliance) and returns numbers or actions (``actions.py``) for the
-ARI/AMI adapters to carry out. See docs/dialer.md for the algorithms and the figures.
+Entry points:
 
-- ``pacing``: ``Snapshot`` + ``Allowance`` -> lines to dial (progressive, fixed ratio,
-  predictive); ``estimates`` and ``risk`` hold the predictive model.
-- ``guard``: the 2-second rule, the rolling abandon rate, the allowance, the 72 h rule.
-- ``compliance``: calling windows, DNC/opt-out hook, attempts and retry intervals.
-- ``simulate``/``traffic``/``agents``/``grid``/``cli``: ``python -m engine dialer simulate``.
-- the I/O side (campaigns over ARI with AMD, docs/dialer.md "Campaigns and the I/O side"):
-  ``service`` wires ``runner`` (+ ``linecalls``, ``agentleg``, ``preview``) into the call
-  service and routing; ``store``/``contacts``/``schema`` hold campaigns in SQLite;
-  ``http`` and ``control_cli`` control them.
+- ``campaigns.service.DialerService``: built by ``engine/app.py`` (the composition root),
+  which hands it ``campaigns.reserve.AgentReservations`` and registers its ``route``,
+  ``tap`` and ``claim`` with the call service; ``start``/``resync``/``stop``, campaign
+  control (``create``, ``control``, ``import_csv``, ``status``...).
+- ``campaigns.http.routes``: ``/dialer/...``; ``campaigns.schema.migrations``: its tables.
+- ``cli.register``: ``python -m engine dialer simulate|campaigns|create|import|start...``.
+- ``core`` (pure, no I/O, no clock): ``core.line.Line.handle(event, now)`` a line's life,
+  ``core.campaign`` a campaign's decisions, ``core.pacing``, ``core.guard``,
+  ``core.compliance``.
+- ``simulator.simulate.Simulation`` and ``simulator.grid``: the pacing simulator.
+
+Subpackages: ``core`` imports nothing from ``campaigns`` or ``simulator``;
+``simulator`` uses ``core`` only; ``campaigns`` uses ``core``.
 """

@@ -11,7 +11,7 @@ from typing import Any
 
 import aiohttp
 
-from engine.dialer.traffic import ContactStream, Traffic
+from engine.dialer.simulator.traffic import ContactStream, Traffic
 
 FAR_ZONE = "Etc/GMT-12"          # UTC+12: always outside a window of +-2 h around UTC now
 

@@ -326,6 +326,7 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
             await api.call("POST", f"/dialer/campaigns/{cid}/start")
             runner = engine.dialer.runners[cid]
             line = await bridged(runner)
+            call = runner.calls[line.id]           # what the desk and screen pop see
             alerts = await wait_for(
                 lambda: [m for ch, m in heard if ch.endswith(":events:emotion")
                          and m["call_id"] == line.id], timeout=60,
@@ -337,7 +338,7 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     hints = [m for ch, m in heard if ch.endswith(":agent:2003") and m.get("type") == "hint"]
     assert hints and hints[0]["kind"] == "emotion", "the agent got a hint"
     # heard in the profile's language: zh-CN is the zh model's
-    assert line.call.record["language"] == "zh-CN" and line.call.record["transcribed"]
+    assert call.record["language"] == "zh-CN" and call.record["transcribed"]
     talk = await wait_for(lambda: engine.transcripts.for_call(line.id), what="segments")
     assert {s["role"] for s in talk} == {"caller", "agent"}, "both legs transcribed"
     transcript = await angry_transcript(engine, "cust-speech-out")
