@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from engine.logs import get_logger
 from engine.media import rtp
 from engine.media.jitter import JitterBuffer, JitterStats
-from engine.media.ports import PortPool, PortsExhausted
+from engine.media.port_pool import PortPool, PortsExhausted
 from engine.settings import Settings
 
 log = get_logger(__name__)

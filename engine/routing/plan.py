@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.calls.ports import Caller
-from engine.routing.model import Agent, Queue, RoutingConfig, Tier
+from engine.routing.config_types import Agent, Queue, RoutingConfig, Tier
 
 ANY = "*"
 FRONT_BOOST = 1_000_000.0  # a call put back after a failed ring goes before everyone

@@ -25,8 +25,8 @@ from engine.logs import get_logger
 from engine.routing import background, plan
 from engine.routing import waiting as wt
 from engine.routing.config import RoutingConfigError, load_config
+from engine.routing.config_types import RoutingConfig
 from engine.routing.matching import Matching
-from engine.routing.model import RoutingConfig
 from engine.routing.presence import Presence
 from engine.routing.store import RoutingStore, day, text
 from engine.routing.sync import caller_dict, sync_agents
