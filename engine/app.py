@@ -234,7 +234,7 @@ class Engine:
         """Speech's profile records (call.emotion, call.transcript) into the store."""
         result = await self.profiles.ingest([envelope])
         if result.errors:
-            log.warning("speech.profile_event_refused", event=envelope.get("id"),
+            log.warning("speech.profile_event_refused", event_id=envelope.get("id"),
                         errors=[e.as_dict() for e in result.errors])
 
     async def _stop_speech(self) -> None:

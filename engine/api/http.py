@@ -118,7 +118,7 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        error = unavailable(exc)
+        error: EngineError | None = unavailable(exc)
         if error is not None:
             log.warning("http_dependency_unavailable", path=request.path,
                         method=request.method, error=f"{type(exc).__name__}: {exc}",

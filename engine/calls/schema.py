@@ -13,7 +13,8 @@ migrations = Migrations("calls")
 
 @migrations()
 def m001_calls(db: sqlite_utils.Database) -> None:
-    db["calls"].create({
+    calls = db.table("calls")
+    calls.create({
         "id": str, "status": str, "caller_channel": str, "caller_number": str,
         "caller_name": str, "did": str, "customer_id": str, "vip_tier": str,
         "risk_tier": str, "language": str, "ivr_path": str, "queue": str, "topic": str,
@@ -22,9 +23,9 @@ def m001_calls(db: sqlite_utils.Database) -> None:
         "queued_at": float, "agent_dialed_at": float, "agent_answered_at": float,
         "connected_at": float, "ended_at": float, "hangup_by": str, "end_cause": str,
     }, pk="id")
-    db["calls"].create_index(["arrived_at"])
-    db["calls"].create_index(["caller_number"])
-    db["calls"].create_index(["agent_id"])
+    calls.create_index(["arrived_at"])
+    calls.create_index(["caller_number"])
+    calls.create_index(["agent_id"])
 
 
 COLUMNS = frozenset({

@@ -118,7 +118,7 @@ class CallService:
             try:
                 tap(event)
             except Exception:
-                log.exception("ari.tap_failed", event=event.get("type"))
+                log.exception("ari.tap_failed", event_type=event.get("type"))
 
     def _inbound_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

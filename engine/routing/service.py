@@ -14,7 +14,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ log = get_logger(__name__)
 FAIL_REASONS = {"no-answer": "ring-timeout", "timeout": "ring-timeout", "ring-timeout":
                 "ring-timeout", "busy": "busy", "rejected": "busy", "congestion": "unreachable",
                 "unreachable": "unreachable", "originate-failed": "unreachable"}
-CallbackHook = Callable[[str, str], Awaitable[None]]
+CallbackHook = Callable[[str, str], Coroutine[Any, Any, None]]
 
 
 class RoutingService(Matching):

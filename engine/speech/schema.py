@@ -19,5 +19,6 @@ COLUMNS = {"call_id": str, "role": str, "lang": str, "text": str, "at": float,
 
 @migrations()
 def m001_transcripts(db: sqlite_utils.Database) -> None:
-    db["transcripts"].create({"id": int, **COLUMNS}, pk="id")
-    db["transcripts"].create_index(["call_id", "at"])
+    transcripts = db.table("transcripts")
+    transcripts.create({"id": int, **COLUMNS}, pk="id")
+    transcripts.create_index(["call_id", "at"])
