@@ -118,6 +118,8 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
     except asyncio.CancelledError:
         raise
     except Exception as exc:
+        if request.writer.output_size > 0:   # a WebSocket or stream already under way
+            raise
         error: EngineError | None = unavailable(exc)
         if error is not None:
             log.warning("http_dependency_unavailable", path=request.path,
