@@ -122,12 +122,12 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
             raise
         error: EngineError | None = unavailable(exc)
         if error is not None:
-            log.warning("http_dependency_unavailable", path=request.path,
+            log.warning("http.dependency_unavailable", path=request.path,
                         method=request.method, error=f"{type(exc).__name__}: {exc}",
                         **error.details)
         else:
             reference = secrets.token_hex(6)
-            log.exception("http_internal_error", path=request.path, method=request.method,
+            log.exception("http.internal_error", path=request.path, method=request.method,
                           reference=reference)
             error = InternalError("internal error; the log has the details under reference "
                                   f"{reference}", reference=reference)
