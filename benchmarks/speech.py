@@ -35,7 +35,7 @@ from engine import settings as settings_mod
 from engine.logs import configure_logging
 from engine.speech import audio
 from engine.speech.menus import load as load_menus
-from engine.speech.models import check_models
+from engine.speech.recognition_models import check_models
 from engine.speech.recognizer import Recognizer
 
 IVR = "ji4 shu4 zhi1 chi2"

@@ -22,9 +22,10 @@ from engine.ami.client import AmiClient
 from engine.ami.devices import DeviceWatcher
 from engine.api.http import build_app, json_response
 from engine.ari.client import AriClient
-from engine.ari.events import AriEventStream
+from engine.ari.event_stream import AriEventStream
 from engine.calls import http as calls_http
-from engine.calls import records as call_records
+from engine.calls import schema as call_schema
+from engine.calls import store as call_store
 from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
 from engine.calls.ports import CallerLookup
@@ -52,6 +53,7 @@ from engine.routing.service import RoutingService
 from engine.routing.tiers import TieredLookup
 from engine.settings import Settings
 from engine.speech import http as speech_http
+from engine.speech import schema as speech_schema
 from engine.speech import store as speech_store
 from engine.speech.live import LiveSpeech
 from engine.store.database import Database
@@ -80,10 +82,10 @@ class Engine:
         settings.require("ari_password", "ami_secret", "api_token")
         self.settings = settings
         self.db = Database(settings.database_path,
-                           [profile_schema.migrations, call_records.migrations,
+                           [profile_schema.migrations, call_schema.migrations,
                             care_schema.migrations, risk_schema.migrations,
-                            dialer_schema.migrations, speech_store.migrations])
-        self.records = call_records.CallRecords(self.db)
+                            dialer_schema.migrations, speech_schema.migrations])
+        self.records = call_store.CallRecords(self.db)
         self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self.retention = Retention(settings, self.db, self.redis)
         self.profiles = ProfileStore(self.db)
@@ -242,7 +244,7 @@ class Engine:
         """Speech's profile records (call.emotion, call.transcript) into the store."""
         result = await self.profiles.ingest([envelope])
         if result.errors:
-            log.warning("speech.profile_event_refused", event=envelope.get("id"),
+            log.warning("speech.profile_event_refused", event_id=envelope.get("id"),
                         errors=[e.as_dict() for e in result.errors])
 
     async def _stop_speech(self) -> None:

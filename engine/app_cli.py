@@ -8,7 +8,7 @@ import asyncio
 from engine.settings import describe
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = sub.add_parser("run", help="run the engine (ARI, AMI, routing, HTTP API)")
     run.set_defaults(func=_run)
     cfg = sub.add_parser("config", help="print the effective settings (secrets hidden)")

@@ -178,7 +178,7 @@ def _summary(records: list[dict[str, Any]], since: float) -> None:
           f"{len(rows) - answered} not answered")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo = sub.add_parser("demo", help="run the engine with simulated callers and agents")
     demo.add_argument("--keep", action="store_true", help="leave the sandbox Asterisk running")
     demo.set_defaults(func=lambda args: asyncio.run(run_demo(args.settings(), args.keep)))

@@ -38,3 +38,10 @@ class Unavailable(EngineError):
 
     status_code = 503
     error_id = "service-unavailable"
+
+
+class InternalError(EngineError):
+    """A bug or an unforeseen failure: the client gets a reference, the log the traceback."""
+
+    status_code = 500
+    error_id = "internal-error"

@@ -2,8 +2,9 @@
 
 Every setting is declared once below with its default and help text. Values
 come from, in rising order: the defaults, a TOML config file (``--config`` or
-``ENGINE_CONFIG``), and ``ENGINE_<NAME>`` environment variables. Unknown keys
-and wrong types stop start-up with a hint instead of being ignored.
+``ENGINE_CONFIG``), and ``ENGINE_<NAME>`` environment variables. Unknown keys, unknown ``ENGINE_*``
+variables (``ENGINE_CONFIG`` aside) and wrong types stop start-up with a hint instead of
+being ignored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import difflib
 import os
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,9 @@ from urllib.parse import urlsplit
 from engine.dialer.core.actions import MIN_RING_SECONDS
 
 ENV_PREFIX = "ENGINE_"
+# ENGINE_* variables that are not settings: the config file's path. Every other ENGINE_*
+# variable must name a setting, or start-up stops (a typo would otherwise be ignored).
+NON_SETTING_VARIABLES = frozenset({f"{ENV_PREFIX}CONFIG"})
 
 
 class SettingsError(Exception):
@@ -259,6 +264,13 @@ def _validate_dialer(s: Settings) -> None:
                             f"{MIN_RING_SECONDS:g} s of ringing, got {s.dialer_cancel_after:g}")
 
 
+def _env_hint(key: str, declared: Iterable[str]) -> str:
+    """`` (did you mean ENGINE_X?)`` for the closest setting's variable, else nothing."""
+    known = [f"{ENV_PREFIX}{name.upper()}" for name in declared] + sorted(NON_SETTING_VARIABLES)
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
 def load(config_file: str | os.PathLike[str] | None = None,
          environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
     """Build validated settings from defaults, a TOML file, the environment, then overrides."""
@@ -284,11 +296,12 @@ def load(config_file: str | os.PathLike[str] | None = None,
             values[key] = _coerce(key, raw, kinds[key], str(path))
 
     for key, raw in env.items():
-        if not key.startswith(ENV_PREFIX) or key == f"{ENV_PREFIX}CONFIG":
+        if not key.startswith(ENV_PREFIX) or key in NON_SETTING_VARIABLES:
             continue
         name = key[len(ENV_PREFIX):].lower()
-        if name in declared:
-            values[name] = _coerce(name, raw, kinds[name], f"environment {key}")
+        if name not in declared:
+            raise SettingsError(f"environment: unknown variable {key}{_env_hint(key, declared)}")
+        values[name] = _coerce(name, raw, kinds[name], f"environment {key}")
 
     for key, raw in overrides.items():
         if key not in declared:

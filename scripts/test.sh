@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need (Debian
 # packages, the Python environment, the sandbox Asterisk's root filesystem, the Mandarin
-# speech model), then runs pytest. Integration tests start the sandbox Asterisk and a
-# private redis-server themselves. Extra arguments go to pytest.
+# speech model), checks lint, format and types (ruff check, ruff format --check, mypy),
+# then runs pytest. Integration tests start the sandbox Asterisk and a private
+# redis-server themselves. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,28 @@ fi
 
 echo "== host packages and Python environment"
 bash scripts/bootstrap-host.sh
+
+echo "== lint (ruff check), format (ruff format --check), types (mypy)"
+# All three run so one pass shows every problem (at most 30 lines each, then the last
+# line: the count); any failure stops here, before pytest.
+checks=0
+check() {
+  local out lines
+  if ! out=$("$@" 2>&1); then
+    lines=$(printf '%s\n' "$out" | wc -l)
+    printf '%s\n' "$out" | head -n 30
+    [ "$lines" -le 30 ] || printf '... %s more lines; last: %s\n' "$((lines - 30))" \
+      "$(printf '%s\n' "$out" | tail -n 1)"
+    checks=1
+  fi
+}
+check .venv/bin/ruff check --quiet --output-format concise engine tests benchmarks
+check .venv/bin/ruff format --check --quiet --output-format concise engine tests benchmarks
+check .venv/bin/mypy --no-pretty
+if [ $checks -ne 0 ]; then
+  echo "lint, format or type check failed (fix the lines above; \`ruff format\` rewrites the files)" >&2
+  exit 1
+fi
 
 echo "== sandbox Asterisk root filesystem (cached after the first build)"
 .venv/bin/python -m engine sandbox build

@@ -16,7 +16,7 @@ log = get_logger(__name__)
 EventHandler = Callable[[dict[str, Any]], None]
 
 
-class _Manager(Manager):  # type: ignore[misc]
+class _Manager(Manager):
     """panoramisk reconnects whenever the connection drops, even after ``close()``;
     once we close on purpose, a lost connection stays lost."""
 
@@ -65,7 +65,7 @@ class AmiClient:
             try:
                 handler(event)
             except Exception:
-                log.exception("ami.handler_failed", event=event.get("Event"))
+                log.exception("ami.handler_failed", event_type=event.get("Event"))
 
     async def connect(self, timeout: float = 10.0) -> None:
         self.manager = _Manager(host=self.host, port=self.port, username=self.user,

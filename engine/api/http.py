@@ -4,18 +4,37 @@ Domains contribute routes as ``aiohttp.web.RouteTableDef`` objects (``engine/<do
 and read their services from typed app keys. Every route needs ``Authorization: Bearer
 <api_token>`` except ``GET /health``; WebSockets may pass ``?token=`` instead, because
 browsers cannot set headers on a WebSocket.
+
+Every failure reaches the client as JSON ``{"error_id", "message", "details"}``, rendered by
+one middleware (``_error_middleware``):
+
+- domain errors (``engine/errors.py``) with their own status and id;
+- aiohttp's own HTTP errors (404 unknown route, 405, 413 body too large...) with the same
+  status and an id from its reason (``not-found``, ``method-not-allowed``...);
+- Redis connection or timeout errors and Asterisk unreachable or answering 5xx
+  (``AriUnavailable``) as 503 ``service-unavailable``, ``details.dependency`` saying which;
+- anything else as 500 ``internal-error`` with ``details.reference``: the same reference is
+  logged with the traceback, which never reaches the client.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import re
+import secrets
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
 from aiohttp import web
+from redis import exceptions as redis_errors
 
-from engine.errors import EngineError, InvalidRequest
+from engine.ari.errors import AriUnavailable
+from engine.errors import EngineError, InternalError, InvalidRequest, Unavailable
+from engine.logs import get_logger
+
+log = get_logger(__name__)
 
 PUBLIC_PATHS = frozenset({"/health"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -58,12 +77,61 @@ def _auth_middleware(token: str) -> Any:
     return auth
 
 
+def http_error_id(exc: web.HTTPException) -> str:
+    """A kebab-case id from aiohttp's reason phrase: 405 -> ``method-not-allowed``."""
+    return re.sub(r"[^a-z0-9]+", "-", exc.reason.lower()).strip("-") or f"http-{exc.status}"
+
+
+def _http_error(exc: web.HTTPException) -> web.Response:
+    details: dict[str, Any] = {}
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        details = {"method": exc.method, "allowed": sorted(exc.allowed_methods)}
+    message = exc.text if exc.text and exc.text != f"{exc.status}: {exc.reason}" else exc.reason
+    response = error_response(exc.status, http_error_id(exc), message, **details)
+    for name in ("Allow", "Location", "Retry-After"):
+        if name in exc.headers:
+            response.headers[name] = exc.headers[name]
+    return response
+
+
+def unavailable(exc: BaseException) -> Unavailable | None:
+    """The ``Unavailable`` a dependency's failure stands for, or None if it is not one."""
+    if isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError):
+        return Unavailable("Redis is unavailable; try again shortly",
+                           dependency="redis", reason=type(exc).__name__)
+    if isinstance(exc, AriUnavailable):
+        return Unavailable("Asterisk is unavailable; try again shortly",
+                           dependency="asterisk", status=exc.status)
+    return None
+
+
 @web.middleware
 async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except EngineError as exc:
         return json_response(exc.as_dict(), exc.status_code)
+    except web.HTTPException as exc:
+        if exc.status < 400:        # redirects and successes raised as exceptions
+            raise
+        return _http_error(exc)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        if request.writer.output_size > 0:   # a WebSocket or stream already under way
+            raise
+        error: EngineError | None = unavailable(exc)
+        if error is not None:
+            log.warning("http.dependency_unavailable", path=request.path,
+                        method=request.method, error=f"{type(exc).__name__}: {exc}",
+                        **error.details)
+        else:
+            reference = secrets.token_hex(6)
+            log.exception("http.internal_error", path=request.path, method=request.method,
+                          reference=reference)
+            error = InternalError("internal error; the log has the details under reference "
+                                  f"{reference}", reference=reference)
+        return json_response(error.as_dict(), error.status_code)
 
 
 def build_app(token: str, route_tables: Iterable[web.RouteTableDef],

@@ -16,6 +16,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from engine.calls.state import InboundCall
+from engine.keys import agent_channel
 from engine.logs import get_logger
 
 log = get_logger(__name__)
@@ -47,7 +48,7 @@ class AgentDesk:
         self.prefix = prefix
 
     def channel(self, agent_id: str) -> str:
-        return f"{self.prefix}:agent:{agent_id}"
+        return agent_channel(self.prefix, agent_id)
 
     def key(self, agent_id: str) -> str:
         return f"{self.prefix}:desk:{agent_id}"

@@ -7,8 +7,8 @@ from aiohttp import web
 from engine.api.http import json_response
 from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
-from engine.calls.records import CallRecords
 from engine.calls.service import CallService
+from engine.calls.store import CallRecords
 from engine.errors import InvalidRequest, NotFound
 
 CALL_SERVICE = web.AppKey("call_service", CallService)

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.typing import EncodableT
 
 from engine.batching import Batcher
 from engine.calls.state import InboundCall
@@ -51,7 +52,8 @@ class LiveCalls(Batcher):
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 ended = [cid for cid, snap in batch.items() if snap["status"] == "ended"]
-                live = {cid: orjson.dumps(s) for cid, s in batch.items() if cid not in ended}
+                live: dict[EncodableT, EncodableT] = {
+                    cid: orjson.dumps(s) for cid, s in batch.items() if cid not in ended}
                 if ended:
                     pipe.hdel(self.key, *ended)
                 if live:

@@ -19,9 +19,9 @@ from engine.ari.client import AriClient
 from engine.ari.errors import AriError
 from engine.calls import events as e
 from engine.calls.ports import CallerLookup, Listening, NoListening, Offer, Router, SpeechPlan
-from engine.calls.records import CallRecords
 from engine.calls.runner import CallRunner
 from engine.calls.state import InboundCall
+from engine.calls.store import CallRecords
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
 
@@ -118,7 +118,7 @@ class CallService:
             try:
                 tap(event)
             except Exception:
-                log.exception("ari.tap_failed", event=event.get("type"))
+                log.exception("ari.tap_failed", event_type=event.get("type"))
 
     def _inbound_event(self, event: dict[str, Any]) -> None:
         kind = event.get("type")

@@ -16,7 +16,7 @@ Which legs are heard and how is decided here, as actions:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.calls import actions as a
 from engine.calls import events as e
@@ -38,7 +38,7 @@ class SpeechTransitions:
     agent_channel: str | None
     offer: Offer | None
     playback: str | None
-    record: dict
+    record: dict[str, Any]
     speech: SpeechPlan | None
     listening: dict[str, Hearing]
     speech_failed: bool

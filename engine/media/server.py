@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from engine.logs import get_logger
 from engine.media import rtp
 from engine.media.jitter import JitterBuffer, JitterStats
-from engine.media.ports import PortPool, PortsExhausted
+from engine.media.port_pool import PortPool, PortsExhausted
 from engine.settings import Settings
 
 log = get_logger(__name__)
@@ -147,8 +147,9 @@ class MediaServer:
         for port in self._ports.candidates():
             leg = MediaLeg(leg_id, self.host, port, sink, self.max_delay)
             try:
-                await loop.create_datagram_endpoint(lambda leg=leg: leg,
-                                                    local_addr=(self.host, port))
+                def protocol(leg: MediaLeg = leg) -> MediaLeg:
+                    return leg
+                await loop.create_datagram_endpoint(protocol, local_addr=(self.host, port))
             except OSError:
                 continue  # taken by another process: try the next one
             self._ports.take(port)

@@ -81,8 +81,8 @@ async def _sweep(svc: RoutingService, now: float) -> None:
                                                              repr(now - DEAD_AFTER))}
     for lane in [text(x) for x in await store.redis.smembers(keys.lanes)]:
         if lane.rsplit("|", 1)[-1] in dead:
-            for call_id in await store.redis.zrange(keys.lane(lane), 0, -1):
-                await store.call_op("detach", now, text(call_id))
+            for member in await store.redis.zrange(keys.lane(lane), 0, -1):
+                await store.call_op("detach", now, text(member))
     await svc.match_waiting()
 
 

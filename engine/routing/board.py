@@ -12,7 +12,7 @@ from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 
 from engine.routing import plan
-from engine.routing.model import Agent, RoutingConfig
+from engine.routing.config_types import Agent, RoutingConfig
 
 
 @dataclass

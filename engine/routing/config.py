@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from engine.routing.model import Agent, Queue, RoutingConfig, Step, Tier
+from engine.routing.config_types import Agent, Queue, RoutingConfig, Step, Tier
 
 FILES = ("agents.yaml", "queues.yaml", "vip.yaml", "knowledge-base.yaml")
 OPTIONAL = frozenset({"knowledge-base.yaml"})

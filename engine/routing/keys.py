@@ -1,4 +1,5 @@
-"""Every Redis key and channel the routing domain uses, in one place.
+"""Every Redis key and channel the routing domain uses, in one place (names other domains
+share, such as the agent's screen channel, are in ``engine/keys.py``).
 
 For Redis Cluster, give a prefix in braces (``{tenure}``) so that every key of the
 pool lands in one slot: the Lua scripts touch many keys at once.

@@ -19,7 +19,7 @@ from engine.routing.store import Reserved
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from engine.routing.model import RoutingConfig
+    from engine.routing.config_types import RoutingConfig
     from engine.routing.presence import Presence
     from engine.routing.store import RoutingStore
 

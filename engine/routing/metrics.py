@@ -14,7 +14,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from engine.logs import get_logger
-from engine.routing.model import RoutingConfig
+from engine.routing.config_types import RoutingConfig
 from engine.routing.presence import agent_view
 from engine.routing.store import RoutingStore, day, row
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.calls.ports import Caller
-from engine.routing.model import Agent, Queue, RoutingConfig, Tier
+from engine.routing.config_types import Agent, Queue, RoutingConfig, Tier
 
 ANY = "*"
 FRONT_BOOST = 1_000_000.0  # a call put back after a failed ring goes before everyone
@@ -130,7 +130,8 @@ class Cutoffs:
 
 def classify(config: RoutingConfig, caller: Caller | None) -> tuple[Tier | None, str]:
     """The caller's VIP tier (or None) and churn-risk class (``-`` when it adds nothing)."""
-    risk = caller.risk_tier if caller and caller.risk_tier in config.churn_boost else "-"
+    risk = (caller.risk_tier if caller and caller.risk_tier is not None
+            and caller.risk_tier in config.churn_boost else "-")
     if caller is None:
         return None, risk
     explicit = config.tier(caller.vip_tier)

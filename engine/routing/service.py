@@ -14,7 +14,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ from engine.logs import get_logger
 from engine.routing import background, plan
 from engine.routing import waiting as wt
 from engine.routing.config import RoutingConfigError, load_config
+from engine.routing.config_types import RoutingConfig
 from engine.routing.matching import Matching
-from engine.routing.model import RoutingConfig
 from engine.routing.presence import Presence
 from engine.routing.store import RoutingStore, day, text
 from engine.routing.sync import caller_dict, sync_agents
@@ -35,7 +35,7 @@ log = get_logger(__name__)
 FAIL_REASONS = {"no-answer": "ring-timeout", "timeout": "ring-timeout", "ring-timeout":
                 "ring-timeout", "busy": "busy", "rejected": "busy", "congestion": "unreachable",
                 "unreachable": "unreachable", "originate-failed": "unreachable"}
-CallbackHook = Callable[[str, str], Awaitable[None]]
+CallbackHook = Callable[[str, str], Coroutine[Any, Any, None]]
 
 
 class RoutingService(Matching):

@@ -117,8 +117,9 @@ class RoutingStore:
         return [{**row(r), "id": i} for i, r in zip(ids, rows, strict=True) if r]
 
     async def waiting_ids(self, queue: str) -> list[tuple[str, float]]:
-        return [(text(m), float(s)) for m, s in
-                await self.redis.zrange(self.keys.waiting(queue), 0, -1, withscores=True)]
+        pairs: list[Any] = await self.redis.zrange(self.keys.waiting(queue), 0, -1,
+                                                   withscores=True)
+        return [(text(m), float(s)) for m, s in pairs]
 
     # -- matching -------------------------------------------------------------------
     async def reserve_agent(self, now: float, call_id: str, deadline: float,

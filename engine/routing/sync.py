@@ -9,7 +9,7 @@ import orjson
 
 from engine.calls.ports import Caller, RouteRequest
 from engine.routing import plan
-from engine.routing.model import RoutingConfig
+from engine.routing.config_types import RoutingConfig
 from engine.routing.store import RoutingStore
 
 

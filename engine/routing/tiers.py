@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 
 from engine.calls.ports import Caller, CallerLookup
-from engine.routing.model import RoutingConfig
+from engine.routing.config_types import RoutingConfig
 from engine.routing.plan import classify
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.calls.ports import Offer, RouteRequest
 from engine.routing import plan
-from engine.routing.model import RoutingConfig
+from engine.routing.config_types import RoutingConfig
 from engine.routing.store import Reserved
 from engine.routing.sync import language_for
 

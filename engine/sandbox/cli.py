@@ -7,7 +7,7 @@ import json
 import sys
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     box = sub.add_parser("sandbox", help="run a real Asterisk in a chroot (no Docker needed)")
     actions = box.add_subparsers(dest="action", required=True, metavar="ACTION")
     build = actions.add_parser("build", help="build (or reuse) the Debian sid root filesystem")

@@ -67,7 +67,7 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
         elif chunk == b"data":
             raw = body
         pos += 8 + size + (size & 1)
-    if fmt is None or raw is None or not channels or not rate:
+    if fmt is None or raw is None or not channels or not rate or bits is None:
         raise AudioError(f"{path}: WAV without fmt or data chunk")
     frame = channels * max(1, bits // 8)
     samples = _decode(fmt, bits, raw[: len(raw) // frame * frame])

@@ -186,7 +186,7 @@ class CallSpeech:
             if inspect.isawaitable(result):
                 await result
         except Exception:
-            log.exception("speech.customer_event_failed", event=envelope.get("id"))
+            log.exception("speech.customer_event_failed", event_id=envelope.get("id"))
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)

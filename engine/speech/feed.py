@@ -16,6 +16,7 @@ import orjson
 import redis.asyncio as aioredis
 
 from engine.batching import Batcher
+from engine.keys import agent_channel
 from engine.logs import get_logger
 from engine.speech.store import TranscriptStore
 
@@ -41,7 +42,7 @@ class TranscriptFeed(Batcher):
         return f"{self.prefix}:events:emotion"
 
     def agent_channel(self, agent_id: str) -> str:
-        return f"{self.prefix}:agent:{agent_id}"
+        return agent_channel(self.prefix, agent_id)
 
     def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._messages.append((channel, orjson.dumps(message)))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engine.speech.models import MARKER, ModelSpec, folder_problems
+from engine.speech.recognition_models import MARKER, ModelSpec, folder_problems
 
 Progress = Callable[[str], None]
 Source = Callable[[ModelSpec, Path, Progress], Path]

@@ -20,10 +20,10 @@ from engine.settings import Settings
 from engine.speech import menus as menus_mod
 from engine.speech.degrade import Policy
 from engine.speech.emotion.analyze import Analyzer
+from engine.speech.emotion.audio_classifier import AudioEmotionModel
 from engine.speech.emotion.lexicon import TextScorer, load_complaint_words
-from engine.speech.emotion.model import AudioEmotionModel
-from engine.speech.models import ModelStore, check_models
 from engine.speech.pool import RecognitionPool
+from engine.speech.recognition_models import ModelStore, check_models
 from engine.speech.recognizer import Recognizer
 from engine.speech.results import Role, Transcript
 from engine.speech.session import Session

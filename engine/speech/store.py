@@ -1,9 +1,7 @@
 """Transcripts in SQLite: every final result of every heard leg, stored with its call.
 
-One row per final (caller or agent, IVR grammar or free-form): the call, the leg's role,
-the text, when it was said (``at``, epoch seconds; ``start``/``end`` in seconds of the
-leg's audio), the menu and intent in the IVR, the words with their timing, and for caller
-utterances the emotion score and label. ``GET /calls/{id}/transcript`` reads them back.
+The table (its columns and migrations) is in ``schema.py``. ``GET /calls/{id}/transcript``
+reads the rows back through ``TranscriptStore.for_call``.
 """
 
 from __future__ import annotations
@@ -12,20 +10,9 @@ import json
 from typing import Any
 
 import sqlite_utils
-from sqlite_utils import Migrations
 
+from engine.speech.schema import COLUMNS
 from engine.store.database import Database
-
-migrations = Migrations("transcripts")
-COLUMNS = {"call_id": str, "role": str, "lang": str, "text": str, "at": float,
-           "start": float, "end": float, "menu": str, "intent": str, "words": str,
-           "emotion_score": float, "emotion_label": str}
-
-
-@migrations()
-def m001_transcripts(db: sqlite_utils.Database) -> None:
-    db["transcripts"].create({"id": int, **COLUMNS}, pk="id")
-    db["transcripts"].create_index(["call_id", "at"])
 
 
 def _row(segment: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -89,3 +90,37 @@ async def test_reload_endpoint_reports_file_line_column(api):
     assert r.status == 422 and body["details"]["errors"][0].startswith(f"{queues}:")
     config = await (await client.get("/routing/config", headers=AUTH)).json()
     assert config["last_reload_errors"] == body["details"]["errors"]
+
+
+async def test_a_stopped_redis_is_a_503_naming_it(tmp_path):
+    """Redis gone under a running service: the client gets JSON 503, not a plain-text 500."""
+    import redis.asyncio as aioredis
+
+    from engine.sandbox.redis import RedisServer
+    from tests.conftest import free_port
+
+    server = RedisServer(free_port(), tmp_path / "redis").start()
+    client_redis = aioredis.from_url(server.url, decode_responses=True,
+                                     socket_connect_timeout=1, socket_timeout=2)
+    svc = RoutingService(client_redis, load_config(SKILLS), prefix="rd", ring_timeout=5,
+                         wrapup_seconds=0, instance="d1", watch=False)
+    await svc.start()
+    app = build_app(TOKEN, [routing_http.routes])
+    app[routing_http.ROUTING] = svc
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        assert (await client.get("/agents/1006", headers=AUTH)).status == 200
+        server.stop()
+        r = await client.get("/agents/1006", headers=AUTH)
+        body = await r.json()
+        assert r.status == 503, body
+        assert body["error_id"] == "service-unavailable"
+        assert body["details"]["dependency"] == "redis"
+    finally:
+        await client.close()
+        with contextlib.suppress(Exception):
+            await svc.stop()
+        with contextlib.suppress(Exception):
+            await client_redis.aclose()
+        server.stop()

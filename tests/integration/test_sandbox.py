@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from engine.ari.events import AriEventStream
+from engine.ari.event_stream import AriEventStream
 from engine.sim import parties
 from tests.integration.helpers import place_caller, sim_globals, wait_for
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.routing.model import RoutingConfig
+from engine.routing.config_types import RoutingConfig
 from engine.routing.plan import agent_meets, needs_at
 from engine.routing.store import LUA, Reserved, RoutingStore
 

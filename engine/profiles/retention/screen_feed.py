@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from engine.calls.desk import card
 from engine.calls.state import InboundCall
+from engine.keys import agent_channel
 from engine.logs import get_logger
 from engine.profiles.retention.screenpop import ProfileView, Rules, assemble
 from engine.profiles.value import SpendRanking
@@ -43,7 +44,7 @@ class ScreenPops:
         self.delivered = 0
 
     def channel(self, agent_id: str) -> str:
-        return f"{self.prefix}:agent:{agent_id}"
+        return agent_channel(self.prefix, agent_id)
 
     def key(self, agent_id: str) -> str:
         return f"{self.prefix}:screen:{agent_id}"

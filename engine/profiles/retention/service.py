@@ -73,7 +73,7 @@ class Retention:
         try:
             await self.care.on_event(event)
         except Exception:
-            log.exception("care.event_failed", event=event.get("id"))
+            log.exception("care.event_failed", event_id=event.get("id"))
 
     def reload(self) -> dict[str, list[str]]:
         for live in (self.offer_rules, self.care_rules, self.nba_rules):

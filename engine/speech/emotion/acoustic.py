@@ -31,7 +31,7 @@ class Prosody:
     active_s: float
     voiced_ratio: float
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | None]:
         return {k: (None if isinstance(v, float) and math.isnan(v) else round(v, 3))
                 for k, v in asdict(self).items()}
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from engine.speech.emotion.acoustic import Prosody, prosody
+from engine.speech.emotion.audio_classifier import AudioEmotionModel
 from engine.speech.emotion.lexicon import TextNegativity, TextScorer
-from engine.speech.emotion.model import AudioEmotionModel
 
 
 @dataclass(frozen=True)

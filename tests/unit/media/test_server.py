@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine.media import rtp
-from engine.media.ports import PortsExhausted
+from engine.media.port_pool import PortsExhausted
 from engine.media.server import MediaServer
 from tests.conftest import free_port
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.routing.config import build
-from engine.routing.model import RoutingConfig
+from engine.routing.config_types import RoutingConfig
 
 AGENTS = [
     {"id": "tech5", "endpoint": "PJSIP/tech5", "languages": ["en"],

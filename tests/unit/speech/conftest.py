@@ -17,7 +17,7 @@ import pytest
 
 from engine import settings as settings_mod
 from engine.speech import audio
-from engine.speech.models import ModelStore, folder_problems
+from engine.speech.recognition_models import ModelStore, folder_problems
 
 ROOT = Path(__file__).resolve().parents[3]
 SKILLS = ROOT / "skills"

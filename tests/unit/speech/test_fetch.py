@@ -14,7 +14,7 @@ import pytest
 
 from engine.speech import fetch as fetch_mod
 from engine.speech.fetch import FetchError, extract_member, fetch, installed, official
-from engine.speech.models import MARKER, ModelSpec
+from engine.speech.recognition_models import MARKER, ModelSpec
 
 
 def _model_zip(name: str = "tiny-model", extra: dict[str, bytes] | None = None) -> bytes:

@@ -14,7 +14,8 @@ from engine.speech import messages
 from engine.speech.feed import TranscriptFeed
 from engine.speech.legs import LegListener
 from engine.speech.results import Transcript, Word
-from engine.speech.store import TranscriptStore, migrations
+from engine.speech.schema import migrations
+from engine.speech.store import TranscriptStore
 from engine.store.database import Database
 
 FINAL = Transcript("c1-hear-caller-1", "caller", "zh", "final", "我要投诉", 1.5, 2.4,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine import settings as settings_mod
-from engine.speech.models import ModelError, ModelStore, check_models, folder_problems
+from engine.speech.recognition_models import ModelError, ModelStore, check_models, folder_problems
 
 
 def _settings(**overrides):

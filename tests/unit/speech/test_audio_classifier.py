@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.speech.emotion.model import AudioEmotionModel, EmotionModelError
+from engine.speech.emotion.audio_classifier import AudioEmotionModel, EmotionModelError
 
 
 @pytest.fixture(scope="module")
