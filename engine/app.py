@@ -94,7 +94,10 @@ class Engine:
         self.profiles.listeners.append(self.risk.on_batch)
         self.profiles.listeners.append(per_event(self.retention.on_event))
         # the profile store answers caller IDs unless the caller brought a lookup
-        self.store_lookup = StoreLookup(settings.database_path) if lookup is None else None
+        self.store_lookup: StoreLookup | None = None
+        if lookup is None:
+            self.store_lookup = StoreLookup(settings.database_path)
+            lookup = self.store_lookup
         self.ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
         self.ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
                              settings.ami_secret)
@@ -108,7 +111,7 @@ class Engine:
                                      watch=False)
         self.calls = CallService(self.ari, settings.ari_app, lambda: self._ivr, self.router,
                                  TieredLookup(self.retention.valued(
-                                     lookup or self.store_lookup,
+                                     lookup,
                                      self.store_lookup.read if self.store_lookup else None),
                                      lambda: self.router.config),
                                  self.records,

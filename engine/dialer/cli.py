@@ -9,7 +9,7 @@ from engine.dialer.campaigns import cli as campaigns_cli
 from engine.dialer.simulator import cli as simulator_cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     dialer = sub.add_parser("dialer", help="outbound dialer tools")
     dsub = dialer.add_subparsers(dest="dialer_command", required=True, metavar="COMMAND")
     simulator_cli.register_commands(dsub)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -35,7 +35,7 @@ def _customers(db: sqlite_utils.Database, customer_ids: list[str],
                ) -> dict[str, tuple[bool, str, str]]:
     """customer_id -> (opted out of proactive contact, time zone, language) from
     ``customers``."""
-    table = db["customers"]
+    table = db.table("customers")
     if not customer_ids or not table.exists():
         return {}
     cols = set(table.columns_dict)
@@ -106,12 +106,12 @@ def set_statuses(db: sqlite_utils.Database,
 
 def start_attempt(db: sqlite_utils.Database, campaign_id: int, contact: dict[str, Any],
                   channel_id: str, agent_id: str | None, now: float) -> int:
-    table = db["attempts"]
+    table = db.table("attempts")
     table.insert({"campaign_id": campaign_id, "contact_id": contact["id"],
                   "customer_id": contact.get("customer_id"), "number": contact["number"],
                   "channel_id": channel_id, "agent_id": agent_id, "dialed_at": now, "live": 0})
     set_status(db, contact["id"], "dialing", now, agent_id=agent_id)
-    return int(table.last_pk)
+    return int(cast(int, table.last_pk))
 
 
 def contact(db: sqlite_utils.Database, campaign_id: int, contact_id: int) -> dict[str, Any]:
@@ -183,7 +183,7 @@ def _intervention(db: sqlite_utils.Database, attempt: dict[str, Any], kind: str,
            "outcome": outcome, "outcome_at": now,
            "details": json.dumps({"campaign_id": attempt["campaign_id"],
                                   "attempt_id": attempt["id"], **details})}
-    table = db["interventions"]
+    table = db.table("interventions")
     if table.exists():
         cols = set(table.columns_dict)
         row = {k: v for k, v in row.items() if k in cols}
@@ -205,7 +205,7 @@ def sync_callbacks(db: sqlite_utils.Database, campaign_id: int, now: float) -> i
     rows = list(db.query(
         "SELECT * FROM callbacks cb WHERE status = 'pending' AND number IS NOT NULL AND NOT "
         "EXISTS (SELECT 1 FROM contacts c WHERE c.callback_id = cb.id)"))
-    db["contacts"].insert_all([{
+    db.table("contacts").insert_all([{
         "campaign_id": campaign_id, "customer_id": r["customer_id"], "number": r["number"],
         "priority": r["priority"] if r.get("priority") is not None
         else callback_priority(r.get("score"), r.get("value")),

@@ -410,6 +410,8 @@ class CampaignRunner:
         """The guard's decisions: an agent for a line (``Bridge``), a deadline to wake up
         at (``HoldFor``), no agent in time (``Abandon``)."""
         for action in actions:
+            if not isinstance(action, Bridge | HoldFor | Abandon):
+                continue
             line = self.lines.get(action.call_id)
             if line is None:
                 continue

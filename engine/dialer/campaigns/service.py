@@ -15,6 +15,7 @@ the handlers the composition root (``engine/app.py``) registers with the call se
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import time
 from collections.abc import Callable
@@ -284,5 +285,5 @@ class DialerService:
             raise Conflict(f"campaign {campaign_id} is not running", campaign_id=campaign_id)
         return runner
 
-    def eligible(self, queue: str) -> list[str]:
+    def eligible(self, queue: str) -> builtins.list[str]:
         return eligible_agents(self.router.config, queue)

@@ -9,7 +9,7 @@ campaign runners all go through these. Dial-time reads and attempt results are i
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
 
@@ -41,11 +41,11 @@ def create(db: sqlite_utils.Database, name: str, kind: str, mode: str, queue: st
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise InvalidRequest("name must be a non-empty string of at most 200 characters",
                              field="name")
-    table = db["campaigns"]
+    table = db.table("campaigns")
     table.insert({"name": name.strip(), "kind": kind, "mode": mode, "status": "draft",
                   "queue": queue, "policy": json.dumps(policy.as_dict()), "created_at": now,
                   "updated_at": now})
-    return get(db, int(table.last_pk))
+    return get(db, int(cast(int, table.last_pk)))
 
 
 def get(db: sqlite_utils.Database, campaign_id: int) -> dict[str, Any]:
@@ -80,7 +80,7 @@ def transition(db: sqlite_utils.Database, campaign_id: int, action: str,
         fields["started_at"] = now
     if action == "stop":
         fields["stopped_at"] = now
-    db["campaigns"].update(campaign_id, fields)
+    db.table("campaigns").update(campaign_id, fields)
     return get(db, campaign_id)
 
 
@@ -114,7 +114,7 @@ def import_csv(db: sqlite_utils.Database, campaign_id: int, text: str,
                       "priority": row.priority, "name": row.name, "attempts": 0,
                       "next_at": 0.0, "status": "pending", "added_at": now, "updated_at": now})
     if fresh:
-        db["contacts"].insert_all(fresh)
+        db.table("contacts").insert_all(fresh)
     errors.sort(key=lambda e: e.line)
     return {"campaign_id": campaign_id, "added": len(fresh), "skipped": len(errors),
             "errors": [e.as_dict() for e in errors]}
@@ -122,7 +122,7 @@ def import_csv(db: sqlite_utils.Database, campaign_id: int, text: str,
 
 def add_dnc(db: sqlite_utils.Database, numbers: list[str], reason: str,
             now: float) -> int:
-    db["dnc"].upsert_all([{"number": n, "added_at": now, "reason": reason} for n in numbers],
+    db.table("dnc").upsert_all([{"number": n, "added_at": now, "reason": reason} for n in numbers],
                          pk="number")
     return len(numbers)
 

@@ -86,7 +86,8 @@ def run_cell(agents: int, answer_rate: float, handle_time: float,
         result = Simulation(scenario, pacer, opts.guard, guarded=name != "ratio" and not fixed,
                             known_ends=name in (KNOWN_ENDS, KNOWN_BOTH),
                             known_answers=name in (KNOWN_ANSWERS, KNOWN_BOTH),
-                            unguarded=Allowance(risk=opts.fixed_risk) if fixed else None).run()
+                            unguarded=Allowance(risk=opts.fixed_risk)
+                            if fixed and opts.fixed_risk is not None else None).run()
         rows.append({"agents": agents, "answer_rate": answer_rate,
                      "handle_time": handle_time, **result.as_dict()})
     for prefix in ("", "steady_") if opts.warmup else ("",):

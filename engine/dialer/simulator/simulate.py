@@ -233,7 +233,8 @@ class Simulation:
                 self.count(now, 3)
                 if self.lines.pop(lines[i])[0] == "live":
                     self.count(now, 4)               # a person would have answered later
-                self.pacer.record_cancel(now, now - started)  # type: ignore[union-attr]
+                assert isinstance(self.pacer, Predictive)    # only it cancels
+                self.pacer.record_cancel(now, now - started)
             snap = self.snapshot(now, talking, wrapping)
         for _ in range(self.pacer.dials(snap, allowance)):
             self.dial(now)

@@ -58,11 +58,11 @@ def fire(db: sqlite_utils.Database, rules: CareRules, customer_id: str, event: C
             "SELECT rule, cause FROM care_fired WHERE customer_id = ?", [customer_id])]
         decisions = evaluate(rules, who, event, history, fired, now, new_code)
     if event.type in rules.remembered:
-        db["care_seen"].insert({"customer_id": customer_id, "type": event.type,
+        db.table("care_seen").insert({"customer_id": customer_id, "type": event.type,
                                 "at": event.at, "data": json.dumps(dict(event.data))})
     for d in decisions:
         status = d.status if arm == "treatment" else "control"
-        db["care_fired"].insert({"customer_id": customer_id, "rule": d.rule, "cause": d.cause,
+        db.table("care_fired").insert({"customer_id": customer_id, "rule": d.rule, "cause": d.cause,
                                  "at": now, "action": d.action, "channel": d.channel,
                                  "message": d.message, "offer": json.dumps(dict(d.offer)),
                                  "status": status, "due": d.due, "arm": arm, "attempts": 0})
@@ -78,7 +78,7 @@ def _intervention(db: sqlite_utils.Database, customer_id: str, d: Decision, now:
     row: dict[str, Any] = {"customer_id": customer_id, "kind": f"care:{d.action}", "at": now,
                            "by": f"care:{d.rule}", "outcome": OUTCOMES[status],
                            "details": json.dumps(details)}
-    table = db["interventions"]
+    table = db.table("interventions")
     if table.exists():
         cols = set(table.columns_dict)
         row = {k: v for k, v in row.items() if k in cols}

@@ -28,7 +28,7 @@ from engine.store.database import Database
 MAX_SHOWN = 200          # bad lines printed; the summary counts them all
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     profiles = sub.add_parser("profiles", help="profile store: import events, generate data")
     cmds = profiles.add_subparsers(dest="profiles_command", required=True, metavar="COMMAND")
     imp = cmds.add_parser("import", help="load events from a JSONL or CSV file")

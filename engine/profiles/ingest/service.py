@@ -30,7 +30,7 @@ from engine.profiles.ingest.store import customer_view, events_since
 from engine.store.database import Database
 
 log = get_logger(__name__)
-Listener = Callable[[list[Event]], Awaitable[None]]
+Listener = Callable[[list[Event]], Awaitable[object]]
 PARSE_SLICE = 50         # events parsed between yields to the event loop (~0.5 ms)
 
 

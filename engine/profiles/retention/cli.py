@@ -26,7 +26,7 @@ from engine.profiles.retention.ab import Outcome, compare
 TRUE = {"1", "true", "yes", "y", "t"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="reports on the retention loop")
     kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
     ab = kinds.add_parser("ab", help="A/B: retention and complaint rate per arm with "

@@ -65,8 +65,9 @@ def worked_kinds(worked: Sequence[Mapping[str, Any]]) -> frozenset[str]:
     """What kind of thing worked (``coupon``, ``callback``...): the offer kind if any."""
     kinds = set()
     for i in worked:
-        detail = i.get("detail") if isinstance(i.get("detail"), Mapping) else {}
-        offer = detail.get("offer") if isinstance(detail.get("offer"), Mapping) else {}
+        detail: Mapping[str, Any] = i["detail"] if isinstance(i.get("detail"), Mapping) else {}
+        offer: Mapping[str, Any] = (detail["offer"] if isinstance(detail.get("offer"), Mapping)
+                                    else {})
         kinds.add(str(offer.get("kind") or detail.get("kind") or i.get("kind") or ""))
     return frozenset(k for k in kinds if k)
 

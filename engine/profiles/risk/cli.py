@@ -33,7 +33,7 @@ from engine.settings import Settings
 MAX_SKIPPED_SHOWN = 20
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     risk = sub.add_parser("risk", help="churn risk: train the model, show a score")
     kinds = risk.add_subparsers(dest="risk", required=True, metavar="ACTION")
     t = kinds.add_parser("train", help="learn risk weights; report AUC and calibration")

@@ -51,7 +51,7 @@ class Decision:
         return f"outreach:{self.kind}"
 
 
-class _Keep(dict):  # type: ignore[type-arg]
+class _Keep(dict[str, object]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
 

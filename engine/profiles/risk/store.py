@@ -75,9 +75,9 @@ def _apply(db: sqlite_utils.Database, d: outreach.Decision, customer_id: str, ar
         "VALUES (?, ?, ?, ?, ?, ?, ?)", [customer_id, d.intervention_kind, now, BY, d.outcome,
                                          arm, json.dumps(dict(d.details))])
     if d.callback is not None:
-        db["callbacks"].insert(dict(d.callback))
+        db.table("callbacks").insert(dict(d.callback))
     if d.webhook is not None:
-        db["risk_outreach"].insert({
+        db.table("risk_outreach").insert({
             "customer_id": customer_id, "kind": d.kind, "status": "pending", "attempts": 0,
             "body": json.dumps(dict(d.webhook), ensure_ascii=False), "due": now,
             "created_at": now, "intervention_id": cur.lastrowid})

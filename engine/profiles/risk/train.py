@@ -91,7 +91,7 @@ def matrix(records: Sequence[Record], terms: Sequence[Term]) -> np.ndarray:
         elif t.kind == "tag":
             x[:, j] = [float(r.get(t.name) or 0.0) for r in records]
         else:
-            x[:, j] = [(float(v) - t.mean) / t.std if _is_num(v) else 0.0
+            x[:, j] = [(float(v) - t.mean) / t.std if v is not None and _is_num(v) else 0.0
                        for v in (r.get(t.name) for r in records)]
     return x
 

@@ -118,16 +118,16 @@ def from_csv(path: str, label: str) -> Dataset:
         parsed = sum(1 for v in filled if _number(v) is not None)
         if filled and parsed >= NUMERIC_SHARE * len(filled):
             numeric.add(col)
-    for line, row in good:
-        y = _label(row[label])
+    for line, cells in good:
+        y = _label(cells[label])
         if y is None:
-            data.skipped.append(f"line {line}: {label} {row[label]!r} is not a churn label "
+            data.skipped.append(f"line {line}: {label} {cells[label]!r} is not a churn label "
                                 f"(1/0, true/false, yes/no)")
             continue
         record: dict[str, Any] = {}
         problem = None
         for col in features:
-            cell = row[col].strip()
+            cell = cells[col].strip()
             if col in numeric:
                 value = _number(cell) if cell else None
                 if cell and value is None:
