@@ -41,11 +41,11 @@ class Retention:
         skills = settings.skills_path
         self.settings = settings
         self.db = db
-        self.offer_rules = LiveRules(skills / "offers.yaml", offers.SCHEMA, offers._build,
+        self.offer_rules = LiveRules(skills / "offers.yaml", offers.SCHEMA, offers.build,
                                      missing=offers.OfferRules(()))
-        self.care_rules = LiveRules(skills / "care-rules.yaml", care.SCHEMA, care._build,
+        self.care_rules = LiveRules(skills / "care-rules.yaml", care.SCHEMA, care.build,
                                     missing=care.CareRules(()))
-        self.nba_rules = LiveRules(skills / "next-best-action.yaml", nba.SCHEMA, nba._build,
+        self.nba_rules = LiveRules(skills / "next-best-action.yaml", nba.SCHEMA, nba.build,
                                    missing=NO_NBA)
         self.reader = StoreReader(db)
         self.care = CareService(db, redis, settings.redis_prefix,
