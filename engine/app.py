@@ -74,6 +74,10 @@ class Engine:
     def __init__(self, settings: Settings, lookup: CallerLookup | None = None) -> None:
         settings.require("ari_password", "ami_secret", "api_token")
         self.settings = settings
+        # the supervisor's rule files, every problem at once: one loader, one reload
+        # path (``reload_skills``)
+        self.skills = LiveSkills(settings.skills_path)
+        rules = self.skills.load()
         self.db = Database(settings.database_path,
                            [profile_store.migrations, call_records.migrations,
                             care_store.migrations, risk_store.migrations,
@@ -91,9 +95,6 @@ class Engine:
         self.ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
         self.ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
                              settings.ami_secret)
-        # the supervisor's rule files: one loader, one reload path (``reload_skills``)
-        self.skills = LiveSkills(settings.skills_path)
-        rules = self.skills.load()
         self._ivr: IvrConfig = rules["ivr"]
         self.router = RoutingService(self.redis, rules["routing"],
                                      prefix=settings.redis_prefix,
@@ -125,13 +126,13 @@ class Engine:
             self.speech.calls.on_customer_event = self._customer_event
         # the outbound dialer: campaigns, ARI lines with AMD, agents shared through routing
         self.dialer = DialerService(settings, self.db, self.ari, self.router, self.calls)
-        self._bind_skills()
         self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
                                      settings.ari_app, self.calls.on_event, self._resync)
         self.http = self._build_http()
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = False
+        self._bind_skills()
 
     def _build_http(self) -> web.Application:
         app = build_app(self.settings.api_token, [calls_http.routes, routing_http.routes,
