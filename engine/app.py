@@ -294,6 +294,7 @@ class Engine:
 
     def reload(self) -> None:
         """SIGHUP: ``reload_skills`` in the background."""
+        self._tasks = [t for t in self._tasks if not t.done()]
         self._tasks.append(asyncio.create_task(self.reload_skills(), name="skills-reload"))
 
     async def run_forever(self) -> None:

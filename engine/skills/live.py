@@ -67,12 +67,23 @@ class LiveSkills:
                         binding.refuse(exc.issues)
                     continue
                 if binding is not None:
-                    result = binding.apply(value)
-                    if inspect.isawaitable(result):
-                        await result
+                    issues += await self._apply(unit, binding, value)
             self.errors = issues
             self.reloads += 1
             return not issues
+
+    async def _apply(self, unit: Unit, binding: Binding, value: Any) -> list[str]:
+        """Hand ``value`` to its domain; a domain that fails (Redis down...) is reported,
+        never stops the reload of the others nor the watcher."""
+        try:
+            result = binding.apply(value)
+            if inspect.isawaitable(result):
+                await result
+        except Exception as exc:
+            log.exception("skills.apply_failed", unit=unit.name)
+            return [f"{self.folder / unit.files[0].name}:1:1: valid, but {unit.name} could "
+                    f"not take it: {exc}"]
+        return []
 
     def status(self) -> dict[str, Any]:
         return {"folder": str(self.folder), "reloads": self.reloads,

@@ -85,3 +85,18 @@ def test_start_up_refuses_a_broken_folder_with_every_problem(folder):
 def test_binding_an_unknown_unit_is_a_mistake(folder):
     with pytest.raises(KeyError):
         LiveSkills(folder).bind("agents", lambda value: None)
+
+
+async def test_a_domain_that_fails_to_take_its_value_is_reported_not_fatal(folder):
+    skills = LiveSkills(folder)
+    taken = []
+
+    async def broken(value):
+        raise ConnectionError("redis is down")
+
+    skills.bind("routing", broken)
+    skills.bind("ivr", taken.append)
+    assert await skills.reload() is False
+    assert taken, "the other units still reload"
+    [error] = skills.errors
+    assert error.startswith(f"{folder}/agents.yaml:1:1: ") and "redis is down" in error
