@@ -35,7 +35,6 @@ from engine.dialer.campaigns import schema as dialer_schema
 from engine.dialer.campaigns.reserve import AgentReservations
 from engine.dialer.campaigns.service import STASIS_ARGS as DIALER_STASIS_ARGS
 from engine.dialer.campaigns.service import DialerService
-from engine.ivr import config as ivr_config
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
 from engine.profiles import schema as profile_schema
@@ -47,11 +46,12 @@ from engine.profiles.retention import http as retention_http
 from engine.profiles.retention.service import Retention
 from engine.profiles.risk import schema as risk_schema
 from engine.profiles.risk.service import RiskService
+from engine.profiles.ruleset import LiveRules
 from engine.routing import http as routing_http
-from engine.routing.config import load_config as load_routing
 from engine.routing.service import RoutingService
 from engine.routing.tiers import TieredLookup
 from engine.settings import Settings
+from engine.skills.live import LiveSkills
 from engine.speech import http as speech_http
 from engine.speech import schema as speech_schema
 from engine.speech import store as speech_store
@@ -81,6 +81,10 @@ class Engine:
     def __init__(self, settings: Settings, lookup: CallerLookup | None = None) -> None:
         settings.require("ari_password", "ami_secret", "api_token")
         self.settings = settings
+        # the supervisor's rule files, every problem at once: one loader, one reload
+        # path (``reload_skills``)
+        self.skills = LiveSkills(settings.skills_path)
+        rules = self.skills.load()
         self.db = Database(settings.database_path,
                            [profile_schema.migrations, call_schema.migrations,
                             care_schema.migrations, risk_schema.migrations,
@@ -101,8 +105,8 @@ class Engine:
         self.ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
         self.ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
                              settings.ami_secret)
-        self._ivr: IvrConfig = ivr_config.load(settings.skills_path / "ivr.yaml")
-        self.router = RoutingService(self.redis, load_routing(settings.skills_path),
+        self._ivr: IvrConfig = rules["ivr"]
+        self.router = RoutingService(self.redis, rules["routing"],
                                      prefix=settings.redis_prefix,
                                      ring_timeout=settings.agent_ring_timeout,
                                      wrapup_seconds=settings.wrapup_seconds,
@@ -143,6 +147,7 @@ class Engine:
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = False
+        self._bind_skills()
 
     def _build_http(self) -> web.Application:
         app = build_app(self.settings.api_token, [calls_http.routes, routing_http.routes,
@@ -173,18 +178,36 @@ class Engine:
                         "connects": self.events.connects},
                 "ami": {"logged_in": self.ami.logged_in.is_set()},
                 "redis": {"ok": redis_ok},
+                "skills": self.skills.status(),
                 "calls": {"live": len(self.calls.runners)},
                 "speech": self.speech.stats() if self.speech is not None else None,
                 "dialer": {"campaigns_running": len(self.dialer.runners),
                            "lines": sum(len(r.lines) for r in self.dialer.runners.values())}}
 
-    def reload_ivr(self) -> None:
-        """Swap in a new IVR config; a broken file is refused and the old one stays."""
-        try:
-            self._ivr = ivr_config.load(self.settings.skills_path / "ivr.yaml")
-            log.warning("ivr.reloaded")
-        except ivr_config.IvrConfigError as exc:
-            log.error("ivr.reload_refused", error=str(exc))
+    def _bind_skills(self) -> None:
+        """Who takes each reloaded rule file (a refused edit leaves its domain as it was)."""
+        self.skills.bind("routing", self.router.use)
+        self.skills.bind("ivr", self._use_ivr)
+        if self.speech is not None:
+            self.skills.bind("speech-menus", self.speech.use_menus)
+        for unit, live in (("offers", self.retention.offer_rules),
+                           ("care-rules", self.retention.care_rules),
+                           ("next-best-action", self.retention.nba_rules)):
+            self.skills.bind(unit, _use_rules(live), _refuse_rules(live))
+        self.router.reloader = self.reload_skills
+
+    def _use_ivr(self, config: IvrConfig) -> None:
+        self._ivr = config
+        log.warning("ivr.reloaded")
+
+    async def reload_skills(self) -> bool:
+        """The one reload path (file watcher, SIGHUP, ``POST /routing/reload``): every
+        rule file re-read; a broken edit is refused with file:line and the last good
+        config stays. The churn-risk tags and model are re-read with it."""
+        ok = await self.skills.reload()
+        self.risk.reload()
+        self.router.reload_errors = self.skills.errors
+        return ok
 
     async def start(self) -> None:
         await self.db.open()
@@ -282,17 +305,12 @@ class Engine:
 
         async for _changes in awatch(self.settings.skills_path, debounce=300,
                                      recursive=False):
-            self.reload()
+            await self.reload_skills()
 
     def reload(self) -> None:
-        self.reload_ivr()
-        if self.speech is not None:
-            self.speech.reload()
-        self.retention.reload()
-        self.risk.reload()
-        reload = getattr(self.router, "reload", None)
-        if reload is not None:
-            reload()
+        """SIGHUP: ``reload_skills`` in the background."""
+        self._tasks = [t for t in self._tasks if not t.done()]
+        self._tasks.append(asyncio.create_task(self.reload_skills(), name="skills-reload"))
 
     async def run_forever(self) -> None:
         await self.start()
@@ -303,3 +321,15 @@ class Engine:
         loop.add_signal_handler(signal.SIGHUP, self.reload)
         await stop.wait()
         await self.stop()
+
+
+def _use_rules(live: LiveRules[Any]) -> Callable[[Any], None]:
+    def use(rules: Any) -> None:
+        live.current, live.errors = rules, []
+    return use
+
+
+def _refuse_rules(live: LiveRules[Any]) -> Callable[[list[str]], None]:
+    def refuse(issues: list[str]) -> None:
+        live.errors = issues
+    return refuse

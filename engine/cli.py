@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "engine.sandbox.cli",
     "engine.demo",
     "engine.routing.cli",
+    "engine.skills.cli",
     "engine.dialer.cli",
     "engine.speech.cli",
     "engine.profiles.retention.cli",

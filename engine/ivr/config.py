@@ -1,16 +1,19 @@
-"""Load ``skills/ivr.yaml`` into an ``IvrConfig``, refusing what it does not understand."""
+"""Load ``skills/ivr.yaml`` into an ``IvrConfig``, refusing what it does not understand.
+
+``build`` is the domain builder ``engine.skills.catalogue`` calls after the JSON Schema
+(``engine/skills/schemas/ivr.schema.json``); its errors name ``file:line:column``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from engine.ivr.menu import IvrConfig, Menu, Target
+from engine.skills import loader
+from engine.skills.loader import Doc, SkillFileError
 
 
-class IvrConfigError(ValueError):
+class IvrConfigError(SkillFileError):
     pass
 
 
@@ -59,19 +62,26 @@ def parse(data: Any, source: str = "ivr.yaml") -> IvrConfig:
         entry=_target(entry.get("default"), f"{source}: entry.default"),
         dids={str(k): _target(v, f"{source}: entry.dids.{k}")
               for k, v in (entry.get("dids") or {}).items()})
-    targets = [config.entry, *config.dids.values()]
+    targets = [("entry.default", config.entry),
+               *((f"entry.dids.{k}", t) for k, t in config.dids.items())]
     for menu in menus.values():
-        targets += [menu.default, *menu.options.values()]
-    for target in targets:
+        targets += [(f"menus.{menu.name}.default", menu.default),
+                    *((f"menus.{menu.name}.options.{k}", t) for k, t in menu.options.items())]
+    for where, target in targets:
         if target.menu is not None and target.menu not in menus:
-            raise IvrConfigError(f"{source}: a target names unknown menu {target.menu!r}")
+            raise IvrConfigError(f"{source}: {where}.menu: a target names unknown menu "
+                                 f"{target.menu!r}")
     return config
 
 
-def load(path: str | Path) -> IvrConfig:
-    path = Path(path)
+def build(doc: Doc) -> IvrConfig:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise IvrConfigError(f"{path}: {exc}") from None
-    return parse(data, str(path))
+        return parse(doc.data, doc.path)
+    except IvrConfigError as exc:
+        raise IvrConfigError(loader.positioned(doc, exc.issues[0])) from None
+
+
+def load(path: str | Path) -> IvrConfig:
+    """The IVR config of ``path``; raises ``SkillFileError`` (``IvrConfigError``: the
+    menus themselves) with ``file:line:column: reason``."""
+    return build(loader.load(path))

@@ -9,47 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from jsonschema import Draft202012Validator
-
 from engine.logs import get_logger
-from engine.routing import yamldoc
-from engine.routing.yamldoc import Doc
+from engine.skills.loader import Doc
+from engine.skills.loader import SkillFileError as RuleFileError
+from engine.skills.loader import load_checked as load
+from engine.skills.loader import parse_checked as parse
 
 log = get_logger(__name__)
 T = TypeVar("T")
-
-
-class RuleFileError(ValueError):
-    """A rule file is invalid; ``issues`` holds one ``file:line:column: reason`` each."""
-
-    def __init__(self, issues: list[str]) -> None:
-        super().__init__("\n".join(issues))
-        self.issues = issues
-
-
-def schema_issues(doc: Doc, schema: dict[str, Any]) -> list[str]:
-    return yamldoc.validation_issues(doc, Draft202012Validator(schema))
-
-
-def parse(text: str, path: str, schema: dict[str, Any],
-          build: Callable[[Doc], T]) -> T:
-    """Parse and check ``text``; ``build`` turns a valid document into rules and may raise
-    ``RuleFileError`` itself for rules a schema cannot express."""
-    doc, error = yamldoc.parse(text, path)
-    if doc is None:
-        raise RuleFileError([error or f"{path}:1:1: empty"])
-    issues = schema_issues(doc, schema)
-    if issues:
-        raise RuleFileError(issues)
-    return build(doc)
-
-
-def load(path: str | Path, schema: dict[str, Any], build: Callable[[Doc], T]) -> T:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RuleFileError([f"{path}:1:1: cannot read: {exc.strerror or exc}"]) from None
-    return parse(text, str(path), schema, build)
+__all__ = ["LiveRules", "RuleFileError", "load", "parse"]
 
 
 class LiveRules(Generic[T]):
@@ -81,28 +49,3 @@ class LiveRules(Generic[T]):
             return False
         self.errors = []
         return True
-
-
-def _rule_files() -> dict[str, tuple[dict[str, Any], Callable[[Doc], Any]]]:
-    from engine.profiles.care import rules as care
-    from engine.profiles.retention import nba, offers
-    from engine.profiles.risk import config as risk_config
-
-    return {"risk-tags.yaml": (risk_config.SCHEMA, risk_config._build),
-            "offers.yaml": (offers.SCHEMA, offers._build),
-            "care-rules.yaml": (care.SCHEMA, care._build),
-            "next-best-action.yaml": (nba.SCHEMA, nba._build)}
-
-
-RULE_FILES = ("risk-tags.yaml", "offers.yaml", "care-rules.yaml", "next-best-action.yaml")
-
-
-def check_file(path: str | Path) -> list[str]:
-    """``file:line:column: reason`` for each problem of one profiles rule file (used by
-    ``python -m engine skills check``)."""
-    schema, build = _rule_files()[Path(path).name]
-    try:
-        load(path, schema, build)
-    except RuleFileError as exc:
-        return exc.issues
-    return []

@@ -1,112 +1,15 @@
-"""Check routing YAML: JSON Schema per file, then rules across files.
+"""Rules across the routing YAML files (agents, queues, VIP tiers) that a JSON Schema
+cannot express: names a file uses must be defined in another.
 
 Every problem is one ``file:line:column: reason`` string; nothing stops at the first.
+The schemas and the ``skills check`` command live in ``engine/skills/``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import Iterable
-from functools import cache
-from pathlib import Path
 
-from jsonschema import Draft202012Validator
-
-from engine.routing import yamldoc
-from engine.routing.yamldoc import Doc
-
-SCHEMA_PATH = Path(__file__).with_name("skills.schema.json")
-KINDS = {"agents.yaml": "agents", "queues.yaml": "queues", "vip.yaml": "vip",
-         "knowledge-base.yaml": "knowledge-base"}
-CONTENT_KEYS = {"agents": "agents", "queues": "queues", "tiers": "vip", "topics": "knowledge-base"}
-
-
-@cache
-def _validator(kind: str) -> Draft202012Validator:
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    return Draft202012Validator({**schema, "$ref": f"#/$defs/{kind}"})
-
-
-def kind_of(doc: Doc) -> str | None:
-    name = Path(doc.path).name
-    if name in KINDS:
-        return KINDS[name]
-    if isinstance(doc.data, dict):
-        return next((k for key, k in CONTENT_KEYS.items() if key in doc.data), None)
-    return None
-
-
-def schema_issues(doc: Doc, kind: str) -> list[str]:
-    return yamldoc.validation_issues(doc, _validator(kind))
-
-
-def read_documents(paths: Iterable[str | Path]) -> tuple[dict[str, Doc], list[str]]:
-    """Parse and schema-check files; returns documents by kind file name and the issues."""
-    docs: dict[str, Doc] = {}
-    issues: list[str] = []
-    for path in paths:
-        if Path(path).name == "ivr.yaml":
-            issues += _ivr_issues(path)
-            continue
-        if Path(path).name in ("speech-menus.yaml", "complaint-words.yaml"):
-            issues += _speech_issues(path)
-            continue
-        if Path(path).name in _profile_files():
-            issues += _profile_issues(path)
-            continue
-        doc, error = yamldoc.load(path)
-        if doc is None:
-            issues.append(error or f"{path}:1:1: unreadable")
-            continue
-        kind = kind_of(doc)
-        if kind is None:
-            issues.append(f"{doc.mark()}: unknown file kind (expected agents.yaml, "
-                          "queues.yaml, vip.yaml or knowledge-base.yaml)")
-            continue
-        issues += schema_issues(doc, kind)
-        docs[f"{kind}.yaml"] = doc
-    return docs, issues
-
-
-def _ivr_issues(path: str | Path) -> list[str]:
-    """The IVR menus have their own loader; its errors have no position: line 1."""
-    from engine.ivr import config as ivr_config
-
-    try:
-        ivr_config.load(path)
-    except ivr_config.IvrConfigError as exc:
-        return [f"{path}:1:1: {str(exc).removeprefix(f'{path}: ')}"]
-    return []
-
-
-def _speech_issues(path: str | Path) -> list[str]:
-    """Speech menus and complaint words (issue 6) have their own loaders: line 1."""
-    from engine.speech.emotion.lexicon import ComplaintWordsError, load_complaint_words
-    from engine.speech.menus import MenuError
-    from engine.speech.menus import load as load_menus
-
-    try:
-        if Path(path).name == "speech-menus.yaml":
-            load_menus(path)
-        else:
-            load_complaint_words(path)
-    except (MenuError, ComplaintWordsError) as exc:
-        return [f"{path}:1:1: {str(exc).removeprefix(f'{path}: ')}"]
-    return []
-
-
-def _profile_files() -> tuple[str, ...]:
-    from engine.profiles.ruleset import RULE_FILES
-
-    return RULE_FILES
-
-
-def _profile_issues(path: str | Path) -> list[str]:
-    """Offers, care rules and next best action (issue 4) are checked by their own schemas."""
-    from engine.profiles.ruleset import check_file
-
-    return check_file(path)
+from engine.skills.loader import Doc
 
 
 def _names(doc: Doc | None, key: str) -> set[str] | None:
@@ -193,30 +96,13 @@ def check_documents(docs: dict[str, Doc], refs: dict[str, Doc] | None = None) ->
             and isinstance(queues.data.get("queues"), dict):
         queue_names = set(queues.data["queues"])
     out: list[str] = []
-    checks = [("agents.yaml", lambda: _agents(agents, skills or set(), groups or set())),
-              ("queues.yaml", lambda: _queues(queues, skills, groups)),
-              ("vip.yaml", lambda: _vip(vip, queue_names, groups))]
+    checks = [("agents.yaml",
+               lambda: _agents(docs["agents.yaml"], skills or set(), groups or set())),
+              ("queues.yaml", lambda: _queues(docs["queues.yaml"], skills, groups)),
+              ("vip.yaml", lambda: _vip(docs["vip.yaml"], queue_names, groups))]
     for name, rule in checks:
         if name in docs:
             # a malformed file stops its own rules; its schema errors say what is wrong
             with contextlib.suppress(KeyError, TypeError, AttributeError, ValueError):
                 out += rule()
     return out
-
-
-def position(issue: str) -> tuple[str, int, int]:
-    path, line, col = [*issue.split(": ", 1)[0].rsplit(":", 2), "0", "0"][:3]
-    return path, int(line) if line.isdigit() else 0, int(col) if col.isdigit() else 0
-
-
-def check_files(paths: Iterable[str | Path]) -> list[str]:
-    """Everything wrong with ``paths``; sibling files of missing kinds serve as references."""
-    paths = [Path(p) for p in paths]
-    docs, issues = read_documents(paths)
-    refs: dict[str, Doc] = {}
-    for folder in {p.parent for p in paths}:
-        for name in KINDS:
-            if name not in docs and (folder / name).exists() and folder / name not in paths:
-                ref, _ = read_documents([folder / name])
-                refs.update(ref)
-    return sorted(dict.fromkeys(issues + check_documents(docs, refs)), key=position)

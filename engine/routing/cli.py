@@ -1,8 +1,7 @@
-"""`python -m engine skills check FILE...` and `python -m engine agents ...`.
+"""`python -m engine agents ...` (``skills check`` is ``engine/skills/cli.py``).
 
-``skills check`` needs no settings: it prints one ``file:line:column: reason`` per problem
-and exits 1 when there is any. ``agents`` talks to Redis directly (``redis_url``,
-``redis_prefix``); engines notice a newly available agent through the wake channel.
+``agents`` talks to Redis directly (``redis_url``, ``redis_prefix``); engines notice a
+newly available agent through the wake channel.
 """
 
 from __future__ import annotations
@@ -18,12 +17,6 @@ from engine.errors import EngineError
 
 
 def register(sub: Any) -> None:
-    skills = sub.add_parser("skills", help="check the supervisor-edited routing YAML")
-    skills_sub = skills.add_subparsers(dest="skills_command", required=True, metavar="ACTION")
-    check = skills_sub.add_parser("check", help="report every error as file:line:column: reason")
-    check.add_argument("files", nargs="+", metavar="FILE")
-    check.set_defaults(func=_check)
-
     agents = sub.add_parser("agents", help="agent presence: login|logout|pause|unpause|list")
     agents_sub = agents.add_subparsers(dest="agents_command", required=True, metavar="ACTION")
     for name in ("login", "logout", "unpause"):
@@ -37,19 +30,6 @@ def register(sub: Any) -> None:
     p = agents_sub.add_parser("list", help="every agent's state and occupancy")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_agents, action="list")
-
-
-def _check(args: argparse.Namespace) -> int:
-    from engine.routing.check import check_files
-
-    issues = check_files(args.files)
-    for issue in issues:
-        print(issue)
-    if issues:
-        print(f"{len(issues)} error(s)", file=sys.stderr)
-        return 1
-    print(f"ok: {len(args.files)} file(s) valid", file=sys.stderr)
-    return 0
 
 
 def _agents(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """Load ``skills/{agents,queues,vip,knowledge-base}.yaml`` into a ``RoutingConfig``.
 
-Every file is checked first (``check.py``: JSON Schema plus cross-file rules); a config
-with any error is refused as a whole with ``file:line:column: reason`` messages, so a
-running engine keeps its last good configuration.
+Every file is checked first (its JSON Schema in ``engine/skills/schemas/``, then the
+cross-file rules of ``check.py``); a config with any error is refused as a whole with
+``file:line:column: reason`` messages, so a running engine keeps its last good
+configuration. ``build_config`` is the domain builder ``engine.skills.catalogue`` calls.
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from engine.routing.check import check_documents
 from engine.routing.config_types import Agent, Queue, RoutingConfig, Step, Tier
+from engine.skills import loader
+from engine.skills.loader import Doc, SkillFileError
 
 FILES = ("agents.yaml", "queues.yaml", "vip.yaml", "knowledge-base.yaml")
 OPTIONAL = frozenset({"knowledge-base.yaml"})
 
 
-class RoutingConfigError(ValueError):
+class RoutingConfigError(SkillFileError):
     """The routing YAML is invalid; ``issues`` holds one ``file:line:col: reason`` each."""
 
-    def __init__(self, issues: list[str]) -> None:
-        super().__init__("\n".join(issues))
-        self.issues = issues
+
+def schema(name: str) -> dict[str, Any]:
+    """The JSON Schema of one routing file (``agents.yaml`` ...)."""
+    return loader.schema("routing", name.removesuffix(".yaml"))
 
 
 def _agent(raw: dict[str, Any]) -> Agent:
@@ -83,16 +88,33 @@ def build(data: dict[str, Any], version: str = "") -> RoutingConfig:
         knowledge=knowledge, version=version)
 
 
-def load_config(skills_dir: str | Path) -> RoutingConfig:
-    """Check and load the routing YAML of ``skills_dir``; raises ``RoutingConfigError``."""
-    from engine.routing.check import check_documents, read_documents
-
-    folder = Path(skills_dir)
-    paths = [folder / name for name in FILES if name not in OPTIONAL or (folder / name).exists()]
-    docs, issues = read_documents(paths)
-    if not issues:
-        issues = check_documents(docs)
+def build_config(docs: dict[str, Doc]) -> RoutingConfig:
+    """The config from schema-checked documents keyed by file name, after the rules across
+    files; raises ``RoutingConfigError``. The version hashes the files as written."""
+    issues = check_documents(docs)
     if issues:
         raise RoutingConfigError(issues)
-    digest = hashlib.sha256(b"".join(p.read_bytes() for p in paths if p.exists()))
+    digest = hashlib.sha256("".join(docs[n].text for n in FILES if n in docs).encode())
     return build({name: doc.data for name, doc in docs.items()}, digest.hexdigest()[:12])
+
+
+def read_config(paths: list[Path]) -> dict[str, Doc]:
+    """Parse and schema-check the routing files ``paths``; raises ``RoutingConfigError``
+    with every problem of every file."""
+    docs: dict[str, Doc] = {}
+    issues: list[str] = []
+    for path in paths:
+        try:
+            docs[path.name] = loader.check(loader.load(path), schema(path.name))
+        except SkillFileError as exc:
+            issues += exc.issues
+    if issues:
+        raise RoutingConfigError(issues)
+    return docs
+
+
+def load_config(skills_dir: str | Path) -> RoutingConfig:
+    """Check and load the routing YAML of ``skills_dir``; raises ``RoutingConfigError``."""
+    folder = Path(skills_dir)
+    paths = [folder / name for name in FILES if name not in OPTIONAL or (folder / name).exists()]
+    return build_config(read_config(paths))

@@ -14,7 +14,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ class RoutingService(Matching):
         self.waiting: dict[str, wt.Waiting] = {}    # our calls waiting for an agent
         self.offered: dict[str, wt.Waiting] = {}    # our calls ringing an agent
         self.reload_errors: list[str] = []
+        # the engine's one reload path (``engine.skills.live``); None: this service alone
+        self.reloader: Callable[[], Awaitable[bool]] | None = None
         self.on_callback: CallbackHook | None = None  # (call_id, queue): offer a callback
         self._offer_cb: OfferCallback | None = None
         self._plans: dict[str, dict[str, Any]] = {}
@@ -95,21 +97,33 @@ class RoutingService(Matching):
         self.spawn(self.reload_now())
 
     async def reload_now(self) -> bool:
+        """Re-read the YAML now: through the engine's one reload path when it is wired
+        (every rule file), else the routing files of ``skills_dir``."""
+        if self.reloader is not None:
+            return await self.reloader()
         if self.skills_dir is None:
             log.warning("routing.reload_unavailable", reason="no skills_dir given")
             return False
         try:
             config = load_config(self.skills_dir)
         except RoutingConfigError as exc:
-            self.reload_errors = exc.issues
-            for issue in exc.issues:
-                log.error("routing.reload_refused", issue=issue)
+            self.refuse(exc.issues)
             return False
+        await self.use(config)
+        return True
+
+    def refuse(self, issues: list[str]) -> None:
+        """A broken edit: the config stays; ``reload_errors`` says why."""
+        self.reload_errors = issues
+        for issue in issues:
+            log.error("routing.reload_refused", issue=issue)
+
+    async def use(self, config: RoutingConfig) -> None:
+        """A reloaded config: applied when it differs from the live one."""
         self.reload_errors = []
         if config.version != self.config.version:
             await self.apply(config)
             log.warning("routing.reloaded", version=config.version)
-        return True
 
     async def apply(self, config: RoutingConfig) -> None:
         """Switch to ``config``: agents re-indexed, our calls re-laned at their old place."""

@@ -58,11 +58,15 @@ class LiveSpeech:
         """Re-read speech-menus.yaml for new calls; a broken file is refused, the old stays."""
         path = self.settings.skills_path / "speech-menus.yaml"
         try:
-            self.service.menus = (menus_mod.load(path) if path.exists()
-                                  else menus_mod.SpeechMenus({}))
+            menus = menus_mod.load(path) if path.exists() else menus_mod.SpeechMenus({})
         except (menus_mod.MenuError, OSError) as exc:
             log.error("speech.menus_reload_refused", error=str(exc))
             return
+        self.use_menus(menus)
+
+    def use_menus(self, menus: menus_mod.SpeechMenus) -> None:
+        """New speech menus for new calls (the engine's reload path hands them in)."""
+        self.service.menus = menus
         self.plan = self._plan()
         if self._calls is not None:
             self._calls.speech_plan = self.plan

@@ -4,6 +4,7 @@ Each menu gives a Vosk grammar (its phrases cut into words the model knows, the
 language's filler words that callers wrap around a phrase - "I want...", "我要..." -
 and ``[unk]`` so that anything else is a no-match rather than a forced guess) and
 matches a recognised text back to an intent. Menu names follow ``skills/ivr.yaml``.
+``build`` is the domain builder ``engine.skills.catalogue`` calls after the JSON Schema.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from engine.skills import loader
+from engine.skills.loader import Doc, SkillFileError
 
 UNK = "[unk]"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\s\u3400-\u9fff\uf900-\ufaff]+")
 
 
-class MenuError(ValueError):
+class MenuError(SkillFileError):
     pass
 
 
@@ -133,9 +135,16 @@ def parse(data: Any, source: str = "speech-menus.yaml") -> SpeechMenus:
     return SpeechMenus(menus)
 
 
-def load(path: str | Path) -> SpeechMenus:
-    path = Path(path)
+def build(doc: Doc) -> SpeechMenus:
     try:
-        return parse(yaml.safe_load(path.read_text(encoding="utf-8")), str(path))
-    except yaml.YAMLError as exc:
-        raise MenuError(f"{path}: {exc}") from None
+        return parse(doc.data, doc.path)
+    except MenuError as exc:
+        raise MenuError(loader.positioned(doc, exc.issues[0])) from None
+
+
+def load(path: str | Path) -> SpeechMenus:
+    try:
+        doc = loader.load(path)
+    except SkillFileError as exc:
+        raise MenuError(exc.issues) from None
+    return build(doc)

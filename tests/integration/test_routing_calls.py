@@ -94,3 +94,21 @@ async def test_broken_yaml_edit_is_refused_and_calls_keep_being_routed(engine_fa
     runner = await wait_for(lambda: connected(engine, caller), what="routed by the old config")
     assert runner.call.offer.agent_id in {"2001", "2002"}
     await asyncio.sleep(0)
+
+
+async def test_watcher_and_sighup_share_the_one_reload_path(engine_factory, tmp_path):
+    skills = tmp_path / "skills"
+    shutil.copytree(SKILLS, skills)
+    engine = await engine_factory(skills_dir=str(skills))
+    ivr = skills / "ivr.yaml"
+    good = ivr.read_text()
+    ivr.write_text(good.replace("timeout: 4", "timeout: 6", 1))        # the file watcher
+    await wait_for(lambda: engine._ivr.menus["main"].timeout == 6.0, what="watcher reload")
+    before = engine._ivr
+    ivr.write_text(good.replace("retries: 2", "retries: 2\n    retries: 3", 1))
+    engine.reload()                                                      # SIGHUP
+    await wait_for(lambda: engine.skills.errors, what="refused edit")
+    status = await engine.status()
+    [error] = status["skills"]["last_reload_errors"]
+    assert error.startswith(f"{ivr}:") and "duplicate key 'retries'" in error
+    assert engine._ivr is before, "the last good IVR stays"

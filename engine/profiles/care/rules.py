@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.profiles import ruleset
 from engine.profiles.ruleset import RuleFileError
-from engine.routing.yamldoc import Doc
+from engine.skills.loader import Doc
 
 DAY = 86400.0
 HHMM = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}
@@ -154,7 +154,7 @@ def _hhmm(value: str) -> time:
     return time(int(h), int(m))
 
 
-def _build(doc: Doc) -> CareRules:
+def build(doc: Doc) -> CareRules:
     data = doc.data
     issues: list[str] = []
     tz = data.get("default_timezone", "Asia/Shanghai")
@@ -188,11 +188,11 @@ def _build(doc: Doc) -> CareRules:
 
 
 def parse(text: str, path: str = "care-rules.yaml") -> CareRules:
-    return ruleset.parse(text, path, SCHEMA, _build)
+    return ruleset.parse(text, path, SCHEMA, build)
 
 
 def load(path: str | Path) -> CareRules:
-    return ruleset.load(path, SCHEMA, _build)
+    return ruleset.load(path, SCHEMA, build)
 
 
 # -- evaluation ---------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from typing import Any
 
 from engine.profiles import ruleset
 from engine.profiles.ruleset import RuleFileError
-from engine.routing.yamldoc import Doc
+from engine.skills.loader import Doc
 
 NAMES = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
 ACTION = {"type": "object", "additionalProperties": False, "required": ["title", "steps"],
@@ -107,7 +107,7 @@ def _action(raw: dict[str, Any]) -> Action:
                   raw.get("script", ""))
 
 
-def _build(doc: Doc) -> NbaRules:
+def build(doc: Doc) -> NbaRules:
     rules, seen, issues = [], set(), []
     for i, raw in enumerate(doc.data["rules"]):
         if raw["name"] in seen:
@@ -123,11 +123,11 @@ def _build(doc: Doc) -> NbaRules:
 
 
 def parse(text: str, path: str = "next-best-action.yaml") -> NbaRules:
-    return ruleset.parse(text, path, SCHEMA, _build)
+    return ruleset.parse(text, path, SCHEMA, build)
 
 
 def load(path: str | Path) -> NbaRules:
-    return ruleset.load(path, SCHEMA, _build)
+    return ruleset.load(path, SCHEMA, build)
 
 
 def _explain(rule: NbaRule, s: Situation) -> tuple[str, ...] | None:
@@ -159,3 +159,7 @@ def recommend(rules: NbaRules, situation: Situation) -> Recommendation:
         if because is not None:
             return Recommendation(rule.name, rule.action, because)
     return Recommendation(None, rules.default, ())
+
+
+# The rules while skills/next-best-action.yaml does not exist.
+NO_NBA = NbaRules((), Action("Listen and resolve", ()))

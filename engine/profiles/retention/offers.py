@@ -30,7 +30,7 @@ from typing import Any
 from engine.profiles import ruleset
 from engine.profiles.ruleset import RuleFileError
 from engine.profiles.value import LoyaltyScheme
-from engine.routing.yamldoc import Doc
+from engine.skills.loader import Doc
 
 NAME = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}
 NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
@@ -99,7 +99,7 @@ class Suggestion:
     pitch: str
 
 
-def _build(doc: Doc) -> OfferRules:
+def build(doc: Doc) -> OfferRules:
     data = doc.data
     raw_loyalty = data.get("loyalty") or {}
     scheme = LoyaltyScheme(tuple(raw_loyalty["levels"]),
@@ -130,11 +130,11 @@ def _build(doc: Doc) -> OfferRules:
 
 
 def parse(text: str, path: str = "offers.yaml") -> OfferRules:
-    return ruleset.parse(text, path, SCHEMA, _build)
+    return ruleset.parse(text, path, SCHEMA, build)
 
 
 def load(path: str | Path) -> OfferRules:
-    return ruleset.load(path, SCHEMA, _build)
+    return ruleset.load(path, SCHEMA, build)
 
 
 def _matches(rule: OfferRule, facts: Facts, scheme: LoyaltyScheme) -> bool:

@@ -30,7 +30,6 @@ from engine.settings import Settings, SettingsError
 from engine.store.database import Database
 
 log = get_logger(__name__)
-NO_NBA = nba.NbaRules((), nba.Action("Listen and resolve", ()))
 FILES = ("offers.yaml", "care-rules.yaml", "next-best-action.yaml")
 
 
@@ -42,12 +41,12 @@ class Retention:
         skills = settings.skills_path
         self.settings = settings
         self.db = db
-        self.offer_rules = LiveRules(skills / "offers.yaml", offers.SCHEMA, offers._build,
+        self.offer_rules = LiveRules(skills / "offers.yaml", offers.SCHEMA, offers.build,
                                      missing=offers.OfferRules(()))
-        self.care_rules = LiveRules(skills / "care-rules.yaml", care.SCHEMA, care._build,
+        self.care_rules = LiveRules(skills / "care-rules.yaml", care.SCHEMA, care.build,
                                     missing=care.CareRules(()))
-        self.nba_rules = LiveRules(skills / "next-best-action.yaml", nba.SCHEMA, nba._build,
-                                   missing=NO_NBA)
+        self.nba_rules = LiveRules(skills / "next-best-action.yaml", nba.SCHEMA, nba.build,
+                                   missing=nba.NO_NBA)
         self.reader = StoreReader(db)
         self.care = CareService(db, redis, settings.redis_prefix,
                                 lambda: self.care_rules.current, settings.care_webhook_url,

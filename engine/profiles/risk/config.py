@@ -30,7 +30,7 @@ import yaml
 from engine.profiles import ruleset
 from engine.profiles.risk.tags import RULES, Tag
 from engine.profiles.ruleset import RuleFileError
-from engine.routing.yamldoc import Doc
+from engine.skills.loader import Doc
 
 NUM = {"type": "number"}
 POS = {"type": "number", "exclusiveMinimum": 0}
@@ -125,7 +125,7 @@ def _tag(doc: Doc, i: int, raw: Mapping[str, Any], issues: list[str]) -> Tag:
                str(raw.get("description") or raw["name"]), params)
 
 
-def _build(doc: Doc) -> RiskConfig:
+def build(doc: Doc) -> RiskConfig:
     data, issues = doc.data, []
     tags, seen = [], set()
     for i, raw in enumerate(data.get("tags") or []):
@@ -157,13 +157,13 @@ def _build(doc: Doc) -> RiskConfig:
 
 
 def load(path: str | Path) -> RiskConfig:
-    return ruleset.load(path, SCHEMA, _build)
+    return ruleset.load(path, SCHEMA, build)
 
 
 def parse(text: str, path: str = "risk-tags.yaml") -> RiskConfig:
-    return ruleset.parse(text, path, SCHEMA, _build)
+    return ruleset.parse(text, path, SCHEMA, build)
 
 
 def live(path: str | Path) -> ruleset.LiveRules[RiskConfig]:
     """The file as the engine uses it (a missing file: no tags, everyone low)."""
-    return ruleset.LiveRules(path, SCHEMA, _build, missing=RiskConfig())
+    return ruleset.LiveRules(path, SCHEMA, build, missing=RiskConfig())

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from engine.logs import get_logger
+from engine.skills import loader
+from engine.skills.loader import Doc, SkillFileError
 
 log = get_logger(__name__)
 
 
-class ComplaintWordsError(ValueError):
+class ComplaintWordsError(SkillFileError):
     pass
 
 
@@ -40,11 +40,22 @@ class TextNegativity:
 
 
 def load_complaint_words(path: str | Path) -> dict[str, dict[str, float]]:
-    path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ComplaintWordsError(f"{path}: {exc}") from None
+        doc = loader.load(path)
+    except SkillFileError as exc:
+        raise ComplaintWordsError(exc.issues) from None
+    return build_complaint_words(doc)
+
+
+def build_complaint_words(doc: Doc) -> dict[str, dict[str, float]]:
+    """The domain builder ``engine.skills.catalogue`` calls after the JSON Schema."""
+    try:
+        return parse_complaint_words(doc.data or {}, doc.path)
+    except ComplaintWordsError as exc:
+        raise ComplaintWordsError(loader.positioned(doc, exc.issues[0])) from None
+
+
+def parse_complaint_words(data: Any, path: str) -> dict[str, dict[str, float]]:
     if not isinstance(data, dict):
         raise ComplaintWordsError(f"{path}: expected language -> {{word: weight}}")
     words: dict[str, dict[str, float]] = {}

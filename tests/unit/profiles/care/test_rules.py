@@ -145,7 +145,7 @@ def test_bad_rules_file_says_file_and_line_and_last_good_rules_stay(tmp_path):
     path = tmp_path / "care-rules.yaml"
     good = (SKILLS / "care-rules.yaml").read_text()
     path.write_text(good)
-    live = LiveRules(path, care.SCHEMA, care._build)
+    live = LiveRules(path, care.SCHEMA, care.build)
     broken = good.replace("action: discount-code", "action: discount")
     path.write_text(broken)
     assert live.reload() is False

@@ -55,7 +55,7 @@ def test_yaml_errors_name_file_and_line_and_last_good_stays(tmp_path):
     path = tmp_path / "next-best-action.yaml"
     good = (SKILLS / "next-best-action.yaml").read_text()
     path.write_text(good)
-    live = LiveRules(path, nba.SCHEMA, nba._build)
+    live = LiveRules(path, nba.SCHEMA, nba.build)
     broken = good.replace("      moods: [agitated, angry]", "      mood: [agitated, angry]")
     path.write_text(broken)
     assert live.reload() is False

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.routing.check import check_files
 from engine.routing.config import RoutingConfigError, load_config
+from engine.skills.catalogue import check_files
 
 SKILLS = Path(__file__).resolve().parents[3] / "skills"
 ROUTING_FILES = ["agents.yaml", "queues.yaml", "vip.yaml", "knowledge-base.yaml"]

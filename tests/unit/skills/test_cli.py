@@ -6,7 +6,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from engine.routing import cli
+from engine.skills import cli
 
 SKILLS = Path(__file__).resolve().parents[3] / "skills"
 
@@ -35,6 +35,18 @@ def test_every_error_is_reported(tmp_path, capsys):
     assert run("skills", "check", str(queues), str(ivr)) == 1
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith(f"{ivr}:1:1: ")
+    line = next(i for i, t in enumerate(ivr.read_text().splitlines(), 1) if "nowhere" in t)
+    assert lines[0].startswith(f"{ivr}:{line}:") and "unknown menu 'nowhere'" in lines[0]
     assert lines[1].startswith(f"{queues}:") and "'fast' is not one of" in lines[1]
     assert lines[2].endswith("overflow to unknown queue 'x'")
+
+
+def test_schema_prints_the_json_schema_of_any_rule_file(capsys):
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    for path in sorted(SKILLS.glob("*.yaml")):
+        assert run("skills", "schema", str(path)) == 0
+        Draft202012Validator.check_schema(json.loads(capsys.readouterr().out))
+    assert run("skills", "schema", "nothing.yaml") == 2
