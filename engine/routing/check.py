@@ -89,7 +89,7 @@ def _vip(doc: Doc, queues: set[str] | None, groups: set[str] | None) -> list[str
 def check_documents(docs: dict[str, Doc], refs: dict[str, Doc] | None = None) -> list[str]:
     """Rules across files. ``refs`` supplies files that are not checked themselves."""
     every = {**(refs or {}), **docs}
-    agents, queues, vip = (every.get(f"{k}.yaml") for k in ("agents", "queues", "vip"))
+    agents, queues = (every.get(f"{k}.yaml") for k in ("agents", "queues"))
     skills, groups = _names(agents, "skills"), _names(agents, "groups")
     queue_names = None
     if queues is not None and isinstance(queues.data, dict) \
