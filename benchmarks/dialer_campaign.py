@@ -51,10 +51,18 @@ def skills_dir(work: Path, agents: int) -> Path:
     folder = work / "skills"
     shutil.copytree(ROOT / "tests" / "integration" / "skills", folder)
     doc = yaml.safe_load((folder / "agents.yaml").read_text())
-    doc["agents"] = [{"id": str(3001 + i), "name": f"Bench {i}",
-                      "endpoint": parties.agent_endpoint(str(3001 + i)), "languages": ["en"],
-                      "skills": {"general": 3}, "groups": ["general"], "auto_login": True}
-                     for i in range(agents)]
+    doc["agents"] = [
+        {
+            "id": str(3001 + i),
+            "name": f"Bench {i}",
+            "endpoint": parties.agent_endpoint(str(3001 + i)),
+            "languages": ["en"],
+            "skills": {"general": 3},
+            "groups": ["general"],
+            "auto_login": True,
+        }
+        for i in range(agents)
+    ]
     (folder / "agents.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     return folder
 
@@ -78,24 +86,38 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     configure_logging("error", base.log_format)
     redis = RedisServer(free_port(), work / "redis")
     redis.start()
-    settings = dataclasses.replace(base, redis_url=str(redis.url), http_port=free_port(),
-                                   database_path=str(work / "engine.db"),
-                                   skills_dir=str(skills_dir(work, args.agents)),
-                                   log_level="error")
+    settings = dataclasses.replace(
+        base,
+        redis_url=str(redis.url),
+        http_port=free_port(),
+        database_path=str(work / "engine.db"),
+        skills_dir=str(skills_dir(work, args.agents)),
+        log_level="error",
+    )
     Sandbox(settings).up()
     engine = Engine(settings)
     await engine.start()
     try:
-        for name, value in {**parties.customer_globals(ring=1, noanswer_ring=3),
-                            **parties.agent_defaults(delay=0.3, talk=args.talk)}.items():
+        for name, value in {
+            **parties.customer_globals(ring=1, noanswer_ring=3),
+            **parties.agent_defaults(delay=0.3, talk=args.talk),
+        }.items():
             await engine.ari.set_global(name, value)
         svc = engine.dialer
-        window = {"start": "00:00", "end": "23:59"}        # contacts are in UTC
-        campaign = await svc.create({"name": "bench", "kind": "manual", "mode": args.mode,
-                                     "policy": {"window": window, "max_attempts": 2,
-                                                "machine": "message",
-                                                "retry_seconds": {"busy": 1, "no-answer": 1,
-                                                                  "failed": 1}}})
+        window = {"start": "00:00", "end": "23:59"}  # contacts are in UTC
+        campaign = await svc.create(
+            {
+                "name": "bench",
+                "kind": "manual",
+                "mode": args.mode,
+                "policy": {
+                    "window": window,
+                    "max_attempts": 2,
+                    "machine": "message",
+                    "retry_seconds": {"busy": 1, "no-answer": 1, "failed": 1},
+                },
+            }
+        )
         await svc.import_csv(campaign["id"], contacts_csv(args.contacts))
         started = time.monotonic()
         await svc.control(campaign["id"], "start")
@@ -109,19 +131,26 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         wall = time.monotonic() - started
 
         def details(db):  # type: ignore[no-untyped-def]
-            return [json.loads(r[0] or "{}") for r in db.execute(
-                "SELECT details FROM attempts WHERE outcome = 'answered'")]
+            return [
+                json.loads(r[0] or "{}")
+                for r in db.execute("SELECT details FROM attempts WHERE outcome = 'answered'")
+            ]
+
         waits = [d["agent_after"] for d in await engine.db.run(details) if "agent_after" in d]
         progress = status["progress"]
-        return {"contacts": args.contacts, "agents": args.agents, "mode": args.mode,
-                "wall_seconds": round(wall, 1),
-                "dials": progress["attempts"]["total"],
-                "dials_per_minute": round(progress["attempts"]["total"] / wall * 60, 1),
-                "outcomes": progress["attempts"]["by_outcome"],
-                "verdict_to_bridged_p50": percentile(waits, 50),
-                "verdict_to_bridged_p95": percentile(waits, 95),
-                "occupancy_last": occupancy[-1] if occupancy else None,
-                "abandon_rate": progress["abandon"]["rate"]}
+        return {
+            "contacts": args.contacts,
+            "agents": args.agents,
+            "mode": args.mode,
+            "wall_seconds": round(wall, 1),
+            "dials": progress["attempts"]["total"],
+            "dials_per_minute": round(progress["attempts"]["total"] / wall * 60, 1),
+            "outcomes": progress["attempts"]["by_outcome"],
+            "verdict_to_bridged_p50": percentile(waits, 50),
+            "verdict_to_bridged_p95": percentile(waits, 95),
+            "occupancy_last": occupancy[-1] if occupancy else None,
+            "abandon_rate": progress["abandon"]["rate"],
+        }
     finally:
         for name in ("SIM_RING", "SIM_NOANSWER_RING", "SIM_AGENT_DELAY", "SIM_AGENT_TALK"):
             await engine.ari.set_global(name, "")
@@ -132,8 +161,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--config", help="TOML with ari_password, ami_secret, api_token "
-                                         "(sandbox placement may come from ENGINE_*)")
+    parser.add_argument(
+        "--config",
+        help="TOML with ari_password, ami_secret, api_token "
+        "(sandbox placement may come from ENGINE_*)",
+    )
     parser.add_argument("--contacts", type=int, default=40)
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--mode", choices=("progressive", "predictive"), default="predictive")

@@ -71,12 +71,23 @@ def write_skills(folder: Path, agents: int) -> None:
     for name in ("ivr.yaml", "queues.yaml", "vip.yaml", "knowledge-base.yaml"):
         if (repo / name).exists():
             (folder / name).write_text((repo / name).read_text())
-    pool = [{"id": str(5000 + i), "name": f"Bench agent {i}",
-             "endpoint": parties.agent_endpoint(str(5000 + i)), "languages": ["zh", "en"],
-             "skills": {"general": 3}, "groups": ["general"], "auto_login": True}
-            for i in range(agents)]
-    doc = {"skills": ["technical", "billing", "general"],
-           "groups": ["platinum", "technical", "billing", "general"], "agents": pool}
+    pool = [
+        {
+            "id": str(5000 + i),
+            "name": f"Bench agent {i}",
+            "endpoint": parties.agent_endpoint(str(5000 + i)),
+            "languages": ["zh", "en"],
+            "skills": {"general": 3},
+            "groups": ["general"],
+            "auto_login": True,
+        }
+        for i in range(agents)
+    ]
+    doc = {
+        "skills": ["technical", "billing", "general"],
+        "groups": ["platinum", "technical", "billing", "general"],
+        "agents": pool,
+    }
     (folder / "agents.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
 
 
@@ -99,8 +110,10 @@ async def place_calls(ari: AriClient, n: int, rate: float, hold: float, did: str
 
 
 def peak_concurrency(rows: list[sqlite3.Row]) -> int:
-    edges = sorted([(r["connected_at"], 1) for r in rows if r["connected_at"]] +
-                   [(r["ended_at"], -1) for r in rows if r["connected_at"] and r["ended_at"]])
+    edges = sorted(
+        [(r["connected_at"], 1) for r in rows if r["connected_at"]]
+        + [(r["ended_at"], -1) for r in rows if r["connected_at"] and r["ended_at"]]
+    )
     live = peak = 0
     for _, step in edges:
         live += step
@@ -116,8 +129,9 @@ def read_records(db: Path, since: float) -> list[sqlite3.Row]:
     return rows
 
 
-async def run_level(cfg: settings_mod.Settings, engine_pid: int, asterisk_pid: int, n: int,
-                    rate: float) -> dict:
+async def run_level(
+    cfg: settings_mod.Settings, engine_pid: int, asterisk_pid: int, n: int, rate: float
+) -> dict:
     hold = n / rate + 3.0
     ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
     since = time.time()
@@ -135,16 +149,23 @@ async def run_level(cfg: settings_mod.Settings, engine_pid: int, asterisk_pid: i
     cpu_e, cpu_a = cpu_seconds(engine_pid) - cpu_e0, cpu_seconds(asterisk_pid) - cpu_a0
     await ari.close()
     done = [r for r in rows if r["connected_at"]]
-    lat = [((r["connected_at"] - r["arrived_at"])
-            - (r["agent_answered_at"] - r["agent_dialed_at"])) * 1000 for r in done]
+    lat = [
+        ((r["connected_at"] - r["arrived_at"]) - (r["agent_answered_at"] - r["agent_dialed_at"]))
+        * 1000
+        for r in done
+    ]
     first = min((r["arrived_at"] for r in done), default=since)
     last = max((r["connected_at"] for r in done), default=since)
     return {
-        "calls": n, "arrival_rate": rate, "peak_concurrent": peak_concurrency(rows),
-        "connected": len(done), "failed_originates": failed_originates, "ended": sum(1 for r in rows
-                                                                    if r["ended_at"]),
+        "calls": n,
+        "arrival_rate": rate,
+        "peak_concurrent": peak_concurrency(rows),
+        "connected": len(done),
+        "failed_originates": failed_originates,
+        "ended": sum(1 for r in rows if r["ended_at"]),
         "calls_per_second": round(len(done) / max(last - first, 1e-9), 1),
-        "p50_ms": round(percentile(lat, 50), 2), "p99_ms": round(percentile(lat, 99), 2),
+        "p50_ms": round(percentile(lat, 50), 2),
+        "p99_ms": round(percentile(lat, 99), 2),
         "engine_cpu_s_per_call": round(cpu_e / max(n, 1), 5),
         "asterisk_cpu_s_per_call": round(cpu_a / max(n, 1), 5),
         "engine_to_asterisk_cpu": round(cpu_e / cpu_a, 3) if cpu_a else None,
@@ -165,11 +186,17 @@ async def main_async(args: argparse.Namespace) -> list[dict]:
     redis.start()
     sandbox = Sandbox(base)
     sandbox.up()
-    env = dict(os.environ, ENGINE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-               ENGINE_DATABASE_PATH=str(work / "engine.db"), ENGINE_HTTP_PORT=str(http_port),
-               ENGINE_SKILLS_DIR=str(work / "skills"), ENGINE_LOG_LEVEL="warning")
-    cfg = settings_mod.load(args.config, environ={k: v for k, v in env.items()
-                                                  if k.startswith("ENGINE_")})
+    env = dict(
+        os.environ,
+        ENGINE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        ENGINE_DATABASE_PATH=str(work / "engine.db"),
+        ENGINE_HTTP_PORT=str(http_port),
+        ENGINE_SKILLS_DIR=str(work / "skills"),
+        ENGINE_LOG_LEVEL="warning",
+    )
+    cfg = settings_mod.load(
+        args.config, environ={k: v for k, v in env.items() if k.startswith("ENGINE_")}
+    )
     command = [sys.executable, "-m", "engine"]
     command += (["--config", args.config] if args.config else []) + ["run"]
     # started once, before any measurement
@@ -195,25 +222,37 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=os.environ.get("ENGINE_CONFIG"))
     parser.add_argument("--calls", default="50,200", help="concurrency levels, comma-separated")
-    parser.add_argument("--rate", type=float, default=20.0,
-                        help="new calls per second; each call stays up calls/rate + 3 s, so "
-                             "all of a level's calls are up together at the peak")
-    parser.add_argument("--agent-delay", type=float, default=1.0,
-                        help="simulated agent answer delay (taken out of the latency)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=20.0,
+        help="new calls per second; each call stays up calls/rate + 3 s, so "
+        "all of a level's calls are up together at the peak",
+    )
+    parser.add_argument(
+        "--agent-delay",
+        type=float,
+        default=1.0,
+        help="simulated agent answer delay (taken out of the latency)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results = asyncio.run(main_async(args))
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"{'calls':>6} {'peak':>5} {'ok':>5} {'cps':>7} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'eng cpu/call':>13} {'ast cpu/call':>13} {'ratio':>6} {'eng MB':>7}")
+    print(
+        f"{'calls':>6} {'peak':>5} {'ok':>5} {'cps':>7} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'eng cpu/call':>13} {'ast cpu/call':>13} {'ratio':>6} {'eng MB':>7}"
+    )
     for r in results:
-        print(f"{r['calls']:>6} {r['peak_concurrent']:>5} {r['connected']:>5} "
-              f"{r['calls_per_second']:>7} {r['p50_ms']:>8} {r['p99_ms']:>8} "
-              f"{r['engine_cpu_s_per_call']:>13} "
-              f"{r['asterisk_cpu_s_per_call']:>13} {r['engine_to_asterisk_cpu']!s:>6} "
-              f"{r['engine_peak_rss_mb']:>7}")
+        print(
+            f"{r['calls']:>6} {r['peak_concurrent']:>5} {r['connected']:>5} "
+            f"{r['calls_per_second']:>7} {r['p50_ms']:>8} {r['p99_ms']:>8} "
+            f"{r['engine_cpu_s_per_call']:>13} "
+            f"{r['asterisk_cpu_s_per_call']:>13} {r['engine_to_asterisk_cpu']!s:>6} "
+            f"{r['engine_peak_rss_mb']:>7}"
+        )
     return 0
 
 

@@ -72,20 +72,26 @@ async def _listeners(db: Database, specs: list[str]) -> list[Any]:
     return out
 
 
-async def ingest(events: list[dict[str, Any]], batch: int, work: Path, name: str,
-                 listener_specs: list[str]) -> dict[str, Any]:
+async def ingest(
+    events: list[dict[str, Any]], batch: int, work: Path, name: str, listener_specs: list[str]
+) -> dict[str, Any]:
     db = await Database(work / f"{name}.db", [profile_schema.migrations]).open()
     store = ProfileStore(db)
     store.listeners += await _listeners(db, listener_specs)
     wall, cpu = time.perf_counter(), time.process_time()
     stored = 0
     for start in tqdm(range(0, len(events), batch), desc=f"ingest ({name})", disable=None):
-        stored += len((await store.ingest(events[start:start + batch])).stored)
+        stored += len((await store.ingest(events[start : start + batch])).stored)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     await db.close()
-    return {"events": len(events), "stored": stored, "seconds": round(wall, 2),
-            "events_per_s": round(len(events) / wall), "events_per_cpu_s":
-            round(len(events) / cpu), "listeners": listener_specs}
+    return {
+        "events": len(events),
+        "stored": stored,
+        "seconds": round(wall, 2),
+        "events_per_s": round(len(events) / wall),
+        "events_per_cpu_s": round(len(events) / cpu),
+        "listeners": listener_specs,
+    }
 
 
 def numbers(n: int, count: int, rnd: random.Random) -> list[tuple[str, bool]]:
@@ -107,24 +113,30 @@ async def measure(lookup: StoreLookup, calls: list[tuple[str, bool]]) -> dict[st
         caller = await lookup.identify(number)
         times.append(time.perf_counter() - t)
         misses += (caller is not None) != known
-        await asyncio.sleep(0.0005 * rnd.random())    # calls arrive spaced; others run
-    return {"lookups": len(calls), "p50_ms": round(pct(times, 0.5) * 1000, 3),
-            "p99_ms": round(pct(times, 0.99) * 1000, 3),
-            "max_ms": round(max(times) * 1000, 3), "wrong": misses}
+        await asyncio.sleep(0.0005 * rnd.random())  # calls arrive spaced; others run
+    return {
+        "lookups": len(calls),
+        "p50_ms": round(pct(times, 0.5) * 1000, 3),
+        "p99_ms": round(pct(times, 0.99) * 1000, 3),
+        "max_ms": round(max(times) * 1000, 3),
+        "wrong": misses,
+    }
 
 
-async def lookups(n: int, count: int, events: list[dict[str, Any]], work: Path,
-                  workers: int) -> dict[str, Any]:
+async def lookups(
+    n: int, count: int, events: list[dict[str, Any]], work: Path, workers: int
+) -> dict[str, Any]:
     path = work / "lookup.db"
     db = await Database(path, [profile_schema.migrations]).open()
     started = time.perf_counter()
     with tqdm(total=n, desc="bulk load", unit=" customers", disable=None) as bar:
-        await asyncio.to_thread(generate_io.bulk_load, db, n, SEED, time.time(), 0.2,
-                                50_000, bar.update)
+        await asyncio.to_thread(
+            generate_io.bulk_load, db, n, SEED, time.time(), 0.2, 50_000, bar.update
+        )
     loaded = time.perf_counter() - started
     lookup = StoreLookup(path, workers)
     rnd = random.Random(5)
-    await measure(lookup, numbers(n, 2000, rnd))                  # warm the page cache
+    await measure(lookup, numbers(n, 2000, rnd))  # warm the page cache
     idle = await measure(lookup, numbers(n, count, rnd))
     store, stop = ProfileStore(db), asyncio.Event()
 
@@ -134,7 +146,7 @@ async def lookups(n: int, count: int, events: list[dict[str, Any]], work: Path,
             for start in range(0, len(events), 500):
                 if stop.is_set():
                     break
-                done += len((await store.ingest(events[start:start + 500])).stored)
+                done += len((await store.ingest(events[start : start + 500])).stored)
         return done
 
     writer = asyncio.create_task(keep_writing())
@@ -144,57 +156,79 @@ async def lookups(n: int, count: int, events: list[dict[str, Any]], work: Path,
     busy["events_ingested_meanwhile"] = await writer
     await lookup.close()
     await db.close()
-    return {"customers": n, "workers": workers, "bulk_load_s": round(loaded, 1), "idle": idle,
-            "during_ingest": busy}
+    return {
+        "customers": n,
+        "workers": workers,
+        "bulk_load_s": round(loaded, 1),
+        "idle": idle,
+        "during_ingest": busy,
+    }
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-profiles-") as tmp:
         work = Path(tmp)
         started, cpu = time.perf_counter(), time.process_time()
-        with tqdm(total=args.customers, desc="generate", unit=" customers",
-                  disable=None) as bar:
-            written = generate_io.write_events(work / "events.jsonl", args.customers, SEED,
-                                               time.time(), progress=bar.update)
+        with tqdm(total=args.customers, desc="generate", unit=" customers", disable=None) as bar:
+            written = generate_io.write_events(
+                work / "events.jsonl", args.customers, SEED, time.time(), progress=bar.update
+            )
         generated, cpu = time.perf_counter() - started, time.process_time() - cpu
-        events = [orjson.loads(line)
-                  for line in (work / "events.jsonl").read_bytes().splitlines()]
-        result: dict[str, Any] = {"generate": {
-            "customers": written.customers, "events": written.events,
-            "seconds": round(generated, 1), "cpu_seconds": round(cpu, 1),
-            "customers_per_s": round(written.customers / generated),
-            "customers_per_cpu_s": round(written.customers / cpu)}}
+        events = [orjson.loads(line) for line in (work / "events.jsonl").read_bytes().splitlines()]
+        result: dict[str, Any] = {
+            "generate": {
+                "customers": written.customers,
+                "events": written.events,
+                "seconds": round(generated, 1),
+                "cpu_seconds": round(cpu, 1),
+                "customers_per_s": round(written.customers / generated),
+                "customers_per_cpu_s": round(written.customers / cpu),
+            }
+        }
         with one_core() as core:
             result["ingest_store_only"] = await ingest(events, args.batch, work, "plain", [])
             if args.listener:
-                result["ingest_with_listeners"] = await ingest(events, args.batch, work,
-                                                               "listeners", args.listener)
+                result["ingest_with_listeners"] = await ingest(
+                    events, args.batch, work, "listeners", args.listener
+                )
         result["ingest_core"] = core
-        result["lookup"] = await lookups(args.lookup_customers, args.lookups, events, work,
-                                         args.lookup_workers)
+        result["lookup"] = await lookups(
+            args.lookup_customers, args.lookups, events, work, args.lookup_workers
+        )
         return result
 
 
 def render(r: dict[str, Any]) -> str:
     g, lk = r["generate"], r["lookup"]
-    lines = [f"generate: {g['customers']} customers, {g['events']} events in "
-             f"{g['seconds']} s, {g['cpu_seconds']} CPU s ({g['customers_per_cpu_s']} "
-             f"customers per CPU second)"]
+    lines = [
+        f"generate: {g['customers']} customers, {g['events']} events in "
+        f"{g['seconds']} s, {g['cpu_seconds']} CPU s ({g['customers_per_cpu_s']} "
+        f"customers per CPU second)"
+    ]
     for key in ("ingest_store_only", "ingest_with_listeners"):
         if key in r:
             i = r[key]
-            lines.append(f"{key.replace('_', ' ')}: {i['events_per_s']} events/s "
-                         f"({i['events_per_cpu_s']} per CPU second, one core, "
-                         f"{i['events']} events)")
+            lines.append(
+                f"{key.replace('_', ' ')}: {i['events_per_s']} events/s "
+                f"({i['events_per_cpu_s']} per CPU second, one core, "
+                f"{i['events']} events)"
+            )
     mode = f"{lk['workers']} threads" if lk["workers"] else "on the event loop"
-    lines.append(f"caller-ID lookup at {lk['customers']} customers ({mode}, bulk load "
-                 f"{lk['bulk_load_s']} s):")
+    lines.append(
+        f"caller-ID lookup at {lk['customers']} customers ({mode}, bulk load "
+        f"{lk['bulk_load_s']} s):"
+    )
     for key in ("idle", "during_ingest"):
         m = lk[key]
-        lines.append(f"  {key.replace('_', ' ')}: p50 {m['p50_ms']} ms, p99 {m['p99_ms']} ms,"
-                     f" max {m['max_ms']} ms over {m['lookups']} lookups, {m['wrong']} wrong"
-                     + (f", {m['events_ingested_meanwhile']} events ingested meanwhile"
-                        if "events_ingested_meanwhile" in m else ""))
+        lines.append(
+            f"  {key.replace('_', ' ')}: p50 {m['p50_ms']} ms, p99 {m['p99_ms']} ms,"
+            f" max {m['max_ms']} ms over {m['lookups']} lookups, {m['wrong']} wrong"
+            + (
+                f", {m['events_ingested_meanwhile']} events ingested meanwhile"
+                if "events_ingested_meanwhile" in m
+                else ""
+            )
+        )
     return "\n".join(lines)
 
 
@@ -204,10 +238,18 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--lookup-customers", type=int, default=1_000_000)
     parser.add_argument("--lookups", type=int, default=20000)
-    parser.add_argument("--lookup-workers", type=int, default=0,
-                        help="StoreLookup threads (0: query on the event loop, the default)")
-    parser.add_argument("--listener", action="append", default=[],
-                        help="MODULE:FACTORY giving a listener for ProfileStore(db)")
+    parser.add_argument(
+        "--lookup-workers",
+        type=int,
+        default=0,
+        help="StoreLookup threads (0: query on the event loop, the default)",
+    )
+    parser.add_argument(
+        "--listener",
+        action="append",
+        default=[],
+        help="MODULE:FACTORY giving a listener for ProfileStore(db)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = asyncio.run(run(args))

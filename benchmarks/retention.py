@@ -39,32 +39,92 @@ def seed(db: Any, n: int, rnd: random.Random, now: float) -> None:
     for start in tqdm(range(0, n, batch), desc="seed", unit=" x20k customers", disable=None):
         ids = range(start, min(n, start + batch))
         db["customers"].insert_all(
-            ({"id": f"c{i}", "name": f"Customer {i}", "timezone": "Asia/Shanghai",
-              "created_at": now - rnd.uniform(10, 900) * DAY, "opted_out": int(i % 50 == 0),
-              "loyalty_level": rnd.choice(["basic", "silver", "gold", "platinum", None]),
-              "loyalty_points": rnd.randint(0, 9000)} for i in ids), pk="id")
+            (
+                {
+                    "id": f"c{i}",
+                    "name": f"Customer {i}",
+                    "timezone": "Asia/Shanghai",
+                    "created_at": now - rnd.uniform(10, 900) * DAY,
+                    "opted_out": int(i % 50 == 0),
+                    "loyalty_level": rnd.choice(["basic", "silver", "gold", "platinum", None]),
+                    "loyalty_points": rnd.randint(0, 9000),
+                }
+                for i in ids
+            ),
+            pk="id",
+        )
         db["orders"].insert_all(
-            ({"id": f"o{i}-{k}", "customer_id": f"c{i}", "at": now - rnd.uniform(0, 400) * DAY,
-              "amount": round(rnd.lognormvariate(5, 1), 2),
-              "product": rnd.choice(["basic-plan", "router", "cable", "advanced-plan"]),
-              "status": "delivered"} for i in ids for k in range(rnd.randint(0, 6))), pk="id")
+            (
+                {
+                    "id": f"o{i}-{k}",
+                    "customer_id": f"c{i}",
+                    "at": now - rnd.uniform(0, 400) * DAY,
+                    "amount": round(rnd.lognormvariate(5, 1), 2),
+                    "product": rnd.choice(["basic-plan", "router", "cable", "advanced-plan"]),
+                    "status": "delivered",
+                }
+                for i in ids
+                for k in range(rnd.randint(0, 6))
+            ),
+            pk="id",
+        )
         db["tickets"].insert_all(
-            ({"id": f"t{i}", "customer_id": f"c{i}", "status": rnd.choice(["open", "resolved"]),
-              "subject": "billing question", "opened_at": now - DAY} for i in ids if i % 3 == 0),
-            pk="id")
+            (
+                {
+                    "id": f"t{i}",
+                    "customer_id": f"c{i}",
+                    "status": rnd.choice(["open", "resolved"]),
+                    "subject": "billing question",
+                    "opened_at": now - DAY,
+                }
+                for i in ids
+                if i % 3 == 0
+            ),
+            pk="id",
+        )
         db["interactions"].insert_all(
-            ({"id": f"i{i}-{k}", "customer_id": f"c{i}", "conversation_id": f"conv{i}",
-              "channel": "chat", "content": f"message {k}", "resolved": 0,
-              "at": now - 3600 + k} for i in ids if i % 4 == 0 for k in range(3)), pk="id")
+            (
+                {
+                    "id": f"i{i}-{k}",
+                    "customer_id": f"c{i}",
+                    "conversation_id": f"conv{i}",
+                    "channel": "chat",
+                    "content": f"message {k}",
+                    "resolved": 0,
+                    "at": now - 3600 + k,
+                }
+                for i in ids
+                if i % 4 == 0
+                for k in range(3)
+            ),
+            pk="id",
+        )
         db["risk"].insert_all(
-            ({"customer_id": f"c{i}", "tier": rnd.choice(["high", "medium", "low"]),
-              "score": rnd.random(), "reasons": json.dumps([{"tag": "unresolved-complaint",
-                                                            "weight": 1.0}])} for i in ids),
-            pk="customer_id")
+            (
+                {
+                    "customer_id": f"c{i}",
+                    "tier": rnd.choice(["high", "medium", "low"]),
+                    "score": rnd.random(),
+                    "reasons": json.dumps([{"tag": "unresolved-complaint", "weight": 1.0}]),
+                }
+                for i in ids
+            ),
+            pk="customer_id",
+        )
     for table in ("orders", "tickets", "interactions"):
         db[table].create_index(["customer_id"])
-    db["interventions"].create({"id": int, "customer_id": str, "kind": str, "at": float,
-                                "by": str, "outcome": str, "details": str}, pk="id")
+    db["interventions"].create(
+        {
+            "id": int,
+            "customer_id": str,
+            "kind": str,
+            "at": float,
+            "by": str,
+            "outcome": str,
+            "details": str,
+        },
+        pk="id",
+    )
     db["interventions"].create_index(["customer_id"])
 
 
@@ -74,14 +134,14 @@ def _events(n: int, customers: int, rnd: random.Random, now: float) -> list[dict
     for k in range(n):
         cid = f"c{rnd.randrange(customers)}"
         kind = rnd.choice(kinds)
-        data: dict[str, Any] = {"delivery.delayed": {"order_id": f"o{k % 997}",
-                                                     "delay_hours": rnd.randint(0, 30)},
-                                "page.viewed": {"page_kind": "promotion",
-                                                "page_id": f"p{rnd.randrange(5)}"},
-                                "inquiry": {"topic": rnd.choice(["billing", "delivery"])},
-                                }.get(kind, {})
-        out.append({"id": f"e{k}", "type": kind, "customer_id": cid,
-                    "at": now + k * 0.01, "data": data})
+        data: dict[str, Any] = {
+            "delivery.delayed": {"order_id": f"o{k % 997}", "delay_hours": rnd.randint(0, 30)},
+            "page.viewed": {"page_kind": "promotion", "page_id": f"p{rnd.randrange(5)}"},
+            "inquiry": {"topic": rnd.choice(["billing", "delivery"])},
+        }.get(kind, {})
+        out.append(
+            {"id": f"e{k}", "type": kind, "customer_id": cid, "at": now + k * 0.01, "data": data}
+        )
     return out
 
 
@@ -99,8 +159,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await db.run(seed, args.customers, rnd, now)
         seeded = time.perf_counter() - t0
         rules = care.load(SKILLS / "care-rules.yaml")
-        svc = CareService(db, None, "bench", lambda: rules, "", lambda cid: "treatment",
-                          clock=lambda: now)
+        svc = CareService(
+            db, None, "bench", lambda: rules, "", lambda cid: "treatment", clock=lambda: now
+        )
         events = _events(args.events, args.customers, rnd, now)
         fired = 0
         t0 = time.perf_counter()
@@ -109,8 +170,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         care_s = time.perf_counter() - t0
         reader = StoreReader(db)
         ranking = await reader.ranking()
-        screen_rules = Rules(nba.load(SKILLS / "next-best-action.yaml"),
-                             offers.load(SKILLS / "offers.yaml"))
+        screen_rules = Rules(
+            nba.load(SKILLS / "next-best-action.yaml"), offers.load(SKILLS / "offers.yaml")
+        )
         lat = []
         for _ in tqdm(range(args.pops), desc="screen pops", disable=None):
             cid = f"c{rnd.randrange(args.customers)}"
@@ -121,12 +183,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             assemble(card, view, screen_rules, ranking, now)
             lat.append(time.perf_counter() - t)
         await db.close()
-    return {"customers": args.customers, "seed_seconds": round(seeded, 1),
-            "care_events": args.events, "care_fired": fired,
-            "care_events_per_second": round(args.events / care_s),
-            "screen_pops": args.pops,
-            "screen_pop_p50_ms": round(statistics.median(lat) * 1000, 3),
-            "screen_pop_p99_ms": round(pct(lat, 0.99) * 1000, 3)}
+    return {
+        "customers": args.customers,
+        "seed_seconds": round(seeded, 1),
+        "care_events": args.events,
+        "care_fired": fired,
+        "care_events_per_second": round(args.events / care_s),
+        "screen_pops": args.pops,
+        "screen_pop_p50_ms": round(statistics.median(lat) * 1000, 3),
+        "screen_pop_p99_ms": round(pct(lat, 0.99) * 1000, 3),
+    }
 
 
 def main() -> None:

@@ -48,29 +48,38 @@ def events_of(customers: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-async def ingest(path: Path, events: list[dict[str, Any]], batch: int,
-                 rescore: bool) -> dict[str, Any]:
+async def ingest(
+    path: Path, events: list[dict[str, Any]], batch: int, rescore: bool
+) -> dict[str, Any]:
     db = await Database(path, [profile_schema.migrations, risk_schema.migrations]).open()
     store = ProfileStore(db, clock=lambda: END)
     settings = load(None, environ={}, database_path=str(path), skills_dir=str(ROOT / "skills"))
-    risk = RiskService(settings, db, None, lambda c: ab.arm(c, "retention", 0.8),
-                       clock=lambda: END)
+    risk = RiskService(settings, db, None, lambda c: ab.arm(c, "retention", 0.8), clock=lambda: END)
     if rescore:
         store.listeners.append(risk.on_batch)
     started, cpu = time.perf_counter(), time.process_time()
     for i in range(0, len(events), batch):
-        await store.ingest(events[i:i + batch])
+        await store.ingest(events[i : i + batch])
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    out = {"batch": batch, "rescore": rescore, "events": len(events),
-           "seconds": round(seconds, 2), "events_per_s": round(len(events) / seconds),
-           "cpu_seconds": round(cpu, 2), "events_per_cpu_s": round(len(events) / cpu),
-           "customers_rescored": risk.rescored}
+    out = {
+        "batch": batch,
+        "rescore": rescore,
+        "events": len(events),
+        "seconds": round(seconds, 2),
+        "events_per_s": round(len(events) / seconds),
+        "cpu_seconds": round(cpu, 2),
+        "events_per_cpu_s": round(len(events) / cpu),
+        "customers_rescored": risk.rescored,
+    }
     if not rescore:
         started = time.perf_counter()
         swept = await risk.sweep()
         took = time.perf_counter() - started
-        out["sweep"] = {"customers": swept, "seconds": round(took, 2),
-                        "customers_per_s": round(swept / took)}
+        out["sweep"] = {
+            "customers": swept,
+            "seconds": round(took, 2),
+            "customers_per_s": round(swept / took),
+        }
     await db.close()
     return out
 
@@ -88,10 +97,16 @@ def training(path: Path) -> dict[str, Any]:
     fit = time.perf_counter() - started
     db.close()
     rep = dataclasses.asdict(report)
-    return {"customers": report.rows, "churn_rate": report.base_rate,
-            "read_seconds": round(read, 2), "train_seconds": round(fit, 3),
-            "auc": report.auc, "brier": report.brier, "reliability": rep["reliability"],
-            "weights": {t.name: t.weight for t in model.terms if t.kind == "tag"}}
+    return {
+        "customers": report.rows,
+        "churn_rate": report.base_rate,
+        "read_seconds": round(read, 2),
+        "train_seconds": round(fit, 3),
+        "auc": report.auc,
+        "brier": report.brier,
+        "reliability": rep["reliability"],
+        "weights": {t.name: t.weight for t in model.terms if t.kind == "tag"},
+    }
 
 
 async def run(customers: int, batches: list[int]) -> dict[str, Any]:
@@ -107,20 +122,27 @@ async def run(customers: int, batches: list[int]) -> dict[str, Any]:
 
 
 def render(r: dict[str, Any]) -> str:
-    lines = [f"{r['customers']} generated customers, {r['events']} events (one core)",
-             f"{'batch':>6} {'re-scoring':>10} {'events/s':>9} {'seconds':>8} "
-             f"{'events/CPU-s':>12}"]
+    lines = [
+        f"{r['customers']} generated customers, {r['events']} events (one core)",
+        f"{'batch':>6} {'re-scoring':>10} {'events/s':>9} {'seconds':>8} {'events/CPU-s':>12}",
+    ]
     for x in r["ingest"]:
-        lines.append(f"{x['batch']:>6} {'yes' if x['rescore'] else 'no':>10} "
-                     f"{x['events_per_s']:>9} {x['seconds']:>8} {x['events_per_cpu_s']:>12}")
+        lines.append(
+            f"{x['batch']:>6} {'yes' if x['rescore'] else 'no':>10} "
+            f"{x['events_per_s']:>9} {x['seconds']:>8} {x['events_per_cpu_s']:>12}"
+        )
     sweeps = [x["sweep"] for x in r["ingest"] if "sweep" in x]
     if sweeps:
-        lines.append(f"sweep: {sweeps[0]['customers']} customers re-scored at "
-                     f"{sweeps[0]['customers_per_s']}/s")
+        lines.append(
+            f"sweep: {sweeps[0]['customers']} customers re-scored at "
+            f"{sweeps[0]['customers_per_s']}/s"
+        )
     t = r["training"]
-    lines.append(f"training on {t['customers']} customers (churn {t['churn_rate']:.1%}): "
-                 f"read {t['read_seconds']} s, fit {t['train_seconds']} s, "
-                 f"held-out AUC {t['auc']:.3f}, Brier {t['brier']:.4f}")
+    lines.append(
+        f"training on {t['customers']} customers (churn {t['churn_rate']:.1%}): "
+        f"read {t['read_seconds']} s, fit {t['train_seconds']} s, "
+        f"held-out AUC {t['auc']:.3f}, Brier {t['brier']:.4f}"
+    )
     return "\n".join(lines)
 
 

@@ -45,8 +45,11 @@ TALK = "ni3 hao3 wo3 xiang3 wen4 yi1 xia4 wo3 de5 zhang4 dan1 wei4 shen2 me5 zhe
 def espeak(text: str) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "s.wav"
-        subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(path), text],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(path), text],
+            check=True,
+            capture_output=True,
+        )
         return audio.load_16k(path)
 
 
@@ -54,7 +57,7 @@ def decode_time(model, pcm: bytes, menu=None) -> float:
     rec = Recognizer(model, "bench", lang="zh", menu=menu)
     started = time.perf_counter()
     for offset in range(0, len(pcm), 640):
-        rec.accept(pcm[offset:offset + 640])
+        rec.accept(pcm[offset : offset + 640])
     rec.finish()
     return time.perf_counter() - started
 
@@ -91,18 +94,26 @@ async def _capacity(ctx, kind: str, counts: list[int], seconds: float, cap: int)
     counts = list(counts)
     while counts:
         n = counts.pop(0)
-        result = await realtime(ctx, workers=1, grammar=n if kind == "grammar" else 0,
-                                free=n if kind == "free" else 0, seconds=seconds,
-                                degrade=False)
+        result = await realtime(
+            ctx,
+            workers=1,
+            grammar=n if kind == "grammar" else 0,
+            free=n if kind == "free" else 0,
+            seconds=seconds,
+            degrade=False,
+        )
         tried[n] = result
         if not result["kept_up"]:
             break
         if not counts and n < cap:
             counts.append(min(cap, int(n * 1.5) + 1))
     best = max([n for n, r in tried.items() if r["kept_up"]], default=0)
-    return {"streams_per_core": best,
-            "runs": {n: {"kept_up": r["kept_up"], "max_wait_s": r["max_wait_s"]}
-                     for n, r in tried.items()}}
+    return {
+        "streams_per_core": best,
+        "runs": {
+            n: {"kept_up": r["kept_up"], "max_wait_s": r["max_wait_s"]} for n, r in tried.items()
+        },
+    }
 
 
 async def run(args: argparse.Namespace) -> dict:
@@ -114,36 +125,60 @@ async def run(args: argparse.Namespace) -> dict:
     pad = np.zeros(8000)
     ivr_pcm = audio.to_pcm16(np.concatenate([pad, ivr, pad, pad]))
     talk_pcm = audio.to_pcm16(np.concatenate([talk, pad]))
-    ctx = {"store": store, "menus": load_menus(settings.skills_path / "speech-menus.yaml"),
-           "ivr": ivr_pcm, "talk": talk_pcm}
+    ctx = {
+        "store": store,
+        "menus": load_menus(settings.skills_path / "speech-menus.yaml"),
+        "ivr": ivr_pcm,
+        "talk": talk_pcm,
+    }
     out: dict = {"cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
     out["rtf"] = {"grammar": rtf(model, ivr_pcm, menu), "free": rtf(model, talk_pcm)}
     out["gil_two_thread_speedup"] = gil_speedup(model, talk_pcm)
     est = {k: int(1 / v) for k, v in out["rtf"].items()}
-    grammar_counts = sorted({max(3, est["grammar"] // 4), max(3, est["grammar"] // 2),
-                             max(4, int(est["grammar"] * 0.8)), est["grammar"] + 2})
+    grammar_counts = sorted(
+        {
+            max(3, est["grammar"] // 4),
+            max(3, est["grammar"] // 2),
+            max(4, int(est["grammar"] * 0.8)),
+            est["grammar"] + 2,
+        }
+    )
     out["capacity"] = {
         "grammar": await capacity(ctx, "grammar", grammar_counts, args.seconds, 80),
-        "free": await capacity(ctx, "free", [1, 2], args.seconds, 4)}
+        "free": await capacity(ctx, "free", [1, 2], args.seconds, 4),
+    }
     workers = os.cpu_count() or 1
     overload = max(2, 3 * workers * max(1, out["capacity"]["free"]["streams_per_core"]))
     out["intent_latency"] = {
         "idle": await intent_latency(ctx, legs=args.ivr_legs, free=0, workers=workers),
-        "saturated": await intent_latency(ctx, legs=args.ivr_legs, free=overload,
-                                          workers=workers)}
+        "saturated": await intent_latency(ctx, legs=args.ivr_legs, free=overload, workers=workers),
+    }
     idle = await loop_probe(args.seconds)
-    busy = await realtime(ctx, workers=workers, grammar=0, free=overload,
-                          seconds=args.seconds, degrade=True, probe=True)
+    busy = await realtime(
+        ctx,
+        workers=workers,
+        grammar=0,
+        free=overload,
+        seconds=args.seconds,
+        degrade=True,
+        probe=True,
+    )
     change = (busy["probe"]["p99_ms"] - idle["p99_ms"]) / (10.0 + idle["p99_ms"])
-    out["loop_latency"] = {"idle": idle, "saturated": busy["probe"],
-                           "saturated_streams": overload, "degradation": busy["degradation"],
-                           "p99_period_change": round(change, 4)}
+    out["loop_latency"] = {
+        "idle": idle,
+        "saturated": busy["probe"],
+        "saturated_streams": overload,
+        "degradation": busy["degradation"],
+        "p99_period_change": round(change, 4),
+    }
     out["load_after"] = os.getloadavg()[0]
     out["targets"] = {
         "grammar_streams_per_core_ge_3": out["capacity"]["grammar"]["streams_per_core"] >= 3,
-        "intent_latency_le_300ms": all(x["max_ms"] <= 300 and x["correct"] == x["legs"]
-                                       for x in out["intent_latency"].values()),
-        "loop_latency_within_20pct": abs(change) <= 0.2}
+        "intent_latency_le_300ms": all(
+            x["max_ms"] <= 300 and x["correct"] == x["legs"] for x in out["intent_latency"].values()
+        ),
+        "loop_latency_within_20pct": abs(change) <= 0.2,
+    }
     return out
 
 
@@ -161,18 +196,23 @@ def report(r: dict) -> str:
     ]
     for name in ("idle", "saturated"):
         x = lat[name]
-        lines.append(f"end of speech -> intent ({name}, {x['legs']} IVR legs, "
-                     f"{x['free']} free-form): p50 {x['p50_ms']:.0f} ms, p95 {x['p95_ms']:.0f}"
-                     f" ms, max {x['max_ms']:.0f} ms, correct {x['correct']}/{x['legs']}"
-                     f"   (target <= 300 ms)")
+        lines.append(
+            f"end of speech -> intent ({name}, {x['legs']} IVR legs, "
+            f"{x['free']} free-form): p50 {x['p50_ms']:.0f} ms, p95 {x['p95_ms']:.0f}"
+            f" ms, max {x['max_ms']:.0f} ms, correct {x['correct']}/{x['legs']}"
+            f"   (target <= 300 ms)"
+        )
     i, s = loop["idle"], loop["saturated"]
-    lines.append(f"10 ms timer lateness: idle p50 {i['p50_ms']:.2f} / p99 {i['p99_ms']:.2f} ms;"
-                 f" saturated ({loop['saturated_streams']} free-form streams) p50 "
-                 f"{s['p50_ms']:.2f} / p99 {s['p99_ms']:.2f} ms; p99 period change "
-                 f"{loop['p99_period_change']:+.1%}   (target within 20%)")
+    lines.append(
+        f"10 ms timer lateness: idle p50 {i['p50_ms']:.2f} / p99 {i['p99_ms']:.2f} ms;"
+        f" saturated ({loop['saturated_streams']} free-form streams) p50 "
+        f"{s['p50_ms']:.2f} / p99 {s['p99_ms']:.2f} ms; p99 period change "
+        f"{loop['p99_period_change']:+.1%}   (target within 20%)"
+    )
     lines.append(f"degradation while saturated: {loop['degradation']}")
-    lines.append("targets: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}"
-                                         for k, v in r["targets"].items()))
+    lines.append(
+        "targets: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in r["targets"].items())
+    )
     return "\n".join(lines)
 
 
@@ -186,14 +226,17 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("error", "console")  # overload warnings are expected here
     try:
         import uvloop  # the engine's own loop
+
         result = uvloop.run(run(args))
     except ImportError:
         result = asyncio.run(run(args))
-    print(orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
-          if args.json else report(result))
+    print(
+        orjson.dumps(result, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+        if args.json
+        else report(result)
+    )
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
-

@@ -54,8 +54,11 @@ async def control_phase(engine, ari, n: int, rate: float) -> list[float]:
     since = time.time()
     await place(ari, "8100", n, rate, hold=1.5)
     records = await _wait_ended(engine, since, n)
-    return [(r["connected_at"] - r["arrived_at"]) - (r["agent_answered_at"] - r["agent_dialed_at"])
-            for r in records if r.get("connected_at")]
+    return [
+        (r["connected_at"] - r["arrived_at"]) - (r["agent_answered_at"] - r["agent_dialed_at"])
+        for r in records
+        if r.get("connected_at")
+    ]
 
 
 async def intent_phase(engine, ari, sound: str, n: int) -> dict:
@@ -66,7 +69,7 @@ async def intent_phase(engine, ari, sound: str, n: int) -> dict:
     last_loud: dict[int, float] = {}
 
     def timed_feed(leg, pcm: bytes) -> None:
-        if loudness(pcm) > 40.0:   # dB of int16 RMS: speech, not silence
+        if loudness(pcm) > 40.0:  # dB of int16 RMS: speech, not silence
             last_loud[id(leg)] = time.time()
         feed(leg, pcm)
 
@@ -105,13 +108,21 @@ async def stop_saturating(legs, sender) -> None:
 
 async def saturate(engine, pcm: bytes, streams: int, seconds: float):
     """K free-form legs fed over RTP by another process, as calls would feed them."""
-    legs = [await LegListener.open(engine.speech.media, engine.speech.service, f"load-{i}",
-                                   role="agent" if i % 2 else "caller", lang="zh",
-                                   on_transcript=lambda t: None)
-            for i in range(streams)]
+    legs = [
+        await LegListener.open(
+            engine.speech.media,
+            engine.speech.service,
+            f"load-{i}",
+            role="agent" if i % 2 else "caller",
+            lang="zh",
+            on_transcript=lambda t: None,
+        )
+        for i in range(streams)
+    ]
     ports = [leg.media_leg.port for leg in legs]
     sender = multiprocessing.get_context("spawn").Process(
-        target=rtp_streams, args=(pcm, ports, seconds), daemon=True)
+        target=rtp_streams, args=(pcm, ports, seconds), daemon=True
+    )
     sender.start()
     return legs, sender
 
@@ -124,8 +135,10 @@ async def run(args: argparse.Namespace) -> dict:
 
     work = Path(tempfile.mkdtemp(prefix="tenure-speech-bench-"))
     base = settings_mod.load(args.config)
-    secret = {k: getattr(base, k) or secrets.token_hex(12)
-              for k in ("ari_password", "ami_secret", "api_token")}
+    secret = {
+        k: getattr(base, k) or secrets.token_hex(12)
+        for k in ("ari_password", "ami_secret", "api_token")
+    }
     base = dataclasses.replace(base, **secret)
     sandbox = Sandbox(base)
     sandbox.up()
@@ -134,20 +147,28 @@ async def run(args: argparse.Namespace) -> dict:
     write_skills(work / "skills", agents=args.calls + 10)
     sound = say(sandbox.sounds_dir, "bench-jishu", "ji4 shu4 zhi1 chi2")
     settings = dataclasses.replace(
-        base, redis_url=str(redis.url), database_path=str(work / "engine.db"),
-        skills_dir=str(work / "skills"), http_port=_free_port(), speech_enabled=True,
-        log_level="error")
+        base,
+        redis_url=str(redis.url),
+        database_path=str(work / "engine.db"),
+        skills_dir=str(work / "skills"),
+        http_port=_free_port(),
+        speech_enabled=True,
+        log_level="error",
+    )
     engine = Engine(settings)
     await engine.start()
     ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
-    out: dict = {"cores": os.cpu_count(), "workers": engine.speech.service.pool.workers,
-                 "load_before": round(os.getloadavg()[0], 2)}
+    out: dict = {
+        "cores": os.cpu_count(),
+        "workers": engine.speech.service.pool.workers,
+        "load_before": round(os.getloadavg()[0], 2),
+    }
     try:
         await ari.set_global("SIM_AGENT_DELAY", "0.2")
         await asyncio.sleep(2.0)
         streams = out["saturating_streams"] = 3 * engine.speech.service.pool.workers
         pcm, idle, busy = talk_pcm(), [], []
-        for n in range(args.rounds):   # alternating, so the machine's other load evens out
+        for n in range(args.rounds):  # alternating, so the machine's other load evens out
             idle += await control_phase(engine, ari, args.calls, args.rate)
             if n == 0:
                 out["intent_idle"] = await intent_phase(engine, ari, sound, args.ivr_calls)
@@ -157,8 +178,7 @@ async def run(args: argparse.Namespace) -> dict:
             probe = asyncio.create_task(loop_probe(3.0)) if n == 0 else None
             busy += await control_phase(engine, ari, args.calls, args.rate)
             if n == 0:
-                out["intent_saturated"] = await intent_phase(engine, ari, sound,
-                                                             args.ivr_calls)
+                out["intent_saturated"] = await intent_phase(engine, ari, sound, args.ivr_calls)
                 out["probe_saturated"] = await probe
                 out["recognition"] = engine.speech.service.pool.stats()
             await stop_saturating(legs, sender)
@@ -173,13 +193,17 @@ async def run(args: argparse.Namespace) -> dict:
     out["load_after"] = round(os.getloadavg()[0], 2)
     out["targets"] = {
         "call_control_within_20pct": out["ratio_p50"] <= 1.2,
-        "intent_le_300ms": all(out[k]["max_ms"] <= 300 and out[k]["correct"] == out[k]["n"]
-                               for k in ("intent_idle", "intent_saturated"))}
+        "intent_le_300ms": all(
+            out[k]["max_ms"] <= 300 and out[k]["correct"] == out[k]["n"]
+            for k in ("intent_idle", "intent_saturated")
+        ),
+    }
     return out
 
 
 def _free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -187,27 +211,33 @@ def _free_port() -> int:
 
 def report(r: dict) -> str:
     def row(name: str, x: dict) -> str:
-        return (f"{name:<22} n={x['n']:<3} p50 {x['p50_ms']:7.1f} ms  p99 {x['p99_ms']:7.1f} ms"
-                f"  max {x['max_ms']:7.1f} ms")
+        return (
+            f"{name:<22} n={x['n']:<3} p50 {x['p50_ms']:7.1f} ms  p99 {x['p99_ms']:7.1f} ms"
+            f"  max {x['max_ms']:7.1f} ms"
+        )
+
     rec = r["recognition"]
-    return "\n".join([
-        f"machine: {r['cores']} cores, {r['workers']} recognition workers, load "
-        f"{r['load_before']} before / {r['load_after']} after (shared machine)",
-        "StasisStart -> bridged (agent answer delay taken out):",
-        row("  idle", r["idle"]),
-        row(f"  saturated ({r['saturating_streams']} legs)", r["saturated"]),
-        f"  ratio saturated/idle: p50 {r['ratio_p50']:.2f}, p99 {r['ratio_p99']:.2f}"
-        f"   (target p50 within 1.20)",
-        "end of speech -> intent (real calls, snoop + externalMedia + media server):",
-        row("  idle", r["intent_idle"]) + f"  correct {r['intent_idle']['correct']}",
-        row("  saturated", r["intent_saturated"])
-        + f"  correct {r['intent_saturated']['correct']}   (target <= 300 ms)",
-        f"10 ms timer lateness p99: idle {r['probe_idle']['p99_ms']:.2f} ms, saturated "
-        f"{r['probe_saturated']['p99_ms']:.2f} ms",
-        f"recognition while saturated: level {rec['level']} ({rec['meaning']}), lag "
-        f"{rec['lag']} s, dropped {rec['dropped_seconds']}",
-        "targets: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}"
-                                for k, v in r["targets"].items())])
+    return "\n".join(
+        [
+            f"machine: {r['cores']} cores, {r['workers']} recognition workers, load "
+            f"{r['load_before']} before / {r['load_after']} after (shared machine)",
+            "StasisStart -> bridged (agent answer delay taken out):",
+            row("  idle", r["idle"]),
+            row(f"  saturated ({r['saturating_streams']} legs)", r["saturated"]),
+            f"  ratio saturated/idle: p50 {r['ratio_p50']:.2f}, p99 {r['ratio_p99']:.2f}"
+            f"   (target p50 within 1.20)",
+            "end of speech -> intent (real calls, snoop + externalMedia + media server):",
+            row("  idle", r["intent_idle"]) + f"  correct {r['intent_idle']['correct']}",
+            row("  saturated", r["intent_saturated"])
+            + f"  correct {r['intent_saturated']['correct']}   (target <= 300 ms)",
+            f"10 ms timer lateness p99: idle {r['probe_idle']['p99_ms']:.2f} ms, saturated "
+            f"{r['probe_saturated']['p99_ms']:.2f} ms",
+            f"recognition while saturated: level {rec['level']} ({rec['meaning']}), lag "
+            f"{rec['lag']} s, dropped {rec['dropped_seconds']}",
+            "targets: "
+            + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in r["targets"].items()),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,11 +253,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("error", "console")
     try:
         import uvloop
+
         result = uvloop.run(run(args))
     except ImportError:
         result = asyncio.run(run(args))
-    print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if args.json
-          else report(result))
+    print(
+        orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() if args.json else report(result)
+    )
     return 0
 
 

@@ -28,8 +28,12 @@ def summary(seconds: list[float]) -> dict:
         return {"n": 0, "p50_ms": 0.0, "p99_ms": 0.0, "max_ms": 0.0}
     ordered = sorted(seconds)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
-    return {"n": len(ordered), "p50_ms": round(pick(0.5) * 1e3, 2),
-            "p99_ms": round(pick(0.99) * 1e3, 2), "max_ms": round(ordered[-1] * 1e3, 2)}
+    return {
+        "n": len(ordered),
+        "p50_ms": round(pick(0.5) * 1e3, 2),
+        "p99_ms": round(pick(0.99) * 1e3, 2),
+        "max_ms": round(ordered[-1] * 1e3, 2),
+    }
 
 
 def loudness(pcm: bytes) -> float:
@@ -41,15 +45,32 @@ def loudness(pcm: bytes) -> float:
 def write_skills(folder: Path, agents: int) -> None:
     """The shipped IVR, queues and speech menus; ``agents`` simulated agents with all skills."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name in ("ivr.yaml", "queues.yaml", "vip.yaml", "knowledge-base.yaml",
-                 "speech-menus.yaml", "complaint-words.yaml"):
+    for name in (
+        "ivr.yaml",
+        "queues.yaml",
+        "vip.yaml",
+        "knowledge-base.yaml",
+        "speech-menus.yaml",
+        "complaint-words.yaml",
+    ):
         shutil.copy(ROOT / "skills" / name, folder / name)
-    pool = [{"id": str(5000 + i), "name": f"Bench agent {i}",
-             "endpoint": parties.agent_endpoint(str(5000 + i)), "languages": ["zh", "en"],
-             "skills": {"general": 3, "technical": 3, "billing": 3}, "groups": ["general"],
-             "auto_login": True} for i in range(agents)]
-    doc = {"skills": ["technical", "billing", "general"],
-           "groups": ["platinum", "technical", "billing", "general"], "agents": pool}
+    pool = [
+        {
+            "id": str(5000 + i),
+            "name": f"Bench agent {i}",
+            "endpoint": parties.agent_endpoint(str(5000 + i)),
+            "languages": ["zh", "en"],
+            "skills": {"general": 3, "technical": 3, "billing": 3},
+            "groups": ["general"],
+            "auto_login": True,
+        }
+        for i in range(agents)
+    ]
+    doc = {
+        "skills": ["technical", "billing", "general"],
+        "groups": ["platinum", "technical", "billing", "general"],
+        "agents": pool,
+    }
     (folder / "agents.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
 
 
@@ -57,10 +78,27 @@ def say(sounds_dir: Path, name: str, pinyin: str) -> str:
     """espeak-ng Mandarin at 8 kHz into the sandbox's sounds; returns the sound name."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
-        subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(raw), pinyin],
-                       check=True, capture_output=True)
-        subprocess.run(["sox", "-q", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16",
-                        str(sounds_dir / f"{name}.wav")], check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(raw), pinyin],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                "sox",
+                "-q",
+                "-V1",
+                str(raw),
+                "-r",
+                "8000",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(sounds_dir / f"{name}.wav"),
+            ],
+            check=True,
+        )
     return f"tenure/{name}"
 
 
@@ -68,34 +106,42 @@ def talk_pcm() -> bytes:
     """Continuous free-form speech (16 kHz int16) to saturate the workers with."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "talk.wav"
-        subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(path), TALK],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(path), TALK],
+            check=True,
+            capture_output=True,
+        )
         return audio.to_pcm16(np.concatenate([audio.load_16k(path), np.zeros(3200)]))
 
 
-async def place(ari, did: str, n: int, rate: float, hold: float,
-                wav: list[str] | None = None) -> None:
+async def place(
+    ari, did: str, n: int, rate: float, hold: float, wav: list[str] | None = None
+) -> None:
     """``n`` simulated callers at ``rate`` per second, each staying ``hold`` s after its
     sounds (or from the answer)."""
     started = time.monotonic()
     tasks = []
     for i in range(n):
         await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
-        p = parties.caller(did, f"1370000{next(_ids):04d}", wav=wav, wav_delay=1.0,
-                           hold=hold)
-        tasks.append(asyncio.ensure_future(
-            ari.originate(p.pop("endpoint"), channelId=f"sb-{time.time_ns()}", **p)))
+        p = parties.caller(did, f"1370000{next(_ids):04d}", wav=wav, wav_delay=1.0, hold=hold)
+        tasks.append(
+            asyncio.ensure_future(
+                ari.originate(p.pop("endpoint"), channelId=f"sb-{time.time_ns()}", **p)
+            )
+        )
     await asyncio.gather(*tasks)
 
 
 def rtp_streams(pcm: bytes, ports: list[int], seconds: float) -> None:
     """(Runs in its own process.) Paced slin16 RTP, one stream per port, looping ``pcm``."""
-    frames = [rtp.native_to_slin(pcm[o:o + 640]) for o in range(0, len(pcm) - 639, 640)]
+    frames = [rtp.native_to_slin(pcm[o : o + 640]) for o in range(0, len(pcm) - 639, 640)]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         t0 = time.monotonic()
         for i in range(int(seconds / 0.02)):
             for k, port in enumerate(ports):
                 frame = frames[(i + 17 * k) % len(frames)]
-                s.sendto(rtp.build(i & 0xFFFF, (i * 320) & 0xFFFFFFFF, 1000 + k, frame),
-                         ("127.0.0.1", port))
+                s.sendto(
+                    rtp.build(i & 0xFFFF, (i * 320) & 0xFFFFFFFF, 1000 + k, frame),
+                    ("127.0.0.1", port),
+                )
             time.sleep(max(0.0, t0 + (i + 1) * 0.02 - time.monotonic()))

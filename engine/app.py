@@ -85,10 +85,17 @@ class Engine:
         # path (``reload_skills``)
         self.skills = LiveSkills(settings.skills_path)
         rules = self.skills.load()
-        self.db = Database(settings.database_path,
-                           [profile_schema.migrations, call_schema.migrations,
-                            care_schema.migrations, risk_schema.migrations,
-                            dialer_schema.migrations, speech_schema.migrations])
+        self.db = Database(
+            settings.database_path,
+            [
+                profile_schema.migrations,
+                call_schema.migrations,
+                care_schema.migrations,
+                risk_schema.migrations,
+                dialer_schema.migrations,
+                speech_schema.migrations,
+            ],
+        )
         self.records = call_store.CallRecords(self.db)
         self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self.retention = Retention(settings, self.db, self.redis)
@@ -103,46 +110,74 @@ class Engine:
             self.store_lookup = StoreLookup(settings.database_path)
             lookup = self.store_lookup
         self.ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
-        self.ami = AmiClient(settings.ami_host, settings.ami_port, settings.ami_user,
-                             settings.ami_secret)
+        self.ami = AmiClient(
+            settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret
+        )
         self._ivr: IvrConfig = rules["ivr"]
-        self.router = RoutingService(self.redis, rules["routing"],
-                                     prefix=settings.redis_prefix,
-                                     ring_timeout=settings.agent_ring_timeout,
-                                     wrapup_seconds=settings.wrapup_seconds,
-                                     skills_dir=settings.skills_path,
-                                     instance=settings.instance_id or socket.gethostname(),
-                                     watch=False)
-        self.calls = CallService(self.ari, settings.ari_app, lambda: self._ivr, self.router,
-                                 TieredLookup(self.retention.valued(
-                                     lookup,
-                                     self.store_lookup.read if self.store_lookup else None),
-                                     lambda: self.router.config),
-                                 self.records,
-                                 ring_timeout=settings.agent_ring_timeout,
-                                 hold_music=settings.hold_music)
+        self.router = RoutingService(
+            self.redis,
+            rules["routing"],
+            prefix=settings.redis_prefix,
+            ring_timeout=settings.agent_ring_timeout,
+            wrapup_seconds=settings.wrapup_seconds,
+            skills_dir=settings.skills_path,
+            instance=settings.instance_id or socket.gethostname(),
+            watch=False,
+        )
+        self.calls = CallService(
+            self.ari,
+            settings.ari_app,
+            lambda: self._ivr,
+            self.router,
+            TieredLookup(
+                self.retention.valued(
+                    lookup, self.store_lookup.read if self.store_lookup else None
+                ),
+                lambda: self.router.config,
+            ),
+            self.records,
+            ring_timeout=settings.agent_ring_timeout,
+            hold_music=settings.hold_music,
+        )
         self.devices = DeviceWatcher(
-            self.ami, lambda: {a.id: a.endpoint for a in self.router.config.agents.values()},
-            self.router.set_device_state)
+            self.ami,
+            lambda: {a.id: a.endpoint for a in self.router.config.agents.values()},
+            self.router.set_device_state,
+        )
         self.live = LiveCalls(self.redis, settings.redis_prefix)
         self.desk = AgentDesk(self.redis, settings.redis_prefix)
         self.calls.observers += [self.live, self.desk, self.retention.screens]
         # live speech (speech IVR, transcripts, emotion); models load here: a clear error
         self.transcripts = speech_store.TranscriptStore(self.db)
-        self.speech = (LiveSpeech(settings, self.ari, self.redis, self.transcripts, self.live)
-                       if settings.speech_enabled else None)
+        self.speech = (
+            LiveSpeech(settings, self.ari, self.redis, self.transcripts, self.live)
+            if settings.speech_enabled
+            else None
+        )
         if self.speech is not None:
             self.speech.attach(self.calls)
             self.speech.calls.on_customer_event = self._customer_event
         # the outbound dialer: campaigns, ARI lines with AMD, agents shared through routing
-        self.dialer = DialerService(settings, self.db, self.ari, self.router, self.calls,
-                                    AgentReservations(self.router.store))
-        for arg in DIALER_STASIS_ARGS:          # its lines' and agent legs' channels
+        self.dialer = DialerService(
+            settings,
+            self.db,
+            self.ari,
+            self.router,
+            self.calls,
+            AgentReservations(self.router.store),
+        )
+        for arg in DIALER_STASIS_ARGS:  # its lines' and agent legs' channels
             self.calls.stasis_apps[arg] = self.dialer.route
         self.calls.taps.append(self.dialer.tap)
         self.calls.offer_claims.append(self.dialer.claim)
-        self.events = AriEventStream(settings.ari_url, settings.ari_user, settings.ari_password,
-                                     settings.ari_app, self.calls.on_event, self._resync)
+        self.events = AriEventStream(
+            settings.ari_url,
+            settings.ari_user,
+            settings.ari_password,
+            settings.ari_app,
+            self.calls.on_event,
+            self._resync,
+        )
         self.http = self._build_http()
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -150,9 +185,17 @@ class Engine:
         self._bind_skills()
 
     def _build_http(self) -> web.Application:
-        app = build_app(self.settings.api_token, [calls_http.routes, routing_http.routes,
-                                                  retention_http.routes, ingest_http.routes,
-                                                  dialer_http.routes, speech_http.routes])
+        app = build_app(
+            self.settings.api_token,
+            [
+                calls_http.routes,
+                routing_http.routes,
+                retention_http.routes,
+                ingest_http.routes,
+                dialer_http.routes,
+                speech_http.routes,
+            ],
+        )
         app[routing_http.ROUTING] = self.router
         app[calls_http.CALL_SERVICE] = self.calls
         app[calls_http.CALL_RECORDS] = self.records
@@ -174,15 +217,18 @@ class Engine:
             redis_ok = bool(await self.redis.ping())
         except Exception:
             redis_ok = False
-        return {"ari": {"connected": self.events.connected.is_set(),
-                        "connects": self.events.connects},
-                "ami": {"logged_in": self.ami.logged_in.is_set()},
-                "redis": {"ok": redis_ok},
-                "skills": self.skills.status(),
-                "calls": {"live": len(self.calls.runners)},
-                "speech": self.speech.stats() if self.speech is not None else None,
-                "dialer": {"campaigns_running": len(self.dialer.runners),
-                           "lines": sum(len(r.lines) for r in self.dialer.runners.values())}}
+        return {
+            "ari": {"connected": self.events.connected.is_set(), "connects": self.events.connects},
+            "ami": {"logged_in": self.ami.logged_in.is_set()},
+            "redis": {"ok": redis_ok},
+            "skills": self.skills.status(),
+            "calls": {"live": len(self.calls.runners)},
+            "speech": self.speech.stats() if self.speech is not None else None,
+            "dialer": {
+                "campaigns_running": len(self.dialer.runners),
+                "lines": sum(len(r.lines) for r in self.dialer.runners.values()),
+            },
+        }
 
     def _bind_skills(self) -> None:
         """Who takes each reloaded rule file (a refused edit leaves its domain as it was)."""
@@ -190,9 +236,11 @@ class Engine:
         self.skills.bind("ivr", self._use_ivr)
         if self.speech is not None:
             self.skills.bind("speech-menus", self.speech.use_menus)
-        for unit, live in (("offers", self.retention.offer_rules),
-                           ("care-rules", self.retention.care_rules),
-                           ("next-best-action", self.retention.nba_rules)):
+        for unit, live in (
+            ("offers", self.retention.offer_rules),
+            ("care-rules", self.retention.care_rules),
+            ("next-best-action", self.retention.nba_rules),
+        ):
             self.skills.bind(unit, _use_rules(live), _refuse_rules(live))
         self.router.reloader = self.reload_skills
 
@@ -238,15 +286,23 @@ class Engine:
             return
         self._stopped = True
         steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
-            ("ari-events", self.events.stop), ("dialer", self.dialer.stop),
+            ("ari-events", self.events.stop),
+            ("dialer", self.dialer.stop),
             ("tasks", self._cancel_tasks),
-            ("call-records", self.calls.drain), ("calls", self._cancel_runners),
+            ("call-records", self.calls.drain),
+            ("calls", self._cancel_runners),
             ("speech", self._stop_speech),
-            ("live-calls", self.live.stop), ("routing", self.router.stop),
-            ("care", self.retention.care.close), ("risk", self.risk.close),
-            ("ami", self._close_ami), ("http", self._close_http), ("ari", self.ari.close),
-            ("redis", self.redis.aclose), ("lookup", self._close_lookup),
-            ("sqlite", self.db.close)]
+            ("live-calls", self.live.stop),
+            ("routing", self.router.stop),
+            ("care", self.retention.care.close),
+            ("risk", self.risk.close),
+            ("ami", self._close_ami),
+            ("http", self._close_http),
+            ("ari", self.ari.close),
+            ("redis", self.redis.aclose),
+            ("lookup", self._close_lookup),
+            ("sqlite", self.db.close),
+        ]
         for name, step in steps:
             # ``asyncio.wait``, not ``wait_for``: a step that swallows its cancellation
             # cannot hold the stop past its bound (it is left cancelled, not awaited)
@@ -270,8 +326,11 @@ class Engine:
         """Speech's profile records (call.emotion, call.transcript) into the store."""
         result = await self.profiles.ingest([envelope])
         if result.errors:
-            log.warning("speech.profile_event_refused", event_id=envelope.get("id"),
-                        errors=[e.as_dict() for e in result.errors])
+            log.warning(
+                "speech.profile_event_refused",
+                event_id=envelope.get("id"),
+                errors=[e.as_dict() for e in result.errors],
+            )
 
     async def _stop_speech(self) -> None:
         if self.speech is not None:
@@ -303,8 +362,7 @@ class Engine:
         """Reload the supervisor YAML when a file in the skills folder changes."""
         from watchfiles import awatch
 
-        async for _changes in awatch(self.settings.skills_path, debounce=300,
-                                     recursive=False):
+        async for _changes in awatch(self.settings.skills_path, debounce=300, recursive=False):
             await self.reload_skills()
 
     def reload(self) -> None:
@@ -326,10 +384,12 @@ class Engine:
 def _use_rules(live: LiveRules[Any]) -> Callable[[Any], None]:
     def use(rules: Any) -> None:
         live.current, live.errors = rules, []
+
     return use
 
 
 def _refuse_rules(live: LiveRules[Any]) -> Callable[[list[str]], None]:
     def refuse(issues: list[str]) -> None:
         live.errors = issues
+
     return refuse

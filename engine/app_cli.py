@@ -22,6 +22,7 @@ def _run(args: argparse.Namespace) -> int:
     engine = Engine(args.settings())
     try:
         import uvloop  # libuv's event loop: less CPU per ARI request and Redis round trip
+
         loop_factory = uvloop.new_event_loop
     except ImportError:
         loop_factory = None

@@ -29,12 +29,12 @@ if TYPE_CHECKING:
 
 # (delay before dialling, DID, caller number, DTMF keys, seconds the caller stays on)
 SCENARIO: list[tuple[float, str, str, str | None, float]] = [
-    (0.0, "8000", "13800138000", "1", 16.0),    # technical support by key 1 (platinum)
-    (1.0, "8000", "13900139000", "2", 8.0),     # billing by key 2
-    (2.0, "8100", "13700137000", None, 7.0),    # DID straight to the general queue
-    (3.0, "8000", "13600136000", None, 36.0),   # no key: menu repeats, then default queue
-    (4.0, "8200", "13500135000", None, 6.0),    # technical DID
-    (5.0, "8000", "13400134000", "0", 6.0),     # key 0: general
+    (0.0, "8000", "13800138000", "1", 16.0),  # technical support by key 1 (platinum)
+    (1.0, "8000", "13900139000", "2", 8.0),  # billing by key 2
+    (2.0, "8100", "13700137000", None, 7.0),  # DID straight to the general queue
+    (3.0, "8000", "13600136000", None, 36.0),  # no key: menu repeats, then default queue
+    (4.0, "8200", "13500135000", None, 6.0),  # technical DID
+    (5.0, "8000", "13400134000", "0", 6.0),  # key 0: general
 ]
 
 
@@ -60,31 +60,56 @@ class Narrator:
             before = self.seen.get(call["id"])
             if before != call["status"]:
                 self.seen[call["id"]] = call["status"]
-                extra = {"queued": f"queue={call['queue']}",
-                         "ringing": f"agent={call['agent_id']} ringing",
-                         "connected": f"talking to agent {call['agent_id']}"}.get(
-                             call["status"], "")
-                print(f"[{time.time() - self.since:6.1f}s] {call['caller_number']:>12} "
-                      f"{call['status']:<12} {extra}", flush=True)
+                extra = {
+                    "queued": f"queue={call['queue']}",
+                    "ringing": f"agent={call['agent_id']} ringing",
+                    "connected": f"talking to agent {call['agent_id']}",
+                }.get(call["status"], "")
+                print(
+                    f"[{time.time() - self.since:6.1f}s] {call['caller_number']:>12} "
+                    f"{call['status']:<12} {extra}",
+                    flush=True,
+                )
 
 
-async def _place(engine: Engine, delay: float, did: str, number: str, dtmf: str | None,
-                 hold: float, voice: str | None = None) -> None:
+async def _place(
+    engine: Engine,
+    delay: float,
+    did: str,
+    number: str,
+    dtmf: str | None,
+    hold: float,
+    voice: str | None = None,
+) -> None:
     await asyncio.sleep(delay)
-    params = parties.caller(did, number, dtmf=dtmf, dtmf_delay=2.0, hold=hold,
-                            wav=[voice, "silence/1"] if voice else None, wav_delay=1.0)
+    params = parties.caller(
+        did,
+        number,
+        dtmf=dtmf,
+        dtmf_delay=2.0,
+        hold=hold,
+        wav=[voice, "silence/1"] if voice else None,
+        wav_delay=1.0,
+    )
     await engine.ari.originate(params.pop("endpoint"), **params)
 
 
 async def _customers(engine: Engine) -> None:
     print("== customers", flush=True)
     seeded = await demo_world.seed(engine)
-    print(f"{seeded['customers']} customers, {seeded['events']} events ingested in "
-          f"{seeded['seconds']:.1f} s ({seeded['events'] / seeded['seconds']:.0f} events/s, "
-          "each re-scored for churn risk)", flush=True)
+    print(
+        f"{seeded['customers']} customers, {seeded['events']} events ingested in "
+        f"{seeded['seconds']:.1f} s ({seeded['events'] / seeded['seconds']:.0f} events/s, "
+        "each re-scored for churn risk)",
+        flush=True,
+    )
     risk = await demo_world.risk_of(engine)
-    print("risk tiers: " + ", ".join(f"{k} {v}" for k, v in sorted(risk["tiers"].items()))
-          + f"; {risk['callbacks']} high-risk callbacks due within 24 h", flush=True)
+    print(
+        "risk tiers: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(risk["tiers"].items()))
+        + f"; {risk['callbacks']} high-risk callbacks due within 24 h",
+        flush=True,
+    )
     for cid, (name, phone, what) in demo_world.NAMED.items():
         tier, score = risk["named"].get(cid, ("-", None))
         shown = f"{score:.2f}" if score is not None else "-"
@@ -92,22 +117,31 @@ async def _customers(engine: Engine) -> None:
 
 
 async def _callbacks(engine: Engine) -> None:
-    print("\n== high-risk callback campaign (progressive; the demo widens the calling "
-          "window so it runs at any hour)", flush=True)
+    print(
+        "\n== high-risk callback campaign (progressive; the demo widens the calling "
+        "window so it runs at any hour)",
+        flush=True,
+    )
     result = await demo_world.run_callbacks(engine)
     status = result["status"]
     if result["skipped"]:
-        print(f"{result['skipped']} callbacks of the generated crowd are left for a real "
-              "trunk", flush=True)
+        print(
+            f"{result['skipped']} callbacks of the generated crowd are left for a real trunk",
+            flush=True,
+        )
     if status:
         attempts = status["progress"]["attempts"]["by_outcome"]
-        print("attempts: " + (", ".join(f"{k} {v}" for k, v in sorted(attempts.items()))
-                              or "none"), flush=True)
+        print(
+            "attempts: " + (", ".join(f"{k} {v}" for k, v in sorted(attempts.items())) or "none"),
+            flush=True,
+        )
 
     def interventions(db: Any) -> list[tuple[Any, ...]]:
-        return db.execute("SELECT customer_id, kind, outcome FROM interventions WHERE "
-                          "customer_id LIKE 'demo-%' AND kind LIKE 'dialer:%' ORDER BY at"
-                          ).fetchall()
+        return db.execute(
+            "SELECT customer_id, kind, outcome FROM interventions WHERE "
+            "customer_id LIKE 'demo-%' AND kind LIKE 'dialer:%' ORDER BY at"
+        ).fetchall()
+
     for cid, kind, outcome in await engine.db.run(interventions):
         print(f"  {demo_world.NAMED[cid][0]:<10} {kind:<16} {outcome}", flush=True)
 
@@ -123,17 +157,17 @@ async def run_demo(settings: Settings, keep: bool) -> int:
     work = Path(tempfile.mkdtemp(prefix="tenure-demo-"))
     redis = RedisServer(_free_port(), work / "redis")
     redis.start()
-    settings = dataclasses.replace(settings, redis_url=redis.url,
-                                   database_path=str(work / "demo.db"))
+    settings = dataclasses.replace(
+        settings, redis_url=redis.url, database_path=str(work / "demo.db")
+    )
     engine = Engine(settings)
     await engine.start()
     print(f"== engine up (HTTP API on {settings.http_host}:{settings.http_port})", flush=True)
     try:
         await _customers(engine)
-        voice = (demo_world.synthesise_voice(sandbox.sounds_dir)
-                 if settings.speech_enabled else None)
+        voice = demo_world.synthesise_voice(sandbox.sounds_dir) if settings.speech_enabled else None
         scenario: list[tuple[Any, ...]] = list(SCENARIO)
-        if voice:       # says 技术支持 ("technical support") to the main menu
+        if voice:  # says 技术支持 ("technical support") to the main menu
             scenario.append((6.0, "8000", demo_world.SPEECH_NUMBER, None, 12.0, voice))
         print(f"\n== placing {len(scenario)} simulated calls", flush=True)
         since = time.time()
@@ -159,23 +193,29 @@ async def run_demo(settings: Settings, keep: bool) -> int:
 
 
 def _summary(records: list[dict[str, Any]], since: float) -> None:
-    rows = sorted((r for r in records if (r.get("arrived_at") or 0) >= since),
-                  key=lambda r: r["arrived_at"])
+    rows = sorted(
+        (r for r in records if (r.get("arrived_at") or 0) >= since), key=lambda r: r["arrived_at"]
+    )
     print("\n== calls")
-    print(f"{'caller':>12} {'tier':<9} {'risk':<6} {'IVR path':<30} {'queue':<10} "
-          f"{'agent':<6} {'arrived':>7} {'waited':>7} {'talked':>7}  status (hung up by)")
+    print(
+        f"{'caller':>12} {'tier':<9} {'risk':<6} {'IVR path':<30} {'queue':<10} "
+        f"{'agent':<6} {'arrived':>7} {'waited':>7} {'talked':>7}  status (hung up by)"
+    )
     for r in rows:
         wait = (r["connected_at"] or r["ended_at"] or 0) - (r["queued_at"] or 0)
         talk = (r["ended_at"] or 0) - r["connected_at"] if r.get("connected_at") else 0
         path = " > ".join(r.get("ivr_path") or [])
-        print(f"{r['caller_number']:>12} {r.get('vip_tier') or '-':<9} "
-              f"{r.get('risk_tier') or '-':<6} {path:<30.30} {r.get('queue') or '-':<10} "
-              f"{r.get('agent_id') or '-':<6} {_fmt(r['arrived_at'], since)} "
-              f"{wait if r.get('queued_at') else 0:6.1f}s {talk:6.1f}s  "
-              f"{r['status']} ({r.get('hangup_by') or '-'})")
+        print(
+            f"{r['caller_number']:>12} {r.get('vip_tier') or '-':<9} "
+            f"{r.get('risk_tier') or '-':<6} {path:<30.30} {r.get('queue') or '-':<10} "
+            f"{r.get('agent_id') or '-':<6} {_fmt(r['arrived_at'], since)} "
+            f"{wait if r.get('queued_at') else 0:6.1f}s {talk:6.1f}s  "
+            f"{r['status']} ({r.get('hangup_by') or '-'})"
+        )
     answered = sum(1 for r in rows if r["status"] == "completed")
-    print(f"\n{len(rows)} calls, {answered} answered by agents, "
-          f"{len(rows) - answered} not answered")
+    print(
+        f"\n{len(rows)} calls, {answered} answered by agents, {len(rows) - answered} not answered"
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

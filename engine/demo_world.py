@@ -26,23 +26,34 @@ CROWD = 400
 SEED = 7
 DAY = 86400.0
 SPEECH_NUMBER = "13300133000"
-VOICE = "tenure/demo-jishu-zhichi"          # 技术支持, "technical support"
+VOICE = "tenure/demo-jishu-zhichi"  # 技术支持, "technical support"
 # customer id -> (name, phone, what the demo shows with them)
 NAMED = {
     "demo-vip": ("Wang Fang", "13800138000", "top spender: platinum tier, dedicated agents"),
     "demo-risk": ("Li Lei", "13900139000", "three open tickets and a complaint: high risk"),
     "demo-speech": ("Zhao Min", SPEECH_NUMBER, "prefers Mandarin, speaks to the IVR"),
-    "demo-machine": ("Chen Jie", parties.customer_number("machine", "0420001"),
-                     "high risk, an answering machine picks up the callback"),
-    "demo-noanswer": ("Sun Hui", parties.customer_number("noanswer", "0420002"),
-                      "high risk, does not pick up the callback"),
+    "demo-machine": (
+        "Chen Jie",
+        parties.customer_number("machine", "0420001"),
+        "high risk, an answering machine picks up the callback",
+    ),
+    "demo-noanswer": (
+        "Sun Hui",
+        parties.customer_number("noanswer", "0420002"),
+        "high risk, does not pick up the callback",
+    ),
 }
 
 
-def _event(n: int, type_: str, customer: str, at: float, data: dict[str, Any]
-           ) -> dict[str, Any]:
-    return {"id": f"demo-{customer}-{n}", "type": type_, "customer_id": customer, "at": at,
-            "source": "demo", "data": data}
+def _event(n: int, type_: str, customer: str, at: float, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"demo-{customer}-{n}",
+        "type": type_,
+        "customer_id": customer,
+        "at": at,
+        "source": "demo",
+        "data": data,
+    }
 
 
 class _History:
@@ -51,19 +62,32 @@ class _History:
         self.events: list[dict[str, Any]] = []
 
     def add(self, type_: str, days_ago: float, **data: Any) -> None:
-        self.events.append(_event(len(self.events), type_, self.customer,
-                                  self.now - days_ago * DAY, data))
+        self.events.append(
+            _event(len(self.events), type_, self.customer, self.now - days_ago * DAY, data)
+        )
 
 
 def _history(cid: str, name: str, phone: str, now: float) -> list[dict[str, Any]]:
     h = _History(cid, now)
-    h.add("customer.updated", 400, name=name, phones=[phone], language="zh",
-          timezone="Asia/Shanghai", plan="basic-plan")
+    h.add(
+        "customer.updated",
+        400,
+        name=name,
+        phones=[phone],
+        language="zh",
+        timezone="Asia/Shanghai",
+        plan="basic-plan",
+    )
     if cid == "demo-vip":
         h.add("customer.updated", 300, loyalty_level="platinum", loyalty_points=52000)
         for k in range(6):
-            h.add("order.placed", 250 - 40 * k, order_id=f"{cid}-o{k}", amount=9800.0,
-                  product="advanced-plan")
+            h.add(
+                "order.placed",
+                250 - 40 * k,
+                order_id=f"{cid}-o{k}",
+                amount=9800.0,
+                product="advanced-plan",
+            )
         h.add("login", 1, channel="app")
         return h.events
     h.add("order.placed", 200, order_id=f"{cid}-o1", amount=320.0, product="basic-plan")
@@ -71,13 +95,33 @@ def _history(cid: str, name: str, phone: str, now: float) -> list[dict[str, Any]
     if cid == "demo-speech":
         h.add("login", 2, channel="app")
         return h.events
-    h.add("interaction", 12, channel="chat", conversation_id=f"{cid}-conv", direction="in",
-          topic="billing", content="我的账单为什么多扣了钱？", status="open")
+    h.add(
+        "interaction",
+        12,
+        channel="chat",
+        conversation_id=f"{cid}-conv",
+        direction="in",
+        topic="billing",
+        content="我的账单为什么多扣了钱？",
+        status="open",
+    )
     for k in range(3):
-        h.add("ticket.opened", 10 - k, ticket_id=f"{cid}-t{k}", kind="ticket",
-              subject="double charge", topic="billing")
-    h.add("ticket.opened", 6, ticket_id=f"{cid}-c1", kind="complaint",
-          subject="nobody answers my chat", topic="billing")
+        h.add(
+            "ticket.opened",
+            10 - k,
+            ticket_id=f"{cid}-t{k}",
+            kind="ticket",
+            subject="double charge",
+            topic="billing",
+        )
+    h.add(
+        "ticket.opened",
+        6,
+        ticket_id=f"{cid}-c1",
+        kind="complaint",
+        subject="nobody answers my chat",
+        topic="billing",
+    )
     for k in range(3):
         h.add("rating", 9 - k, stars=2, channel="chat")
     return h.events
@@ -85,8 +129,7 @@ def _history(cid: str, name: str, phone: str, now: float) -> list[dict[str, Any]
 
 def named_events(now: float) -> list[dict[str, Any]]:
     """The named customers' histories, oldest first."""
-    return [e for cid, (name, phone, _) in NAMED.items()
-            for e in _history(cid, name, phone, now)]
+    return [e for cid, (name, phone, _) in NAMED.items() for e in _history(cid, name, phone, now)]
 
 
 async def seed(engine: Engine, crowd: int = CROWD) -> dict[str, Any]:
@@ -98,7 +141,7 @@ async def seed(engine: Engine, crowd: int = CROWD) -> dict[str, Any]:
     events = [e for e in events if e["at"] <= now] + named_events(now)
     started, stored = time.perf_counter(), 0
     for k in range(0, len(events), 500):
-        stored += len((await engine.profiles.ingest(events[k:k + 500])).stored)
+        stored += len((await engine.profiles.ingest(events[k : k + 500])).stored)
     took = time.perf_counter() - started
     return {"customers": crowd + len(NAMED), "events": stored, "seconds": took}
 
@@ -106,11 +149,17 @@ async def seed(engine: Engine, crowd: int = CROWD) -> dict[str, Any]:
 async def risk_of(engine: Engine) -> dict[str, Any]:
     def read(db: Any) -> dict[str, Any]:
         tiers = dict(db.execute("SELECT tier, count(*) FROM risk GROUP BY tier").fetchall())
-        named = {r[0]: (r[1], r[2]) for r in db.execute(
-            "SELECT customer_id, tier, score FROM risk WHERE customer_id LIKE 'demo-%'")}
-        callbacks = db.execute("SELECT count(*) FROM callbacks WHERE status = 'pending'"
-                               ).fetchone()[0]
+        named = {
+            r[0]: (r[1], r[2])
+            for r in db.execute(
+                "SELECT customer_id, tier, score FROM risk WHERE customer_id LIKE 'demo-%'"
+            )
+        }
+        callbacks = db.execute(
+            "SELECT count(*) FROM callbacks WHERE status = 'pending'"
+        ).fetchone()[0]
         return {"tiers": tiers, "named": named, "callbacks": callbacks}
+
     return await engine.db.run(read)
 
 
@@ -120,10 +169,27 @@ def synthesise_voice(sounds_dir: Path) -> str | None:
     if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
         return None
     raw = sounds_dir / "demo-jishu-zhichi.raw.wav"
-    subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "160", "-w", str(raw),
-                    "ji4 shu4 zhi1 chi2"], check=True, capture_output=True)
-    subprocess.run(["sox", "-q", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16",
-                    str(sounds_dir / "demo-jishu-zhichi.wav")], check=True)
+    subprocess.run(
+        ["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "160", "-w", str(raw), "ji4 shu4 zhi1 chi2"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            "sox",
+            "-q",
+            "-V1",
+            str(raw),
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            str(sounds_dir / "demo-jishu-zhichi.wav"),
+        ],
+        check=True,
+    )
     raw.unlink()
     return VOICE
 
@@ -131,14 +197,23 @@ def synthesise_voice(sounds_dir: Path) -> str | None:
 async def run_callbacks(engine: Engine, timeout: float = 90.0) -> dict[str, Any]:
     """The high-risk callback campaign, progressive, over the named customers' numbers
     (the crowd's +86 numbers would need a real trunk: the demo leaves them pending)."""
+
     def only_named(db: Any) -> int:
-        return db.execute("UPDATE callbacks SET status = 'demo-not-dialled' WHERE status = "
-                          "'pending' AND customer_id NOT LIKE 'demo-%'").rowcount
+        return db.execute(
+            "UPDATE callbacks SET status = 'demo-not-dialled' WHERE status = "
+            "'pending' AND customer_id NOT LIKE 'demo-%'"
+        ).rowcount
+
     skipped = await engine.db.run(only_named)
     await engine.ari.set_global("SIM_TALK", "6")
-    campaign = await engine.dialer.create({
-        "name": "high-risk callbacks", "kind": "callback", "mode": "progressive",
-        "policy": {"window": {"start": "00:00", "end": "23:59"}, "max_attempts": 1}})
+    campaign = await engine.dialer.create(
+        {
+            "name": "high-risk callbacks",
+            "kind": "callback",
+            "mode": "progressive",
+            "policy": {"window": {"start": "00:00", "end": "23:59"}, "max_attempts": 1},
+        }
+    )
     await engine.dialer.control(campaign["id"], "start")
     deadline = time.time() + timeout
     status: dict[str, Any] = {}

@@ -51,98 +51,161 @@ class Settings:
     http_host: str = _setting("127.0.0.1", "Address the engine's HTTP API listens on.")
     http_port: int = _setting(8090, "Port of the engine's HTTP API.")
     api_token: str = _setting("", "Bearer token for the HTTP API. Required.", secret=True)
-    instance_id: str = _setting("", "Name of this engine instance among those sharing one "
-                                    "Redis (default: the host name).")
+    instance_id: str = _setting(
+        "", "Name of this engine instance among those sharing one Redis (default: the host name)."
+    )
     # State
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for live shared state.")
     redis_prefix: str = _setting("tenure", "Prefix of every Redis key the engine writes.")
     database_path: str = _setting("var/engine.db", "SQLite file for calls and profiles.")
     skills_dir: str = _setting("skills", "Folder of supervisor-edited YAML (agents, IVR...).")
     # Call handling
-    agent_ring_timeout: float = _setting(15.0, "Seconds an agent's phone rings before the "
-                                               "call goes back to the queue.")
-    hold_music: str = _setting("default", "Music-on-hold class callers hear while they wait "
-                                          "for an agent (empty: silence).")
-    wrapup_seconds: float = _setting(0.0, "Seconds of wrap-up after each call before the "
-                                          "agent is offered the next one.")
+    agent_ring_timeout: float = _setting(
+        15.0, "Seconds an agent's phone rings before the call goes back to the queue."
+    )
+    hold_music: str = _setting(
+        "default", "Music-on-hold class callers hear while they wait for an agent (empty: silence)."
+    )
+    wrapup_seconds: float = _setting(
+        0.0, "Seconds of wrap-up after each call before the agent is offered the next one."
+    )
     # Sandbox Asterisk (hosts without Docker)
-    sandbox_dir: str = _setting("/var/lib/tenure-sandbox",
-                                "Where the sandbox keeps its Debian sid root filesystem.")
-    sandbox_mirror: str = _setting("http://deb.debian.org/debian",
-                                   "Debian mirror debootstrap uses for the sandbox.")
-    sip_host: str = _setting("127.0.0.1", "Address the PJSIP transport binds (0.0.0.0 to reach "
-                                          "real phones and trunks).")
+    sandbox_dir: str = _setting(
+        "/var/lib/tenure-sandbox", "Where the sandbox keeps its Debian sid root filesystem."
+    )
+    sandbox_mirror: str = _setting(
+        "http://deb.debian.org/debian", "Debian mirror debootstrap uses for the sandbox."
+    )
+    sip_host: str = _setting(
+        "127.0.0.1", "Address the PJSIP transport binds (0.0.0.0 to reach real phones and trunks)."
+    )
     sip_port: int = _setting(5060, "UDP port of the PJSIP transport (loopback in the sandbox).")
-    sip_agents: str = _setting("1001-1010", "Agent phone numbers given PJSIP endpoints: a range "
-                                            "and/or a comma list, e.g. 1001-1010,2001.")
-    sip_agent_password: str = _setting("", "SIP password of the agent phones (empty: no agent "
-                                           "phone endpoints are configured).", secret=True)
+    sip_agents: str = _setting(
+        "1001-1010",
+        "Agent phone numbers given PJSIP endpoints: a range "
+        "and/or a comma list, e.g. 1001-1010,2001.",
+    )
+    sip_agent_password: str = _setting(
+        "",
+        "SIP password of the agent phones (empty: no agent phone endpoints are configured).",
+        secret=True,
+    )
     rtp_start: int = _setting(20000, "First RTP port Asterisk uses.")
     rtp_end: int = _setting(20999, "Last RTP port Asterisk uses.")
     # Speech and call audio
-    speech_enabled: bool = _setting(True, "Speech IVR, live transcription and emotion scoring "
-                                          "(off: DTMF only, no speech model needed).")
-    models_dir: str = _setting("~/.cache/tenure/models", "Cache folder (outside the repository) "
-                               "where `models fetch` unpacks speech models.")
-    speech_models: str = _setting("", "Speech model folder per language, e.g. "
-                                      "zh=/srv/vosk-cn,en=/srv/vosk-en (default: zh from "
-                                      "models_dir). Every listed model must load at start.")
+    speech_enabled: bool = _setting(
+        True,
+        "Speech IVR, live transcription and emotion scoring "
+        "(off: DTMF only, no speech model needed).",
+    )
+    models_dir: str = _setting(
+        "~/.cache/tenure/models",
+        "Cache folder (outside the repository) where `models fetch` unpacks speech models.",
+    )
+    speech_models: str = _setting(
+        "",
+        "Speech model folder per language, e.g. "
+        "zh=/srv/vosk-cn,en=/srv/vosk-en (default: zh from "
+        "models_dir). Every listed model must load at start.",
+    )
     speech_workers: int = _setting(0, "Recognition worker threads (0: one per CPU core).")
-    transcribe_calls: bool = _setting(True, "Transcribe caller and agent of connected calls "
-                                            "live, with emotion scoring (needs "
-                                            "speech_enabled; off: speech IVR only).")
-    emotion_model_dir: str = _setting("", "Optional local transformers audio-classification "
-                                          "model folder (extra `emotion`; empty: prosody and "
-                                          "transcript only).")
-    media_host: str = _setting("127.0.0.1", "Address the engine's RTP media server binds "
-                                            "(externalMedia sends call audio there).")
+    transcribe_calls: bool = _setting(
+        True,
+        "Transcribe caller and agent of connected calls "
+        "live, with emotion scoring (needs "
+        "speech_enabled; off: speech IVR only).",
+    )
+    emotion_model_dir: str = _setting(
+        "",
+        "Optional local transformers audio-classification "
+        "model folder (extra `emotion`; empty: prosody and "
+        "transcript only).",
+    )
+    media_host: str = _setting(
+        "127.0.0.1",
+        "Address the engine's RTP media server binds (externalMedia sends call audio there).",
+    )
     media_port_start: int = _setting(30000, "First UDP port of the engine's RTP media server.")
     media_port_end: int = _setting(30999, "Last UDP port of the engine's RTP media server.")
     # Retention: proactive care and the A/B experiment (engine/profiles)
-    care_webhook_url: str = _setting("", "Webhook that receives proactive-care messages "
-                                         "(JSON POST, retried; empty: recorded, not sent).")
-    ab_experiment: str = _setting("retention", "Name of the A/B experiment; customers are "
-                                               "assigned by a hash of it and their ID.")
-    ab_control_share: float = _setting(0.2, "Share of customers held out as the control arm: "
-                                            "recorded, never contacted (0: no holdout).")
+    care_webhook_url: str = _setting(
+        "",
+        "Webhook that receives proactive-care messages "
+        "(JSON POST, retried; empty: recorded, not sent).",
+    )
+    ab_experiment: str = _setting(
+        "retention",
+        "Name of the A/B experiment; customers are assigned by a hash of it and their ID.",
+    )
+    ab_control_share: float = _setting(
+        0.2,
+        "Share of customers held out as the control arm: "
+        "recorded, never contacted (0: no holdout).",
+    )
     # Churn risk: learned model and outreach (engine/profiles/risk/service.py)
-    risk_model_path: str = _setting("", "JSON file of the learned risk model (`risk train` "
-                                        "writes it; empty: risk-model.json next to "
-                                        "database_path; no file: the weights of "
-                                        "skills/risk-tags.yaml).")
-    callback_due_hours: float = _setting(24.0, "A customer who turns high risk gets a "
-                                               "callback due within this many hours.")
-    outreach_webhook_url: str = _setting("", "Webhook for medium-risk messages and low-risk "
-                                             "promotions (JSON POST, retried; empty: "
-                                             "recorded, not sent).")
-    risk_sweep_hours: float = _setting(6.0, "Every this many hours all customers are "
-                                            "re-scored (those never scored: at start), so "
-                                            "tags that time alone makes true (30 days of "
-                                            "silence) take effect (0: never).")
+    risk_model_path: str = _setting(
+        "",
+        "JSON file of the learned risk model (`risk train` "
+        "writes it; empty: risk-model.json next to "
+        "database_path; no file: the weights of "
+        "skills/risk-tags.yaml).",
+    )
+    callback_due_hours: float = _setting(
+        24.0, "A customer who turns high risk gets a callback due within this many hours."
+    )
+    outreach_webhook_url: str = _setting(
+        "",
+        "Webhook for medium-risk messages and low-risk "
+        "promotions (JSON POST, retried; empty: "
+        "recorded, not sent).",
+    )
+    risk_sweep_hours: float = _setting(
+        6.0,
+        "Every this many hours all customers are "
+        "re-scored (those never scored: at start), so "
+        "tags that time alone makes true (30 days of "
+        "silence) take effect (0: never).",
+    )
     # Outbound dialer: campaigns over ARI with AMD (engine/dialer)
-    dialer_trunk: str = _setting("Local/{number}@sim-customers", "Dial string of an outbound "
-                                 "call, {number} replaced (e.g. PJSIP/{number}@trunk; the "
-                                 "default reaches the sandbox's simulated customers).")
-    dialer_queue: str = _setting("general", "Routing queue whose agents take the dialer's "
-                                            "live answers (a campaign may name another).")
-    dialer_identification: str = _setting("sound:hello,sound:please-try-call-later",
-                                          "Media played to an abandoned live answer (no "
-                                          "agent within 2 s) before hanging up: who called "
-                                          "and how to call back (comma-separated URIs).")
-    dialer_machine_message: str = _setting("sound:hello,sound:vm-message", "Media left on an "
-                                           "answering machine (campaign policy machine = "
-                                           "message; comma-separated URIs).")
-    dialer_abandon_limit: float = _setting(0.03, "Default abandon-rate limit of a campaign "
-                                                 "(abandoned / live answers).")
-    dialer_abandon_window: str = _setting("US", "Default abandon-rate window: US (per "
-                                                "campaign over 30 days) or UK (24 h).")
-    dialer_max_lines: int = _setting(50, "Most outbound lines in flight at once, all "
-                                         "campaigns together (trunk capacity).")
-    dialer_cancel_after: float = _setting(15.0, "A predictive campaign may hang up a line "
-                                                "still ringing after this many seconds when a "
-                                                "person answering then would likely find no "
-                                                "agent (recorded as no answer, retried as "
-                                                "one). At least 15 (US and UK rules); 0: never.")
+    dialer_trunk: str = _setting(
+        "Local/{number}@sim-customers",
+        "Dial string of an outbound "
+        "call, {number} replaced (e.g. PJSIP/{number}@trunk; the "
+        "default reaches the sandbox's simulated customers).",
+    )
+    dialer_queue: str = _setting(
+        "general",
+        "Routing queue whose agents take the dialer's live answers (a campaign may name another).",
+    )
+    dialer_identification: str = _setting(
+        "sound:hello,sound:please-try-call-later",
+        "Media played to an abandoned live answer (no "
+        "agent within 2 s) before hanging up: who called "
+        "and how to call back (comma-separated URIs).",
+    )
+    dialer_machine_message: str = _setting(
+        "sound:hello,sound:vm-message",
+        "Media left on an "
+        "answering machine (campaign policy machine = "
+        "message; comma-separated URIs).",
+    )
+    dialer_abandon_limit: float = _setting(
+        0.03, "Default abandon-rate limit of a campaign (abandoned / live answers)."
+    )
+    dialer_abandon_window: str = _setting(
+        "US", "Default abandon-rate window: US (per campaign over 30 days) or UK (24 h)."
+    )
+    dialer_max_lines: int = _setting(
+        50, "Most outbound lines in flight at once, all campaigns together (trunk capacity)."
+    )
+    dialer_cancel_after: float = _setting(
+        15.0,
+        "A predictive campaign may hang up a line "
+        "still ringing after this many seconds when a "
+        "person answering then would likely find no "
+        "agent (recorded as no answer, retried as "
+        "one). At least 15 (US and UK rules); 0: never.",
+    )
     # Logging
     log_level: str = _setting("warning", "debug, info, warning or error.")
     log_format: str = _setting("json", "json (one object per line) or console.")
@@ -174,12 +237,18 @@ class Settings:
         missing = [n for n in names if not getattr(self, n)]
         if missing:
             hint = ", ".join(f"{ENV_PREFIX}{n.upper()}" for n in missing)
-            raise SettingsError(f"missing required setting(s): {', '.join(missing)} "
-                                f"(set them in the config file or as {hint})")
+            raise SettingsError(
+                f"missing required setting(s): {', '.join(missing)} "
+                f"(set them in the config file or as {hint})"
+            )
 
     def redacted(self) -> dict[str, Any]:
-        return {f.name: ("***" if f.metadata["secret"] and getattr(self, f.name) else
-                         getattr(self, f.name)) for f in fields(self)}
+        return {
+            f.name: (
+                "***" if f.metadata["secret"] and getattr(self, f.name) else getattr(self, f.name)
+            )
+            for f in fields(self)
+        }
 
 
 _LEVELS = {"debug", "info", "warning", "error"}
@@ -195,8 +264,10 @@ def parse_speech_models(raw: str, models_dir: Path) -> dict[str, Path]:
     for item in raw.split(","):
         lang, sep, folder = (part.strip() for part in item.partition("="))
         if not sep or not _LANG.match(lang) or not folder:
-            raise SettingsError(f"speech_models: expected lang=folder entries like "
-                                f"zh=/srv/vosk-cn, got {item.strip()!r}")
+            raise SettingsError(
+                f"speech_models: expected lang=folder entries like "
+                f"zh=/srv/vosk-cn, got {item.strip()!r}"
+            )
         if lang in result:
             raise SettingsError(f"speech_models: language {lang!r} given twice")
         result[lang] = models_dir / Path(folder).expanduser()
@@ -226,8 +297,15 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"log_level must be one of {sorted(_LEVELS)}, got {s.log_level!r}")
     if s.log_format not in {"json", "console"}:
         raise SettingsError(f"log_format must be json or console, got {s.log_format!r}")
-    for port_name in ("ami_port", "http_port", "sip_port", "rtp_start", "rtp_end",
-                      "media_port_start", "media_port_end"):
+    for port_name in (
+        "ami_port",
+        "http_port",
+        "sip_port",
+        "rtp_start",
+        "rtp_end",
+        "media_port_start",
+        "media_port_end",
+    ):
         if not 0 < getattr(s, port_name) < 65536:
             raise SettingsError(f"{port_name} must be a port number, got {getattr(s, port_name)}")
     if s.rtp_start >= s.rtp_end:
@@ -235,8 +313,9 @@ def _validate(s: Settings) -> None:
     if s.media_port_start >= s.media_port_end:
         raise SettingsError("media_port_start must be below media_port_end")
     if s.media_port_start <= s.rtp_end and s.rtp_start <= s.media_port_end:
-        raise SettingsError("media_port_start..media_port_end must not overlap Asterisk's "
-                            "rtp_start..rtp_end")
+        raise SettingsError(
+            "media_port_start..media_port_end must not overlap Asterisk's rtp_start..rtp_end"
+        )
     if s.speech_workers < 0:
         raise SettingsError("speech_workers must be 0 (one per core) or more")
     parse_speech_models(s.speech_models, s.models_path)
@@ -253,15 +332,18 @@ def _validate_dialer(s: Settings) -> None:
     if "{number}" not in s.dialer_trunk:
         raise SettingsError("dialer_trunk must contain {number}")
     if s.dialer_abandon_window not in ("US", "UK"):
-        raise SettingsError(f"dialer_abandon_window must be US or UK, got "
-                            f"{s.dialer_abandon_window!r}")
+        raise SettingsError(
+            f"dialer_abandon_window must be US or UK, got {s.dialer_abandon_window!r}"
+        )
     if not 0 < s.dialer_abandon_limit < 1:
         raise SettingsError("dialer_abandon_limit must be between 0 and 1")
     if s.dialer_max_lines < 1:
         raise SettingsError("dialer_max_lines must be at least 1")
     if s.dialer_cancel_after and s.dialer_cancel_after < MIN_RING_SECONDS:
-        raise SettingsError(f"dialer_cancel_after must be 0 (never) or at least "
-                            f"{MIN_RING_SECONDS:g} s of ringing, got {s.dialer_cancel_after:g}")
+        raise SettingsError(
+            f"dialer_cancel_after must be 0 (never) or at least "
+            f"{MIN_RING_SECONDS:g} s of ringing, got {s.dialer_cancel_after:g}"
+        )
 
 
 def _env_hint(key: str, declared: Iterable[str]) -> str:
@@ -271,8 +353,11 @@ def _env_hint(key: str, declared: Iterable[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def load(config_file: str | os.PathLike[str] | None = None,
-         environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+def load(
+    config_file: str | os.PathLike[str] | None = None,
+    environ: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
     """Build validated settings from defaults, a TOML file, the environment, then overrides."""
     env = os.environ if environ is None else environ
     declared = {f.name: f for f in fields(Settings)}
@@ -298,7 +383,7 @@ def load(config_file: str | os.PathLike[str] | None = None,
     for key, raw in env.items():
         if not key.startswith(ENV_PREFIX) or key in NON_SETTING_VARIABLES:
             continue
-        name = key[len(ENV_PREFIX):].lower()
+        name = key[len(ENV_PREFIX) :].lower()
         if name not in declared:
             raise SettingsError(f"environment: unknown variable {key}{_env_hint(key, declared)}")
         values[name] = _coerce(name, raw, kinds[name], f"environment {key}")

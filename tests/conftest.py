@@ -32,9 +32,20 @@ TEST_SKILLS = ROOT / "tests" / "integration" / "skills"
 #   ENGINE_SANDBOX_DIR=/var/tmp/sbx-b ENGINE_ARI_URL=http://127.0.0.1:18088/ari \
 #   ENGINE_AMI_PORT=15038 ENGINE_SIP_PORT=15060 ENGINE_RTP_START=21000 ENGINE_RTP_END=21999 \
 #   ENGINE_MEDIA_PORT_START=31000 ENGINE_MEDIA_PORT_END=31999 bash scripts/test.sh
-PLACEMENT = {f"ENGINE_{name}" for name in (
-    "SANDBOX_DIR", "ARI_URL", "AMI_PORT", "SIP_PORT", "RTP_START", "RTP_END",
-    "MEDIA_PORT_START", "MEDIA_PORT_END", "MODELS_DIR")}
+PLACEMENT = {
+    f"ENGINE_{name}"
+    for name in (
+        "SANDBOX_DIR",
+        "ARI_URL",
+        "AMI_PORT",
+        "SIP_PORT",
+        "RTP_START",
+        "RTP_END",
+        "MEDIA_PORT_START",
+        "MEDIA_PORT_END",
+        "MODELS_DIR",
+    )
+}
 
 
 def free_port() -> int:
@@ -47,13 +58,20 @@ def free_port() -> int:
 def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     work = tmp_path_factory.mktemp("engine")
     return settings_mod.load(
-        None, environ={k: v for k, v in os.environ.items() if k in PLACEMENT},
-        ari_password=secrets.token_hex(16), ami_secret=secrets.token_hex(16),
-        api_token=secrets.token_hex(24), database_path=str(work / "engine.db"),
-        skills_dir=str(TEST_SKILLS), http_port=free_port(), agent_ring_timeout=6.0,
+        None,
+        environ={k: v for k, v in os.environ.items() if k in PLACEMENT},
+        ari_password=secrets.token_hex(16),
+        ami_secret=secrets.token_hex(16),
+        api_token=secrets.token_hex(24),
+        database_path=str(work / "engine.db"),
+        skills_dir=str(TEST_SKILLS),
+        http_port=free_port(),
+        agent_ring_timeout=6.0,
         # Live speech costs up to a core per transcribed leg: tests that exercise it turn
         # it on (engine_factory(speech_enabled=True), tests/integration/test_speech_calls.py).
-        speech_enabled=False, log_level="warning")
+        speech_enabled=False,
+        log_level="warning",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -92,8 +110,9 @@ async def redis_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
 
 @pytest.fixture
 async def ari(engine_settings: Settings, sandbox) -> AsyncIterator[AriClient]:
-    client = AriClient(engine_settings.ari_url, engine_settings.ari_user,
-                       engine_settings.ari_password)
+    client = AriClient(
+        engine_settings.ari_url, engine_settings.ari_user, engine_settings.ari_password
+    )
     yield client
     await _hang_up_everything(client)
     await client.close()
@@ -111,15 +130,20 @@ async def _hang_up_everything(client: AriClient) -> None:
 
 
 @pytest.fixture
-async def engine_factory(engine_settings: Settings, sandbox, redis_client, redis_url: str,
-                         ) -> AsyncIterator[Callable[..., Awaitable[object]]]:
+async def engine_factory(
+    engine_settings: Settings,
+    sandbox,
+    redis_client,
+    redis_url: str,
+) -> AsyncIterator[Callable[..., Awaitable[object]]]:
     from engine.app import Engine
 
     started: list[Engine] = []
 
     async def make(lookup: object = None, **overrides: object) -> Engine:
-        settings = dataclasses.replace(engine_settings, redis_url=redis_url,
-                                       http_port=free_port(), **overrides)
+        settings = dataclasses.replace(
+            engine_settings, redis_url=redis_url, http_port=free_port(), **overrides
+        )
         engine = Engine(settings, lookup=lookup)  # type: ignore[arg-type]
         await engine.start()
         started.append(engine)

@@ -30,9 +30,19 @@ class _Manager(Manager):
 
 
 class AmiClient:
-    def __init__(self, host: str, port: int, user: str, secret: str,
-                 events: tuple[str, ...] = ("DeviceStateChange", "ContactStatus",
-                                            "FullyBooted", "OriginateResponse")) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        user: str,
+        secret: str,
+        events: tuple[str, ...] = (
+            "DeviceStateChange",
+            "ContactStatus",
+            "FullyBooted",
+            "OriginateResponse",
+        ),
+    ) -> None:
         """``events``: the only AMI events Asterisk sends this session. Everything else
         (Newexten, VarSet... dozens per call) is filtered inside Asterisk, not parsed here."""
         self.host, self.port, self.user, self.secret = host, port, user, secret
@@ -49,8 +59,9 @@ class AmiClient:
     def _on_login(self, manager: Manager) -> None:
         self.logins += 1
         for name in self.events:
-            manager.send_action({"Action": "Filter", "Operation": "Add",
-                                 "Filter": f"Event: {name}"})
+            manager.send_action(
+                {"Action": "Filter", "Operation": "Add", "Filter": f"Event: {name}"}
+            )
         self.logged_in.set()
         log.info("ami.logged_in", attempt=self.logins)
 
@@ -60,19 +71,25 @@ class AmiClient:
 
     async def _dispatch(self, _manager: Manager, message: Any) -> None:
         event = dict(message)
-        for handler in self._handlers.get(event.get("Event", ""), []) + \
-                self._handlers.get("*", []):
+        for handler in self._handlers.get(event.get("Event", ""), []) + self._handlers.get("*", []):
             try:
                 handler(event)
             except Exception:
                 log.exception("ami.handler_failed", event_type=event.get("Event"))
 
     async def connect(self, timeout: float = 10.0) -> None:
-        self.manager = _Manager(host=self.host, port=self.port, username=self.user,
-                               secret=self.secret, ping_delay=10, ping_interval=10,
-                               reconnect_timeout=2, on_login=self._on_login,
-                               on_disconnect=self._on_disconnect,
-                               loop=asyncio.get_running_loop())
+        self.manager = _Manager(
+            host=self.host,
+            port=self.port,
+            username=self.user,
+            secret=self.secret,
+            ping_delay=10,
+            ping_interval=10,
+            reconnect_timeout=2,
+            on_login=self._on_login,
+            on_disconnect=self._on_disconnect,
+            loop=asyncio.get_running_loop(),
+        )
         self.manager.register_event("*", self._dispatch)
         await self.manager.connect()
         await asyncio.wait_for(self.logged_in.wait(), timeout)

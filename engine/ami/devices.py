@@ -25,8 +25,12 @@ def device_of(endpoint: str) -> str | None:
 
 
 class DeviceWatcher:
-    def __init__(self, ami: AmiClient, endpoints: Callable[[], dict[str, str]],
-                 set_state: Callable[[str, bool], Awaitable[Any]]) -> None:
+    def __init__(
+        self,
+        ami: AmiClient,
+        endpoints: Callable[[], dict[str, str]],
+        set_state: Callable[[str, bool], Awaitable[Any]],
+    ) -> None:
         """``endpoints()`` maps agent ID -> dial string; ``set_state(agent, registered)``."""
         self.ami = ami
         self.endpoints = endpoints
@@ -45,7 +49,7 @@ class DeviceWatcher:
 
     def _on_change(self, event: dict[str, Any]) -> None:
         device = str(event.get("Device", "")).upper()
-        if device_of(device) is None:        # Local/..., Queue:..., Custom:...: not a phone
+        if device_of(device) is None:  # Local/..., Queue:..., Custom:...: not a phone
             return
         agent_id = self._agents_by_device().get(device)
         if agent_id is None:

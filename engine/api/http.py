@@ -41,8 +41,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS),
-                        status=status, content_type="application/json")
+    return web.Response(
+        body=orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS),
+        status=status,
+        content_type="application/json",
+    )
 
 
 def error_response(status: int, error_id: str, message: str, **details: Any) -> web.Response:
@@ -70,8 +73,9 @@ def _auth_middleware(token: str) -> Any:
         header = request.headers.get("Authorization", "")
         given = header[7:] if header.startswith("Bearer ") else request.query.get("token", "")
         if not given or not hmac.compare_digest(given.encode(), expected):
-            return error_response(401, "unauthorized",
-                                  "missing or wrong bearer token (Authorization: Bearer ...)")
+            return error_response(
+                401, "unauthorized", "missing or wrong bearer token (Authorization: Bearer ...)"
+            )
         return await handler(request)
 
     return auth
@@ -97,11 +101,13 @@ def _http_error(exc: web.HTTPException) -> web.Response:
 def unavailable(exc: BaseException) -> Unavailable | None:
     """The ``Unavailable`` a dependency's failure stands for, or None if it is not one."""
     if isinstance(exc, redis_errors.ConnectionError | redis_errors.TimeoutError):
-        return Unavailable("Redis is unavailable; try again shortly",
-                           dependency="redis", reason=type(exc).__name__)
+        return Unavailable(
+            "Redis is unavailable; try again shortly", dependency="redis", reason=type(exc).__name__
+        )
     if isinstance(exc, AriUnavailable):
-        return Unavailable("Asterisk is unavailable; try again shortly",
-                           dependency="asterisk", status=exc.status)
+        return Unavailable(
+            "Asterisk is unavailable; try again shortly", dependency="asterisk", status=exc.status
+        )
     return None
 
 
@@ -112,30 +118,40 @@ async def _error_middleware(request: web.Request, handler: Handler) -> web.Strea
     except EngineError as exc:
         return json_response(exc.as_dict(), exc.status_code)
     except web.HTTPException as exc:
-        if exc.status < 400:        # redirects and successes raised as exceptions
+        if exc.status < 400:  # redirects and successes raised as exceptions
             raise
         return _http_error(exc)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        if request.writer.output_size > 0:   # a WebSocket or stream already under way
+        if request.writer.output_size > 0:  # a WebSocket or stream already under way
             raise
         error: EngineError | None = unavailable(exc)
         if error is not None:
-            log.warning("http.dependency_unavailable", path=request.path,
-                        method=request.method, error=f"{type(exc).__name__}: {exc}",
-                        **error.details)
+            log.warning(
+                "http.dependency_unavailable",
+                path=request.path,
+                method=request.method,
+                error=f"{type(exc).__name__}: {exc}",
+                **error.details,
+            )
         else:
             reference = secrets.token_hex(6)
-            log.exception("http.internal_error", path=request.path, method=request.method,
-                          reference=reference)
-            error = InternalError("internal error; the log has the details under reference "
-                                  f"{reference}", reference=reference)
+            log.exception(
+                "http.internal_error", path=request.path, method=request.method, reference=reference
+            )
+            error = InternalError(
+                f"internal error; the log has the details under reference {reference}",
+                reference=reference,
+            )
         return json_response(error.as_dict(), error.status_code)
 
 
-def build_app(token: str, route_tables: Iterable[web.RouteTableDef],
-              setup: Iterable[Callable[[web.Application], None]] = ()) -> web.Application:
+def build_app(
+    token: str,
+    route_tables: Iterable[web.RouteTableDef],
+    setup: Iterable[Callable[[web.Application], None]] = (),
+) -> web.Application:
     if not token:
         raise ValueError("the HTTP API needs an api_token")
     app = web.Application(middlewares=[_error_middleware, _auth_middleware(token)])

@@ -41,8 +41,14 @@ def _params(values: dict[str, Any]) -> dict[str, str]:
 
 
 class AriClient:
-    def __init__(self, base_url: str, user: str, password: str,
-                 session: aiohttp.ClientSession | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        session: aiohttp.ClientSession | None = None,
+        timeout: float = 10.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user = user
         self.password = password
@@ -55,9 +61,12 @@ class AriClient:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=60)
-            self._session = aiohttp.ClientSession(connector=connector, headers=self._headers,
-                                                  timeout=self._timeout,
-                                                  json_serialize=lambda o: orjson.dumps(o).decode())
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers=self._headers,
+                timeout=self._timeout,
+                json_serialize=lambda o: orjson.dumps(o).decode(),
+            )
         return self._session
 
     async def close(self) -> None:
@@ -65,17 +74,16 @@ class AriClient:
             await self._session.close()
             self._session = None
 
-    async def call(self, operation: str, *, body: Json | None = None,
-                   **params: Any) -> Any:
+    async def call(self, operation: str, *, body: Json | None = None, **params: Any) -> Any:
         """Run a named operation; path parameters are taken from ``params`` by name."""
         method, template = OPERATIONS[operation]
-        path_args = {k: quote(str(params.pop(k)), safe="")
-                     for k in list(params) if "{" + k + "}" in template}
+        path_args = {
+            k: quote(str(params.pop(k)), safe="") for k in list(params) if "{" + k + "}" in template
+        }
         path = template.format(**path_args)
         query = urlencode(_params(params))
         # A pre-encoded URL spares yarl from parsing and quoting on every request.
-        url = URL(f"{self.base_url}{path}?{query}" if query else self.base_url + path,
-                  encoded=True)
+        url = URL(f"{self.base_url}{path}?{query}" if query else self.base_url + path, encoded=True)
         try:
             async with self.session.request(method, url, json=body) as resp:
                 raw = await resp.read()
@@ -95,10 +103,12 @@ class AriClient:
     async def hangup(self, channel_id: str, reason: str = "normal") -> None:
         await self.call("hangup", channelId=channel_id, reason=reason)
 
-    async def play(self, channel_id: str, playback_id: str, media: list[str],
-                   lang: str | None = None) -> None:
-        await self.call("play", channelId=channel_id, playbackId=playback_id,
-                        media=media, lang=lang)
+    async def play(
+        self, channel_id: str, playback_id: str, media: list[str], lang: str | None = None
+    ) -> None:
+        await self.call(
+            "play", channelId=channel_id, playbackId=playback_id, media=media, lang=lang
+        )
 
     async def stop_playback(self, playback_id: str) -> None:
         await self.call("stop_playback", playbackId=playback_id)
@@ -110,8 +120,9 @@ class AriClient:
         return result
 
     async def create_bridge(self, bridge_id: str, kind: str = "mixing", name: str = "") -> Json:
-        result: Json = await self.call("create_bridge", bridgeId=bridge_id, type=kind,
-                                       name=name or None)
+        result: Json = await self.call(
+            "create_bridge", bridgeId=bridge_id, type=kind, name=name or None
+        )
         return result
 
     async def add_channel(self, bridge_id: str, channels: list[str]) -> None:

@@ -23,10 +23,17 @@ Event = dict[str, Any]
 
 
 class AriEventStream:
-    def __init__(self, base_url: str, user: str, password: str, app: str,
-                 on_event: Callable[[Event], None],
-                 on_connect: Callable[[], Awaitable[None]] | None = None,
-                 backoff_initial: float = 0.2, backoff_max: float = 10.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        app: str,
+        on_event: Callable[[Event], None],
+        on_connect: Callable[[], Awaitable[None]] | None = None,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 10.0,
+    ) -> None:
         self.url = base_url.rstrip("/").replace("http", "ws", 1) + "/events"
         self.params = {"app": app, "api_key": f"{user}:{password}", "subscribeAll": "false"}
         self.on_event = on_event
@@ -44,8 +51,9 @@ class AriEventStream:
             while not self._stopping:
                 served = False
                 try:
-                    async with session.ws_connect(self.url, params=self.params,
-                                                  heartbeat=20, max_msg_size=0) as ws:
+                    async with session.ws_connect(
+                        self.url, params=self.params, heartbeat=20, max_msg_size=0
+                    ) as ws:
                         self._ws = ws
                         self.connects += 1
                         log.info("ari.connected", attempt=self.connects)
@@ -63,7 +71,7 @@ class AriEventStream:
                     self.connected.clear()
                 if self._stopping:
                     break
-                if served:          # a connection that worked: start the backoff again
+                if served:  # a connection that worked: start the backoff again
                     delay = self.backoff_initial
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(delay * 2, self.backoff_max)

@@ -121,7 +121,7 @@ class Listen:
     """Hear a leg (snoop + externalMedia): ``menu`` names a speech menu's grammar, ``None``
     is free-form transcription. Listening to a role already heard switches its mode."""
 
-    role: str                              # "caller" | "agent"
+    role: str  # "caller" | "agent"
     channel: str
     lang: str
     menu: str | None = None
@@ -158,7 +158,26 @@ class FinishTranscript:
     at: float
 
 
-CallAction = (Answer | Identify | Play | StopPlayback | Hold | StartTimer | CancelTimer
-              | Enqueue | Dequeue | DialAgent | ConnectAgent | AgentFailed | AgentConnected
-              | AgentReleased | Hangup | DestroyBridge | Persist | Listen | StopListening
-              | ShowEmotion | FinishTranscript)
+CallAction = (
+    Answer
+    | Identify
+    | Play
+    | StopPlayback
+    | Hold
+    | StartTimer
+    | CancelTimer
+    | Enqueue
+    | Dequeue
+    | DialAgent
+    | ConnectAgent
+    | AgentFailed
+    | AgentConnected
+    | AgentReleased
+    | Hangup
+    | DestroyBridge
+    | Persist
+    | Listen
+    | StopListening
+    | ShowEmotion
+    | FinishTranscript
+)

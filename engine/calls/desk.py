@@ -25,15 +25,22 @@ log = get_logger(__name__)
 def card(call: InboundCall) -> dict[str, Any]:
     caller = call.caller
     r = call.record
-    return {"type": "call", "call_id": call.call_id, "caller_number": call.caller_number,
-            "customer_id": caller.customer_id if caller else None,
-            "customer_name": caller.name if caller else None,
-            "vip_tier": caller.vip_tier if caller else None,
-            "risk_tier": caller.risk_tier if caller else None,
-            "risk_score": caller.risk_score if caller else None,
-            "queue": r.get("queue"), "topic": r.get("topic"), "language": r.get("language"),
-            "ivr_path": r.get("ivr_path"), "waited": _waited(r),
-            "hints": list(call.offer.hints) if call.offer else []}
+    return {
+        "type": "call",
+        "call_id": call.call_id,
+        "caller_number": call.caller_number,
+        "customer_id": caller.customer_id if caller else None,
+        "customer_name": caller.name if caller else None,
+        "vip_tier": caller.vip_tier if caller else None,
+        "risk_tier": caller.risk_tier if caller else None,
+        "risk_score": caller.risk_score if caller else None,
+        "queue": r.get("queue"),
+        "topic": r.get("topic"),
+        "language": r.get("language"),
+        "ivr_path": r.get("ivr_path"),
+        "waited": _waited(r),
+        "hints": list(call.offer.hints) if call.offer else [],
+    }
 
 
 def _waited(r: dict[str, Any]) -> float | None:
@@ -70,7 +77,7 @@ class AgentDesk:
                     pipe.delete(self.key(agent_id))
                     pipe.publish(self.channel(agent_id), ended)
                     await pipe.execute()
-        except Exception as exc:   # Redis down: the call goes on without the card
+        except Exception as exc:  # Redis down: the call goes on without the card
             log.warning("desk.publish_failed", agent=agent_id, error=str(exc))
 
     async def current(self, agent_id: str) -> dict[str, Any] | None:

@@ -48,7 +48,7 @@ class AgentAnswered:
 @dataclass(frozen=True)
 class AgentLegFailed:
     channel: str
-    reason: str            # "busy", "no-answer", "unreachable", "originate-failed"
+    reason: str  # "busy", "no-answer", "unreachable", "originate-failed"
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ class EmotionObserved:
     score: float
     label: str
     rolling: float
-    at: float                              # epoch seconds of the utterance's end
+    at: float  # epoch seconds of the utterance's end
     rise: bool = False
     previous: float = 0.0
     reasons: tuple[str, ...] = ()
@@ -117,7 +117,23 @@ class TalkOver:
     """That call ended: stop hearing it and hand its transcript to the profile."""
 
 
-CallEvent = (CallerArrived | Identified | Digit | PlaybackDone | TimerFired | AgentOffered
-             | AgentAnswered | AgentLegFailed | Bridged | CallerLeft | AgentLeft
-             | SpeechStarted | SpeechIntent | SpeechNoMatch | ListenFailed | EmotionObserved
-             | HearTalk | TalkOver)
+CallEvent = (
+    CallerArrived
+    | Identified
+    | Digit
+    | PlaybackDone
+    | TimerFired
+    | AgentOffered
+    | AgentAnswered
+    | AgentLegFailed
+    | Bridged
+    | CallerLeft
+    | AgentLeft
+    | SpeechStarted
+    | SpeechIntent
+    | SpeechNoMatch
+    | ListenFailed
+    | EmotionObserved
+    | HearTalk
+    | TalkOver
+)

@@ -24,13 +24,23 @@ log = get_logger(__name__)
 
 def snapshot(call: InboundCall) -> dict[str, Any]:
     r = call.record
-    return {"id": call.call_id, "status": call.status, "caller_number": call.caller_number,
-            "customer_id": r.get("customer_id"), "vip_tier": r.get("vip_tier"),
-            "risk_tier": r.get("risk_tier"), "queue": r.get("queue"),
-            "agent_id": r.get("agent_id"), "arrived_at": r.get("arrived_at"),
-            "queued_at": r.get("queued_at"), "connected_at": r.get("connected_at"),
-            "ended_at": r.get("ended_at"), "result": r.get("status"),
-            "emotion": r.get("emotion"), "emotion_alerts": r.get("emotion_alerts", 0)}
+    return {
+        "id": call.call_id,
+        "status": call.status,
+        "caller_number": call.caller_number,
+        "customer_id": r.get("customer_id"),
+        "vip_tier": r.get("vip_tier"),
+        "risk_tier": r.get("risk_tier"),
+        "queue": r.get("queue"),
+        "agent_id": r.get("agent_id"),
+        "arrived_at": r.get("arrived_at"),
+        "queued_at": r.get("queued_at"),
+        "connected_at": r.get("connected_at"),
+        "ended_at": r.get("ended_at"),
+        "result": r.get("status"),
+        "emotion": r.get("emotion"),
+        "emotion_alerts": r.get("emotion_alerts", 0),
+    }
 
 
 class LiveCalls(Batcher):
@@ -53,14 +63,15 @@ class LiveCalls(Batcher):
             async with self.redis.pipeline(transaction=False) as pipe:
                 ended = [cid for cid, snap in batch.items() if snap["status"] == "ended"]
                 live: dict[EncodableT, EncodableT] = {
-                    cid: orjson.dumps(s) for cid, s in batch.items() if cid not in ended}
+                    cid: orjson.dumps(s) for cid, s in batch.items() if cid not in ended
+                }
                 if ended:
                     pipe.hdel(self.key, *ended)
                 if live:
                     pipe.hset(self.key, mapping=live)
                 pipe.publish(self.channel, orjson.dumps(list(batch.values())))
                 await pipe.execute()
-        except Exception as exc:   # Redis down: calls go on; retry with the next batch
+        except Exception as exc:  # Redis down: calls go on; retry with the next batch
             log.warning("live.publish_failed", calls=len(batch), error=str(exc))
             for cid, snap in batch.items():
                 self._pending.setdefault(cid, snap)

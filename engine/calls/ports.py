@@ -21,11 +21,11 @@ class Caller:
 
     customer_id: str
     name: str = ""
-    language: str | None = None          # preferred language, e.g. "zh", "en"
-    vip_tier: str | None = None          # e.g. "platinum"; None for ordinary callers
+    language: str | None = None  # preferred language, e.g. "zh", "en"
+    vip_tier: str | None = None  # e.g. "platinum"; None for ordinary callers
     value_percentile: float | None = None  # 0..100, 100 = highest spend
-    risk_tier: str | None = None         # "high" | "medium" | "low"
-    risk_score: float | None = None      # 0..1
+    risk_tier: str | None = None  # "high" | "medium" | "low"
+    risk_score: float | None = None  # 0..1
     flags: frozenset[str] = frozenset()
 
 
@@ -44,9 +44,9 @@ class RouteRequest:
 
     call_id: str
     queue: str
-    arrived_at: float                     # epoch seconds the call entered the engine
+    arrived_at: float  # epoch seconds the call entered the engine
     language: str | None = None
-    topic: str | None = None              # IVR or speech intent, e.g. "technical"
+    topic: str | None = None  # IVR or speech intent, e.g. "technical"
     caller: Caller | None = None
 
 
@@ -108,8 +108,9 @@ Deliver = Callable[[Any], None]
 class Listening(Protocol):
     """Hears call legs for the call path (``engine/speech/calls.py`` in the engine)."""
 
-    async def listen(self, call_id: str, role: str, channel: str, lang: str,
-                     menu: str | None, deliver: Deliver) -> None: ...
+    async def listen(
+        self, call_id: str, role: str, channel: str, lang: str, menu: str | None, deliver: Deliver
+    ) -> None: ...
     async def stop(self, call_id: str, role: str) -> None: ...
     async def emotion(self, call: Any, action: Any) -> None: ...
     async def finish(self, call_id: str, customer_id: str | None, at: float) -> None: ...
@@ -119,8 +120,9 @@ class Listening(Protocol):
 class NoListening:
     """Speech off: the call path never asks (no ``SpeechPlan``); if it does, it fails."""
 
-    async def listen(self, call_id: str, role: str, channel: str, lang: str,
-                     menu: str | None, deliver: Deliver) -> None:
+    async def listen(
+        self, call_id: str, role: str, channel: str, lang: str, menu: str | None, deliver: Deliver
+    ) -> None:
         raise RuntimeError("speech is not enabled")
 
     async def stop(self, call_id: str, role: str) -> None:

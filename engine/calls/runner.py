@@ -89,12 +89,13 @@ class CallRunner:
                     self.feed(e.PlaybackDone(playback_id))
             case a.StopPlayback(playback_id):
                 await self._quiet(svc.ari.stop_playback(playback_id))
-            case a.Hold(bridge_id, channel):   # runs alongside routing; connect waits for it
+            case a.Hold(bridge_id, channel):  # runs alongside routing; connect waits for it
                 self.hold_task = asyncio.ensure_future(self._hold(bridge_id, channel))
             case a.StartTimer(name, seconds):
                 self._cancel_timer(name)
                 self.timers[name] = asyncio.get_running_loop().call_later(
-                    seconds, self.feed, e.TimerFired(name))
+                    seconds, self.feed, e.TimerFired(name)
+                )
             case a.CancelTimer(name):
                 self._cancel_timer(name)
             case a.Enqueue(request):
@@ -109,7 +110,8 @@ class CallRunner:
                 added, _ = await asyncio.gather(
                     svc.ari.add_channel(bridge_id, [agent_channel]),
                     svc.ari.call("stop_bridge_moh", bridgeId=bridge_id),
-                    return_exceptions=True)
+                    return_exceptions=True,
+                )
                 if isinstance(added, BaseException):
                     log.warning("call.bridge_failed", call=call.call_id, error=str(added))
                     return
@@ -143,19 +145,28 @@ class CallRunner:
             log.warning("call.hold_failed", call=self.call.call_id, error=str(exc))
             return
         if svc.hold_music:
-            await self._quiet(svc.ari.call("start_bridge_moh", bridgeId=bridge_id,
-                                           mohClass=svc.hold_music))
+            await self._quiet(
+                svc.ari.call("start_bridge_moh", bridgeId=bridge_id, mohClass=svc.hold_music)
+            )
 
     async def _dial(self, action: a.DialAgent) -> None:
         svc = self.service
         svc.track_channel(action.channel_id, self.call.call_id)
         try:
             await svc.ari.originate(
-            action.offer.endpoint, channelId=action.channel_id, app=svc.app,
-            appArgs=f"agent,{self.call.call_id}", callerId=action.caller_number,
-            timeout=int(action.timeout), variables={"TENURE_AGENT": action.offer.agent_id,
-                                                    "TENURE_CALL": self.call.call_id})
+                action.offer.endpoint,
+                channelId=action.channel_id,
+                app=svc.app,
+                appArgs=f"agent,{self.call.call_id}",
+                callerId=action.caller_number,
+                timeout=int(action.timeout),
+                variables={"TENURE_AGENT": action.offer.agent_id, "TENURE_CALL": self.call.call_id},
+            )
         except AriError as exc:
-            log.warning("call.originate_failed", call=self.call.call_id,
-                        endpoint=action.offer.endpoint, error=str(exc))
+            log.warning(
+                "call.originate_failed",
+                call=self.call.call_id,
+                endpoint=action.offer.endpoint,
+                error=str(exc),
+            )
             self.feed(e.AgentLegFailed(action.channel_id, "originate-failed"))

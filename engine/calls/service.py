@@ -27,19 +27,41 @@ from engine.logs import get_logger
 
 log = get_logger(__name__)
 BRIDGE_PREFIX = "tenure-"
-CAUSES = {17: "busy", 18: "no-answer", 19: "no-answer", 21: "rejected", 34: "congestion",
-          38: "unreachable", 3: "unreachable", 1: "unreachable"}
-DIAL_STATUS = {"BUSY": "busy", "NOANSWER": "no-answer", "CONGESTION": "congestion",
-               "CHANUNAVAIL": "unreachable", "CANCEL": "no-answer"}
+CAUSES = {
+    17: "busy",
+    18: "no-answer",
+    19: "no-answer",
+    21: "rejected",
+    34: "congestion",
+    38: "unreachable",
+    3: "unreachable",
+    1: "unreachable",
+}
+DIAL_STATUS = {
+    "BUSY": "busy",
+    "NOANSWER": "no-answer",
+    "CONGESTION": "congestion",
+    "CHANUNAVAIL": "unreachable",
+    "CANCEL": "no-answer",
+}
 CallObserver = Callable[[InboundCall], Awaitable[None]]
 EventTap = Callable[[dict[str, Any]], None]
 OfferClaim = Callable[[Offer], Awaitable[bool]]
 
 
 class CallService:
-    def __init__(self, ari: AriClient, app: str, ivr: Callable[[], IvrConfig], router: Router,
-                 lookup: CallerLookup, records: CallRecords, ring_timeout: float = 15.0,
-                 hold_music: str = "default", clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        ari: AriClient,
+        app: str,
+        ivr: Callable[[], IvrConfig],
+        router: Router,
+        lookup: CallerLookup,
+        records: CallRecords,
+        ring_timeout: float = 15.0,
+        hold_music: str = "default",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.ari, self.app, self.ivr, self.router = ari, app, ivr, router
         self.lookup, self.records = lookup, records
         self.ring_timeout = ring_timeout
@@ -180,8 +202,9 @@ class CallService:
         did = args[1] if len(args) > 1 else (channel.get("dialplan") or {}).get("exten", "")
         caller = channel.get("caller") or {}
         call = InboundCall(cid, self.ivr(), self.ring_timeout, self.speech_plan)
-        self._start_call(call, e.CallerArrived(cid, caller.get("number", ""), did,
-                                               caller.get("name", "")))
+        self._start_call(
+            call, e.CallerArrived(cid, caller.get("number", ""), did, caller.get("name", ""))
+        )
 
     async def _hangup_quietly(self, channel_id: str) -> None:
         with contextlib.suppress(AriError):
@@ -214,7 +237,7 @@ class CallService:
         for bridge_id, bridge in bridges.items():
             if not bridge_id.startswith(BRIDGE_PREFIX):
                 continue
-            call_id = bridge_id[len(BRIDGE_PREFIX):]
+            call_id = bridge_id[len(BRIDGE_PREFIX) :]
             if call_id in self.runners:
                 continue
             if await self._adopt(call_id, bridge, channels):
@@ -229,24 +252,35 @@ class CallService:
             if data.startswith(f"{self.app},inbound"):
                 args = data.split(",")[1:]
                 self._stasis_start({"args": args}, chan)
-        log.info("ari.resynced", live=len(self.runners), ended=ended, adopted=adopted,
-                 destroyed=destroyed)
+        log.info(
+            "ari.resynced",
+            live=len(self.runners),
+            ended=ended,
+            adopted=adopted,
+            destroyed=destroyed,
+        )
 
-    async def _adopt(self, call_id: str, bridge: dict[str, Any],
-                     channels: dict[str, dict[str, Any]]) -> bool:
+    async def _adopt(
+        self, call_id: str, bridge: dict[str, Any], channels: dict[str, dict[str, Any]]
+    ) -> bool:
         members = set(bridge.get("channels") or [])
         agents = [c for c in members if c.startswith(f"{call_id}-a")]
         if call_id not in members or len(agents) != 1:
             return False
         try:
-            var = await self.ari.call("get_variable", channelId=agents[0],
-                                      variable="TENURE_AGENT")
+            var = await self.ari.call("get_variable", channelId=agents[0], variable="TENURE_AGENT")
         except AriError:
             return False
         caller = channels[call_id].get("caller") or {}
-        call = InboundCall.restore_connected(call_id, self.ivr(), caller.get("number", ""),
-                                             agents[0], var.get("value", ""), self.clock())
-        call.speech = self.speech_plan          # heard again, as before the restart
+        call = InboundCall.restore_connected(
+            call_id,
+            self.ivr(),
+            caller.get("number", ""),
+            agents[0],
+            var.get("value", ""),
+            self.clock(),
+        )
+        call.speech = self.speech_plan  # heard again, as before the restart
         runner = CallRunner(self, call)
         self.runners[call_id] = runner
         for cid in call.channels():
@@ -262,11 +296,17 @@ class CallService:
 
     # -- introspection and shutdown -----------------------------------------------
     def live_calls(self) -> list[dict[str, Any]]:
-        return [{"id": r.call.call_id, "status": r.call.status,
-                 "caller_number": r.call.caller_number, "queue": r.call.record.get("queue"),
-                 "agent_id": r.call.record.get("agent_id"),
-                 "arrived_at": r.call.record.get("arrived_at")}
-                for r in self.runners.values()]
+        return [
+            {
+                "id": r.call.call_id,
+                "status": r.call.status,
+                "caller_number": r.call.caller_number,
+                "queue": r.call.record.get("queue"),
+                "agent_id": r.call.record.get("agent_id"),
+                "arrived_at": r.call.record.get("arrived_at"),
+            }
+            for r in self.runners.values()
+        ]
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for pending record writes (calls themselves live on in Asterisk)."""

@@ -16,8 +16,7 @@ SPEECH_ACTIONS = (a.Listen, a.StopListening, a.ShowEmotion, a.FinishTranscript)
 TALK_LISTEN_ATTEMPTS = 2  # a talk's failed start is cleaned up and tried once more
 
 
-async def perform(listening: Listening, call: Any, action: a.CallAction,
-                  deliver: Deliver) -> None:
+async def perform(listening: Listening, call: Any, action: a.CallAction, deliver: Deliver) -> None:
     """Carry out one speech action of ``call``; what the speech side hears comes back to
     ``deliver`` (a listener that cannot start comes back as ``ListenFailed``)."""
     match action:
@@ -31,8 +30,9 @@ async def perform(listening: Listening, call: Any, action: a.CallAction,
             await listening.finish(call_id, customer_id, at)
 
 
-async def hear(listening: Listening, call: Any, event: e.CallEvent, now: float,
-               deliver: Deliver) -> None:
+async def hear(
+    listening: Listening, call: Any, event: e.CallEvent, now: float, deliver: Deliver
+) -> None:
     """Feed a speech event to a call bridged outside the inbound runner (the dialer's, an
     adopted one) and carry out the speech actions its state decides."""
     for action in call.handle(event, now):
@@ -40,8 +40,15 @@ async def hear(listening: Listening, call: Any, event: e.CallEvent, now: float,
             await perform(listening, call, action, deliver)
 
 
-async def _listen(listening: Listening, call_id: str, role: str, channel: str, lang: str,
-                  menu: str | None, deliver: Deliver) -> None:
+async def _listen(
+    listening: Listening,
+    call_id: str,
+    role: str,
+    channel: str,
+    lang: str,
+    menu: str | None,
+    deliver: Deliver,
+) -> None:
     """Start hearing a leg. A talk (no menu) that fails to start (a tap bridge gone under
     it, Asterisk slow to answer) is tried once more, since it has no other way to be heard;
     in a menu the caller is better served by keys at once than by a second wait."""
@@ -54,6 +61,7 @@ async def _listen(listening: Listening, call_id: str, role: str, channel: str, l
             if attempt < attempts:
                 log.info("call.listen_retry", call=call_id, role=role, error=repr(exc))
                 continue
-            log.warning("call.listen_failed", call=call_id, role=role, error=repr(exc),
-                        attempts=attempt)
+            log.warning(
+                "call.listen_failed", call=call_id, role=role, error=repr(exc), attempts=attempt
+            )
             deliver(e.ListenFailed(role, type(exc).__name__))

@@ -53,8 +53,12 @@ class SpeechTransitions:
 
     def _hear_menu(self, menu: str) -> list[a.CallAction]:
         lang = None
-        if (self.speech is not None and not self.speech_failed and self.ivr is not None
-                and self.ivr.speech_allowed(menu)):
+        if (
+            self.speech is not None
+            and not self.speech_failed
+            and self.ivr is not None
+            and self.ivr.speech_allowed(menu)
+        ):
             lang = self.speech.menu_language(menu, self._known_language())
         if lang is None:
             return self._stop_hearing("caller")
@@ -67,19 +71,26 @@ class SpeechTransitions:
         if lang is None:
             return []
         self.record["transcribed"] = True
-        return (self._hear("caller", self.caller_channel, lang, None)
-                + self._hear("agent", self.agent_channel, lang, None))
+        return self._hear("caller", self.caller_channel, lang, None) + self._hear(
+            "agent", self.agent_channel, lang, None
+        )
 
-    def _hear(self, role: str, channel: str, lang: str, menu: str | None,
-              ) -> list[a.CallAction]:
+    def _hear(
+        self,
+        role: str,
+        channel: str,
+        lang: str,
+        menu: str | None,
+    ) -> list[a.CallAction]:
         if self.listening.get(role) == (lang, menu):
             return []
         self.listening[role] = (lang, menu)
         return [a.Listen(role, channel, lang, menu)]
 
     def _stop_hearing(self, *roles: str) -> list[a.CallAction]:
-        return [a.StopListening(role) for role in roles
-                if self.listening.pop(role, None) is not None]
+        return [
+            a.StopListening(role) for role in roles if self.listening.pop(role, None) is not None
+        ]
 
     def _finish_speech(self, now: float) -> list[a.CallAction]:
         out = self._stop_hearing("caller", "agent")
@@ -90,9 +101,13 @@ class SpeechTransitions:
 
     # -- speech events ------------------------------------------------------------
     def _in_menu(self, menu: str) -> bool:
-        return (self.status == "ivr" and self.ivr is not None and self.ivr.menu is not None
-                and self.ivr.menu.name == menu
-                and self.listening.get("caller", ("", None))[1] == menu)
+        return (
+            self.status == "ivr"
+            and self.ivr is not None
+            and self.ivr.menu is not None
+            and self.ivr.menu.name == menu
+            and self.listening.get("caller", ("", None))[1] == menu
+        )
 
     def _interrupt(self) -> list[a.CallAction]:
         out: list[a.CallAction] = [a.CancelTimer("digit")]
@@ -129,16 +144,30 @@ class SpeechTransitions:
         return []
 
     def _emotion(self, ev: e.EmotionObserved, now: float) -> list[a.CallAction]:
-        self.record["emotion"] = {"score": round(ev.score, 3), "label": ev.label,
-                                  "rolling": round(ev.rolling, 3)}
+        self.record["emotion"] = {
+            "score": round(ev.score, 3),
+            "label": ev.label,
+            "rolling": round(ev.rolling, 3),
+        }
         alert = 0
         if ev.rise:
             alert = self.record["emotion_alerts"] = self.record.get("emotion_alerts", 0) + 1
         agent = self.offer.agent_id if self.status == "connected" and self.offer else None
         customer = self.caller.customer_id if self.caller else None
-        return [a.ShowEmotion(self.call_id, ev.score, ev.label, ev.rolling, ev.at, agent,
-                              customer, alert, ev.previous, ev.reasons)]
-
+        return [
+            a.ShowEmotion(
+                self.call_id,
+                ev.score,
+                ev.label,
+                ev.rolling,
+                ev.at,
+                agent,
+                customer,
+                alert,
+                ev.previous,
+                ev.reasons,
+            )
+        ]
 
     def _hear_connected(self, ev: e.HearTalk, now: float) -> list[a.CallAction]:
         return self._hear_talk() if self.status == "connected" else []

@@ -27,8 +27,13 @@ RING_GRACE = 5.0  # seconds past the originate timeout before the engine gives u
 
 
 class InboundCall(SpeechTransitions):
-    def __init__(self, call_id: str, ivr: IvrConfig, ring_timeout: float = 15.0,
-                 speech: SpeechPlan | None = None) -> None:
+    def __init__(
+        self,
+        call_id: str,
+        ivr: IvrConfig,
+        ring_timeout: float = 15.0,
+        speech: SpeechPlan | None = None,
+    ) -> None:
         self.call_id = call_id
         self.status: Status = "new"
         self.ivr_config = ivr
@@ -42,23 +47,34 @@ class InboundCall(SpeechTransitions):
         self.playback: str | None = None
         self.route: Route | None = None
         self.speech = speech
-        self.listening: dict[str, Hearing] = {}   # role -> what is being heard
+        self.listening: dict[str, Hearing] = {}  # role -> what is being heard
         self.speech_failed = False
         self._seq = 0
-        self.record: dict[str, Any] = {"id": call_id, "status": "in-progress",
-                                       "agent_attempts": 0}
+        self.record: dict[str, Any] = {"id": call_id, "status": "in-progress", "agent_attempts": 0}
 
     @classmethod
-    def restore_connected(cls, call_id: str, ivr: IvrConfig, caller_number: str,
-                          agent_channel: str, agent_id: str, now: float) -> InboundCall:
+    def restore_connected(
+        cls,
+        call_id: str,
+        ivr: IvrConfig,
+        caller_number: str,
+        agent_channel: str,
+        agent_id: str,
+        now: float,
+    ) -> InboundCall:
         """A bridged call found in Asterisk after an engine restart."""
         call = cls(call_id, ivr)
         call.status = "connected"
         call.caller_channel, call.caller_number = call_id, caller_number
         call.agent_channel = agent_channel
         call.offer = Offer(call_id, agent_id, "")
-        call.record.update(caller_channel=call_id, caller_number=caller_number,
-                           agent_id=agent_id, agent_channel=agent_channel, restored_at=now)
+        call.record.update(
+            caller_channel=call_id,
+            caller_number=caller_number,
+            agent_id=agent_id,
+            agent_channel=agent_channel,
+            restored_at=now,
+        )
         return call
 
     @property
@@ -71,7 +87,7 @@ class InboundCall(SpeechTransitions):
     # -- the one entry point ------------------------------------------------------
     def handle(self, event: e.CallEvent, now: float) -> list[a.CallAction]:
         if self.status == "ended":
-            if isinstance(event, e.AgentOffered):     # offer raced with the hangup
+            if isinstance(event, e.AgentOffered):  # offer raced with the hangup
                 return [a.AgentReleased(self.call_id, event.offer.agent_id)]
             return []
         handler = _HANDLERS.get(type(event))
@@ -113,8 +129,14 @@ class InboundCall(SpeechTransitions):
         self.status = "identifying"
         self.caller_channel, self.caller_number = ev.channel, ev.number
         self.ivr = IvrSession(self.ivr_config, ev.did)
-        self.record.update(caller_channel=ev.channel, caller_number=ev.number,
-                           caller_name=ev.name, did=ev.did, arrived_at=now, answered_at=now)
+        self.record.update(
+            caller_channel=ev.channel,
+            caller_number=ev.number,
+            caller_name=ev.name,
+            did=ev.did,
+            arrived_at=now,
+            answered_at=now,
+        )
         return [a.Answer(ev.channel), a.Identify(ev.number)]
 
     def _identified(self, ev: e.Identified, now: float) -> list[a.CallAction]:
@@ -122,8 +144,11 @@ class InboundCall(SpeechTransitions):
             return []
         self.caller = ev.caller
         if ev.caller is not None:
-            self.record.update(customer_id=ev.caller.customer_id, vip_tier=ev.caller.vip_tier,
-                               risk_tier=ev.caller.risk_tier)
+            self.record.update(
+                customer_id=ev.caller.customer_id,
+                vip_tier=ev.caller.vip_tier,
+                risk_tier=ev.caller.risk_tier,
+            )
         assert self.ivr is not None
         return self._step(self.ivr.start(ev.caller.language if ev.caller else None), now)
 
@@ -132,7 +157,7 @@ class InboundCall(SpeechTransitions):
             return []
         assert self.ivr is not None
         out: list[a.CallAction] = [a.CancelTimer("digit")]
-        if self.playback is not None:      # barge-in: a key stops the prompt
+        if self.playback is not None:  # barge-in: a key stops the prompt
             out.append(a.StopPlayback(self.playback))
             self.playback = None
         return out + self._step(self.ivr.on_digit(ev.digit), now)
@@ -150,12 +175,15 @@ class InboundCall(SpeechTransitions):
         self.status = "queued"
         self.route = step
         language = step.language or (self.caller.language if self.caller else None)
-        self.record.update(queue=step.queue, topic=step.topic, language=language,
-                           queued_at=now)
-        request = RouteRequest(self.call_id, step.queue, self.record["arrived_at"],
-                               language, step.topic, self.caller)
-        return [*self._stop_hearing("caller"), a.Hold(self.bridge_id, self.caller_channel),
-                a.Enqueue(request)]
+        self.record.update(queue=step.queue, topic=step.topic, language=language, queued_at=now)
+        request = RouteRequest(
+            self.call_id, step.queue, self.record["arrived_at"], language, step.topic, self.caller
+        )
+        return [
+            *self._stop_hearing("caller"),
+            a.Hold(self.bridge_id, self.caller_channel),
+            a.Enqueue(request),
+        ]
 
     def _offered(self, ev: e.AgentOffered, now: float) -> list[a.CallAction]:
         offer = ev.offer
@@ -165,10 +193,13 @@ class InboundCall(SpeechTransitions):
         self.offer = offer
         self.record["agent_attempts"] += 1
         self.agent_channel = f"{self.call_id}-a{self.record['agent_attempts']}"
-        self.record.update(agent_id=offer.agent_id, agent_channel=self.agent_channel,
-                           agent_dialed_at=now)
-        return [a.DialAgent(offer, self.agent_channel, self.caller_number, self.ring_timeout),
-                a.StartTimer("ring", self.ring_timeout + RING_GRACE)]
+        self.record.update(
+            agent_id=offer.agent_id, agent_channel=self.agent_channel, agent_dialed_at=now
+        )
+        return [
+            a.DialAgent(offer, self.agent_channel, self.caller_number, self.ring_timeout),
+            a.StartTimer("ring", self.ring_timeout + RING_GRACE),
+        ]
 
     def _agent_failed(self, reason: str, now: float, hangup: bool) -> list[a.CallAction]:
         assert self.offer is not None and self.agent_channel is not None
@@ -187,7 +218,8 @@ class InboundCall(SpeechTransitions):
         self.status = "connected"
         self.record["connected_at"] = now
         out: list[a.CallAction] = [
-            a.AgentConnected(self.call_id, self.offer.agent_id, self.agent_channel)]
+            a.AgentConnected(self.call_id, self.offer.agent_id, self.agent_channel)
+        ]
         out += self._hear_talk()
         return [*out, a.Persist(dict(self.record))]
 
@@ -198,8 +230,11 @@ class InboundCall(SpeechTransitions):
         was = self.status
         self.status = "ended"
         self.record.update(ended_at=now, hangup_by=side, end_cause=cause)
-        self.record["status"] = {"connected": "completed", "queued": "abandoned",
-                                 "ringing": "abandoned"}.get(was, "ended-in-ivr")
+        self.record["status"] = {
+            "connected": "completed",
+            "queued": "abandoned",
+            "ringing": "abandoned",
+        }.get(was, "ended-in-ivr")
         out: list[a.CallAction] = [a.CancelTimer("digit"), a.CancelTimer("ring")]
         if side == "agent":
             out.append(a.Hangup(self.caller_channel))
@@ -213,7 +248,7 @@ class InboundCall(SpeechTransitions):
         elif was in ("queued", "ringing"):
             out.append(a.Dequeue(self.call_id))
         out.append(a.Persist(dict(self.record)))
-        return out + self._finish_speech(now)   # after the agent is free: never holds routing
+        return out + self._finish_speech(now)  # after the agent is free: never holds routing
 
 
 _HANDLERS: dict[type, Any] = {

@@ -39,10 +39,13 @@ class CallRecords:
         def _get(d: sqlite_utils.Database) -> dict[str, Any] | None:
             rows = list(d["calls"].rows_where("id = ?", [call_id]))
             return _decode(rows[0]) if rows else None
+
         return await self.db.run(_get)
 
     async def recent(self, limit: int = 50) -> list[dict[str, Any]]:
         def _recent(d: sqlite_utils.Database) -> list[dict[str, Any]]:
-            return [_decode(r) for r in
-                    d["calls"].rows_where(order_by="arrived_at desc", limit=limit)]
+            return [
+                _decode(r) for r in d["calls"].rows_where(order_by="arrived_at desc", limit=limit)
+            ]
+
         return await self.db.run(_recent)

@@ -46,31 +46,45 @@ def parse(data: Any, source: str = "ivr.yaml") -> IvrConfig:
         where = f"{source}: menus.{name}"
         if not isinstance(raw, dict):
             raise IvrConfigError(f"{where}: expected a mapping")
-        options = {str(k): _target(v, f"{where}.options.{k}")
-                   for k, v in (raw.get("options") or {}).items()}
+        options = {
+            str(k): _target(v, f"{where}.options.{k}")
+            for k, v in (raw.get("options") or {}).items()
+        }
         bad_keys = [k for k in options if k not in "0123456789*#" or len(k) != 1]
         if bad_keys:
             raise IvrConfigError(f"{where}.options: keys must be one DTMF digit, got {bad_keys}")
         menus[str(name)] = Menu(
-            name=str(name), prompt=_media(raw.get("prompt"), f"{where}.prompt"),
-            options=options, default=_target(raw.get("default"), f"{where}.default"),
-            timeout=float(raw.get("timeout", 5.0)), retries=int(raw.get("retries", 2)),
-            invalid=_media(raw.get("invalid", "sound:please-try-again"), f"{where}.invalid"))
+            name=str(name),
+            prompt=_media(raw.get("prompt"), f"{where}.prompt"),
+            options=options,
+            default=_target(raw.get("default"), f"{where}.default"),
+            timeout=float(raw.get("timeout", 5.0)),
+            retries=int(raw.get("retries", 2)),
+            invalid=_media(raw.get("invalid", "sound:please-try-again"), f"{where}.invalid"),
+        )
     entry = data.get("entry") or {}
     config = IvrConfig(
         menus=menus,
         entry=_target(entry.get("default"), f"{source}: entry.default"),
-        dids={str(k): _target(v, f"{source}: entry.dids.{k}")
-              for k, v in (entry.get("dids") or {}).items()})
-    targets = [("entry.default", config.entry),
-               *((f"entry.dids.{k}", t) for k, t in config.dids.items())]
+        dids={
+            str(k): _target(v, f"{source}: entry.dids.{k}")
+            for k, v in (entry.get("dids") or {}).items()
+        },
+    )
+    targets = [
+        ("entry.default", config.entry),
+        *((f"entry.dids.{k}", t) for k, t in config.dids.items()),
+    ]
     for menu in menus.values():
-        targets += [(f"menus.{menu.name}.default", menu.default),
-                    *((f"menus.{menu.name}.options.{k}", t) for k, t in menu.options.items())]
+        targets += [
+            (f"menus.{menu.name}.default", menu.default),
+            *((f"menus.{menu.name}.options.{k}", t) for k, t in menu.options.items()),
+        ]
     for where, target in targets:
         if target.menu is not None and target.menu not in menus:
-            raise IvrConfigError(f"{source}: {where}.menu: a target names unknown menu "
-                                 f"{target.menu!r}")
+            raise IvrConfigError(
+                f"{source}: {where}.menu: a target names unknown menu {target.menu!r}"
+            )
     return config
 
 

@@ -31,18 +31,18 @@ class Target:
 @dataclass(frozen=True)
 class Menu:
     name: str
-    prompt: tuple[str, ...]              # ARI media URIs, e.g. "sound:hello"
+    prompt: tuple[str, ...]  # ARI media URIs, e.g. "sound:hello"
     options: dict[str, Target]
-    default: Target                      # after the last timeout or invalid entry
-    timeout: float = 5.0                 # seconds to wait for a key after the prompt
-    retries: int = 2                     # replays of the prompt before the default
+    default: Target  # after the last timeout or invalid entry
+    timeout: float = 5.0  # seconds to wait for a key after the prompt
+    retries: int = 2  # replays of the prompt before the default
     invalid: tuple[str, ...] = ("sound:please-try-again",)
 
 
 @dataclass(frozen=True)
 class IvrConfig:
     menus: dict[str, Menu]
-    entry: Target                        # for DIDs not listed in ``dids``
+    entry: Target  # for DIDs not listed in ``dids``
     dids: dict[str, Target] = field(default_factory=dict)
 
 
@@ -91,9 +91,9 @@ class IvrSession:
         self.path: list[str] = []
         self.language: str | None = None
         self.topic: str | None = None
-        self.preferred: str | None = None      # the caller's profile language
+        self.preferred: str | None = None  # the caller's profile language
         self.no_matches: dict[str, int] = {}
-        self.dtmf_only: set[str] = set()       # menus where speech gave up
+        self.dtmf_only: set[str] = set()  # menus where speech gave up
 
     def start(self, preferred: str | None = None) -> Step:
         self.preferred = preferred
@@ -164,11 +164,12 @@ class IvrSession:
             raise KeyError(f"unknown IVR menu {target.menu!r}")
         menu = self.config.menus[target.menu]
         if self.preferred and not self.language and is_language_menu(menu):
-            offered = {t.language: t for t in menu.options.values()
-                       if t.language and t.menu != menu.name}
-            match = languages.best_match(self.preferred, offered)   # zh-CN takes zh
+            offered = {
+                t.language: t for t in menu.options.values() if t.language and t.menu != menu.name
+            }
+            match = languages.best_match(self.preferred, offered)  # zh-CN takes zh
             known = offered[match] if match is not None else None
-            if known is not None:       # the profile already says which language
+            if known is not None:  # the profile already says which language
                 self.path.append(f"{menu.name}:profile:{self.preferred}")
                 return self._go(known)
         self.menu = menu

@@ -25,8 +25,13 @@ class JitterStats:
 
 
 class JitterBuffer:
-    def __init__(self, max_delay: float = 0.06, capacity: int = 16, resync_gap: int = 100,
-                 frame_bytes: int = FRAME_BYTES) -> None:
+    def __init__(
+        self,
+        max_delay: float = 0.06,
+        capacity: int = 16,
+        resync_gap: int = 100,
+        frame_bytes: int = FRAME_BYTES,
+    ) -> None:
         self.max_delay = max_delay
         self.capacity = capacity
         self.resync_gap = resync_gap

@@ -55,16 +55,35 @@ def parse(datagram: bytes) -> RtpPacket:
         end -= pad
     if offset > end:
         raise RtpError("header longer than the datagram")
-    return RtpPacket(sequence=sequence, timestamp=timestamp, ssrc=ssrc,
-                     payload_type=second & 0x7F, marker=bool(second & 0x80),
-                     payload=datagram[offset:end])
+    return RtpPacket(
+        sequence=sequence,
+        timestamp=timestamp,
+        ssrc=ssrc,
+        payload_type=second & 0x7F,
+        marker=bool(second & 0x80),
+        payload=datagram[offset:end],
+    )
 
 
-def build(sequence: int, timestamp: int, ssrc: int, payload: bytes, payload_type: int = 118,
-          marker: bool = False) -> bytes:
+def build(
+    sequence: int,
+    timestamp: int,
+    ssrc: int,
+    payload: bytes,
+    payload_type: int = 118,
+    marker: bool = False,
+) -> bytes:
     """A minimal RTP packet (tests, benchmarks and simulated senders)."""
-    return _HEADER.pack(0x80, (0x80 if marker else 0) | payload_type, sequence & 0xFFFF,
-                        timestamp & 0xFFFFFFFF, ssrc & 0xFFFFFFFF) + payload
+    return (
+        _HEADER.pack(
+            0x80,
+            (0x80 if marker else 0) | payload_type,
+            sequence & 0xFFFF,
+            timestamp & 0xFFFFFFFF,
+            ssrc & 0xFFFFFFFF,
+        )
+        + payload
+    )
 
 
 def slin_to_native(payload: bytes) -> bytes:

@@ -39,8 +39,9 @@ class LegStats:
 class MediaLeg(asyncio.DatagramProtocol):
     """One call leg's UDP endpoint. Created by ``MediaServer.allocate``."""
 
-    def __init__(self, leg_id: str, host: str, port: int, sink: FrameSink,
-                 max_delay: float) -> None:
+    def __init__(
+        self, leg_id: str, host: str, port: int, sink: FrameSink, max_delay: float
+    ) -> None:
         self.leg_id, self.host, self.port = leg_id, host, port
         self.stats = LegStats()
         self._sink = sink
@@ -120,8 +121,13 @@ class MediaLeg(asyncio.DatagramProtocol):
 class MediaServer:
     """Hands out one UDP port per call leg from ``[port_start, port_end]`` on ``host``."""
 
-    def __init__(self, host: str = "127.0.0.1", port_start: int = 30000,
-                 port_end: int = 30999, max_delay: float = 0.06) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port_start: int = 30000,
+        port_end: int = 30999,
+        max_delay: float = 0.06,
+    ) -> None:
         self.host = host
         self.max_delay = max_delay
         self._ports = PortPool(port_start, port_end)
@@ -147,8 +153,10 @@ class MediaServer:
         for port in self._ports.candidates():
             leg = MediaLeg(leg_id, self.host, port, sink, self.max_delay)
             try:
+
                 def protocol(leg: MediaLeg = leg) -> MediaLeg:
                     return leg
+
                 await loop.create_datagram_endpoint(protocol, local_addr=(self.host, port))
             except OSError:
                 continue  # taken by another process: try the next one
@@ -156,8 +164,10 @@ class MediaServer:
             self._legs[leg_id] = leg
             log.debug("media.allocated", leg=leg_id, port=port)
             return leg
-        raise PortsExhausted(f"no free UDP port in {self._ports.start}-{self._ports.end} "
-                             f"({len(self._legs)} legs allocated)")
+        raise PortsExhausted(
+            f"no free UDP port in {self._ports.start}-{self._ports.end} "
+            f"({len(self._legs)} legs allocated)"
+        )
 
     async def release(self, leg_id: str) -> LegStats | None:
         """Flush and close a leg (hangup). Unknown or already released: ``None``."""
@@ -167,11 +177,15 @@ class MediaServer:
         leg.close()
         self._ports.give_back(leg.port)
         await asyncio.sleep(0)  # let the transport finish closing
-        jitter = leg.stats.jitter     # gaps: lost packets, or a jump (resync) past 2 s
+        jitter = leg.stats.jitter  # gaps: lost packets, or a jump (resync) past 2 s
         (log.warning if jitter.lost or jitter.resyncs else log.debug)(
             "media.audio_lost" if jitter.lost or jitter.resyncs else "media.released",
-            leg=leg_id, packets=leg.stats.packets, lost=jitter.lost, late=jitter.late,
-            resyncs=jitter.resyncs)
+            leg=leg_id,
+            packets=leg.stats.packets,
+            lost=jitter.lost,
+            late=jitter.late,
+            resyncs=jitter.resyncs,
+        )
         return leg.stats
 
     async def close(self) -> None:

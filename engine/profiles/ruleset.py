@@ -24,8 +24,13 @@ class LiveRules(Generic[T]):
     """The rules of one file as the engine uses them: a reload that fails keeps the last
     good rules and remembers why (``errors``)."""
 
-    def __init__(self, path: str | Path, schema: dict[str, Any],
-                 build: Callable[[Doc], T], missing: T | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        schema: dict[str, Any],
+        build: Callable[[Doc], T],
+        missing: T | None = None,
+    ) -> None:
         """``missing``: the rules to use while the file does not exist (None: required).
         A broken file stops start-up."""
         self.path = Path(path)

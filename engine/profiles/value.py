@@ -16,15 +16,15 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Order:
     order_id: str
-    at: float                  # epoch seconds
+    at: float  # epoch seconds
     amount: float
     product: str = ""
-    status: str = "placed"     # placed | delivered | delayed | refunded | cancelled
+    status: str = "placed"  # placed | delivered | delayed | refunded | cancelled
 
 
 @dataclass(frozen=True)
 class Loyalty:
-    level: str | None = None   # membership level as ingested, e.g. "gold"
+    level: str | None = None  # membership level as ingested, e.g. "gold"
     points: int = 0
 
 
@@ -43,7 +43,7 @@ class LoyaltyScheme:
 @dataclass(frozen=True)
 class Value:
     lifetime_value: float
-    percentile: float | None   # 0..100 among all customers, 100 = highest spend
+    percentile: float | None  # 0..100 among all customers, 100 = highest spend
     loyalty: Loyalty
     flags: frozenset[str]
 
@@ -85,7 +85,8 @@ def loyalty_flags(loyalty: Loyalty, scheme: LoyaltyScheme) -> frozenset[str]:
     return frozenset(flags)
 
 
-def value_of(orders: Iterable[Order], loyalty: Loyalty, ranking: SpendRanking,
-             scheme: LoyaltyScheme) -> Value:
+def value_of(
+    orders: Iterable[Order], loyalty: Loyalty, ranking: SpendRanking, scheme: LoyaltyScheme
+) -> Value:
     ltv = lifetime_value(orders)
     return Value(ltv, ranking.percentile(ltv), loyalty, loyalty_flags(loyalty, scheme))

@@ -21,15 +21,22 @@ from engine.store.database import Database
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5
-BACKOFF = 2.0            # seconds before the 2nd attempt; doubles each time
+BACKOFF = 2.0  # seconds before the 2nd attempt; doubles each time
 
 Row = Mapping[str, Any]
 
 
 class WebhookDelivery:
-    def __init__(self, db: Database, url: str, setting: str,
-                 mark: Callable[..., Any], retry_later: Callable[..., Any],
-                 clock: Callable[[], float] = time.time, backoff: float = BACKOFF) -> None:
+    def __init__(
+        self,
+        db: Database,
+        url: str,
+        setting: str,
+        mark: Callable[..., Any],
+        retry_later: Callable[..., Any],
+        clock: Callable[[], float] = time.time,
+        backoff: float = BACKOFF,
+    ) -> None:
         self.db, self.url, self.setting = db, url, setting
         self.mark, self.retry_later = mark, retry_later
         self.clock, self.backoff = clock, backoff
@@ -37,8 +44,9 @@ class WebhookDelivery:
         self.delivered = 0
         self.failed = 0
 
-    async def deliver(self, rows: Iterable[Row], key: Callable[[Row], Any],
-                      body: Callable[[Row], bytes]) -> int:
+    async def deliver(
+        self, rows: Iterable[Row], key: Callable[[Row], Any], body: Callable[[Row], bytes]
+    ) -> int:
         """POST each row's body; returns how many were delivered."""
         done = 0
         for row in rows:
@@ -53,8 +61,12 @@ class WebhookDelivery:
             elif row["attempts"] + 1 >= MAX_ATTEMPTS:
                 await self.db.run(self.mark, k, "failed", self.clock(), error)
                 self.failed += 1
-                log.warning("webhook.delivery_failed", setting=self.setting,
-                            customer=row["customer_id"], error=error)
+                log.warning(
+                    "webhook.delivery_failed",
+                    setting=self.setting,
+                    customer=row["customer_id"],
+                    error=error,
+                )
             else:
                 later = self.clock() + self.backoff * 2 ** row["attempts"]
                 await self.db.run(self.retry_later, k, later, error)
@@ -65,8 +77,9 @@ class WebhookDelivery:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         try:
-            async with self._session.post(self.url, data=body,
-                                          headers={"Content-Type": "application/json"}) as r:
+            async with self._session.post(
+                self.url, data=body, headers={"Content-Type": "application/json"}
+            ) as r:
                 return None if 200 <= r.status < 300 else f"HTTP {r.status}"
         except (aiohttp.ClientError, TimeoutError) as exc:
             return repr(exc)

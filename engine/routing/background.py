@@ -19,10 +19,10 @@ if TYPE_CHECKING:
     from engine.routing.service import RoutingService
 
 log = get_logger(__name__)
-TICK = 0.25             # seconds between escalation checks
-HEARTBEAT = 1.0         # seconds between heartbeats; an engine is dead after 5 missed
-CLAIM_GRACE = 60.0      # seconds a restarted engine has to enqueue its calls again
-DEAD_AFTER = 60.0       # seconds of silence before another engine detaches a dead one's calls
+TICK = 0.25  # seconds between escalation checks
+HEARTBEAT = 1.0  # seconds between heartbeats; an engine is dead after 5 missed
+CLAIM_GRACE = 60.0  # seconds a restarted engine has to enqueue its calls again
+DEAD_AFTER = 60.0  # seconds of silence before another engine detaches a dead one's calls
 
 
 async def heartbeat_once(svc: RoutingService) -> None:
@@ -56,8 +56,9 @@ async def _escalate(svc: RoutingService, now: float) -> None:
                 if svc.on_callback is not None:
                     svc.spawn(svc.on_callback(call_id, w.queue))
             elif kind == "overflow" and arg in svc.config.queues:
-                await svc.store.redis.hincrby(svc.store.keys.stats(w.queue, day(now)),
-                                              "overflowed", 1)
+                await svc.store.redis.hincrby(
+                    svc.store.keys.stats(w.queue, day(now)), "overflowed", 1
+                )
                 await svc.emit("overflow", call_id, queue=arg, previous=w.queue)
                 new = wt.classify(svc.config, w.request, arg)
                 new.queued_at, new.tier_done = w.queued_at, w.tier_done
@@ -77,8 +78,10 @@ async def _sweep(svc: RoutingService, now: float) -> None:
         await svc.release(agent_id, "front")
     for call_id in await store.due(keys.detached, now - CLAIM_GRACE):
         await svc.cancel(call_id)
-    dead = {text(i) for i in await store.redis.zrangebyscore(keys.instances, "-inf",
-                                                             repr(now - DEAD_AFTER))}
+    dead = {
+        text(i)
+        for i in await store.redis.zrangebyscore(keys.instances, "-inf", repr(now - DEAD_AFTER))
+    }
     for lane in [text(x) for x in await store.redis.smembers(keys.lanes)]:
         if lane.rsplit("|", 1)[-1] in dead:
             for member in await store.redis.zrange(keys.lane(lane), 0, -1):
@@ -126,8 +129,9 @@ async def _watcher(svc: RoutingService) -> None:
 
     assert svc.skills_dir is not None
     svc._watch_stop = stop = asyncio.Event()
-    async for _ in awatch(svc.skills_dir, debounce=300, step=100, stop_event=stop,
-                          rust_timeout=500):
+    async for _ in awatch(
+        svc.skills_dir, debounce=300, step=100, stop_event=stop, rust_timeout=500
+    ):
         await svc.reload_now()
 
 
@@ -136,9 +140,11 @@ async def start_tasks(svc: RoutingService) -> list[asyncio.Task[Any]]:
     pubsub = svc.store.redis.pubsub()
     await pubsub.subscribe(keys.offers(svc.instance), keys.wake)
     svc._pubsub = pubsub
-    tasks = [asyncio.create_task(_ticker(svc), name="routing-tick"),
-             asyncio.create_task(_listener(svc, pubsub), name="routing-listen"),
-             asyncio.create_task(metrics.publisher(svc), name="routing-metrics")]
+    tasks = [
+        asyncio.create_task(_ticker(svc), name="routing-tick"),
+        asyncio.create_task(_listener(svc, pubsub), name="routing-listen"),
+        asyncio.create_task(metrics.publisher(svc), name="routing-metrics"),
+    ]
     if svc.watch and svc.skills_dir is not None:
         tasks.append(asyncio.create_task(_watcher(svc), name="routing-watch"))
     return tasks
@@ -148,7 +154,7 @@ async def stop_tasks(svc: RoutingService, tasks: list[asyncio.Task[Any]]) -> Non
     """Stop within about a second: the listener and watcher notice ``closed`` / the stop
     event by themselves; anything still running after that is cancelled."""
     if svc._watch_stop is not None:
-        svc._watch_stop.set()                 # the watcher thread notices within 100 ms
+        svc._watch_stop.set()  # the watcher thread notices within 100 ms
     for task in tasks:
         if task.get_name() in ("routing-tick", "routing-metrics"):
             task.cancel()

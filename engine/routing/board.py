@@ -29,11 +29,11 @@ class BoardCall:
 class Board:
     config: RoutingConfig
     pools: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
-    idle: dict[str, float] = field(default_factory=dict)          # available agents
+    idle: dict[str, float] = field(default_factory=dict)  # available agents
     lanes: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     lane_index: dict[str, set[str]] = field(default_factory=dict)  # queue|tier|lang -> lanes
-    calls: dict[str, BoardCall] = field(default_factory=dict)      # waiting calls
-    reserved: dict[str, str] = field(default_factory=dict)         # agent -> call
+    calls: dict[str, BoardCall] = field(default_factory=dict)  # waiting calls
+    reserved: dict[str, str] = field(default_factory=dict)  # agent -> call
     cutoffs: plan.Cutoffs | None = None
 
     # -- agents ------------------------------------------------------------------------

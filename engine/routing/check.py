@@ -24,10 +24,16 @@ def _agents(doc: Doc, skills: set[str], groups: set[str]) -> list[str]:
         if agent["id"] in seen:
             out.append(f"{doc.mark(['agents', i, 'id'])}: duplicate agent id {agent['id']!r}")
         seen.add(agent["id"])
-        out += [f"{doc.mark(['agents', i, 'skills', s], key=True)}: unknown skill {s!r}"
-                for s in agent.get("skills") or {} if s not in skills]
-        out += [f"{doc.mark(['agents', i, 'groups', j])}: unknown group {g!r}"
-                for j, g in enumerate(agent.get("groups") or ()) if g not in groups]
+        out += [
+            f"{doc.mark(['agents', i, 'skills', s], key=True)}: unknown skill {s!r}"
+            for s in agent.get("skills") or {}
+            if s not in skills
+        ]
+        out += [
+            f"{doc.mark(['agents', i, 'groups', j])}: unknown group {g!r}"
+            for j, g in enumerate(agent.get("groups") or ())
+            if g not in groups
+        ]
     return out
 
 
@@ -36,13 +42,18 @@ def _queues(doc: Doc, skills: set[str] | None, groups: set[str] | None) -> list[
     queues = doc.data.get("queues") or {}
     fallback = (doc.data.get("defaults") or {}).get("fallback_queue", "general")
     if fallback not in queues:
-        out.append(f"{doc.mark(['defaults', 'fallback_queue'])}: fallback queue "
-                   f"{fallback!r} is not defined")
+        out.append(
+            f"{doc.mark(['defaults', 'fallback_queue'])}: fallback queue "
+            f"{fallback!r} is not defined"
+        )
     for name, q in queues.items():
         at = ["queues", name]
         if skills is not None:
-            out += [f"{doc.mark([*at, 'skills', s], key=True)}: unknown skill {s!r}"
-                    for s in q.get("skills") or {} if s not in skills]
+            out += [
+                f"{doc.mark([*at, 'skills', s], key=True)}: unknown skill {s!r}"
+                for s in q.get("skills") or {}
+                if s not in skills
+            ]
         lowest = min((q.get("skills") or {}).values(), default=5)
         last_after = -1.0
         for i, step in enumerate(q.get("escalation") or ()):
@@ -52,19 +63,29 @@ def _queues(doc: Doc, skills: set[str] | None, groups: set[str] | None) -> list[
             last_after = step["after"]
             prof = step.get("min_proficiency")
             if prof is not None and prof > lowest:
-                out.append(f"{doc.mark([*s_at, 'min_proficiency'])}: a step can only lower "
-                           f"the minimum proficiency (was {lowest})")
+                out.append(
+                    f"{doc.mark([*s_at, 'min_proficiency'])}: a step can only lower "
+                    f"the minimum proficiency (was {lowest})"
+                )
             lowest = min(lowest, prof or lowest)
             if step.get("overflow") is not None and step["overflow"] not in queues:
-                out.append(f"{doc.mark([*s_at, 'overflow'])}: overflow to unknown queue "
-                           f"{step['overflow']!r}")
+                out.append(
+                    f"{doc.mark([*s_at, 'overflow'])}: overflow to unknown queue "
+                    f"{step['overflow']!r}"
+                )
             if groups is not None:
                 for key in ("widen_groups", "general_groups"):
-                    out += [f"{doc.mark([*s_at, key, j])}: unknown group {g!r}"
-                            for j, g in enumerate(step.get(key) or ()) if g not in groups]
+                    out += [
+                        f"{doc.mark([*s_at, key, j])}: unknown group {g!r}"
+                        for j, g in enumerate(step.get(key) or ())
+                        if g not in groups
+                    ]
         if groups is not None:
-            out += [f"{doc.mark([*at, 'groups', j])}: unknown group {g!r}"
-                    for j, g in enumerate(q.get("groups") or ()) if g not in groups]
+            out += [
+                f"{doc.mark([*at, 'groups', j])}: unknown group {g!r}"
+                for j, g in enumerate(q.get("groups") or ())
+                if g not in groups
+            ]
     return out
 
 
@@ -77,10 +98,14 @@ def _vip(doc: Doc, queues: set[str] | None, groups: set[str] | None) -> list[str
         seen.add(tier["name"])
         if groups is not None and tier.get("group") is not None and tier["group"] not in groups:
             out.append(f"{doc.mark([*at, 'group'])}: unknown group {tier['group']!r}")
-        if queues is not None and tier.get("overflow") is not None \
-                and tier["overflow"] not in queues:
-            out.append(f"{doc.mark([*at, 'overflow'])}: overflow to unknown queue "
-                       f"{tier['overflow']!r}")
+        if (
+            queues is not None
+            and tier.get("overflow") is not None
+            and tier["overflow"] not in queues
+        ):
+            out.append(
+                f"{doc.mark([*at, 'overflow'])}: overflow to unknown queue {tier['overflow']!r}"
+            )
         if tier.get("overflow") is not None and tier.get("max_wait") is None:
             out.append(f"{doc.mark([*at, 'overflow'])}: overflow needs max_wait")
     return out
@@ -92,14 +117,18 @@ def check_documents(docs: dict[str, Doc], refs: dict[str, Doc] | None = None) ->
     agents, queues = (every.get(f"{k}.yaml") for k in ("agents", "queues"))
     skills, groups = _names(agents, "skills"), _names(agents, "groups")
     queue_names = None
-    if queues is not None and isinstance(queues.data, dict) \
-            and isinstance(queues.data.get("queues"), dict):
+    if (
+        queues is not None
+        and isinstance(queues.data, dict)
+        and isinstance(queues.data.get("queues"), dict)
+    ):
         queue_names = set(queues.data["queues"])
     out: list[str] = []
-    checks = [("agents.yaml",
-               lambda: _agents(docs["agents.yaml"], skills or set(), groups or set())),
-              ("queues.yaml", lambda: _queues(docs["queues.yaml"], skills, groups)),
-              ("vip.yaml", lambda: _vip(docs["vip.yaml"], queue_names, groups))]
+    checks = [
+        ("agents.yaml", lambda: _agents(docs["agents.yaml"], skills or set(), groups or set())),
+        ("queues.yaml", lambda: _queues(docs["queues.yaml"], skills, groups)),
+        ("vip.yaml", lambda: _vip(docs["vip.yaml"], queue_names, groups)),
+    ]
     for name, rule in checks:
         if name in docs:
             # a malformed file stops its own rules; its schema errors say what is wrong

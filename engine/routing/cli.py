@@ -59,8 +59,9 @@ async def _agents_async(args: argparse.Namespace, url: str, prefix: str) -> int:
                 for r in rows:
                     occ = "-" if r["occupancy"] is None else f"{100 * r['occupancy']:.0f}%"
                     state = r["state"] + ("" if r["registered"] else "*")
-                    print(f"{r['id']:<10} {state:<11} {r['reason'] or '':<13} {occ:>9}  "
-                          f"{r['name']}")
+                    print(
+                        f"{r['id']:<10} {state:<11} {r['reason'] or '':<13} {occ:>9}  {r['name']}"
+                    )
             return 0
         if args.action == "pause":
             state = await presence.pause(args.agent_id, args.reason)

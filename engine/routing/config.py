@@ -31,38 +31,57 @@ def schema(name: str) -> dict[str, Any]:
 
 
 def _agent(raw: dict[str, Any]) -> Agent:
-    return Agent(id=str(raw["id"]), name=str(raw.get("name", raw["id"])),
-                 endpoint=str(raw["endpoint"]), languages=tuple(raw.get("languages") or ()),
-                 skills={str(k): int(v) for k, v in (raw.get("skills") or {}).items()},
-                 groups=tuple(raw.get("groups") or ()), auto_login=bool(raw.get("auto_login")))
+    return Agent(
+        id=str(raw["id"]),
+        name=str(raw.get("name", raw["id"])),
+        endpoint=str(raw["endpoint"]),
+        languages=tuple(raw.get("languages") or ()),
+        skills={str(k): int(v) for k, v in (raw.get("skills") or {}).items()},
+        groups=tuple(raw.get("groups") or ()),
+        auto_login=bool(raw.get("auto_login")),
+    )
 
 
 def _step(raw: dict[str, Any]) -> Step:
-    return Step(after=float(raw["after"]), min_proficiency=raw.get("min_proficiency"),
-                widen_groups=tuple(raw.get("widen_groups") or ()),
-                general_groups=tuple(raw.get("general_groups") or ()),
-                knowledge_hint=bool(raw.get("knowledge_hint")), overflow=raw.get("overflow"),
-                callback=bool(raw.get("callback")))
+    return Step(
+        after=float(raw["after"]),
+        min_proficiency=raw.get("min_proficiency"),
+        widen_groups=tuple(raw.get("widen_groups") or ()),
+        general_groups=tuple(raw.get("general_groups") or ()),
+        knowledge_hint=bool(raw.get("knowledge_hint")),
+        overflow=raw.get("overflow"),
+        callback=bool(raw.get("callback")),
+    )
 
 
 def _queue(name: str, raw: dict[str, Any]) -> Queue:
     sl = raw.get("service_level") or {}
     steps = sorted((_step(s) for s in raw.get("escalation") or ()), key=lambda s: s.after)
-    return Queue(name=name, skills=tuple((str(k), int(v))
-                                         for k, v in (raw.get("skills") or {}).items()),
-                 groups=tuple(raw.get("groups") or ()), language=raw.get("language"),
-                 priority=float(raw.get("priority", 0)),
-                 strategy=raw.get("strategy", "best-skill"),
-                 sl_percent=float(sl.get("percent", 80)), sl_seconds=float(sl.get("seconds", 20)),
-                 steps=tuple(steps))
+    return Queue(
+        name=name,
+        skills=tuple((str(k), int(v)) for k, v in (raw.get("skills") or {}).items()),
+        groups=tuple(raw.get("groups") or ()),
+        language=raw.get("language"),
+        priority=float(raw.get("priority", 0)),
+        strategy=raw.get("strategy", "best-skill"),
+        sl_percent=float(sl.get("percent", 80)),
+        sl_seconds=float(sl.get("seconds", 20)),
+        steps=tuple(steps),
+    )
 
 
 def _tier(raw: dict[str, Any]) -> Tier:
     q = raw.get("qualify") or {}
-    return Tier(name=str(raw["name"]), value_percentile=q.get("value_percentile"),
-                risk_tiers=tuple(q.get("risk_tiers") or ()), flags=tuple(q.get("flags") or ()),
-                priority_boost=float(raw.get("priority_boost", 0)), group=raw.get("group"),
-                max_wait=raw.get("max_wait"), overflow=raw.get("overflow"))
+    return Tier(
+        name=str(raw["name"]),
+        value_percentile=q.get("value_percentile"),
+        risk_tiers=tuple(q.get("risk_tiers") or ()),
+        flags=tuple(q.get("flags") or ()),
+        priority_boost=float(raw.get("priority_boost", 0)),
+        group=raw.get("group"),
+        max_wait=raw.get("max_wait"),
+        overflow=raw.get("overflow"),
+    )
 
 
 def build(data: dict[str, Any], version: str = "") -> RoutingConfig:
@@ -72,9 +91,11 @@ def build(data: dict[str, Any], version: str = "") -> RoutingConfig:
     vip_doc = data.get("vip.yaml") or {}
     kb_doc = data.get("knowledge-base.yaml") or {}
     defaults = queues_doc.get("defaults") or {}
-    knowledge = {(str(topic), str(lang)): dict(article)
-                 for topic, by_lang in (kb_doc.get("topics") or {}).items()
-                 for lang, article in (by_lang or {}).items()}
+    knowledge = {
+        (str(topic), str(lang)): dict(article)
+        for topic, by_lang in (kb_doc.get("topics") or {}).items()
+        for lang, article in (by_lang or {}).items()
+    }
     return RoutingConfig(
         agents={str(a["id"]): _agent(a) for a in agents_doc.get("agents") or ()},
         queues={str(n): _queue(str(n), q) for n, q in (queues_doc.get("queues") or {}).items()},
@@ -85,7 +106,9 @@ def build(data: dict[str, Any], version: str = "") -> RoutingConfig:
         fallback_queue=str(defaults.get("fallback_queue", "general")),
         aging=float(vip_doc.get("aging", 1.0)),
         churn_boost={str(k): float(v) for k, v in (vip_doc.get("churn_boost") or {}).items()},
-        knowledge=knowledge, version=version)
+        knowledge=knowledge,
+        version=version,
+    )
 
 
 def build_config(docs: dict[str, Doc]) -> RoutingConfig:

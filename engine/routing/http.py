@@ -71,10 +71,15 @@ async def pause(request: web.Request) -> web.Response:
 @routes.get("/routing/config")
 async def config(request: web.Request) -> web.Response:
     svc = _svc(request)
-    return json_response({"version": svc.config.version, "instance": svc.instance,
-                          "queues": sorted(svc.config.queues),
-                          "agents": len(svc.config.agents),
-                          "last_reload_errors": svc.reload_errors})
+    return json_response(
+        {
+            "version": svc.config.version,
+            "instance": svc.instance,
+            "queues": sorted(svc.config.queues),
+            "agents": len(svc.config.agents),
+            "last_reload_errors": svc.reload_errors,
+        }
+    )
 
 
 @routes.post("/routing/reload")
@@ -82,7 +87,12 @@ async def reload(request: web.Request) -> web.Response:
     svc = _svc(request)
     if await svc.reload_now():
         return json_response({"ok": True, "version": svc.config.version})
-    return json_response({"error_id": "invalid-routing-config", "ok": False,
-                          "message": "the routing YAML was refused; the previous config stays",
-                          "details": {"errors": svc.reload_errors,
-                                      "version": svc.config.version}}, 422)
+    return json_response(
+        {
+            "error_id": "invalid-routing-config",
+            "ok": False,
+            "message": "the routing YAML was refused; the previous config stays",
+            "details": {"errors": svc.reload_errors, "version": svc.config.version},
+        },
+        422,
+    )

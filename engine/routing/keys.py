@@ -14,62 +14,62 @@ from dataclasses import dataclass
 class Keys:
     prefix: str
 
-    def agent(self, agent_id: str) -> str:           # hash: profile, state, counters
+    def agent(self, agent_id: str) -> str:  # hash: profile, state, counters
         return f"{self.prefix}:agent:{agent_id}"
 
     @property
-    def agents(self) -> str:                          # set of agent ids
+    def agents(self) -> str:  # set of agent ids
         return f"{self.prefix}:agents"
 
-    def pool(self, name: str) -> str:                 # zset agent -> idle_since
+    def pool(self, name: str) -> str:  # zset agent -> idle_since
         return f"{self.prefix}:pool:{name}"
 
-    def call(self, call_id: str) -> str:              # hash: a waiting or ringing call
+    def call(self, call_id: str) -> str:  # hash: a waiting or ringing call
         return f"{self.prefix}:call:{call_id}"
 
-    def lane(self, name: str) -> str:                 # zset call -> queued_at
+    def lane(self, name: str) -> str:  # zset call -> queued_at
         return f"{self.prefix}:lane:{name}"
 
     @property
-    def lanes(self) -> str:                           # set of lane names that may hold calls
+    def lanes(self) -> str:  # set of lane names that may hold calls
         return f"{self.prefix}:lanes"
 
-    def waiting(self, queue: str) -> str:             # zset call -> queued_at (metrics)
+    def waiting(self, queue: str) -> str:  # zset call -> queued_at (metrics)
         return f"{self.prefix}:waiting:{queue}"
 
-    def stats(self, queue: str, day: str) -> str:     # hash: answered, in_sl, abandoned...
+    def stats(self, queue: str, day: str) -> str:  # hash: answered, in_sl, abandoned...
         return f"{self.prefix}:stats:{queue}:{day}"
 
     @property
-    def wrapup(self) -> str:                          # zset agent -> wrap-up end
+    def wrapup(self) -> str:  # zset agent -> wrap-up end
         return f"{self.prefix}:wrapup"
 
     @property
-    def ringing(self) -> str:                         # zset agent -> reservation deadline
+    def ringing(self) -> str:  # zset agent -> reservation deadline
         return f"{self.prefix}:ringing"
 
-    def alive(self, instance: str) -> str:            # string with TTL: engine heartbeat
+    def alive(self, instance: str) -> str:  # string with TTL: engine heartbeat
         return f"{self.prefix}:alive:{instance}"
 
-    def offers(self, instance: str) -> str:           # pub/sub: offers for an instance's calls
+    def offers(self, instance: str) -> str:  # pub/sub: offers for an instance's calls
         return f"{self.prefix}:offers:{instance}"
 
     @property
-    def wake(self) -> str:                            # pub/sub: agent ids now available
+    def wake(self) -> str:  # pub/sub: agent ids now available
         return f"{self.prefix}:wake"
 
     @property
-    def detached(self) -> str:                        # zset call -> when its engine let go
+    def detached(self) -> str:  # zset call -> when its engine let go
         return f"{self.prefix}:detached"
 
     @property
-    def instances(self) -> str:                       # zset engine -> last heartbeat
+    def instances(self) -> str:  # zset engine -> last heartbeat
         return f"{self.prefix}:instances"
 
     @property
-    def events(self) -> str:                          # pub/sub: routing events (JSON)
+    def events(self) -> str:  # pub/sub: routing events (JSON)
         return f"{self.prefix}:routing-events"
 
     @property
-    def metrics_lock(self) -> str:                    # who publishes metrics snapshots
+    def metrics_lock(self) -> str:  # who publishes metrics snapshots
         return f"{self.prefix}:metrics-lock"

@@ -49,10 +49,13 @@ class Matching:
         if agent_id not in self._plans:
             cfg = self.config
             self._plans[agent_id] = {
-                "cut": self._cutoffs(agent), "langs": list(agent.languages),
+                "cut": self._cutoffs(agent),
+                "langs": list(agent.languages),
                 "qb": {q.name: q.priority for q in cfg.queues.values()},
                 "tb": {t.name: t.priority_boost for t in cfg.tiers},
-                "rb": dict(cfg.churn_boost), "aging": cfg.aging}
+                "rb": dict(cfg.churn_boost),
+                "aging": cfg.aging,
+            }
         return self._plans[agent_id]
 
     async def match_call(self, call_id: str) -> bool:
@@ -130,6 +133,14 @@ class Matching:
             await self.match_agent(agent_id)
 
     async def emit(self, event: str, call_id: str, **fields: Any) -> None:
-        await self.store.publish_event(self.store.keys.events, {
-            "type": "call", "event": event, "call_id": call_id, "at": self.clock(),
-            "instance": self.instance, **fields})
+        await self.store.publish_event(
+            self.store.keys.events,
+            {
+                "type": "call",
+                "event": event,
+                "call_id": call_id,
+                "at": self.clock(),
+                "instance": self.instance,
+                **fields,
+            },
+        )

@@ -25,8 +25,9 @@ log = get_logger(__name__)
 PUBLISH_EVERY = 2.0
 
 
-async def queue_metrics(store: RoutingStore, config: RoutingConfig,
-                        now: float) -> list[dict[str, Any]]:
+async def queue_metrics(
+    store: RoutingStore, config: RoutingConfig, now: float
+) -> list[dict[str, Any]]:
     keys, today = store.keys, day(now)
     names = sorted(config.queues)
     async with store.redis.pipeline(transaction=False) as pipe:
@@ -37,20 +38,29 @@ async def queue_metrics(store: RoutingStore, config: RoutingConfig,
         replies = await pipe.execute()
     out = []
     for i, name in enumerate(names):
-        count, head, raw = replies[3 * i:3 * i + 3]
+        count, head, raw = replies[3 * i : 3 * i + 3]
         stats = {k: float(v) for k, v in row(raw).items()}
         answered, abandoned = int(stats.get("answered", 0)), int(stats.get("abandoned", 0))
         closed = answered + abandoned
         queue = config.queues[name]
-        out.append({
-            "queue": name, "waiting": int(count),
-            "longest_wait": round(now - float(head[0][1]), 1) if head else 0.0,
-            "entered": int(stats.get("entered", 0)), "answered": answered,
-            "abandoned": abandoned, "overflowed": int(stats.get("overflowed", 0)),
-            "service_level": round(100.0 * stats.get("in_sl", 0) / closed, 1) if closed else None,
-            "service_level_target": {"percent": queue.sl_percent, "seconds": queue.sl_seconds},
-            "average_wait": round(stats.get("wait_total", 0) / answered, 1) if answered else None,
-        })
+        out.append(
+            {
+                "queue": name,
+                "waiting": int(count),
+                "longest_wait": round(now - float(head[0][1]), 1) if head else 0.0,
+                "entered": int(stats.get("entered", 0)),
+                "answered": answered,
+                "abandoned": abandoned,
+                "overflowed": int(stats.get("overflowed", 0)),
+                "service_level": round(100.0 * stats.get("in_sl", 0) / closed, 1)
+                if closed
+                else None,
+                "service_level_target": {"percent": queue.sl_percent, "seconds": queue.sl_seconds},
+                "average_wait": round(stats.get("wait_total", 0) / answered, 1)
+                if answered
+                else None,
+            }
+        )
     return out
 
 
@@ -60,9 +70,12 @@ async def agent_metrics(store: RoutingStore, now: float) -> list[dict[str, Any]]
 
 async def snapshot(store: RoutingStore, config: RoutingConfig, now: float) -> dict[str, Any]:
     agents = await agent_metrics(store, now)
-    return {"type": "metrics", "at": now, "queues": await queue_metrics(store, config, now),
-            "agents": {"by_state": dict(Counter(a["state"] for a in agents)),
-                       "list": agents}}
+    return {
+        "type": "metrics",
+        "at": now,
+        "queues": await queue_metrics(store, config, now),
+        "agents": {"by_state": dict(Counter(a["state"] for a in agents)), "list": agents},
+    }
 
 
 async def publisher(svc: RoutingService) -> None:

@@ -25,11 +25,11 @@ FRONT_BOOST = 1_000_000.0  # a call put back after a failed ring goes before eve
 class Needs:
     """What an agent must have to take a call of a queue at one moment of its wait."""
 
-    skills: tuple[tuple[str, int], ...]    # (skill, min proficiency); empty: any agent
-    groups: frozenset[str]                 # skilled agents of these groups (empty: any)
-    general_groups: frozenset[str]         # agents of these groups qualify without skills
-    hint: bool                             # agents lacking the skills get a KB answer
-    step: int                              # escalation steps passed (0: none)
+    skills: tuple[tuple[str, int], ...]  # (skill, min proficiency); empty: any agent
+    groups: frozenset[str]  # skilled agents of these groups (empty: any)
+    general_groups: frozenset[str]  # agents of these groups qualify without skills
+    hint: bool  # agents lacking the skills get a KB answer
+    step: int  # escalation steps passed (0: none)
 
 
 def needs_at(queue: Queue, tier: Tier | None, wait: float) -> Needs:
@@ -47,14 +47,15 @@ def needs_at(queue: Queue, tier: Tier | None, wait: float) -> Needs:
         general |= set(step.general_groups)
         hint = hint or step.knowledge_hint
     if tier is not None and tier.group and (tier.max_wait is None or wait < tier.max_wait):
-        groups, general = {tier.group}, set()           # the tier's dedicated agents only
+        groups, general = {tier.group}, set()  # the tier's dedicated agents only
     return Needs(tuple(skills.items()), frozenset(groups), frozenset(general), hint, passed)
 
 
 def agent_meets(agent: Agent, needs: Needs) -> tuple[bool, bool]:
     """(qualifies, only as a general agent) for ``needs``, language aside."""
     skilled = all(agent.skills.get(s, 0) >= m for s, m in needs.skills) and (
-        not needs.groups or any(g in needs.groups for g in agent.groups))
+        not needs.groups or any(g in needs.groups for g in agent.groups)
+    )
     if skilled:
         return True, False
     general = any(g in needs.general_groups for g in agent.groups)
@@ -64,12 +65,14 @@ def agent_meets(agent: Agent, needs: Needs) -> tuple[bool, bool]:
 def agent_pools(agent: Agent) -> list[str]:
     groups = [*agent.groups, ANY]
     skills = [*agent.skills.items(), (ANY, 0)]
-    return [f"{s}|{lvl}|{lang}|{g}" for lang in agent.languages for g in groups
-            for s, lvl in skills]
+    return [
+        f"{s}|{lvl}|{lang}|{g}" for lang in agent.languages for g in groups for s, lvl in skills
+    ]
 
 
-def call_pools(queue: Queue, needs: Needs, language: str) -> tuple[list[list[str]],
-                                                                     list[tuple[str, int]]]:
+def call_pools(
+    queue: Queue, needs: Needs, language: str
+) -> tuple[list[list[str]], list[tuple[str, int]]]:
     """Pools to search for a call, best first: a list of tiers (within a tier the longest
     idle agent wins) and the extra skills (after the first) each candidate must have."""
     groups = sorted(needs.groups) or [ANY]
@@ -109,10 +112,14 @@ class Cutoffs:
     def __init__(self, config: RoutingConfig) -> None:
         self.timeline = {
             f"{q.name}|{t.name if t else '-'}": [needs_at(q, t, w) for w in breakpoints(q, t)[0]]
-            for q in config.queues.values() for t in (None, *config.tiers)}
+            for q in config.queues.values()
+            for t in (None, *config.tiers)
+        }
         self.waits = {
             f"{q.name}|{t.name if t else '-'}": breakpoints(q, t)[0]
-            for q in config.queues.values() for t in (None, *config.tiers)}
+            for q in config.queues.values()
+            for t in (None, *config.tiers)
+        }
         self.by_profile: dict[tuple[object, ...], dict[str, float]] = {}
 
     def __call__(self, agent: Agent) -> dict[str, float]:
@@ -130,18 +137,26 @@ class Cutoffs:
 
 def classify(config: RoutingConfig, caller: Caller | None) -> tuple[Tier | None, str]:
     """The caller's VIP tier (or None) and churn-risk class (``-`` when it adds nothing)."""
-    risk = (caller.risk_tier if caller and caller.risk_tier is not None
-            and caller.risk_tier in config.churn_boost else "-")
+    risk = (
+        caller.risk_tier
+        if caller and caller.risk_tier is not None and caller.risk_tier in config.churn_boost
+        else "-"
+    )
     if caller is None:
         return None, risk
     explicit = config.tier(caller.vip_tier)
     if explicit is not None:
         return explicit, risk
     for tier in config.tiers:
-        if (tier.value_percentile is not None and caller.value_percentile is not None
-                and caller.value_percentile >= tier.value_percentile) \
-                or (caller.risk_tier is not None and caller.risk_tier in tier.risk_tiers) \
-                or any(f in caller.flags for f in tier.flags):
+        if (
+            (
+                tier.value_percentile is not None
+                and caller.value_percentile is not None
+                and caller.value_percentile >= tier.value_percentile
+            )
+            or (caller.risk_tier is not None and caller.risk_tier in tier.risk_tiers)
+            or any(f in caller.flags for f in tier.flags)
+        ):
             return tier, risk
     return None, risk
 
@@ -152,8 +167,12 @@ def lane_name(queue: str, language: str, tier: str, risk: str, front: bool, owne
 
 def boost(config: RoutingConfig, queue: str, tier: str, risk: str, front: bool) -> float:
     q, t = config.queues.get(queue), config.tier(tier)
-    return ((q.priority if q else 0.0) + (t.priority_boost if t else 0.0)
-            + config.churn_boost.get(risk, 0.0) + (FRONT_BOOST if front else 0.0))
+    return (
+        (q.priority if q else 0.0)
+        + (t.priority_boost if t else 0.0)
+        + config.churn_boost.get(risk, 0.0)
+        + (FRONT_BOOST if front else 0.0)
+    )
 
 
 def priority(config: RoutingConfig, lane: str, queued_at: float, now: float) -> float:

@@ -14,8 +14,17 @@ from typing import Any
 from engine.errors import Conflict, NotFound
 from engine.routing.store import RoutingStore
 
-PAUSE_REASONS = ("break", "lunch", "training", "meeting", "after-call", "ring-timeout", "busy",
-                 "unreachable", "other")
+PAUSE_REASONS = (
+    "break",
+    "lunch",
+    "training",
+    "meeting",
+    "after-call",
+    "ring-timeout",
+    "busy",
+    "unreachable",
+    "other",
+)
 STATES = ("logged_out", "available", "paused", "ringing", "on_call", "wrapup")
 
 
@@ -30,16 +39,19 @@ class Presence:
         if state == "unknown":
             raise NotFound(f"no agent {agent_id!r}", agent_id=agent_id)
         if not ok:
-            raise Conflict(f"agent {agent_id} cannot {op} while {state}", agent_id=agent_id,
-                           state=state)
+            raise Conflict(
+                f"agent {agent_id} cannot {op} while {state}", agent_id=agent_id, state=state
+            )
         await self.announce(agent_id, state, now, wake=wake)
         return state
 
-    async def announce(self, agent_id: str, state: str, now: float, wake: bool = True,
-                       **extra: Any) -> None:
+    async def announce(
+        self, agent_id: str, state: str, now: float, wake: bool = True, **extra: Any
+    ) -> None:
         keys = self.store.keys
-        await self.store.publish_event(keys.events, {"type": "agent", "agent_id": agent_id,
-                                               "state": state, "at": now, **extra})
+        await self.store.publish_event(
+            keys.events, {"type": "agent", "agent_id": agent_id, "state": state, "at": now, **extra}
+        )
         if state == "available" and wake:
             await self.store.redis.publish(keys.wake, agent_id)
 
@@ -71,11 +83,16 @@ def agent_view(row: dict[str, str], now: float) -> dict[str, Any]:
     if state in ("ringing", "on_call", "wrapup"):
         busy += now - float(row.get("busy_since") or now)
     online = now - float(row.get("login_at") or now)
-    return {"id": row.get("id"), "name": row.get("name"), "endpoint": row.get("endpoint"),
-            "state": state, "reason": row.get("reason") or None,
-            "since": float(row.get("since") or 0), "call_id": row.get("call") or None,
-            "registered": row.get("registered") != "0",
-            "pause_after": row.get("pause_after") or None,
-            "handled": int(row.get("handled") or 0),
-            "occupancy": round(busy / online, 3) if state != "logged_out" and online > 0
-            else None}
+    return {
+        "id": row.get("id"),
+        "name": row.get("name"),
+        "endpoint": row.get("endpoint"),
+        "state": state,
+        "reason": row.get("reason") or None,
+        "since": float(row.get("since") or 0),
+        "call_id": row.get("call") or None,
+        "registered": row.get("registered") != "0",
+        "pause_after": row.get("pause_after") or None,
+        "handled": int(row.get("handled") or 0),
+        "occupancy": round(busy / online, 3) if state != "logged_out" and online > 0 else None,
+    }

@@ -32,17 +32,33 @@ from engine.routing.store import RoutingStore, day, text
 from engine.routing.sync import caller_dict, sync_agents
 
 log = get_logger(__name__)
-FAIL_REASONS = {"no-answer": "ring-timeout", "timeout": "ring-timeout", "ring-timeout":
-                "ring-timeout", "busy": "busy", "rejected": "busy", "congestion": "unreachable",
-                "unreachable": "unreachable", "originate-failed": "unreachable"}
+FAIL_REASONS = {
+    "no-answer": "ring-timeout",
+    "timeout": "ring-timeout",
+    "ring-timeout": "ring-timeout",
+    "busy": "busy",
+    "rejected": "busy",
+    "congestion": "unreachable",
+    "unreachable": "unreachable",
+    "originate-failed": "unreachable",
+}
 CallbackHook = Callable[[str, str], Coroutine[Any, Any, None]]
 
 
 class RoutingService(Matching):
-    def __init__(self, redis: aioredis.Redis, config: RoutingConfig, prefix: str,
-                 ring_timeout: float, wrapup_seconds: float,
-                 clock: Callable[[], float] = time.time, *, instance: str | None = None,
-                 skills_dir: str | Path | None = None, watch: bool = True) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        config: RoutingConfig,
+        prefix: str,
+        ring_timeout: float,
+        wrapup_seconds: float,
+        clock: Callable[[], float] = time.time,
+        *,
+        instance: str | None = None,
+        skills_dir: str | Path | None = None,
+        watch: bool = True,
+    ) -> None:
         self.config = config
         self.store = RoutingStore(redis, prefix)
         self.presence = Presence(self.store, clock)
@@ -50,8 +66,8 @@ class RoutingService(Matching):
         self.instance = instance or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.skills_dir = Path(skills_dir) if skills_dir else None
         self.watch = watch
-        self.waiting: dict[str, wt.Waiting] = {}    # our calls waiting for an agent
-        self.offered: dict[str, wt.Waiting] = {}    # our calls ringing an agent
+        self.waiting: dict[str, wt.Waiting] = {}  # our calls waiting for an agent
+        self.offered: dict[str, wt.Waiting] = {}  # our calls ringing an agent
         self.reload_errors: list[str] = []
         # the engine's one reload path (``engine.skills.live``); None: this service alone
         self.reloader: Callable[[], Awaitable[bool]] | None = None
@@ -76,7 +92,7 @@ class RoutingService(Matching):
         log.info("routing.started", instance=self.instance, agents=len(self.config.agents))
 
     async def stop(self) -> None:
-        self.closed = True                    # no new matches; waiting calls stay in Redis
+        self.closed = True  # no new matches; waiting calls stay in Redis
         await background.stop_tasks(self, self._tasks)
         self._tasks = []
         if self._spawned:
@@ -179,20 +195,23 @@ class RoutingService(Matching):
         name = w.queue if w else (await self.store.call(call_id)).get("queue", "")
         queue = self.config.queues.get(name)
         now = self.clock()
-        await self.store.call_op("connected", now, call_id, agent_id, day(now),
-                                 repr(queue.sl_seconds if queue else 0.0))
+        await self.store.call_op(
+            "connected", now, call_id, agent_id, day(now), repr(queue.sl_seconds if queue else 0.0)
+        )
         await self.presence.announce(agent_id, "on_call", self.clock(), call_id=call_id)
 
     async def call_ended(self, call_id: str, agent_id: str) -> None:
         self.offered.pop(call_id, None)
         now = self.clock()
-        state = await self.store.call_op("ended", now, call_id, agent_id,
-                                         repr(now + self.wrapup_seconds))
+        state = await self.store.call_op(
+            "ended", now, call_id, agent_id, repr(now + self.wrapup_seconds)
+        )
         state = text(state) if state else None
         if state == "wrapup":
             await self.presence.announce(agent_id, "wrapup", now)
             asyncio.get_running_loop().call_later(
-                self.wrapup_seconds, lambda: self.spawn(background.wrapup_done(self, agent_id)))
+                self.wrapup_seconds, lambda: self.spawn(background.wrapup_done(self, agent_id))
+            )
         elif state == "available":
             await self._available(agent_id)
         elif state:
@@ -207,6 +226,13 @@ class RoutingService(Matching):
     async def _put(self, w: wt.Waiting, now: float) -> str:
         r = w.request
         state, w.queued_at = await self.store.enqueue(
-            now, r.call_id, w.base, self.instance, w.queue, r.topic or "",
-            caller_dict(r.caller), r.arrived_at)
+            now,
+            r.call_id,
+            w.base,
+            self.instance,
+            w.queue,
+            r.topic or "",
+            caller_dict(r.caller),
+            r.arrived_at,
+        )
         return state

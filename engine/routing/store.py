@@ -15,7 +15,7 @@ from engine.logs import get_logger
 from engine.routing.keys import Keys
 
 LUA = Path(__file__).with_name("lua")
-EXTRA_SKILL_SCAN = 32   # candidates per pool checked for a queue's second, third... skill
+EXTRA_SKILL_SCAN = 32  # candidates per pool checked for a queue's second, third... skill
 
 
 log = get_logger(__name__)
@@ -73,8 +73,9 @@ class RoutingStore:
 
     # -- agents ---------------------------------------------------------------------
     async def agent_op(self, op: str, now: float, agent_id: str, *args: Any) -> tuple[bool, str]:
-        ok, state = await self._agent(keys=[self.keys.prefix], args=[op, repr(now), agent_id,
-                                                                      *args])
+        ok, state = await self._agent(
+            keys=[self.keys.prefix], args=[op, repr(now), agent_id, *args]
+        )
         return bool(int(ok)), text(state)
 
     async def agent(self, agent_id: str) -> dict[str, str]:
@@ -99,11 +100,29 @@ class RoutingStore:
     async def call_op(self, op: str, now: float, call_id: str, *args: Any) -> Any:
         return await self._calls(keys=[self.keys.prefix], args=[op, repr(now), call_id, *args])
 
-    async def enqueue(self, now: float, call_id: str, base: str, owner: str, queue: str,
-                      topic: str, caller: dict[str, Any], arrived_at: float) -> tuple[str, float]:
+    async def enqueue(
+        self,
+        now: float,
+        call_id: str,
+        base: str,
+        owner: str,
+        queue: str,
+        topic: str,
+        caller: dict[str, Any],
+        arrived_at: float,
+    ) -> tuple[str, float]:
         state, queued = await self.call_op(
-            "enqueue", now, call_id, base, owner, queue, day(now),
-            topic, orjson.dumps(caller).decode(), repr(arrived_at))
+            "enqueue",
+            now,
+            call_id,
+            base,
+            owner,
+            queue,
+            day(now),
+            topic,
+            orjson.dumps(caller).decode(),
+            repr(arrived_at),
+        )
         return text(state), float(text(queued))
 
     async def call(self, call_id: str) -> dict[str, str]:
@@ -117,14 +136,18 @@ class RoutingStore:
         return [{**row(r), "id": i} for i, r in zip(ids, rows, strict=True) if r]
 
     async def waiting_ids(self, queue: str) -> list[tuple[str, float]]:
-        pairs: list[Any] = await self.redis.zrange(self.keys.waiting(queue), 0, -1,
-                                                   withscores=True)
+        pairs: list[Any] = await self.redis.zrange(self.keys.waiting(queue), 0, -1, withscores=True)
         return [(text(m), float(s)) for m, s in pairs]
 
     # -- matching -------------------------------------------------------------------
-    async def reserve_agent(self, now: float, call_id: str, deadline: float,
-                            tiers: list[list[str]],
-                            extra: list[tuple[str, int]]) -> Reserved | None:
+    async def reserve_agent(
+        self,
+        now: float,
+        call_id: str,
+        deadline: float,
+        tiers: list[list[str]],
+        extra: list[tuple[str, int]],
+    ) -> Reserved | None:
         args: list[Any] = [repr(now), call_id, repr(deadline), EXTRA_SKILL_SCAN, len(extra)]
         for skill, low in extra:
             args += [skill, low]
@@ -133,10 +156,13 @@ class RoutingStore:
             args += [len(tier), *tier]
         return Reserved.parse(await self._reserve_agent(keys=[self.keys.prefix], args=args))
 
-    async def reserve_call(self, now: float, agent_id: str, deadline: float,
-                           plan: dict[str, Any]) -> Reserved | None:
-        raw = await self._reserve_call(keys=[self.keys.prefix], args=[
-            repr(now), agent_id, repr(deadline), orjson.dumps(plan).decode()])
+    async def reserve_call(
+        self, now: float, agent_id: str, deadline: float, plan: dict[str, Any]
+    ) -> Reserved | None:
+        raw = await self._reserve_call(
+            keys=[self.keys.prefix],
+            args=[repr(now), agent_id, repr(deadline), orjson.dumps(plan).decode()],
+        )
         return Reserved.parse(raw)
 
     # -- engines --------------------------------------------------------------------
@@ -156,7 +182,7 @@ class RoutingStore:
             self._flusher = asyncio.ensure_future(self._flush())
 
     async def _flush(self) -> None:
-        await asyncio.sleep(0)            # let the other events of this tick join in
+        await asyncio.sleep(0)  # let the other events of this tick join in
         while self._outbox:
             batch, self._outbox = self._outbox, []
             try:
@@ -164,7 +190,7 @@ class RoutingStore:
                     for channel, payload in batch:
                         pipe.publish(channel, payload)
                     await pipe.execute()
-            except Exception as exc:      # Redis down: supervisors miss these events
+            except Exception as exc:  # Redis down: supervisors miss these events
                 log.warning("routing.publish_failed", events=len(batch), error=str(exc))
 
     async def drain(self) -> None:

@@ -18,11 +18,22 @@ async def sync_agents(store: RoutingStore, config: RoutingConfig, now: float) ->
     New agents with ``auto_login`` start available; existing agents keep their state."""
     async with store.redis.pipeline(transaction=False) as pipe:
         for agent in config.agents.values():
-            await store._agent(keys=[store.keys.prefix], client=pipe, args=[
-                "profile", repr(now), agent.id, agent.name, agent.endpoint,
-                " ".join(plan.agent_pools(agent)), orjson.dumps(dict(agent.skills)).decode(),
-                ",".join(agent.languages), ",".join(agent.groups),
-                "1" if agent.auto_login else "0"])
+            await store._agent(
+                keys=[store.keys.prefix],
+                client=pipe,
+                args=[
+                    "profile",
+                    repr(now),
+                    agent.id,
+                    agent.name,
+                    agent.endpoint,
+                    " ".join(plan.agent_pools(agent)),
+                    orjson.dumps(dict(agent.skills)).decode(),
+                    ",".join(agent.languages),
+                    ",".join(agent.groups),
+                    "1" if agent.auto_login else "0",
+                ],
+            )
         await pipe.execute()
     for agent_id in set(await store.agent_ids()) - set(config.agents):
         await store.agent_op("remove", now, agent_id)
@@ -46,8 +57,12 @@ def language_for(config: RoutingConfig, request: RouteRequest, queue: str) -> st
     """The call's language, reduced to one that some agent speaks (else the default)."""
     spoken = {lang for a in config.agents.values() for lang in a.languages}
     q = config.queues[queue]
-    for raw in (request.language, request.caller.language if request.caller else None,
-                q.language, config.default_language):
+    for raw in (
+        request.language,
+        request.caller.language if request.caller else None,
+        q.language,
+        config.default_language,
+    ):
         if not raw:
             continue
         lang = raw.lower().replace("_", "-")

@@ -17,11 +17,11 @@ class Waiting:
     request: RouteRequest
     queue: str
     language: str
-    tier: str                  # tier name, or "-"
-    risk: str                  # churn-risk class, or "-"
+    tier: str  # tier name, or "-"
+    risk: str  # churn-risk class, or "-"
     queued_at: float = 0.0
-    steps_done: int = 0        # escalation steps of ``queue`` already acted upon
-    tier_done: bool = False    # the VIP tier's max wait has passed
+    steps_done: int = 0  # escalation steps of ``queue`` already acted upon
+    tier_done: bool = False  # the VIP tier's max wait has passed
 
     @property
     def base(self) -> str:
@@ -41,8 +41,9 @@ def classify(config: RoutingConfig, request: RouteRequest, queue: str | None = N
     if name not in config.queues:
         name = config.fallback_queue
     tier, risk = plan.classify(config, request.caller)
-    return Waiting(request, name, language_for(config, request, name),
-                   tier.name if tier else "-", risk)
+    return Waiting(
+        request, name, language_for(config, request, name), tier.name if tier else "-", risk
+    )
 
 
 def due_actions(config: RoutingConfig, w: Waiting, now: float) -> list[tuple[str, Any]]:
@@ -81,19 +82,29 @@ def hints(config: RoutingConfig, r: Reserved, now: float) -> tuple[dict[str, Any
     base = plan.needs_at(queue, None, 0.0)
     lacks_skills = not all(agent.skills.get(s, 0) >= m for s, m in base.skills)
     if needs.hint and lacks_skills and r.topic:
-        article = (config.knowledge.get((r.topic, r.language))
-                   or config.knowledge.get((r.topic, config.default_language)))
+        article = config.knowledge.get((r.topic, r.language)) or config.knowledge.get(
+            (r.topic, config.default_language)
+        )
         if article:
-            out.append({"kind": "knowledge-base", "topic": r.topic, "language": r.language,
-                        **article})
+            out.append(
+                {"kind": "knowledge-base", "topic": r.topic, "language": r.language, **article}
+            )
     return tuple(out)
 
 
 def offer_dict(offer: Offer) -> dict[str, Any]:
-    return {"call_id": offer.call_id, "agent_id": offer.agent_id, "endpoint": offer.endpoint,
-            "hints": list(offer.hints)}
+    return {
+        "call_id": offer.call_id,
+        "agent_id": offer.agent_id,
+        "endpoint": offer.endpoint,
+        "hints": list(offer.hints),
+    }
 
 
 def offer_from(data: dict[str, Any]) -> Offer:
-    return Offer(str(data["call_id"]), str(data["agent_id"]), str(data["endpoint"]),
-                 tuple(data.get("hints") or ()))
+    return Offer(
+        str(data["call_id"]),
+        str(data["agent_id"]),
+        str(data["endpoint"]),
+        tuple(data.get("hints") or ()),
+    )

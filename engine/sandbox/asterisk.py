@@ -53,8 +53,11 @@ class Sandbox:
         """Is ``pid`` an Asterisk running inside this sandbox's root filesystem?"""
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            return (argv[0] == b"asterisk" and b"-f" in argv        # not an `asterisk -rx`
-                    and Path(os.readlink(f"/proc/{pid}/root")) == self.root.resolve())
+            return (
+                argv[0] == b"asterisk"
+                and b"-f" in argv  # not an `asterisk -rx`
+                and Path(os.readlink(f"/proc/{pid}/root")) == self.root.resolve()
+            )
         except OSError:
             return False
 
@@ -74,8 +77,9 @@ class Sandbox:
     def _ari_ok(self) -> bool:
         s = self.settings
         token = base64.b64encode(f"{s.ari_user}:{s.ari_password}".encode()).decode()
-        req = urllib.request.Request(f"{s.ari_url.rstrip('/')}/asterisk/info",
-                                     headers={"Authorization": f"Basic {token}"})
+        req = urllib.request.Request(
+            f"{s.ari_url.rstrip('/')}/asterisk/info", headers={"Authorization": f"Basic {token}"}
+        )
         try:
             with urllib.request.urlopen(req, timeout=2) as resp:
                 return bool(resp.status == 200)
@@ -84,17 +88,21 @@ class Sandbox:
 
     def _ami_ok(self) -> bool:
         try:
-            with socket.create_connection((self.settings.ami_host, self.settings.ami_port),
-                                          timeout=2) as sock:
+            with socket.create_connection(
+                (self.settings.ami_host, self.settings.ami_port), timeout=2
+            ) as sock:
                 return sock.recv(64).startswith(b"Asterisk Call Manager")
         except OSError:
             return False
 
     def _fully_booted(self) -> bool:
         try:
-            done = subprocess.run(["chroot", str(self.root), "asterisk", "-rx",
-                                   "core waitfullybooted"],
-                                  capture_output=True, text=True, timeout=5)
+            done = subprocess.run(
+                ["chroot", str(self.root), "asterisk", "-rx", "core waitfullybooted"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+            )
         except subprocess.TimeoutExpired:
             return False
         return done.returncode == 0 and "fully booted" in done.stdout
@@ -102,12 +110,15 @@ class Sandbox:
     def status(self) -> dict[str, Any]:
         built = self.root.is_dir() and (self.dir / "rootfs.stamp").exists()
         pid = self.pid()
-        return {"rootfs": str(self.root) if built else None,
-                "rootfs_current": rootfs.is_current(self.dir, self.settings.sandbox_mirror),
-                "asterisk": rootfs.asterisk_version(self.root) if built else None,
-                "running": pid is not None, "pid": pid,
-                "ari": pid is not None and self._ari_ok(),
-                "ami": pid is not None and self._ami_ok()}
+        return {
+            "rootfs": str(self.root) if built else None,
+            "rootfs_current": rootfs.is_current(self.dir, self.settings.sandbox_mirror),
+            "asterisk": rootfs.asterisk_version(self.root) if built else None,
+            "running": pid is not None,
+            "pid": pid,
+            "ari": pid is not None and self._ari_ok(),
+            "ami": pid is not None and self._ami_ok(),
+        }
 
     # -- build and configure -------------------------------------------------------
     def build(self, force: bool = False) -> bool:
@@ -134,8 +145,10 @@ class Sandbox:
 
     def _check_ports(self) -> None:
         s = self.settings
-        for kind, host, port in (("ARI/HTTP", s.ari_host, s.ari_port),
-                                 ("AMI", s.ami_host, s.ami_port)):
+        for kind, host, port in (
+            ("ARI/HTTP", s.ari_host, s.ari_port),
+            ("AMI", s.ami_host, s.ami_port),
+        ):
             with socket.socket() as sock:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
@@ -144,21 +157,24 @@ class Sandbox:
                     raise SandboxError(
                         f"{kind} port {host}:{port} is already taken by another process "
                         f"(see `ss -ltnp 'sport = :{port}'`); stop it or choose another "
-                        f"port in the settings") from None
+                        f"port in the settings"
+                    ) from None
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             try:
                 udp.bind((s.sip_host, s.sip_port))
             except OSError:
-                raise SandboxError(f"SIP port udp/{s.sip_port} is already taken by another "
-                                   f"process (see `ss -lunp 'sport = :{s.sip_port}'`); "
-                                   f"set sip_port to a free one") from None
+                raise SandboxError(
+                    f"SIP port udp/{s.sip_port} is already taken by another "
+                    f"process (see `ss -lunp 'sport = :{s.sip_port}'`); "
+                    f"set sip_port to a free one"
+                ) from None
 
     # -- run ----------------------------------------------------------------------
     def up(self) -> str:
         """Build (cached), configure and start; returns "started", "restarted" (the
         configuration changed) or "already up"."""
         rootfs.require_root()
-        config.render(self.settings)              # missing secrets: fail before building
+        config.render(self.settings)  # missing secrets: fail before building
         with rootfs.locked(self.dir):
             self._build(force=False)
             changed = self.install_config()
@@ -178,24 +194,31 @@ class Sandbox:
         with open(self.logfile, "ab") as out:
             out.write(f"\n=== {time.strftime('%F %T')} sandbox up\n".encode())
             out.flush()
-            proc = subprocess.Popen(["chroot", str(self.root), "asterisk", "-f"],
-                                    stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                ["chroot", str(self.root), "asterisk", "-f"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self.pidfile.write_text(str(proc.pid))
         deadline = time.monotonic() + BOOT_TIMEOUT
         booted = False
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 self._down()
-                raise SandboxError(f"Asterisk exited during boot (code {proc.returncode}):\n"
-                                   + self.log_tail())
+                raise SandboxError(
+                    f"Asterisk exited during boot (code {proc.returncode}):\n" + self.log_tail()
+                )
             booted = booted or self._fully_booted()
             if booted and self._ari_ok() and self._ami_ok():
                 return
             time.sleep(0.2)
         self._down()
-        raise SandboxError(f"Asterisk did not boot and answer ARI and AMI within "
-                           f"{BOOT_TIMEOUT:.0f}s:\n" + self.log_tail())
+        raise SandboxError(
+            f"Asterisk did not boot and answer ARI and AMI within "
+            f"{BOOT_TIMEOUT:.0f}s:\n" + self.log_tail()
+        )
 
     def down(self) -> str:
         rootfs.require_root()
@@ -209,8 +232,11 @@ class Sandbox:
             rootfs.unmount_pseudo(self.root)
             return "not running"
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            subprocess.run(["chroot", str(self.root), "asterisk", "-rx", "core stop now"],
-                           timeout=10, capture_output=True)
+            subprocess.run(
+                ["chroot", str(self.root), "asterisk", "-rx", "core stop now"],
+                timeout=10,
+                capture_output=True,
+            )
         for sig, wait in ((None, 10.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
             if sig is not None:
                 with contextlib.suppress(ProcessLookupError):
@@ -218,7 +244,7 @@ class Sandbox:
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
                 with contextlib.suppress(ChildProcessError):
-                    os.waitpid(pid, os.WNOHANG)     # reap it if we started it
+                    os.waitpid(pid, os.WNOHANG)  # reap it if we started it
                 time.sleep(0.1)
             if not Path(f"/proc/{pid}").exists():
                 break
@@ -228,11 +254,16 @@ class Sandbox:
 
     def cli(self, command: str) -> str:
         """Run an Asterisk CLI command (``asterisk -rx``) in the running sandbox."""
-        done = subprocess.run(["chroot", str(self.root), "asterisk", "-rx", command],
-                              capture_output=True, text=True, timeout=20)
+        done = subprocess.run(
+            ["chroot", str(self.root), "asterisk", "-rx", command],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
         if done.returncode != 0:
-            raise SandboxError(f"asterisk -rx {command!r} failed: "
-                               f"{(done.stderr or done.stdout).strip()}")
+            raise SandboxError(
+                f"asterisk -rx {command!r} failed: {(done.stderr or done.stdout).strip()}"
+            )
         return done.stdout
 
     def log_tail(self, lines: int = 30) -> str:

@@ -27,13 +27,15 @@ def _run(args: argparse.Namespace) -> int:
 
     box = Sandbox(args.settings())
     try:
-        if args.action == "build":      # needs no credentials: only the folder and mirror
+        if args.action == "build":  # needs no credentials: only the folder and mirror
             built = box.build(args.force)
             print("root filesystem built" if built else "root filesystem is current (cached)")
         elif args.action == "up":
-            print(f"sandbox Asterisk: {box.up()} (ARI {box.settings.ari_url}, "
-                  f"AMI {box.settings.ami_host}:{box.settings.ami_port}, "
-                  f"SIP udp/{box.settings.sip_port})")
+            print(
+                f"sandbox Asterisk: {box.up()} (ARI {box.settings.ari_url}, "
+                f"AMI {box.settings.ami_host}:{box.settings.ami_port}, "
+                f"SIP udp/{box.settings.sip_port})"
+            )
         elif args.action == "down":
             print(f"sandbox Asterisk: {box.down()}")
         elif args.action == "status":

@@ -32,12 +32,18 @@ def values(settings: Settings) -> dict[str, str]:
     if missing:
         raise ConfigError(f"missing required setting(s) for Asterisk: {', '.join(missing)}")
     return {
-        "ari_host": settings.ari_host, "ari_port": str(settings.ari_port),
-        "ari_user": settings.ari_user, "ari_password": settings.ari_password,
-        "ami_host": settings.ami_host, "ami_port": str(settings.ami_port),
-        "ami_user": settings.ami_user, "ami_secret": settings.ami_secret,
-        "sip_bind": settings.sip_host, "sip_port": str(settings.sip_port),
-        "rtp_start": str(settings.rtp_start), "rtp_end": str(settings.rtp_end),
+        "ari_host": settings.ari_host,
+        "ari_port": str(settings.ari_port),
+        "ari_user": settings.ari_user,
+        "ari_password": settings.ari_password,
+        "ami_host": settings.ami_host,
+        "ami_port": str(settings.ami_port),
+        "ami_user": settings.ami_user,
+        "ami_secret": settings.ami_secret,
+        "sip_bind": settings.sip_host,
+        "sip_port": str(settings.sip_port),
+        "rtp_start": str(settings.rtp_start),
+        "rtp_end": str(settings.rtp_end),
     }
 
 
@@ -68,15 +74,18 @@ def pjsip_agents(settings: Settings) -> str:
         raise ConfigError("sip_agent_password must not contain a newline or ';'")
     blocks = [head]
     for n in agent_numbers(settings.sip_agents):
-        blocks.append(f"[{n}](agent-endpoint)\nauth = {n}\naors = {n}\ncallerid = <{n}>\n"
-                      f"[{n}](agent-aor)\n"
-                      f"[{n}](agent-auth)\nusername = {n}\n"
-                      f"password = {settings.sip_agent_password}\n")
+        blocks.append(
+            f"[{n}](agent-endpoint)\nauth = {n}\naors = {n}\ncallerid = <{n}>\n"
+            f"[{n}](agent-aor)\n"
+            f"[{n}](agent-auth)\nusername = {n}\n"
+            f"password = {settings.sip_agent_password}\n"
+        )
     return "\n".join(blocks)
 
 
-def render(settings: Settings, config_dir: Path = CONFIG_DIR,
-           dialplan: Path = DIALPLAN) -> dict[str, str]:
+def render(
+    settings: Settings, config_dir: Path = CONFIG_DIR, dialplan: Path = DIALPLAN
+) -> dict[str, str]:
     """File name -> rendered text for /etc/asterisk."""
     mapping = values(settings)
     files: dict[str, str] = {}

@@ -18,7 +18,7 @@ from engine.settings import Settings, load
 def install(settings: Settings, etc: Path, sounds: Path) -> str:
     """Write the rendered files; returns their digest (to tell when they change)."""
     files = config.render(settings)
-    (etc / "users.conf").unlink(missing_ok=True)   # Debian's sample; deprecated
+    (etc / "users.conf").unlink(missing_ok=True)  # Debian's sample; deprecated
     for name, text in files.items():
         path = etc / name
         path.write_text(text)

@@ -26,8 +26,9 @@ class SandboxError(RuntimeError):
 
 def require_root() -> None:
     if os.geteuid() != 0:
-        raise SandboxError("the sandbox needs root (debootstrap, chroot and mounts); "
-                           "run it with sudo")
+        raise SandboxError(
+            "the sandbox needs root (debootstrap, chroot and mounts); run it with sudo"
+        )
 
 
 @contextlib.contextmanager
@@ -40,8 +41,7 @@ def locked(sandbox_dir: Path) -> Iterator[None]:
 
 
 def _step(message: str, started: float) -> None:
-    print(f"[sandbox {time.monotonic() - started:5.1f}s] {message}", file=sys.stderr,
-          flush=True)
+    print(f"[sandbox {time.monotonic() - started:5.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 def mounts_under(path: Path, mountinfo: str | None = None) -> list[str]:
@@ -91,7 +91,7 @@ def _run(cmd: list[str], started: float, what: str) -> None:
     last = 0.0
     for line in proc.stdout:
         tail = [*tail, line.rstrip()][-30:]
-        if time.monotonic() - last > 5:        # a progress line every few seconds
+        if time.monotonic() - last > 5:  # a progress line every few seconds
             last = time.monotonic()
             _step(f"{what}: {line.strip()[:100]}", started)
     if proc.wait() != 0:
@@ -100,8 +100,7 @@ def _run(cmd: list[str], started: float, what: str) -> None:
 
 def is_current(sandbox_dir: Path, mirror: str) -> bool:
     root, stamp = sandbox_dir / "rootfs", sandbox_dir / "rootfs.stamp"
-    return (root.is_dir() and stamp.exists()
-            and stamp.read_text() == install_script_digest(mirror))
+    return root.is_dir() and stamp.exists() and stamp.read_text() == install_script_digest(mirror)
 
 
 def asterisk_version(root: Path) -> str | None:
@@ -112,10 +111,10 @@ def asterisk_version(root: Path) -> str | None:
         return None
     for block in status.split("\n\n"):
         lines = block.splitlines()
-        if "Package: asterisk" in lines and any(ln.startswith("Status: install ok installed")
-                                                for ln in lines):
-            return next((ln.split(": ", 1)[1] for ln in lines if ln.startswith("Version: ")),
-                        None)
+        if "Package: asterisk" in lines and any(
+            ln.startswith("Status: install ok installed") for ln in lines
+        ):
+            return next((ln.split(": ", 1)[1] for ln in lines if ln.startswith("Version: ")), None)
     return None
 
 

@@ -15,17 +15,23 @@ from __future__ import annotations
 from typing import Any
 
 AGENT_MODES = ("answer", "noanswer", "busy")
-CUSTOMER_KINDS = {"human": "1", "noanswer": "2", "busy": "3", "machine": "4",
-                  "congestion": "5"}
+CUSTOMER_KINDS = {"human": "1", "noanswer": "2", "busy": "3", "machine": "4", "congestion": "5"}
 
 
 def _secs(value: float) -> str:
     return f"{value:g}"
 
 
-def caller(did: str, caller_id: str, *, wav: str | list[str] | None = None,
-           wav_delay: float = 0.5, dtmf: str | None = None, dtmf_delay: float = 1.0,
-           hold: float | None = None) -> dict[str, Any]:
+def caller(
+    did: str,
+    caller_id: str,
+    *,
+    wav: str | list[str] | None = None,
+    wav_delay: float = 0.5,
+    dtmf: str | None = None,
+    dtmf_delay: float = 1.0,
+    hold: float | None = None,
+) -> dict[str, Any]:
     """A caller dialling ``did`` from ``caller_id``: plays ``wav`` (sound names relative
     to Asterisk's sounds folder, e.g. "tenure/zh-jishu-zhichi"), then sends ``dtmf``,
     then stays ``hold`` seconds (default: until the engine hangs up).
@@ -44,8 +50,14 @@ def caller(did: str, caller_id: str, *, wav: str | list[str] | None = None,
         variables["SIM_HOLD"] = _secs(hold)
     # /n: no Local optimization, so the engine's channel (;2) lives for the whole call
     # even once it is bridged, and the caller's keys keep reaching it.
-    return {"endpoint": f"Local/{did}@sim-dial-in/n", "context": "sim-caller",
-            "extension": "s", "priority": 1, "callerId": caller_id, "variables": variables}
+    return {
+        "endpoint": f"Local/{did}@sim-dial-in/n",
+        "context": "sim-caller",
+        "extension": "s",
+        "priority": 1,
+        "callerId": caller_id,
+        "variables": variables,
+    }
 
 
 def agent_endpoint(number: str) -> str:
@@ -53,8 +65,7 @@ def agent_endpoint(number: str) -> str:
     return f"Local/{number}@sim-agents"
 
 
-def agent_globals(number: str, mode: str = "answer", delay: float | None = None
-                  ) -> dict[str, str]:
+def agent_globals(number: str, mode: str = "answer", delay: float | None = None) -> dict[str, str]:
     """Global variables that make simulated agent ``number`` answer (after ``delay``
     seconds of ringing), not answer or be busy (set each with ``ari.set_global``; an
     empty value restores the default)."""
@@ -70,19 +81,25 @@ def agent_defaults(delay: float | None = None, talk: float | None = None) -> dic
     """Globals for every simulated agent: ``delay`` seconds of ringing before answering
     (default 1) and ``talk`` seconds of talk before hanging up (default: until the caller
     does). ``None`` restores the default."""
-    return {"SIM_AGENT_DELAY": "" if delay is None else _secs(delay),
-            "SIM_AGENT_TALK": "" if talk is None else _secs(talk)}
+    return {
+        "SIM_AGENT_DELAY": "" if delay is None else _secs(delay),
+        "SIM_AGENT_TALK": "" if talk is None else _secs(talk),
+    }
 
 
-def agent_speech(wav: str | list[str] | None = None, delay: float | None = None,
-                 ) -> dict[str, str]:
+def agent_speech(
+    wav: str | list[str] | None = None,
+    delay: float | None = None,
+) -> dict[str, str]:
     """Globals that make every simulated agent say ``wav`` (sound names, as for callers)
     ``delay`` seconds (default 1) after answering. ``None`` restores silence."""
     return _says("SIM_AGENT", wav, delay)
 
 
-def customer_speech(wav: str | list[str] | None = None, delay: float | None = None,
-                    ) -> dict[str, str]:
+def customer_speech(
+    wav: str | list[str] | None = None,
+    delay: float | None = None,
+) -> dict[str, str]:
     """Globals that make every simulated human customer say ``wav`` ``delay`` seconds
     (default 1) after their greeting and its 3 s of silence. ``None`` restores silence."""
     return _says("SIM_CUSTOMER", wav, delay)
@@ -114,13 +131,20 @@ def outbound_amd(endpoint: str) -> dict[str, Any]:
     return {"endpoint": endpoint, "context": "outbound-amd", "extension": "s", "priority": 1}
 
 
-def customer_globals(ring: float | None = None, talk: float | None = None,
-                     noanswer_ring: float | None = None,
-                     machine_wait: float | None = None) -> dict[str, str]:
+def customer_globals(
+    ring: float | None = None,
+    talk: float | None = None,
+    noanswer_ring: float | None = None,
+    machine_wait: float | None = None,
+) -> dict[str, str]:
     """Globals for every simulated customer: seconds of ringing before a human or a
     machine answers (default 3), a human's talk time (default: until hung up), how long
     a no-answer number rings (default 60) and how long a machine records after its beep
     (default 60). ``None`` restores the default."""
-    pairs = (("SIM_RING", ring), ("SIM_TALK", talk), ("SIM_NOANSWER_RING", noanswer_ring),
-             ("SIM_MACHINE_WAIT", machine_wait))
+    pairs = (
+        ("SIM_RING", ring),
+        ("SIM_TALK", talk),
+        ("SIM_NOANSWER_RING", noanswer_ring),
+        ("SIM_MACHINE_WAIT", machine_wait),
+    )
     return {name: "" if value is None else _secs(value) for name, value in pairs}

@@ -50,24 +50,32 @@ def _single(build: Callable[[Doc], Any]) -> Callable[[dict[str, Doc]], Any]:
     def one(docs: dict[str, Doc]) -> Any:
         [doc] = docs.values()
         return build(doc)
+
     return one
 
 
-def _one(name: str, schema: dict[str, Any], build: Callable[[Doc], Any],
-         missing: Any = None) -> Unit:
+def _one(
+    name: str, schema: dict[str, Any], build: Callable[[Doc], Any], missing: Any = None
+) -> Unit:
     return Unit(name.removesuffix(".yaml"), (SkillFile(name, schema),), _single(build), missing)
 
 
-ROUTING = Unit("routing", tuple(
-    SkillFile(name, routing_config.schema(name), optional=name in routing_config.OPTIONAL)
-    for name in routing_config.FILES), routing_config.build_config)
+ROUTING = Unit(
+    "routing",
+    tuple(
+        SkillFile(name, routing_config.schema(name), optional=name in routing_config.OPTIONAL)
+        for name in routing_config.FILES
+    ),
+    routing_config.build_config,
+)
 
 UNITS: tuple[Unit, ...] = (
     ROUTING,
     _one("ivr.yaml", loader.schema("ivr"), ivr_config.build),
     _one("speech-menus.yaml", loader.schema("speech-menus"), menus.build, menus.SpeechMenus({})),
-    _one("complaint-words.yaml", loader.schema("complaint-words"),
-         lexicon.build_complaint_words, {}),
+    _one(
+        "complaint-words.yaml", loader.schema("complaint-words"), lexicon.build_complaint_words, {}
+    ),
     _one("risk-tags.yaml", risk_config.SCHEMA, risk_config.build, risk_config.RiskConfig()),
     _one("offers.yaml", offers.SCHEMA, offers.build, offers.OfferRules(())),
     _one("care-rules.yaml", care.SCHEMA, care.build, care.CareRules(())),
@@ -75,8 +83,12 @@ UNITS: tuple[Unit, ...] = (
 )
 FILES: dict[str, tuple[Unit, SkillFile]] = {f.name: (u, f) for u in UNITS for f in u.files}
 # a routing file under another name is known by its top-level key
-CONTENT_KEYS = {"agents": "agents.yaml", "queues": "queues.yaml", "tiers": "vip.yaml",
-                "topics": "knowledge-base.yaml"}
+CONTENT_KEYS = {
+    "agents": "agents.yaml",
+    "queues": "queues.yaml",
+    "tiers": "vip.yaml",
+    "topics": "knowledge-base.yaml",
+}
 
 
 def unit(name: str) -> Unit:
@@ -106,8 +118,11 @@ def read_unit(folder: str | Path, unit: Unit) -> Any:
     """The unit's value from the files of ``folder``; raises ``SkillFileError`` with every
     problem of every file (syntax, duplicate keys, schema, then the builder's rules)."""
     folder = Path(folder)
-    present = {f.name: f for f in unit.files
-               if (folder / f.name).exists() or not (f.optional or unit.missing is not None)}
+    present = {
+        f.name: f
+        for f in unit.files
+        if (folder / f.name).exists() or not (f.optional or unit.missing is not None)
+    }
     docs = _each(present, lambda name: read_doc(folder / name, present[name]))
     if not docs and unit.missing is not None:
         return unit.missing
@@ -143,8 +158,11 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
             out.append(p)
             continue
         for u in UNITS:
-            out += [p / f.name for f in u.files
-                    if (p / f.name).exists() or not (f.optional or u.missing is not None)]
+            out += [
+                p / f.name
+                for f in u.files
+                if (p / f.name).exists() or not (f.optional or u.missing is not None)
+            ]
     return list(dict.fromkeys(out))
 
 
@@ -172,7 +190,7 @@ def check_files(paths: Iterable[str | Path]) -> list[str]:
             continue
         invalid = loader.schema_issues(doc, file.schema)
         issues += invalid
-        if u is ROUTING:             # its rules across files run on what they can read
+        if u is ROUTING:  # its rules across files run on what they can read
             routing[name] = doc
             continue
         if invalid:

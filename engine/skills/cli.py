@@ -19,8 +19,9 @@ def register(sub: Any) -> None:
     skills = sub.add_parser("skills", help="check the supervisor-edited YAML rule files")
     skills_sub = skills.add_subparsers(dest="skills_command", required=True, metavar="ACTION")
     check = skills_sub.add_parser("check", help="report every error as file:line:column: reason")
-    check.add_argument("files", nargs="*", metavar="PATH",
-                       help=f"files or folders (default: {DEFAULT_FOLDER}/)")
+    check.add_argument(
+        "files", nargs="*", metavar="PATH", help=f"files or folders (default: {DEFAULT_FOLDER}/)"
+    )
     check.set_defaults(func=_check)
     schema = skills_sub.add_parser("schema", help="print the JSON Schema of one rule file")
     schema.add_argument("file", metavar="FILE", help="e.g. offers.yaml")

@@ -81,10 +81,15 @@ class LiveSkills:
                 await result
         except Exception as exc:
             log.exception("skills.apply_failed", unit=unit.name)
-            return [f"{self.folder / unit.files[0].name}:1:1: valid, but {unit.name} could "
-                    f"not take it: {exc}"]
+            return [
+                f"{self.folder / unit.files[0].name}:1:1: valid, but {unit.name} could "
+                f"not take it: {exc}"
+            ]
         return []
 
     def status(self) -> dict[str, Any]:
-        return {"folder": str(self.folder), "reloads": self.reloads,
-                "last_reload_errors": self.errors}
+        return {
+            "folder": str(self.folder),
+            "reloads": self.reloads,
+            "last_reload_errors": self.errors,
+        }

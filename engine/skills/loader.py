@@ -52,8 +52,11 @@ class Doc:
                 if found is None:
                     break
                 key_node, node = found
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                    and 0 <= part < len(node.value):
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
                 key_node, node = None, node.value[part]
             else:
                 break
@@ -88,7 +91,7 @@ def duplicate_keys(node: yaml.Node | None, path: str) -> list[str]:
     stack = [node] if node is not None else []
     while stack:
         current = stack.pop()
-        if id(current) in seen_nodes:        # an alias points at a node already walked
+        if id(current) in seen_nodes:  # an alias points at a node already walked
             continue
         seen_nodes.add(id(current))
         if isinstance(current, yaml.MappingNode):
@@ -97,8 +100,10 @@ def duplicate_keys(node: yaml.Node | None, path: str) -> list[str]:
                 name = _scalar(key)
                 if name is not None and name != MERGE_KEY:
                     if name in first:
-                        out.append(f"{_at(path, key)}: duplicate key {name!r} (first at "
-                                   f"{_at(path, first[name]).rsplit(':', 1)[0]})")
+                        out.append(
+                            f"{_at(path, key)}: duplicate key {name!r} (first at "
+                            f"{_at(path, first[name]).rsplit(':', 1)[0]})"
+                        )
                     else:
                         first[name] = key
                 stack += [key, value]
@@ -162,8 +167,9 @@ def validation_issues(doc: Doc, validator: Any) -> list[str]:
     """``file:line:column: reason`` for every JSON Schema error of ``doc`` (a jsonschema
     validator); unknown keys and bad names are pointed at the key itself."""
     out = []
-    for err in sorted(validator.iter_errors(doc.data),
-                      key=lambda e: [str(p) for p in e.absolute_path]):
+    for err in sorted(
+        validator.iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path]
+    ):
         where = list(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = set(err.schema.get("properties", {}))
@@ -171,8 +177,10 @@ def validation_issues(doc: Doc, validator: Any) -> list[str]:
                 out.append(f"{doc.mark([*where, extra], key=True)}: unknown key {extra!r}")
             continue
         if err.validator == "propertyNames":
-            out.append(f"{doc.mark([*where, err.instance], key=True)}: bad name "
-                       f"{err.instance!r} (lowercase letters, digits, - and _)")
+            out.append(
+                f"{doc.mark([*where, err.instance], key=True)}: bad name "
+                f"{err.instance!r} (lowercase letters, digits, - and _)"
+            )
             continue
         out.append(f"{doc.mark(where)}: {err.message}")
     return out
@@ -180,8 +188,9 @@ def validation_issues(doc: Doc, validator: Any) -> list[str]:
 
 @cache
 def _schema_file(name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads((SCHEMAS / f"{name}.schema.json")
-                                        .read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(
+        (SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")
+    )
     return schema
 
 
@@ -209,8 +218,7 @@ def check(doc: Doc, schema: dict[str, Any]) -> Doc:
     return doc
 
 
-def parse_checked(text: str, path: str, schema: dict[str, Any],
-                  build: Callable[[Doc], T]) -> T:
+def parse_checked(text: str, path: str, schema: dict[str, Any], build: Callable[[Doc], T]) -> T:
     """Parse and check ``text``; ``build`` turns a valid document into the domain's types
     and may raise ``SkillFileError`` itself for rules a schema cannot express."""
     return build(check(parse(text, path), schema))

@@ -58,8 +58,8 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     fmt = channels = rate = bits = None
     pos, raw = 12, None
     while pos + 8 <= len(data):
-        chunk, size = data[pos:pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        body = data[pos + 8:pos + 8 + size]
+        chunk, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        body = data[pos + 8 : pos + 8 + size]
         if chunk == b"fmt ":
             fmt, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
             if fmt == _EXTENSIBLE and len(body) >= 26:
@@ -90,7 +90,7 @@ def resample(x: np.ndarray, src: int, dst: int, taps: int = 16) -> np.ndarray:
         dist = t[:, None] - offsets
         window = 0.5 + 0.5 * np.cos(np.pi * np.clip(dist / (taps * max(1.0, 1 / cutoff)), -1, 1))
         weights = cutoff * np.sinc(cutoff * dist) * window
-        out[start:start + len(t)] = (padded[offsets + taps] * weights).sum(axis=1)
+        out[start : start + len(t)] = (padded[offsets + taps] * weights).sum(axis=1)
     return out
 
 

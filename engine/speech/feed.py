@@ -24,12 +24,17 @@ log = get_logger(__name__)
 
 
 class TranscriptFeed(Batcher):
-    def __init__(self, redis: aioredis.Redis, prefix: str, store: TranscriptStore,
-                 interval: float = 0.1, max_pending: int = 10000) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        prefix: str,
+        store: TranscriptStore,
+        interval: float = 0.1,
+        max_pending: int = 10000,
+    ) -> None:
         super().__init__(interval, "transcript-feed")
         self.redis, self.prefix, self.store = redis, prefix, store
-        self._messages: collections.deque[tuple[str, bytes]] = collections.deque(
-            maxlen=max_pending)
+        self._messages: collections.deque[tuple[str, bytes]] = collections.deque(maxlen=max_pending)
         self._rows: list[dict[str, Any]] = []
         self.published = 0
         self.stored = 0
@@ -71,5 +76,5 @@ class TranscriptFeed(Batcher):
                         pipe.publish(channel, payload)
                     await pipe.execute()
                 self.published += len(messages)
-            except Exception as exc:   # Redis down: live views miss these, calls go on
+            except Exception as exc:  # Redis down: live views miss these, calls go on
                 log.warning("speech.publish_failed", messages=len(messages), error=str(exc))

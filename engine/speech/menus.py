@@ -42,9 +42,10 @@ def segment(phrase: str, known: Callable[[str], bool], longest: int = 6) -> list
             continue
         i = 0
         while i < len(run):
-            size = next((n for n in range(min(longest, len(run) - i), 1, -1)
-                         if known(run[i:i + n])), 1)
-            words.append(run[i:i + size])
+            size = next(
+                (n for n in range(min(longest, len(run) - i), 1, -1) if known(run[i : i + n])), 1
+            )
+            words.append(run[i : i + size])
             i += size
     return words
 
@@ -62,8 +63,15 @@ class SpeechMenu:
         return [*sorted(phrases), UNK]
 
     def unknown_words(self, known: Callable[[str], bool]) -> list[str]:
-        return sorted({w for ps in self.intents.values() for p in ps
-                       for w in segment(p, known) if not known(w)})
+        return sorted(
+            {
+                w
+                for ps in self.intents.values()
+                for p in ps
+                for w in segment(p, known)
+                if not known(w)
+            }
+        )
 
     def match(self, text: str) -> str | None:
         """The intent of a recognised text: an exact phrase, else the longest one inside."""
@@ -89,14 +97,18 @@ class SpeechMenus:
             return self.menus[(lang, name)]
         except KeyError:
             have = ", ".join(f"{m}/{lg}" for lg, m in sorted(self.menus)) or "none"
-            raise MenuError(f"no speech menu {name!r} for language {lang!r} "
-                            f"(defined: {have})") from None
+            raise MenuError(
+                f"no speech menu {name!r} for language {lang!r} (defined: {have})"
+            ) from None
 
 
 def _phrases(raw: Any, where: str) -> tuple[str, ...]:
     items = [raw] if isinstance(raw, str) else raw
-    if not isinstance(items, list) or not items or not all(
-            isinstance(p, str) and canonical(p) for p in items):
+    if (
+        not isinstance(items, list)
+        or not items
+        or not all(isinstance(p, str) and canonical(p) for p in items)
+    ):
         raise MenuError(f"{where}: expected a list of phrases")
     return tuple(items)
 
@@ -111,8 +123,9 @@ def _menu(lang: str, name: str, intents: Any, filler: tuple[str, ...], where: st
         for phrase in parsed[str(intent)]:
             other = seen.setdefault(canonical(phrase), str(intent))
             if other != str(intent):
-                raise MenuError(f"{where}: phrase {phrase!r} is given to both {other!r} "
-                                f"and {intent!r}")
+                raise MenuError(
+                    f"{where}: phrase {phrase!r} is given to both {other!r} and {intent!r}"
+                )
     return SpeechMenu(lang, name, parsed, filler)
 
 
@@ -127,8 +140,9 @@ def parse(data: Any, source: str = "speech-menus.yaml") -> SpeechMenus:
         unknown = set(section) - {"menus", "filler"}
         if unknown:
             raise MenuError(f"{source}: {lang}: unknown key(s) {sorted(unknown)}")
-        filler = _phrases(section["filler"], f"{source}: {lang}.filler") \
-            if section.get("filler") else ()
+        filler = (
+            _phrases(section["filler"], f"{source}: {lang}.filler") if section.get("filler") else ()
+        )
         for name, intents in section["menus"].items():
             where = f"{source}: {lang}.menus.{name}"
             menus[(str(lang), str(name))] = _menu(str(lang), str(name), intents, filler, where)

@@ -21,39 +21,75 @@ MAX_TEXT = 20000  # the profile store's limit for a text field
 
 def segment(call_id: str, t: Transcript, at: float) -> dict[str, Any]:
     """``at``: epoch seconds the segment began (the leg's clock start + ``t.start``)."""
-    return {"type": "transcript", "call_id": call_id, "role": t.role, "kind": t.kind,
-            "lang": t.lang, "text": t.text, "at": round(at, 3), "start": t.start,
-            "end": t.end, "menu": t.menu, "intent": t.intent,
-            "words": [{"word": w.word, "start": w.start, "end": w.end,
-                       "conf": round(w.conf, 3)} for w in t.words]}
+    return {
+        "type": "transcript",
+        "call_id": call_id,
+        "role": t.role,
+        "kind": t.kind,
+        "lang": t.lang,
+        "text": t.text,
+        "at": round(at, 3),
+        "start": t.start,
+        "end": t.end,
+        "menu": t.menu,
+        "intent": t.intent,
+        "words": [
+            {"word": w.word, "start": w.start, "end": w.end, "conf": round(w.conf, 3)}
+            for w in t.words
+        ],
+    }
 
 
 def emotion_message(action: ShowEmotion) -> dict[str, Any]:
-    return {"type": "emotion", "call_id": action.call_id, "score": round(action.score, 3),
-            "label": action.label, "rolling": round(action.rolling, 3),
-            "at": round(action.at, 3), "sharp_rise": action.alert > 0}
+    return {
+        "type": "emotion",
+        "call_id": action.call_id,
+        "score": round(action.score, 3),
+        "label": action.label,
+        "rolling": round(action.rolling, 3),
+        "at": round(action.at, 3),
+        "sharp_rise": action.alert > 0,
+    }
 
 
 def alert(action: ShowEmotion) -> dict[str, Any]:
-    return {"type": "emotion-alert", "call_id": action.call_id, "agent_id": action.agent_id,
-            "customer_id": action.customer_id, "score": round(action.score, 3),
-            "previous": round(action.previous, 3), "label": action.label,
-            "reasons": list(action.reasons), "at": round(action.at, 3), "n": action.alert}
+    return {
+        "type": "emotion-alert",
+        "call_id": action.call_id,
+        "agent_id": action.agent_id,
+        "customer_id": action.customer_id,
+        "score": round(action.score, 3),
+        "previous": round(action.previous, 3),
+        "label": action.label,
+        "reasons": list(action.reasons),
+        "at": round(action.at, 3),
+        "n": action.alert,
+    }
 
 
 def hint(action: ShowEmotion) -> dict[str, Any]:
     why = "; ".join(action.reasons) or "the caller's voice changed"
-    return {"type": "hint", "kind": "emotion", "call_id": action.call_id,
-            "label": action.label, "score": round(action.score, 3),
-            "text": f"The caller sounds {action.label} ({why}). Acknowledge the problem "
-                    f"and say what you will do next.", "reasons": list(action.reasons)}
+    return {
+        "type": "hint",
+        "kind": "emotion",
+        "call_id": action.call_id,
+        "label": action.label,
+        "score": round(action.score, 3),
+        "text": f"The caller sounds {action.label} ({why}). Acknowledge the problem "
+        f"and say what you will do next.",
+        "reasons": list(action.reasons),
+    }
 
 
 def emotion_envelope(action: ShowEmotion) -> dict[str, Any]:
-    return {"id": f"emotion-{action.call_id}-{action.alert}", "type": "call.emotion",
-            "customer_id": action.customer_id, "at": action.at, "source": "speech",
-            "data": {"call_id": action.call_id, "score": round(action.score, 3),
-                     "label": action.label}}
+    return {
+        "id": f"emotion-{action.call_id}-{action.alert}",
+        "type": "call.emotion",
+        "customer_id": action.customer_id,
+        "at": action.at,
+        "source": "speech",
+        "data": {"call_id": action.call_id, "score": round(action.score, 3), "label": action.label},
+    }
 
 
 def conversation(segments: list[dict[str, Any]]) -> str:
@@ -62,9 +98,18 @@ def conversation(segments: list[dict[str, Any]]) -> str:
     return "\n".join(lines)[:MAX_TEXT]
 
 
-def transcript_envelope(call_id: str, customer_id: str, at: float, text: str,
-                        complaint_words: list[str]) -> dict[str, Any]:
-    return {"id": f"transcript-{call_id}", "type": "call.transcript",
-            "customer_id": customer_id, "at": at, "source": "speech",
-            "data": {"call_id": call_id, "text": text,
-                     "complaint_words": list(dict.fromkeys(complaint_words))[:100]}}
+def transcript_envelope(
+    call_id: str, customer_id: str, at: float, text: str, complaint_words: list[str]
+) -> dict[str, Any]:
+    return {
+        "id": f"transcript-{call_id}",
+        "type": "call.transcript",
+        "customer_id": customer_id,
+        "at": at,
+        "source": "speech",
+        "data": {
+            "call_id": call_id,
+            "text": text,
+            "complaint_words": list(dict.fromkeys(complaint_words))[:100],
+        },
+    }

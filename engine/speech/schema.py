@@ -12,9 +12,20 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 migrations = Migrations("transcripts")
-COLUMNS = {"call_id": str, "role": str, "lang": str, "text": str, "at": float,
-           "start": float, "end": float, "menu": str, "intent": str, "words": str,
-           "emotion_score": float, "emotion_label": str}
+COLUMNS = {
+    "call_id": str,
+    "role": str,
+    "lang": str,
+    "text": str,
+    "at": float,
+    "start": float,
+    "end": float,
+    "menu": str,
+    "intent": str,
+    "words": str,
+    "emotion_score": float,
+    "emotion_label": str,
+}
 
 
 @migrations()

@@ -1,12 +1,12 @@
 """The speech service the composition root builds once: models, menus, lexicons, workers.
 
-    speech = SpeechService.from_settings(settings)    # raises ModelError at start-up
-    await speech.start()
-    session = speech.open(leg_id, role="caller", lang="zh", menu="main",
-                          on_result=handle_transcripts)     # on the event loop
-    session.feed(pcm)        # 20 ms frames, e.g. straight from the media server
-    await session.close()    # hangup: the last final arrives before this returns
-    await speech.stop()
+speech = SpeechService.from_settings(settings)    # raises ModelError at start-up
+await speech.start()
+session = speech.open(leg_id, role="caller", lang="zh", menu="main",
+                      on_result=handle_transcripts)     # on the event loop
+session.feed(pcm)        # 20 ms frames, e.g. straight from the media server
+await session.close()    # hangup: the last final arrives before this returns
+await speech.stop()
 """
 
 from __future__ import annotations
@@ -33,25 +33,38 @@ COMPLAINTS_FILE = "complaint-words.yaml"
 
 
 class SpeechService:
-    def __init__(self, models: ModelStore, menus: menus_mod.SpeechMenus,
-                 analyzer: Analyzer, workers: int = 0, policy: Policy | None = None,
-                 end_silence: float = 0.2) -> None:
+    def __init__(
+        self,
+        models: ModelStore,
+        menus: menus_mod.SpeechMenus,
+        analyzer: Analyzer,
+        workers: int = 0,
+        policy: Policy | None = None,
+        end_silence: float = 0.2,
+    ) -> None:
         self.models, self.menus, self.analyzer = models, menus, analyzer
         self.pool = RecognitionPool(workers, policy)
         self.end_silence = end_silence
 
     @classmethod
-    def from_settings(cls, settings: Settings, models: ModelStore | None = None,
-                      ) -> SpeechService:
+    def from_settings(
+        cls,
+        settings: Settings,
+        models: ModelStore | None = None,
+    ) -> SpeechService:
         skills = Path(settings.skills_dir)
         complaints = skills / COMPLAINTS_FILE
         text = TextScorer(load_complaint_words(complaints) if complaints.exists() else {})
-        model = AudioEmotionModel(settings.emotion_model_dir) if settings.emotion_model_dir \
-            else None
-        menus = skills / MENUS_FILE   # no file: no speech menus (keys only), still transcripts
-        return cls(models or check_models(settings),
-                   menus_mod.load(menus) if menus.exists() else menus_mod.SpeechMenus({}),
-                   Analyzer(text, model), settings.speech_workers)
+        model = (
+            AudioEmotionModel(settings.emotion_model_dir) if settings.emotion_model_dir else None
+        )
+        menus = skills / MENUS_FILE  # no file: no speech menus (keys only), still transcripts
+        return cls(
+            models or check_models(settings),
+            menus_mod.load(menus) if menus.exists() else menus_mod.SpeechMenus({}),
+            Analyzer(text, model),
+            settings.speech_workers,
+        )
 
     @property
     def languages(self) -> list[str]:
@@ -69,9 +82,16 @@ class SpeechService:
     async def stop(self, timeout: float = 5.0) -> None:
         await self.pool.close(timeout)
 
-    def open(self, leg_id: str, *, lang: str, role: Role = "caller", menu: str | None = None,
-             on_result: Callable[[list[Transcript]], None], emotion: bool | None = None,
-             ) -> Session:
+    def open(
+        self,
+        leg_id: str,
+        *,
+        lang: str,
+        role: Role = "caller",
+        menu: str | None = None,
+        on_result: Callable[[list[Transcript]], None],
+        emotion: bool | None = None,
+    ) -> Session:
         """A recognition session for one leg; ``menu`` names a speech menu (grammar mode).
 
         ``emotion`` (default: caller legs) computes emotion evidence for each final.
@@ -81,11 +101,19 @@ class SpeechService:
         model = self.models.get(lang)
         wants_emotion = role == "caller" if emotion is None else emotion
         analyze = functools.partial(_analyze, self.analyzer, lang) if wants_emotion else None
-        factory = functools.partial(Recognizer, model, leg_id, lang=lang, role=role,
-                                    menu=speech_menu, analyze=analyze,
-                                    end_silence=self.end_silence)
-        return self.pool.open(leg_id, factory, role=role, menu=speech_menu is not None,
-                              on_result=on_result)
+        factory = functools.partial(
+            Recognizer,
+            model,
+            leg_id,
+            lang=lang,
+            role=role,
+            menu=speech_menu,
+            analyze=analyze,
+            end_silence=self.end_silence,
+        )
+        return self.pool.open(
+            leg_id, factory, role=role, menu=speech_menu is not None, on_result=on_result
+        )
 
 
 def _analyze(analyzer: Analyzer, lang: str, samples, text: str):

@@ -24,9 +24,17 @@ _BPS = 32000
 
 
 class Session:
-    def __init__(self, pool: RecognitionPool, leg_id: str, factory: RecognizerFactory, *,
-                 role: str, menu: bool, on_result: Callable[[list], None],
-                 loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        pool: RecognitionPool,
+        leg_id: str,
+        factory: RecognizerFactory,
+        *,
+        role: str,
+        menu: bool,
+        on_result: Callable[[list], None],
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
         self.pool, self.leg_id, self.role, self.menu = pool, leg_id, role, menu
         self.priority = pool.policy.priority(role, menu)
         self.fed = 0.0  # seconds of audio offered

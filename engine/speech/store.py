@@ -40,7 +40,11 @@ class TranscriptStore:
 
     async def for_call(self, call_id: str) -> list[dict[str, Any]]:
         """The call's finals in the order they were said (both legs interleaved)."""
+
         def _read(d: sqlite_utils.Database) -> list[dict[str, Any]]:
-            return [_segment(r) for r in d["transcripts"].rows_where(
-                "call_id = ?", [call_id], order_by="at, id")]
+            return [
+                _segment(r)
+                for r in d["transcripts"].rows_where("call_id = ?", [call_id], order_by="at, id")
+            ]
+
         return await self.db.run(_read)

@@ -65,17 +65,32 @@ class AriTaps:
     async def open(self, tap_id: str, channel: str, external_host: str, args: str) -> Tap:
         tap = Tap(tap_id)
         loop = asyncio.get_running_loop()
-        waits = [self._entered.setdefault(cid, loop.create_future())
-                 for cid in (tap.snoop_id, tap.media_id)]
+        waits = [
+            self._entered.setdefault(cid, loop.create_future())
+            for cid in (tap.snoop_id, tap.media_id)
+        ]
         self.live[tap_id] = tap
         try:
             await _all(
-                self.ari.call("snoop", channelId=channel, snoopId=tap.snoop_id, spy="in",
-                              app=self.app, appArgs=args),
-                self.ari.call("external_media", channelId=tap.media_id, app=self.app,
-                              external_host=external_host, format="slin16",
-                              encapsulation="rtp", transport="udp"),
-                self.ari.create_bridge(tap.bridge_id, "mixing", name=tap_id))
+                self.ari.call(
+                    "snoop",
+                    channelId=channel,
+                    snoopId=tap.snoop_id,
+                    spy="in",
+                    app=self.app,
+                    appArgs=args,
+                ),
+                self.ari.call(
+                    "external_media",
+                    channelId=tap.media_id,
+                    app=self.app,
+                    external_host=external_host,
+                    format="slin16",
+                    encapsulation="rtp",
+                    transport="udp",
+                ),
+                self.ari.create_bridge(tap.bridge_id, "mixing", name=tap_id),
+            )
             await asyncio.wait_for(asyncio.gather(*waits), self.timeout)
             await self.ari.add_channel(tap.bridge_id, [tap.snoop_id, tap.media_id])
         except BaseException:
@@ -88,9 +103,11 @@ class AriTaps:
 
     async def close(self, tap: Tap) -> None:
         self.live.pop(tap.tap_id, None)
-        await asyncio.gather(_quiet(self.ari.hangup(tap.snoop_id)),
-                             _quiet(self.ari.hangup(tap.media_id)),
-                             _quiet(self.ari.destroy_bridge(tap.bridge_id)))
+        await asyncio.gather(
+            _quiet(self.ari.hangup(tap.snoop_id)),
+            _quiet(self.ari.hangup(tap.media_id)),
+            _quiet(self.ari.destroy_bridge(tap.bridge_id)),
+        )
 
     async def sweep(self) -> int:
         """Hang up tap channels and destroy tap bridges no live leg owns.
@@ -101,10 +118,16 @@ class AriTaps:
         channels, bridges = await asyncio.gather(self.ari.channels(), self.ari.bridges())
         owned = {cid for tap in self.live.values() for cid in (tap.snoop_id, tap.media_id)}
         owned |= {tap.bridge_id for tap in self.live.values()}
-        stale = [self.ari.hangup(c["id"]) for c in channels
-                 if OURS.search(c["id"]) and c["id"] not in owned]
-        stale += [self.ari.destroy_bridge(b["id"]) for b in bridges
-                  if b["id"].startswith(BRIDGE_PREFIX) and b["id"] not in owned]
+        stale = [
+            self.ari.hangup(c["id"])
+            for c in channels
+            if OURS.search(c["id"]) and c["id"] not in owned
+        ]
+        stale += [
+            self.ari.destroy_bridge(b["id"])
+            for b in bridges
+            if b["id"].startswith(BRIDGE_PREFIX) and b["id"] not in owned
+        ]
         await asyncio.gather(*map(_quiet, stale))
         if stale:
             log.info("speech.swept", leftovers=len(stale))

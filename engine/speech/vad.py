@@ -15,8 +15,15 @@ Event = tuple[str, float]
 
 
 class Endpointer:
-    def __init__(self, rate: int = 16000, frame_ms: int = 10, start_ms: int = 40,
-                 end_ms: int = 200, margin_db: float = 12.0, min_db: float = -50.0) -> None:
+    def __init__(
+        self,
+        rate: int = 16000,
+        frame_ms: int = 10,
+        start_ms: int = 40,
+        end_ms: int = 200,
+        margin_db: float = 12.0,
+        min_db: float = -50.0,
+    ) -> None:
         self.rate = rate
         self.frame = rate * frame_ms // 1000
         self.start_frames = max(1, start_ms // frame_ms)
@@ -41,7 +48,7 @@ class Endpointer:
         if not whole:
             return []
         frames = x[:whole].reshape(-1, self.frame)
-        energy = 10 * np.log10(np.mean(frames * frames, axis=1) / 32768.0 ** 2 + 1e-12)
+        energy = 10 * np.log10(np.mean(frames * frames, axis=1) / 32768.0**2 + 1e-12)
         return [e for level in energy if (e := self._step(float(level))) is not None]
 
     def _step(self, level: float) -> Event | None:

@@ -41,7 +41,7 @@ class Database:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("PRAGMA cache_size=-65536")      # 64 MiB: bulk ingest stays in memory
+        conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: bulk ingest stays in memory
         db = sqlite_utils.Database(conn)
         for migration_set in self._migrations:
             migration_set.apply(db)
@@ -60,6 +60,7 @@ class Database:
             if self._db is not None:
                 self._db.conn.close()
                 self._db = None
+
         await asyncio.get_running_loop().run_in_executor(self._executor, _close)
         self._executor.shutdown(wait=True)
 
@@ -68,6 +69,7 @@ class Database:
             if self._db is not None:
                 self._db.conn.close()
                 self._db = None
+
         self._executor.submit(_close).result()
         self._executor.shutdown(wait=True)
 

@@ -13,7 +13,7 @@ import aiohttp
 
 from engine.dialer.simulator.traffic import ContactStream, Traffic
 
-FAR_ZONE = "Etc/GMT-12"          # UTC+12: always outside a window of +-2 h around UTC now
+FAR_ZONE = "Etc/GMT-12"  # UTC+12: always outside a window of +-2 h around UTC now
 
 
 def window_around_now() -> dict[str, str]:
@@ -24,15 +24,20 @@ def window_around_now() -> dict[str, str]:
     return {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
 
 
-
-
 class Api:
     def __init__(self, engine, session: aiohttp.ClientSession) -> None:
         self.base = f"http://{engine.settings.http_host}:{engine.settings.http_port}"
         self.session = session
 
-    async def call(self, method: str, path: str, body: Any = None, *, data: str | None = None,
-                   expect: int = 200) -> Any:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        data: str | None = None,
+        expect: int = 200,
+    ) -> Any:
         kwargs: dict[str, Any] = {"data": data} if data is not None else {"json": body}
         async with self.session.request(method, self.base + path, **kwargs) as resp:
             payload = await resp.json()
@@ -48,12 +53,19 @@ async def open_api(engine) -> AsyncIterator[Api]:
         yield Api(engine, session)
 
 
-async def new_campaign(api: Api, name: str, mode: str, csv: str,
-                       **policy: Any) -> int:
+async def new_campaign(api: Api, name: str, mode: str, csv: str, **policy: Any) -> int:
     """A manual campaign dialling now (calling window around now), ``csv`` imported."""
-    campaign = await api.call("POST", "/dialer/campaigns", {
-        "name": name, "kind": "manual", "mode": mode,
-        "policy": {"window": window_around_now(), **policy}}, expect=201)
+    campaign = await api.call(
+        "POST",
+        "/dialer/campaigns",
+        {
+            "name": name,
+            "kind": "manual",
+            "mode": mode,
+            "policy": {"window": window_around_now(), **policy},
+        },
+        expect=201,
+    )
     await api.call("POST", f"/dialer/campaigns/{campaign['id']}/import", data=csv)
     return int(campaign["id"])
 
@@ -64,19 +76,24 @@ def learn_dials(pacer: Any, n: int) -> None:
     stream, start = ContactStream(Traffic(), seed=7), time.time() - 2 * n
     for i in range(n):
         outcome, ring, amd = stream[i].outcome(0.3, 25.0)
-        pacer.record_dial(start + 2 * i + ring, ring, outcome,
-                          amd if outcome == "live" else None)
+        pacer.record_dial(start + 2 * i + ring, ring, outcome, amd if outcome == "live" else None)
 
 
 async def contacts_of(engine, campaign_id: int) -> dict[str, dict[str, Any]]:
     def read(db):
         return list(db.query("SELECT * FROM contacts WHERE campaign_id = ?", [campaign_id]))
+
     return {r["number"]: r for r in await engine.db.run(read)}
 
 
 async def interventions_of(engine, customer_id: str) -> list[tuple[str, str]]:
     def read(db):
-        return [(r["kind"], r["outcome"]) for r in db.query(
-            "SELECT kind, outcome FROM interventions WHERE customer_id = ? ORDER BY id",
-            [customer_id])]
+        return [
+            (r["kind"], r["outcome"])
+            for r in db.query(
+                "SELECT kind, outcome FROM interventions WHERE customer_id = ? ORDER BY id",
+                [customer_id],
+            )
+        ]
+
     return await engine.db.run(read)

@@ -17,9 +17,16 @@ from engine.sim import parties
 _ids = itertools.count(1)
 
 
-async def place_caller(ari: AriClient, did: str, number: str, *, dtmf: str | None = None,
-                       dtmf_delay: float = 1.0, hold: float | None = None,
-                       wav: str | None = None) -> str:
+async def place_caller(
+    ari: AriClient,
+    did: str,
+    number: str,
+    *,
+    dtmf: str | None = None,
+    dtmf_delay: float = 1.0,
+    hold: float | None = None,
+    wav: str | None = None,
+) -> str:
     """Start a simulated caller dialling ``did`` from ``number``; returns the caller-side
     channel ID (hang it up to make the caller hang up)."""
     params = parties.caller(did, number, wav=wav, dtmf=dtmf, dtmf_delay=dtmf_delay, hold=hold)
@@ -28,8 +35,12 @@ async def place_caller(ari: AriClient, did: str, number: str, *, dtmf: str | Non
     return channel_id
 
 
-async def wait_for(check: Callable[[], Awaitable[Any]] | Callable[[], Any],
-                   timeout: float = 15.0, interval: float = 0.1, what: str = "condition") -> Any:
+async def wait_for(
+    check: Callable[[], Awaitable[Any]] | Callable[[], Any],
+    timeout: float = 15.0,
+    interval: float = 0.1,
+    what: str = "condition",
+) -> Any:
     deadline = time.monotonic() + timeout
     last: Any = None
     while time.monotonic() < deadline:
@@ -46,8 +57,9 @@ async def bridges_by_id(ari: AriClient) -> dict[str, list[str]]:
     return {b["id"]: b["channels"] for b in await ari.bridges()}
 
 
-def reply_held(client: AriClient, monkeypatch: pytest.MonkeyPatch
-               ) -> tuple[asyncio.Event, asyncio.Event]:
+def reply_held(
+    client: AriClient, monkeypatch: pytest.MonkeyPatch
+) -> tuple[asyncio.Event, asyncio.Event]:
     """``client``'s ``GET /channels`` is answered by Asterisk at once, but the reply reaches
     its caller only when ``release`` is set; ``asked`` is set once Asterisk has answered."""
     asked, release = asyncio.Event(), asyncio.Event()
@@ -58,6 +70,7 @@ def reply_held(client: AriClient, monkeypatch: pytest.MonkeyPatch
         asked.set()
         await release.wait()
         return channels
+
     monkeypatch.setattr(client, "channels", in_flight)
     return asked, release
 

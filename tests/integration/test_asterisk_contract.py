@@ -41,8 +41,9 @@ def _normalise(path: str) -> str:
 async def test_every_ari_operation_the_client_uses_exists(engine_settings, sandbox):
     declared = {(m, _normalise(p)) for m, p in await _api_declarations(engine_settings)}
     assert len(declared) > 50, "Asterisk described its API"
-    missing = {name: op for name, op in OPERATIONS.items()
-               if (op[0], _normalise(op[1])) not in declared}
+    missing = {
+        name: op for name, op in OPERATIONS.items() if (op[0], _normalise(op[1])) not in declared
+    }
     assert not missing, f"operations not in this Asterisk's /ari/api-docs: {missing}"
 
 

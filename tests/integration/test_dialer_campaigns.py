@@ -39,79 +39,149 @@ async def api(engine) -> AsyncIterator[Api]:
 def _seed_callbacks(db, rows: list[tuple[str, str, str, int]]) -> None:
     now = time.time()
     for customer, number, zone, opt_out in rows:
-        db["customers"].insert({"id": customer, "name": f"Customer {customer}",
-                                "timezone": zone, "contact_opt_out": opt_out,
-                                "created_at": now - 86400 * 400}, pk="id", replace=True)
-        db["callbacks"].insert({"customer_id": customer, "number": number, "score": 0.9,
-                                "value": 500.0, "priority": 450.0, "reason": "high risk",
-                                "created_at": now, "due_at": now + 3600, "status": "pending",
-                                "campaign": "risk-high", "updated_at": now})
+        db["customers"].insert(
+            {
+                "id": customer,
+                "name": f"Customer {customer}",
+                "timezone": zone,
+                "contact_opt_out": opt_out,
+                "created_at": now - 86400 * 400,
+            },
+            pk="id",
+            replace=True,
+        )
+        db["callbacks"].insert(
+            {
+                "customer_id": customer,
+                "number": number,
+                "score": 0.9,
+                "value": 500.0,
+                "priority": 450.0,
+                "reason": "high risk",
+                "created_at": now,
+                "due_at": now + 3600,
+                "status": "pending",
+                "campaign": "risk-high",
+                "updated_at": now,
+            }
+        )
 
 
 async def test_callback_campaign_reaches_people_leaves_messages_and_honours_the_rules(
-        engine, ari, api):
+    engine, ari, api
+):
     """Progressive callback campaign over the profile store's high-risk callbacks."""
-    await engine.router.presence.pause("2004", "meeting")          # 2003 takes the calls
-    await engine.db.run(_seed_callbacks, [
-        ("cust-human", "1500001", "UTC", 0), ("cust-machine", "4500001", "UTC", 0),
-        ("cust-busy", "3500001", "UTC", 0), ("cust-dnc", "1500002", "UTC", 0),
-        ("cust-optout", "1500003", "UTC", 1), ("cust-far", "1500004", FAR_ZONE, 0)])
+    await engine.router.presence.pause("2004", "meeting")  # 2003 takes the calls
+    await engine.db.run(
+        _seed_callbacks,
+        [
+            ("cust-human", "1500001", "UTC", 0),
+            ("cust-machine", "4500001", "UTC", 0),
+            ("cust-busy", "3500001", "UTC", 0),
+            ("cust-dnc", "1500002", "UTC", 0),
+            ("cust-optout", "1500003", "UTC", 1),
+            ("cust-far", "1500004", FAR_ZONE, 0),
+        ],
+    )
     await api.call("POST", "/dialer/dnc", {"numbers": ["1500002"], "reason": "asked"})
-    campaign = await api.call("POST", "/dialer/campaigns", {
-        "name": "high risk callbacks", "kind": "callback", "mode": "progressive",
-        "policy": {"window": window_around_now(), "max_attempts": 2,
-                   "retry_seconds": {"busy": 1}, "machine": "message"}}, expect=201)
+    campaign = await api.call(
+        "POST",
+        "/dialer/campaigns",
+        {
+            "name": "high risk callbacks",
+            "kind": "callback",
+            "mode": "progressive",
+            "policy": {
+                "window": window_around_now(),
+                "max_attempts": 2,
+                "retry_seconds": {"busy": 1},
+                "machine": "message",
+            },
+        },
+        expect=201,
+    )
     cid = campaign["id"]
-    async with sim_globals(ari, {**parties.customer_globals(ring=1),
-                                 **parties.agent_defaults(delay=0.3, talk=4)}):
+    async with sim_globals(
+        ari, {**parties.customer_globals(ring=1), **parties.agent_defaults(delay=0.3, talk=4)}
+    ):
         await api.call("POST", f"/dialer/campaigns/{cid}/start")
-        desk = await wait_for(lambda: engine.desk.current("2003"), timeout=30,
-                              what="the agent's desk card for the person who answered")
+        desk = await wait_for(
+            lambda: engine.desk.current("2003"),
+            timeout=30,
+            what="the agent's desk card for the person who answered",
+        )
         assert desk["caller_number"] == "1500001" and desk["customer_id"] == "cust-human"
-        pop = await wait_for(lambda: engine.retention.screens.current("2003"), timeout=10,
-                             what="the screen pop")
+        pop = await wait_for(
+            lambda: engine.retention.screens.current("2003"), timeout=10, what="the screen pop"
+        )
         assert pop["customer"]["id"] == "cust-human"
 
         async def settled() -> bool:
             c = await contacts_of(engine, cid)
-            return all(c[n]["status"] in ("done", "exhausted", "blocked") for n in
-                       ("1500001", "4500001", "3500001", "1500002", "1500003"))
+            return all(
+                c[n]["status"] in ("done", "exhausted", "blocked")
+                for n in ("1500001", "4500001", "3500001", "1500002", "1500003")
+            )
+
         await wait_for(settled, timeout=60, what="every callable contact settled")
     c = await contacts_of(engine, cid)
     assert (c["1500001"]["status"], c["1500001"]["last_outcome"]) == ("done", "answered")
     assert (c["4500001"]["status"], c["4500001"]["last_outcome"]) == ("done", "machine-message")
     assert (c["3500001"]["status"], c["3500001"]["attempts"]) == ("exhausted", 2)
-    assert (c["1500002"]["status"], c["1500002"]["reason"], c["1500002"]["attempts"]) == \
-        ("blocked", "dnc", 0)
-    assert (c["1500003"]["status"], c["1500003"]["reason"], c["1500003"]["attempts"]) == \
-        ("blocked", "opted-out", 0)
+    assert (c["1500002"]["status"], c["1500002"]["reason"], c["1500002"]["attempts"]) == (
+        "blocked",
+        "dnc",
+        0,
+    )
+    assert (c["1500003"]["status"], c["1500003"]["reason"], c["1500003"]["attempts"]) == (
+        "blocked",
+        "opted-out",
+        0,
+    )
     far = c["1500004"]
     assert far["status"] == "pending" and far["attempts"] == 0 and far["next_at"] > time.time()
     assert await interventions_of(engine, "cust-human") == [("dialer:callback", "answered")]
     assert await interventions_of(engine, "cust-machine") == [
-        ("dialer:callback", "machine-message")]
+        ("dialer:callback", "machine-message")
+    ]
     assert await interventions_of(engine, "cust-busy") == [("dialer:callback", "busy")] * 2
     assert await interventions_of(engine, "cust-dnc") == []
 
     def callbacks(db):
         return dict(db.execute("SELECT customer_id, status FROM callbacks").fetchall())
+
     assert await engine.db.run(callbacks) == {
-        "cust-human": "done", "cust-machine": "done", "cust-busy": "done", "cust-dnc": "done",
-        "cust-optout": "done", "cust-far": "pending"}
+        "cust-human": "done",
+        "cust-machine": "done",
+        "cust-busy": "done",
+        "cust-dnc": "done",
+        "cust-optout": "done",
+        "cust-far": "pending",
+    }
     status = await api.call("GET", f"/dialer/campaigns/{cid}")
     assert status["progress"]["attempts"]["by_outcome"] == {
-        "answered": 1, "machine-message": 1, "busy": 2}
+        "answered": 1,
+        "machine-message": 1,
+        "busy": 2,
+    }
     assert status["live"]["skipped"]["outside-calling-window"] >= 1
     assert status["progress"]["abandon"]["rate"] == 0.0
 
 
-async def test_a_person_with_no_agent_hears_the_identification_and_is_counted(
-        engine, ari, api):
+async def test_a_person_with_no_agent_hears_the_identification_and_is_counted(engine, ari, api):
     """The 2-second rule: the only agent goes on a break while the line rings."""
     await engine.router.presence.pause("2004", "meeting")
-    campaign = await api.call("POST", "/dialer/campaigns", {
-        "name": "abandon", "kind": "manual", "mode": "progressive",
-        "policy": {"window": window_around_now()}}, expect=201)
+    campaign = await api.call(
+        "POST",
+        "/dialer/campaigns",
+        {
+            "name": "abandon",
+            "kind": "manual",
+            "mode": "progressive",
+            "policy": {"window": window_around_now()},
+        },
+        expect=201,
+    )
     cid = campaign["id"]
     await api.call("POST", f"/dialer/campaigns/{cid}/import", data="1600001,cust-a\n")
     async with sim_globals(ari, parties.customer_globals(ring=2)):
@@ -119,8 +189,11 @@ async def test_a_person_with_no_agent_hears_the_identification_and_is_counted(
         runner = engine.dialer.runners[cid]
         await wait_for(lambda: runner.lines, what="the line is dialled")
         await engine.router.presence.pause("2003", "break")
-        await wait_for(lambda: any(ln.state == "closing" for ln in runner.lines.values()),
-                       timeout=15, what="the live answer abandoned after 2 s")
+        await wait_for(
+            lambda: any(ln.state == "closing" for ln in runner.lines.values()),
+            timeout=15,
+            what="the live answer abandoned after 2 s",
+        )
         await wait_for(lambda: not runner.lines, timeout=15, what="the line hung up")
     c = (await contacts_of(engine, cid))["1600001"]
     assert c["last_outcome"] == "abandoned" and c["status"] == "pending"
@@ -133,12 +206,21 @@ async def test_a_person_with_no_agent_hears_the_identification_and_is_counted(
 
 
 async def test_api_refuses_bad_input_and_missing_token(engine, api):
-    bad = [({"kind": "manual", "mode": "predictive"}, "name"),
-           ({"name": "x", "kind": "survey", "mode": "predictive"}, "kind"),
-           ({"name": "x", "kind": "manual", "mode": "turbo"}, "mode"),
-           ({"name": "x", "kind": "manual", "mode": "preview", "queue": "nope"}, "queue"),
-           ({"name": "x", "kind": "manual", "mode": "preview",
-             "policy": {"window": {"start": "9am"}}}, "policy.window.start")]
+    bad = [
+        ({"kind": "manual", "mode": "predictive"}, "name"),
+        ({"name": "x", "kind": "survey", "mode": "predictive"}, "kind"),
+        ({"name": "x", "kind": "manual", "mode": "turbo"}, "mode"),
+        ({"name": "x", "kind": "manual", "mode": "preview", "queue": "nope"}, "queue"),
+        (
+            {
+                "name": "x",
+                "kind": "manual",
+                "mode": "preview",
+                "policy": {"window": {"start": "9am"}},
+            },
+            "policy.window.start",
+        ),
+    ]
     for body, field in bad:
         err = await api.call("POST", "/dialer/campaigns", body, expect=400)
         assert err["details"]["field"] == field, err
@@ -146,13 +228,20 @@ async def test_api_refuses_bad_input_and_missing_token(engine, api):
     assert err["details"]["field"] == "numbers[0]"
     await api.call("GET", "/dialer/campaigns/999", expect=404)
     await api.call("POST", "/dialer/campaigns/abc/start", expect=400)
-    m = await api.call("POST", "/dialer/campaigns", {"name": "m", "kind": "manual",
-                                                     "mode": "progressive"}, expect=201)
+    m = await api.call(
+        "POST",
+        "/dialer/campaigns",
+        {"name": "m", "kind": "manual", "mode": "progressive"},
+        expect=201,
+    )
     await api.call("POST", f"/dialer/campaigns/{m['id']}/pause", expect=409)
     async with aiohttp.ClientSession() as anonymous:
-        for method, path in (("GET", "/dialer/campaigns"), ("POST", "/dialer/campaigns"),
-                             ("POST", f"/dialer/campaigns/{m['id']}/start"),
-                             ("POST", "/dialer/dnc")):
+        for method, path in (
+            ("GET", "/dialer/campaigns"),
+            ("POST", "/dialer/campaigns"),
+            ("POST", f"/dialer/campaigns/{m['id']}/start"),
+            ("POST", "/dialer/dnc"),
+        ):
             async with anonymous.request(method, api.base + path, json={}) as resp:
                 assert resp.status == 401
                 assert (await resp.json())["error_id"] == "unauthorized"
@@ -165,19 +254,28 @@ async def test_cli_creates_imports_and_controls_a_campaign(engine, api, tmp_path
 
     s = engine.settings
     config = tmp_path / "engine.toml"
-    config.write_text(f'database_path = "{s.database_path}"\nskills_dir = "{s.skills_dir}"\n'
-                      f'http_port = {s.http_port}\napi_token = "{s.api_token}"\n')
+    config.write_text(
+        f'database_path = "{s.database_path}"\nskills_dir = "{s.skills_dir}"\n'
+        f'http_port = {s.http_port}\napi_token = "{s.api_token}"\n'
+    )
     contacts_csv = tmp_path / "contacts.csv"
-    contacts_csv.write_text(f"number,customer_id,timezone,priority,name\n"
-                            f"1900001,cli-1,{FAR_ZONE},1,Far\nbad-number\n")
+    contacts_csv.write_text(
+        f"number,customer_id,timezone,priority,name\n1900001,cli-1,{FAR_ZONE},1,Far\nbad-number\n"
+    )
 
     async def cli(*argv: str) -> tuple[int, str, str]:
         code = await asyncio.to_thread(main, ["--config", str(config), "dialer", *argv])
         out, err = capsys.readouterr()
         return code, out, err
 
-    code, out, _ = await cli("create", "cli campaign", "--mode", "progressive", "--policy",
-                             json.dumps({"window": window_around_now()}))
+    code, out, _ = await cli(
+        "create",
+        "cli campaign",
+        "--mode",
+        "progressive",
+        "--policy",
+        json.dumps({"window": window_around_now()}),
+    )
     assert code == 0
     cid = json.loads(out)["id"]
     code, out, err = await cli("import", str(cid), str(contacts_csv))
@@ -208,73 +306,98 @@ async def test_status_reports_every_adapter_and_the_dialer(engine, api):
     status = await api.call("GET", "/status")
     assert status["ari"]["connected"] is True and status["ami"]["logged_in"] is True
     assert status["redis"]["ok"] is True
-    assert status["dialer"] == {"campaigns_running": len(engine.dialer.runners),
-                                "lines": sum(len(r.lines) for r in engine.dialer.runners.values())}
-    assert status["speech"] is None          # the integration settings turn speech off
+    assert status["dialer"] == {
+        "campaigns_running": len(engine.dialer.runners),
+        "lines": sum(len(r.lines) for r in engine.dialer.runners.values()),
+    }
+    assert status["speech"] is None  # the integration settings turn speech off
 
 
 async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agent(
-        engine_factory, ari):
+    engine_factory, ari
+):
     """The engine stops while a customer talks to an agent: the call goes on; the next
     engine adopts it and, when the customer hangs up, ends the agent's leg, releases the
     agent in routing and records the talk time."""
     first = await engine_factory()
-    await first.router.presence.pause("2004", "meeting")          # 2003 takes the call
+    await first.router.presence.pause("2004", "meeting")  # 2003 takes the call
     await first.db.run(_seed_callbacks, [("cust-restart", "1700001", "UTC", 0)])
     async with open_api(first) as api:
-        campaign = await api.call("POST", "/dialer/campaigns", {
-            "name": "restart", "kind": "callback", "mode": "progressive",
-            "policy": {"window": window_around_now()}}, expect=201)
-        async with sim_globals(ari, {**parties.customer_globals(ring=1, talk=120),
-                                     **parties.agent_defaults(delay=0.3, talk=120)}):
+        campaign = await api.call(
+            "POST",
+            "/dialer/campaigns",
+            {
+                "name": "restart",
+                "kind": "callback",
+                "mode": "progressive",
+                "policy": {"window": window_around_now()},
+            },
+            expect=201,
+        )
+        async with sim_globals(
+            ari,
+            {
+                **parties.customer_globals(ring=1, talk=120),
+                **parties.agent_defaults(delay=0.3, talk=120),
+            },
+        ):
             await api.call("POST", f"/dialer/campaigns/{campaign['id']}/start")
 
             def talking(db):
-                return db.execute("SELECT channel_id, agent_id FROM attempts WHERE "
-                                  "outcome = 'answered' AND talk_seconds IS NULL").fetchone()
-            channel, agent = await wait_for(lambda: first.db.run(talking), timeout=30,
-                                            what="the customer talking to an agent")
+                return db.execute(
+                    "SELECT channel_id, agent_id FROM attempts WHERE "
+                    "outcome = 'answered' AND talk_seconds IS NULL"
+                ).fetchone()
+
+            channel, agent = await wait_for(
+                lambda: first.db.run(talking), timeout=30, what="the customer talking to an agent"
+            )
             await first.stop()
             assert {channel, f"{channel}-agent"} <= {c["id"] for c in await ari.channels()}
 
             second = await engine_factory()
             assert set(second.dialer.adoptions.by_channel) == {channel, f"{channel}-agent"}
             assert (await second.router.store.agent(agent)).get("state") == "on_call"
-            await ari.hangup(channel)                          # the customer hangs up
+            await ari.hangup(channel)  # the customer hangs up
 
             async def released() -> bool:
                 state = (await second.router.store.agent(agent)).get("state")
                 return state in ("wrapup", "available")
+
             await wait_for(released, timeout=10, what="the agent released in routing")
     channels = {c["id"] for c in await ari.channels()}
     assert channel not in channels and f"{channel}-agent" not in channels
     assert second.dialer.adoptions.by_channel == {}
 
     def attempt(db):
-        return db.execute("SELECT ended_at, talk_seconds FROM attempts WHERE channel_id = ?",
-                          [channel]).fetchone()
+        return db.execute(
+            "SELECT ended_at, talk_seconds FROM attempts WHERE channel_id = ?", [channel]
+        ).fetchone()
+
     ended_at, talked = await second.db.run(attempt)
     assert ended_at is not None and talked > 0
 
 
 async def test_a_predictive_line_no_agent_could_take_is_hung_up_after_15_s_of_ringing(
-        engine, ari, api):
+    engine, ari, api
+):
     """The only agent goes on a break while a line rings: a person answering now would be
     abandoned, so the predictive pacer hangs the line up once it has rung 15 s (never
     sooner) and records a no answer (retried as one), not an abandon."""
     await engine.router.presence.pause("2004", "meeting")
-    cid = await new_campaign(api, "withdraw", "predictive", "2600001,cust-w\n",
-                             ring_seconds=40)
+    cid = await new_campaign(api, "withdraw", "predictive", "2600001,cust-w\n", ring_seconds=40)
     async with sim_globals(ari, parties.customer_globals(noanswer_ring=60)):
         await api.call("POST", f"/dialer/campaigns/{cid}/start")
         runner = engine.dialer.runners[cid]
-        learn_dials(runner.pacer, 200)      # a pacer that has seen a campaign's first dials
-        line = await wait_for(lambda: next(iter(runner.lines.values()), None),
-                              what="the line is dialled")
+        learn_dials(runner.pacer, 200)  # a pacer that has seen a campaign's first dials
+        line = await wait_for(
+            lambda: next(iter(runner.lines.values()), None), what="the line is dialled"
+        )
         await engine.router.presence.pause("2003", "break")
         await wait_for(lambda: not runner.lines, timeout=40, what="the line hung up")
-    attempt = await engine.db.run(lambda db: next(iter(db.query(
-        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    attempt = await engine.db.run(
+        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+    )
     assert attempt["outcome"] == "no-answer"
     assert json.loads(attempt["details"])["why"] == "hung-up-after-ringing"
     assert 15.0 <= attempt["ring_seconds"] < 25.0, "hung up after 15 s, long before its 40 s"
@@ -286,22 +409,22 @@ async def test_a_predictive_line_no_agent_could_take_is_hung_up_after_15_s_of_ri
     assert await interventions_of(engine, "cust-w") == [("dialer:campaign", "no-answer")]
 
 
-async def test_campaigns_sharing_agents_and_calls_waiting_for_them_are_one_pool(
-        engine, ari, api):
+async def test_campaigns_sharing_agents_and_calls_waiting_for_them_are_one_pool(engine, ari, api):
     """Two predictive campaigns on the same agents: the second sees the first's line
     ringing for the one free agent and dials nothing; a call already waiting in routing
     for those agents (an inbound caller) counts against them too."""
-    await engine.router.presence.pause("2004", "meeting")           # 2003 alone is free
-    ids = [await new_campaign(api, name, "predictive", f"{number},cust-{name}\n",
-                              ring_seconds=60)
-           for name, number in (("first", "2700001"), ("second", "2700002"))]
+    await engine.router.presence.pause("2004", "meeting")  # 2003 alone is free
+    ids = [
+        await new_campaign(api, name, "predictive", f"{number},cust-{name}\n", ring_seconds=60)
+        for name, number in (("first", "2700001"), ("second", "2700002"))
+    ]
     async with sim_globals(ari, parties.customer_globals(noanswer_ring=60)):
         await api.call("POST", f"/dialer/campaigns/{ids[0]}/start")
         first = engine.dialer.runners[ids[0]]
         await wait_for(lambda: first.lines, what="the first campaign dials for 2003")
         await api.call("POST", f"/dialer/campaigns/{ids[1]}/start")
         second = engine.dialer.runners[ids[1]]
-        await asyncio.sleep(3)                                       # three pacing ticks
+        await asyncio.sleep(3)  # three pacing ticks
         assert not second.lines, "the second campaign dialled for the first's agent"
         snap = await second.snapshot(time.time())
         assert (snap.free_agents, len(snap.ringing), snap.waiting) == (1, 1, 0)
@@ -325,14 +448,17 @@ async def _one_line_in_amd(engine, api, name: str, row: str):
     cid = await new_campaign(api, name, "progressive", row + "\n")
     await api.call("POST", f"/dialer/campaigns/{cid}/start")
     runner = engine.dialer.runners[cid]
-    line = await wait_for(lambda: next((ln for ln in runner.lines.values()
-                                        if ln.state == "detecting"), None),
-                          timeout=20, what="the line answered, AMD listening")
+    line = await wait_for(
+        lambda: next((ln for ln in runner.lines.values() if ln.state == "detecting"), None),
+        timeout=20,
+        what="the line answered, AMD listening",
+    )
     return cid, runner, line
 
 
 async def test_a_person_found_while_the_engine_is_unreachable_hears_the_identification(
-        engine, ari, api):
+    engine, ari, api
+):
     """The event socket drops while AMD listens to a person, so Asterisk deactivates the
     engine's app and AMD's hand-over to it fails. The dialplan plays the person the
     identification message an abandoned call must play; back online, the campaign counts
@@ -340,21 +466,28 @@ async def test_a_person_found_while_the_engine_is_unreachable_hears_the_identifi
     async with sim_globals(ari, parties.customer_globals(ring=1)):
         cid, runner, line = await _one_line_in_amd(engine, api, "outage", "1800007,cust-outage")
         connects = engine.events.connects
-        engine.events.backoff_initial = 14.0    # 7-21 s down: AMD decides (about 5 s)
+        engine.events.backoff_initial = 14.0  # 7-21 s down: AMD decides (about 5 s)
         await engine.events.drop()
 
-        async def identifying() -> str | None:     # the REST side still answers
+        async def identifying() -> str | None:  # the REST side still answers
             chan = next((c for c in await ari.channels() if c["id"] == line.id), None)
             plan = (chan or {}).get("dialplan") or {}
             return plan.get("app_data") if plan.get("app_name") == "Playback" else None
-        played = await wait_for(identifying, timeout=15, interval=0.2,
-                                what="the identification message played by the dialplan")
+
+        played = await wait_for(
+            identifying,
+            timeout=15,
+            interval=0.2,
+            what="the identification message played by the dialplan",
+        )
         assert played == runner.identify_sounds == "hello&please-try-call-later"
-        await wait_for(lambda: engine.events.connects > connects, timeout=30,
-                       what="the event socket back")
+        await wait_for(
+            lambda: engine.events.connects > connects, timeout=30, what="the event socket back"
+        )
         await wait_for(lambda: not runner.lines, timeout=20, what="the line closed")
-    attempt = await engine.db.run(lambda db: next(iter(db.query(
-        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    attempt = await engine.db.run(
+        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+    )
     assert attempt["outcome"] == "abandoned" and attempt["live"] == 1
     assert json.loads(attempt["details"])["why"] == "verdict-lost"
     status = await api.call("GET", f"/dialer/campaigns/{cid}")
@@ -364,43 +497,47 @@ async def test_a_person_found_while_the_engine_is_unreachable_hears_the_identifi
     assert not runner.guard.redial_allowed("1800007", time.time() + 3600), "rests 72 h"
 
 
-async def test_a_verdict_whose_event_was_lost_is_carried_out_after_the_reconnect(
-        engine, ari, api):
+async def test_a_verdict_whose_event_was_lost_is_carried_out_after_the_reconnect(engine, ari, api):
     """A half-open socket (a network fault the heartbeat has not caught yet): Asterisk
     keeps the app active and the person enters Stasis after AMD, but the event never
     arrives. On reconnect the campaign finds the channel waiting in Stasis with AMD's
     verdict and carries it out: the person reaches the agent. The live answer counts as
     abandoned all the same (the safe side: the person may have waited past 2 s)."""
     async with sim_globals(ari, parties.customer_globals(ring=1)):
-        cid, runner, line = await _one_line_in_amd(engine, api, "half-open",
-                                                   "1800008,cust-half-open")
+        cid, runner, line = await _one_line_in_amd(
+            engine, api, "half-open", "1800008,cust-half-open"
+        )
         hear = engine.events.on_event
-        engine.events.on_event = lambda event: None                # events go nowhere
+        engine.events.on_event = lambda event: None  # events go nowhere
 
         async def in_stasis() -> bool:
             chan = next((c for c in await ari.channels() if c["id"] == line.id), None)
             return (chan or {}).get("dialplan", {}).get("app_name") == "Stasis"
+
         try:
             await wait_for(in_stasis, timeout=15, what="AMD done, the person in Stasis")
         finally:
             engine.events.on_event = hear
         connects = engine.events.connects
-        await engine.events.drop()                                 # the heartbeat's verdict
+        await engine.events.drop()  # the heartbeat's verdict
         await wait_for(lambda: engine.events.connects > connects, what="reconnected")
-        await wait_for(lambda: line.state == "talking", timeout=15,
-                       what="the person bridged to the agent after the reconnect")
+        await wait_for(
+            lambda: line.state == "talking",
+            timeout=15,
+            what="the person bridged to the agent after the reconnect",
+        )
         assert line.agent_id == "2003" and line.late
         bridge = {b["id"]: b for b in await ari.bridges()}[line.bridge_id]
         assert set(bridge["channels"]) == {line.id, line.agent_channel}
         await ari.hangup(line.id)
         await wait_for(lambda: not runner.lines, what="the line closed")
-    attempt = await engine.db.run(lambda db: next(iter(db.query(
-        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    attempt = await engine.db.run(
+        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+    )
     assert attempt["outcome"] == "answered" and json.loads(attempt["details"])["late_verdict"]
     abandon = (await api.call("GET", f"/dialer/campaigns/{cid}"))["progress"]["abandon"]
     assert (abandon["live_answers"], abandon["abandoned"]) == (1, 1)
     assert runner.guard.counts.totals(time.time()) == (1, 1)
-
 
 
 async def test_a_line_dialled_while_the_dialer_resyncs_rings_on(engine, ari, api, monkeypatch):
@@ -415,34 +552,42 @@ async def test_a_line_dialled_while_the_dialer_resyncs_rings_on(engine, ari, api
         cid = await new_campaign(api, "resync-race", "progressive", "1800009,cust-resync\n")
         await api.call("POST", f"/dialer/campaigns/{cid}/start")
         runner = engine.dialer.runners[cid]
-        line = await wait_for(lambda: next(iter(runner.lines.values()), None),
-                              what="the line dialled")
+        line = await wait_for(
+            lambda: next(iter(runner.lines.values()), None), what="the line dialled"
+        )
         release.set()
         await resync
-        await runner.ask(asyncio.sleep, 0)     # whatever the resync posted has run
+        await runner.ask(asyncio.sleep, 0)  # whatever the resync posted has run
         assert runner.lines.get(line.id) is line and line.state == "ringing"
-        await wait_for(lambda: line.state == "talking", timeout=20,
-                       what="the customer answered and bridged to the agent")
+        await wait_for(
+            lambda: line.state == "talking",
+            timeout=20,
+            what="the customer answered and bridged to the agent",
+        )
         assert line.agent_id == "2003"
         await wait_for(lambda: not runner.lines, timeout=20, what="the call ended")
-    attempt = await engine.db.run(lambda db: next(iter(db.query(
-        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    attempt = await engine.db.run(
+        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+    )
     assert attempt["outcome"] == "answered"
 
 
 async def test_an_agent_leg_made_while_the_dialer_resyncs_is_not_taken_for_gone(
-        engine, ari, api, monkeypatch):
+    engine, ari, api, monkeypatch
+):
     """The same race one step later: the list is taken while AMD listens, and by the time
     it arrives the person was handed to agent 2003, whose phone is not in it. The talk
     goes on (the customer is not hung up on as if the agent had left)."""
     async with sim_globals(ari, parties.customer_globals(ring=1, talk=4)):
-        _, runner, line = await _one_line_in_amd(engine, api, "resync-agent",
-                                                 "1800010,cust-resync-agent")
+        _, runner, line = await _one_line_in_amd(
+            engine, api, "resync-agent", "1800010,cust-resync-agent"
+        )
         asked, release = reply_held(engine.dialer.deps.ari, monkeypatch)
         resync = asyncio.create_task(engine.dialer.resync())
         await asyncio.wait_for(asked.wait(), 5)
-        await wait_for(lambda: line.state == "talking", timeout=20,
-                       what="the person bridged to the agent")
+        await wait_for(
+            lambda: line.state == "talking", timeout=20, what="the person bridged to the agent"
+        )
         release.set()
         await resync
         await runner.ask(asyncio.sleep, 0)
@@ -450,6 +595,7 @@ async def test_an_agent_leg_made_while_the_dialer_resyncs_is_not_taken_for_gone(
         bridge = {b["id"]: b for b in await ari.bridges()}[line.bridge_id]
         assert set(bridge["channels"]) == {line.id, line.agent_channel}
         await wait_for(lambda: not runner.lines, timeout=20, what="the call ended")
-    attempt = await engine.db.run(lambda db: next(iter(db.query(
-        "SELECT * FROM attempts WHERE channel_id = ?", [line.id]))))
+    attempt = await engine.db.run(
+        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+    )
     assert attempt["outcome"] == "answered"

@@ -35,29 +35,46 @@ def csv_of_twenty() -> str:
         for i in range(count):
             number = parties.customer_number(kind, f"7{i:05d}")  # 1900001 is on the DNC
             lines.append(f"{number},e2e-{number},UTC,{10 - i},{kind} {i}")
-    lines.insert(3, "not-a-number,x,UTC,1,bad")          # line 4
-    lines.append("1999999,y,Moon/Base,1,bad zone")        # line 23
+    lines.insert(3, "not-a-number,x,UTC,1,bad")  # line 4
+    lines.append("1999999,y,Moon/Base,1,bad zone")  # line 23
     return "\n".join(lines) + "\n"
 
 
 async def test_a_predictive_campaign_of_twenty_runs_to_the_end(engine, ari, api):
-    campaign = await api.call("POST", "/dialer/campaigns", {
-        "name": "spring e2e", "kind": "manual", "mode": "predictive",
-        "policy": {"window": window_around_now(), "max_attempts": 2, "machine": "retry",
-                   "retry_seconds": {"busy": 1, "no-answer": 1, "machine": 1,
-                                     "failed": 1}}}, expect=201)
+    campaign = await api.call(
+        "POST",
+        "/dialer/campaigns",
+        {
+            "name": "spring e2e",
+            "kind": "manual",
+            "mode": "predictive",
+            "policy": {
+                "window": window_around_now(),
+                "max_attempts": 2,
+                "machine": "retry",
+                "retry_seconds": {"busy": 1, "no-answer": 1, "machine": 1, "failed": 1},
+            },
+        },
+        expect=201,
+    )
     cid = campaign["id"]
     imported = await api.call("POST", f"/dialer/campaigns/{cid}/import", data=csv_of_twenty())
     assert imported["added"] == 20
     assert [e["line"] for e in imported["errors"]] == [4, 23]
     assert "Moon/Base" in imported["errors"][1]["reason"]
-    async with sim_globals(ari, {**parties.customer_globals(ring=1, noanswer_ring=3),
-                                 **parties.agent_defaults(delay=0.3, talk=3)}):
+    async with sim_globals(
+        ari,
+        {
+            **parties.customer_globals(ring=1, noanswer_ring=3),
+            **parties.agent_defaults(delay=0.3, talk=3),
+        },
+    ):
         await api.call("POST", f"/dialer/campaigns/{cid}/start")
 
         async def done() -> bool:
             status = await api.call("GET", f"/dialer/campaigns/{cid}")
             return status["status"] == "done"
+
         await wait_for(done, timeout=240, interval=1.0, what="the campaign is done")
     status = await api.call("GET", f"/dialer/campaigns/{cid}")
     assert status["progress"]["contacts"]["total"] == 20
@@ -70,47 +87,76 @@ async def test_a_predictive_campaign_of_twenty_runs_to_the_end(engine, ari, api)
     for number, row in contacts.items():
         kind = KINDS[number[0]]
         if kind == "human":
-            assert (row["status"], row["last_outcome"], row["attempts"]) == \
-                ("done", "answered", 1), row
+            assert (row["status"], row["last_outcome"], row["attempts"]) == (
+                "done",
+                "answered",
+                1,
+            ), row
         else:
             assert (row["status"], row["attempts"]) == ("exhausted", 2), row
 
     def agents(db):
-        return {r[0] for r in db.execute("SELECT agent_id FROM attempts WHERE campaign_id = ? "
-                                         "AND outcome = 'answered'", [cid])}
+        return {
+            r[0]
+            for r in db.execute(
+                "SELECT agent_id FROM attempts WHERE campaign_id = ? AND outcome = 'answered'",
+                [cid],
+            )
+        }
+
     assert await engine.db.run(agents) <= {"2003", "2004"}
 
 
 async def test_preview_the_agent_confirms_each_call(engine, ari, api):
-    campaign = await api.call("POST", "/dialer/campaigns", {
-        "name": "preview", "kind": "manual", "mode": "preview",
-        "policy": {"window": window_around_now()}}, expect=201)
+    campaign = await api.call(
+        "POST",
+        "/dialer/campaigns",
+        {
+            "name": "preview",
+            "kind": "manual",
+            "mode": "preview",
+            "policy": {"window": window_around_now()},
+        },
+        expect=201,
+    )
     cid = campaign["id"]
-    await api.call("POST", f"/dialer/campaigns/{cid}/import",
-                   data="1800001,pv-1,UTC,9,First\n1800002,pv-2,UTC,1,Second\n")
+    await api.call(
+        "POST",
+        f"/dialer/campaigns/{cid}/import",
+        data="1800001,pv-1,UTC,9,First\n1800002,pv-2,UTC,1,Second\n",
+    )
     await api.call("POST", f"/dialer/campaigns/{cid}/start")
     first = (await api.call("GET", f"/dialer/campaigns/{cid}/preview?agent=2004"))["contact"]
     assert first["number"] == "1800001" and first["status"] == "previewing"
     again = (await api.call("GET", f"/dialer/campaigns/{cid}/preview?agent=2004"))["contact"]
     assert again["id"] == first["id"], "the same contact until accepted or skipped"
-    await api.call("POST", f"/dialer/campaigns/{cid}/preview/{first['id']}/skip",
-                   {"agent": "2004"})
+    await api.call("POST", f"/dialer/campaigns/{cid}/preview/{first['id']}/skip", {"agent": "2004"})
     second = (await api.call("GET", f"/dialer/campaigns/{cid}/preview?agent=2004"))["contact"]
     assert second["number"] == "1800002"
-    err = await api.call("POST", f"/dialer/campaigns/{cid}/preview/{second['id']}/accept",
-                         {"agent": "2003"}, expect=409)
+    err = await api.call(
+        "POST",
+        f"/dialer/campaigns/{cid}/preview/{second['id']}/accept",
+        {"agent": "2003"},
+        expect=409,
+    )
     assert "preview" in err["message"]
-    async with sim_globals(ari, {**parties.customer_globals(ring=1),
-                                 **parties.agent_defaults(delay=0.3, talk=3)}):
-        await api.call("POST", f"/dialer/campaigns/{cid}/preview/{second['id']}/accept",
-                       {"agent": "2004"})
+    async with sim_globals(
+        ari, {**parties.customer_globals(ring=1), **parties.agent_defaults(delay=0.3, talk=3)}
+    ):
+        await api.call(
+            "POST", f"/dialer/campaigns/{cid}/preview/{second['id']}/accept", {"agent": "2004"}
+        )
         agent = await engine.router.store.agent("2004")
         assert agent["state"] == "ringing", "reserved for the preview call before the dial"
-        desk = await wait_for(lambda: engine.desk.current("2004"), timeout=20,
-                              what="the preview call bridged to agent 2004")
+        desk = await wait_for(
+            lambda: engine.desk.current("2004"),
+            timeout=20,
+            what="the preview call bridged to agent 2004",
+        )
         assert desk["caller_number"] == "1800002" and desk["customer_id"] == "pv-2"
-        await wait_for(lambda: not engine.dialer.runners[cid].lines, timeout=20,
-                       what="the call ended")
+        await wait_for(
+            lambda: not engine.dialer.runners[cid].lines, timeout=20, what="the call ended"
+        )
     rows = await contacts_of(engine, cid)
     assert (rows["1800002"]["status"], rows["1800002"]["last_outcome"]) == ("done", "answered")
     assert rows["1800001"]["status"] == "pending" and rows["1800001"]["attempts"] == 0

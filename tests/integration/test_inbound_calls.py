@@ -46,8 +46,14 @@ async def test_ivr_key_routes_caller_to_agent_and_call_is_recorded(engine, ari):
     assert record["ivr_path"] == ["did:8000", "main:1"]
     assert record["queue"] == "technical"
     assert record["agent_id"] == runner.call.offer.agent_id
-    assert (record["arrived_at"] <= record["queued_at"] <= record["agent_dialed_at"]
-            <= record["agent_answered_at"] <= record["connected_at"] <= record["ended_at"])
+    assert (
+        record["arrived_at"]
+        <= record["queued_at"]
+        <= record["agent_dialed_at"]
+        <= record["agent_answered_at"]
+        <= record["connected_at"]
+        <= record["ended_at"]
+    )
 
     await wait_for(lambda: _no_trace(ari, call_id), what="no channels or bridges left")
 
@@ -58,8 +64,9 @@ async def test_agent_hangup_hangs_up_caller_and_cleans_up(engine, ari):
         caller = await place_caller(ari, "8100", "13800138001")
         runner = await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
         call_id = runner.call.call_id
-        record = await wait_for(lambda: _ended_record(engine, call_id), timeout=20,
-                                what="call ended by agent")
+        record = await wait_for(
+            lambda: _ended_record(engine, call_id), timeout=20, what="call ended by agent"
+        )
     finally:
         await ari.set_global("SIM_AGENT_TALK", "")
     assert record["hangup_by"] == "agent"
@@ -69,8 +76,9 @@ async def test_agent_hangup_hangs_up_caller_and_cleans_up(engine, ari):
 
 
 async def _pause_all(engine) -> list[str]:
-    agents = [a["agent_id"] if "agent_id" in a else a["id"]
-              for a in await engine.router.presence.list()]
+    agents = [
+        a["agent_id"] if "agent_id" in a else a["id"] for a in await engine.router.presence.list()
+    ]
     for agent_id in agents:
         await engine.router.presence.pause(agent_id, "meeting")
     return agents
@@ -81,9 +89,13 @@ async def test_caller_hanging_up_in_queue_is_abandoned_and_leaves_nothing(engine
     try:
         caller = await place_caller(ari, "8100", "13800138002")
         call_id = f"{caller};2"
-        await wait_for(lambda: engine.calls.runners.get(call_id) is not None and
-                       engine.calls.runners[call_id].call.status == "queued",
-                       what="caller waiting in queue")
+        await wait_for(
+            lambda: (
+                engine.calls.runners.get(call_id) is not None
+                and engine.calls.runners[call_id].call.status == "queued"
+            ),
+            what="caller waiting in queue",
+        )
         await asyncio.sleep(0.5)
         await ari.hangup(caller)
         record = await wait_for(lambda: _ended_record(engine, call_id), what="record")
@@ -116,8 +128,10 @@ async def test_event_socket_drop_mid_call_keeps_call_and_cleans_up_at_hangup(eng
     connects = engine.events.connects
 
     await engine.events.drop()
-    await wait_for(lambda: engine.events.connects > connects and engine.events.connected.is_set(),
-                   what="event socket reconnected")
+    await wait_for(
+        lambda: engine.events.connects > connects and engine.events.connected.is_set(),
+        what="event socket reconnected",
+    )
     bridges = await bridges_by_id(ari)
     assert set(bridges[f"tenure-{call_id}"]) == {call_id, runner.call.agent_channel}
     assert engine.calls.runners[call_id].call.status == "connected"
@@ -133,18 +147,20 @@ async def test_hangup_during_event_socket_outage_is_noticed_on_reconnect(engine,
     runner = await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
     call_id, agent_channel = runner.call.call_id, runner.call.agent_channel
 
-    engine.events.backoff_initial = 2.0   # a longer outage, so the hangup falls inside it
+    engine.events.backoff_initial = 2.0  # a longer outage, so the hangup falls inside it
     await engine.events.drop()
-    await ari.hangup(caller)              # the engine cannot hear this StasisEnd
-    record = await wait_for(lambda: _ended_record(engine, call_id), timeout=20,
-                            what="call ended by resync")
+    await ari.hangup(caller)  # the engine cannot hear this StasisEnd
+    record = await wait_for(
+        lambda: _ended_record(engine, call_id), timeout=20, what="call ended by resync"
+    )
     assert record["hangup_by"] == "caller"
     await wait_for(lambda: _no_trace(ari, call_id), what="agent leg and bridge cleaned up")
     assert agent_channel not in await channel_ids(ari)
 
 
 async def test_an_agent_dialled_while_the_engine_resyncs_is_not_taken_for_gone(
-        engine, ari, monkeypatch):
+    engine, ari, monkeypatch
+):
     """After each reconnect the engine holds its calls against Asterisk's channel list.
     The agent's phone, dialled while that list was on its way, is not in it: the call must
     reach that agent, not count the leg as ended and offer the call again."""
@@ -170,11 +186,12 @@ async def test_an_agent_dialled_while_the_engine_resyncs_is_not_taken_for_gone(
 
 
 async def test_a_caller_arriving_while_the_engine_is_unreachable_is_asked_to_call_later(
-        engine, ari):
+    engine, ari
+):
     """The event socket is down, so Asterisk has deactivated the engine's app: the
     dialplan tells the caller to call later instead of hanging up in silence."""
     connects = engine.events.connects
-    engine.events.backoff_initial = 14.0          # 7-21 s down
+    engine.events.backoff_initial = 14.0  # 7-21 s down
     await engine.events.drop()
     caller = await place_caller(ari, "8100", "13800138009")
 
@@ -182,9 +199,12 @@ async def test_a_caller_arriving_while_the_engine_is_unreachable_is_asked_to_cal
         chan = next((c for c in await ari.channels() if c["id"] == f"{caller};2"), None)
         plan = (chan or {}).get("dialplan") or {}
         return (plan.get("context"), plan.get("app_name"), plan.get("app_data"))
-    assert await wait_for(lambda: _match(asked_to_call_later(), ("inbound", "Playback")),
-                          timeout=10, what="the caller told to call later") == (
-        "inbound", "Playback", "please-try-call-later")
+
+    assert await wait_for(
+        lambda: _match(asked_to_call_later(), ("inbound", "Playback")),
+        timeout=10,
+        what="the caller told to call later",
+    ) == ("inbound", "Playback", "please-try-call-later")
     await wait_for(lambda: engine.events.connects > connects, timeout=30, what="reconnected")
     assert f"{caller};2" not in engine.calls.runners
     await wait_for(lambda: _gone(ari, caller), what="the call ended after the message")
@@ -196,7 +216,7 @@ async def _gone(ari, channel: str) -> bool:
 
 async def _match(result, prefix: tuple[str, ...]):
     got = await result
-    return got if got[:len(prefix)] == prefix else None
+    return got if got[: len(prefix)] == prefix else None
 
 
 async def test_restarted_engine_adopts_bridged_call(engine_factory, ari):
@@ -224,5 +244,6 @@ async def _ended_record(engine, call_id: str):
 async def _no_trace(ari, call_id: str) -> bool:
     channels = await channel_ids(ari)
     bridges = await bridges_by_id(ari)
-    return (f"tenure-{call_id}" not in bridges
-            and not any(c.startswith(call_id.split(";")[0]) for c in channels))
+    return f"tenure-{call_id}" not in bridges and not any(
+        c.startswith(call_id.split(";")[0]) for c in channels
+    )

@@ -20,14 +20,32 @@ AT = "2025-05-01T09:00:00+08:00"
 
 
 def batch(n: int, prefix: str = "b") -> list[dict]:
-    events: list[dict] = [{"id": f"{prefix}-c", "type": "customer.updated", "customer_id": "C1",
-                           "at": AT, "source": "crm",
-                           "data": {"name": "王芳", "phones": ["138 0013 8000"],
-                                    "chat_ids": ["wx-1"], "language": "zh",
-                                    "timezone": "Asia/Shanghai"}}]
+    events: list[dict] = [
+        {
+            "id": f"{prefix}-c",
+            "type": "customer.updated",
+            "customer_id": "C1",
+            "at": AT,
+            "source": "crm",
+            "data": {
+                "name": "王芳",
+                "phones": ["138 0013 8000"],
+                "chat_ids": ["wx-1"],
+                "language": "zh",
+                "timezone": "Asia/Shanghai",
+            },
+        }
+    ]
     for i in range(n):
-        events.append({"id": f"{prefix}-{i}", "type": "login", "customer_id": "C1",
-                       "at": 1746061200 + i, "data": {"channel": "app"}})
+        events.append(
+            {
+                "id": f"{prefix}-{i}",
+                "type": "login",
+                "customer_id": "C1",
+                "at": 1746061200 + i,
+                "data": {"channel": "app"},
+            }
+        )
     return events
 
 
@@ -62,16 +80,28 @@ async def test_one_event_stored_then_duplicate(api):
     assert (r.status, (await r.json())["status"]) == (200, "duplicate")
 
 
-@pytest.mark.parametrize(("event", "field"), [
-    ({"id": "x", "type": "rating", "customer_id": "C1", "data": {"stars": 7}}, "data.stars"),
-    ({"id": "x", "type": "order.shipped", "customer_id": "C1"}, "type"),
-    ({"id": "x", "type": "login", "customer_id": "C1", "at": "tomorrow"}, "at"),
-    ({"type": "login", "customer_id": "C1"}, "id"),
-    ({"id": "x", "type": "customer.updated", "customer_id": "C1",
-      "data": {"timezone": "Asia/Atlantis"}}, "data.timezone"),
-    ({"id": "x", "type": "inquiry", "customer_id": "C1", "data": {"channel": "chat"}},
-     "data.conversation_id"),
-])
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"id": "x", "type": "rating", "customer_id": "C1", "data": {"stars": 7}}, "data.stars"),
+        ({"id": "x", "type": "order.shipped", "customer_id": "C1"}, "type"),
+        ({"id": "x", "type": "login", "customer_id": "C1", "at": "tomorrow"}, "at"),
+        ({"type": "login", "customer_id": "C1"}, "id"),
+        (
+            {
+                "id": "x",
+                "type": "customer.updated",
+                "customer_id": "C1",
+                "data": {"timezone": "Asia/Atlantis"},
+            },
+            "data.timezone",
+        ),
+        (
+            {"id": "x", "type": "inquiry", "customer_id": "C1", "data": {"channel": "chat"}},
+            "data.conversation_id",
+        ),
+    ],
+)
 async def test_bad_event_is_422_naming_the_field(api, event, field):
     r = await api.post("/profiles/events", json=event, headers=AUTH)
     body = await r.json()
@@ -104,25 +134,35 @@ async def test_batch_is_idempotent(api):
 
 async def test_batch_with_bad_events_keeps_the_good_ones(api):
     events = batch(3, "m")
-    events.insert(2, {"id": "m-bad", "type": "rating", "customer_id": "C1",
-                      "data": {"stars": "five"}})
+    events.insert(
+        2, {"id": "m-bad", "type": "rating", "customer_id": "C1", "data": {"stars": "five"}}
+    )
     r = await api.post("/profiles/events/batch", json={"events": events}, headers=AUTH)
     body = await r.json()
     assert r.status == 422
     assert body["stored"] == 4
-    assert body["errors"] == [{"index": 2, "id": "m-bad", "field": "data.stars",
-                               "reason": "must be an integer from 1 to 5"}]
-    events[2]["data"]["stars"] = 5                         # fixed, the whole batch again
+    assert body["errors"] == [
+        {
+            "index": 2,
+            "id": "m-bad",
+            "field": "data.stars",
+            "reason": "must be an integer from 1 to 5",
+        }
+    ]
+    events[2]["data"]["stars"] = 5  # fixed, the whole batch again
     r = await api.post("/profiles/events/batch", json={"events": events}, headers=AUTH)
     body = await r.json()
     assert (r.status, body["stored"], body["duplicates"]) == (200, 1, 4)
 
 
-@pytest.mark.parametrize(("body", "status", "field"), [
-    ({"events": "all of them"}, 422, "events"),
-    ([1, 2], 422, "events"),
-    ({"events": [{"id": str(i)} for i in range(1001)]}, 413, "events"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"events": "all of them"}, 422, "events"),
+        ([1, 2], 422, "events"),
+        ({"events": [{"id": str(i)} for i in range(1001)]}, 413, "events"),
+    ],
+)
 async def test_batch_shape_is_checked(api, body, status, field):
     r = await api.post("/profiles/events/batch", json=body, headers=AUTH)
     assert r.status == status
@@ -132,18 +172,50 @@ async def test_batch_shape_is_checked(api, body, status, field):
 async def test_customer_view(api):
     events = [
         *batch(0),
-        {"id": "k1", "type": "inquiry", "customer_id": "C1", "at": 1746061300,
-         "data": {"channel": "chat", "conversation_id": "conv-1", "topic": "refund",
-                  "content": "退款什么时候到账?"}},
-        {"id": "k2", "type": "interaction", "at": 1746064900,
-         "data": {"channel": "phone", "conversation_id": "conv-1",
-                  "phone": "+8613800138000", "content": "calling about my refund"}},
-        {"id": "t1", "type": "ticket.opened", "customer_id": "C1", "at": 1746061400,
-         "data": {"ticket_id": "T-1", "kind": "complaint", "subject": "refund late"}},
-        {"id": "o1", "type": "order.placed", "customer_id": "C1", "at": 1746061000,
-         "data": {"order_id": "A-1", "amount": 199.0, "product": "router"}},
-        {"id": "c1", "type": "consent.changed", "customer_id": "C1", "at": 1746065000,
-         "data": {"prediction_opt_out": True}},
+        {
+            "id": "k1",
+            "type": "inquiry",
+            "customer_id": "C1",
+            "at": 1746061300,
+            "data": {
+                "channel": "chat",
+                "conversation_id": "conv-1",
+                "topic": "refund",
+                "content": "退款什么时候到账?",
+            },
+        },
+        {
+            "id": "k2",
+            "type": "interaction",
+            "at": 1746064900,
+            "data": {
+                "channel": "phone",
+                "conversation_id": "conv-1",
+                "phone": "+8613800138000",
+                "content": "calling about my refund",
+            },
+        },
+        {
+            "id": "t1",
+            "type": "ticket.opened",
+            "customer_id": "C1",
+            "at": 1746061400,
+            "data": {"ticket_id": "T-1", "kind": "complaint", "subject": "refund late"},
+        },
+        {
+            "id": "o1",
+            "type": "order.placed",
+            "customer_id": "C1",
+            "at": 1746061000,
+            "data": {"order_id": "A-1", "amount": 199.0, "product": "router"},
+        },
+        {
+            "id": "c1",
+            "type": "consent.changed",
+            "customer_id": "C1",
+            "at": 1746065000,
+            "data": {"prediction_opt_out": True},
+        },
     ]
     r = await api.post("/profiles/events/batch", json={"events": events}, headers=AUTH)
     assert r.status == 200, await r.text()
@@ -151,7 +223,9 @@ async def test_customer_view(api):
     assert view["customer"]["name"] == "王芳"
     assert view["customer"]["prediction_opt_out"] is True
     assert {(c["kind"], c["value"]) for c in view["contact_points"]} == {
-        ("phone", "13800138000"), ("chat", "wx-1")}
+        ("phone", "13800138000"),
+        ("chat", "wx-1"),
+    }
     conv = view["conversations"][0]
     assert (conv["conversation_id"], conv["channels"]) == ("conv-1", ["chat", "phone"])
     assert [m["kind"] for m in conv["messages"]] == ["inquiry", "interaction"]

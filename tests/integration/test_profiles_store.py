@@ -25,8 +25,16 @@ from engine.store.database import Database
 
 pytestmark = pytest.mark.integration
 CUSTOMERS, SEED, END = 3000, 7, 1_750_000_000.0
-TABLES = ("customers", "contact_points", "interactions", "tickets", "orders", "ratings",
-          "logins", "events")
+TABLES = (
+    "customers",
+    "contact_points",
+    "interactions",
+    "tickets",
+    "orders",
+    "ratings",
+    "logins",
+    "events",
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +49,9 @@ def generated(tmp_path_factory) -> tuple[Path, Path]:
 async def loaded(generated, tmp_path_factory):
     path = tmp_path_factory.mktemp("store") / "engine.db"
     db = await Database(path, [profile_schema.migrations]).open()
-    summary = await asyncio.to_thread(importer.import_events, db,
-                                      importer.jsonl_lines(generated[0]), 1000)
+    summary = await asyncio.to_thread(
+        importer.import_events, db, importer.jsonl_lines(generated[0]), 1000
+    )
     lookup = StoreLookup(path)
     yield db, summary, lookup
     await lookup.close()
@@ -52,6 +61,7 @@ async def loaded(generated, tmp_path_factory):
 async def counts(db: Database) -> dict[str, int]:
     def count(d):  # type: ignore[no-untyped-def]
         return {t: d.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
     return await db.run(count)
 
 
@@ -75,8 +85,9 @@ async def test_import_stores_every_generated_event(loaded, generated):
 async def test_importing_the_same_file_again_changes_nothing(loaded, generated):
     db, _, _ = loaded
     before = await counts(db)
-    again = await asyncio.to_thread(importer.import_events, db,
-                                    importer.jsonl_lines(generated[0]), 1000)
+    again = await asyncio.to_thread(
+        importer.import_events, db, importer.jsonl_lines(generated[0]), 1000
+    )
     assert again.stored == 0 and again.duplicates == before["events"]
     assert await counts(db) == before
 
@@ -85,28 +96,51 @@ async def test_malformed_events_are_refused_without_touching_stored_data(loaded)
     db, _, _ = loaded
     store = ProfileStore(db)
     someone, other = customer_id_of(1), customer_id_of(2)
-    order = await db.run(lambda d: d.execute(
-        "SELECT id FROM orders WHERE customer_id = ? LIMIT 1", [other]).fetchone()[0])
+    order = await db.run(
+        lambda d: d.execute(
+            "SELECT id FROM orders WHERE customer_id = ? LIMIT 1", [other]
+        ).fetchone()[0]
+    )
     view, before = await store.customer(someone), await counts(db)
-    result = await store.ingest([
-        {"id": "bad-1", "type": "rating", "customer_id": someone, "data": {"stars": 9}},
-        {"id": "bad-2", "type": "customer.updated", "customer_id": someone,
-         "data": {"name": "Changed", "timezone": "Mars/Olympus"}},
-        {"id": "bad-3", "type": "order.refunded", "customer_id": someone,
-         "data": {"order_id": order}},
-        {"id": "bad-4", "type": "intervention.outcome", "customer_id": someone,
-         "data": {"intervention_id": 999999, "outcome": "accepted"}},
-        {"id": "bad-5", "type": "login", "data": {"phone": "+86 100 0000 0000"}},
-        {"id": "bad-6", "type": "order.shipped", "customer_id": someone},
-    ])
+    result = await store.ingest(
+        [
+            {"id": "bad-1", "type": "rating", "customer_id": someone, "data": {"stars": 9}},
+            {
+                "id": "bad-2",
+                "type": "customer.updated",
+                "customer_id": someone,
+                "data": {"name": "Changed", "timezone": "Mars/Olympus"},
+            },
+            {
+                "id": "bad-3",
+                "type": "order.refunded",
+                "customer_id": someone,
+                "data": {"order_id": order},
+            },
+            {
+                "id": "bad-4",
+                "type": "intervention.outcome",
+                "customer_id": someone,
+                "data": {"intervention_id": 999999, "outcome": "accepted"},
+            },
+            {"id": "bad-5", "type": "login", "data": {"phone": "+86 100 0000 0000"}},
+            {"id": "bad-6", "type": "order.shipped", "customer_id": someone},
+        ]
+    )
     assert result.stored == [] and result.duplicates == []
     assert [(e.index, e.field) for e in result.errors] == [
-        (0, "data.stars"), (1, "data.timezone"), (2, "data.order_id"),
-        (3, "data.intervention_id"), (4, "customer_id"), (5, "type")]
+        (0, "data.stars"),
+        (1, "data.timezone"),
+        (2, "data.order_id"),
+        (3, "data.intervention_id"),
+        (4, "customer_id"),
+        (5, "type"),
+    ]
     assert await store.customer(someone) == view
     assert await counts(db) == before
-    status = await db.run(lambda d: d.execute("SELECT status FROM orders WHERE id = ?",
-                                              [order]).fetchone()[0])
+    status = await db.run(
+        lambda d: d.execute("SELECT status FROM orders WHERE id = ?", [order]).fetchone()[0]
+    )
     assert status != "refunded"
 
 
@@ -114,11 +148,13 @@ async def test_a_batch_keeps_its_good_events_and_reports_the_bad(loaded):
     db, _, _ = loaded
     store = ProfileStore(db)
     cid = customer_id_of(3)
-    result = await store.ingest([
-        {"id": "mix-1", "type": "login", "customer_id": cid, "data": {"channel": "app"}},
-        {"id": "mix-2", "type": "rating", "customer_id": cid, "data": {"stars": 0}},
-        {"id": "mix-3", "type": "rating", "customer_id": cid, "data": {"stars": 4}},
-    ])
+    result = await store.ingest(
+        [
+            {"id": "mix-1", "type": "login", "customer_id": cid, "data": {"channel": "app"}},
+            {"id": "mix-2", "type": "rating", "customer_id": cid, "data": {"stars": 0}},
+            {"id": "mix-3", "type": "rating", "customer_id": cid, "data": {"stars": 4}},
+        ]
+    )
     assert [e.id for e in result.stored] == ["mix-1", "mix-3"]
     assert [(e.index, e.id, e.field) for e in result.errors] == [(1, "mix-2", "data.stars")]
     history = [e["id"] for e in await store.history(cid)]
@@ -138,8 +174,11 @@ async def test_conversation_continues_from_chat_to_the_phone(loaded, generated):
             owner.setdefault(conv, e.get("customer_id", ""))
             if "customer_id" not in e:
                 identified_by_phone.add(conv)
-    moved = [c for c, chs in channels.items() if chs[0] == "chat" and "phone" in chs
-             and c in identified_by_phone]
+    moved = [
+        c
+        for c, chs in channels.items()
+        if chs[0] == "chat" and "phone" in chs and c in identified_by_phone
+    ]
     assert len(moved) >= 10, "the generator moves some chats to the phone"
     store = ProfileStore(db)
     for conv in moved[:10]:
@@ -157,17 +196,24 @@ def number_forms(stored: str) -> list[str]:
         national = stored[4:]
     else:
         national = stored[1:] if stored.startswith("0") else stored
-    forms = [f"+86{national}", f"86{national}", f"0086{national}",
-             f"+86 {national[:3]} {national[3:7]} {national[7:]}"]
+    forms = [
+        f"+86{national}",
+        f"86{national}",
+        f"0086{national}",
+        f"+86 {national[:3]} {national[3:7]} {national[7:]}",
+    ]
     forms.append(f"0{national}" if not national.startswith("1") else national)
     return forms
 
 
 async def test_lookup_finds_customers_by_every_form_of_their_number(loaded):
     db, _, lookup = loaded
-    rows = await db.run(lambda d: d.execute(
-        "SELECT value, customer_id FROM contact_points WHERE kind = 'phone' "
-        "ORDER BY customer_id LIMIT 400").fetchall())
+    rows = await db.run(
+        lambda d: d.execute(
+            "SELECT value, customer_id FROM contact_points WHERE kind = 'phone' "
+            "ORDER BY customer_id LIMIT 400"
+        ).fetchall()
+    )
     assert any(v.startswith("0") for v, _ in rows), "some landlines among them"
     for value, cid in rows:
         for form in number_forms(value):
@@ -177,15 +223,18 @@ async def test_lookup_finds_customers_by_every_form_of_their_number(loaded):
         assert await lookup.identify(unknown) is None
 
 
-async def test_lookup_carries_name_language_and_risk_but_not_for_opted_out(loaded,
-                                                                           generated):
+async def test_lookup_carries_name_language_and_risk_but_not_for_opted_out(loaded, generated):
     db, _, lookup = loaded
     labels = labels_of(generated[1])
 
     def score_everyone(d):  # type: ignore[no-untyped-def]
-        d.conn.executemany("INSERT OR REPLACE INTO risk (customer_id, score, tier, tags, "
-                           "reasons, model, scored_at) VALUES (?, 0.9, 'high', '[]', '[]', "
-                           "'test', 0)", [(cid,) for cid in labels])
+        d.conn.executemany(
+            "INSERT OR REPLACE INTO risk (customer_id, score, tier, tags, "
+            "reasons, model, scored_at) VALUES (?, 0.9, 'high', '[]', '[]', "
+            "'test', 0)",
+            [(cid,) for cid in labels],
+        )
+
     await db.run(score_everyone)
     opted = [c for c, row in labels.items() if row["prediction_opt_out"] == "1"]
     kept = [c for c, row in labels.items() if row["prediction_opt_out"] == "0"][:200]
@@ -229,11 +278,21 @@ async def test_listeners_hear_each_new_event_once(loaded):
 
     store.listeners.append(per_event(on_event))
     cid = customer_id_of(4)
-    batch = [{"id": "l-1", "type": "delivery.delayed", "customer_id": cid,
-              "at": "2025-06-01T10:00:00+08:00",
-              "data": {"order_id": "A1", "delay_hours": 6, "status_url": "https://t/A1"}},
-             {"id": "l-2", "type": "page.viewed", "customer_id": cid,
-              "data": {"page_id": "promo-1", "page_kind": "promotion"}}]
+    batch = [
+        {
+            "id": "l-1",
+            "type": "delivery.delayed",
+            "customer_id": cid,
+            "at": "2025-06-01T10:00:00+08:00",
+            "data": {"order_id": "A1", "delay_hours": 6, "status_url": "https://t/A1"},
+        },
+        {
+            "id": "l-2",
+            "type": "page.viewed",
+            "customer_id": cid,
+            "data": {"page_id": "promo-1", "page_kind": "promotion"},
+        },
+    ]
     await store.ingest(batch)
     await store.ingest(batch)
     assert [e["id"] for e in heard] == ["l-1", "l-2"]
@@ -251,17 +310,22 @@ def test_import_cli_skips_bad_lines_and_keeps_the_good(tmp_path, capsys):
         '{"id": "j1", "type": "customer.updated", "customer_id": "C9", '
         '"data": {"phones": ["+86 139 1234 5678"]}}\n'
         '{"id": "j2", "type": "rating", "customer_id": "C9", "data": {"stars": 11}}\n'
-        'not json at all\n'
-        '{"id": "j3", "type": "login", "data": {"phone": "13912345678"}}\n', encoding="utf-8")
+        "not json at all\n"
+        '{"id": "j3", "type": "login", "data": {"phone": "13912345678"}}\n',
+        encoding="utf-8",
+    )
     assert main(["--config", str(config), "profiles", "import", str(jsonl)]) == 1
     out, err = capsys.readouterr()
     assert f"{jsonl}:2: data.stars: must be an integer from 1 to 5" in err
     assert f"{jsonl}:3: event: not valid JSON" in err
     assert "2 stored, 0 duplicates, 2 bad (skipped)" in out
     csv_file = tmp_path / "more.csv"
-    csv_file.write_text("id,type,customer_id,at,stars,channel\n"
-                        "c1,rating,C9,2025-02-01T10:00:00+08:00,4,phone\n"
-                        "c2,rating,C9,,,phone\n", encoding="utf-8")
+    csv_file.write_text(
+        "id,type,customer_id,at,stars,channel\n"
+        "c1,rating,C9,2025-02-01T10:00:00+08:00,4,phone\n"
+        "c2,rating,C9,,,phone\n",
+        encoding="utf-8",
+    )
     assert main(["--config", str(config), "profiles", "import", str(csv_file)]) == 1
     out, err = capsys.readouterr()
     assert f"{csv_file}:3: data.stars: is required" in err
@@ -274,9 +338,25 @@ def test_generate_cli_writes_events_and_labels(tmp_path, capsys):
     from engine.cli import main
 
     out_file, labels = tmp_path / "g.jsonl", tmp_path / "g.csv"
-    assert main(["profiles", "generate", "--customers", "200", "--seed", "3", "--out",
-                 str(out_file), "--labels", str(labels), "--end",
-                 "2025-06-01T00:00:00Z"]) == 0
+    assert (
+        main(
+            [
+                "profiles",
+                "generate",
+                "--customers",
+                "200",
+                "--seed",
+                "3",
+                "--out",
+                str(out_file),
+                "--labels",
+                str(labels),
+                "--end",
+                "2025-06-01T00:00:00Z",
+            ]
+        )
+        == 0
+    )
     events = [json.loads(line) for line in lines_of(out_file)]
     assert [e["at"] for e in events] == sorted(e["at"] for e in events)
     assert {e["customer_id"] for e in events if "customer_id" in e} <= set(labels_of(labels))
@@ -289,7 +369,7 @@ def test_generate_cli_writes_events_and_labels(tmp_path, capsys):
 def test_generated_events_are_in_time_order_across_blocks(tmp_path):
     one, merged = tmp_path / "one.jsonl", tmp_path / "merged.jsonl"
     generate_io.write_events(one, 300, 5, END)
-    generate_io.write_events(merged, 300, 5, END, block=40)      # 8 spilled blocks merged
+    generate_io.write_events(merged, 300, 5, END, block=40)  # 8 spilled blocks merged
     lines = lines_of(merged)
     ats = [json.loads(line)["at"] for line in lines]
     assert ats == sorted(ats)
@@ -300,10 +380,28 @@ async def test_a_late_delivered_older_consent_never_undoes_an_opt_out(loaded):
     db, _, _ = loaded
     store = ProfileStore(db)
     cid = customer_id_of(7)
-    await store.ingest([{"id": "consent-new", "type": "consent.changed", "customer_id": cid,
-                         "at": 2_000_000_000.0, "data": {"prediction_opt_out": True}}])
-    await store.ingest([{"id": "consent-old", "type": "consent.changed", "customer_id": cid,
-                         "at": 1_900_000_000.0, "data": {"prediction_opt_out": False}}])
+    await store.ingest(
+        [
+            {
+                "id": "consent-new",
+                "type": "consent.changed",
+                "customer_id": cid,
+                "at": 2_000_000_000.0,
+                "data": {"prediction_opt_out": True},
+            }
+        ]
+    )
+    await store.ingest(
+        [
+            {
+                "id": "consent-old",
+                "type": "consent.changed",
+                "customer_id": cid,
+                "at": 1_900_000_000.0,
+                "data": {"prediction_opt_out": False},
+            }
+        ]
+    )
     profile = (await store.customer(cid))["customer"]
     assert profile["prediction_opt_out"] is True
     assert profile["consent"]["event_id"] == "consent-new"
@@ -316,28 +414,69 @@ async def test_a_late_delivered_older_update_never_overwrites_a_newer_one(loaded
     store = ProfileStore(db)
     cid, other = customer_id_of(8), customer_id_of(9)
     new, old = 2_000_000_000.0, 1_900_000_000.0
-    await store.ingest([{"id": "upd-new", "type": "customer.updated", "customer_id": cid,
-                         "at": new, "data": {"name": "Li Na (new)", "plan": "gold",
-                                             "segment": "vip", "phones": ["13900000008"]}}])
-    await store.ingest([{"id": "upd-old", "type": "customer.updated", "customer_id": cid,
-                         "at": old, "data": {"name": "Li Na (old)", "plan": "basic",
-                                             "language": "zh", "segment": "mass",
-                                             "churn_note": "called twice"}},
-                        {"id": "upd-old-phone", "type": "customer.updated",
-                         "customer_id": other, "at": old,
-                         "data": {"phones": ["13900000008"]}}])
+    await store.ingest(
+        [
+            {
+                "id": "upd-new",
+                "type": "customer.updated",
+                "customer_id": cid,
+                "at": new,
+                "data": {
+                    "name": "Li Na (new)",
+                    "plan": "gold",
+                    "segment": "vip",
+                    "phones": ["13900000008"],
+                },
+            }
+        ]
+    )
+    await store.ingest(
+        [
+            {
+                "id": "upd-old",
+                "type": "customer.updated",
+                "customer_id": cid,
+                "at": old,
+                "data": {
+                    "name": "Li Na (old)",
+                    "plan": "basic",
+                    "language": "zh",
+                    "segment": "mass",
+                    "churn_note": "called twice",
+                },
+            },
+            {
+                "id": "upd-old-phone",
+                "type": "customer.updated",
+                "customer_id": other,
+                "at": old,
+                "data": {"phones": ["13900000008"]},
+            },
+        ]
+    )
     profile = (await store.customer(cid))["customer"]
-    assert (profile["name"], profile["plan"], profile["language"]) == \
-        ("Li Na (new)", "gold", "zh")
+    assert (profile["name"], profile["plan"], profile["language"]) == ("Li Na (new)", "gold", "zh")
     assert profile["attrs"]["segment"] == "vip"
     assert profile["attrs"]["churn_note"] == "called twice"
     assert profile["updated_at"] == new
 
     def owner(d):
-        return d.execute("SELECT customer_id FROM contact_points WHERE value = ?",
-                         [phones.normalise("13900000008")]).fetchone()
+        return d.execute(
+            "SELECT customer_id FROM contact_points WHERE value = ?",
+            [phones.normalise("13900000008")],
+        ).fetchone()
+
     assert await db.run(owner) == (cid,), "an older event moved the number back"
-    await store.ingest([{"id": "upd-newer", "type": "customer.updated", "customer_id": cid,
-                         "at": new + 60, "data": {"plan": "platinum", "segment": None}}])
+    await store.ingest(
+        [
+            {
+                "id": "upd-newer",
+                "type": "customer.updated",
+                "customer_id": cid,
+                "at": new + 60,
+                "data": {"plan": "platinum", "segment": None},
+            }
+        ]
+    )
     profile = (await store.customer(cid))["customer"]
     assert profile["plan"] == "platinum" and "segment" not in profile["attrs"]

@@ -58,8 +58,11 @@ class Hook:
 
     async def wait_for(self, customer_id: str, kind: str) -> dict[str, Any]:
         def found() -> dict[str, Any] | None:
-            return next((b for b in self.bodies if b["customer_id"] == customer_id
-                         and b["kind"] == kind), None)
+            return next(
+                (b for b in self.bodies if b["customer_id"] == customer_id and b["kind"] == kind),
+                None,
+            )
+
         async with self.arrived:
             await asyncio.wait_for(self.arrived.wait_for(lambda: found() is not None), 30)
         body = found()
@@ -91,18 +94,30 @@ class World:
             "AND t.status = 'open') AND EXISTS (SELECT 1 FROM contact_points p WHERE "
             "p.customer_id = c.id AND p.kind = 'phone') AND (? = 0 OR EXISTS (SELECT 1 FROM "
             "contact_points p WHERE p.customer_id = c.id AND p.kind = 'email')) ORDER BY c.id",
-            int(need_email))
-        cid = next(r["id"] for r in rows if r["id"] not in self.used
-                   and self.retention.arm(r["id"]) == arm)
+            int(need_email),
+        )
+        cid = next(
+            r["id"] for r in rows if r["id"] not in self.used and self.retention.arm(r["id"]) == arm
+        )
         self.used.add(cid)
         return cid
 
     async def send(self, customer_id: str, type_: str, **data: Any) -> None:
-        n = len(self.used) * 100 + len(await self.rows("SELECT id FROM events WHERE "
-                                                      "source = 'test'"))
-        result = await self.store.ingest([{"id": f"test-{n}", "type": type_,
-                                           "customer_id": customer_id, "at": END - 60,
-                                           "source": "test", "data": data}])
+        n = len(self.used) * 100 + len(
+            await self.rows("SELECT id FROM events WHERE source = 'test'")
+        )
+        result = await self.store.ingest(
+            [
+                {
+                    "id": f"test-{n}",
+                    "type": type_,
+                    "customer_id": customer_id,
+                    "at": END - 60,
+                    "source": "test",
+                    "data": data,
+                }
+            ]
+        )
         assert result.stored and not result.errors, result.as_dict()
 
     async def risk_of(self, customer_id: str) -> dict[str, Any] | None:
@@ -111,11 +126,11 @@ class World:
 
 
 @pytest.fixture(scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str
-                ) -> AsyncIterator[World]:
+async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> AsyncIterator[World]:
     work = tmp_path_factory.mktemp("risk")
-    db = await Database(work / "profiles.db", [profile_schema.migrations,
-                                               risk_schema.migrations]).open()
+    db = await Database(
+        work / "profiles.db", [profile_schema.migrations, risk_schema.migrations]
+    ).open()
     store = ProfileStore(db, clock=lambda: END)
     events, labels = [], {}
     for i in range(CUSTOMERS):
@@ -123,8 +138,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str
         events += evs
         labels[label.customer_id] = label
     events.sort(key=lambda e: e["at"])
-    for i in range(0, len(events), 2000):            # the history, as an import would
-        result = await store.ingest(events[i:i + 2000])
+    for i in range(0, len(events), 2000):  # the history, as an import would
+        result = await store.ingest(events[i : i + 2000])
         assert not result.errors, result.errors[:3]
     hook = Hook()
     app = web.Application()
@@ -132,14 +147,21 @@ async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", hook.port).start()
-    settings = load(None, environ={}, database_path=str(work / "profiles.db"),
-                    skills_dir=str(SKILLS), redis_url=redis_url, redis_prefix=PREFIX,
-                    outreach_webhook_url=hook.url, risk_model_path=str(work / "model.json"))
+    settings = load(
+        None,
+        environ={},
+        database_path=str(work / "profiles.db"),
+        skills_dir=str(SKILLS),
+        redis_url=redis_url,
+        redis_prefix=PREFIX,
+        outreach_webhook_url=hook.url,
+        risk_model_path=str(work / "model.json"),
+    )
     redis = aioredis.from_url(redis_url, decode_responses=True)
     retention = Retention(settings, db, redis)
     risk = RiskService(settings, db, redis, retention.arm, clock=lambda: END, poll=0.2)
-    assert await risk.sweep() == CUSTOMERS           # the imported history scored
-    task = asyncio.create_task(risk.run())           # webhooks delivered from now on
+    assert await risk.sweep() == CUSTOMERS  # the imported history scored
+    task = asyncio.create_task(risk.run())  # webhooks delivered from now on
     store.listeners.append(risk.on_batch)
     yield World(db, store, risk, retention, settings, redis, labels, hook)
     task.cancel()
@@ -161,12 +183,21 @@ async def test_tiers_match_the_rules(world: World) -> None:
         z = CONFIG.intercept + sum(weights[t] for t in json.loads(r["tags"]))
         assert r["tier"] == CONFIG.tiers.of(1 / (1 + math.exp(-z))), r
         reasons = json.loads(r["reasons"])
-        assert [x["tag"] for x in reasons] == sorted(json.loads(r["tags"]),
-                                                     key=lambda t: -weights[t])
-    open_tickets = {r["customer_id"]: r["n"] for r in await world.rows(
-        "SELECT customer_id, count(*) AS n FROM tickets WHERE status = 'open' GROUP BY 1")}
-    complaints = {r["customer_id"] for r in await world.rows(
-        "SELECT customer_id FROM tickets WHERE status = 'open' AND kind = 'complaint'")}
+        assert [x["tag"] for x in reasons] == sorted(
+            json.loads(r["tags"]), key=lambda t: -weights[t]
+        )
+    open_tickets = {
+        r["customer_id"]: r["n"]
+        for r in await world.rows(
+            "SELECT customer_id, count(*) AS n FROM tickets WHERE status = 'open' GROUP BY 1"
+        )
+    }
+    complaints = {
+        r["customer_id"]
+        for r in await world.rows(
+            "SELECT customer_id FROM tickets WHERE status = 'open' AND kind = 'complaint'"
+        )
+    }
     for cid, r in risk.items():
         tags = json.loads(r["tags"])
         assert ("tickets-unresolved" in tags) == (open_tickets.get(cid, 0) >= 3), cid
@@ -192,17 +223,23 @@ async def test_a_third_open_ticket_books_a_callback_at_once(world: World) -> Non
     assert risk is not None and risk["tier"] == "high"
     assert json.loads(risk["reasons"])[0]["description"] == "3 unresolved tickets"
     (callback,) = await world.rows("SELECT * FROM callbacks WHERE customer_id = ?", cid)
-    phone = (await world.rows("SELECT value FROM contact_points WHERE customer_id = ? AND "
-                              "kind = 'phone'", cid))[0]["value"]
+    phone = (
+        await world.rows(
+            "SELECT value FROM contact_points WHERE customer_id = ? AND kind = 'phone'", cid
+        )
+    )[0]["value"]
     assert callback["status"] == "pending" and END < callback["due_at"] <= END + 24 * 3600
     assert callback["number"] == phone and callback["priority"] > 0
-    assert [(i["kind"], i["by"], i["outcome"]) for i in await world.rows(
-        "SELECT * FROM interventions WHERE customer_id = ?", cid)] == [
-        ("outreach:callback", "risk-policy", "scheduled")]
-    assert [(c["old_tier"], c["new_tier"]) for c in await world.rows(
-        "SELECT * FROM risk_changes WHERE customer_id = ?", cid)] == [("low", "high")]
+    assert [
+        (i["kind"], i["by"], i["outcome"])
+        for i in await world.rows("SELECT * FROM interventions WHERE customer_id = ?", cid)
+    ] == [("outreach:callback", "risk-policy", "scheduled")]
+    assert [
+        (c["old_tier"], c["new_tier"])
+        for c in await world.rows("SELECT * FROM risk_changes WHERE customer_id = ?", cid)
+    ] == [("low", "high")]
     message = None
-    for _ in range(100):          # None is also what the subscribe confirmation gives
+    for _ in range(100):  # None is also what the subscribe confirmation gives
         got = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
         data = json.loads(got["data"]) if got else {}
         if data.get("customer_id") == cid:
@@ -212,28 +249,38 @@ async def test_a_third_open_ticket_books_a_callback_at_once(world: World) -> Non
     assert (message["old_tier"], message["new_tier"]) == ("low", "high")
     assert message["outreach"] == {"kind": "callback", "outcome": "scheduled"}
     await pubsub.aclose()
-    await world.send(cid, "ticket.opened", ticket_id=f"{cid}-new-3")      # still high
+    await world.send(cid, "ticket.opened", ticket_id=f"{cid}-new-3")  # still high
     assert len(await world.rows("SELECT * FROM callbacks WHERE customer_id = ?", cid)) == 1
 
 
 async def test_medium_and_low_reach_the_webhook(world: World) -> None:
     cid = await world.pick("treatment", need_email=True)
-    await world.send(cid, "ticket.opened", ticket_id=f"{cid}-c", kind="complaint",
-                     topic="refund")
+    await world.send(cid, "ticket.opened", ticket_id=f"{cid}-c", kind="complaint", topic="refund")
     assert (await world.risk_of(cid) or {})["tier"] == "medium"
     body = await world.hook.wait_for(cid, "outreach")
-    email = (await world.rows("SELECT value FROM contact_points WHERE customer_id = ? AND "
-                              "kind = 'email'", cid))[0]["value"]
+    email = (
+        await world.rows(
+            "SELECT value FROM contact_points WHERE customer_id = ? AND kind = 'email'", cid
+        )
+    )[0]["value"]
     name = (await world.rows("SELECT name FROM customers WHERE id = ?", cid))[0]["name"]
-    assert (body["tier"], body["previous_tier"], body["channel"], body["to"]) == \
-        ("medium", "low", "email", email)
+    assert (body["tier"], body["previous_tier"], body["channel"], body["to"]) == (
+        "medium",
+        "low",
+        "email",
+        email,
+    )
     assert name in body["message"] and body["reasons"][0]["tag"] == "unresolved-complaint"
     await world.send(cid, "ticket.resolved", ticket_id=f"{cid}-c")
     promotion = await world.hook.wait_for(cid, "promotion")
     assert (promotion["tier"], promotion["previous_tier"]) == ("low", "medium")
     assert promotion["offer"] == {"kind": "discount", "value": 10}
-    kinds = [i["kind"] for i in await world.rows(
-        "SELECT * FROM interventions WHERE customer_id = ? ORDER BY id", cid)]
+    kinds = [
+        i["kind"]
+        for i in await world.rows(
+            "SELECT * FROM interventions WHERE customer_id = ? ORDER BY id", cid
+        )
+    ]
     assert kinds == ["outreach:message", "outreach:promotion"]
 
 
@@ -243,9 +290,10 @@ async def test_control_arm_is_recorded_not_contacted(world: World) -> None:
         await world.send(cid, "ticket.opened", ticket_id=f"{cid}-k{n}")
     assert (await world.risk_of(cid) or {})["tier"] == "high"
     assert await world.rows("SELECT * FROM callbacks WHERE customer_id = ?", cid) == []
-    assert [(i["kind"], i["outcome"], i["arm"]) for i in await world.rows(
-        "SELECT * FROM interventions WHERE customer_id = ?", cid)] == [
-        ("outreach:callback", "control-not-contacted", "control")]
+    assert [
+        (i["kind"], i["outcome"], i["arm"])
+        for i in await world.rows("SELECT * FROM interventions WHERE customer_id = ?", cid)
+    ] == [("outreach:callback", "control-not-contacted", "control")]
 
 
 async def test_opted_out_customers_get_nothing(world: World) -> None:
@@ -261,15 +309,22 @@ async def test_opted_out_customers_get_nothing(world: World) -> None:
     opted = [c for c, label in world.labels.items() if label.opted_out]
     marks = ",".join("?" * len(opted))
     for table in ("risk", "callbacks", "risk_outreach"):
-        assert await world.rows(f"SELECT * FROM {table} WHERE customer_id IN ({marks})",
-                                *opted) == [], table
-    assert await world.rows(f"SELECT * FROM interventions WHERE by = 'risk-policy' AND "
-                            f"customer_id IN ({marks})", *opted) == []
+        assert (
+            await world.rows(f"SELECT * FROM {table} WHERE customer_id IN ({marks})", *opted) == []
+        ), table
+    assert (
+        await world.rows(
+            f"SELECT * FROM interventions WHERE by = 'risk-policy' AND customer_id IN ({marks})",
+            *opted,
+        )
+        == []
+    )
     assert all(b["customer_id"] not in set(opted) | {cid} for b in world.hook.bodies)
 
 
-async def test_training_on_the_generated_history(world: World, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+async def test_training_on_the_generated_history(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("ENGINE_DATABASE_PATH", world.settings.database_path)
     monkeypatch.setenv("ENGINE_SKILLS_DIR", str(SKILLS))
     monkeypatch.setenv("ENGINE_RISK_MODEL_PATH", world.settings.risk_model_path)

@@ -25,8 +25,16 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 async def api(redis_client, tmp_path):
     for name in ("agents.yaml", "queues.yaml", "vip.yaml", "knowledge-base.yaml"):
         shutil.copy(SKILLS / name, tmp_path / name)
-    svc = RoutingService(redis_client, load_config(tmp_path), prefix="rh", ring_timeout=5,
-                         wrapup_seconds=0, instance="h1", skills_dir=tmp_path, watch=False)
+    svc = RoutingService(
+        redis_client,
+        load_config(tmp_path),
+        prefix="rh",
+        ring_timeout=5,
+        wrapup_seconds=0,
+        instance="h1",
+        skills_dir=tmp_path,
+        watch=False,
+    )
     offers: list[Offer] = []
 
     async def on_offer(offer: Offer) -> None:
@@ -75,7 +83,7 @@ async def test_queues_and_agents_metrics(api):
     queues = {q["queue"]: q for q in await (await client.get("/queues", headers=AUTH)).json()}
     assert queues["general"]["waiting"] == 1 and queues["general"]["entered"] == 1
     assert queues["general"]["service_level_target"] == {"percent": 80.0, "seconds": 20.0}
-    await client.post("/agents/1006/login", headers=AUTH)      # login offers the call at once
+    await client.post("/agents/1006/login", headers=AUTH)  # login offers the call at once
     assert offers and offers[-1].call_id == "w1"
     agents = {a["id"]: a for a in await (await client.get("/agents", headers=AUTH)).json()}
     assert agents["1006"]["state"] == "ringing" and agents["1006"]["call_id"] == "w1"
@@ -100,10 +108,18 @@ async def test_a_stopped_redis_is_a_503_naming_it(tmp_path):
     from tests.conftest import free_port
 
     server = RedisServer(free_port(), tmp_path / "redis").start()
-    client_redis = aioredis.from_url(server.url, decode_responses=True,
-                                     socket_connect_timeout=1, socket_timeout=2)
-    svc = RoutingService(client_redis, load_config(SKILLS), prefix="rd", ring_timeout=5,
-                         wrapup_seconds=0, instance="d1", watch=False)
+    client_redis = aioredis.from_url(
+        server.url, decode_responses=True, socket_connect_timeout=1, socket_timeout=2
+    )
+    svc = RoutingService(
+        client_redis,
+        load_config(SKILLS),
+        prefix="rd",
+        ring_timeout=5,
+        wrapup_seconds=0,
+        instance="d1",
+        watch=False,
+    )
     await svc.start()
     app = build_app(TOKEN, [routing_http.routes])
     app[routing_http.ROUTING] = svc

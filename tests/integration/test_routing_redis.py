@@ -49,12 +49,27 @@ def skills_dir(tmp_path: Path) -> Path:
 class Harness:
     """A RoutingService whose offers are recorded (the call path's side, simulated)."""
 
-    def __init__(self, redis: aioredis.Redis, skills_dir: Path, instance: str = "e1",
-                 clock: Clock | None = None, wrapup: float = 0.0, watch: bool = False) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        skills_dir: Path,
+        instance: str = "e1",
+        clock: Clock | None = None,
+        wrapup: float = 0.0,
+        watch: bool = False,
+    ) -> None:
         self.clock = clock or Clock()
-        self.svc = RoutingService(redis, load_config(skills_dir), prefix="rt", ring_timeout=5,
-                                  wrapup_seconds=wrapup, clock=self.clock, instance=instance,
-                                  skills_dir=skills_dir, watch=watch)
+        self.svc = RoutingService(
+            redis,
+            load_config(skills_dir),
+            prefix="rt",
+            ring_timeout=5,
+            wrapup_seconds=wrapup,
+            clock=self.clock,
+            instance=instance,
+            skills_dir=skills_dir,
+            watch=watch,
+        )
         self.offers: list[Offer] = []
         self.svc.set_offer_callback(self._on_offer)
 
@@ -64,8 +79,14 @@ class Harness:
     def offer_for(self, call_id: str) -> Offer | None:
         return next((o for o in reversed(self.offers) if o.call_id == call_id), None)
 
-    async def call(self, call_id: str, queue: str, lang: str = "en", topic: str | None = None,
-                   caller: Caller | None = None) -> None:
+    async def call(
+        self,
+        call_id: str,
+        queue: str,
+        lang: str = "en",
+        topic: str | None = None,
+        caller: Caller | None = None,
+    ) -> None:
         await self.svc.enqueue(RouteRequest(call_id, queue, self.clock(), lang, topic, caller))
 
     async def only(self, *agent_ids: str) -> None:
@@ -84,7 +105,7 @@ async def harness(redis_client, skills_dir):
 
 
 async def test_technical_call_reaches_an_expert(harness):
-    await harness.only("1001", "1006", "1008")       # expert, two general agents
+    await harness.only("1001", "1006", "1008")  # expert, two general agents
     await harness.call("t1", "technical", topic="technical")
     assert harness.offer_for("t1").agent_id == "1001"
     assert harness.offer_for("t1").endpoint == "Local/1001@sim-agents"
@@ -96,10 +117,10 @@ async def test_vip_overtakes_earlier_callers_and_reaches_platinum(harness):
         await harness.call(f"c{i}", "general")
         harness.clock.t += 1
     await harness.call("vip", "general", caller=Caller("x", value_percentile=99))
-    await harness.svc.presence.login("1006")          # general agent: oldest ordinary call
+    await harness.svc.presence.login("1006")  # general agent: oldest ordinary call
     await harness.svc.match_agent("1006")
     assert harness.offer_for("c0").agent_id == "1006"
-    await harness.svc.presence.login("1009")          # platinum: the VIP goes first
+    await harness.svc.presence.login("1009")  # platinum: the VIP goes first
     await harness.svc.match_agent("1009")
     assert harness.offer_for("vip").agent_id == "1009"
     assert {"kind": "vip", "tier": "platinum"} in harness.offer_for("vip").hints
@@ -109,7 +130,7 @@ async def test_escalation_to_general_agent_with_knowledge_base_hint(harness):
     await harness.only("1006")
     await harness.call("t1", "technical", topic="technical")
     assert harness.offer_for("t1") is None
-    harness.clock.t += 61                              # step: general agents + KB hint
+    harness.clock.t += 61  # step: general agents + KB hint
     await wait_for(lambda: harness.offer_for("t1"), timeout=3, what="escalated offer")
     offer = harness.offer_for("t1")
     assert offer.agent_id == "1006"
@@ -128,7 +149,7 @@ async def test_ring_timeout_pauses_agent_and_caller_goes_to_the_front(harness):
     await harness.call("c", "general", caller=Caller("y", risk_tier="high"))  # boosted
     await harness.svc.presence.unpause("1006")
     await harness.svc.match_agent("1006")
-    assert harness.offers[-1].call_id == "a"           # back in front of everyone
+    assert harness.offers[-1].call_id == "a"  # back in front of everyone
 
 
 async def test_wrapup_then_next_call(redis_client, skills_dir):
@@ -152,7 +173,7 @@ async def test_cancel_while_ringing_frees_the_agent_and_counts_abandoned(harness
     await harness.only("1006")
     await harness.call("a", "general")
     await harness.call("b", "general")
-    await harness.svc.cancel("a")                     # caller hung up while 1006 rang
+    await harness.svc.cancel("a")  # caller hung up while 1006 rang
     assert harness.offer_for("b").agent_id == "1006"
     stats = {q["queue"]: q for q in await _queues(harness)}
     assert stats["general"]["abandoned"] == 1 and stats["general"]["waiting"] == 1
@@ -182,13 +203,12 @@ async def test_metrics_service_level_and_occupancy(harness):
 async def test_broken_yaml_is_refused_and_routing_goes_on(harness, skills_dir):
     version = harness.svc.config.version
     queues = skills_dir / "queues.yaml"
-    queues.write_text(queues.read_text().replace("skills: {general: 1}",
-                                                 "skills: {general: 11}"))
+    queues.write_text(queues.read_text().replace("skills: {general: 1}", "skills: {general: 11}"))
     assert await harness.svc.reload_now() is False
     assert harness.svc.config.version == version
     assert harness.svc.reload_errors[0].startswith(f"{queues}:")
     await harness.only("1006")
-    await harness.call("a", "general")                 # still routed by the last good config
+    await harness.call("a", "general")  # still routed by the last good config
     assert harness.offer_for("a").agent_id == "1006"
     queues.write_text(queues.read_text().replace("{general: 11}", "{general: 4}"))
     assert await harness.svc.reload_now() is True
@@ -202,8 +222,11 @@ async def test_file_watcher_reloads_on_change(redis_client, skills_dir):
         await asyncio.sleep(0.3)
         vip = skills_dir / "vip.yaml"
         vip.write_text(vip.read_text().replace("priority_boost: 300", "priority_boost: 250"))
-        await wait_for(lambda: h.svc.config.tier("platinum").priority_boost == 250,
-                       timeout=5, what="hot reload")
+        await wait_for(
+            lambda: h.svc.config.tier("platinum").priority_boost == 250,
+            timeout=5,
+            what="hot reload",
+        )
     finally:
         await h.svc.stop()
 
@@ -213,10 +236,10 @@ async def test_reload_keeps_waiting_calls_in_place(harness, skills_dir):
     for i in range(3):
         await harness.call(f"c{i}", "billing")
         harness.clock.t += 1
-    queues = skills_dir / "queues.yaml"              # billing removed: calls move, in order
+    queues = skills_dir / "queues.yaml"  # billing removed: calls move, in order
     text = queues.read_text()
     start = text.index("  billing:")
-    queues.write_text(text[:start] + text[text.index("  vip:"):])
+    queues.write_text(text[:start] + text[text.index("  vip:") :])
     assert await harness.svc.reload_now()
     await harness.svc.presence.login("1006")
     for i in range(3):
@@ -238,11 +261,11 @@ async def test_waiting_calls_survive_an_engine_restart(redis_client, skills_dir)
     second = Harness(redis_client, skills_dir, instance="e1", clock=clock)
     await second.svc.start()
     try:
-        await second.call("new", "general")            # the call path re-enqueues its calls
+        await second.call("new", "general")  # the call path re-enqueues its calls
         await second.call("old", "general")
         waiting = await second.svc.store.waiting_ids("general")
         assert [c for c, _ in waiting] == ["old", "new"]
-        assert waiting[0][1] == clock.t - 15           # original place in line kept
+        assert waiting[0][1] == clock.t - 15  # original place in line kept
         await second.svc.presence.login("1006")
         await second.svc.match_agent("1006")
         assert second.offers[-1].call_id == "old"
@@ -252,8 +275,10 @@ async def test_waiting_calls_survive_an_engine_restart(redis_client, skills_dir)
 
 async def test_two_engines_never_double_book_an_agent(redis_client, redis_url, skills_dir):
     other = aioredis.from_url(redis_url, decode_responses=True)
-    engines = [Harness(redis_client, skills_dir, instance="e1"),
-               Harness(other, skills_dir, instance="e2")]
+    engines = [
+        Harness(redis_client, skills_dir, instance="e1"),
+        Harness(other, skills_dir, instance="e2"),
+    ]
     busy: dict[str, str] = {}
     done: list[str] = []
     conflicts: list[str] = []
@@ -264,7 +289,9 @@ async def test_two_engines_never_double_book_an_agent(redis_client, redis_url, s
                 conflicts.append(f"{offer.agent_id}: {busy[offer.agent_id]} + {offer.call_id}")
             busy[offer.agent_id] = offer.call_id
             asyncio.get_running_loop().call_later(
-                random.uniform(0.005, 0.03), lambda: h.svc.spawn(finish(h, offer)))
+                random.uniform(0.005, 0.03), lambda: h.svc.spawn(finish(h, offer))
+            )
+
         return on_offer
 
     async def finish(h: Harness, offer: Offer) -> None:
@@ -278,8 +305,15 @@ async def test_two_engines_never_double_book_an_agent(redis_client, redis_url, s
         await h.svc.start()
     try:
         rng = random.Random(3)
-        calls = [(engines[i % 2], f"call{i}", rng.choice(["general", "technical", "billing"]),
-                  rng.choice(["en", "en", "zh"])) for i in range(120)]
+        calls = [
+            (
+                engines[i % 2],
+                f"call{i}",
+                rng.choice(["general", "technical", "billing"]),
+                rng.choice(["en", "en", "zh"]),
+            )
+            for i in range(120)
+        ]
         await asyncio.gather(*(h.call(cid, q, lang) for h, cid, q, lang in calls))
         await wait_for(lambda: len(done) == len(calls), timeout=30, what="every call served")
         assert conflicts == []
@@ -297,19 +331,19 @@ async def _queues(h: Harness) -> list[dict]:
 
 
 async def test_offer_crosses_engines_and_skips_stopped_ones(redis_client, redis_url, skills_dir):
-    other = aioredis.from_url(redis_url)              # bytes replies: both kinds work
+    other = aioredis.from_url(redis_url)  # bytes replies: both kinds work
     one, two = Harness(redis_client, skills_dir, "e1"), Harness(other, skills_dir, "e2")
     await one.svc.start()
     await two.svc.start()
     try:
         await one.only()
         await one.call("mine", "general")
-        await two.svc.presence.login("1006")           # e2's free agent, e1's call
+        await two.svc.presence.login("1006")  # e2's free agent, e1's call
         await two.svc.match_agent("1006")
         await wait_for(lambda: one.offer_for("mine"), timeout=3, what="offer via pub/sub")
         assert two.offers == [] and one.offer_for("mine").agent_id == "1006"
         await two.call("theirs", "general")
-        await two.svc.stop()                            # its calls wait for it to come back
+        await two.svc.stop()  # its calls wait for it to come back
         await one.svc.presence.login("1007")
         assert await one.svc.match_agent("1007") is False
     finally:

@@ -34,45 +34,154 @@ class Directory:
 
 def _seed(db) -> None:  # type: ignore[no-untyped-def]
     now = time.time()
-    db["customers"].insert({"id": CUSTOMER, "name": "Chen Jing", "language": "zh",
-                            "timezone": "Asia/Shanghai", "created_at": now - 700 * DAY,
-                            "preferred_style": "brief, no small talk",
-                            "loyalty_level": "gold", "loyalty_points": 5400, "opted_out": 0},
-                           pk="id", alter=True, replace=True)
-    db["orders"].insert_all([
-        {"id": "o-recent", "customer_id": CUSTOMER, "at": now - 20 * DAY, "amount": 399.0,
-         "product": "basic-plan", "status": "delivered"},
-        {"id": "o-late", "customer_id": CUSTOMER, "at": now - 3 * DAY, "amount": 59.0,
-         "product": "router", "status": "delayed"},
-        {"id": "o-old", "customer_id": CUSTOMER, "at": now - 200 * DAY, "amount": 999.0,
-         "product": "phone", "status": "delivered"}], pk="id", alter=True, replace=True)
-    db["tickets"].insert_all([
-        {"id": "t-open", "customer_id": CUSTOMER, "status": "open", "kind": "complaint",
-         "subject": "charged twice for the router", "opened_at": now - 2 * DAY},
-        {"id": "t-done", "customer_id": CUSTOMER, "status": "resolved", "kind": "ticket",
-         "subject": "password reset", "opened_at": now - 60 * DAY}],
-        pk="id", alter=True, replace=True)
-    db["interactions"].insert_all([
-        {"id": "i1", "customer_id": CUSTOMER, "channel": "chat", "conversation_id": "conv-9",
-         "topic": "billing", "content": "I was charged twice for order o-late",
-         "direction": "customer", "resolved": 0, "at": now - 3600},
-        {"id": "i2", "customer_id": CUSTOMER, "channel": "chat", "conversation_id": "conv-9",
-         "topic": "billing", "content": "Here is the screenshot of my bank statement",
-         "direction": "customer", "resolved": 0, "at": now - 3500},
-        {"id": "i3", "customer_id": CUSTOMER, "channel": "email", "conversation_id": "conv-1",
-         "topic": "delivery", "content": "Where is my parcel?", "direction": "customer",
-         "resolved": 1, "at": now - 30 * DAY}], pk="id", alter=True, replace=True)
-    db["interventions"].insert_all([
-        {"customer_id": CUSTOMER, "kind": "care:notify", "at": now - 90 * DAY,
-         "by": "agent-7", "outcome": "accepted",
-         "details": json.dumps({"offer": {"kind": "coupon", "value": 20}})},
-        {"customer_id": CUSTOMER, "kind": "outreach:email", "at": now - 40 * DAY,
-         "by": "outreach", "outcome": "no-answer", "details": "{}"}], alter=True)
-    db["risk"].insert({"customer_id": CUSTOMER, "tier": "high", "score": 0.81,
-                       "reasons": json.dumps([
-                           {"tag": "unresolved-complaint", "weight": 1.4},
-                           {"tag": "avg-order-value-down", "weight": 0.6}]),
-                       "updated_at": now}, pk="customer_id", alter=True, replace=True)
+    db["customers"].insert(
+        {
+            "id": CUSTOMER,
+            "name": "Chen Jing",
+            "language": "zh",
+            "timezone": "Asia/Shanghai",
+            "created_at": now - 700 * DAY,
+            "preferred_style": "brief, no small talk",
+            "loyalty_level": "gold",
+            "loyalty_points": 5400,
+            "opted_out": 0,
+        },
+        pk="id",
+        alter=True,
+        replace=True,
+    )
+    db["orders"].insert_all(
+        [
+            {
+                "id": "o-recent",
+                "customer_id": CUSTOMER,
+                "at": now - 20 * DAY,
+                "amount": 399.0,
+                "product": "basic-plan",
+                "status": "delivered",
+            },
+            {
+                "id": "o-late",
+                "customer_id": CUSTOMER,
+                "at": now - 3 * DAY,
+                "amount": 59.0,
+                "product": "router",
+                "status": "delayed",
+            },
+            {
+                "id": "o-old",
+                "customer_id": CUSTOMER,
+                "at": now - 200 * DAY,
+                "amount": 999.0,
+                "product": "phone",
+                "status": "delivered",
+            },
+        ],
+        pk="id",
+        alter=True,
+        replace=True,
+    )
+    db["tickets"].insert_all(
+        [
+            {
+                "id": "t-open",
+                "customer_id": CUSTOMER,
+                "status": "open",
+                "kind": "complaint",
+                "subject": "charged twice for the router",
+                "opened_at": now - 2 * DAY,
+            },
+            {
+                "id": "t-done",
+                "customer_id": CUSTOMER,
+                "status": "resolved",
+                "kind": "ticket",
+                "subject": "password reset",
+                "opened_at": now - 60 * DAY,
+            },
+        ],
+        pk="id",
+        alter=True,
+        replace=True,
+    )
+    db["interactions"].insert_all(
+        [
+            {
+                "id": "i1",
+                "customer_id": CUSTOMER,
+                "channel": "chat",
+                "conversation_id": "conv-9",
+                "topic": "billing",
+                "content": "I was charged twice for order o-late",
+                "direction": "customer",
+                "resolved": 0,
+                "at": now - 3600,
+            },
+            {
+                "id": "i2",
+                "customer_id": CUSTOMER,
+                "channel": "chat",
+                "conversation_id": "conv-9",
+                "topic": "billing",
+                "content": "Here is the screenshot of my bank statement",
+                "direction": "customer",
+                "resolved": 0,
+                "at": now - 3500,
+            },
+            {
+                "id": "i3",
+                "customer_id": CUSTOMER,
+                "channel": "email",
+                "conversation_id": "conv-1",
+                "topic": "delivery",
+                "content": "Where is my parcel?",
+                "direction": "customer",
+                "resolved": 1,
+                "at": now - 30 * DAY,
+            },
+        ],
+        pk="id",
+        alter=True,
+        replace=True,
+    )
+    db["interventions"].insert_all(
+        [
+            {
+                "customer_id": CUSTOMER,
+                "kind": "care:notify",
+                "at": now - 90 * DAY,
+                "by": "agent-7",
+                "outcome": "accepted",
+                "details": json.dumps({"offer": {"kind": "coupon", "value": 20}}),
+            },
+            {
+                "customer_id": CUSTOMER,
+                "kind": "outreach:email",
+                "at": now - 40 * DAY,
+                "by": "outreach",
+                "outcome": "no-answer",
+                "details": "{}",
+            },
+        ],
+        alter=True,
+    )
+    db["risk"].insert(
+        {
+            "customer_id": CUSTOMER,
+            "tier": "high",
+            "score": 0.81,
+            "reasons": json.dumps(
+                [
+                    {"tag": "unresolved-complaint", "weight": 1.4},
+                    {"tag": "avg-order-value-down", "weight": 0.6},
+                ]
+            ),
+            "updated_at": now,
+        },
+        pk="customer_id",
+        alter=True,
+        replace=True,
+    )
 
 
 @pytest.fixture
@@ -81,10 +190,11 @@ async def screen_engine(engine_factory, tmp_path):
     shutil.copytree(TEST_SKILLS, skills)
     for name in ("offers.yaml", "care-rules.yaml", "next-best-action.yaml"):
         shutil.copy(RETENTION_SKILLS / name, skills / name)
-    engine = await engine_factory(lookup=Directory(), skills_dir=str(skills),
-                                  database_path=str(tmp_path / "engine.db"))
+    engine = await engine_factory(
+        lookup=Directory(), skills_dir=str(skills), database_path=str(tmp_path / "engine.db")
+    )
     await engine.db.run(_seed)
-    await engine.router.presence.pause("2004", "meeting")    # billing goes to 2003
+    await engine.router.presence.pause("2004", "meeting")  # billing goes to 2003
     return engine
 
 
@@ -96,9 +206,10 @@ async def test_screen_pop_reaches_the_agent_over_the_websocket(screen_engine, ar
     engine = screen_engine
     token = engine.settings.api_token
     async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(_url(engine, "/agents/2003/screen"),
-                                   headers={"Authorization": f"Bearer {token}"}) as ws:
-            await place_caller(ari, "8000", NUMBER, dtmf="2")     # billing, topic billing
+        async with http.ws_connect(
+            _url(engine, "/agents/2003/screen"), headers={"Authorization": f"Bearer {token}"}
+        ) as ws:
+            await place_caller(ari, "8000", NUMBER, dtmf="2")  # billing, topic billing
             pop = None
             while pop is None:
                 msg = await asyncio.wait_for(ws.receive(), 30)
@@ -111,16 +222,21 @@ async def test_screen_pop_reaches_the_agent_over_the_websocket(screen_engine, ar
         assert pop["customer"]["preferred_style"] == "brief, no small talk"
         assert pop["customer"]["loyalty"] == {"level": "gold", "points": 5400}
         assert pop["topic"] == "billing"
-        assert [o["order_id"] for o in pop["orders"]] == ["o-late", "o-recent"], \
+        assert [o["order_id"] for o in pop["orders"]] == ["o-late", "o-recent"], (
             "the last 3 months only, newest first"
+        )
         assert [t["id"] for t in pop["open_tickets"]] == ["t-open"]
         (conv,) = pop["unfinished_conversations"]
         assert conv["conversation_id"] == "conv-9" and conv["channel"] == "chat"
         assert [m["text"] for m in conv["messages"]] == [
-            "I was charged twice for order o-late", "Here is the screenshot of my bank statement"]
+            "I was charged twice for order o-late",
+            "Here is the screenshot of my bank statement",
+        ]
         assert pop["risk"]["tier"] == "high"
-        assert [r["tag"] for r in pop["risk"]["reasons"]] == ["unresolved-complaint",
-                                                              "avg-order-value-down"]
+        assert [r["tag"] for r in pop["risk"]["reasons"]] == [
+            "unresolved-complaint",
+            "avg-order-value-down",
+        ]
         assert [w["outcome"] for w in pop["worked_before"]] == ["accepted"]
         nba = pop["next_best_action"]
         assert nba["rule"] == "express-refund", nba
@@ -129,8 +245,9 @@ async def test_screen_pop_reaches_the_agent_over_the_websocket(screen_engine, ar
         assert [o["product"] for o in pop["offers"]][:1] == ["advanced-plan"]
 
         # the same screen pop over plain HTTP while the call lasts
-        async with http.get(_url(engine, "/agents/2003/screen"),
-                            headers={"Authorization": f"Bearer {token}"}) as resp:
+        async with http.get(
+            _url(engine, "/agents/2003/screen"), headers={"Authorization": f"Bearer {token}"}
+        ) as resp:
             assert resp.status == 200
             assert (await resp.json())["screen"]["call_id"] == pop["call_id"]
 

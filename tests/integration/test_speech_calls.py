@@ -31,7 +31,7 @@ TEST_SKILLS = Path(__file__).parent / "skills"
 _ids = itertools.count(1)
 PROMPT_END = "sound:digits/2"  # the last item of the main menu's prompt
 SAY = {  # name -> (pinyin, espeak amplitude, pitch, speed)
-    "st-jishu": ("ji4 shu4 zhi1 chi2", 100, 50, 160),             # 技术支持 -> technical
+    "st-jishu": ("ji4 shu4 zhi1 chi2", 100, 50, 160),  # 技术支持 -> technical
     "st-nomatch": ("ni3 hao3 wo3 xiang3 wen4 yi1 xia4", 100, 50, 160),  # fillers only
     "st-agent": ("ni3 hao3 qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2", 100, 50, 160),
     "st-calm1": ("ni3 hao3 wo3 xiang3 wen4 yi1 xia4 zhang4 dan1", 60, 40, 150),
@@ -56,16 +56,46 @@ def voices(sandbox, tmp_path_factory) -> dict[str, str]:
     """Sound names (``tenure/st-...``) of the synthesised utterances, 8 kHz mono."""
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing: apt-get install espeak-ng sox "
-                        "(scripts/bootstrap-host.sh does)")
+            pytest.fail(
+                f"{tool} is missing: apt-get install espeak-ng sox (scripts/bootstrap-host.sh does)"
+            )
     work = tmp_path_factory.mktemp("voices")
     for name, (text, amplitude, pitch, speed) in SAY.items():
         raw = work / f"{name}.raw.wav"
-        subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-a", str(amplitude), "-p",
-                        str(pitch), "-s", str(speed), "-w", str(raw), text], check=True,
-                       capture_output=True)
-        subprocess.run(["sox", "-q", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16",
-                        str(sandbox.sounds_dir / f"{name}.wav")], check=True)
+        subprocess.run(
+            [
+                "espeak-ng",
+                "-v",
+                "cmn-latn-pinyin",
+                "-a",
+                str(amplitude),
+                "-p",
+                str(pitch),
+                "-s",
+                str(speed),
+                "-w",
+                str(raw),
+                text,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                "sox",
+                "-q",
+                "-V1",
+                str(raw),
+                "-r",
+                "8000",
+                "-c",
+                "1",
+                "-b",
+                "16",
+                str(sandbox.sounds_dir / f"{name}.wav"),
+            ],
+            check=True,
+        )
     return {name: f"tenure/{name}" for name in SAY}
 
 
@@ -80,16 +110,30 @@ class Directory:
 @pytest.fixture
 async def speech_engine(engine_factory, speech_skills):
     async def make(callers: dict[str, Caller] | None = None):
-        return await engine_factory(lookup=Directory(callers or {}), speech_enabled=True,
-                                    skills_dir=str(speech_skills), speech_workers=2)
+        return await engine_factory(
+            lookup=Directory(callers or {}),
+            speech_enabled=True,
+            skills_dir=str(speech_skills),
+            speech_workers=2,
+        )
+
     return make
 
 
-async def place_caller(ari, did: str, number: str, *, wav: list[str], wav_delay: float,
-                       dtmf: str | None = None, dtmf_delay: float = 1.0) -> str:
+async def place_caller(
+    ari,
+    did: str,
+    number: str,
+    *,
+    wav: list[str],
+    wav_delay: float,
+    dtmf: str | None = None,
+    dtmf_delay: float = 1.0,
+) -> str:
     """A simulated caller who speaks ``wav`` ``wav_delay`` s after the engine answers."""
-    params = parties.caller(did, number, wav=wav, wav_delay=wav_delay, dtmf=dtmf,
-                            dtmf_delay=dtmf_delay)
+    params = parties.caller(
+        did, number, wav=wav, wav_delay=wav_delay, dtmf=dtmf, dtmf_delay=dtmf_delay
+    )
     channel_id = f"st-{number}-{next(_ids)}"
     await ari.originate(params.pop("endpoint"), channelId=channel_id, **params)
     return channel_id
@@ -108,31 +152,40 @@ async def ended_record(engine, call_id: str):
 async def nothing_heard_left(engine, ari) -> bool:
     channels = await channel_ids(ari)
     bridges = await bridges_by_id(ari)
-    return (not any("-hear-" in c for c in channels)
-            and not any(b.startswith("speech-") for b in bridges)
-            and not engine.speech.calls.legs and not engine.speech.media.ports_in_use
-            and not engine.speech.service.pool.sessions)
+    return (
+        not any("-hear-" in c for c in channels)
+        and not any(b.startswith("speech-") for b in bridges)
+        and not engine.speech.calls.legs
+        and not engine.speech.media.ports_in_use
+        and not engine.speech.service.pool.sessions
+    )
 
 
 async def test_spoken_intent_routes_like_its_key_and_barges_in(speech_engine, ari, voices):
     engine = await speech_engine()
     events: list[dict] = []
     engine.calls.taps.append(events.append)
-    caller = await place_caller(ari, "8000", "13900000001", wav_delay=1.0,
-                                wav=[voices["st-jishu"], "silence/1"])
-    runner = await wait_for(lambda: connected(engine, caller), timeout=25,
-                            what="caller routed by speech and bridged")
+    caller = await place_caller(
+        ari, "8000", "13900000001", wav_delay=1.0, wav=[voices["st-jishu"], "silence/1"]
+    )
+    runner = await wait_for(
+        lambda: connected(engine, caller), timeout=25, what="caller routed by speech and bridged"
+    )
     call = runner.call
     assert call.record["ivr_path"] == ["did:8000", "main:say:technical"]
     assert (call.record["queue"], call.record["topic"]) == ("technical", "technical")
     assert call.offer.agent_id == "2001", "the technical expert takes a technical call"
 
     prompt = f"{call.call_id}-p1"
-    finished = [ev for ev in events if ev.get("type") == "PlaybackFinished"
-                and ev["playback"]["id"] == prompt]
+    finished = [
+        ev
+        for ev in events
+        if ev.get("type") == "PlaybackFinished" and ev["playback"]["id"] == prompt
+    ]
     assert finished, "the prompt's playback ended"
-    assert finished[0]["playback"]["media_uri"] != PROMPT_END, \
+    assert finished[0]["playback"]["media_uri"] != PROMPT_END, (
         "barge-in: the prompt was stopped before its last sound"
+    )
     assert call.record["barge_in"] == 1
 
     await ari.hangup(caller)
@@ -143,14 +196,27 @@ async def test_spoken_intent_routes_like_its_key_and_barges_in(speech_engine, ar
 async def test_two_no_matches_fall_back_to_keys(speech_engine, ari, voices):
     engine = await speech_engine()
     caller = await place_caller(
-        ari, "8000", "13900000002", wav_delay=2.0,     # a margin for the listener to start
+        ari,
+        "8000",
+        "13900000002",
+        wav_delay=2.0,  # a margin for the listener to start
         wav=[voices["st-nomatch"], "silence/3", voices["st-nomatch"], "silence/1"],
-        dtmf="1", dtmf_delay=3.0)
-    runner = await wait_for(lambda: connected(engine, caller), timeout=40,
-                            what="caller routed by key after two no-matches")
+        dtmf="1",
+        dtmf_delay=3.0,
+    )
+    runner = await wait_for(
+        lambda: connected(engine, caller),
+        timeout=40,
+        what="caller routed by key after two no-matches",
+    )
     call = runner.call
-    assert call.record["ivr_path"] == ["did:8000", "main:no-match", "main:no-match",
-                                       "main:keys-only", "main:1"]
+    assert call.record["ivr_path"] == [
+        "did:8000",
+        "main:no-match",
+        "main:no-match",
+        "main:keys-only",
+        "main:1",
+    ]
     assert call.record["queue"] == "technical" and call.offer.agent_id == "2001"
     segments = await engine.transcripts.for_call(call.call_id)
     ivr = [s for s in segments if s["menu"] == "main"]
@@ -160,7 +226,8 @@ async def test_two_no_matches_fall_back_to_keys(speech_engine, ari, voices):
 
 
 async def test_a_tap_opened_while_the_engine_sweeps_old_taps_keeps_listening(
-        speech_engine, ari, monkeypatch):
+    speech_engine, ari, monkeypatch
+):
     """After each event-socket connect the engine removes taps no live leg owns (an old
     engine's), while adopted calls start listening. A tap opened while Asterisk's channel
     and bridge lists are on their way is listed by Asterisk: the sweep must keep it."""
@@ -175,46 +242,67 @@ async def test_a_tap_opened_while_the_engine_sweeps_old_taps_keeps_listening(
             lists_asked.set()
             await release.wait()
             return await listing()
+
         return later
 
     monkeypatch.setattr(taps.ari, "channels", held(taps.ari.channels))
     monkeypatch.setattr(taps.ari, "bridges", held(taps.ari.bridges))
     sweep = asyncio.create_task(taps.sweep())
     await asyncio.wait_for(lists_asked.wait(), 5)
-    tap = await taps.open("sweep-race-hear-caller-1", caller, "127.0.0.1:9",
-                          "media,sweep-race,caller")
+    tap = await taps.open(
+        "sweep-race-hear-caller-1", caller, "127.0.0.1:9", "media,sweep-race,caller"
+    )
     release.set()
     assert await sweep == 0, "nothing stale: the only tap is the one just opened"
     bridges = await bridges_by_id(ari)
-    assert sorted(bridges.get(tap.bridge_id, [])) == sorted([tap.snoop_id, tap.media_id]), \
+    assert sorted(bridges.get(tap.bridge_id, [])) == sorted([tap.snoop_id, tap.media_id]), (
         "the tap's bridge still holds its snoop and its RTP channel"
+    )
     await taps.close(tap)
     await ari.hangup(caller)
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
 
 
 async def test_connected_call_is_transcribed_on_both_legs_with_emotion(
-        speech_engine, ari, voices, redis_client, engine_settings):
+    speech_engine, ari, voices, redis_client, engine_settings
+):
     customer = Caller("cust-speech-1", name="Wang", language="zh")
     engine = await speech_engine({"13900000003": customer})
     prefix = engine.settings.redis_prefix
     pubsub = redis_client.pubsub()
-    await pubsub.psubscribe(f"{prefix}:transcripts:*", f"{prefix}:events:emotion",
-                            f"{prefix}:agent:2001")
+    await pubsub.psubscribe(
+        f"{prefix}:transcripts:*", f"{prefix}:events:emotion", f"{prefix}:agent:2001"
+    )
     heard: list[tuple[str, dict]] = []
     listener = asyncio.create_task(_collect(pubsub, heard))
     for name, value in parties.agent_speech(voices["st-agent"], delay=1.0).items():
         await ari.set_global(name, value)
     try:
-        caller = await place_caller(ari, "8000", "13900000003", wav_delay=1.0, wav=[
-            voices["st-jishu"], "silence/8", voices["st-calm1"], "silence/1",
-            voices["st-calm2"], "silence/1", voices["st-angry"], "silence/2"])
-        runner = await wait_for(lambda: connected(engine, caller), timeout=25,
-                                what="caller bridged")
+        caller = await place_caller(
+            ari,
+            "8000",
+            "13900000003",
+            wav_delay=1.0,
+            wav=[
+                voices["st-jishu"],
+                "silence/8",
+                voices["st-calm1"],
+                "silence/1",
+                voices["st-calm2"],
+                "silence/1",
+                voices["st-angry"],
+                "silence/2",
+            ],
+        )
+        runner = await wait_for(
+            lambda: connected(engine, caller), timeout=25, what="caller bridged"
+        )
         call_id = runner.call.call_id
         alerts = await wait_for(
-            lambda: [m for ch, m in heard if ch.endswith(":events:emotion")], timeout=45,
-            what="an emotion alert for the supervisor")
+            lambda: [m for ch, m in heard if ch.endswith(":events:emotion")],
+            timeout=45,
+            what="an emotion alert for the supervisor",
+        )
     finally:
         for name in parties.agent_speech():
             await ari.set_global(name, "")
@@ -233,14 +321,20 @@ async def test_connected_call_is_transcribed_on_both_legs_with_emotion(
     assert all(s["text"] and s["at"] >= runner.call.record["connected_at"] - 1 for s in talk)
     assert any(s["emotion_label"] for s in talk if s["role"] == "caller")
     assert "垃圾" in "".join(s["text"] for s in talk if s["role"] == "caller")
-    live_finals = [m for ch, m in heard if ch == f"{prefix}:transcripts:{call_id}"
-                   and m.get("kind") == "final"]
-    partials = [m for ch, m in heard if ch == f"{prefix}:transcripts:{call_id}"
-                and m.get("kind") == "partial"]
+    live_finals = [
+        m for ch, m in heard if ch == f"{prefix}:transcripts:{call_id}" and m.get("kind") == "final"
+    ]
+    partials = [
+        m
+        for ch, m in heard
+        if ch == f"{prefix}:transcripts:{call_id}" and m.get("kind") == "partial"
+    ]
     assert live_finals and partials, "partial and final results were published live"
 
-    history = await wait_for(lambda: _customer_events(engine, "cust-speech-1"),
-                             what="emotion and transcript recorded on the customer")
+    history = await wait_for(
+        lambda: _customer_events(engine, "cust-speech-1"),
+        what="emotion and transcript recorded on the customer",
+    )
     transcript = history["call.transcript"]
     assert transcript["data"]["call_id"] == call_id and "垃圾" in transcript["data"]["text"]
     assert "垃圾" in transcript["data"]["complaint_words"]
@@ -274,8 +368,10 @@ async def _collect(pubsub, into: list[tuple[str, dict]]) -> None:
 async def angry_transcript(engine, customer_id: str, words: str = "垃圾") -> dict:
     """The call's transcript on the customer, with ``words`` (the angry ones by default);
     an emotion too."""
-    history = await wait_for(lambda: _customer_events(engine, customer_id),
-                             what="emotion and transcript recorded on the customer")
+    history = await wait_for(
+        lambda: _customer_events(engine, customer_id),
+        what="emotion and transcript recorded on the customer",
+    )
     assert words in history["call.transcript"]["data"]["text"]
     return history["call.transcript"]["data"]
 
@@ -287,32 +383,47 @@ async def _customer_events(engine, customer_id: str):
 
 async def speaks_zh_cn(engine, customer_id: str) -> None:
     """A profile whose language is the regional tag ``zh-CN`` (the model is ``zh``)."""
-    await engine.profiles.ingest([{"id": f"lang-{customer_id}", "type": "customer.updated",
-                                   "customer_id": customer_id, "at": 1_700_000_000.0,
-                                   "data": {"language": "zh-CN"}}])
+    await engine.profiles.ingest(
+        [
+            {
+                "id": f"lang-{customer_id}",
+                "type": "customer.updated",
+                "customer_id": customer_id,
+                "at": 1_700_000_000.0,
+                "data": {"language": "zh-CN"},
+            }
+        ]
+    )
 
 
 def getting_angry(voices: dict[str, str]) -> list[str]:
     """Two calm sentences, then an angry one (a sharp rise)."""
-    return [voices["st-calm1"], "silence/1", voices["st-calm2"], "silence/1",
-            voices["st-angry"], "silence/2"]
+    return [
+        voices["st-calm1"],
+        "silence/1",
+        voices["st-calm2"],
+        "silence/1",
+        voices["st-angry"],
+        "silence/2",
+    ]
 
 
 async def bridged(runner):
     """The campaign's line once the customer is bridged to the agent."""
-    return await wait_for(lambda: next((ln for ln in runner.lines.values()
-                                        if ln.state == "talking"), None),
-                          timeout=30, what="the customer bridged to the agent")
+    return await wait_for(
+        lambda: next((ln for ln in runner.lines.values() if ln.state == "talking"), None),
+        timeout=30,
+        what="the customer bridged to the agent",
+    )
 
 
-async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, voices,
-                                                           redis_client):
+async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, voices, redis_client):
     """A high-risk callback reaches the customer; once bridged to the agent, both legs are
     transcribed, the customer's anger alerts the supervisor and hints the agent, and the
     transcript and emotion land on the customer, as for an inbound call."""
     engine = await speech_engine()
     prefix = engine.settings.redis_prefix
-    await engine.router.presence.pause("2004", "meeting")          # 2003 takes the call
+    await engine.router.presence.pause("2004", "meeting")  # 2003 takes the call
     pubsub = redis_client.pubsub()
     await pubsub.psubscribe(f"{prefix}:events:emotion", f"{prefix}:agent:2003")
     heard: list[tuple[str, dict]] = []
@@ -320,17 +431,27 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     await speaks_zh_cn(engine, "cust-speech-out")
     async with open_api(engine) as api:
         cid = await new_campaign(api, "heard", "progressive", "1800003,cust-speech-out\n")
-        async with sim_globals(ari, {**parties.customer_globals(ring=1, talk=2),
-                                     **parties.customer_speech(getting_angry(voices), delay=3.0),
-                                     **parties.agent_speech(voices["st-agent"], delay=1.0)}):
+        async with sim_globals(
+            ari,
+            {
+                **parties.customer_globals(ring=1, talk=2),
+                **parties.customer_speech(getting_angry(voices), delay=3.0),
+                **parties.agent_speech(voices["st-agent"], delay=1.0),
+            },
+        ):
             await api.call("POST", f"/dialer/campaigns/{cid}/start")
             runner = engine.dialer.runners[cid]
             line = await bridged(runner)
-            call = runner.calls[line.id]           # what the desk and screen pop see
+            call = runner.calls[line.id]  # what the desk and screen pop see
             alerts = await wait_for(
-                lambda: [m for ch, m in heard if ch.endswith(":events:emotion")
-                         and m["call_id"] == line.id], timeout=60,
-                what="an emotion alert on the dialer call")
+                lambda: [
+                    m
+                    for ch, m in heard
+                    if ch.endswith(":events:emotion") and m["call_id"] == line.id
+                ],
+                timeout=60,
+                what="an emotion alert on the dialer call",
+            )
             # the customer says it all, then hangs up: hanging up on the alert could cut
             # the angry sentence short when its first words already raise the alert
             await wait_for(lambda: not runner.lines, timeout=60, what="the customer hung up")
@@ -347,8 +468,9 @@ async def test_a_dialer_call_is_heard_like_an_inbound_one(speech_engine, ari, vo
     await stop_listening(listener, pubsub)
 
 
-async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engine, ari, voices,
-                                                                    redis_client):
+async def test_a_dialer_call_is_heard_again_after_an_engine_restart(
+    speech_engine, ari, voices, redis_client
+):
     """The engine stops while a callback customer talks to the agent; the next engine
     adopts the call and hears it from then on: the customer's anger, said after the
     restart, alerts the supervisor and lands on the customer with the transcript."""
@@ -361,11 +483,16 @@ async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engin
     listener = asyncio.create_task(_collect(pubsub, heard))
     await speaks_zh_cn(first, "cust-speech-restart")
     async with open_api(first) as api:
-        cid = await new_campaign(api, "restart-heard", "progressive",
-                                 "1800005,cust-speech-restart\n")
-        async with sim_globals(ari, {**parties.customer_globals(ring=1, talk=2),
-                                     **parties.customer_speech(getting_angry(voices),
-                                                               delay=20.0)}):
+        cid = await new_campaign(
+            api, "restart-heard", "progressive", "1800005,cust-speech-restart\n"
+        )
+        async with sim_globals(
+            ari,
+            {
+                **parties.customer_globals(ring=1, talk=2),
+                **parties.customer_speech(getting_angry(voices), delay=20.0),
+            },
+        ):
             await api.call("POST", f"/dialer/campaigns/{cid}/start")
             runner = first.dialer.runners[cid]
             line = await bridged(runner)
@@ -374,10 +501,13 @@ async def test_a_dialer_call_is_heard_again_after_an_engine_restart(speech_engin
             assert line.id in second.dialer.adopted_calls
             assert second.dialer.adopted_calls[line.id].record["language"] == "zh-CN"
             alerts = await wait_for(
-                lambda: [m for ch, m in heard if m.get("call_id") == line.id], timeout=60,
-                what="an emotion alert on the adopted call")
-            await wait_for(lambda: not second.dialer.adopted_calls, timeout=60,
-                           what="the customer hung up")
+                lambda: [m for ch, m in heard if m.get("call_id") == line.id],
+                timeout=60,
+                what="an emotion alert on the adopted call",
+            )
+            await wait_for(
+                lambda: not second.dialer.adopted_calls, timeout=60, what="the customer hung up"
+            )
     assert alerts[0]["customer_id"] == "cust-speech-restart"
     # what the customer said after the restart is on the profile. (Not the angry words
     # themselves: in two CI runs the audio right after this first alert of a freshly

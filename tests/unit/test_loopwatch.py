@@ -11,7 +11,7 @@ from engine import loopwatch
 async def test_a_blocked_loop_is_reported_and_a_free_one_is_not():
     with structlog.testing.capture_logs() as logs:
         task = asyncio.create_task(loopwatch.watch(every=0.02, threshold=0.3))
-        await asyncio.sleep(0.1)                  # a free loop: nothing said
+        await asyncio.sleep(0.1)  # a free loop: nothing said
         quiet = list(logs)
         time.sleep(0.6)  # noqa: ASYNC251 - the point: a blocking call on the loop
         await asyncio.sleep(0.05)

@@ -52,11 +52,14 @@ class Talk:
 
 
 def open_talks(db: sqlite_utils.Database) -> list[Talk]:
-    return [Talk(int(r[0]), str(r[1]), str(r[2] or ""), float(r[3] or 0.0), str(r[4] or ""),
-                 r[5]) for r in
-            db.execute("SELECT id, channel_id, agent_id, answered_at, number, customer_id "
-                       "FROM attempts WHERE outcome = 'answered' AND talk_seconds IS NULL "
-                       "AND channel_id IS NOT NULL").fetchall()]
+    return [
+        Talk(int(r[0]), str(r[1]), str(r[2] or ""), float(r[3] or 0.0), str(r[4] or ""), r[5])
+        for r in db.execute(
+            "SELECT id, channel_id, agent_id, answered_at, number, customer_id "
+            "FROM attempts WHERE outcome = 'answered' AND talk_seconds IS NULL "
+            "AND channel_id IS NOT NULL"
+        ).fetchall()
+    ]
 
 
 async def _nothing(talk: Talk) -> None:
@@ -64,22 +67,31 @@ async def _nothing(talk: Talk) -> None:
 
 
 class Adoptions:
-    def __init__(self, db: Database, ari: AriClient, router: Any,
-                 clock: Callable[[], float],
-                 adopted: Callable[[Talk], Awaitable[None]] = _nothing,
-                 ended: Callable[[Talk], Awaitable[None]] = _nothing) -> None:
+    def __init__(
+        self,
+        db: Database,
+        ari: AriClient,
+        router: Any,
+        clock: Callable[[], float],
+        adopted: Callable[[Talk], Awaitable[None]] = _nothing,
+        ended: Callable[[Talk], Awaitable[None]] = _nothing,
+    ) -> None:
         self.db, self.ari, self.router, self.clock = db, ari, router, clock
-        self.adopted, self.ended = adopted, ended     # the speech side hears adopted talks
+        self.adopted, self.ended = adopted, ended  # the speech side hears adopted talks
         self.by_channel: dict[str, Talk] = {}
 
-    async def resync(self, owned: Callable[[str], bool],
-                     up: Collection[str]) -> tuple[int, int]:
+    async def resync(self, owned: Callable[[str], bool], up: Collection[str]) -> tuple[int, int]:
         """Adopt the talks still up (``up``: the channel IDs Asterisk has now), close the
         others; returns (adopted, closed)."""
         adopted = closed = 0
         for talk in await self.db.run(open_talks):
-            decision = adoption(talk.channel, talk.agent_channel, owned(talk.channel),
-                                talk.channel in self.by_channel, up)
+            decision = adoption(
+                talk.channel,
+                talk.agent_channel,
+                owned(talk.channel),
+                talk.channel in self.by_channel,
+                up,
+            )
             if decision == "skip":
                 continue
             if decision == "adopt":

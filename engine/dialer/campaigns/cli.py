@@ -28,15 +28,20 @@ def register_commands(dsub: Any) -> None:
     p = dsub.add_parser("create", help="create a campaign (in the database, status draft)")
     p.add_argument("name")
     p.add_argument("--kind", choices=("callback", "manual"), default="manual")
-    p.add_argument("--mode", choices=("preview", "progressive", "predictive"),
-                   default="predictive")
+    p.add_argument("--mode", choices=("preview", "progressive", "predictive"), default="predictive")
     p.add_argument("--queue", help="routing queue of its agents (default: dialer_queue)")
-    p.add_argument("--policy", default=None,
-                   help='JSON, e.g. \'{"window": {"start": "10:00", "end": "19:00"}, '
-                        '"max_attempts": 4, "machine": "retry", "abandon_window": "UK"}\'')
+    p.add_argument(
+        "--policy",
+        default=None,
+        help='JSON, e.g. \'{"window": {"start": "10:00", "end": "19:00"}, '
+        '"max_attempts": 4, "machine": "retry", "abandon_window": "UK"}\'',
+    )
     p.set_defaults(func=_create)
-    p = dsub.add_parser("import", help="add contacts from CSV to a manual campaign "
-                                       "(number,customer_id,timezone,priority,name)")
+    p = dsub.add_parser(
+        "import",
+        help="add contacts from CSV to a manual campaign "
+        "(number,customer_id,timezone,priority,name)",
+    )
     p.add_argument("campaign_id", type=int)
     p.add_argument("file", metavar="FILE")
     p.set_defaults(func=_import)
@@ -78,8 +83,10 @@ def _campaigns(args: argparse.Namespace) -> int:
         return 0
     print(f"{'id':>4}  {'status':<8} {'kind':<8} {'mode':<11} {'queue':<10} name")
     for r in rows:
-        print(f"{r['id']:>4}  {r['status']:<8} {r['kind']:<8} {r['mode']:<11} "
-              f"{r['queue']:<10} {r['name']}")
+        print(
+            f"{r['id']:>4}  {r['status']:<8} {r['kind']:<8} {r['mode']:<11} "
+            f"{r['queue']:<10} {r['name']}"
+        )
     return 0
 
 
@@ -98,16 +105,20 @@ def _create(args: argparse.Namespace) -> int:
         return _fail(f"queue {queue!r} is not a routing queue ({', '.join(sorted(queues))})")
     try:
         body = json.loads(args.policy) if args.policy else None
-        policy = parse(body, CampaignPolicy(abandon_limit=settings.dialer_abandon_limit,
-                                            abandon_window=settings.dialer_abandon_window))
+        policy = parse(
+            body,
+            CampaignPolicy(
+                abandon_limit=settings.dialer_abandon_limit,
+                abandon_window=settings.dialer_abandon_window,
+            ),
+        )
     except json.JSONDecodeError as exc:
         return _fail(f"--policy is not JSON: {exc}")
     except EngineError as exc:
         return _fail(exc.message)
     db = _db(args)
     try:
-        row = db.run_sync(store.create, args.name, args.kind, args.mode, queue, policy,
-                          time.time())
+        row = db.run_sync(store.create, args.name, args.kind, args.mode, queue, policy, time.time())
     finally:
         db.close_sync()
     print(json.dumps(row, indent=1))
@@ -148,8 +159,10 @@ def _http(args: argparse.Namespace) -> int:
     try:
         status, data = asyncio.run(_request(method, base + path, settings.api_token, body))
     except OSError as exc:
-        return _fail(f"cannot reach the engine at {base} ({exc}); is `python -m engine run` "
-                     f"running with these settings?")
+        return _fail(
+            f"cannot reach the engine at {base} ({exc}); is `python -m engine run` "
+            f"running with these settings?"
+        )
     print(json.dumps(data, indent=1))
     return 0 if status < 300 else 1
 
@@ -158,6 +171,8 @@ async def _request(method: str, url: str, token: str, body: Any) -> tuple[int, A
     import aiohttp
 
     headers = {"Authorization": f"Bearer {token}"}
-    async with aiohttp.ClientSession(headers=headers) as session, \
-            session.request(method, url, json=body) as resp:
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.request(method, url, json=body) as resp,
+    ):
         return resp.status, await resp.json(content_type=None)

@@ -49,14 +49,18 @@ def normalise_number(raw: str) -> str | None:
 
 def _row(line: int, fields: list[str]) -> Row | LineError:
     if len(fields) > len(COLUMNS):
-        return LineError(line, f"{len(fields)} fields, expected at most {len(COLUMNS)} "
-                               f"({','.join(COLUMNS)})")
+        return LineError(
+            line, f"{len(fields)} fields, expected at most {len(COLUMNS)} ({','.join(COLUMNS)})"
+        )
     number_raw, customer, zone, priority_raw, name = (
-        [f.strip() for f in fields] + [""] * len(COLUMNS))[:len(COLUMNS)]
+        [f.strip() for f in fields] + [""] * len(COLUMNS)
+    )[: len(COLUMNS)]
     number = normalise_number(number_raw)
     if number is None:
-        return LineError(line, f"number {number_raw!r} is not a phone number" if number_raw
-                         else "number is empty")
+        return LineError(
+            line,
+            f"number {number_raw!r} is not a phone number" if number_raw else "number is empty",
+        )
     if zone and not valid_timezone(zone):
         return LineError(line, f"timezone {zone!r} is not an IANA time zone")
     try:
@@ -86,8 +90,9 @@ def parse(text: str) -> tuple[list[Row], list[LineError]]:
         if isinstance(result, LineError):
             errors.append(result)
         elif result.number in seen:
-            errors.append(LineError(line, f"number {result.number} repeats line "
-                                          f"{seen[result.number]}"))
+            errors.append(
+                LineError(line, f"number {result.number} repeats line {seen[result.number]}")
+            )
         else:
             seen[result.number] = line
             rows.append(result)

@@ -28,7 +28,7 @@ class DialerSettings:
     agent_ring_timeout: float = 15.0
     wrapup: float = 0.0
     instance: str = "engine"
-    cancel_after: float | None = MIN_RING_SECONDS   # predictive: hang up risky lines after
+    cancel_after: float | None = MIN_RING_SECONDS  # predictive: hang up risky lines after
 
 
 @dataclass
@@ -40,14 +40,14 @@ class Deps:
     router: RoutingService
     reservations: AgentReservations
     settings: DialerSettings
-    notify: Callable[[InboundCall], Awaitable[None]]     # desk card + screen pop observers
-    new_call: Callable[[str], InboundCall]                # a call object for the observers
-    track: Callable[[str, Any], None]                     # channel id -> runner
+    notify: Callable[[InboundCall], Awaitable[None]]  # desk card + screen pop observers
+    new_call: Callable[[str], InboundCall]  # a call object for the observers
+    track: Callable[[str, Any], None]  # channel id -> runner
     untrack: Callable[[str], None]
-    lines_in_flight: Callable[[], int]                    # over every campaign
+    lines_in_flight: Callable[[], int]  # over every campaign
     peer_lines: Callable[[int, set[str]], list[Line]] = lambda _id, _agents: []
-    speech_plan: Callable[[], SpeechPlan | None] = lambda: None   # how calls are heard
-    listening: Callable[[], Listening] = NoListening              # ... and by whom
+    speech_plan: Callable[[], SpeechPlan | None] = lambda: None  # how calls are heard
+    listening: Callable[[], Listening] = NoListening  # ... and by whom
     # ^ other campaigns' pacer lines in flight whose agents overlap these agents
     pacing: asyncio.Lock = field(default_factory=asyncio.Lock)
     # ^ one campaign at a time from snapshot to dial: two never dial for the same agent

@@ -67,8 +67,9 @@ async def import_csv(request: web.Request) -> web.Response:
         raise InvalidRequest(f"CSV body over {MAX_CSV_BYTES} bytes; split the file")
     raw = await request.read()
     if not raw.strip():
-        raise InvalidRequest("the request body must be CSV: number,customer_id,timezone,"
-                             "priority,name")
+        raise InvalidRequest(
+            "the request body must be CSV: number,customer_id,timezone,priority,name"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -104,14 +105,14 @@ async def dnc(request: web.Request) -> web.Response:
     body = await read_json(request)
     numbers = body.get("numbers") if isinstance(body, dict) else None
     if not isinstance(numbers, list) or not numbers:
-        raise InvalidRequest("numbers must be a non-empty list of phone numbers",
-                             field="numbers")
+        raise InvalidRequest("numbers must be a non-empty list of phone numbers", field="numbers")
     clean = []
     for i, raw in enumerate(numbers):
         number = normalise_number(raw) if isinstance(raw, str) else None
         if number is None:
-            raise InvalidRequest(f"numbers[{i}] is not a phone number", field=f"numbers[{i}]",
-                                 value=raw)
+            raise InvalidRequest(
+                f"numbers[{i}] is not a phone number", field=f"numbers[{i}]", value=raw
+            )
         clean.append(number)
     reason = body.get("reason", "") if isinstance(body.get("reason", ""), str) else ""
     added = await _svc(request).add_dnc(clean, reason)

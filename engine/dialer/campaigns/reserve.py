@@ -40,14 +40,18 @@ class AgentReservations:
     def __init__(self, store: RoutingStore) -> None:
         self.store = store
         self._script = store.redis.register_script(
-            (LUA / "common.lua").read_text() + "\n" + _RESERVE)
+            (LUA / "common.lua").read_text() + "\n" + _RESERVE
+        )
 
-    async def reserve_agent(self, agent_id: str, call_id: str, now: float, hold: float,
-                            owner: str, queue: str) -> Reserved | None:
+    async def reserve_agent(
+        self, agent_id: str, call_id: str, now: float, hold: float, owner: str, queue: str
+    ) -> Reserved | None:
         """Reserve ``agent_id`` (it must be available) for ``call_id`` for ``hold`` seconds;
         None when the agent is not free."""
-        raw = await self._script(keys=[self.store.keys.prefix], args=[
-            repr(now), agent_id, call_id, repr(now + hold), owner, queue])
+        raw = await self._script(
+            keys=[self.store.keys.prefix],
+            args=[repr(now), agent_id, call_id, repr(now + hold), owner, queue],
+        )
         return Reserved.parse(raw)
 
     async def agents(self, agent_ids: list[str]) -> list[dict[str, str]]:
@@ -83,8 +87,8 @@ def eligible_agents(config: RoutingConfig, queue: str) -> list[str]:
 @dataclass(frozen=True)
 class Team:
     free: int
-    talking: tuple[float, ...]        # seconds each agent on a call has talked
-    wrapping: tuple[float, ...]       # seconds of wrap-up each agent has left
+    talking: tuple[float, ...]  # seconds each agent on a call has talked
+    wrapping: tuple[float, ...]  # seconds of wrap-up each agent has left
     logged_in: int
 
 

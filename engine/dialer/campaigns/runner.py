@@ -67,8 +67,19 @@ TICK = 1.0
 CALLBACK_SYNC = 30.0
 SWEEP = 15.0
 SKIP_FOR = 900.0
-PUBLIC = ("id", "number", "customer_id", "name", "timezone", "priority", "due_at", "attempts",
-          "last_outcome", "status", "agent_id")
+PUBLIC = (
+    "id",
+    "number",
+    "customer_id",
+    "name",
+    "timezone",
+    "priority",
+    "due_at",
+    "attempts",
+    "last_outcome",
+    "status",
+    "agent_id",
+)
 
 
 def public(row: dict[str, Any]) -> dict[str, Any]:
@@ -76,29 +87,38 @@ def public(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class CampaignRunner:
-    def __init__(self, deps: Deps, campaign: dict[str, Any],
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, deps: Deps, campaign: dict[str, Any], clock: Callable[[], float] = time.time
+    ) -> None:
         self.deps, self.clock = deps, clock
         self.id: int = campaign["id"]
         self.campaign = campaign
         self.status: str = campaign["status"]
         self.policy = store.policy_of(campaign)
         self.compliance = self.policy.compliance()
-        self.guard = AbandonGuard(replace(self.policy.guard(),
-                                          message="&".join(deps.settings.identification)))
+        self.guard = AbandonGuard(
+            replace(self.policy.guard(), message="&".join(deps.settings.identification))
+        )
         mode = campaign["mode"]
-        self.pacer = Predictive(wrapup=deps.settings.wrapup, max_lines=deps.settings.max_lines,
-                                cancel_after=deps.settings.cancel_after) \
-            if mode == "predictive" else Progressive()
+        self.pacer = (
+            Predictive(
+                wrapup=deps.settings.wrapup,
+                max_lines=deps.settings.max_lines,
+                cancel_after=deps.settings.cancel_after,
+            )
+            if mode == "predictive"
+            else Progressive()
+        )
         self.topic = "callback" if campaign["kind"] == "callback" else "campaign"
         self.lines: dict[str, Line] = {}
-        self.calls: dict[str, InboundCall] = {}   # line -> what desk and screen pop see
+        self.calls: dict[str, InboundCall] = {}  # line -> what desk and screen pop see
         self.outcomes: dict[str, int] = {}
         self.skips: dict[str, int] = {}
-        self.hung_up = 0                      # ringing lines the pacer hung up
+        self.hung_up = 0  # ringing lines the pacer hung up
         # what the dialplan plays a person if the engine is unreachable after AMD
-        self.identify_sounds = "&".join(m.split(":", 1)[1] for m in deps.settings.identification
-                                        if m.startswith("sound:"))
+        self.identify_sounds = "&".join(
+            m.split(":", 1)[1] for m in deps.settings.identification if m.startswith("sound:")
+        )
         self.mailbox: asyncio.Queue[tuple[Any, tuple[Any, ...]]] = asyncio.Queue()
         self._tick_wanted = False
         self._synced_at = self._swept = -math.inf
@@ -109,11 +129,14 @@ class CampaignRunner:
     async def start(self) -> None:
         now, db = self.clock(), self.deps.db
         await db.run(dial_store.recover, self.id, now)
-        for at, abandoned, number in await db.run(dial_store.live_answers, self.id,
-                                                  now - self.guard.config.window):
+        for at, abandoned, number in await db.run(
+            dial_store.live_answers, self.id, now - self.guard.config.window
+        ):
             self.guard.restore(at, abandoned, number)
-        self._tasks = [asyncio.create_task(self._run(), name=f"dialer-{self.id}"),
-                       asyncio.create_task(self._ticker(), name=f"dialer-tick-{self.id}")]
+        self._tasks = [
+            asyncio.create_task(self._run(), name=f"dialer-{self.id}"),
+            asyncio.create_task(self._ticker(), name=f"dialer-tick-{self.id}"),
+        ]
 
     async def stop(self) -> None:
         """Stop the tasks (the engine shuts down); lines in Asterisk are left as they are."""
@@ -140,6 +163,7 @@ class CampaignRunner:
                 future.set_result(await fn(*args))
             except Exception as exc:
                 future.set_exception(exc)
+
         self.post(run)
         return await future
 
@@ -189,21 +213,23 @@ class CampaignRunner:
         t = await self.deps.reservations.team(agents, now)
         queued = await self.queued_for(agents)
         lines = self.pacer_lines() + self.deps.peer_lines(self.id, set(agents))
-        return decide.snapshot(now, t.free, t.talking, t.wrapping, lines,
-                               self.guard.waiting + queued)
+        return decide.snapshot(
+            now, t.free, t.talking, t.wrapping, lines, self.guard.waiting + queued
+        )
 
     async def hang_up_risky(self, snap: Snapshot, allowance: Allowance, now: float) -> int:
         """Hang up the lines the pacer no longer wants (``core.campaign.to_hang_up``);
         their end is recorded as no answer."""
         done = 0
-        for line in decide.to_hang_up(self.pacer, snap, allowance,
-                                      decide.ringing_pool(self.lines.values())):
+        for line in decide.to_hang_up(
+            self.pacer, snap, allowance, decide.ringing_pool(self.lines.values())
+        ):
             line.handle(e.HangUpRinging(), now)
             try:
                 await self.deps.ari.hangup(line.id)
             except AriNotFound:
-                pass                        # it ended meanwhile: its end event follows
-            except AriError as exc:         # still ringing: it stays a line like any other
+                pass  # it ended meanwhile: its end event follows
+            except AriError as exc:  # still ringing: it stays a line like any other
                 line.handle(e.HangUpRingingFailed(), now)
                 log.warning("dialer.hang_up_failed", line=line.id, error=str(exc))
                 continue
@@ -221,12 +247,15 @@ class CampaignRunner:
         await self.apply(list(self.guard.expire(now)), now)
         if now - self._swept >= SWEEP:
             await self.sweep(now)
-        if self.status == "running" and self.campaign["kind"] == "callback" \
-                and now - self._synced_at >= CALLBACK_SYNC:
+        if (
+            self.status == "running"
+            and self.campaign["kind"] == "callback"
+            and now - self._synced_at >= CALLBACK_SYNC
+        ):
             self._synced_at = now
             await self.deps.db.run(dial_store.sync_callbacks, self.id, now)
         if self.status == "running" and self.campaign["mode"] != "preview":
-            async with self.deps.pacing:       # campaigns sharing agents pace one at a time
+            async with self.deps.pacing:  # campaigns sharing agents pace one at a time
                 await self.pace(now)
         await self._maybe_finish(now)
 
@@ -234,8 +263,9 @@ class CampaignRunner:
         snap, allowance = await self.snapshot(now), self.guard.allowance(now)
         if await self.hang_up_risky(snap, allowance, now):
             snap = await self.snapshot(now)
-        n = decide.dials_wanted(self.pacer, snap, allowance, self.deps.settings.max_lines,
-                                self.deps.lines_in_flight())
+        n = decide.dials_wanted(
+            self.pacer, snap, allowance, self.deps.settings.max_lines, self.deps.lines_in_flight()
+        )
         if n > 0:
             await self.dial_next(n, now)
 
@@ -270,8 +300,9 @@ class CampaignRunner:
         """Up to ``n`` contacts compliance allows now, best first (``core.campaign.choose``);
         the others passed over get their next time or a final status."""
         rows = await self.deps.db.run(dial_store.candidates, self.id, now, max(50, 4 * n))
-        choice = decide.choose(rows, n, now, self.policy.timezone, self.compliance,
-                               self.policy.ring_seconds)
+        choice = decide.choose(
+            rows, n, now, self.policy.timezone, self.compliance, self.policy.ring_seconds
+        )
         for reason in choice.reasons:
             self.skips[reason] = self.skips.get(reason, 0) + 1
         if choice.updates:
@@ -285,23 +316,37 @@ class CampaignRunner:
     def line_id(self, row: dict[str, Any]) -> str:
         return f"dialer-{self.id}-{row['id']}-{secrets.token_hex(3)}"
 
-    async def dial(self, row: dict[str, Any], agent_id: str | None, now: float,
-                   line_id: str | None = None) -> Line:
+    async def dial(
+        self, row: dict[str, Any], agent_id: str | None, now: float, line_id: str | None = None
+    ) -> Line:
         line_id = line_id or self.line_id(row)
-        attempt_id = await self.deps.db.run(dial_store.start_attempt, self.id, row, line_id,
-                                            agent_id, now)
-        line = Line(line_id, attempt_id, row, now, reserved_agent=agent_id,
-                    leave_message=self.policy.machine == "message")
+        attempt_id = await self.deps.db.run(
+            dial_store.start_attempt, self.id, row, line_id, agent_id, now
+        )
+        line = Line(
+            line_id,
+            attempt_id,
+            row,
+            now,
+            reserved_agent=agent_id,
+            leave_message=self.policy.machine == "message",
+        )
         self.lines[line.id] = line
         self.deps.track(line.id, self)
         self.deps.track(f"{line.id}-agent", self)
         s = self.deps.settings
         try:
             await self.deps.ari.originate(
-                s.trunk.format(number=row["number"]), channelId=line.id, app=s.app,
-                appArgs=f"dialer,{self.id}", timeout=math.ceil(row["ring_timeout"]),
-                variables={"TENURE_DIALER": f"{self.id}:{attempt_id}",
-                           "TENURE_IDENTIFY": self.identify_sounds})
+                s.trunk.format(number=row["number"]),
+                channelId=line.id,
+                app=s.app,
+                appArgs=f"dialer,{self.id}",
+                timeout=math.ceil(row["ring_timeout"]),
+                variables={
+                    "TENURE_DIALER": f"{self.id}:{attempt_id}",
+                    "TENURE_IDENTIFY": self.identify_sounds,
+                },
+            )
         except AriError as exc:
             log.warning("dialer.originate_failed", campaign=self.id, error=str(exc))
             await self.handle(line, e.OriginateFailed(), self.clock())
@@ -309,9 +354,12 @@ class CampaignRunner:
 
     # -- events in -------------------------------------------------------------------------
     async def on_event(self, event: dict[str, Any]) -> None:
-        handler = {"Dial": self._on_dial, "StasisStart": self._on_stasis,
-                   "ChannelDestroyed": self._on_destroyed,
-                   "PlaybackFinished": self._on_playback}.get(event.get("type", ""))
+        handler = {
+            "Dial": self._on_dial,
+            "StasisStart": self._on_stasis,
+            "ChannelDestroyed": self._on_destroyed,
+            "PlaybackFinished": self._on_playback,
+        }.get(event.get("type", ""))
         if handler is not None:
             await handler(event, self.clock())
 
@@ -332,8 +380,9 @@ class CampaignRunner:
         elif args[0] == "dialer":
             await self.handle(line, e.Answered(), now)
         elif args[0] == "outbound":
-            await self.handle(line, e.Verdict(args[1] if len(args) > 1 else "",
-                                              ",".join(args[2:])), now)
+            await self.handle(
+                line, e.Verdict(args[1] if len(args) > 1 else "", ",".join(args[2:])), now
+            )
         elif args[0] == "dialer-agent":
             await self.handle(line, e.AgentAnswered(channel), now)
 
@@ -371,8 +420,9 @@ class CampaignRunner:
         """Each line's customer channel -> its agent leg's channel, if any."""
         return {line.id: line.agent_channel for line in self.lines.values()}
 
-    async def reconcile(self, channels: dict[str, dict[str, Any]],
-                        known: dict[str, str | None]) -> int:
+    async def reconcile(
+        self, channels: dict[str, dict[str, Any]], known: dict[str, str | None]
+    ) -> int:
         """After an ARI (re)connect, from Asterisk's channel list: what each line went
         through while the events were lost (``core.campaign.judge``), carried out as those
         events would have been. Only lines whose legs were all ``known`` (``line_legs``)
@@ -380,21 +430,23 @@ class CampaignRunner:
         moved = 0
         for line in decide.to_judge(list(self.lines.values()), known):
             if line.id in self.lines and line.state != "ended":
-                moved += await self.catch_up(line, channels.get(line.id),
-                                             channels.get(line.agent_channel or ""))
+                moved += await self.catch_up(
+                    line, channels.get(line.id), channels.get(line.agent_channel or "")
+                )
         if moved:
             log.warning("dialer.lines_reconciled", campaign=self.id, lines=moved)
         return moved
 
-    async def catch_up(self, line: Line, chan: dict[str, Any] | None,
-                       agent: dict[str, Any] | None) -> bool:
+    async def catch_up(
+        self, line: Line, chan: dict[str, Any] | None, agent: dict[str, Any] | None
+    ) -> bool:
         what, event = decide.judge(line, chan, agent, self.deps.settings.app)
         if event is not None:
             await self.handle(line, event, self.clock())
         elif what == "message-over?":
             try:
                 await self.deps.ari.call("get_playback", playbackId=line.playback_id)
-                return False                                    # still playing
+                return False  # still playing
             except AriNotFound:
                 await self.quiet(self.deps.ari.hangup(line.id))
             except AriError:
@@ -416,14 +468,15 @@ class CampaignRunner:
             if line is None:
                 continue
             if isinstance(action, Bridge):
-                offer = line.offer or Offer(line.id, action.agent_id,
-                                            await self.deps.reservations.endpoint(
-                                                action.agent_id))
+                offer = line.offer or Offer(
+                    line.id, action.agent_id, await self.deps.reservations.endpoint(action.agent_id)
+                )
                 await self.handle(line, e.Connect(offer), now)
             elif isinstance(action, HoldFor):
                 loop = asyncio.get_running_loop()
-                loop.call_at(loop.time() + max(0.0, action.deadline - now) + 0.01,
-                             self.post, self.expire)
+                loop.call_at(
+                    loop.time() + max(0.0, action.deadline - now) + 0.01, self.post, self.expire
+                )
             elif isinstance(action, Abandon):
                 await self.handle(line, e.NoAgent(), now)
 
@@ -439,8 +492,13 @@ class CampaignRunner:
 
     async def _continue_to_amd(self, line: Line, act: a.ContinueToAmd, now: float) -> None:
         try:
-            await self.deps.ari.call("continue_in_dialplan", channelId=act.channel,
-                                     context=AMD_CONTEXT, extension="s", priority=1)
+            await self.deps.ari.call(
+                "continue_in_dialplan",
+                channelId=act.channel,
+                context=AMD_CONTEXT,
+                extension="s",
+                priority=1,
+            )
         except AriError as exc:
             log.warning("dialer.amd_failed", line=line.id, error=str(exc))
             await self.handle(line, e.AmdUnreachable(), now)
@@ -458,9 +516,10 @@ class CampaignRunner:
 
     async def _enqueue(self, line: Line, act: a.Enqueue, now: float) -> None:
         try:
-            await self.deps.router.enqueue(RouteRequest(act.call_id, self.campaign["queue"],
-                                                        now, topic=self.topic))
-        except Exception as exc:    # Redis down: no agent can come; the 2 s rule abandons it
+            await self.deps.router.enqueue(
+                RouteRequest(act.call_id, self.campaign["queue"], now, topic=self.topic)
+            )
+        except Exception as exc:  # Redis down: no agent can come; the 2 s rule abandons it
             log.warning("dialer.enqueue_failed", line=line.id, error=str(exc))
 
     async def _cancel_route(self, line: Line, act: a.CancelRoute, now: float) -> None:
@@ -478,10 +537,14 @@ class CampaignRunner:
     async def _call_agent(self, line: Line, act: a.CallAgent, now: float) -> None:
         try:
             await self.deps.ari.originate(
-                act.endpoint, channelId=act.channel, app=self.deps.settings.app,
-                appArgs=f"dialer-agent,{act.line_id}", callerId=act.caller_id,
+                act.endpoint,
+                channelId=act.channel,
+                app=self.deps.settings.app,
+                appArgs=f"dialer-agent,{act.line_id}",
+                callerId=act.caller_id,
                 timeout=int(self.deps.settings.agent_ring_timeout),
-                variables={"TENURE_AGENT": act.agent_id, "TENURE_CALL": act.line_id})
+                variables={"TENURE_AGENT": act.agent_id, "TENURE_CALL": act.line_id},
+            )
         except AriError as exc:
             log.warning("dialer.agent_originate_failed", line=line.id, error=str(exc))
             await self.handle(line, e.AgentUnreachable("originate-failed"), now)
@@ -501,8 +564,9 @@ class CampaignRunner:
         await self.quiet(self.deps.ari.destroy_bridge(act.bridge_id))
 
     async def _guard_live(self, line: Line, act: a.GuardLiveAnswer, now: float) -> None:
-        await self.apply(self.guard.live_answer(line.id, line.number, now, act.agent_id,
-                                                late=act.late), now)
+        await self.apply(
+            self.guard.live_answer(line.id, line.number, now, act.agent_id, late=act.late), now
+        )
 
     async def _guard_agent_free(self, line: Line, act: a.GuardAgentFree, now: float) -> None:
         bridges = [x for x in self.guard.agent_free(act.agent_id, now) if isinstance(x, Bridge)]
@@ -520,22 +584,39 @@ class CampaignRunner:
 
     async def _pacer_dial(self, line: Line, act: a.PacerDial, now: float) -> None:
         if isinstance(self.pacer, Predictive):
-            self.pacer.record_dial(now, act.ring_seconds, act.outcome,  # type: ignore[arg-type]
-                                   act.amd_seconds)
+            self.pacer.record_dial(
+                now,
+                act.ring_seconds,
+                act.outcome,  # type: ignore[arg-type]
+                act.amd_seconds,
+            )
 
     async def _pacer_talk(self, line: Line, act: a.PacerTalk, now: float) -> None:
         if isinstance(self.pacer, Predictive):
             self.pacer.record_talk(now, act.seconds)
 
     async def _record_answer(self, line: Line, act: a.RecordAnswer, now: float) -> None:
-        await self.deps.db.run(dial_store.answered, act.attempt_id, act.answered_at,
-                               act.amd_status, act.amd_cause, act.live)
+        await self.deps.db.run(
+            dial_store.answered,
+            act.attempt_id,
+            act.answered_at,
+            act.amd_status,
+            act.amd_cause,
+            act.live,
+        )
 
     async def _record_attempt(self, line: Line, act: a.RecordAttempt, now: float) -> None:
         self.outcomes[act.outcome] = self.outcomes.get(act.outcome, 0) + 1
-        await self.deps.db.run(dial_store.finish_attempt, self.campaign["kind"],
-                               act.attempt_id, act.outcome, now, self.policy,
-                               act.message_left, act.details)
+        await self.deps.db.run(
+            dial_store.finish_attempt,
+            self.campaign["kind"],
+            act.attempt_id,
+            act.outcome,
+            now,
+            self.policy,
+            act.message_left,
+            act.details,
+        )
 
     async def _talk_ended(self, line: Line, act: a.TalkEnded, now: float) -> None:
         await self.deps.db.run(dial_store.talk_ended, act.attempt_id, act.seconds, now)
@@ -547,16 +628,27 @@ class CampaignRunner:
         call.agent_channel, call.offer = act.agent_channel, line.offer
         customer = line.contact.get("customer_id")
         language = line.contact.get("language")
-        call.caller = (Caller(customer, name=line.contact.get("name") or "", language=language)
-                       if customer else None)
-        call.record.update(caller_number=line.number, customer_id=customer,
-                           agent_id=line.agent_id or "", language=language,
-                           queue=self.campaign["queue"], topic=self.topic,
-                           arrived_at=line.dialed_at, answered_at=line.answered_at,
-                           connected_at=now, direction="outbound", campaign_id=self.id)
+        call.caller = (
+            Caller(customer, name=line.contact.get("name") or "", language=language)
+            if customer
+            else None
+        )
+        call.record.update(
+            caller_number=line.number,
+            customer_id=customer,
+            agent_id=line.agent_id or "",
+            language=language,
+            queue=self.campaign["queue"],
+            topic=self.topic,
+            arrived_at=line.dialed_at,
+            answered_at=line.answered_at,
+            connected_at=now,
+            direction="outbound",
+            campaign_id=self.id,
+        )
         self.calls[line.id] = call
         await self.deps.notify(call)
-        call.speech = self.deps.speech_plan()     # None: speech off, nothing is heard
+        call.speech = self.deps.speech_plan()  # None: speech off, nothing is heard
         await self.hear(line, ce.HearTalk())
 
     async def _closed(self, line: Line, act: a.Closed, now: float) -> None:
@@ -585,8 +677,13 @@ class CampaignRunner:
         call = self.calls.get(line.id)
         if call is None:
             return
-        await speech_actions.hear(self.deps.listening(), call, event, self.clock(),
-                                  functools.partial(self.post, self.heard, line.id))
+        await speech_actions.hear(
+            self.deps.listening(),
+            call,
+            event,
+            self.clock(),
+            functools.partial(self.post, self.heard, line.id),
+        )
 
     async def heard(self, line_id: str, event: ce.CallEvent) -> None:
         line = self.lines.get(line_id)
@@ -596,8 +693,11 @@ class CampaignRunner:
     # -- preview -------------------------------------------------------------------------
     def _require_preview(self) -> None:
         if self.campaign["mode"] != "preview":
-            raise Conflict(f"campaign {self.id} is not a preview campaign",
-                           campaign_id=self.id, mode=self.campaign["mode"])
+            raise Conflict(
+                f"campaign {self.id} is not a preview campaign",
+                campaign_id=self.id,
+                mode=self.campaign["mode"],
+            )
         if self.status != "running":
             raise Conflict(f"campaign {self.id} is {self.status}", campaign_id=self.id)
 
@@ -610,32 +710,37 @@ class CampaignRunner:
         rows = await self.callable_contacts(1, now)
         if not rows:
             return None
-        await db.run(dial_store.set_status, rows[0]["id"], "previewing", now, None, None,
-                     agent_id)
+        await db.run(dial_store.set_status, rows[0]["id"], "previewing", now, None, None, agent_id)
         return public({**rows[0], "status": "previewing", "agent_id": agent_id})
 
     async def preview_skip(self, contact_id: int, agent_id: str) -> dict[str, Any]:
         row = await self._previewed(contact_id, agent_id)
         now = self.clock()
-        await self.deps.db.run(dial_store.set_status, contact_id, "pending", now,
-                               now + SKIP_FOR, None, None)
+        await self.deps.db.run(
+            dial_store.set_status, contact_id, "pending", now, now + SKIP_FOR, None, None
+        )
         return {**public(row), "status": "pending", "next_at": now + SKIP_FOR}
 
     async def preview_accept(self, contact_id: int, agent_id: str) -> dict[str, Any]:
         row = await self._previewed(contact_id, agent_id)
         now = self.clock()
-        decision, (status, next_at) = decide.preview_check(row, now, self.policy.timezone,
-                                                           self.compliance)
+        decision, (status, next_at) = decide.preview_check(
+            row, now, self.policy.timezone, self.compliance
+        )
         if not decision.allowed:
-            await self.deps.db.run(dial_store.set_status, contact_id, status, now, next_at,
-                                   decision.reason)
-            raise Conflict(f"contact {contact_id} may not be called now: {decision.reason}",
-                           contact_id=contact_id, reason=decision.reason)
+            await self.deps.db.run(
+                dial_store.set_status, contact_id, status, now, next_at, decision.reason
+            )
+            raise Conflict(
+                f"contact {contact_id} may not be called now: {decision.reason}",
+                contact_id=contact_id,
+                reason=decision.reason,
+            )
         ring = ring_timeout(self.compliance, self.policy.ring_seconds)
         line_id = self.line_id(row)
         reserved = await self.deps.reservations.reserve_agent(
-            agent_id, line_id, now, ring + 60.0, self.deps.router.instance,
-            self.campaign["queue"])
+            agent_id, line_id, now, ring + 60.0, self.deps.router.instance, self.campaign["queue"]
+        )
         if reserved is None:
             raise Conflict(f"agent {agent_id} is not available", agent_id=agent_id)
         line = await self.dial({**row, "ring_timeout": ring}, agent_id, now, line_id)
@@ -645,8 +750,11 @@ class CampaignRunner:
         self._require_preview()
         row = await self.deps.db.run(dial_store.contact, self.id, contact_id)
         if row["status"] != "previewing" or row["agent_id"] != agent_id:
-            raise Conflict(f"contact {contact_id} is not in agent {agent_id}'s preview",
-                           contact_id=contact_id, status=row["status"])
+            raise Conflict(
+                f"contact {contact_id} is not in agent {agent_id}'s preview",
+                contact_id=contact_id,
+                status=row["status"],
+            )
         return row
 
 

@@ -53,31 +53,58 @@ def media(setting: str) -> tuple[str, ...]:
 
 
 class DialerService:
-    def __init__(self, settings: Settings, db: Database, ari: AriClient,
-                 router: RoutingService, calls: CallService,
-                 reservations: AgentReservations,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        ari: AriClient,
+        router: RoutingService,
+        calls: CallService,
+        reservations: AgentReservations,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings, self.db, self.router, self.calls, self.clock = (
-            settings, db, router, calls, clock)
+            settings,
+            db,
+            router,
+            calls,
+            clock,
+        )
         self.reservations = reservations
         dsettings = DialerSettings(
-            app=settings.ari_app, trunk=settings.dialer_trunk,
+            app=settings.ari_app,
+            trunk=settings.dialer_trunk,
             identification=media(settings.dialer_identification),
             machine_message=media(settings.dialer_machine_message),
-            max_lines=settings.dialer_max_lines, agent_ring_timeout=settings.agent_ring_timeout,
-            wrapup=settings.wrapup_seconds, instance=router.instance,
-            cancel_after=settings.dialer_cancel_after or None)
-        self.deps = Deps(db, ari, router, reservations, dsettings,
-                         self._notify, self._new_call, self._track, self.by_channel_pop,
-                         lambda: sum(len(r.lines) for r in self.runners.values()),
-                         self._peer_lines, lambda: calls.speech_plan, lambda: calls.listening)
-        self.defaults = CampaignPolicy(abandon_limit=settings.dialer_abandon_limit,
-                                       abandon_window=settings.dialer_abandon_window)
+            max_lines=settings.dialer_max_lines,
+            agent_ring_timeout=settings.agent_ring_timeout,
+            wrapup=settings.wrapup_seconds,
+            instance=router.instance,
+            cancel_after=settings.dialer_cancel_after or None,
+        )
+        self.deps = Deps(
+            db,
+            ari,
+            router,
+            reservations,
+            dsettings,
+            self._notify,
+            self._new_call,
+            self._track,
+            self.by_channel_pop,
+            lambda: sum(len(r.lines) for r in self.runners.values()),
+            self._peer_lines,
+            lambda: calls.speech_plan,
+            lambda: calls.listening,
+        )
+        self.defaults = CampaignPolicy(
+            abandon_limit=settings.dialer_abandon_limit,
+            abandon_window=settings.dialer_abandon_window,
+        )
         self.runners: dict[int, CampaignRunner] = {}
         self.by_channel: dict[str, CampaignRunner] = {}
-        self.adoptions = Adoptions(db, ari, router, clock, self._hear_adopted,
-                                   self._unhear_adopted)
-        self.adopted_calls: dict[str, InboundCall] = {}   # adopted talks being heard
+        self.adoptions = Adoptions(db, ari, router, clock, self._hear_adopted, self._unhear_adopted)
+        self.adopted_calls: dict[str, InboundCall] = {}  # adopted talks being heard
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closed = False
 
@@ -104,15 +131,21 @@ class DialerService:
 
     async def _hear_adopted(self, talk: Talk) -> None:
         """A talk an earlier engine left: heard from now on, like any connected call."""
-        call = InboundCall.restore_connected(talk.channel, self.calls.ivr(), talk.number,
-                                             talk.agent_channel, talk.agent_id, self.clock())
+        call = InboundCall.restore_connected(
+            talk.channel,
+            self.calls.ivr(),
+            talk.number,
+            talk.agent_channel,
+            talk.agent_id,
+            self.clock(),
+        )
         language = await self.deps.db.run(dial_store.customer_language, talk.customer_id)
         call.caller = Caller(talk.customer_id, language=language) if talk.customer_id else None
-        call.record["language"] = language      # heard in the customer's language
+        call.record["language"] = language  # heard in the customer's language
         call.speech = self.calls.speech_plan
         self.adopted_calls[talk.channel] = call
-        self._spawn(self._hear(call, HearTalk()))   # not within the resync: the taps wait
-                                                    # for events the resync holds back
+        self._spawn(self._hear(call, HearTalk()))  # not within the resync: the taps wait
+        # for events the resync holds back
 
     async def _unhear_adopted(self, talk: Talk) -> None:
         call = self.adopted_calls.pop(talk.channel, None)
@@ -121,8 +154,13 @@ class DialerService:
             call.status = "ended"
 
     async def _hear(self, call: InboundCall, event: CallEvent) -> None:
-        await speech_actions.hear(self.calls.listening, call, event, self.clock(),
-                                  lambda ev: self._spawn(self._hear(call, ev)))
+        await speech_actions.hear(
+            self.calls.listening,
+            call,
+            event,
+            self.clock(),
+            lambda ev: self._spawn(self._hear(call, ev)),
+        )
 
     def _track(self, channel: str, runner: Any) -> None:
         self.by_channel[channel] = runner
@@ -136,7 +174,7 @@ class DialerService:
         args = event.get("args") or []
         key = args[1] if args[:1] == ["dialer-agent"] and len(args) > 1 else channel
         runner = self.by_channel.get(key)
-        if runner is None:      # a line of an earlier life of the engine: end it
+        if runner is None:  # a line of an earlier life of the engine: end it
             self._spawn(self._hangup(channel))
             return
         runner.post(runner.on_event, event)
@@ -202,7 +240,7 @@ class DialerService:
         for runner in list(self.runners.values()):
             await runner.stop()
         self.runners.clear()
-        if self._tasks:             # the wake listener notices ``_closed`` within 0.5 s
+        if self._tasks:  # the wake listener notices ``_closed`` within 0.5 s
             _, pending = await asyncio.wait(set(self._tasks), timeout=1.5)
             for task in pending:
                 task.cancel()
@@ -243,11 +281,15 @@ class DialerService:
                 raise InvalidRequest(f"{key} is required", field=key)
         queue = body.get("queue") or self.settings.dialer_queue
         if queue not in self.router.config.queues:
-            raise InvalidRequest(f"queue {queue!r} is not a routing queue", field="queue",
-                                 queues=sorted(self.router.config.queues))
+            raise InvalidRequest(
+                f"queue {queue!r} is not a routing queue",
+                field="queue",
+                queues=sorted(self.router.config.queues),
+            )
         policy = parse(body.get("policy"), self.defaults)
-        return await self.db.run(store.create, body["name"], body["kind"], body["mode"],
-                                 queue, policy, self.clock())
+        return await self.db.run(
+            store.create, body["name"], body["kind"], body["mode"], queue, policy, self.clock()
+        )
 
     async def control(self, campaign_id: int, action: str) -> dict[str, Any]:
         campaign = await self.db.run(store.transition, campaign_id, action, self.clock())

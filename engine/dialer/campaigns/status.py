@@ -18,17 +18,20 @@ if TYPE_CHECKING:
 
 async def agents_of(service: DialerService, queue: str, now: float) -> dict[str, Any]:
     ids = service.eligible(queue)
-    views = [agent_view(row, now) for row in await service.reservations.agents(ids)] \
-        if ids else []
+    views = [agent_view(row, now) for row in await service.reservations.agents(ids)] if ids else []
     online = [v for v in views if v["state"] != "logged_out"]
     busy = [v["occupancy"] for v in online if v["occupancy"] is not None]
-    return {"eligible": len(ids), "logged_in": len(online),
-            "free": sum(1 for v in online if v["state"] == "available"),
-            "occupancy": round(sum(busy) / len(busy), 3) if busy else None}
+    return {
+        "eligible": len(ids),
+        "logged_in": len(online),
+        "free": sum(1 for v in online if v["state"] == "available"),
+        "occupancy": round(sum(busy) / len(busy), 3) if busy else None,
+    }
 
 
-async def campaign_status(service: DialerService, campaign: dict[str, Any],
-                          runner: CampaignRunner | None) -> dict[str, Any]:
+async def campaign_status(
+    service: DialerService, campaign: dict[str, Any], runner: CampaignRunner | None
+) -> dict[str, Any]:
     now = service.clock()
     policy = store.policy_of(campaign)
     window = policy.guard().window
@@ -40,10 +43,19 @@ async def campaign_status(service: DialerService, campaign: dict[str, Any],
         for line in runner.lines.values():
             states[line.state] = states.get(line.state, 0) + 1
         allowance = runner.guard.allowance(now)
-        live = {"lines": len(runner.lines), "by_state": states,
-                "waiting_for_agent": runner.guard.waiting,
-                "pacing": allowance.mode, "pacing_reason": allowance.reason or None,
-                "guard_rate": round(runner.guard.rate(now), 4), "skipped": dict(runner.skips),
-                "hung_up_ringing": runner.hung_up}
-    return {**campaign, "progress": progress, "live": live,
-            "agents": await agents_of(service, campaign["queue"], now)}
+        live = {
+            "lines": len(runner.lines),
+            "by_state": states,
+            "waiting_for_agent": runner.guard.waiting,
+            "pacing": allowance.mode,
+            "pacing_reason": allowance.reason or None,
+            "guard_rate": round(runner.guard.rate(now), 4),
+            "skipped": dict(runner.skips),
+            "hung_up_ringing": runner.hung_up,
+        }
+    return {
+        **campaign,
+        "progress": progress,
+        "live": live,
+        "agents": await agents_of(service, campaign["queue"], now),
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MIN_RING_SECONDS = 15.0   # US (FCC) and UK (Ofcom): ring at least this long before hanging up
+MIN_RING_SECONDS = 15.0  # US (FCC) and UK (Ofcom): ring at least this long before hanging up
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Dial:
     contact_id: str
     number: str
     ring_timeout: float
-    agent_id: str | None = None       # set when an agent is reserved for this line
+    agent_id: str | None = None  # set when an agent is reserved for this line
 
 
 @dataclass(frozen=True)

@@ -20,37 +20,54 @@ from engine.dialer.core.ordering import order
 from engine.dialer.core.outcomes import skipped
 from engine.dialer.core.pacing import Allowance, Pacer, Predictive, Snapshot
 
-StatusUpdate = tuple[int, str, float | None, str | None]   # contact, status, next_at, reason
+StatusUpdate = tuple[int, str, float | None, str | None]  # contact, status, next_at, reason
 
 
 # -- pacing -------------------------------------------------------------------------
 def ringing_pool(lines: Iterable[Line]) -> list[Line]:
     """The pacer's lines still ringing (not reserved for a preview agent, not being hung
     up), in ``Snapshot.ringing`` order."""
-    return [ln for ln in lines if ln.reserved_agent is None
-            and ln.state == "ringing" and ln.hung_up_at is None]
+    return [
+        ln
+        for ln in lines
+        if ln.reserved_agent is None and ln.state == "ringing" and ln.hung_up_at is None
+    ]
 
 
 def pacer_lines(lines: Sequence[Line]) -> list[Line]:
     """The pacer's lines in flight: ringing (not being hung up) or in AMD."""
-    return [*ringing_pool(lines), *(ln for ln in lines
-                                    if ln.reserved_agent is None and ln.state == "detecting")]
+    return [
+        *ringing_pool(lines),
+        *(ln for ln in lines if ln.reserved_agent is None and ln.state == "detecting"),
+    ]
 
 
-def snapshot(now: float, free: int, talking: Sequence[float], wrapping: Sequence[float],
-             lines: Sequence[Line], waiting: int) -> Snapshot:
+def snapshot(
+    now: float,
+    free: int,
+    talking: Sequence[float],
+    wrapping: Sequence[float],
+    lines: Sequence[Line],
+    waiting: int,
+) -> Snapshot:
     """What the pacer sees: the agents, the ``lines`` in flight (this campaign's first, so
     ``cancels`` indices stay its own) and every live answer or call waiting for them."""
-    return Snapshot(now, free, tuple(talking), tuple(wrapping),
-                    tuple(now - ln.dialed_at for ln in lines if ln.state == "ringing"
-                          and ln.hung_up_at is None),
-                    tuple(now - (ln.answered_at or now) for ln in lines
-                          if ln.state == "detecting"),
-                    waiting)
+    return Snapshot(
+        now,
+        free,
+        tuple(talking),
+        tuple(wrapping),
+        tuple(
+            now - ln.dialed_at for ln in lines if ln.state == "ringing" and ln.hung_up_at is None
+        ),
+        tuple(now - (ln.answered_at or now) for ln in lines if ln.state == "detecting"),
+        waiting,
+    )
 
 
-def to_hang_up(pacer: Pacer, snap: Snapshot, allowance: Allowance,
-               ringing: Sequence[Line]) -> list[Line]:
+def to_hang_up(
+    pacer: Pacer, snap: Snapshot, allowance: Allowance, ringing: Sequence[Line]
+) -> list[Line]:
     """The ringing lines the predictive pacer no longer wants (rung >= 15 s, and a person
     answering now would likely find no agent); ``ringing`` is ``ringing_pool``."""
     if not isinstance(pacer, Predictive):
@@ -58,16 +75,18 @@ def to_hang_up(pacer: Pacer, snap: Snapshot, allowance: Allowance,
     return [ringing[i] for i in pacer.cancels(snap, allowance) if i < len(ringing)]
 
 
-def dials_wanted(pacer: Pacer, snap: Snapshot, allowance: Allowance, max_lines: int,
-                 in_flight: int) -> int:
+def dials_wanted(
+    pacer: Pacer, snap: Snapshot, allowance: Allowance, max_lines: int, in_flight: int
+) -> int:
     """Lines to dial now: what the pacer wants, within the engine's line limit."""
     return max(0, min(pacer.dials(snap, allowance), max_lines - in_flight))
 
 
 # -- contacts -----------------------------------------------------------------------
 def contact_of(row: Mapping[str, Any], timezone: str) -> Contact:
-    return Contact(str(row["id"]), row["number"], row["timezone"] or timezone,
-                   bool(row["opted_out"]))
+    return Contact(
+        str(row["id"]), row["number"], row["timezone"] or timezone, bool(row["opted_out"])
+    )
 
 
 def attempts_of(row: Mapping[str, Any]) -> list[Attempt]:
@@ -84,40 +103,60 @@ class Choice:
     reasons: list[str] = field(default_factory=list)
 
 
-def choose(rows: Iterable[Mapping[str, Any]], n: int, now: float, timezone: str,
-           compliance: Policy, ring_seconds: float) -> Choice:
+def choose(
+    rows: Iterable[Mapping[str, Any]],
+    n: int,
+    now: float,
+    timezone: str,
+    compliance: Policy,
+    ring_seconds: float,
+) -> Choice:
     """Up to ``n`` of ``rows`` (the candidates) compliance allows now, best first; the
     others passed over get their next time (or a final status: DNC, opt-out, no attempts
     left)."""
     ordered = order(rows, now)
     by_id = {str(r["id"]): r for r in ordered}
     blocked = {r["number"] for r in ordered if r["dnc"]}
-    dials, passed = pick([(contact_of(r, timezone), attempts_of(r)) for r in ordered], n,
-                         datetime.fromtimestamp(now, UTC), compliance,
-                         lambda number: number in blocked, ring=ring_seconds)
+    dials, passed = pick(
+        [(contact_of(r, timezone), attempts_of(r)) for r in ordered],
+        n,
+        datetime.fromtimestamp(now, UTC),
+        compliance,
+        lambda number: number in blocked,
+        ring=ring_seconds,
+    )
     updates, reasons = [], []
     for contact, decision in passed:
         reasons.append(decision.reason)
         step = _next_step(decision, now)
-        updates.append((int(contact.id), step[0], step[1],
-                        None if step[0] == "pending" else decision.reason))
-    return Choice([{**by_id[d.contact_id], "ring_timeout": d.ring_timeout} for d in dials],
-                  updates, reasons)
+        updates.append(
+            (int(contact.id), step[0], step[1], None if step[0] == "pending" else decision.reason)
+        )
+    return Choice(
+        [{**by_id[d.contact_id], "ring_timeout": d.ring_timeout} for d in dials], updates, reasons
+    )
 
 
-def preview_check(row: Mapping[str, Any], now: float, timezone: str,
-                  compliance: Policy) -> tuple[Decision, tuple[str, float | None]]:
+def preview_check(
+    row: Mapping[str, Any], now: float, timezone: str, compliance: Policy
+) -> tuple[Decision, tuple[str, float | None]]:
     """May the preview agent dial ``row`` now (its agent is reserved: the 72 h rest after
     an abandon is waived)? With the contact's next status and time when not."""
-    decision = check(contact_of(row, timezone), attempts_of(row),
-                     datetime.fromtimestamp(now, UTC), compliance,
-                     lambda _: bool(row["dnc"]), agent_reserved=True)
+    decision = check(
+        contact_of(row, timezone),
+        attempts_of(row),
+        datetime.fromtimestamp(now, UTC),
+        compliance,
+        lambda _: bool(row["dnc"]),
+        agent_reserved=True,
+    )
     return decision, _next_step(decision, now)
 
 
 def _next_step(decision: Decision, now: float) -> tuple[str, float | None]:
-    step = skipped(decision.reason, decision.retry_at.timestamp()
-                   if decision.retry_at else None, now)
+    step = skipped(
+        decision.reason, decision.retry_at.timestamp() if decision.retry_at else None, now
+    )
     return step.status, step.next_at
 
 
@@ -125,23 +164,32 @@ def _next_step(decision: Decision, now: float) -> tuple[str, float | None]:
 def to_judge(lines: Iterable[Line], known: Mapping[str, str | None]) -> list[Line]:
     """The lines whose legs were all ``known`` before Asterisk's channel list was asked
     for: a leg made since cannot be in it, and is not missing."""
-    return [ln for ln in lines if ln.id in known and known[ln.id] == ln.agent_channel
-            and ln.state != "ended"]
+    return [
+        ln
+        for ln in lines
+        if ln.id in known and known[ln.id] == ln.agent_channel and ln.state != "ended"
+    ]
 
 
-def judge(line: Line, channel: Mapping[str, Any] | None, agent: Mapping[str, Any] | None,
-          app: str) -> tuple[Missed | None, e.LineEvent | None]:
+def judge(
+    line: Line, channel: Mapping[str, Any] | None, agent: Mapping[str, Any] | None, app: str
+) -> tuple[Missed | None, e.LineEvent | None]:
     """What ``line`` went through unseen (``missed``), as the event to hand it; for
     ``message-over?`` no event: the runner asks Asterisk whether the playback is over."""
-    what = missed(line.state, dict(channel) if channel is not None else None,
-                  dict(agent) if agent is not None else None, bool(line.agent_channel), app)
+    what = missed(
+        line.state,
+        dict(channel) if channel is not None else None,
+        dict(agent) if agent is not None else None,
+        bool(line.agent_channel),
+        app,
+    )
     event: e.LineEvent | None = None
     if what == "gone":
         event = e.CustomerGone(0)
     elif what == "verdict-lost":
         event = e.VerdictLost()
     elif what == "answered":
-        event = e.Answered()                           # AMD runs now
+        event = e.Answered()  # AMD runs now
     elif what == "verdict":
         args = stasis_args(dict(channel or {}), app)
         event = e.Verdict(args[1] if len(args) > 1 else "", ",".join(args[2:]), late=True)
@@ -152,8 +200,9 @@ def judge(line: Line, channel: Mapping[str, Any] | None, agent: Mapping[str, Any
     return what, event
 
 
-def adoption(channel: str, agent_channel: str, owned: bool, adopted: bool,
-             up: Collection[str]) -> Literal["skip", "adopt", "close"]:
+def adoption(
+    channel: str, agent_channel: str, owned: bool, adopted: bool, up: Collection[str]
+) -> Literal["skip", "adopt", "close"]:
     """A talk an earlier life of the engine left (``campaigns/adopt.py``): skipped when
     this engine owns the line or adopted it already, adopted while both legs are ``up``
     in Asterisk, else closed (it ended while no engine watched)."""

@@ -24,16 +24,21 @@ from engine.dialer.core.guard import QUIET_AFTER_ABANDON, redial_allowed
 
 AttemptOutcome = Literal["answered", "busy", "no-answer", "machine", "abandoned", "failed"]
 
-_RETRY = {"busy": timedelta(minutes=10), "no-answer": timedelta(hours=2),
-          "machine": timedelta(hours=4), "failed": timedelta(minutes=15),
-          "answered": timedelta(hours=24), "abandoned": timedelta(0)}
+_RETRY = {
+    "busy": timedelta(minutes=10),
+    "no-answer": timedelta(hours=2),
+    "machine": timedelta(hours=4),
+    "failed": timedelta(minutes=15),
+    "answered": timedelta(hours=24),
+    "abandoned": timedelta(0),
+}
 
 
 @dataclass(frozen=True)
 class CallingWindow:
     start: time = time(9, 0)
     end: time = time(20, 0)
-    weekdays: frozenset[int] = frozenset(range(7))      # 0 = Monday
+    weekdays: frozenset[int] = frozenset(range(7))  # 0 = Monday
 
     def __post_init__(self) -> None:
         if not self.start < self.end:
@@ -46,7 +51,7 @@ class Policy:
     max_attempts: int = 6
     retry_after: Mapping[str, timedelta] = field(default_factory=lambda: MappingProxyType(_RETRY))
     min_ring: float = MIN_RING_SECONDS
-    abandoned_rest: float = QUIET_AFTER_ABANDON          # seconds
+    abandoned_rest: float = QUIET_AFTER_ABANDON  # seconds
 
     def __post_init__(self) -> None:
         if self.min_ring < MIN_RING_SECONDS:
@@ -63,14 +68,14 @@ class Attempt:
 class Contact:
     id: str
     number: str
-    timezone: str                 # IANA name, e.g. "America/New_York"
+    timezone: str  # IANA name, e.g. "America/New_York"
     opted_out: bool = False
 
 
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
-    reason: str                   # "ok" or a kebab-case rule id
+    reason: str  # "ok" or a kebab-case rule id
     retry_at: datetime | None = None
 
 
@@ -95,9 +100,14 @@ def window_check(now: datetime, timezone: str, window: CallingWindow) -> Decisio
     return Decision(False, "no-calling-days")
 
 
-def check(contact: Contact, attempts: Sequence[Attempt], now: datetime,
-          policy: Policy = Policy(), blocked: Callable[[str], bool] = lambda _: False,
-          agent_reserved: bool = False) -> Decision:
+def check(
+    contact: Contact,
+    attempts: Sequence[Attempt],
+    now: datetime,
+    policy: Policy = Policy(),
+    blocked: Callable[[str], bool] = lambda _: False,
+    agent_reserved: bool = False,
+) -> Decision:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     if blocked(contact.number):
@@ -107,8 +117,9 @@ def check(contact: Contact, attempts: Sequence[Attempt], now: datetime,
     if len(attempts) >= policy.max_attempts:
         return Decision(False, "max-attempts")
     abandoned = [a.at for a in attempts if a.outcome == "abandoned"]
-    if abandoned and not redial_allowed(max(abandoned).timestamp(), now.timestamp(),
-                                        agent_reserved, policy.abandoned_rest):
+    if abandoned and not redial_allowed(
+        max(abandoned).timestamp(), now.timestamp(), agent_reserved, policy.abandoned_rest
+    ):
         rest = max(abandoned) + timedelta(seconds=policy.abandoned_rest)
         return Decision(False, "abandoned-72h", rest)
     if attempts:
@@ -119,9 +130,14 @@ def check(contact: Contact, attempts: Sequence[Attempt], now: datetime,
     return window_check(now, contact.timezone, policy.window)
 
 
-def pick(candidates: Iterable[tuple[Contact, Sequence[Attempt]]], n: int, now: datetime,
-         policy: Policy = Policy(), blocked: Callable[[str], bool] = lambda _: False,
-         ring: float = 25.0) -> tuple[list[Dial], list[tuple[Contact, Decision]]]:
+def pick(
+    candidates: Iterable[tuple[Contact, Sequence[Attempt]]],
+    n: int,
+    now: datetime,
+    policy: Policy = Policy(),
+    blocked: Callable[[str], bool] = lambda _: False,
+    ring: float = 25.0,
+) -> tuple[list[Dial], list[tuple[Contact, Decision]]]:
     """The first ``n`` callable contacts, in the caller's priority order, as ``Dial``
     actions; and every contact passed over on the way, with its decision."""
     dials: list[Dial] = []

@@ -26,32 +26,43 @@ from engine.dialer.core.estimates import DialEstimates, TalkEstimates, norm_cdf
 @dataclass(frozen=True)
 class Pipeline:
     horizons: np.ndarray
-    lines: np.ndarray     # E[live connects by h] from the lines in flight
-    agents: np.ndarray    # E[agents free by h + grace] - live answers already waiting
+    lines: np.ndarray  # E[live connects by h] from the lines in flight
+    agents: np.ndarray  # E[agents free by h + grace] - live answers already waiting
     var: np.ndarray
-    connect: np.ndarray   # P(a new dial is a live connect by h)
-    density: np.ndarray   # P(a new dial is a live connect between h - 1 and h)
-    ages: np.ndarray | None = None      # the age bins of ringing lines
-    by_age: np.ndarray | None = None    # P(a line ringing at that age is a live connect by h)
+    connect: np.ndarray  # P(a new dial is a live connect by h)
+    density: np.ndarray  # P(a new dial is a live connect between h - 1 and h)
+    ages: np.ndarray | None = None  # the age bins of ringing lines
+    by_age: np.ndarray | None = None  # P(a line ringing at that age is a live connect by h)
 
 
-def pipeline(now: float, free_agents: int, talking: np.ndarray, wrapping: np.ndarray,
-             ringing: np.ndarray, detecting: np.ndarray, waiting: int,
-             dials: DialEstimates, talk: TalkEstimates, wrapup: float,
-             grace: float) -> Pipeline:
+def pipeline(
+    now: float,
+    free_agents: int,
+    talking: np.ndarray,
+    wrapping: np.ndarray,
+    ringing: np.ndarray,
+    detecting: np.ndarray,
+    waiting: int,
+    dials: DialEstimates,
+    talk: TalkEstimates,
+    wrapup: float,
+    grace: float,
+) -> Pipeline:
     h = np.arange(0.0, dials.edges[-1] + dials.amd_delay + 1.0)
-    ages = dials.edges[:-1]             # lines of (about) the same age behave alike
-    count = np.bincount(np.minimum(np.searchsorted(ages, ringing, "right") - 1, len(ages) - 1),
-                        minlength=len(ages)).astype(float)
+    ages = dials.edges[:-1]  # lines of (about) the same age behave alike
+    count = np.bincount(
+        np.minimum(np.searchsorted(ages, ringing, "right") - 1, len(ages) - 1), minlength=len(ages)
+    ).astype(float)
     ring = dials.live_by(now, ages, h, ringing)
-    share = dials.live_share             # answered lines in AMD: a person with this chance
+    share = dials.live_share  # answered lines in AMD: a person with this chance
     det = share * np.searchsorted(np.sort(dials.amd_delay - detecting), h, "right")
     wrap = np.searchsorted(np.sort(wrapping), h + grace, "right")
     busy = talk.free_by(now, talking, h + grace, wrapup)
     agents = free_agents + wrap + busy.sum(0) - waiting
     var = count @ (ring * (1 - ring)) + det * (1 - share) + (busy * (1 - busy)).sum(0)
-    return Pipeline(h, count @ ring + det, agents, var, ring[0], np.diff(ring[0], prepend=0.0),
-                    ages, ring)
+    return Pipeline(
+        h, count @ ring + det, agents, var, ring[0], np.diff(ring[0], prepend=0.0), ages, ring
+    )
 
 
 def marginal_risk(p: Pipeline, k_max: int, first: int = 1) -> np.ndarray:
@@ -63,7 +74,7 @@ def marginal_risk(p: Pipeline, k_max: int, first: int = 1) -> np.ndarray:
         return np.zeros(len(others))
     mean = p.lines - p.agents + others * p.connect
     var = p.var + others * (p.connect * (1 - p.connect)) + 1e-12
-    taken = norm_cdf((mean + 0.5) / np.sqrt(var))       # P(D >= 0): no agent left
+    taken = norm_cdf((mean + 0.5) / np.sqrt(var))  # P(D >= 0): no agent left
     return cast(np.ndarray, taken @ density / total)
 
 
@@ -71,9 +82,10 @@ def line_risk(p: Pipeline, ages: np.ndarray) -> np.ndarray:
     """P(abandoned | live) of each line already ringing at ``ages`` (same model as a new
     dial's: the other connects have taken every agent free within the grace period)."""
     assert p.ages is not None and p.by_age is not None
-    bins = np.minimum(np.searchsorted(p.ages, np.asarray(ages, dtype=float), "right") - 1,
-                      len(p.ages) - 1)
-    own = p.by_age[bins]                                    # lines x horizons
+    bins = np.minimum(
+        np.searchsorted(p.ages, np.asarray(ages, dtype=float), "right") - 1, len(p.ages) - 1
+    )
+    own = p.by_age[bins]  # lines x horizons
     density = np.diff(own, axis=1, prepend=0.0)
     total = density.sum(axis=1)
     mean = p.lines[None, :] - own - p.agents[None, :]
@@ -85,7 +97,7 @@ def line_risk(p: Pipeline, ages: np.ndarray) -> np.ndarray:
 def dials_within(p: Pipeline, risk: float, k_max: int) -> int:
     """How many new dials keep the last one's risk within ``risk`` (at most ``k_max``)."""
     n, block = 0, 2
-    while n < k_max:                  # the risk grows with every dial: scan in blocks
+    while n < k_max:  # the risk grows with every dial: scan in blocks
         top = min(k_max, n + block)
         fits = marginal_risk(p, top, first=n + 1) <= risk
         if not fits.all():

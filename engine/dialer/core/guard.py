@@ -41,32 +41,37 @@ QUIET_AFTER_ABANDON = 72 * 3600.0
 
 @dataclass(frozen=True)
 class GuardConfig:
-    limit: float = 0.03               # abandoned / live answered
-    window: float = 30 * DAY          # US: per campaign over 30 days; UK: 1 * DAY
-    grace: float = 2.0                # seconds a live answer may wait for an agent
-    target_share: float = 0.8         # steer the rate to 80% of the limit
-    stress: float = 1.5               # the pipeline must stay affordable with lines this
-                                      # many times likelier to connect than estimated ...
-    budget_share: float = 0.5         # ... within this share of the abandons still affordable
+    limit: float = 0.03  # abandoned / live answered
+    window: float = 30 * DAY  # US: per campaign over 30 days; UK: 1 * DAY
+    grace: float = 2.0  # seconds a live answer may wait for an agent
+    target_share: float = 0.8  # steer the rate to 80% of the limit
+    stress: float = 1.5  # the pipeline must stay affordable with lines this
+    # many times likelier to connect than estimated ...
+    budget_share: float = 0.5  # ... within this share of the abandons still affordable
     risk_start: float = 0.01
     risk_min: float = 0.0001
     risk_max: float = 0.25
     gain: float = 0.4
-    reserve: float = 2.0              # progressive only while fewer abandons are affordable
-    cushion: float = 2.0              # the risk is scaled down over this many more
+    reserve: float = 2.0  # progressive only while fewer abandons are affordable
+    cushion: float = 2.0  # the risk is scaled down over this many more
     quiet: float = QUIET_AFTER_ABANDON
     message: str = "sound:dialer-identification"
     # with a plan (``AbandonGuard.plan``):
-    borrow: float = 3600.0            # count the live answers of at most this many s ahead,
-    ahead_share: float = 0.5          # ... this share of what the recent rate promises
-                                      # (progressive, the fallback, brings fewer)
+    borrow: float = 3600.0  # count the live answers of at most this many s ahead,
+    ahead_share: float = 0.5  # ... this share of what the recent rate promises
+    # (progressive, the fallback, brings fewer)
+
 
 UK = GuardConfig(window=DAY)
 US = GuardConfig()
 
 
-def redial_allowed(last_abandoned_at: float | None, now: float, agent_reserved: bool,
-                   quiet: float = QUIET_AFTER_ABANDON) -> bool:
+def redial_allowed(
+    last_abandoned_at: float | None,
+    now: float,
+    agent_reserved: bool,
+    quiet: float = QUIET_AFTER_ABANDON,
+) -> bool:
     """The 72 h rule: an abandoned number waits, unless an agent is reserved for it."""
     return agent_reserved or last_abandoned_at is None or now - last_abandoned_at >= quiet
 
@@ -78,7 +83,7 @@ class AbandonGuard:
         self.risk = config.risk_start
         self._waiting: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._abandoned_at: dict[str, float] = {}
-        self._counted: set[str] = set()       # late live answers: counted abandoned already
+        self._counted: set[str] = set()  # late live answers: counted abandoned already
         self._plan: Plan | None = None
 
     def plan(self, start: float, until: float | None) -> None:
@@ -92,16 +97,20 @@ class AbandonGuard:
         the end comes). Call it when dialling starts or resumes with a known end (the
         calling window closes, the campaign's end); ``plan(now, None)`` when it stops."""
         c = self.config
-        self._plan = None if until is None else Plan(start, until, min(c.borrow, c.window),
-                                                      share=c.ahead_share)
+        self._plan = (
+            None
+            if until is None
+            else Plan(start, until, min(c.borrow, c.window), share=c.ahead_share)
+        )
 
     def expected_live(self, now: float) -> float:
         """Live answers still to come that the budget may count (0 without a plan)."""
         return self._plan.ahead(now) if self._plan else 0.0
 
     # ---- the 2-second rule ----------------------------------------------------
-    def live_answer(self, call_id: str, number: str, now: float,
-                    agent_id: str | None = None, late: bool = False) -> list[DialerAction]:
+    def live_answer(
+        self, call_id: str, number: str, now: float, agent_id: str | None = None, late: bool = False
+    ) -> list[DialerAction]:
         """AMD found a person on ``call_id``; ``agent_id`` if one is free right now.
 
         ``late``: the engine learnt of the verdict only now (the event socket was down),
@@ -154,7 +163,7 @@ class AbandonGuard:
     def lost(self, call_id: str, number: str, now: float) -> Abandon:
         """A live answer given to an agent whose phone then failed: counted as served, it is
         an abandon after all (identification message, counted, 72 h rest)."""
-        if call_id in self._counted:          # a late answer: counted abandoned already
+        if call_id in self._counted:  # a late answer: counted abandoned already
             self._counted.discard(call_id)
             return Abandon(call_id, number, self.config.message)
         self.counts.reclassify(now)
@@ -174,7 +183,7 @@ class AbandonGuard:
         return next(iter(self._waiting.values()))[1] if self._waiting else None
 
     def _served(self, now: float, call_id: str) -> None:
-        if call_id in self._counted:          # (kept: its agent's phone may still fail)
+        if call_id in self._counted:  # (kept: its agent's phone may still fail)
             return
         self.counts.add(now, abandoned=False)
         if self._plan:
@@ -234,20 +243,30 @@ class AbandonGuard:
         live, abandoned = self.counts.totals(now)
         ahead = self.expected_live(now)
         affordable = self.affordable(live, abandoned, ahead)
-        if affordable < c.reserve or abandoned > c.limit * live:   # with a plan, the
+        if affordable < c.reserve or abandoned > c.limit * live:  # with a plan, the
             # window's own rate must be within the limit too: only lines in flight go over
-            return Allowance("progressive", 0.0, 0.0,
-                             reason=f"abandon budget tight: {abandoned}/{live} live answers")
-        return Allowance("predictive", self.risk * self._cushion(live, abandoned, ahead),
-                         c.budget_share * affordable, c.stress)
+            return Allowance(
+                "progressive",
+                0.0,
+                0.0,
+                reason=f"abandon budget tight: {abandoned}/{live} live answers",
+            )
+        return Allowance(
+            "predictive",
+            self.risk * self._cushion(live, abandoned, ahead),
+            c.budget_share * affordable,
+            c.stress,
+        )
 
     # ---- the 72 h rule ------------------------------------------------------------
     def redial_allowed(self, number: str, now: float, agent_reserved: bool = False) -> bool:
         if len(self._abandoned_at) > 10_000:
-            self._abandoned_at = {n: t for n, t in self._abandoned_at.items()
-                                  if now - t < self.config.quiet}
-        return redial_allowed(self._abandoned_at.get(number), now, agent_reserved,
-                              self.config.quiet)
+            self._abandoned_at = {
+                n: t for n, t in self._abandoned_at.items() if now - t < self.config.quiet
+            }
+        return redial_allowed(
+            self._abandoned_at.get(number), now, agent_reserved, self.config.quiet
+        )
 
     def restore(self, at: float, abandoned: bool, number: str = "") -> None:
         """Replay one live answer from storage (after a restart); oldest first."""

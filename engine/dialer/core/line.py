@@ -25,8 +25,9 @@ from engine.dialer.core import line_events as e
 from engine.dialer.core.compliance import AttemptOutcome
 from engine.dialer.core.outcomes import amd_kind, dial_outcome, pacer_outcome
 
-LineState = Literal["ringing", "detecting", "seeking", "connecting", "talking", "message",
-                    "closing", "ended"]
+LineState = Literal[
+    "ringing", "detecting", "seeking", "connecting", "talking", "message", "closing", "ended"
+]
 DIAL_FAILED = ("BUSY", "NOANSWER", "CANCEL", "CONGESTION", "CHANUNAVAIL")
 AGENT_FAILURES = {"BUSY": "busy", "NOANSWER": "no-answer", "CANCEL": "no-answer"}
 Actions = list[a.LineAction]
@@ -34,25 +35,25 @@ Actions = list[a.LineAction]
 
 @dataclass
 class Line:
-    id: str                               # the customer channel's ID
+    id: str  # the customer channel's ID
     attempt_id: int
     contact: dict[str, Any]
     dialed_at: float
-    reserved_agent: str | None = None     # preview: agent reserved before the dial
-    leave_message: bool = False           # a machine gets the campaign's message
+    reserved_agent: str | None = None  # preview: agent reserved before the dial
+    leave_message: bool = False  # a machine gets the campaign's message
     state: LineState = "ringing"
     answered_at: float | None = None
     amd: tuple[str, str] = ("", "")
-    verdict_at: float | None = None       # when AMD said person or machine
+    verdict_at: float | None = None  # when AMD said person or machine
     live: bool = False
     offer: Offer | None = None
     agent_channel: str | None = None
     bridged_at: float | None = None
-    outcome: AttemptOutcome | None = None   # decided, recorded when the line ends
+    outcome: AttemptOutcome | None = None  # decided, recorded when the line ends
     message_left: bool = False
     recorded: bool = False
-    hung_up_at: float | None = None       # the pacer hung it up while it rang (>= 15 s)
-    late: bool = False                    # AMD's verdict was learnt late (socket down)
+    hung_up_at: float | None = None  # the pacer hung it up while it rang (>= 15 s)
+    late: bool = False  # AMD's verdict was learnt late (socket down)
 
     @property
     def number(self) -> str:
@@ -95,7 +96,7 @@ class Line:
         self.answered_at = self.answered_at or now
         if self.state != "ringing":
             return []
-        if self.hung_up_at is not None:       # answered as the pacer hung it up
+        if self.hung_up_at is not None:  # answered as the pacer hung it up
             return self._cut_off()
         self.state = "detecting"
         return [a.ContinueToAmd(self.id)]
@@ -114,8 +115,7 @@ class Line:
         acts: Actions = []
         if self.reserved_agent is None:
             acts.append(a.PacerDial(self.ring_seconds(now), kind, now - answered_at))
-        acts.append(a.RecordAnswer(self.attempt_id, answered_at, ev.status, ev.cause,
-                                   self.live))
+        acts.append(a.RecordAnswer(self.attempt_id, answered_at, ev.status, ev.cause, self.live))
         if kind == "machine":
             acts += self._release_reserved()
             self.outcome = "machine"
@@ -126,16 +126,20 @@ class Line:
             return [*acts, a.HangUp(self.id)]
         if self.reserved_agent is not None:
             return [*acts, a.GuardLiveAnswer(self.reserved_agent, self.late)]
-        self.state = "seeking"    # held (silence) for at most 2 s; routing finds the agent
+        self.state = "seeking"  # held (silence) for at most 2 s; routing finds the agent
         return [*acts, a.GuardLiveAnswer(None, self.late), a.Enqueue(self.id)]
 
     def _verdict_lost(self, ev: e.VerdictLost, now: float) -> Actions:
         """The customer answered and AMD listened, then the call ended unseen: a live
         answer abandoned, the safe side (the dialplan played the identification)."""
         self.live, self.outcome, self.state = True, "abandoned", "closing"
-        return [a.Warn("dialer.verdict_lost"), a.GuardCutOff(),
-                a.RecordAnswer(self.attempt_id, self.answered_at or now, "", "", True),
-                *self._record("abandoned", now, why="verdict-lost"), *self._close()]
+        return [
+            a.Warn("dialer.verdict_lost"),
+            a.GuardCutOff(),
+            a.RecordAnswer(self.attempt_id, self.answered_at or now, "", "", True),
+            *self._record("abandoned", now, why="verdict-lost"),
+            *self._close(),
+        ]
 
     def _no_agent(self, ev: e.NoAgent, now: float) -> Actions:
         """No agent within 2 s: identification message, hang up, counted, 72 h rest."""
@@ -155,8 +159,11 @@ class Line:
             acts = [a.HangUp(self.agent_channel or ""), a.CancelRoute(self.id)]
         elif state == "talking":
             acts = self._end_talk(now)
-        return [*acts, *self._record(self.outcome or "failed", now,
-                                     why=f"customer-left-{state}"), *self._close()]
+        return [
+            *acts,
+            *self._record(self.outcome or "failed", now, why=f"customer-left-{state}"),
+            *self._close(),
+        ]
 
     def _playback_finished(self, ev: e.PlaybackFinished, now: float) -> Actions:
         return [a.HangUp(self.id)] if self.state in ("message", "closing") else []
@@ -186,8 +193,11 @@ class Line:
         self.state = "connecting"
         self.offer = self.offer or offer
         self.agent_channel = f"{self.id}-agent"
-        return [a.CallAgent(self.offer.endpoint, self.agent_channel, self.id, self.number,
-                            offer.agent_id)]
+        return [
+            a.CallAgent(
+                self.offer.endpoint, self.agent_channel, self.id, self.number, offer.agent_id
+            )
+        ]
 
     def _agent_dial_status(self, ev: e.AgentDialStatus, now: float) -> Actions:
         if ev.status not in DIAL_FAILED:
@@ -209,10 +219,11 @@ class Line:
         if self.state != "connecting":
             return []
         self.state, self.bridged_at = "talking", now
-        return [a.CallConnected(self.id, self.agent_id or ""),
-                *self._record("answered", now,
-                              agent_after=round(now - (self.verdict_at or now), 3)),
-                a.OpenCall(ev.channel)]
+        return [
+            a.CallConnected(self.id, self.agent_id or ""),
+            *self._record("answered", now, agent_after=round(now - (self.verdict_at or now), 3)),
+            a.OpenCall(ev.channel),
+        ]
 
     def _agent_gone(self, ev: e.AgentGone, now: float) -> Actions:
         if self.state == "connecting":
@@ -225,14 +236,20 @@ class Line:
         if self.state != "connecting":
             return []
         self.state, self.outcome = "closing", "abandoned"
-        return [a.AgentFailed(self.id, self.agent_id or "", reason), a.CancelRoute(self.id),
-                a.GuardLost(),                  # it was counted as served
-                a.Play(self.id, self.playback_id, "identification")]
+        return [
+            a.AgentFailed(self.id, self.agent_id or "", reason),
+            a.CancelRoute(self.id),
+            a.GuardLost(),  # it was counted as served
+            a.Play(self.id, self.playback_id, "identification"),
+        ]
 
     def _end_talk(self, now: float) -> Actions:
         talk = now - (self.bridged_at or now)
-        acts: Actions = [a.HangUp(self.agent_channel or ""), a.DestroyBridge(self.bridge_id),
-                         a.ReleaseAgent(self.id, self.agent_id or "")]
+        acts: Actions = [
+            a.HangUp(self.agent_channel or ""),
+            a.DestroyBridge(self.bridge_id),
+            a.ReleaseAgent(self.id, self.agent_id or ""),
+        ]
         if self.reserved_agent is None:
             acts.append(a.PacerTalk(talk))
         return [*acts, a.TalkEnded(self.attempt_id, talk)]
@@ -247,14 +264,15 @@ class Line:
         acts = self._release_reserved()
         if self.hung_up_at is not None:
             if self.answered_at is not None:  # Asterisk saw an answer before the hang-up
-                acts += [*self._cut_off(),
-                         *self._record("abandoned", now, why="answered-as-hung-up")]
-            else:                             # the pacer already learnt it (censored)
+                acts += [
+                    *self._cut_off(),
+                    *self._record("abandoned", now, why="answered-as-hung-up"),
+                ]
+            else:  # the pacer already learnt it (censored)
                 acts += self._record("no-answer", now, why="hung-up-after-ringing")
             return [*acts, *self._close()]
         if self.reserved_agent is None:
-            acts.append(a.PacerDial(self.ring_seconds(now), pacer_outcome(outcome, None),
-                                    None))
+            acts.append(a.PacerDial(self.ring_seconds(now), pacer_outcome(outcome, None), None))
         return [*acts, *self._record(outcome, now), *self._close()]
 
     def _cut_off(self) -> Actions:
@@ -269,12 +287,23 @@ class Line:
         if self.recorded:
             return []
         self.recorded = True
-        if self.late:                   # counted abandoned by the guard, after a restart too
+        if self.late:  # counted abandoned by the guard, after a restart too
             details["late_verdict"] = True
-        return [a.RecordAttempt(self.attempt_id, outcome, self.message_left, {
-            "ring_seconds": round(self.ring_seconds(now), 2), "channel": self.id,
-            "agent_id": self.agent_id if outcome == "answered" else None,
-            "amd": self.amd[0] or None, "amd_cause": self.amd[1] or None, **details})]
+        return [
+            a.RecordAttempt(
+                self.attempt_id,
+                outcome,
+                self.message_left,
+                {
+                    "ring_seconds": round(self.ring_seconds(now), 2),
+                    "channel": self.id,
+                    "agent_id": self.agent_id if outcome == "answered" else None,
+                    "amd": self.amd[0] or None,
+                    "amd_cause": self.amd[1] or None,
+                    **details,
+                },
+            )
+        ]
 
     def _close(self) -> Actions:
         self.state = "ended"

@@ -181,8 +181,29 @@ class Warn:
     event: str
 
 
-LineAction = (ContinueToAmd | HangUp | Play | Enqueue | CancelRoute | ReleaseAgent
-              | AgentFailed | CallConnected | CallAgent | BridgeLegs | DestroyBridge
-              | GuardLiveAnswer | GuardAgentFree | GuardHangup | GuardCutOff | GuardLost
-              | PacerDial | PacerTalk | RecordAnswer | RecordAttempt | TalkEnded | OpenCall
-              | Closed | Warn)
+LineAction = (
+    ContinueToAmd
+    | HangUp
+    | Play
+    | Enqueue
+    | CancelRoute
+    | ReleaseAgent
+    | AgentFailed
+    | CallConnected
+    | CallAgent
+    | BridgeLegs
+    | DestroyBridge
+    | GuardLiveAnswer
+    | GuardAgentFree
+    | GuardHangup
+    | GuardCutOff
+    | GuardLost
+    | PacerDial
+    | PacerTalk
+    | RecordAnswer
+    | RecordAttempt
+    | TalkEnded
+    | OpenCall
+    | Closed
+    | Warn
+)

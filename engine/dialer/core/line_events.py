@@ -134,7 +134,25 @@ class HangUpRingingFailed:
     """... and Asterisk refused: the line rings on like any other."""
 
 
-LineEvent = (DialStatus | OriginateFailed | Answered | AmdUnreachable | Verdict | VerdictLost
-             | Connect | Offered | NoAgent | AgentDialStatus | AgentUnreachable
-             | AgentAnswered | Bridged | BridgeFailed | AgentGone | CustomerGone
-             | PlaybackFinished | PlayFailed | HangUpRinging | HangUpRingingFailed)
+LineEvent = (
+    DialStatus
+    | OriginateFailed
+    | Answered
+    | AmdUnreachable
+    | Verdict
+    | VerdictLost
+    | Connect
+    | Offered
+    | NoAgent
+    | AgentDialStatus
+    | AgentUnreachable
+    | AgentAnswered
+    | Bridged
+    | BridgeFailed
+    | AgentGone
+    | CustomerGone
+    | PlaybackFinished
+    | PlayFailed
+    | HangUpRinging
+    | HangUpRingingFailed
+)

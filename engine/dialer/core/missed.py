@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-AMD_CONTEXT = "outbound-amd"           # the dialplan context the engine continues lines into
-Missed = Literal["gone", "verdict-lost", "answered", "verdict", "agent-answered",
-                 "agent-gone", "message-over?"]
+AMD_CONTEXT = "outbound-amd"  # the dialplan context the engine continues lines into
+Missed = Literal[
+    "gone", "verdict-lost", "answered", "verdict", "agent-answered", "agent-gone", "message-over?"
+]
 
 
 def stasis_args(channel: dict[str, Any], app: str) -> list[str]:
@@ -32,8 +33,13 @@ def stasis_args(channel: dict[str, Any], app: str) -> list[str]:
     return parts[1:]
 
 
-def missed(state: str, line: dict[str, Any] | None, agent: dict[str, Any] | None,
-           has_agent_leg: bool, app: str) -> Missed | None:
+def missed(
+    state: str,
+    line: dict[str, Any] | None,
+    agent: dict[str, Any] | None,
+    has_agent_leg: bool,
+    app: str,
+) -> Missed | None:
     """What happened unseen to a line in ``state``, given its channel (``line``) and its
     agent's (``agent``) as Asterisk lists them now (``None``: gone); ``None``: nothing
     missed, or nothing that can be told."""
@@ -43,7 +49,7 @@ def missed(state: str, line: dict[str, Any] | None, agent: dict[str, Any] | None
         return "verdict-lost" if state == "detecting" else "gone"
     args = stasis_args(line, app)
     if state == "detecting" and _after_failed_stasis(line):
-        return "verdict-lost"           # still playing the identification message
+        return "verdict-lost"  # still playing the identification message
     if state == "ringing" and line.get("state") == "Up" and args[:1] == ["dialer"]:
         return "answered"
     if state == "detecting" and args[:1] == ["outbound"]:
@@ -54,12 +60,16 @@ def missed(state: str, line: dict[str, Any] | None, agent: dict[str, Any] | None
         if state == "connecting" and stasis_args(agent, app)[:1] == ["dialer-agent"]:
             return "agent-answered"
     if state in ("message", "closing"):
-        return "message-over?"          # its playback may have ended unseen
+        return "message-over?"  # its playback may have ended unseen
     return None
 
 
 def _after_failed_stasis(channel: dict[str, Any]) -> bool:
     """Past AMD and a Stasis() that failed: ``[outbound-amd]``'s fallback is running."""
     plan = channel.get("dialplan") or {}
-    return plan.get("context") == AMD_CONTEXT and plan.get("app_name") not in ("AMD", "Stasis",
-                                                                               "", None)
+    return plan.get("context") == AMD_CONTEXT and plan.get("app_name") not in (
+        "AMD",
+        "Stasis",
+        "",
+        None,
+    )

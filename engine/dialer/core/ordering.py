@@ -23,12 +23,20 @@ def sort_key(row: Mapping[str, Any], now: float, urgent: float = URGENT) -> tupl
     due = row.get("due_at")
     due_f = float(due) if due is not None else math.inf
     pressing = due_f - now <= urgent
-    return (0 if pressing else 1, due_f if pressing else 0.0,
-            -float(row.get("priority") or 0.0), due_f, row.get("id") or 0)
+    return (
+        0 if pressing else 1,
+        due_f if pressing else 0.0,
+        -float(row.get("priority") or 0.0),
+        due_f,
+        row.get("id") or 0,
+    )
 
 
-def order(rows: Iterable[Mapping[str, Any]], now: float, urgent: float = URGENT,
-          ) -> list[Mapping[str, Any]]:
+def order(
+    rows: Iterable[Mapping[str, Any]],
+    now: float,
+    urgent: float = URGENT,
+) -> list[Mapping[str, Any]]:
     return sorted(rows, key=lambda r: sort_key(r, now, urgent))
 
 

@@ -23,16 +23,35 @@ ContactStatus = Literal["pending", "dialing", "previewing", "done", "exhausted",
 FINAL = ("done", "exhausted", "blocked")
 # an attempt the abandon rate counts as abandoned: abandoned, or a live answer whose AMD
 # verdict the engine learnt late (the event socket was down; the guard's safe side)
-ABANDONED_SQL = ("(outcome = 'abandoned' OR "
-                 "coalesce(json_extract(details, '$.late_verdict'), 0) = 1)")
+ABANDONED_SQL = (
+    "(outcome = 'abandoned' OR coalesce(json_extract(details, '$.late_verdict'), 0) = 1)"
+)
 DIAL_STATUS: dict[str, AttemptOutcome] = {
-    "BUSY": "busy", "NOANSWER": "no-answer", "CANCEL": "no-answer",
-    "CONGESTION": "failed", "CHANUNAVAIL": "failed", "DONTCALL": "failed", "TORTURE": "failed",
-    "INVALIDARGS": "failed"}
-CAUSES: dict[int, AttemptOutcome] = {17: "busy", 18: "no-answer", 19: "no-answer",
-                                     21: "busy", 34: "failed", 38: "failed", 1: "failed"}
-BLOCKING = {"dnc": "blocked", "opted-out": "blocked", "unknown-timezone": "blocked",
-            "no-calling-days": "blocked", "max-attempts": "exhausted"}
+    "BUSY": "busy",
+    "NOANSWER": "no-answer",
+    "CANCEL": "no-answer",
+    "CONGESTION": "failed",
+    "CHANUNAVAIL": "failed",
+    "DONTCALL": "failed",
+    "TORTURE": "failed",
+    "INVALIDARGS": "failed",
+}
+CAUSES: dict[int, AttemptOutcome] = {
+    17: "busy",
+    18: "no-answer",
+    19: "no-answer",
+    21: "busy",
+    34: "failed",
+    38: "failed",
+    1: "failed",
+}
+BLOCKING = {
+    "dnc": "blocked",
+    "opted-out": "blocked",
+    "unknown-timezone": "blocked",
+    "no-calling-days": "blocked",
+    "max-attempts": "exhausted",
+}
 
 
 def dial_outcome(dial_status: str | None = None, cause: int | None = None) -> AttemptOutcome:
@@ -61,11 +80,16 @@ def pacer_outcome(outcome: AttemptOutcome, kind: Kind | None) -> str:
 @dataclass(frozen=True)
 class NextStep:
     status: ContactStatus
-    next_at: float | None = None     # epoch seconds; None for a final status
+    next_at: float | None = None  # epoch seconds; None for a final status
 
 
-def after_attempt(outcome: AttemptOutcome, attempts: int, now: float,
-                  policy: CampaignPolicy, message_left: bool = False) -> NextStep:
+def after_attempt(
+    outcome: AttemptOutcome,
+    attempts: int,
+    now: float,
+    policy: CampaignPolicy,
+    message_left: bool = False,
+) -> NextStep:
     """``attempts`` counts this one. Answered and machine-with-message are done; the rest
     retry after the policy's interval (72 h after an abandon) until ``max_attempts``."""
     if outcome == "answered" or (outcome == "machine" and message_left):
@@ -83,5 +107,5 @@ def skipped(reason: str, retry_at: float | None, now: float) -> NextStep:
     """A contact ``compliance.check`` refused: final for DNC, opt-out, an unknown zone or
     no attempts left; otherwise pending until ``retry_at`` (a minute when none is given)."""
     if reason in BLOCKING:
-        return NextStep(BLOCKING[reason])   # type: ignore[arg-type]
+        return NextStep(BLOCKING[reason])  # type: ignore[arg-type]
     return NextStep("pending", retry_at if retry_at is not None else now + 60.0)

@@ -20,18 +20,18 @@ from engine.dialer.core.actions import MIN_RING_SECONDS
 from engine.dialer.core.estimates import DialEstimates, Outcome, TalkEstimates
 
 Mode = Literal["predictive", "progressive", "paused"]
-CANCEL_FLOOR = 0.005      # a ringing line this unlikely to be abandoned is never hung up
+CANCEL_FLOOR = 0.005  # a ringing line this unlikely to be abandoned is never hung up
 
 
 @dataclass(frozen=True)
 class Snapshot:
     now: float
-    free_agents: int                          # logged in, idle, not reserved
-    talking: Sequence[float] = ()             # seconds each talking agent has talked
-    wrapping: Sequence[float] = ()            # seconds of wrap-up each agent has left
-    ringing: Sequence[float] = ()             # age of each line still ringing (s since dial)
-    detecting: Sequence[float] = ()           # s since answer of each line AMD is classifying
-    waiting: int = 0                          # live answers waiting for an agent (< 2 s)
+    free_agents: int  # logged in, idle, not reserved
+    talking: Sequence[float] = ()  # seconds each talking agent has talked
+    wrapping: Sequence[float] = ()  # seconds of wrap-up each agent has left
+    ringing: Sequence[float] = ()  # age of each line still ringing (s since dial)
+    detecting: Sequence[float] = ()  # s since answer of each line AMD is classifying
+    waiting: int = 0  # live answers waiting for an agent (< 2 s)
 
     @property
     def lines(self) -> int:
@@ -43,9 +43,9 @@ class Allowance:
     """What the guard lets the pacer risk right now."""
 
     mode: Mode = "predictive"
-    risk: float = 0.05                # max P(abandoned | live) of the marginal dial
-    max_expected_abandons: float = math.inf   # for the whole pipeline, under stress
-    stress: float = 1.0               # lines this many times likelier to connect than estimated
+    risk: float = 0.05  # max P(abandoned | live) of the marginal dial
+    max_expected_abandons: float = math.inf  # for the whole pipeline, under stress
+    stress: float = 1.0  # lines this many times likelier to connect than estimated
     reason: str = ""
 
 
@@ -99,15 +99,16 @@ class Predictive:
     grace: float = 2.0
     max_lines: int = 1000
     name: str = "predictive"
-    warm_dials: int = 100             # progressive until this many dials have ended, and
-    warm_calls: int = 20              # agents talking count as busy until this many calls
-    cancel_after: float | None = MIN_RING_SECONDS   # hang up lines that rang this long
-    cancel_factor: float = 4.0        # ... whose risk is over this x the allowed risk
+    warm_dials: int = 100  # progressive until this many dials have ended, and
+    warm_calls: int = 20  # agents talking count as busy until this many calls
+    cancel_after: float | None = MIN_RING_SECONDS  # hang up lines that rang this long
+    cancel_factor: float = 4.0  # ... whose risk is over this x the allowed risk
     limited_by: str = field(default="", init=False, compare=False)  # what held the last
-                        # decision back: risk, pipeline, floor, lines or warming up
+    # decision back: risk, pipeline, floor, lines or warming up
 
-    def record_dial(self, now: float, ring_seconds: float, outcome: Outcome,
-                    amd_seconds: float | None = None) -> None:
+    def record_dial(
+        self, now: float, ring_seconds: float, outcome: Outcome, amd_seconds: float | None = None
+    ) -> None:
         self.dial_est.record_dial(now, ring_seconds, outcome, amd_seconds)
 
     def record_talk(self, now: float, seconds: float) -> None:
@@ -115,8 +116,10 @@ class Predictive:
 
     def __post_init__(self) -> None:
         if self.cancel_after is not None and self.cancel_after < MIN_RING_SECONDS:
-            raise ValueError(f"cancel_after must be at least {MIN_RING_SECONDS:g} s of ringing "
-                             f"(or None: never), got {self.cancel_after:g}")
+            raise ValueError(
+                f"cancel_after must be at least {MIN_RING_SECONDS:g} s of ringing "
+                f"(or None: never), got {self.cancel_after:g}"
+            )
 
     def record_cancel(self, now: float, ring_seconds: float) -> None:
         """A line this pacer had hung up while it rang (censored: it had not ended)."""
@@ -136,8 +139,9 @@ class Predictive:
             return []
         allowed = allowance.risk * self.cancel_factor if allowance.mode == "predictive" else 0.0
         risks = forecast.line_risk(self.model(snap), np.asarray([snap.ringing[i] for i in old]))
-        return [i for i, r in zip(old, risks.tolist(), strict=True)
-                if r > max(allowed, CANCEL_FLOOR)]
+        return [
+            i for i, r in zip(old, risks.tolist(), strict=True) if r > max(allowed, CANCEL_FLOOR)
+        ]
 
     def stress(self, allowance: Allowance) -> float:
         """The guard's stress factor, higher while the dial estimates have little data:
@@ -150,9 +154,19 @@ class Predictive:
 
         # before ``warm_calls`` calls have ended, no credit for agents about to be free
         talking = arr(snap.talking) if self.talk_est.seen >= self.warm_calls else arr(())
-        return forecast.pipeline(snap.now, snap.free_agents, talking, arr(snap.wrapping),
-                             arr(snap.ringing), arr(snap.detecting), snap.waiting,
-                             self.dial_est, self.talk_est, self.wrapup, self.grace)
+        return forecast.pipeline(
+            snap.now,
+            snap.free_agents,
+            talking,
+            arr(snap.wrapping),
+            arr(snap.ringing),
+            arr(snap.detecting),
+            snap.waiting,
+            self.dial_est,
+            self.talk_est,
+            self.wrapup,
+            self.grace,
+        )
 
     def dials(self, snap: Snapshot, allowance: Allowance) -> int:
         floor = min(progressive_dials(snap), max(0, self.max_lines - snap.lines))
@@ -163,8 +177,10 @@ class Predictive:
             return floor
         model = self.model(snap)
         agents = snap.free_agents + len(snap.talking) + len(snap.wrapping)
-        k_max = min(self.max_lines - snap.lines,           # 3 lines per agent per live rate
-                    math.ceil(3 * agents / max(float(model.connect[-1]), 0.01)))
+        k_max = min(
+            self.max_lines - snap.lines,  # 3 lines per agent per live rate
+            math.ceil(3 * agents / max(float(model.connect[-1]), 0.01)),
+        )
         n = forecast.dials_within(model, allowance.risk, k_max)
         self.limited_by = "lines" if n >= k_max else "risk"
         if n and math.isfinite(allowance.max_expected_abandons):

@@ -21,22 +21,30 @@ from engine.errors import InvalidRequest
 RETRY_OUTCOMES = ("busy", "no-answer", "machine", "failed")
 DEFAULT_RETRY = {"busy": 600.0, "no-answer": 7200.0, "machine": 14400.0, "failed": 900.0}
 WINDOWS = {"US": 30 * DAY, "UK": DAY}
-FIELDS = ("window", "max_attempts", "retry_seconds", "ring_seconds", "machine",
-          "abandon_limit", "abandon_window", "timezone")
+FIELDS = (
+    "window",
+    "max_attempts",
+    "retry_seconds",
+    "ring_seconds",
+    "machine",
+    "abandon_limit",
+    "abandon_window",
+    "timezone",
+)
 
 
 @dataclass(frozen=True)
 class CampaignPolicy:
-    start: str = "09:00"                  # calling window, in each contact's local time
+    start: str = "09:00"  # calling window, in each contact's local time
     end: str = "20:00"
-    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)      # 0 = Monday
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # 0 = Monday
     max_attempts: int = 6
     retry_seconds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RETRY))
     ring_seconds: float = 25.0
-    machine: str = "message"              # message: leave it, contact done; retry: call again
+    machine: str = "message"  # message: leave it, contact done; retry: call again
     abandon_limit: float = 0.03
-    abandon_window: str = "US"            # US: 30 days per campaign; UK: 24 h
-    timezone: str = "UTC"                 # for contacts without a time zone
+    abandon_window: str = "US"  # US: 30 days per campaign; UK: 24 h
+    timezone: str = "UTC"  # for contacts without a time zone
 
     def compliance(self) -> Policy:
         window = CallingWindow(_clock(self.start), _clock(self.end), frozenset(self.weekdays))
@@ -61,8 +69,11 @@ def _clock(text: str) -> time:
 def _number(data: dict[str, Any], key: str, low: float, high: float, where: str) -> float:
     value = data[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise InvalidRequest(f"{where}.{key} must be a number from {low:g} to {high:g}",
-                             field=f"{where}.{key}", value=value)
+        raise InvalidRequest(
+            f"{where}.{key} must be a number from {low:g} to {high:g}",
+            field=f"{where}.{key}",
+            value=value,
+        )
     return float(value)
 
 
@@ -76,15 +87,22 @@ def _window(data: dict[str, Any], out: dict[str, Any]) -> None:
             try:
                 _clock(value)
             except (ValueError, AttributeError, TypeError):
-                raise InvalidRequest(f"policy.window.{key} must be HH:MM",
-                                     field=f"policy.window.{key}", value=value) from None
+                raise InvalidRequest(
+                    f"policy.window.{key} must be HH:MM", field=f"policy.window.{key}", value=value
+                ) from None
             out[key] = value
     if "weekdays" in window:
         days = window["weekdays"]
-        if not isinstance(days, list) or not days or not all(
-                isinstance(d, int) and 0 <= d <= 6 for d in days):
-            raise InvalidRequest("policy.window.weekdays must list days 0 (Monday) to 6",
-                                 field="policy.window.weekdays", value=days)
+        if (
+            not isinstance(days, list)
+            or not days
+            or not all(isinstance(d, int) and 0 <= d <= 6 for d in days)
+        ):
+            raise InvalidRequest(
+                "policy.window.weekdays must list days 0 (Monday) to 6",
+                field="policy.window.weekdays",
+                value=days,
+            )
         out["weekdays"] = tuple(sorted(set(days)))
 
 
@@ -98,13 +116,19 @@ def _scalars(data: dict[str, Any], out: dict[str, Any]) -> None:
     for key, allowed in (("machine", ("message", "retry")), ("abandon_window", tuple(WINDOWS))):
         if key in data:
             if data[key] not in allowed:
-                raise InvalidRequest(f"policy.{key} must be one of {list(allowed)}",
-                                     field=f"policy.{key}", value=data[key])
+                raise InvalidRequest(
+                    f"policy.{key} must be one of {list(allowed)}",
+                    field=f"policy.{key}",
+                    value=data[key],
+                )
             out[key] = data[key]
     if "timezone" in data:
         if not valid_timezone(data["timezone"]):
-            raise InvalidRequest("policy.timezone is not an IANA time zone",
-                                 field="policy.timezone", value=data["timezone"])
+            raise InvalidRequest(
+                "policy.timezone is not an IANA time zone",
+                field="policy.timezone",
+                value=data["timezone"],
+            )
         out["timezone"] = data["timezone"]
 
 
@@ -123,13 +147,19 @@ def parse(data: Any, defaults: CampaignPolicy = CampaignPolicy()) -> CampaignPol
     _scalars(data, out)
     retry = data.get("retry_seconds", {})
     if not isinstance(retry, dict) or set(retry) - set(RETRY_OUTCOMES):
-        raise InvalidRequest(f"policy.retry_seconds takes the outcomes {list(RETRY_OUTCOMES)}",
-                             field="policy.retry_seconds", value=retry)
-    out["retry_seconds"] = {**out["retry_seconds"], **{
-        k: _number(retry, k, 0, 30 * DAY, "policy.retry_seconds") for k in retry}}
+        raise InvalidRequest(
+            f"policy.retry_seconds takes the outcomes {list(RETRY_OUTCOMES)}",
+            field="policy.retry_seconds",
+            value=retry,
+        )
+    out["retry_seconds"] = {
+        **out["retry_seconds"],
+        **{k: _number(retry, k, 0, 30 * DAY, "policy.retry_seconds") for k in retry},
+    }
     if _clock(out["start"]) >= _clock(out["end"]):
-        raise InvalidRequest("policy.window.start must be before policy.window.end",
-                             field="policy.window.start")
+        raise InvalidRequest(
+            "policy.window.start must be before policy.window.end", field="policy.window.start"
+        )
     return CampaignPolicy(**out)
 
 

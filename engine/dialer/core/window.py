@@ -71,11 +71,12 @@ class RollingCounts:
 
 
 class Plan:
-    def __init__(self, start: float, until: float, horizon: float,
-                 settle: float = 600.0, share: float = 0.5) -> None:
+    def __init__(
+        self, start: float, until: float, horizon: float, settle: float = 600.0, share: float = 0.5
+    ) -> None:
         self.start, self.until, self.horizon, self.share = start, until, horizon, share
         self.settle = min(settle, horizon)
-        self._recent: deque[float] = deque()    # live answers of the last ``horizon`` s
+        self._recent: deque[float] = deque()  # live answers of the last ``horizon`` s
 
     def live(self, at: float) -> None:
         self._recent.append(at)

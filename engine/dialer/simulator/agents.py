@@ -21,24 +21,23 @@ class Tally:
     """Talk, connects and idle time from ``start`` to the end of the run."""
 
     start: float
-    talk: float = 0.0                 # talk seconds (the part after ``start``)
-    wrap: float = 0.0                 # wrap-up agent-seconds
-    idle_before: float = 0.0          # idle seconds before each connect, summed
+    talk: float = 0.0  # talk seconds (the part after ``start``)
+    wrap: float = 0.0  # wrap-up agent-seconds
+    idle_before: float = 0.0  # idle seconds before each connect, summed
     connects: int = 0
     idle: dict[str, float] = field(default_factory=dict)  # idle agent-seconds by cause
 
 
 class Team:
-    def __init__(self, size: int, end: float, standby: float = 30.0,
-                 warmup: float = 0.0) -> None:
+    def __init__(self, size: int, end: float, standby: float = 30.0, warmup: float = 0.0) -> None:
         self.end, self.standby_for = end, standby
-        self.standby: dict[int, float] = {}      # leaving agent -> standby end
+        self.standby: dict[int, float] = {}  # leaving agent -> standby end
         self.idle: deque[int] = deque(range(size))
         self.idle_since = [0.0] * size
-        self.talking: dict[int, float] = {}      # agent -> call start
-        self.wrapping: dict[int, float] = {}     # agent -> wrap-up end
-        self.leaving: set[int] = set()           # log out after the current call
-        self.standby_done: set[int] = set()      # went through standby already
+        self.talking: dict[int, float] = {}  # agent -> call start
+        self.wrapping: dict[int, float] = {}  # agent -> wrap-up end
+        self.leaving: set[int] = set()  # log out after the current call
+        self.standby_done: set[int] = set()  # went through standby already
         self.logged_out_at: dict[int, float] = {}
         self.size = size
         self.tallies = [Tally(0.0)] + ([Tally(warmup)] if 0 < warmup < end else [])
@@ -122,5 +121,4 @@ class Team:
         return talking, wrapping
 
     def logged_in_seconds(self, start: float = 0.0) -> float:
-        return sum(max(0.0, self.logged_out_at.get(a, self.end) - start)
-                   for a in range(self.size))
+        return sum(max(0.0, self.logged_out_at.get(a, self.end) - start) for a in range(self.size))

@@ -41,10 +41,10 @@ class Scenario:
     hours: float = 1.0
     seed: int = 1
     tick: float = 1.0
-    logouts: tuple[tuple[float, int], ...] = ()               # (at s, agents leaving)
-    bursts: tuple[tuple[float, float, float], ...] = ()       # (from s, to s, answer rate)
-    warmup: float = 0.0            # s; > 0: also report from here on (steady state)
-    planned: bool = False          # the guard knows dialling is planned until the end
+    logouts: tuple[tuple[float, int], ...] = ()  # (at s, agents leaving)
+    bursts: tuple[tuple[float, float, float], ...] = ()  # (from s, to s, answer rate)
+    warmup: float = 0.0  # s; > 0: also report from here on (steady state)
+    planned: bool = False  # the guard knows dialling is planned until the end
 
     def answer_rate(self, t: float) -> float:
         for start, end, rate in self.bursts:
@@ -56,36 +56,43 @@ class Scenario:
 @dataclass(frozen=True)
 class Result:
     algorithm: str
-    occupancy: float               # talk time / logged-in time
-    abandon_rate: float            # abandoned / live answers
+    occupancy: float  # talk time / logged-in time
+    abandon_rate: float  # abandoned / live answers
     connects_per_agent_hour: float
-    idle_between: float           # mean idle seconds before each connect
+    idle_between: float  # mean idle seconds before each connect
     dials: int
     live: int
     abandoned: int
-    wrap_share: float = 0.0        # wrap-up time / logged-in time
+    wrap_share: float = 0.0  # wrap-up time / logged-in time
     idle_by_cause: dict[str, float] = field(default_factory=dict)  # idle / logged-in time
-    cancelled: int = 0             # lines the pacer hung up after >= 15 s of ringing
-    cancelled_live: int = 0        # ... that a person would have answered later
-    steady: Result | None = None   # the same from the end of the warm-up on
+    cancelled: int = 0  # lines the pacer hung up after >= 15 s of ringing
+    cancelled_live: int = 0  # ... that a person would have answered later
+    steady: Result | None = None  # the same from the end of the warm-up on
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in self.__dict__.items() if k != "steady"}
         if self.steady is not None:
-            out.update({f"steady_{k}": v for k, v in self.steady.as_dict().items()
-                        if k != "algorithm"})
+            out.update(
+                {f"steady_{k}": v for k, v in self.steady.as_dict().items() if k != "algorithm"}
+            )
         return out
 
 
 class Simulation:
-    def __init__(self, scenario: Scenario, pacer: Pacer | None,
-                 guard: GuardConfig | None = None, guarded: bool = True,
-                 known_ends: bool = False, unguarded: Allowance | None = None,
-                 known_answers: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        pacer: Pacer | None,
+        guard: GuardConfig | None = None,
+        guarded: bool = True,
+        known_ends: bool = False,
+        unguarded: Allowance | None = None,
+        known_answers: bool = False,
+    ) -> None:
         self.s, self.pacer, self.guarded = scenario, pacer, guarded  # pacer None: the oracle
-        self.known_ends = known_ends        # the pacer is told when every call will end
+        self.known_ends = known_ends  # the pacer is told when every call will end
         self.known_answers = known_answers  # it dials only the contacts a person will answer
-        self.unguarded = unguarded or Allowance()   # what an unguarded pacer may risk
+        self.unguarded = unguarded or Allowance()  # what an unguarded pacer may risk
         self.talk_ends: dict[int, float] = {}
         self.end = scenario.hours * 3600.0
         self.contacts = ContactStream(scenario.traffic, scenario.seed)
@@ -95,7 +102,7 @@ class Simulation:
         self.team = Team(scenario.agents, self.end, warmup=scenario.warmup)
         self.counted = [[0] * 5 for _ in self.team.tallies]  # live, abandoned, dials,
         # lines hung up after ringing, and how many of those a person would have answered
-        self.cause = "oracle" if pacer is None else "start"   # what idle time is filed under
+        self.cause = "oracle" if pacer is None else "start"  # what idle time is filed under
         self.events: list[tuple[float, int, int, int]] = []
         self.seq = self.next_contact = self.dials = 0
         self.decided = -1.0
@@ -116,8 +123,16 @@ class Simulation:
                 self.oracle_plan(0.0, 0.0)
         else:
             self.push(0.0, TICK)
-        handlers = (self.ring_end, self.amd_end, self.deadline, self.talk_end, self.wrap_end,
-                    self.tick, lambda now, k: self.team.log_out(k, now), self.dial)
+        handlers = (
+            self.ring_end,
+            self.amd_end,
+            self.deadline,
+            self.talk_end,
+            self.wrap_end,
+            self.tick,
+            lambda now, k: self.team.log_out(k, now),
+            self.dial,
+        )
         while self.events and self.events[0][0] < self.end:
             now, _, kind, ref = heapq.heappop(self.events)
             self.team.account(now, self.cause)
@@ -129,11 +144,17 @@ class Simulation:
     def dial(self, now: float, index: int | None = None) -> None:
         if index is None:
             index, self.next_contact = self.next_contact, self.next_contact + 1
-            while self.known_answers and self.contacts[index].outcome(
-                    self.s.answer_rate(now), self.s.traffic.ring_timeout)[0] != "live":
+            while (
+                self.known_answers
+                and self.contacts[index].outcome(
+                    self.s.answer_rate(now), self.s.traffic.ring_timeout
+                )[0]
+                != "live"
+            ):
                 index, self.next_contact = self.next_contact, self.next_contact + 1
         self.lines[index] = self.contacts[index].outcome(
-            self.s.answer_rate(now), self.s.traffic.ring_timeout)
+            self.s.answer_rate(now), self.s.traffic.ring_timeout
+        )
         self.dials += 1
         self.count(now, 2)
         self.ringing[index] = now
@@ -141,7 +162,7 @@ class Simulation:
 
     def ring_end(self, now: float, line: int) -> None:
         if self.ringing.pop(line, None) is None:
-            return                                   # hung up by the pacer
+            return  # hung up by the pacer
         outcome, ring, amd = self.lines[line]
         if isinstance(self.pacer, Predictive):
             self.pacer.record_dial(now, ring, outcome, amd if outcome == "live" else None)
@@ -154,12 +175,13 @@ class Simulation:
     def amd_end(self, now: float, line: int) -> None:
         del self.detecting[line]
         if self.lines.pop(line)[0] == "machine":
-            return                                   # a machine: message or retry by policy
+            return  # a machine: message or retry by policy
         self.live += 1
         self.count(now, 0)
         agent = self.team.take_idle(now)
-        actions = self.guard.live_answer(str(line), str(line), now,
-                                         None if agent is None else str(agent))
+        actions = self.guard.live_answer(
+            str(line), str(line), now, None if agent is None else str(agent)
+        )
         if agent is None:
             self.push(actions[0].deadline, DEADLINE, line)  # type: ignore[union-attr]
         else:
@@ -198,7 +220,7 @@ class Simulation:
         back = self.team.end_wrap(agent, now)
         self.abandons(now)
         if not back and not (self.guard.waiting and self.team.take_standby(agent, now)):
-            return                               # logging out: on standby for live answers
+            return  # logging out: on standby for live answers
         for action in self.guard.agent_free(str(agent), now):
             if isinstance(action, Bridge):
                 if back:
@@ -209,7 +231,7 @@ class Simulation:
 
     # ---- pacing --------------------------------------------------------------------
     def tick(self, now: float, _: int = 0) -> None:
-        if now - self.decided >= self.s.tick / 2:       # none since an agent came free
+        if now - self.decided >= self.s.tick / 2:  # none since an agent came free
             self.decide(now)
         self.push(now + self.s.tick, TICK)
 
@@ -218,22 +240,28 @@ class Simulation:
             return
         self.decided = now
         talking, wrapping = self.team.busy(now)
-        if self.known_ends:                  # as if every call were already in wrap-up
-            wrapping += [self.talk_ends[a] + self.s.traffic.wrapup - now
-                         for a in self.team.talking if a not in self.team.leaving]
+        if self.known_ends:  # as if every call were already in wrap-up
+            wrapping += [
+                self.talk_ends[a] + self.s.traffic.wrapup - now
+                for a in self.team.talking
+                if a not in self.team.leaving
+            ]
             talking = []
         allowance = self.guard.allowance(now) if self.guarded else self.unguarded
         snap = self.snapshot(now, talking, wrapping)
-        cut = self.pacer.cancels(snap, allowance) \
-            if isinstance(self.pacer, Predictive) and self.ringing else []
+        cut = (
+            self.pacer.cancels(snap, allowance)
+            if isinstance(self.pacer, Predictive) and self.ringing
+            else []
+        )
         if cut:
             lines = list(self.ringing)
             for i in cut:
                 started = self.ringing.pop(lines[i])
                 self.count(now, 3)
                 if self.lines.pop(lines[i])[0] == "live":
-                    self.count(now, 4)               # a person would have answered later
-                assert isinstance(self.pacer, Predictive)    # only it cancels
+                    self.count(now, 4)  # a person would have answered later
+                assert isinstance(self.pacer, Predictive)  # only it cancels
                 self.pacer.record_cancel(now, now - started)
             snap = self.snapshot(now, talking, wrapping)
         for _ in range(self.pacer.dials(snap, allowance)):
@@ -243,9 +271,15 @@ class Simulation:
             self.cause = "guard cushion"
 
     def snapshot(self, now: float, talking: list[float], wrapping: list[float]) -> Snapshot:
-        return Snapshot(now, self.team.idle_count, talking, wrapping,
-                        [now - t for t in self.ringing.values()],
-                        [now - t for t in self.detecting.values()], self.guard.waiting)
+        return Snapshot(
+            now,
+            self.team.idle_count,
+            talking,
+            wrapping,
+            [now - t for t in self.ringing.values()],
+            [now - t for t in self.detecting.values()],
+            self.guard.waiting,
+        )
 
     def oracle_plan(self, now: float, free_at: float) -> None:
         """Skip the contacts that will not answer; time the next live one for ``free_at``."""
@@ -259,19 +293,29 @@ class Simulation:
 
     def result(self) -> Result:
         name = "oracle" if self.pacer is None else self.pacer.name
-        out = [self.tally_result(name, t, c) for t, c in zip(self.team.tallies, self.counted,
-                                                             strict=True)]
+        out = [
+            self.tally_result(name, t, c)
+            for t, c in zip(self.team.tallies, self.counted, strict=True)
+        ]
         return out[0] if len(out) == 1 else replace(out[0], steady=out[1])
 
     def tally_result(self, name: str, t: Tally, counted: list[int]) -> Result:
         logged_in = max(self.team.logged_in_seconds(t.start), 1e-9)
         live, abandoned, dials, cancelled, cancelled_live = counted
-        return Result(name, t.talk / logged_in, abandoned / live if live else 0.0,
-                      t.connects / (logged_in / 3600.0),
-                      t.idle_before / t.connects if t.connects else 0.0,
-                      dials, live, abandoned, t.wrap / logged_in,
-                      {k: v / logged_in for k, v in sorted(t.idle.items()) if v},
-                      cancelled=cancelled, cancelled_live=cancelled_live)
+        return Result(
+            name,
+            t.talk / logged_in,
+            abandoned / live if live else 0.0,
+            t.connects / (logged_in / 3600.0),
+            t.idle_before / t.connects if t.connects else 0.0,
+            dials,
+            live,
+            abandoned,
+            t.wrap / logged_in,
+            {k: v / logged_in for k, v in sorted(t.idle.items()) if v},
+            cancelled=cancelled,
+            cancelled_live=cancelled_live,
+        )
 
 
 def limit_cause(pacer: Pacer, allowance: Allowance) -> str:

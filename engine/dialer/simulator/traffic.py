@@ -20,17 +20,17 @@ CHUNK = 2048
 
 @dataclass(frozen=True)
 class Traffic:
-    answer_rate: float = 0.30          # dials answered, by a person or a machine
-    handle_time: float = 120.0         # mean talk + wrap-up of a connected call
-    wrapup: float = 5.0                # fixed, after every call
-    machine_share: float = 0.25        # answers that are answering machines
-    busy_share: float = 0.10           # unanswered dials that are busy
-    ring_timeout: float = 25.0         # no answer after this (compliance: >= 15 s)
-    live_ring: tuple[float, float] = (10.0, 0.45)      # lognormal median, sigma (s)
+    answer_rate: float = 0.30  # dials answered, by a person or a machine
+    handle_time: float = 120.0  # mean talk + wrap-up of a connected call
+    wrapup: float = 5.0  # fixed, after every call
+    machine_share: float = 0.25  # answers that are answering machines
+    busy_share: float = 0.10  # unanswered dials that are busy
+    ring_timeout: float = 25.0  # no answer after this (compliance: >= 15 s)
+    live_ring: tuple[float, float] = (10.0, 0.45)  # lognormal median, sigma (s)
     machine_ring: tuple[float, float] = (16.0, 0.25)
-    amd_live: tuple[float, float] = (1.0, 2.5)         # uniform: greeting + AMD (s)
+    amd_live: tuple[float, float] = (1.0, 2.5)  # uniform: greeting + AMD (s)
     amd_machine: tuple[float, float] = (2.5, 4.5)
-    talk_cv: float = 0.8               # talk time: lognormal with this CV
+    talk_cv: float = 0.8  # talk time: lognormal with this CV
 
     @property
     def talk_mean(self) -> float:
@@ -40,7 +40,7 @@ class Traffic:
 @dataclass(frozen=True, slots=True)
 class Contact:
     index: int
-    answer_draw: float        # answered iff below the answer rate at dial time
+    answer_draw: float  # answered iff below the answer rate at dial time
     machine: bool
     busy: bool
     ring_live: float
@@ -81,9 +81,18 @@ class ContactStream:
 
         sigma = np.sqrt(np.log1p(t.talk_cv**2))
         talk = t.talk_mean * np.exp(sigma * rng.standard_normal(n) - sigma**2 / 2)
-        cols = (rng.random(n), rng.random(n) < t.machine_share, rng.random(n) < t.busy_share,
-                lognormal(*t.live_ring, 2.0), lognormal(*t.machine_ring, 4.0),
-                rng.uniform(2.0, 5.0, n), rng.uniform(*t.amd_live, n),
-                rng.uniform(*t.amd_machine, n), np.maximum(talk, 5.0))
-        return [Contact(k * CHUNK + j, *row)
-                for j, row in enumerate(zip(*(c.tolist() for c in cols), strict=True))]
+        cols = (
+            rng.random(n),
+            rng.random(n) < t.machine_share,
+            rng.random(n) < t.busy_share,
+            lognormal(*t.live_ring, 2.0),
+            lognormal(*t.machine_ring, 4.0),
+            rng.uniform(2.0, 5.0, n),
+            rng.uniform(*t.amd_live, n),
+            rng.uniform(*t.amd_machine, n),
+            np.maximum(talk, 5.0),
+        )
+        return [
+            Contact(k * CHUNK + j, *row)
+            for j, row in enumerate(zip(*(c.tolist() for c in cols), strict=True))
+        ]

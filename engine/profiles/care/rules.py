@@ -45,33 +45,55 @@ from engine.skills.loader import Doc
 DAY = 86400.0
 HHMM = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$"}
 SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False, "required": ["rules"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["rules"],
     "properties": {
-        "quiet_hours": {"type": "object", "additionalProperties": False,
-                        "required": ["start", "end"], "properties": {"start": HHMM, "end": HHMM}},
+        "quiet_hours": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["start", "end"],
+            "properties": {"start": HHMM, "end": HHMM},
+        },
         "default_timezone": {"type": "string"},
-        "rules": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False,
-            "required": ["name", "event", "cause", "action"],
-            "properties": {
-                "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
-                "event": {"type": "string", "minLength": 1},
-                "match": {"type": "object",
-                          "additionalProperties": {"type": ["string", "number", "boolean"]}},
-                "at_least": {"type": "object", "additionalProperties": {"type": "number"}},
-                "cause": {"type": "array", "minItems": 1,
-                          "items": {"type": "string", "minLength": 1}},
-                "repeat": {"type": "object", "additionalProperties": False,
-                           "required": ["times", "within_days"],
-                           "properties": {"times": {"type": "integer", "minimum": 2},
-                                          "within_days": {"type": "number", "exclusiveMinimum": 0},
-                                          "unless": {"type": "string"}}},
-                "action": {"enum": ["notify", "discount-code", "escalate"]},
-                "channel": {"enum": ["sms", "email", "push", "supervisor"]},
-                "message": {"type": "string"},
-                "offer": {"type": "object"},
-            }}},
-    }}
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "event", "cause", "action"],
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+                    "event": {"type": "string", "minLength": 1},
+                    "match": {
+                        "type": "object",
+                        "additionalProperties": {"type": ["string", "number", "boolean"]},
+                    },
+                    "at_least": {"type": "object", "additionalProperties": {"type": "number"}},
+                    "cause": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "minLength": 1},
+                    },
+                    "repeat": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["times", "within_days"],
+                        "properties": {
+                            "times": {"type": "integer", "minimum": 2},
+                            "within_days": {"type": "number", "exclusiveMinimum": 0},
+                            "unless": {"type": "string"},
+                        },
+                    },
+                    "action": {"enum": ["notify", "discount-code", "escalate"]},
+                    "channel": {"enum": ["sms", "email", "push", "supervisor"]},
+                    "message": {"type": "string"},
+                    "offer": {"type": "object"},
+                },
+            },
+        },
+    },
+}
 
 Action = Literal["notify", "discount-code", "escalate"]
 Status = Literal["send", "deferred"]
@@ -117,8 +139,11 @@ class CareRules:
     @property
     def remembered(self) -> frozenset[str]:
         """Event types a ``repeat`` rule counts or checks for (kept as history)."""
-        return frozenset().union(*(r.watched for r in self.rules if r.repeat_times > 1)) \
-            if self.rules else frozenset()
+        return (
+            frozenset().union(*(r.watched for r in self.rules if r.repeat_times > 1))
+            if self.rules
+            else frozenset()
+        )
 
 
 @dataclass(frozen=True)
@@ -168,19 +193,30 @@ def build(doc: Doc) -> CareRules:
             issues.append(f"{doc.mark(['rules', i, 'name'])}: duplicate name {raw['name']!r}")
         seen.add(raw["name"])
         if raw["action"] != "escalate" and not raw.get("message"):
-            issues.append(f"{doc.mark(['rules', i], key=True)}: a customer-facing action "
-                          f"needs a message")
+            issues.append(
+                f"{doc.mark(['rules', i], key=True)}: a customer-facing action needs a message"
+            )
         if raw["action"] == "escalate" and raw.get("channel", "supervisor") != "supervisor":
-            issues.append(f"{doc.mark(['rules', i, 'channel'])}: escalate goes to the "
-                          f"supervisor channel")
+            issues.append(
+                f"{doc.mark(['rules', i, 'channel'])}: escalate goes to the supervisor channel"
+            )
         rep = raw.get("repeat") or {}
-        rules.append(CareRule(
-            name=raw["name"], on=raw["event"], cause=tuple(raw["cause"]), action=raw["action"],
-            channel=raw.get("channel", "supervisor" if raw["action"] == "escalate" else "sms"),
-            message=raw.get("message", ""), offer=dict(raw.get("offer") or {}),
-            match=dict(raw.get("match") or {}), at_least=dict(raw.get("at_least") or {}),
-            repeat_times=int(rep.get("times", 1)), within_days=float(rep.get("within_days", 0)),
-            unless=rep.get("unless")))
+        rules.append(
+            CareRule(
+                name=raw["name"],
+                on=raw["event"],
+                cause=tuple(raw["cause"]),
+                action=raw["action"],
+                channel=raw.get("channel", "supervisor" if raw["action"] == "escalate" else "sms"),
+                message=raw.get("message", ""),
+                offer=dict(raw.get("offer") or {}),
+                match=dict(raw.get("match") or {}),
+                at_least=dict(raw.get("at_least") or {}),
+                repeat_times=int(rep.get("times", 1)),
+                within_days=float(rep.get("within_days", 0)),
+                unless=rep.get("unless"),
+            )
+        )
     if issues:
         raise RuleFileError(issues)
     qh = data.get("quiet_hours") or {"start": "21:00", "end": "08:00"}
@@ -196,6 +232,7 @@ def load(path: str | Path) -> CareRules:
 
 
 # -- evaluation ---------------------------------------------------------------------------
+
 
 def _applies(rule: CareRule, event: CareEvent) -> bool:
     if event.type != rule.on:
@@ -218,13 +255,23 @@ def _repeated(rule: CareRule, event: CareEvent, history: Sequence[CareEvent]) ->
         return True
     cause = cause_of(rule, event)
     since = event.at - rule.within_days * DAY
-    same = sorted([e.at for e in history if since <= e.at <= event.at and e is not event
-                   and _applies(rule, e) and cause_of(rule, e) == cause] + [event.at])
+    same = sorted(
+        [
+            e.at
+            for e in history
+            if since <= e.at <= event.at
+            and e is not event
+            and _applies(rule, e)
+            and cause_of(rule, e) == cause
+        ]
+        + [event.at]
+    )
     if len(same) < rule.repeat_times:
         return False
     first = same[-rule.repeat_times]
-    return not (rule.unless and any(e.type == rule.unless and first <= e.at <= event.at
-                                    for e in history))
+    return not (
+        rule.unless and any(e.type == rule.unless and first <= e.at <= event.at for e in history)
+    )
 
 
 def quiet_until(rules: CareRules, now: float, timezone: str | None) -> float | None:
@@ -254,9 +301,15 @@ class _Missing(dict[str, Any]):
         return "?"
 
 
-def evaluate(rules: CareRules, customer: Customer, event: CareEvent,
-             history: Iterable[CareEvent], fired: Iterable[tuple[str, str]],
-             now: float, new_code: Callable[[], str] = lambda: "") -> list[Decision]:
+def evaluate(
+    rules: CareRules,
+    customer: Customer,
+    event: CareEvent,
+    history: Iterable[CareEvent],
+    fired: Iterable[tuple[str, str]],
+    now: float,
+    new_code: Callable[[], str] = lambda: "",
+) -> list[Decision]:
     """Rules ``event`` fires for ``customer``. ``history`` holds the customer's earlier
     watched events; ``fired`` the (rule, cause) pairs already served; ``new_code`` makes a
     discount code (``{code}`` in the message) for ``discount-code`` rules."""
@@ -276,6 +329,16 @@ def evaluate(rules: CareRules, customer: Customer, event: CareEvent,
         if rule.action == "discount-code":
             offer["code"] = new_code()
         message = _render(rule.message or f"{rule.name}: {cause}", event.data, offer)
-        out.append(Decision(rule.name, cause, rule.action, rule.channel, message, offer,
-                            "deferred" if quiet else "send", quiet or now))
+        out.append(
+            Decision(
+                rule.name,
+                cause,
+                rule.action,
+                rule.channel,
+                message,
+                offer,
+                "deferred" if quiet else "send",
+                quiet or now,
+            )
+        )
     return out

@@ -31,8 +31,8 @@ from engine.profiles.webhook import BACKOFF, WebhookDelivery
 from engine.store.database import Database
 
 log = get_logger(__name__)
-POLL = 5.0               # seconds between looks for due deliveries
-PRUNE_EVERY = 600.0      # seconds between clean-ups of old watched events
+POLL = 5.0  # seconds between looks for due deliveries
+PRUNE_EVERY = 600.0  # seconds between clean-ups of old watched events
 ENVELOPE = frozenset({"id", "event_id", "type", "customer_id", "at", "data"})
 
 
@@ -42,25 +42,45 @@ def care_event(event: Mapping[str, Any], now: float) -> tuple[str, CareEvent] | 
     if not customer_id or not kind:
         return None
     data = event.get("data")
-    fields = dict(data) if isinstance(data, Mapping) else {
-        k: v for k, v in event.items() if k not in ENVELOPE}
+    fields = (
+        dict(data)
+        if isinstance(data, Mapping)
+        else {k: v for k, v in event.items() if k not in ENVELOPE}
+    )
     at = event.get("at")
-    return str(customer_id), CareEvent(str(kind), float(at) if isinstance(at, int | float)
-                                       else now, fields)
+    return str(customer_id), CareEvent(
+        str(kind), float(at) if isinstance(at, int | float) else now, fields
+    )
 
 
 def _body(row: Mapping[str, Any]) -> bytes:
-    return orjson.dumps({"kind": "care", "customer_id": row["customer_id"],
-                         "rule": row["rule"], "cause": row["cause"], "action": row["action"],
-                         "channel": row["channel"], "message": row["message"],
-                         "offer": json.loads(row["offer"] or "{}")})
+    return orjson.dumps(
+        {
+            "kind": "care",
+            "customer_id": row["customer_id"],
+            "rule": row["rule"],
+            "cause": row["cause"],
+            "action": row["action"],
+            "channel": row["channel"],
+            "message": row["message"],
+            "offer": json.loads(row["offer"] or "{}"),
+        }
+    )
 
 
 class CareService:
-    def __init__(self, db: Database, redis: aioredis.Redis | None, prefix: str,
-                 rules: Callable[[], CareRules], webhook_url: str,
-                 arm_of: Callable[[str], str], clock: Callable[[], float] = time.time,
-                 backoff: float = BACKOFF, poll: float = POLL) -> None:
+    def __init__(
+        self,
+        db: Database,
+        redis: aioredis.Redis | None,
+        prefix: str,
+        rules: Callable[[], CareRules],
+        webhook_url: str,
+        arm_of: Callable[[str], str],
+        clock: Callable[[], float] = time.time,
+        backoff: float = BACKOFF,
+        poll: float = POLL,
+    ) -> None:
         self.db = db
         self.redis = redis
         self.prefix = prefix
@@ -69,8 +89,15 @@ class CareService:
         self.clock = clock
         self.poll = poll
         self._wake = asyncio.Event()
-        self.webhook = WebhookDelivery(db, webhook_url, "care_webhook_url", care_store.mark,
-                                       care_store.retry_later, clock, backoff)
+        self.webhook = WebhookDelivery(
+            db,
+            webhook_url,
+            "care_webhook_url",
+            care_store.mark,
+            care_store.retry_later,
+            clock,
+            backoff,
+        )
 
     async def on_event(self, event: Mapping[str, Any]) -> list[Decision]:
         """Run the care rules on one ingested event; returns what fired."""
@@ -82,8 +109,15 @@ class CareService:
         rules = self.rules()
         if ce.type not in rules.watched:
             return []
-        fired = await self.db.run(care_store.fire, rules, customer_id, ce, now,
-                                  self.arm_of(customer_id), lambda: secrets.token_hex(4).upper())
+        fired = await self.db.run(
+            care_store.fire,
+            rules,
+            customer_id,
+            ce,
+            now,
+            self.arm_of(customer_id),
+            lambda: secrets.token_hex(4).upper(),
+        )
         if fired:
             self._wake.set()
             await self._publish(customer_id, fired)
@@ -94,9 +128,19 @@ class CareService:
             return
         try:
             for d in fired:
-                await self.redis.publish(f"{self.prefix}:events:care", orjson.dumps(
-                    {"customer_id": customer_id, "rule": d.rule, "cause": d.cause,
-                     "action": d.action, "status": d.status, "due": d.due}))
+                await self.redis.publish(
+                    f"{self.prefix}:events:care",
+                    orjson.dumps(
+                        {
+                            "customer_id": customer_id,
+                            "rule": d.rule,
+                            "cause": d.cause,
+                            "action": d.action,
+                            "status": d.status,
+                            "due": d.due,
+                        }
+                    ),
+                )
         except Exception as exc:
             log.warning("care.publish_failed", error=str(exc))
 
@@ -105,7 +149,8 @@ class CareService:
         """Deliver every decision that is due now; returns how many were delivered."""
         rows = await self.db.run(care_store.due, self.clock())
         return await self.webhook.deliver(
-            rows, lambda r: (r["customer_id"], r["rule"], r["cause"]), _body)
+            rows, lambda r: (r["customer_id"], r["rule"], r["cause"]), _body
+        )
 
     @property
     def delivered(self) -> int:

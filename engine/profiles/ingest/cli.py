@@ -25,7 +25,7 @@ from engine.profiles.ingest.event_fields import moment
 from engine.sim.customers import write as generate_io
 from engine.store.database import Database
 
-MAX_SHOWN = 200          # bad lines printed; the summary counts them all
+MAX_SHOWN = 200  # bad lines printed; the summary counts them all
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,10 +33,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = profiles.add_subparsers(dest="profiles_command", required=True, metavar="COMMAND")
     imp = cmds.add_parser("import", help="load events from a JSONL or CSV file")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--format", choices=("csv", "jsonl"),
-                     help="default: from the file name (.csv is CSV, anything else JSONL)")
-    imp.add_argument("--batch", type=int, default=1000,
-                     help="events per transaction (larger is faster for big files)")
+    imp.add_argument(
+        "--format",
+        choices=("csv", "jsonl"),
+        help="default: from the file name (.csv is CSV, anything else JSONL)",
+    )
+    imp.add_argument(
+        "--batch",
+        type=int,
+        default=1000,
+        help="events per transaction (larger is faster for big files)",
+    )
     imp.set_defaults(func=_import)
     gen = cmds.add_parser("generate", help="seeded synthetic customers as JSONL events")
     gen.add_argument("--customers", type=int, required=True)
@@ -66,8 +73,9 @@ def _import(args: argparse.Namespace) -> int:
     lines = importer.csv_lines(path) if fmt == "csv" else importer.jsonl_lines(path)
     db = Database(settings.database_path, [profile_schema.migrations]).open_sync()
     db.run_sync(importer.tune_for_import)
-    bar = tqdm(total=_count_lines(path), unit=" lines", desc="import", file=sys.stderr,
-               disable=None)
+    bar = tqdm(
+        total=_count_lines(path), unit=" lines", desc="import", file=sys.stderr, disable=None
+    )
     shown = 0
 
     def on_bad(number: int, reason: str) -> None:
@@ -83,8 +91,10 @@ def _import(args: argparse.Namespace) -> int:
         db.close_sync()
     if shown > MAX_SHOWN:
         print(f"... and {shown - MAX_SHOWN} more bad lines", file=sys.stderr)
-    print(f"{path}: {summary.stored} stored, {summary.duplicates} duplicates, "
-          f"{len(summary.bad)} bad (skipped)")
+    print(
+        f"{path}: {summary.stored} stored, {summary.duplicates} duplicates, "
+        f"{len(summary.bad)} bad (skipped)"
+    )
     return 1 if summary.bad else 0
 
 
@@ -107,11 +117,15 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"profiles generate: --end {exc}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    with tqdm(total=args.customers, unit=" customers", desc="generate", file=sys.stderr,
-              disable=None) as bar:
-        written = generate_io.write_events(args.out, args.customers, args.seed, end,
-                                           args.days, args.labels, bar.update)
-    print(f"{args.out}: {written.customers} customers, {written.events} events, "
-          f"{written.churned} churned within 60 days, "
-          f"{time.perf_counter() - started:.1f} s")
+    with tqdm(
+        total=args.customers, unit=" customers", desc="generate", file=sys.stderr, disable=None
+    ) as bar:
+        written = generate_io.write_events(
+            args.out, args.customers, args.seed, end, args.days, args.labels, bar.update
+        )
+    print(
+        f"{args.out}: {written.customers} customers, {written.events} events, "
+        f"{written.churned} churned within 60 days, "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     return 0

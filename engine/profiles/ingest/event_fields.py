@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.profiles.ingest import phones
 
 Check = Callable[[Any], Any]
-LATEST = 4102444800.0        # 2100-01-01: later times are typos, not plans
+LATEST = 4102444800.0  # 2100-01-01: later times are typos, not plans
 MAX_ID, MAX_SHORT, MAX_TEXT, MAX_LIST = 200, 500, 20000, 100
 _LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
@@ -148,11 +148,13 @@ def one_of(*choices: str) -> Check:
         if value not in choices:
             raise ValueError(f"must be one of {', '.join(choices)}")
         return str(value)
+
     return check
 
 
 def list_of(item: Check) -> Check:
     """A list whose items pass ``item``; a bad item is named by its index in the reason."""
+
     def check(value: Any) -> list[Any]:
         if not isinstance(value, list):
             raise ValueError("must be a list")
@@ -167,6 +169,7 @@ def list_of(item: Check) -> Check:
             if norm not in out:
                 out.append(norm)
         return out
+
     return check
 
 

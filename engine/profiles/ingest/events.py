@@ -25,47 +25,88 @@ CHANNELS = ("phone", "email", "chat", "messaging")
 # field -> (check, required)
 TYPES: dict[str, dict[str, tuple[f.Check, bool]]] = {
     "customer.updated": {
-        "name": (f.short, False), "language": (f.language, False),
-        "timezone": (f.zone, False), "preferred_style": (f.short, False),
-        "plan": (f.short, False), "loyalty_level": (f.short, False),
-        "loyalty_points": (f.count, False), "created_at": (f.moment, False),
-        "phones": (f.list_of(f.phone), False), "emails": (f.list_of(f.email), False),
-        "chat_ids": (f.list_of(f.ident), False), "messaging_ids": (f.list_of(f.ident), False)},
-    "consent.changed": {"prediction_opt_out": (f.boolean, False),
-                        "contact_opt_out": (f.boolean, False)},
+        "name": (f.short, False),
+        "language": (f.language, False),
+        "timezone": (f.zone, False),
+        "preferred_style": (f.short, False),
+        "plan": (f.short, False),
+        "loyalty_level": (f.short, False),
+        "loyalty_points": (f.count, False),
+        "created_at": (f.moment, False),
+        "phones": (f.list_of(f.phone), False),
+        "emails": (f.list_of(f.email), False),
+        "chat_ids": (f.list_of(f.ident), False),
+        "messaging_ids": (f.list_of(f.ident), False),
+    },
+    "consent.changed": {
+        "prediction_opt_out": (f.boolean, False),
+        "contact_opt_out": (f.boolean, False),
+    },
     "interaction": {
-        "channel": (f.one_of(*CHANNELS), True), "conversation_id": (f.ident, True),
-        "direction": (f.one_of("in", "out"), False), "topic": (f.short, False),
-        "content": (f.text, False), "status": (f.one_of("open", "resolved"), False)},
-    "order.placed": {"order_id": (f.ident, True), "amount": (f.amount, True),
-                     "product": (f.short, False), "status": (f.short, False)},
-    "order.refunded": {"order_id": (f.ident, True), "amount": (f.amount, False),
-                       "product": (f.short, False), "status": (f.short, False)},
-    "ticket.opened": {"ticket_id": (f.ident, False),
-                      "kind": (f.one_of("ticket", "complaint"), False),
-                      "subject": (f.short, False), "topic": (f.short, False)},
+        "channel": (f.one_of(*CHANNELS), True),
+        "conversation_id": (f.ident, True),
+        "direction": (f.one_of("in", "out"), False),
+        "topic": (f.short, False),
+        "content": (f.text, False),
+        "status": (f.one_of("open", "resolved"), False),
+    },
+    "order.placed": {
+        "order_id": (f.ident, True),
+        "amount": (f.amount, True),
+        "product": (f.short, False),
+        "status": (f.short, False),
+    },
+    "order.refunded": {
+        "order_id": (f.ident, True),
+        "amount": (f.amount, False),
+        "product": (f.short, False),
+        "status": (f.short, False),
+    },
+    "ticket.opened": {
+        "ticket_id": (f.ident, False),
+        "kind": (f.one_of("ticket", "complaint"), False),
+        "subject": (f.short, False),
+        "topic": (f.short, False),
+    },
     "ticket.resolved": {"ticket_id": (f.ident, True)},
     "rating": {"stars": (f.stars, True), "channel": (f.short, False)},
     "login": {"channel": (f.short, False)},
     "page.viewed": {"page_id": (f.ident, True), "page_kind": (f.short, False)},
-    "delivery.delayed": {"order_id": (f.ident, True), "delay_hours": (f.amount, False),
-                         "status_url": (f.short, False)},
-    "intervention.outcome": {"intervention_id": (f.positive_int, True),
-                             "outcome": (f.short, True)},
-    "call.transcript": {"call_id": (f.ident, True), "text": (f.text, False),
-                        "complaint_words": (f.list_of(f.short), False)},
-    "call.emotion": {"call_id": (f.ident, True), "score": (f.unit, True),
-                     "label": (f.short, False)},
+    "delivery.delayed": {
+        "order_id": (f.ident, True),
+        "delay_hours": (f.amount, False),
+        "status_url": (f.short, False),
+    },
+    "intervention.outcome": {"intervention_id": (f.positive_int, True), "outcome": (f.short, True)},
+    "call.transcript": {
+        "call_id": (f.ident, True),
+        "text": (f.text, False),
+        "complaint_words": (f.list_of(f.short), False),
+    },
+    "call.emotion": {
+        "call_id": (f.ident, True),
+        "score": (f.unit, True),
+        "label": (f.short, False),
+    },
     "customer.churned": {"reason": (f.short, False)},
 }
 TYPES["inquiry"] = TYPES["interaction"]
 TYPES["order.cancelled"] = TYPES["order.refunded"]
-CONTACT_FIELDS = {"phone": ("phone", f.phone), "email": ("email", f.email),
-                  "chat_id": ("chat", f.ident), "messaging_id": ("messaging", f.ident)}
-LIST_CONTACTS = {"phones": "phone", "emails": "email", "chat_ids": "chat",
-                 "messaging_ids": "messaging"}
-CSV_KINDS = {name: f.kind_of(check) for spec in TYPES.values()
-             for name, (check, _) in spec.items()} | {"at": "time"}
+CONTACT_FIELDS = {
+    "phone": ("phone", f.phone),
+    "email": ("email", f.email),
+    "chat_id": ("chat", f.ident),
+    "messaging_id": ("messaging", f.ident),
+}
+LIST_CONTACTS = {
+    "phones": "phone",
+    "emails": "email",
+    "chat_ids": "chat",
+    "messaging_ids": "messaging",
+}
+CSV_KINDS = {
+    name: f.kind_of(check) for spec in TYPES.values() for name, (check, _) in spec.items()
+} | {"at": "time"}
 
 
 class EventError(ValueError):
@@ -81,17 +122,23 @@ class EventError(ValueError):
 class Event:
     id: str
     type: str
-    customer_id: str | None          # None until the store resolves it from ``contacts``
+    customer_id: str | None  # None until the store resolves it from ``contacts``
     at: float
     source: str
     data: dict[str, Any]
     received_at: float
-    contacts: tuple[tuple[str, str], ...] = field(default=())   # (kind, value) to resolve by
+    contacts: tuple[tuple[str, str], ...] = field(default=())  # (kind, value) to resolve by
 
     def envelope(self) -> dict[str, Any]:
         """The event as a plain dict, ``at`` as epoch seconds (what listeners get)."""
-        return {"id": self.id, "type": self.type, "customer_id": self.customer_id,
-                "at": self.at, "source": self.source, "data": dict(self.data)}
+        return {
+            "id": self.id,
+            "type": self.type,
+            "customer_id": self.customer_id,
+            "at": self.at,
+            "source": self.source,
+            "data": dict(self.data),
+        }
 
 
 def _checked(name: str, check: f.Check, value: Any) -> Any:
@@ -116,8 +163,9 @@ def _data(kind: str, raw: Any) -> dict[str, Any]:
             continue
         data[name] = _checked(f"data.{name}", check, value)
     if kind == "consent.changed" and not {"prediction_opt_out", "contact_opt_out"} & set(data):
-        raise EventError("data.prediction_opt_out",
-                         "consent.changed needs prediction_opt_out or contact_opt_out")
+        raise EventError(
+            "data.prediction_opt_out", "consent.changed needs prediction_opt_out or contact_opt_out"
+        )
     return data
 
 
@@ -128,8 +176,11 @@ def _contacts(kind: str, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
             data[name] = _checked(f"data.{name}", check, data[name])
             out.append((contact_kind, data[name]))
     if kind == "customer.updated":
-        out += [(contact_kind, v) for name, contact_kind in LIST_CONTACTS.items()
-                for v in data.get(name, ())]
+        out += [
+            (contact_kind, v)
+            for name, contact_kind in LIST_CONTACTS.items()
+            for v in data.get(name, ())
+        ]
     return tuple(out)
 
 
@@ -153,6 +204,9 @@ def parse(raw: Any, now: float) -> Event:
     if customer_id is not None:
         customer_id = _checked("customer_id", f.ident, customer_id)
     elif not contacts:
-        raise EventError("customer_id", "is required (or a phone, email, chat_id or "
-                                        "messaging_id in data that identifies the customer)")
+        raise EventError(
+            "customer_id",
+            "is required (or a phone, email, chat_id or "
+            "messaging_id in data that identifies the customer)",
+        )
     return Event(event_id, kind, customer_id, at, source, data, now, contacts)

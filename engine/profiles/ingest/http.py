@@ -62,12 +62,19 @@ async def post_event(request: web.Request) -> web.Response:
     result = await request.app[PROFILE_STORE].ingest([raw])
     if result.errors:
         bad = result.errors[0]
-        raise InvalidEvent(f"{bad.field}: {bad.reason}", field=bad.field, reason=bad.reason,
-                           id=bad.id)
+        raise InvalidEvent(
+            f"{bad.field}: {bad.reason}", field=bad.field, reason=bad.reason, id=bad.id
+        )
     if result.duplicates:
         return json_response({"id": result.duplicates[0], "status": "duplicate"})
-    return json_response({"id": result.stored[0].id, "status": "stored",
-                          "customer_id": result.stored[0].customer_id}, 201)
+    return json_response(
+        {
+            "id": result.stored[0].id,
+            "status": "stored",
+            "customer_id": result.stored[0].customer_id,
+        },
+        201,
+    )
 
 
 @routes.post("/profiles/events/batch")
@@ -79,15 +86,20 @@ async def post_batch(request: web.Request) -> web.Response:
     if not isinstance(events, list):
         raise InvalidEvent("events: must be a list of events", field="events")
     if len(events) > MAX_BATCH:
-        raise TooLarge(f"events: at most {MAX_BATCH} per batch, got {len(events)}",
-                       field="events", max=MAX_BATCH)
+        raise TooLarge(
+            f"events: at most {MAX_BATCH} per batch, got {len(events)}",
+            field="events",
+            max=MAX_BATCH,
+        )
     result = await request.app[PROFILE_STORE].ingest(events)
     answer = result.as_dict()
     if result.errors:
         first = result.errors[0]
-        answer |= {"error_id": "invalid-event",
-                   "message": f"{len(result.errors)} event(s) refused, first: events"
-                              f"[{first.index}].{first.field}: {first.reason}"}
+        answer |= {
+            "error_id": "invalid-event",
+            "message": f"{len(result.errors)} event(s) refused, first: events"
+            f"[{first.index}].{first.field}: {first.reason}",
+        }
         return json_response(answer, 422)
     return json_response(answer)
 
@@ -101,8 +113,7 @@ async def get_customer(request: web.Request) -> web.Response:
     return json_response(view)
 
 
-def _number(request: web.Request, name: str, default: float, low: float, high: float
-            ) -> float:
+def _number(request: web.Request, name: str, default: float, low: float, high: float) -> float:
     try:
         value = float(request.query.get(name, default))
     except ValueError:
@@ -116,6 +127,7 @@ def _number(request: web.Request, name: str, default: float, low: float, high: f
 async def get_history(request: web.Request) -> web.Response:
     since = _number(request, "since", 0.0, 0.0, 4102444800.0)
     limit = int(_number(request, "limit", 1000, 1, 10000))
-    events = await request.app[PROFILE_STORE].history(request.match_info["customer_id"],
-                                                      since, limit)
+    events = await request.app[PROFILE_STORE].history(
+        request.match_info["customer_id"], since, limit
+    )
     return json_response({"events": events})

@@ -33,14 +33,14 @@ ENVELOPE = ("id", "type", "customer_id", "at", "source")
 TRUE, FALSE = {"true", "1", "yes", "y", "t"}, {"false", "0", "no", "n", "f"}
 IMPORT_CACHE_KB = 256 * 1024
 IMPORT_CHECKPOINT_PAGES = 20000
-Line = tuple[int, Any]          # (line number, event dict or the reason it is unreadable)
+Line = tuple[int, Any]  # (line number, event dict or the reason it is unreadable)
 
 
 @dataclass
 class Summary:
     stored: int = 0
     duplicates: int = 0
-    bad: list[tuple[int, str]] = field(default_factory=list)     # (line, reason)
+    bad: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     lines: int = 0
 
 
@@ -114,9 +114,13 @@ def tune_for_import(db: sqlite_utils.Database) -> None:
     db.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
 
 
-def import_events(db: Database, lines: Iterator[Line], batch: int = 1000,
-                  on_bad: Callable[[int, str], None] = lambda n, r: None,
-                  progress: Callable[[int], None] = lambda n: None) -> Summary:
+def import_events(
+    db: Database,
+    lines: Iterator[Line],
+    batch: int = 1000,
+    on_bad: Callable[[int, str], None] = lambda n, r: None,
+    progress: Callable[[int], None] = lambda n: None,
+) -> Summary:
     """Store every readable line, ``batch`` events per transaction."""
     summary = Summary()
     pending: list[Line] = []

@@ -30,18 +30,25 @@ from engine.profiles.ingest import phones
 
 log = get_logger(__name__)
 T = TypeVar("T")
-BUSY_MS = 20             # the most a lookup waits for a lock (rare in WAL mode)
-SQL = ("SELECT cp.value, c.id, c.name, c.language, c.prediction_opt_out, r.tier, r.score "
-       "FROM contact_points cp JOIN customers c ON c.id = cp.customer_id "
-       "LEFT JOIN risk r ON r.customer_id = c.id WHERE cp.kind = 'phone' AND cp.value IN ({})")
+BUSY_MS = 20  # the most a lookup waits for a lock (rare in WAL mode)
+SQL = (
+    "SELECT cp.value, c.id, c.name, c.language, c.prediction_opt_out, r.tier, r.score "
+    "FROM contact_points cp JOIN customers c ON c.id = cp.customer_id "
+    "LEFT JOIN risk r ON r.customer_id = c.id WHERE cp.kind = 'phone' AND cp.value IN ({})"
+)
 
 
 def caller_of(row: tuple[Any, ...]) -> Caller:
     _, customer_id, name, language, opted_out, tier, score = row
     if opted_out:
         tier = score = None
-    return Caller(str(customer_id), name=name or "", language=language or None,
-                  risk_tier=tier, risk_score=None if score is None else float(score))
+    return Caller(
+        str(customer_id),
+        name=name or "",
+        language=language or None,
+        risk_tier=tier,
+        risk_score=None if score is None else float(score),
+    )
 
 
 def find(conn: sqlite3.Connection, number: str) -> Caller | None:
@@ -59,8 +66,11 @@ def find(conn: sqlite3.Connection, number: str) -> Caller | None:
 class StoreLookup:
     def __init__(self, path: str | Path, workers: int = 0) -> None:
         self.path = str(path)
-        self._pool = (ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookup")
-                      if workers else None)
+        self._pool = (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookup")
+            if workers
+            else None
+        )
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -74,7 +84,7 @@ class StoreLookup:
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             conn.execute("PRAGMA query_only=1")
             conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-            conn.execute("PRAGMA mmap_size=268435456")   # reads without a syscall each
+            conn.execute("PRAGMA mmap_size=268435456")  # reads without a syscall each
             self._local.conn = conn
             with self._lock:
                 self._conns.append(conn)
@@ -86,7 +96,7 @@ class StoreLookup:
             return None
         try:
             return find(conn, caller_number)
-        except sqlite3.Error as exc:        # tables not there yet, locked, or closed
+        except sqlite3.Error as exc:  # tables not there yet, locked, or closed
             log.warning("lookup.failed", error=str(exc))
             return None
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-COUNTRY_CODES = ("86", "1")          # tried when a number comes without its country code
+COUNTRY_CODES = ("86", "1")  # tried when a number comes without its country code
 MIN_DIGITS, MAX_DIGITS = 3, 20
 _SEPARATORS = re.compile(r"[\s\-().]")
 
@@ -35,7 +35,7 @@ def _national(digits: str) -> list[str]:
     out = []
     for cc in COUNTRY_CODES:
         if digits.startswith(cc) and len(digits) - len(cc) >= 6:
-            nat = digits[len(cc):]
+            nat = digits[len(cc) :]
             out += [nat, "0" + nat]
     return out
 

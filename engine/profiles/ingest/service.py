@@ -31,31 +31,33 @@ from engine.store.database import Database
 
 log = get_logger(__name__)
 Listener = Callable[[list[Event]], Awaitable[object]]
-PARSE_SLICE = 50         # events parsed between yields to the event loop (~0.5 ms)
+PARSE_SLICE = 50  # events parsed between yields to the event loop (~0.5 ms)
 
 
 @dataclass(frozen=True)
 class Failure:
-    index: int                 # position in the batch
-    id: str | None             # the event's ID, when it had a usable one
+    index: int  # position in the batch
+    id: str | None  # the event's ID, when it had a usable one
     field: str
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "id": self.id, "field": self.field,
-                "reason": self.reason}
+        return {"index": self.index, "id": self.id, "field": self.field, "reason": self.reason}
 
 
 @dataclass
 class IngestResult:
     stored: list[Event] = field(default_factory=list)
-    duplicates: list[str] = field(default_factory=list)      # event IDs already stored
+    duplicates: list[str] = field(default_factory=list)  # event IDs already stored
     errors: list[Failure] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"stored": len(self.stored), "duplicates": len(self.duplicates),
-                "duplicate_ids": self.duplicates,
-                "errors": [e.as_dict() for e in self.errors]}
+        return {
+            "stored": len(self.stored),
+            "duplicates": len(self.duplicates),
+            "duplicate_ids": self.duplicates,
+            "errors": [e.as_dict() for e in self.errors],
+        }
 
 
 class Refused(Exception):
@@ -72,8 +74,10 @@ def _resolve(db: sqlite_utils.Database, e: Event) -> Event:
     for kind, value in e.contacts:
         forms = phones.variants(value) if kind == "phone" else [value]
         marks = ",".join("?" * len(forms))
-        row = db.execute(f"SELECT customer_id FROM contact_points WHERE kind = ? AND value "
-                         f"IN ({marks}) LIMIT 1", [kind, *forms]).fetchone()
+        row = db.execute(
+            f"SELECT customer_id FROM contact_points WHERE kind = ? AND value IN ({marks}) LIMIT 1",
+            [kind, *forms],
+        ).fetchone()
         if row is not None:
             return dataclasses.replace(e, customer_id=row[0])
     shown = ", ".join(f"{k} {v}" for k, v in e.contacts)
@@ -96,8 +100,7 @@ def _write_one(conn: sqlite3.Connection, e: Event, writes: list[Write]) -> bool:
     return True
 
 
-def write_batch(db: sqlite_utils.Database, batch: Sequence[Event | Failure]
-                ) -> IngestResult:
+def write_batch(db: sqlite_utils.Database, batch: Sequence[Event | Failure]) -> IngestResult:
     """Writes parsed events (``Failure`` entries are passed through); runs inside the
     caller's transaction (``Database.run``). Only events the store may refuse (their
     writes can find nothing to change) pay for a savepoint; the others cannot fail
@@ -139,8 +142,9 @@ def parse_batch(raws: Iterable[Any], now: float) -> list[Event | Failure]:
             out.append(parse(raw, now))
         except EventError as exc:
             given = raw.get("id") if isinstance(raw, dict) else None
-            out.append(Failure(index, given if isinstance(given, str) else None,
-                               exc.field, exc.reason))
+            out.append(
+                Failure(index, given if isinstance(given, str) else None, exc.field, exc.reason)
+            )
     return out
 
 
@@ -153,9 +157,11 @@ def _shifted(item: Event | Failure, offset: int) -> Event | Failure:
 def per_event(handler: Callable[[dict[str, Any]], Awaitable[Any]]) -> Listener:
     """A listener that hands each stored event to ``handler`` as an envelope dict with
     ``at`` in epoch seconds (e.g. ``Retention.on_event``)."""
+
     async def listener(events: list[Event]) -> None:
         for e in events:
             await handler(e.envelope())
+
     return listener
 
 
@@ -169,10 +175,10 @@ class ProfileStore:
         """Validate, store (one transaction) and announce a batch of raw envelopes."""
         parsed: list[Event | Failure] = []
         items, now = list(raws), self.clock()
-        for start in range(0, len(items), PARSE_SLICE):    # the event loop stays responsive
+        for start in range(0, len(items), PARSE_SLICE):  # the event loop stays responsive
             if start:
                 await asyncio.sleep(0)
-            chunk = parse_batch(items[start:start + PARSE_SLICE], now)
+            chunk = parse_batch(items[start : start + PARSE_SLICE], now)
             parsed += [_shifted(p, start) for p in chunk]
         result = await self.db.run(write_batch, parsed)
         if result.stored:
@@ -187,7 +193,8 @@ class ProfileStore:
         """Profile, contact points, recent conversations, open tickets and risk."""
         return await self.db.run(customer_view, customer_id)
 
-    async def history(self, customer_id: str, since: float = 0.0,
-                      limit: int = 1000) -> list[dict[str, Any]]:
+    async def history(
+        self, customer_id: str, since: float = 0.0, limit: int = 1000
+    ) -> list[dict[str, Any]]:
         """The customer's stored events from ``since`` on, oldest first."""
         return await self.db.run(events_since, customer_id, since, limit)

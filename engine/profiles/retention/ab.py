@@ -28,8 +28,7 @@ def arm(customer_id: str, experiment: str = "retention", treatment_share: float 
     return "treatment" if fraction < treatment_share else "control"
 
 
-def contacts(customer_id: str, experiment: str = "retention",
-             treatment_share: float = 0.5) -> bool:
+def contacts(customer_id: str, experiment: str = "retention", treatment_share: float = 0.5) -> bool:
     """Whether the retention loop may contact this customer (treatment arm)."""
     return arm(customer_id, experiment, treatment_share) == "treatment"
 
@@ -45,8 +44,9 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> tuple[float, flo
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def difference(s1: int, n1: int, s2: int, n2: int,
-               confidence: float = 0.95) -> tuple[float, float, float]:
+def difference(
+    s1: int, n1: int, s2: int, n2: int, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """p2 - p1 with a normal-approximation (Wald) interval."""
     if n1 == 0 or n2 == 0:
         return 0.0, -1.0, 1.0
@@ -85,17 +85,32 @@ def _rate(count: int, n: int, confidence: float) -> Rate:
     return Rate(count, n, count / n if n else 0.0, low, high)
 
 
-def compare(outcomes: Iterable[Outcome], experiment: str = "retention",
-            treatment_share: float = 0.5, confidence: float = 0.95) -> dict[str, object]:
-    counts = {a: [0, 0, 0] for a in ARMS}     # customers, retained, complained
+def compare(
+    outcomes: Iterable[Outcome],
+    experiment: str = "retention",
+    treatment_share: float = 0.5,
+    confidence: float = 0.95,
+) -> dict[str, object]:
+    counts = {a: [0, 0, 0] for a in ARMS}  # customers, retained, complained
     for o in outcomes:
         c = counts[arm(o.customer_id, experiment, treatment_share)]
         c[0] += 1
         c[1] += o.retained
         c[2] += o.complained
-    arms = [ArmResult(a, counts[a][0], _rate(counts[a][1], counts[a][0], confidence),
-                      _rate(counts[a][2], counts[a][0], confidence)) for a in ARMS]
+    arms = [
+        ArmResult(
+            a,
+            counts[a][0],
+            _rate(counts[a][1], counts[a][0], confidence),
+            _rate(counts[a][2], counts[a][0], confidence),
+        )
+        for a in ARMS
+    ]
     (nc, rc, cc), (nt, rt, ct) = counts["control"], counts["treatment"]
-    return {"experiment": experiment, "confidence": confidence, "arms": arms,
-            "retention_lift": difference(rc, nc, rt, nt, confidence),
-            "complaint_change": difference(cc, nc, ct, nt, confidence)}
+    return {
+        "experiment": experiment,
+        "confidence": confidence,
+        "arms": arms,
+        "retention_lift": difference(rc, nc, rt, nt, confidence),
+        "complaint_change": difference(cc, nc, ct, nt, confidence),
+    }

@@ -29,8 +29,9 @@ TRUE = {"1", "true", "yes", "y", "t"}
 def register(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser("report", help="reports on the retention loop")
     kinds = report.add_subparsers(dest="report", required=True, metavar="REPORT")
-    ab = kinds.add_parser("ab", help="A/B: retention and complaint rate per arm with "
-                                     "confidence intervals")
+    ab = kinds.add_parser(
+        "ab", help="A/B: retention and complaint rate per arm with confidence intervals"
+    )
     ab.add_argument("--csv", help="per-customer outcomes instead of the engine's store")
     ab.add_argument("--experiment", help="experiment name (default: setting ab_experiment)")
     ab.add_argument("--json", action="store_true", help="machine-readable output")
@@ -47,10 +48,16 @@ def outcomes_from_csv(path: str) -> list[Outcome]:
             need = sorted(missing | ({"churned"} if not cols & {"churned", "retained"} else set()))
             raise ValueError(f"{path}: missing column(s) {', '.join(need)}")
         for row in tqdm(reader, desc="outcomes", unit=" customers", disable=None):
-            retained = (str(row["retained"]).strip().lower() in TRUE if "retained" in row
-                        else str(row["churned"]).strip().lower() not in TRUE)
-            out.append(Outcome(row["customer_id"], retained,
-                               str(row["complained"]).strip().lower() in TRUE))
+            retained = (
+                str(row["retained"]).strip().lower() in TRUE
+                if "retained" in row
+                else str(row["churned"]).strip().lower() not in TRUE
+            )
+            out.append(
+                Outcome(
+                    row["customer_id"], retained, str(row["complained"]).strip().lower() in TRUE
+                )
+            )
     return out
 
 
@@ -65,46 +72,71 @@ def outcomes_from_store(db: sqlite_utils.Database) -> list[Outcome]:
     churned: set[str] = set()
     for col in ("churned", "churned_at"):
         if col in cols:
-            churned |= _ids(db, f"SELECT id FROM customers WHERE [{col}] IS NOT NULL "
-                                f"AND [{col}] != 0 AND [{col}] != ''")
+            churned |= _ids(
+                db,
+                f"SELECT id FROM customers WHERE [{col}] IS NOT NULL "
+                f"AND [{col}] != 0 AND [{col}] != ''",
+            )
     if db["events"].exists() and {"customer_id", "type"} <= set(db["events"].columns_dict):
-        churned |= _ids(db, "SELECT DISTINCT customer_id FROM events WHERE type IN "
-                        "('churned', 'customer.churned')")
+        churned |= _ids(
+            db,
+            "SELECT DISTINCT customer_id FROM events WHERE type IN ('churned', 'customer.churned')",
+        )
     complained: set[str] = set()
     if db["complaints"].exists():
         complained |= _ids(db, "SELECT DISTINCT customer_id FROM complaints")
     if db["tickets"].exists() and "kind" in db["tickets"].columns_dict:
-        complained |= _ids(db, "SELECT DISTINCT customer_id FROM tickets "
-                               "WHERE kind = 'complaint'")
-    return [Outcome(cid, cid not in churned, cid in complained)
-            for cid in _ids(db, "SELECT id FROM customers")]
+        complained |= _ids(db, "SELECT DISTINCT customer_id FROM tickets WHERE kind = 'complaint'")
+    return [
+        Outcome(cid, cid not in churned, cid in complained)
+        for cid in _ids(db, "SELECT id FROM customers")
+    ]
 
 
 def as_json(report: dict[str, Any]) -> dict[str, Any]:
     def rate(r: Any) -> dict[str, Any]:
-        return {"count": r.count, "n": r.n, "rate": round(r.rate, 4),
-                "ci": [round(r.low, 4), round(r.high, 4)]}
+        return {
+            "count": r.count,
+            "n": r.n,
+            "rate": round(r.rate, 4),
+            "ci": [round(r.low, 4), round(r.high, 4)],
+        }
 
     def diff(d: tuple[float, float, float]) -> dict[str, Any]:
         return {"difference": round(d[0], 4), "ci": [round(d[1], 4), round(d[2], 4)]}
 
-    return {"experiment": report["experiment"], "confidence": report["confidence"],
-            "arms": {a.arm: {"customers": a.customers, "retention": rate(a.retention),
-                             "complaint_rate": rate(a.complaints)} for a in report["arms"]},
-            "retention_lift": diff(report["retention_lift"]),
-            "complaint_change": diff(report["complaint_change"])}
+    return {
+        "experiment": report["experiment"],
+        "confidence": report["confidence"],
+        "arms": {
+            a.arm: {
+                "customers": a.customers,
+                "retention": rate(a.retention),
+                "complaint_rate": rate(a.complaints),
+            }
+            for a in report["arms"]
+        },
+        "retention_lift": diff(report["retention_lift"]),
+        "complaint_change": diff(report["complaint_change"]),
+    }
 
 
 def render(data: dict[str, Any]) -> str:
-    lines = [f"experiment {data['experiment']} ({int(data['confidence'] * 100)}% intervals)",
-             f"{'arm':<10} {'customers':>9}  {'retention':<24} {'complaint rate':<24}"]
+    lines = [
+        f"experiment {data['experiment']} ({int(data['confidence'] * 100)}% intervals)",
+        f"{'arm':<10} {'customers':>9}  {'retention':<24} {'complaint rate':<24}",
+    ]
     for name, a in data["arms"].items():
         r, c = a["retention"], a["complaint_rate"]
-        lines.append(f"{name:<10} {a['customers']:>9}  "
-                     f"{r['rate']:>6.1%} [{r['ci'][0]:.1%}, {r['ci'][1]:.1%}]".ljust(46)
-                     + f" {c['rate']:>6.1%} [{c['ci'][0]:.1%}, {c['ci'][1]:.1%}]")
-    for key, label in (("retention_lift", "retention, treatment - control"),
-                       ("complaint_change", "complaint rate, treatment - control")):
+        lines.append(
+            f"{name:<10} {a['customers']:>9}  "
+            f"{r['rate']:>6.1%} [{r['ci'][0]:.1%}, {r['ci'][1]:.1%}]".ljust(46)
+            + f" {c['rate']:>6.1%} [{c['ci'][0]:.1%}, {c['ci'][1]:.1%}]"
+        )
+    for key, label in (
+        ("retention_lift", "retention, treatment - control"),
+        ("complaint_change", "complaint rate, treatment - control"),
+    ):
         d = data[key]
         lines.append(f"{label}: {d['difference']:+.1%} [{d['ci'][0]:+.1%}, {d['ci'][1]:+.1%}]")
     return "\n".join(lines)
@@ -126,8 +158,9 @@ def _ab(args: argparse.Namespace) -> int:
     except (OSError, ValueError, KeyError) as exc:
         print(f"report ab: {exc}", file=sys.stderr)
         return 2
-    report = compare(outcomes, args.experiment or settings.ab_experiment,
-                     1.0 - settings.ab_control_share)
+    report = compare(
+        outcomes, args.experiment or settings.ab_experiment, 1.0 - settings.ab_control_share
+    )
     data = as_json(report)
     print(json.dumps(data, indent=2) if args.json else render(data))
     return 0

@@ -41,7 +41,7 @@ async def agent_screen(request: web.Request) -> web.StreamResponse:
         if current is not None:
             await ws.send_str(orjson.dumps(current).decode())
         forward = asyncio.create_task(_forward(pubsub, ws))
-        async for msg in ws:        # the agent's side: nothing to act on; ends on close
+        async for msg in ws:  # the agent's side: nothing to act on; ends on close
             if msg.type == WSMsgType.ERROR:
                 break
         forward.cancel()

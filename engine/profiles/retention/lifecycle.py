@@ -43,8 +43,9 @@ class Lifecycle:
     previous_spend: float
 
 
-def stage_of(orders: Iterable[Order], first_seen: float, now: float,
-             rules: StageRules = StageRules()) -> Lifecycle:
+def stage_of(
+    orders: Iterable[Order], first_seen: float, now: float, rules: StageRules = StageRules()
+) -> Lifecycle:
     kept = [o for o in orders if o.status not in NOT_COUNTED]
     window = rules.window_days * DAY
     recent = sum(o.amount for o in kept if now - window <= o.at <= now)

@@ -33,25 +33,46 @@ from engine.profiles.ruleset import RuleFileError
 from engine.skills.loader import Doc
 
 NAMES = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
-ACTION = {"type": "object", "additionalProperties": False, "required": ["title", "steps"],
-          "properties": {"title": {"type": "string", "minLength": 1},
-                         "steps": {"type": "array", "items": {"type": "string"}},
-                         "offer": {"type": "object"}, "script": {"type": "string"}}}
+ACTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["title", "steps"],
+    "properties": {
+        "title": {"type": "string", "minLength": 1},
+        "steps": {"type": "array", "items": {"type": "string"}},
+        "offer": {"type": "object"},
+        "script": {"type": "string"},
+    },
+}
 CONDITIONS = ("topics", "moods", "risk_tiers", "vip_tiers", "stages", "tags", "worked")
 SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False, "required": ["rules", "default"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["rules", "default"],
     "properties": {
-        "rules": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False,
-            "required": ["name", "action"],
-            "properties": {
-                "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
-                "when": {"type": "object", "additionalProperties": False, "properties": {
-                    **{c: NAMES for c in CONDITIONS},
-                    "min_open_tickets": {"type": "integer", "minimum": 0}}},
-                "action": ACTION}}},
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "action"],
+                "properties": {
+                    "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+                    "when": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            **{c: NAMES for c in CONDITIONS},
+                            "min_open_tickets": {"type": "integer", "minimum": 0},
+                        },
+                    },
+                    "action": ACTION,
+                },
+            },
+        },
         "default": ACTION,
-    }}
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -92,19 +113,28 @@ class Situation:
 
 @dataclass(frozen=True)
 class Recommendation:
-    rule: str | None          # None: the default action
+    rule: str | None  # None: the default action
     action: Action
     because: tuple[str, ...]  # the conditions that matched, for the agent
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "title": self.action.title, "steps": list(self.action.steps),
-                "offer": dict(self.action.offer), "script": self.action.script,
-                "because": list(self.because)}
+        return {
+            "rule": self.rule,
+            "title": self.action.title,
+            "steps": list(self.action.steps),
+            "offer": dict(self.action.offer),
+            "script": self.action.script,
+            "because": list(self.because),
+        }
 
 
 def _action(raw: dict[str, Any]) -> Action:
-    return Action(raw["title"], tuple(raw.get("steps") or ()), dict(raw.get("offer") or {}),
-                  raw.get("script", ""))
+    return Action(
+        raw["title"],
+        tuple(raw.get("steps") or ()),
+        dict(raw.get("offer") or {}),
+        raw.get("script", ""),
+    )
 
 
 def build(doc: Doc) -> NbaRules:
@@ -114,9 +144,14 @@ def build(doc: Doc) -> NbaRules:
             issues.append(f"{doc.mark(['rules', i, 'name'])}: duplicate name {raw['name']!r}")
         seen.add(raw["name"])
         when = raw.get("when") or {}
-        rules.append(NbaRule(raw["name"], _action(raw["action"]),
-                             {c: frozenset(when[c]) for c in CONDITIONS if c in when},
-                             when.get("min_open_tickets")))
+        rules.append(
+            NbaRule(
+                raw["name"],
+                _action(raw["action"]),
+                {c: frozenset(when[c]) for c in CONDITIONS if c in when},
+                when.get("min_open_tickets"),
+            )
+        )
     if issues:
         raise RuleFileError(issues)
     return NbaRules(tuple(rules), _action(doc.data["default"]))
@@ -132,8 +167,13 @@ def load(path: str | Path) -> NbaRules:
 
 def _explain(rule: NbaRule, s: Situation) -> tuple[str, ...] | None:
     """The matched conditions as words, or None when the rule does not match."""
-    single = {"topics": s.topic, "moods": s.mood, "risk_tiers": s.risk_tier,
-              "vip_tiers": s.vip_tier, "stages": s.stage}
+    single = {
+        "topics": s.topic,
+        "moods": s.mood,
+        "risk_tiers": s.risk_tier,
+        "vip_tiers": s.vip_tier,
+        "stages": s.stage,
+    }
     many = {"tags": s.tags, "worked": s.worked}
     because = []
     for cond, wanted in rule.sets.items():

@@ -36,27 +36,51 @@ NAME = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}
 NAMES = {"type": "array", "items": {"type": "string", "minLength": 1}}
 STAGES = {"type": "array", "items": {"enum": ["new", "growing", "mature", "declining"]}}
 SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False, "required": ["offers"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["offers"],
     "properties": {
-        "loyalty": {"type": "object", "additionalProperties": False,
-                    "required": ["levels"],
-                    "properties": {"levels": {**NAMES, "minItems": 1}, "vip_levels": NAMES}},
-        "offers": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False,
-            "required": ["name", "kind", "offer"],
-            "properties": {
-                "name": NAME,
-                "kind": {"enum": ["up-sell", "cross-sell", "loyalty"]},
-                "when": {"type": "object", "additionalProperties": False, "properties": {
-                    "owns": NAMES, "not_owns": NAMES, "stages": STAGES, "topics": NAMES,
-                    "min_percentile": {"type": "number", "minimum": 0, "maximum": 100},
-                    "min_loyalty": {"type": "string"},
-                    "min_points": {"type": "integer", "minimum": 0}}},
-                "offer": {"type": "object", "required": ["product"],
-                          "properties": {"product": {"type": "string", "minLength": 1},
-                                         "pitch": {"type": "string"}}},
-            }}},
-    }}
+        "loyalty": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["levels"],
+            "properties": {"levels": {**NAMES, "minItems": 1}, "vip_levels": NAMES},
+        },
+        "offers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "kind", "offer"],
+                "properties": {
+                    "name": NAME,
+                    "kind": {"enum": ["up-sell", "cross-sell", "loyalty"]},
+                    "when": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "owns": NAMES,
+                            "not_owns": NAMES,
+                            "stages": STAGES,
+                            "topics": NAMES,
+                            "min_percentile": {"type": "number", "minimum": 0, "maximum": 100},
+                            "min_loyalty": {"type": "string"},
+                            "min_points": {"type": "integer", "minimum": 0},
+                        },
+                    },
+                    "offer": {
+                        "type": "object",
+                        "required": ["product"],
+                        "properties": {
+                            "product": {"type": "string", "minLength": 1},
+                            "pitch": {"type": "string"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -102,9 +126,11 @@ class Suggestion:
 def build(doc: Doc) -> OfferRules:
     data = doc.data
     raw_loyalty = data.get("loyalty") or {}
-    scheme = LoyaltyScheme(tuple(raw_loyalty["levels"]),
-                           frozenset(raw_loyalty.get("vip_levels") or ())) \
-        if raw_loyalty else LoyaltyScheme()
+    scheme = (
+        LoyaltyScheme(tuple(raw_loyalty["levels"]), frozenset(raw_loyalty.get("vip_levels") or ()))
+        if raw_loyalty
+        else LoyaltyScheme()
+    )
     issues: list[str] = []
     for level in scheme.vip_levels - set(scheme.levels):
         issues.append(f"{doc.mark(['loyalty', 'vip_levels'])}: unknown level {level!r}")
@@ -115,15 +141,25 @@ def build(doc: Doc) -> OfferRules:
             issues.append(f"{doc.mark(['offers', i, 'name'])}: duplicate name {raw['name']!r}")
         seen.add(raw["name"])
         if when.get("min_loyalty") is not None and when["min_loyalty"] not in scheme.levels:
-            issues.append(f"{doc.mark(['offers', i, 'when', 'min_loyalty'])}: unknown "
-                          f"loyalty level {when['min_loyalty']!r} (levels: "
-                          f"{', '.join(scheme.levels)})")
-        rules.append(OfferRule(
-            name=raw["name"], kind=raw["kind"], offer=dict(raw["offer"]),
-            owns=frozenset(when.get("owns") or ()), not_owns=frozenset(when.get("not_owns") or ()),
-            stages=frozenset(when.get("stages") or ()), topics=frozenset(when.get("topics") or ()),
-            min_percentile=when.get("min_percentile"), min_loyalty=when.get("min_loyalty"),
-            min_points=when.get("min_points")))
+            issues.append(
+                f"{doc.mark(['offers', i, 'when', 'min_loyalty'])}: unknown "
+                f"loyalty level {when['min_loyalty']!r} (levels: "
+                f"{', '.join(scheme.levels)})"
+            )
+        rules.append(
+            OfferRule(
+                name=raw["name"],
+                kind=raw["kind"],
+                offer=dict(raw["offer"]),
+                owns=frozenset(when.get("owns") or ()),
+                not_owns=frozenset(when.get("not_owns") or ()),
+                stages=frozenset(when.get("stages") or ()),
+                topics=frozenset(when.get("topics") or ()),
+                min_percentile=when.get("min_percentile"),
+                min_loyalty=when.get("min_loyalty"),
+                min_points=when.get("min_points"),
+            )
+        )
     if issues:
         raise RuleFileError(issues)
     return OfferRules(tuple(rules), scheme)
@@ -168,5 +204,8 @@ def suggest(rules: OfferRules, facts: Facts) -> list[Suggestion]:
 
 
 def products_of(orders: Iterable[Any]) -> frozenset[str]:
-    return frozenset(o.product for o in orders
-                     if getattr(o, "product", "") and o.status not in ("refunded", "cancelled"))
+    return frozenset(
+        o.product
+        for o in orders
+        if getattr(o, "product", "") and o.status not in ("refunded", "cancelled")
+    )

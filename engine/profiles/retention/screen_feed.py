@@ -34,8 +34,14 @@ class ProfileReader(Protocol):
 
 
 class ScreenPops:
-    def __init__(self, redis: aioredis.Redis, prefix: str, reader: ProfileReader,
-                 rules: Callable[[], Rules], clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        prefix: str,
+        reader: ProfileReader,
+        rules: Callable[[], Rules],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.reader = reader
@@ -70,7 +76,7 @@ class ScreenPops:
         desk_card = card(call)
         try:
             pop = await self.build(desk_card)
-        except Exception as exc:   # a slow or broken store: the agent still has the desk card
+        except Exception as exc:  # a slow or broken store: the agent still has the desk card
             log.warning("screenpop.build_failed", call=call.call_id, error=repr(exc))
             return
         if pop is None:

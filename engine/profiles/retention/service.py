@@ -36,25 +36,33 @@ FILES = ("offers.yaml", "care-rules.yaml", "next-best-action.yaml")
 class Retention:
     def __init__(self, settings: Settings, db: Database, redis: aioredis.Redis) -> None:
         if not 0.0 <= settings.ab_control_share <= 1.0:
-            raise SettingsError(f"ab_control_share must be between 0 and 1, got "
-                                f"{settings.ab_control_share}")
+            raise SettingsError(
+                f"ab_control_share must be between 0 and 1, got {settings.ab_control_share}"
+            )
         skills = settings.skills_path
         self.settings = settings
         self.db = db
-        self.offer_rules = LiveRules(skills / "offers.yaml", offers.SCHEMA, offers.build,
-                                     missing=offers.OfferRules(()))
-        self.care_rules = LiveRules(skills / "care-rules.yaml", care.SCHEMA, care.build,
-                                    missing=care.CareRules(()))
-        self.nba_rules = LiveRules(skills / "next-best-action.yaml", nba.SCHEMA, nba.build,
-                                   missing=nba.NO_NBA)
+        self.offer_rules = LiveRules(
+            skills / "offers.yaml", offers.SCHEMA, offers.build, missing=offers.OfferRules(())
+        )
+        self.care_rules = LiveRules(
+            skills / "care-rules.yaml", care.SCHEMA, care.build, missing=care.CareRules(())
+        )
+        self.nba_rules = LiveRules(
+            skills / "next-best-action.yaml", nba.SCHEMA, nba.build, missing=nba.NO_NBA
+        )
         self.reader = StoreReader(db)
-        self.care = CareService(db, redis, settings.redis_prefix,
-                                lambda: self.care_rules.current, settings.care_webhook_url,
-                                self.arm)
+        self.care = CareService(
+            db,
+            redis,
+            settings.redis_prefix,
+            lambda: self.care_rules.current,
+            settings.care_webhook_url,
+            self.arm,
+        )
         self.screens = ScreenPops(redis, settings.redis_prefix, self.reader, self.rules)
 
-    def valued(self, lookup: CallerLookup, read: Callable[..., Any] | None = None
-               ) -> ValuedLookup:
+    def valued(self, lookup: CallerLookup, read: Callable[..., Any] | None = None) -> ValuedLookup:
         """``lookup`` with spend percentile and loyalty flags filled in for routing;
         ``read`` reads beside the writer (``StoreLookup.read``)."""
         return ValuedLookup(lookup, self.db, self.reader.ranking, lambda: self.loyalty, read)
@@ -64,8 +72,9 @@ class Retention:
 
     def arm(self, customer_id: str) -> ab.Arm:
         """``treatment`` (contact) or ``control`` (record only) for this customer."""
-        return ab.arm(customer_id, self.settings.ab_experiment,
-                      1.0 - self.settings.ab_control_share)
+        return ab.arm(
+            customer_id, self.settings.ab_experiment, 1.0 - self.settings.ab_control_share
+        )
 
     async def on_event(self, event: dict[str, Any]) -> None:
         """Hook for the profile store's ingest: one stored event (proactive care)."""
@@ -80,8 +89,10 @@ class Retention:
         return self.errors()
 
     def errors(self) -> dict[str, list[str]]:
-        return {live.path.name: live.errors
-                for live in (self.offer_rules, self.care_rules, self.nba_rules)}
+        return {
+            live.path.name: live.errors
+            for live in (self.offer_rules, self.care_rules, self.nba_rules)
+        }
 
     @property
     def loyalty(self) -> LoyaltyScheme:
@@ -97,15 +108,23 @@ class Retention:
         ltv = lifetime_value(view.orders)
         life = stage_of(view.orders, view.first_seen or now, now)
         rules = self.offer_rules.current
-        facts = offers.Facts(products=offers.products_of(view.orders), stage=life.stage,
-                             percentile=ranking.percentile(ltv),
-                             loyalty_level=view.loyalty.level,
-                             loyalty_points=view.loyalty.points)
-        return {"customer_id": customer_id, "lifetime_value": ltv,
-                "value_percentile": facts.percentile,
-                "loyalty": {"level": view.loyalty.level, "points": view.loyalty.points},
-                "flags": sorted(loyalty_flags(view.loyalty, rules.loyalty)),
-                "stage": life.stage, "strategy": life.strategy,
-                "recent_spend": life.recent_spend, "previous_spend": life.previous_spend,
-                "offers": [s.__dict__ for s in offers.suggest(rules, facts)],
-                "arm": self.arm(customer_id)}
+        facts = offers.Facts(
+            products=offers.products_of(view.orders),
+            stage=life.stage,
+            percentile=ranking.percentile(ltv),
+            loyalty_level=view.loyalty.level,
+            loyalty_points=view.loyalty.points,
+        )
+        return {
+            "customer_id": customer_id,
+            "lifetime_value": ltv,
+            "value_percentile": facts.percentile,
+            "loyalty": {"level": view.loyalty.level, "points": view.loyalty.points},
+            "flags": sorted(loyalty_flags(view.loyalty, rules.loyalty)),
+            "stage": life.stage,
+            "strategy": life.strategy,
+            "recent_spend": life.recent_spend,
+            "previous_spend": life.previous_spend,
+            "offers": [s.__dict__ for s in offers.suggest(rules, facts)],
+            "arm": self.arm(customer_id),
+        }

@@ -48,19 +48,23 @@ def _rows(db: sqlite_utils.Database, table: str, customer_id: str) -> list[dict[
 
 
 def _order(row: Mapping[str, Any]) -> Order:
-    return Order(str(_pick(row, "order_id", "id", default="")),
-                 float(_pick(row, "at", "placed_at", "created_at", default=0.0)),
-                 float(_pick(row, "amount", "total", "value", default=0.0)),
-                 str(_pick(row, "product", "sku", "plan", default="")),
-                 str(_pick(row, "status", default="placed")))
+    return Order(
+        str(_pick(row, "order_id", "id", default="")),
+        float(_pick(row, "at", "placed_at", "created_at", default=0.0)),
+        float(_pick(row, "amount", "total", "value", default=0.0)),
+        str(_pick(row, "product", "sku", "plan", default="")),
+        str(_pick(row, "status", default="placed")),
+    )
 
 
 def _ticket(row: Mapping[str, Any], kind: str) -> dict[str, Any]:
-    return {"id": _pick(row, "ticket_id", "complaint_id", "id"),
-            "kind": _pick(row, "kind", default=kind),
-            "status": _pick(row, "status", default="open"),
-            "subject": _pick(row, "subject", "topic", "title", "content", default=""),
-            "opened_at": _pick(row, "opened_at", "at", "created_at")}
+    return {
+        "id": _pick(row, "ticket_id", "complaint_id", "id"),
+        "kind": _pick(row, "kind", default=kind),
+        "status": _pick(row, "status", default="open"),
+        "subject": _pick(row, "subject", "topic", "title", "content", default=""),
+        "opened_at": _pick(row, "opened_at", "at", "created_at"),
+    }
 
 
 def _resolved(row: Mapping[str, Any]) -> bool:
@@ -78,13 +82,24 @@ def _conversations(rows: list[dict[str, Any]]) -> list[Conversation]:
         last = msgs[-1]
         channel = str(_pick(last, "channel", default="chat"))
         status = "resolved" if _resolved(last) else "open"
-        out.append(Conversation(cid, channel, status, float(_pick(msgs[0], "at", default=0)),
-                                [{"at": _pick(m, "at"), "channel": _pick(m, "channel"),
-                                  "from": _pick(m, "direction", "sender", "from",
-                                                default="customer"),
-                                  "topic": _pick(m, "topic"),
-                                  "text": _pick(m, "content", "text", "body", default="")}
-                                 for m in msgs[-MAX_MESSAGES:]]))
+        out.append(
+            Conversation(
+                cid,
+                channel,
+                status,
+                float(_pick(msgs[0], "at", default=0)),
+                [
+                    {
+                        "at": _pick(m, "at"),
+                        "channel": _pick(m, "channel"),
+                        "from": _pick(m, "direction", "sender", "from", default="customer"),
+                        "topic": _pick(m, "topic"),
+                        "text": _pick(m, "content", "text", "body", default=""),
+                    }
+                    for m in msgs[-MAX_MESSAGES:]
+                ],
+            )
+        )
     return out
 
 
@@ -99,26 +114,41 @@ def read_view(db: sqlite_utils.Database, customer_id: str) -> ProfileView | None
     if not opted_out and db["risk"].exists():
         r = next(db.query("SELECT * FROM risk WHERE customer_id = ?", [customer_id]), None)
         if r is not None:
-            risk = {"tier": r.get("tier"), "score": r.get("score"),
-                    "reasons": _json(r.get("reasons"), [])}
-    tickets = [_ticket(t, "ticket") for t in _rows(db, "tickets", customer_id)
-               if not _resolved(t)]
-    tickets += [_ticket(t, "complaint") for t in _rows(db, "complaints", customer_id)
-                if not _resolved(t)]
-    interventions = [{"kind": i.get("kind"), "at": i.get("at"), "by": i.get("by"),
-                      "outcome": i.get("outcome"),
-                      "detail": _json(_pick(i, "details", "detail"), {})}
-                     for i in _rows(db, "interventions", customer_id)]
+            risk = {
+                "tier": r.get("tier"),
+                "score": r.get("score"),
+                "reasons": _json(r.get("reasons"), []),
+            }
+    tickets = [_ticket(t, "ticket") for t in _rows(db, "tickets", customer_id) if not _resolved(t)]
+    tickets += [
+        _ticket(t, "complaint") for t in _rows(db, "complaints", customer_id) if not _resolved(t)
+    ]
+    interventions = [
+        {
+            "kind": i.get("kind"),
+            "at": i.get("at"),
+            "by": i.get("by"),
+            "outcome": i.get("outcome"),
+            "detail": _json(_pick(i, "details", "detail"), {}),
+        }
+        for i in _rows(db, "interventions", customer_id)
+    ]
     return ProfileView(
-        customer_id=customer_id, name=str(row.get("name") or ""),
+        customer_id=customer_id,
+        name=str(row.get("name") or ""),
         language=row.get("language"),
         preferred_style=_pick(row, "preferred_style", "service_style", "style"),
         first_seen=float(_pick(row, "created_at", "first_seen", default=0.0)),
-        loyalty=Loyalty(_pick(row, "loyalty_level", "loyalty"),
-                        int(_pick(row, "loyalty_points", "points", default=0))),
+        loyalty=Loyalty(
+            _pick(row, "loyalty_level", "loyalty"),
+            int(_pick(row, "loyalty_points", "points", default=0)),
+        ),
         orders=[_order(o) for o in _rows(db, "orders", customer_id)],
-        tickets=tickets, conversations=_conversations(_rows(db, "interactions", customer_id)),
-        interventions=interventions, risk=risk)
+        tickets=tickets,
+        conversations=_conversations(_rows(db, "interactions", customer_id)),
+        interventions=interventions,
+        risk=risk,
+    )
 
 
 def spend_by_customer(db: sqlite_utils.Database) -> list[float]:
@@ -131,9 +161,13 @@ def spend_by_customer(db: sqlite_utils.Database) -> list[float]:
         return [0.0] * db["customers"].count
     skip = ",".join(f"'{s}'" for s in sorted(NOT_COUNTED))
     status = f"AND coalesce(o.status, '') NOT IN ({skip})" if "status" in cols else ""
-    return [float(v) for (v,) in db.execute(
-        f"SELECT coalesce(sum(o.[{amount}]), 0) FROM customers c LEFT JOIN orders o "
-        f"ON o.customer_id = c.id {status} GROUP BY c.id").fetchall()]
+    return [
+        float(v)
+        for (v,) in db.execute(
+            f"SELECT coalesce(sum(o.[{amount}]), 0) FROM customers c LEFT JOIN orders o "
+            f"ON o.customer_id = c.id {status} GROUP BY c.id"
+        ).fetchall()
+    ]
 
 
 class StoreReader:

@@ -23,8 +23,7 @@ log = get_logger(__name__)
 TIMEOUT = 0.2
 
 
-def spend_and_loyalty(db: sqlite_utils.Database, customer_id: str
-                      ) -> tuple[float, Loyalty] | None:
+def spend_and_loyalty(db: sqlite_utils.Database, customer_id: str) -> tuple[float, Loyalty] | None:
     if not db["customers"].exists():
         return None
     row = next(db.query("SELECT * FROM customers WHERE id = ?", [customer_id]), None)
@@ -36,20 +35,26 @@ def spend_and_loyalty(db: sqlite_utils.Database, customer_id: str
         (spend,) = db.execute(
             f"SELECT coalesce(sum(amount), 0) FROM orders WHERE customer_id = ? "
             f"AND coalesce(status, '') NOT IN ({marks})",
-            [customer_id, *sorted(NOT_COUNTED)]).fetchone()
+            [customer_id, *sorted(NOT_COUNTED)],
+        ).fetchone()
     return float(spend), Loyalty(row.get("loyalty_level"), int(row.get("loyalty_points") or 0))
 
 
 class ValuedLookup:
-    def __init__(self, lookup: CallerLookup, db: Database,
-                 ranking: Callable[[], Any], scheme: Callable[[], LoyaltyScheme],
-                 read: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self,
+        lookup: CallerLookup,
+        db: Database,
+        ranking: Callable[[], Any],
+        scheme: Callable[[], LoyaltyScheme],
+        read: Callable[..., Any] | None = None,
+    ) -> None:
         """``read(fn, *args)``: a synchronous read beside the writer (the caller-ID
         lookup's read-only connection); without it reads queue on the writer."""
         self.lookup = lookup
         self.db = db
         self.read = read
-        self.ranking = ranking          # async () -> SpendRanking
+        self.ranking = ranking  # async () -> SpendRanking
         self.scheme = scheme
 
     async def identify(self, caller_number: str) -> Caller | None:
@@ -65,9 +70,12 @@ class ValuedLookup:
             return caller
         percentile, flags = found
         return dataclasses.replace(
-            caller, flags=caller.flags | flags,
-            value_percentile=caller.value_percentile if caller.value_percentile is not None
-            else percentile)
+            caller,
+            flags=caller.flags | flags,
+            value_percentile=caller.value_percentile
+            if caller.value_percentile is not None
+            else percentile,
+        )
 
     async def _value(self, customer_id: str) -> tuple[float | None, frozenset[str]] | None:
         if self.read is not None:

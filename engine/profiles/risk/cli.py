@@ -42,10 +42,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--test-share", type=float, default=0.25, help="held-out share (0.25)")
     t.add_argument("--seed", type=int, default=0, help="seed of the split (0)")
     t.add_argument("--out", help="where to save the model (default: risk_model_path)")
-    t.add_argument("--cutoff", help="store: features as of this date (YYYY-MM-DD, UTC; "
-                                    "default: last event minus the horizon)")
-    t.add_argument("--horizon-days", type=float, default=60.0,
-                   help="store: churn within this many days after the cutoff (60)")
+    t.add_argument(
+        "--cutoff",
+        help="store: features as of this date (YYYY-MM-DD, UTC; "
+        "default: last event minus the horizon)",
+    )
+    t.add_argument(
+        "--horizon-days",
+        type=float,
+        default=60.0,
+        help="store: churn within this many days after the cutoff (60)",
+    )
     t.add_argument("--json", action="store_true", help="machine-readable output")
     t.set_defaults(func=_train)
     s = kinds.add_parser("score", help="one customer's tags, score and reasons, as of now")
@@ -74,16 +81,23 @@ def _dataset(args: argparse.Namespace, settings: Settings) -> train_data.Dataset
 
 
 def render(out: dict[str, Any]) -> str:
-    lines = [f"risk model trained on {out['rows']} customers from {out['source']}"
-             + (f" (cutoff {out['cutoff']}, horizon {out['horizon_days']:g} days)"
-                if out.get("cutoff") else ""),
-             f"held out {out['test_rows']}: AUC {out['auc']:.3f}, Brier {out['brier']:.4f}, "
-             f"log loss {out['log_loss']:.4f}, churn rate {out['base_rate']:.1%}",
-             f"training time {out['seconds']:.2f} s",
-             "calibration on the held-out customers, by decile of predicted risk:",
-             f"{'decile':>6} {'n':>7} {'predicted':>10} {'observed':>9}"]
-    lines += [f"{b['bin']:>6} {b['n']:>7} {b['predicted']:>10.1%} {b['observed']:>9.1%}"
-              for b in out["reliability"]]
+    lines = [
+        f"risk model trained on {out['rows']} customers from {out['source']}"
+        + (
+            f" (cutoff {out['cutoff']}, horizon {out['horizon_days']:g} days)"
+            if out.get("cutoff")
+            else ""
+        ),
+        f"held out {out['test_rows']}: AUC {out['auc']:.3f}, Brier {out['brier']:.4f}, "
+        f"log loss {out['log_loss']:.4f}, churn rate {out['base_rate']:.1%}",
+        f"training time {out['seconds']:.2f} s",
+        "calibration on the held-out customers, by decile of predicted risk:",
+        f"{'decile':>6} {'n':>7} {'predicted':>10} {'observed':>9}",
+    ]
+    lines += [
+        f"{b['bin']:>6} {b['n']:>7} {b['predicted']:>10.1%} {b['observed']:>9.1%}"
+        for b in out["reliability"]
+    ]
     lines.append(f"weights (log-odds; intercept {out['intercept']:+.3f}):")
     lines += [f"  {name:<28} {w:+.3f}" for name, w in out["weights"].items()]
     lines += [f"left out column {c}: {why}" for c, why in out["dropped"].items()]
@@ -99,22 +113,35 @@ def _train(args: argparse.Namespace) -> int:
     try:
         data = _dataset(args, settings)
         started = time.perf_counter()
-        model, report = train(data.records, data.labels, data.source, args.test_share,
-                              args.seed)
+        model, report = train(data.records, data.labels, data.source, args.test_share, args.seed)
         seconds = time.perf_counter() - started
     except (TrainError, risk_config.RuleFileError, OSError) as exc:
         print(f"risk train: {exc}", file=sys.stderr)
         return 2
     out_path = Path(args.out) if args.out else model_path(settings)
-    model = risk_model.Model(model.intercept, model.terms, model.version, model.source,
-                             model.trained_at, {**model.metrics, "seconds": round(seconds, 3)})
+    model = risk_model.Model(
+        model.intercept,
+        model.terms,
+        model.version,
+        model.source,
+        model.trained_at,
+        {**model.metrics, "seconds": round(seconds, 3)},
+    )
     risk_model.save(model, out_path)
-    out = {**report.__dict__, "source": data.source, "seconds": round(seconds, 3),
-           "cutoff": (datetime.fromtimestamp(data.cutoff, UTC).date().isoformat()
-                      if data.cutoff else None), "horizon_days": args.horizon_days,
-           "intercept": model.intercept,
-           "weights": {t.name: t.weight for t in sorted(model.terms, key=lambda t: -t.weight)},
-           "skipped": data.skipped, "saved_to": str(out_path), "version": model.version}
+    out = {
+        **report.__dict__,
+        "source": data.source,
+        "seconds": round(seconds, 3),
+        "cutoff": (
+            datetime.fromtimestamp(data.cutoff, UTC).date().isoformat() if data.cutoff else None
+        ),
+        "horizon_days": args.horizon_days,
+        "intercept": model.intercept,
+        "weights": {t.name: t.weight for t in sorted(model.terms, key=lambda t: -t.weight)},
+        "skipped": data.skipped,
+        "saved_to": str(out_path),
+        "version": model.version,
+    }
     print(json.dumps(out, indent=2) if args.json else render(out))
     return 0
 
@@ -142,8 +169,13 @@ def _score(args: argparse.Namespace) -> int:
         return 1
     tags = evaluate(config.tags, facts, now, config.words)
     s = risk_model.score(tags, features_of(facts, now), model, config.tiers)
-    out = {"customer_id": args.customer_id, "score": s.score, "tier": s.tier,
-           "model": s.model, "reasons": s.reasons_json()}
+    out = {
+        "customer_id": args.customer_id,
+        "score": s.score,
+        "tier": s.tier,
+        "model": s.model,
+        "reasons": s.reasons_json(),
+    }
     if args.json:
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:

@@ -37,37 +37,72 @@ POS = {"type": "number", "exclusiveMinimum": 0}
 COUNT = {"type": "integer", "minimum": 1}
 STRINGS = {"type": "array", "items": {"type": "string", "minLength": 1}}
 PARAMS: dict[str, Any] = {
-    "days": POS, "within_days": POS, "window_days": POS, "older_than_days": {
-        "type": "number", "minimum": 0},
-    "count": COUNT, "min_orders": COUNT, "min_count": COUNT, "min_words": COUNT,
+    "days": POS,
+    "within_days": POS,
+    "window_days": POS,
+    "older_than_days": {"type": "number", "minimum": 0},
+    "count": COUNT,
+    "min_orders": COUNT,
+    "min_count": COUNT,
+    "min_words": COUNT,
     "max_stars": {"type": "integer", "minimum": 1, "maximum": 5},
     "drop": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
     "min_score": {"type": "number", "minimum": 0, "maximum": 1},
-    "kinds": STRINGS, "labels": STRINGS, "outcomes": STRINGS, "kind_prefix": {"type": "string"},
+    "kinds": STRINGS,
+    "labels": STRINGS,
+    "outcomes": STRINGS,
+    "kind_prefix": {"type": "string"},
 }
-COMMON = {"name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
-          "rule": {"enum": sorted(RULES)}, "weight": NUM, "description": {"type": "string"}}
+COMMON = {
+    "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+    "rule": {"enum": sorted(RULES)},
+    "weight": NUM,
+    "description": {"type": "string"},
+}
 UNIT = {"type": "number", "minimum": 0, "maximum": 1}
-MESSAGE = {"type": "object", "additionalProperties": False, "required": ["message"],
-           "properties": {"message": {"type": "string", "minLength": 1},
-                          "offer": {"type": "object"}}}
+MESSAGE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["message"],
+    "properties": {"message": {"type": "string", "minLength": 1}, "offer": {"type": "object"}},
+}
 SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False, "required": ["tags"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["tags"],
     "properties": {
-        "tiers": {"type": "object", "additionalProperties": False,
-                  "required": ["high", "medium"], "properties": {"high": UNIT, "medium": UNIT}},
+        "tiers": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["high", "medium"],
+            "properties": {"high": UNIT, "medium": UNIT},
+        },
         "intercept": NUM,
         "complaint_words": {"type": "string", "minLength": 1},
-        "tags": {"type": "array", "items": {
-            "type": "object", "additionalProperties": False, "required": ["name", "rule",
-                                                                           "weight"],
-            "properties": {**COMMON, **PARAMS}}},
-        "outreach": {"type": "object", "additionalProperties": False, "properties": {
-            "channels": {"type": "array", "minItems": 1, "items": {"enum": ["email", "sms"]}},
-            "medium": MESSAGE, "low": MESSAGE}},
-    }}
-DEFAULT_MEDIUM = "Hello {name}, we would like to make sure everything is fine. Reply or " \
-                 "call us and we will sort it out."
+        "tags": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "rule", "weight"],
+                "properties": {**COMMON, **PARAMS},
+            },
+        },
+        "outreach": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "channels": {"type": "array", "minItems": 1, "items": {"enum": ["email", "sms"]}},
+                "medium": MESSAGE,
+                "low": MESSAGE,
+            },
+        },
+    },
+}
+DEFAULT_MEDIUM = (
+    "Hello {name}, we would like to make sure everything is fine. Reply or "
+    "call us and we will sort it out."
+)
 DEFAULT_LOW = "Hello {name}, a little thank-you for staying with us."
 
 
@@ -93,7 +128,7 @@ class RiskConfig:
     tags: tuple[Tag, ...] = ()
     tiers: Tiers = Tiers()
     intercept: float = -3.0
-    words: tuple[str, ...] = ()          # complaint words, lower case
+    words: tuple[str, ...] = ()  # complaint words, lower case
     outreach: Outreach = Outreach()
 
     @property
@@ -117,12 +152,19 @@ def _tag(doc: Doc, i: int, raw: Mapping[str, Any], issues: list[str]) -> Tag:
     _, defaults = RULES[raw["rule"]]
     for key in raw:
         if key not in COMMON and key not in defaults:
-            issues.append(f"{doc.mark(['tags', i, key], key=True)}: {key!r} is not a "
-                          f"parameter of rule {raw['rule']!r} (it takes "
-                          f"{', '.join(sorted(defaults))})")
+            issues.append(
+                f"{doc.mark(['tags', i, key], key=True)}: {key!r} is not a "
+                f"parameter of rule {raw['rule']!r} (it takes "
+                f"{', '.join(sorted(defaults))})"
+            )
     params = {k: raw.get(k, v) for k, v in defaults.items()}
-    return Tag(raw["name"], raw["rule"], float(raw["weight"]),
-               str(raw.get("description") or raw["name"]), params)
+    return Tag(
+        raw["name"],
+        raw["rule"],
+        float(raw["weight"]),
+        str(raw.get("description") or raw["name"]),
+        params,
+    )
 
 
 def build(doc: Doc) -> RiskConfig:
@@ -136,23 +178,29 @@ def build(doc: Doc) -> RiskConfig:
     t = data.get("tiers") or {}
     tiers = Tiers(float(t.get("high", Tiers.high)), float(t.get("medium", Tiers.medium)))
     if tiers.medium >= tiers.high:
-        issues.append(f"{doc.mark(['tiers', 'medium'])}: medium ({tiers.medium}) must be "
-                      f"below high ({tiers.high})")
+        issues.append(
+            f"{doc.mark(['tiers', 'medium'])}: medium ({tiers.medium}) must be "
+            f"below high ({tiers.high})"
+        )
     words: tuple[str, ...] = ()
     if data.get("complaint_words"):
         path = Path(doc.path).parent / data["complaint_words"]
         try:
             words = read_words(path)
         except (OSError, ValueError, yaml.YAMLError) as exc:
-            issues.append(f"{doc.mark(['complaint_words'])}: cannot read {path}: "
-                          f"{getattr(exc, 'strerror', None) or exc}")
+            issues.append(
+                f"{doc.mark(['complaint_words'])}: cannot read {path}: "
+                f"{getattr(exc, 'strerror', None) or exc}"
+            )
     if issues:
         raise RuleFileError(issues)
     o = data.get("outreach") or {}
-    outreach = Outreach(tuple(o.get("channels") or Outreach.channels),
-                        (o.get("medium") or {}).get("message", DEFAULT_MEDIUM),
-                        (o.get("low") or {}).get("message", DEFAULT_LOW),
-                        dict((o.get("low") or {}).get("offer") or {}))
+    outreach = Outreach(
+        tuple(o.get("channels") or Outreach.channels),
+        (o.get("medium") or {}).get("message", DEFAULT_MEDIUM),
+        (o.get("low") or {}).get("message", DEFAULT_LOW),
+        dict((o.get("low") or {}).get("offer") or {}),
+    )
     return RiskConfig(tuple(tags), tiers, float(data.get("intercept", -3.0)), words, outreach)
 
 

@@ -29,7 +29,7 @@ POSITIVE_OUTCOMES = frozenset({"accepted", "retained", "resolved", "positive", "
 
 @dataclass(frozen=True)
 class Ticket:
-    kind: str            # ticket | complaint
+    kind: str  # ticket | complaint
     opened_at: float
     resolved_at: float | None = None
 
@@ -38,7 +38,7 @@ class Ticket:
 class Transcript:
     at: float
     text: str
-    words: tuple[str, ...] = ()     # complaint words the speech side already found
+    words: tuple[str, ...] = ()  # complaint words the speech side already found
 
 
 @dataclass(frozen=True)
@@ -47,21 +47,21 @@ class Facts:
 
     customer_id: str
     created_at: float | None = None
-    opted_out: bool = False                           # out of prediction
+    opted_out: bool = False  # out of prediction
     contact_opt_out: bool = False
-    activity: tuple[float, ...] = ()                  # any sign of life: contacts, orders...
-    tickets: tuple[Ticket, ...] = ()                  # open as of now (resolved_at None)
-    resolutions: tuple[float, ...] = ()               # tickets/conversations resolved
-    ratings: tuple[tuple[float, int], ...] = ()       # (at, stars)
-    orders: tuple[tuple[float, float], ...] = ()      # (at, amount), refunds/cancels left out
+    activity: tuple[float, ...] = ()  # any sign of life: contacts, orders...
+    tickets: tuple[Ticket, ...] = ()  # open as of now (resolved_at None)
+    resolutions: tuple[float, ...] = ()  # tickets/conversations resolved
+    ratings: tuple[tuple[float, int], ...] = ()  # (at, stars)
+    orders: tuple[tuple[float, float], ...] = ()  # (at, amount), refunds/cancels left out
     logins: tuple[float, ...] = ()
-    inquiries: tuple[tuple[float, str], ...] = ()     # (at, topic)
+    inquiries: tuple[tuple[float, str], ...] = ()  # (at, topic)
     transcripts: tuple[Transcript, ...] = ()
-    emotions: tuple[tuple[float, float, str], ...] = ()          # (at, score, label)
-    interventions: tuple[tuple[float, str, str], ...] = ()       # (at, kind, outcome)
-    categories: Mapping[str, str] = field(default_factory=dict)   # plan, language...
+    emotions: tuple[tuple[float, float, str], ...] = ()  # (at, score, label)
+    interventions: tuple[tuple[float, str, str], ...] = ()  # (at, kind, outcome)
+    categories: Mapping[str, str] = field(default_factory=dict)  # plan, language...
     loyalty_points: float = 0.0
-    churned_at: float | None = None                   # first churn event, even after now
+    churned_at: float | None = None  # first churn event, even after now
 
     @property
     def last_activity(self) -> float | None:
@@ -96,7 +96,8 @@ def opted_out(customer: Mapping[str, Any] | None) -> bool:
         return False
     consent = customer.get("consent")
     return bool(customer.get("prediction_opt_out")) or (
-        isinstance(consent, str) and consent.strip().lower() in OPT_OUT_CONSENT)
+        isinstance(consent, str) and consent.strip().lower() in OPT_OUT_CONSENT
+    )
 
 
 def _times(rows: Iterable[Mapping[str, Any]], now: float, *names: str) -> list[float]:
@@ -110,8 +111,7 @@ def _by_type(rows: Rows, now: float) -> dict[str, list[tuple[float, Mapping[str,
         t = r.get("at")
         if isinstance(t, int | float) and t <= now:
             out.setdefault(r.get("type") or "", []).append((float(t), r))
-    return {k: [(t, _data(r)) for t, r in sorted(v, key=lambda e: e[0])]
-            for k, v in out.items()}
+    return {k: [(t, _data(r)) for t, r in sorted(v, key=lambda e: e[0])] for k, v in out.items()}
 
 
 def _tickets(rows: Rows, now: float) -> tuple[list[Ticket], list[float]]:
@@ -136,55 +136,102 @@ def facts_of(rows: Rows, customer_id: str, now: float) -> Facts:
     customer = next(iter(rows.get("customer", ())), None) or {}
     tickets, resolved = _tickets(rows, now)
     interactions = [r for r in rows.get("interactions", ()) if (_at(r, "at") or 0) <= now]
-    inbound = [r for r in interactions if r.get("direction") != "out"]   # ours are no sign
-    resolved += [t for r in interactions if str(r.get("status") or "") == "resolved"
-                 and (t := _at(r, "at")) is not None]
+    inbound = [r for r in interactions if r.get("direction") != "out"]  # ours are no sign
+    resolved += [
+        t
+        for r in interactions
+        if str(r.get("status") or "") == "resolved" and (t := _at(r, "at")) is not None
+    ]
     events = _by_type(rows, now)
     resolved += [t for t, _ in events.get("ticket.resolved", ())]
-    orders = sorted((float(r["at"]), float(r.get("amount") or 0.0))
-                    for r in rows.get("orders", ())
-                    if _at(r, "at") is not None and r["at"] <= now
-                    and str(r.get("status") or "") not in NOT_COUNTED)
-    ratings = sorted((float(r["at"]), int(r.get("stars") or 0)) for r in rows.get("ratings", ())
-                     if _at(r, "at") is not None and r["at"] <= now)
+    orders = sorted(
+        (float(r["at"]), float(r.get("amount") or 0.0))
+        for r in rows.get("orders", ())
+        if _at(r, "at") is not None
+        and r["at"] <= now
+        and str(r.get("status") or "") not in NOT_COUNTED
+    )
+    ratings = sorted(
+        (float(r["at"]), int(r.get("stars") or 0))
+        for r in rows.get("ratings", ())
+        if _at(r, "at") is not None and r["at"] <= now
+    )
     inquiries = [(t, str(d.get("topic") or "")) for t, d in events.get("inquiry", ())]
-    transcripts = [Transcript(t, str(d.get("text") or ""),
-                              tuple(str(w) for w in d.get("complaint_words") or ()))
-                   for t, d in events.get("call.transcript", ())]
-    emotions = [(t, float(d.get("score") or 0.0), str(d.get("label") or ""))
-                for t, d in events.get("call.emotion", ())]
-    interventions = sorted((float(r["at"]), str(r.get("kind") or ""), str(r.get("outcome") or ""))
-                           for r in rows.get("interventions", ())
-                           if _at(r, "at") is not None and r["at"] <= now)
+    transcripts = [
+        Transcript(
+            t, str(d.get("text") or ""), tuple(str(w) for w in d.get("complaint_words") or ())
+        )
+        for t, d in events.get("call.transcript", ())
+    ]
+    emotions = [
+        (t, float(d.get("score") or 0.0), str(d.get("label") or ""))
+        for t, d in events.get("call.emotion", ())
+    ]
+    interventions = sorted(
+        (float(r["at"]), str(r.get("kind") or ""), str(r.get("outcome") or ""))
+        for r in rows.get("interventions", ())
+        if _at(r, "at") is not None and r["at"] <= now
+    )
     logins = sorted(_times(rows.get("logins", ()), now, "at"))
-    activity = sorted([*_times(inbound, now, "at"), *(o[0] for o in orders), *logins,
-                       *(r[0] for r in ratings), *_times(rows.get("tickets", ()), now,
-                                                          "opened_at"),
-                       *(i[0] for i in inquiries), *(t.at for t in transcripts)])
-    churn = [t for r in rows.get("events", ()) if r.get("type") in ("customer.churned",
-                                                                       "churned")
-             and (t := _at(r, "at")) is not None]
+    activity = sorted(
+        [
+            *_times(inbound, now, "at"),
+            *(o[0] for o in orders),
+            *logins,
+            *(r[0] for r in ratings),
+            *_times(rows.get("tickets", ()), now, "opened_at"),
+            *(i[0] for i in inquiries),
+            *(t.at for t in transcripts),
+        ]
+    )
+    churn = [
+        t
+        for r in rows.get("events", ())
+        if r.get("type") in ("customer.churned", "churned") and (t := _at(r, "at")) is not None
+    ]
     return Facts(
-        customer_id=customer_id, created_at=_at(customer, "created_at"),
-        opted_out=opted_out(customer), contact_opt_out=bool(customer.get("contact_opt_out")),
-        activity=tuple(activity), tickets=tuple(tickets), resolutions=tuple(sorted(resolved)),
-        ratings=tuple(ratings), orders=tuple(orders), logins=tuple(logins),
-        inquiries=tuple(inquiries), transcripts=tuple(transcripts), emotions=tuple(emotions),
+        customer_id=customer_id,
+        created_at=_at(customer, "created_at"),
+        opted_out=opted_out(customer),
+        contact_opt_out=bool(customer.get("contact_opt_out")),
+        activity=tuple(activity),
+        tickets=tuple(tickets),
+        resolutions=tuple(sorted(resolved)),
+        ratings=tuple(ratings),
+        orders=tuple(orders),
+        logins=tuple(logins),
+        inquiries=tuple(inquiries),
+        transcripts=tuple(transcripts),
+        emotions=tuple(emotions),
         interventions=tuple(interventions),
-        categories={k: str(customer[k]) for k in ("plan", "loyalty_level", "language",
-                                                   "preferred_style") if customer.get(k)},
+        categories={
+            k: str(customer[k])
+            for k in ("plan", "loyalty_level", "language", "preferred_style")
+            if customer.get(k)
+        },
         loyalty_points=float(customer.get("loyalty_points") or 0.0),
-        churned_at=min(churn) if churn else None)
+        churned_at=min(churn) if churn else None,
+    )
 
 
-NUMERIC_FEATURES = ("days_inactive", "open_tickets", "orders_90d", "spend_90d",
-                    "inquiries_30d", "tenure_days", "loyalty_points")
+NUMERIC_FEATURES = (
+    "days_inactive",
+    "open_tickets",
+    "orders_90d",
+    "spend_90d",
+    "inquiries_30d",
+    "tenure_days",
+    "loyalty_points",
+)
 
 
 def features_of(facts: Facts, now: float) -> dict[str, float | str]:
     """Numeric (and categorical) features besides the tags, for the learned model."""
-    since = facts.created_at if facts.created_at is not None else (
-        facts.activity[0] if facts.activity else now)
+    since = (
+        facts.created_at
+        if facts.created_at is not None
+        else (facts.activity[0] if facts.activity else now)
+    )
     last = facts.last_activity if facts.last_activity is not None else since
     recent = [a for t, a in facts.orders if t > now - 90 * DAY]
     out: dict[str, float | str] = {
@@ -209,10 +256,18 @@ COLUMNS = {
     "logins": "at",
     "interventions": "at, kind, outcome",
 }
-EVENT_TYPES = ("inquiry", "call.transcript", "call.emotion", "ticket.resolved",
-               "customer.churned", "churned")
-CUSTOMER_COLUMNS = ("id, name, created_at, prediction_opt_out, contact_opt_out, consent, plan, "
-                    "loyalty_level, language, preferred_style, loyalty_points")
+EVENT_TYPES = (
+    "inquiry",
+    "call.transcript",
+    "call.emotion",
+    "ticket.resolved",
+    "customer.churned",
+    "churned",
+)
+CUSTOMER_COLUMNS = (
+    "id, name, created_at, prediction_opt_out, contact_opt_out, consent, plan, "
+    "loyalty_level, language, preferred_style, loyalty_points"
+)
 CHUNK = 500
 
 
@@ -222,8 +277,13 @@ def _select(conn: Any, sql: str, args: Sequence[Any]) -> Iterable[dict[str, Any]
     return (dict(zip(names, row, strict=True)) for row in cursor)
 
 
-def _read(conn: Any, where: str, args: Sequence[Any],
-          out: dict[str, dict[str, list[dict[str, Any]]]], last_login_only: bool) -> None:
+def _read(
+    conn: Any,
+    where: str,
+    args: Sequence[Any],
+    out: dict[str, dict[str, list[dict[str, Any]]]],
+    last_login_only: bool,
+) -> None:
     def put(table: str, row: dict[str, Any], key: str = "customer_id") -> None:
         cid = row.pop(key)
         bucket = out.get(cid)
@@ -231,8 +291,9 @@ def _read(conn: Any, where: str, args: Sequence[Any],
             bucket = out[cid] = {}
         bucket.setdefault(table, []).append(row)
 
-    for row in _select(conn, f"SELECT {CUSTOMER_COLUMNS} FROM customers "
-                             f"{where.replace('customer_id', 'id')}", args):
+    for row in _select(
+        conn, f"SELECT {CUSTOMER_COLUMNS} FROM customers {where.replace('customer_id', 'id')}", args
+    ):
         put("customer", row, "id")
     for table, cols in COLUMNS.items():
         sql = f"SELECT customer_id, {cols} FROM {table} {where}"
@@ -242,8 +303,9 @@ def _read(conn: Any, where: str, args: Sequence[Any],
             put(table, row)
     marks = ",".join("?" * len(EVENT_TYPES))
     cond = f"{where} AND type IN ({marks})" if where else f"WHERE type IN ({marks})"
-    for row in _select(conn, f"SELECT customer_id, type, at, data FROM events {cond}",
-                       [*args, *EVENT_TYPES]):
+    for row in _select(
+        conn, f"SELECT customer_id, type, at, data FROM events {cond}", [*args, *EVENT_TYPES]
+    ):
         put("events", row)
 
 
@@ -255,9 +317,14 @@ def read_rows(db: Any, customer_ids: Iterable[str]) -> dict[str, dict[str, list[
     ids = list(dict.fromkeys(customer_ids))
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
-        _read(db.conn, f"WHERE customer_id IN ({','.join('?' * len(chunk))})", chunk, out,
-              last_login_only=True)
+        chunk = ids[i : i + CHUNK]
+        _read(
+            db.conn,
+            f"WHERE customer_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+            out,
+            last_login_only=True,
+        )
     return out
 
 

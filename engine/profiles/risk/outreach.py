@@ -35,15 +35,15 @@ class Contact:
     phone: str | None = None
     email: str | None = None
     contact_opt_out: bool = False
-    value: float = 0.0                      # lifetime value
+    value: float = 0.0  # lifetime value
 
 
 @dataclass(frozen=True)
 class Decision:
-    kind: str                               # callback | message | promotion
-    outcome: str                            # scheduled | queued | control-not-contacted...
-    callback: Mapping[str, Any] | None = None     # a callbacks row
-    webhook: Mapping[str, Any] | None = None      # the JSON body to POST
+    kind: str  # callback | message | promotion
+    outcome: str  # scheduled | queued | control-not-contacted...
+    callback: Mapping[str, Any] | None = None  # a callbacks row
+    webhook: Mapping[str, Any] | None = None  # the JSON body to POST
     details: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -73,8 +73,16 @@ def _address(who: Contact, channels: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
-def decide(old_tier: str | None, score: Score, who: Contact, arm: str, pending_callback: bool,
-           now: float, due_hours: float, policy: Outreach) -> Decision | None:
+def decide(
+    old_tier: str | None,
+    score: Score,
+    who: Contact,
+    arm: str,
+    pending_callback: bool,
+    now: float,
+    due_hours: float,
+    policy: Outreach,
+) -> Decision | None:
     """What to do now that the customer's tier went from ``old_tier`` to ``score.tier``."""
     if old_tier == score.tier or (old_tier is None and score.tier == "low"):
         return None
@@ -85,30 +93,52 @@ def decide(old_tier: str | None, score: Score, who: Contact, arm: str, pending_c
         return Decision(kind, "skipped-contact-opt-out")
     if arm != "treatment":
         return Decision(kind, "control-not-contacted")
-    reasons = [{"tag": r.tag, "description": r.description} for r in score.reasons
-               if r.contribution > 0][:3]
+    reasons = [
+        {"tag": r.tag, "description": r.description} for r in score.reasons if r.contribution > 0
+    ][:3]
     if kind == "callback":
         if not who.phone:
             return Decision(kind, "skipped-no-phone")
         value = max(who.value, 1.0)
         due = now + due_hours * HOUR
-        return Decision(kind, "scheduled", callback={
-            "customer_id": who.customer_id, "number": who.phone, "score": score.score,
-            "value": round(value, 2), "priority": round(score.score * value, 4),
-            "reason": "; ".join(r["description"] for r in reasons) or "high churn risk",
-            "created_at": now, "due_at": due, "status": "pending", "campaign": CAMPAIGN,
-            "updated_at": now}, details={"due_at": due, "score": score.score})
+        return Decision(
+            kind,
+            "scheduled",
+            callback={
+                "customer_id": who.customer_id,
+                "number": who.phone,
+                "score": score.score,
+                "value": round(value, 2),
+                "priority": round(score.score * value, 4),
+                "reason": "; ".join(r["description"] for r in reasons) or "high churn risk",
+                "created_at": now,
+                "due_at": due,
+                "status": "pending",
+                "campaign": CAMPAIGN,
+                "updated_at": now,
+            },
+            details={"due_at": due, "score": score.score},
+        )
     address = _address(who, policy.channels)
     if address is None:
         return Decision(kind, "skipped-no-address")
     template = policy.medium_message if kind == "message" else policy.low_message
     body: dict[str, Any] = {
         "kind": "outreach" if kind == "message" else "promotion",
-        "customer_id": who.customer_id, "tier": score.tier, "previous_tier": old_tier,
-        "score": score.score, "channel": address[0], "to": address[1], "name": who.name,
-        "language": who.language, "message": personalise(template, who, score),
-        "reasons": reasons, "at": now}
+        "customer_id": who.customer_id,
+        "tier": score.tier,
+        "previous_tier": old_tier,
+        "score": score.score,
+        "channel": address[0],
+        "to": address[1],
+        "name": who.name,
+        "language": who.language,
+        "message": personalise(template, who, score),
+        "reasons": reasons,
+        "at": now,
+    }
     if kind == "promotion":
         body["offer"] = dict(policy.low_offer)
-    return Decision(kind, "queued", webhook=body,
-                    details={"channel": address[0], "score": score.score})
+    return Decision(
+        kind, "queued", webhook=body, details={"channel": address[0], "score": score.score}
+    )

@@ -17,18 +17,25 @@ from engine.store.database import Database
 
 
 class WebhookSender:
-    def __init__(self, db: Database, url: str, clock: Callable[[], float] = time.time,
-                 backoff: float = BACKOFF) -> None:
+    def __init__(
+        self,
+        db: Database,
+        url: str,
+        clock: Callable[[], float] = time.time,
+        backoff: float = BACKOFF,
+    ) -> None:
         self.db = db
         self.clock = clock
-        self.webhook = WebhookDelivery(db, url, "outreach_webhook_url", risk_store.mark,
-                                       risk_store.retry_later, clock, backoff)
+        self.webhook = WebhookDelivery(
+            db, url, "outreach_webhook_url", risk_store.mark, risk_store.retry_later, clock, backoff
+        )
 
     async def deliver_due(self) -> int:
         """POST every queued body that is due; returns how many were delivered."""
         rows = await self.db.run(risk_store.due, self.clock())
-        return await self.webhook.deliver(rows, lambda r: r["id"],
-                                          lambda r: str(r["body"]).encode())
+        return await self.webhook.deliver(
+            rows, lambda r: r["id"], lambda r: str(r["body"]).encode()
+        )
 
     @property
     def delivered(self) -> int:

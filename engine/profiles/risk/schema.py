@@ -12,10 +12,23 @@ migrations = Migrations("profiles-risk")
 
 @migrations()
 def m001_outreach_queue(db: sqlite_utils.Database) -> None:
-    db.table("risk_outreach").create({
-        "id": int, "customer_id": str, "kind": str, "body": str, "status": str,
-        "attempts": int, "due": float, "created_at": float, "delivered_at": float,
-        "error": str, "intervention_id": int}, pk="id", defaults={"attempts": 0})
+    db.table("risk_outreach").create(
+        {
+            "id": int,
+            "customer_id": str,
+            "kind": str,
+            "body": str,
+            "status": str,
+            "attempts": int,
+            "due": float,
+            "created_at": float,
+            "delivered_at": float,
+            "error": str,
+            "intervention_id": int,
+        },
+        pk="id",
+        defaults={"attempts": 0},
+    )
     db.table("risk_outreach").create_index(["status", "due"])
     db.table("risk_outreach").create_index(["customer_id", "status"])
 

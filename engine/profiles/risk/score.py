@@ -26,10 +26,15 @@ from engine.profiles.risk.config import RiskConfig, Tiers
 
 Kind = Literal["tag", "numeric", "category"]
 MIN_FEATURE_CONTRIBUTION = 0.1
-LABELS = {"days_inactive": "Days since last activity", "open_tickets": "Open tickets",
-          "orders_90d": "Orders in 90 days", "spend_90d": "Spend in 90 days",
-          "inquiries_30d": "Inquiries in 30 days", "tenure_days": "Days as a customer",
-          "loyalty_points": "Loyalty points"}
+LABELS = {
+    "days_inactive": "Days since last activity",
+    "open_tickets": "Open tickets",
+    "orders_90d": "Orders in 90 days",
+    "spend_90d": "Spend in 90 days",
+    "inquiries_30d": "Inquiries in 30 days",
+    "tenure_days": "Days as a customer",
+    "loyalty_points": "Loyalty points",
+}
 
 
 class ModelError(ValueError):
@@ -38,7 +43,7 @@ class ModelError(ValueError):
 
 @dataclass(frozen=True)
 class Term:
-    name: str             # tag name, numeric feature, or "column=level"
+    name: str  # tag name, numeric feature, or "column=level"
     kind: Kind
     weight: float
     mean: float = 0.0
@@ -50,7 +55,7 @@ class Model:
     intercept: float
     terms: tuple[Term, ...]
     version: str = "rules"
-    source: str = "rules"                  # rules | store | csv:<file>
+    source: str = "rules"  # rules | store | csv:<file>
     trained_at: float | None = None
     metrics: Mapping[str, Any] = field(default_factory=dict)
 
@@ -66,7 +71,7 @@ class Reason:
 @dataclass(frozen=True)
 class Score:
     score: float
-    tier: str                              # high | medium | low
+    tier: str  # high | medium | low
     reasons: tuple[Reason, ...]
     model: str
 
@@ -90,7 +95,7 @@ def _value(term: Term, tags: Mapping[str, str], features: Mapping[str, Any]) -> 
         return 1.0 if str(features.get(column, "")) == level else 0.0
     raw = features.get(term.name)
     if not isinstance(raw, int | float) or isinstance(raw, bool):
-        return 0.0                        # unknown: the training mean
+        return 0.0  # unknown: the training mean
     return (float(raw) - term.mean) / (term.std or 1.0)
 
 
@@ -98,8 +103,9 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z >= -500 else 0.0
 
 
-def score(tags: Mapping[str, str], features: Mapping[str, Any], model: Model,
-          tiers: Tiers) -> Score:
+def score(
+    tags: Mapping[str, str], features: Mapping[str, Any], model: Model, tiers: Tiers
+) -> Score:
     """Score of one customer: ``tags`` (name -> description, as ``tags.evaluate`` gives),
     ``features`` (``facts.features_of``), the model and the tier thresholds."""
     z = model.intercept
@@ -111,15 +117,15 @@ def score(tags: Mapping[str, str], features: Mapping[str, Any], model: Model,
         if term.kind == "tag":
             weights[term.name] = term.weight
         elif contribution >= MIN_FEATURE_CONTRIBUTION:
-            raw = features.get(term.name.partition("=")[0] if term.kind == "category"
-                               else term.name)
+            raw = features.get(
+                term.name.partition("=")[0] if term.kind == "category" else term.name
+            )
             label = LABELS.get(term.name, term.name)
             if term.kind == "numeric" and isinstance(raw, int | float):
                 text = f"{label}: {round(raw, 1):g} (typical {round(term.mean, 1):g})"
             else:
                 text = label.replace("=", ": ", 1)
-            reasons.append(Reason(term.name, round(term.weight, 4), round(contribution, 4),
-                                  text))
+            reasons.append(Reason(term.name, round(term.weight, 4), round(contribution, 4), text))
     for name, description in tags.items():
         w = weights.get(name, 0.0)
         reasons.append(Reason(name, round(w, 4), round(w, 4), description))
@@ -135,9 +141,14 @@ def fingerprint(intercept: float, terms: Sequence[Term]) -> str:
 
 
 def to_json(model: Model) -> dict[str, Any]:
-    return {"version": model.version, "source": model.source, "trained_at": model.trained_at,
-            "intercept": model.intercept, "terms": [asdict(t) for t in model.terms],
-            "metrics": dict(model.metrics)}
+    return {
+        "version": model.version,
+        "source": model.source,
+        "trained_at": model.trained_at,
+        "intercept": model.intercept,
+        "terms": [asdict(t) for t in model.terms],
+        "metrics": dict(model.metrics),
+    }
 
 
 def save(model: Model, path: str | Path) -> None:
@@ -156,14 +167,26 @@ def load(path: str | Path) -> Model | None:
         return None
     try:
         data = json.loads(target.read_text(encoding="utf-8"))
-        terms = tuple(Term(str(t["name"]), t["kind"], float(t["weight"]),
-                           float(t.get("mean", 0.0)), float(t.get("std", 1.0)) or 1.0)
-                      for t in data["terms"])
+        terms = tuple(
+            Term(
+                str(t["name"]),
+                t["kind"],
+                float(t["weight"]),
+                float(t.get("mean", 0.0)),
+                float(t.get("std", 1.0)) or 1.0,
+            )
+            for t in data["terms"]
+        )
         bad = [t.name for t in terms if t.kind not in ("tag", "numeric", "category")]
         if bad:
             raise ValueError(f"unknown term kind for {bad[0]!r}")
-        return Model(float(data["intercept"]), terms, str(data.get("version") or "trained"),
-                     str(data.get("source") or "trained"), data.get("trained_at"),
-                     dict(data.get("metrics") or {}))
+        return Model(
+            float(data["intercept"]),
+            terms,
+            str(data.get("version") or "trained"),
+            str(data.get("source") or "trained"),
+            data.get("trained_at"),
+            dict(data.get("metrics") or {}),
+        )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"{target}: not a risk model: {exc}") from None

@@ -32,8 +32,8 @@ from engine.settings import Settings, SettingsError
 from engine.store.database import Database
 
 log = get_logger(__name__)
-POLL = 5.0               # seconds between looks for due webhooks
-SWEEP_CHUNK = 1000       # customers per transaction in the sweep
+POLL = 5.0  # seconds between looks for due webhooks
+SWEEP_CHUNK = 1000  # customers per transaction in the sweep
 
 
 def model_path(settings: Settings) -> Path:
@@ -45,15 +45,24 @@ def model_path(settings: Settings) -> Path:
 
 def customer_of(event: Any) -> str | None:
     """The customer ID of a stored event (``Event`` or an envelope dict)."""
-    cid = event.get("customer_id") if isinstance(event, Mapping) else \
-        getattr(event, "customer_id", None)
+    cid = (
+        event.get("customer_id")
+        if isinstance(event, Mapping)
+        else getattr(event, "customer_id", None)
+    )
     return str(cid) if cid else None
 
 
 class RiskService:
-    def __init__(self, settings: Settings, db: Database, redis: aioredis.Redis | None,
-                 arm_of: Callable[[str], str], clock: Callable[[], float] = time.time,
-                 poll: float = POLL) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        redis: aioredis.Redis | None,
+        arm_of: Callable[[str], str],
+        clock: Callable[[], float] = time.time,
+        poll: float = POLL,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.redis = redis
@@ -76,8 +85,7 @@ class RiskService:
         return self.trained or risk_model.default_model(self.rules.current)
 
     def policy(self) -> Policy:
-        return Policy(self.rules.current, self.model, self.arm_of,
-                      self.settings.callback_due_hours)
+        return Policy(self.rules.current, self.model, self.arm_of, self.settings.callback_due_hours)
 
     def reload(self) -> dict[str, list[str]]:
         """Re-read the tag file and the model file; a broken one is refused (logged) and
@@ -89,8 +97,10 @@ class RiskService:
         except risk_model.ModelError as exc:
             self.model_error = str(exc)
             log.error("risk.model_reload_refused", error=str(exc))
-        return {self.rules.path.name: self.rules.errors,
-                self.model_file.name: [self.model_error] if self.model_error else []}
+        return {
+            self.rules.path.name: self.rules.errors,
+            self.model_file.name: [self.model_error] if self.model_error else [],
+        }
 
     # -- real time --------------------------------------------------------------------
     async def on_batch(self, events: Iterable[Any]) -> list[Change]:
@@ -117,12 +127,21 @@ class RiskService:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for c in changes:
                     d = c.decision
-                    pipe.publish(channel, orjson.dumps({
-                        "customer_id": c.customer_id, "old_tier": c.old_tier,
-                        "new_tier": c.score.tier, "score": c.score.score,
-                        "reasons": c.score.reasons_json()[:3], "model": c.score.model,
-                        "at": self.clock(),
-                        "outreach": {"kind": d.kind, "outcome": d.outcome} if d else None}))
+                    pipe.publish(
+                        channel,
+                        orjson.dumps(
+                            {
+                                "customer_id": c.customer_id,
+                                "old_tier": c.old_tier,
+                                "new_tier": c.score.tier,
+                                "score": c.score.score,
+                                "reasons": c.score.reasons_json()[:3],
+                                "model": c.score.model,
+                                "at": self.clock(),
+                                "outreach": {"kind": d.kind, "outcome": d.outcome} if d else None,
+                            }
+                        ),
+                    )
                 await pipe.execute()
         except Exception as exc:
             log.warning("risk.publish_failed", error=str(exc))
@@ -132,8 +151,7 @@ class RiskService:
         transaction; returns how many."""
         after, total = "", 0
         while True:
-            ids = await self.db.run(risk_store.customer_ids, after, SWEEP_CHUNK,
-                                    unscored_only)
+            ids = await self.db.run(risk_store.customer_ids, after, SWEEP_CHUNK, unscored_only)
             if not ids:
                 return total
             await self.rescore(ids)

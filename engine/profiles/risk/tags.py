@@ -60,26 +60,28 @@ def inactive(f: Facts, p: Mapping[str, Any], now: float, _w: tuple[str, ...]) ->
     return {"days_inactive": _days(now - since)}
 
 
-def open_tickets(f: Facts, p: Mapping[str, Any], now: float,
-                 _w: tuple[str, ...]) -> Details | None:
+def open_tickets(f: Facts, p: Mapping[str, Any], now: float, _w: tuple[str, ...]) -> Details | None:
     kinds = set(p["kinds"])
-    old = [t for t in f.tickets if (not kinds or t.kind in kinds)
-           and now - t.opened_at >= p["older_than_days"] * DAY]
+    old = [
+        t
+        for t in f.tickets
+        if (not kinds or t.kind in kinds) and now - t.opened_at >= p["older_than_days"] * DAY
+    ]
     if len(old) < p["count"]:
         return None
     return {"open": len(old), "oldest_days": _days(now - old[0].opened_at)}
 
 
-def low_ratings(f: Facts, p: Mapping[str, Any], now: float,
-                _w: tuple[str, ...]) -> Details | None:
-    recent = [s for t, s in f.ratings if now - t <= p["within_days"] * DAY][-p["count"]:]
+def low_ratings(f: Facts, p: Mapping[str, Any], now: float, _w: tuple[str, ...]) -> Details | None:
+    recent = [s for t, s in f.ratings if now - t <= p["within_days"] * DAY][-p["count"] :]
     if len(recent) < p["count"] or any(s > p["max_stars"] for s in recent):
         return None
     return {"stars": "/".join(str(s) for s in recent)}
 
 
-def order_value_drop(f: Facts, p: Mapping[str, Any], now: float,
-                     _w: tuple[str, ...]) -> Details | None:
+def order_value_drop(
+    f: Facts, p: Mapping[str, Any], now: float, _w: tuple[str, ...]
+) -> Details | None:
     w = p["window_days"] * DAY
     recent = [a for t, a in f.orders if now - w < t <= now]
     before = [a for t, a in f.orders if now - 2 * w < t <= now - w]
@@ -88,12 +90,16 @@ def order_value_drop(f: Facts, p: Mapping[str, Any], now: float,
     old_mean, new_mean = sum(before) / len(before), sum(recent) / max(len(recent), 1)
     if old_mean <= 0 or new_mean > old_mean * (1 - p["drop"]):
         return None
-    return {"drop_pct": round(100 * (1 - new_mean / old_mean)), "recent_mean": round(new_mean, 2),
-            "previous_mean": round(old_mean, 2)}
+    return {
+        "drop_pct": round(100 * (1 - new_mean / old_mean)),
+        "recent_mean": round(new_mean, 2),
+        "previous_mean": round(old_mean, 2),
+    }
 
 
-def no_login_after_inquiry(f: Facts, p: Mapping[str, Any], now: float,
-                           _w: tuple[str, ...]) -> Details | None:
+def no_login_after_inquiry(
+    f: Facts, p: Mapping[str, Any], now: float, _w: tuple[str, ...]
+) -> Details | None:
     asked = [t for t, _ in f.inquiries if now - t <= p["within_days"] * DAY]
     if not asked or now - asked[-1] < p["days"] * DAY:
         return None
@@ -102,8 +108,9 @@ def no_login_after_inquiry(f: Facts, p: Mapping[str, Any], now: float,
     return {"days_since_inquiry": _days(now - asked[-1])}
 
 
-def inquiries_rising(f: Facts, p: Mapping[str, Any], now: float,
-                     _w: tuple[str, ...]) -> Details | None:
+def inquiries_rising(
+    f: Facts, p: Mapping[str, Any], now: float, _w: tuple[str, ...]
+) -> Details | None:
     w = p["window_days"] * DAY
     recent = [t for t, _ in f.inquiries if now - t < w]
     before = [t for t, _ in f.inquiries if now - 2 * w <= t < now - w]
@@ -114,8 +121,9 @@ def inquiries_rising(f: Facts, p: Mapping[str, Any], now: float,
     return {"inquiries": len(recent), "previous": len(before)}
 
 
-def complaint_words(f: Facts, p: Mapping[str, Any], now: float,
-                    words: tuple[str, ...]) -> Details | None:
+def complaint_words(
+    f: Facts, p: Mapping[str, Any], now: float, words: tuple[str, ...]
+) -> Details | None:
     found: list[str] = []
     for t in f.transcripts:
         if now - t.at > p["within_days"] * DAY:
@@ -128,19 +136,24 @@ def complaint_words(f: Facts, p: Mapping[str, Any], now: float,
 
 def emotion(f: Facts, p: Mapping[str, Any], now: float, _w: tuple[str, ...]) -> Details | None:
     labels = set(p["labels"])
-    hits = [(t, s, lab) for t, s, lab in f.emotions if now - t <= p["within_days"] * DAY
-            and (s >= p["min_score"] or lab in labels)]
+    hits = [
+        (t, s, lab)
+        for t, s, lab in f.emotions
+        if now - t <= p["within_days"] * DAY and (s >= p["min_score"] or lab in labels)
+    ]
     if not hits:
         return None
     _, s, lab = max(hits, key=lambda h: h[1])
     return {"emotion": lab or "agitated", "emotion_score": round(s, 2)}
 
 
-def intervention(f: Facts, p: Mapping[str, Any], now: float,
-                 _w: tuple[str, ...]) -> Details | None:
+def intervention(f: Facts, p: Mapping[str, Any], now: float, _w: tuple[str, ...]) -> Details | None:
     outcomes = set(p["outcomes"])
-    hits = [(t, k, o) for t, k, o in f.interventions if o in outcomes
-            and k.startswith(p["kind_prefix"]) and now - t <= p["within_days"] * DAY]
+    hits = [
+        (t, k, o)
+        for t, k, o in f.interventions
+        if o in outcomes and k.startswith(p["kind_prefix"]) and now - t <= p["within_days"] * DAY
+    ]
     return {"outcome": hits[-1][2], "kind": hits[-1][1]} if hits else None
 
 
@@ -153,10 +166,11 @@ RULES: dict[str, tuple[Rule, dict[str, Any]]] = {
     "no-login-after-inquiry": (no_login_after_inquiry, {"days": 7, "within_days": 60}),
     "inquiries-rising": (inquiries_rising, {"window_days": 30, "min_count": 2}),
     "complaint-words": (complaint_words, {"within_days": 30, "min_words": 1}),
-    "emotion": (emotion, {"within_days": 14, "min_score": 0.5,
-                          "labels": ["agitated", "angry"]}),
-    "intervention": (intervention, {"outcomes": ["accepted"], "kind_prefix": "",
-                                    "within_days": 90}),
+    "emotion": (emotion, {"within_days": 14, "min_score": 0.5, "labels": ["agitated", "angry"]}),
+    "intervention": (
+        intervention,
+        {"outcomes": ["accepted"], "kind_prefix": "", "within_days": 90},
+    ),
 }
 
 
@@ -168,14 +182,14 @@ class _Blank(dict):  # type: ignore[type-arg]
 def describe(tag: Tag, details: Mapping[str, Any]) -> str:
     """The tag's description with its parameters and the rule's details filled in."""
     try:
-        return string.Formatter().vformat(tag.description, (), _Blank({**tag.params,
-                                                                      **details}))
+        return string.Formatter().vformat(tag.description, (), _Blank({**tag.params, **details}))
     except (ValueError, IndexError, AttributeError):
         return tag.description
 
 
-def evaluate(tags: Iterable[Tag], facts: Facts, now: float,
-             words: tuple[str, ...] = ()) -> dict[str, str]:
+def evaluate(
+    tags: Iterable[Tag], facts: Facts, now: float, words: tuple[str, ...] = ()
+) -> dict[str, str]:
     """The tags that hold for ``facts`` as of ``now``: name -> description, in file order.
     ``words``: complaint words (lower case) looked for in transcripts."""
     out: dict[str, str] = {}

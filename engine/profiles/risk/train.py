@@ -73,8 +73,9 @@ def design(records: Sequence[Record]) -> tuple[list[Term], dict[str, str]]:
                 continue
             levels = sorted(lv for lv, n in counts.items() if n >= MIN_LEVEL)
             if len(counts) == 1 or not levels:
-                dropped[col] = "constant" if len(counts) == 1 else \
-                    f"every value rarer than {MIN_LEVEL} rows"
+                dropped[col] = (
+                    "constant" if len(counts) == 1 else f"every value rarer than {MIN_LEVEL} rows"
+                )
                 continue
             terms += [Term(f"{col}={lv}", "category", 0.0) for lv in levels]
     return terms, dropped
@@ -91,8 +92,10 @@ def matrix(records: Sequence[Record], terms: Sequence[Term]) -> np.ndarray:
         elif t.kind == "tag":
             x[:, j] = [float(r.get(t.name) or 0.0) for r in records]
         else:
-            x[:, j] = [(float(v) - t.mean) / t.std if v is not None and _is_num(v) else 0.0
-                       for v in (r.get(t.name) for r in records)]
+            x[:, j] = [
+                (float(v) - t.mean) / t.std if v is not None and _is_num(v) else 0.0
+                for v in (r.get(t.name) for r in records)
+            ]
     return x
 
 
@@ -121,8 +124,7 @@ def auc(y: np.ndarray, p: np.ndarray) -> float:
         return float("nan")
     _, inverse, counts = np.unique(p, return_inverse=True, return_counts=True)
     ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]
-    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) /
-                 (positives * negatives))
+    return float((ranks[y == 1].sum() - positives * (positives + 1) / 2) / (positives * negatives))
 
 
 def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
@@ -131,22 +133,36 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[str, 
     out = []
     for i, idx in enumerate(np.array_split(order, bins), start=1):
         if len(idx):
-            out.append({"bin": i, "n": len(idx), "predicted": round(float(p[idx].mean()), 4),
-                        "observed": round(float(y[idx].mean()), 4)})
+            out.append(
+                {
+                    "bin": i,
+                    "n": len(idx),
+                    "predicted": round(float(p[idx].mean()), 4),
+                    "observed": round(float(y[idx].mean()), 4),
+                }
+            )
     return out
 
 
-def train(records: Sequence[Record], labels: Sequence[int], source: str,
-          test_share: float = 0.25, seed: int = 0, l2: float = 1.0,
-          now: float | None = None) -> tuple[Model, Report]:
+def train(
+    records: Sequence[Record],
+    labels: Sequence[int],
+    source: str,
+    test_share: float = 0.25,
+    seed: int = 0,
+    l2: float = 1.0,
+    now: float | None = None,
+) -> tuple[Model, Report]:
     """Fit on a random ``1 - test_share`` of the records, report on the rest."""
     y_all = np.asarray(labels, dtype=float)
     n = len(records)
     if not 0.0 < test_share < 1.0:
         raise TrainError("test share must be between 0 and 1")
     if n < 20 or y_all.sum() < 2 or y_all.sum() > n - 2:
-        raise TrainError(f"need at least 20 customers with both churned and retained ones "
-                         f"(got {n}, {int(y_all.sum())} churned)")
+        raise TrainError(
+            f"need at least 20 customers with both churned and retained ones "
+            f"(got {n}, {int(y_all.sum())} churned)"
+        )
     order = np.random.default_rng(seed).permutation(n)
     cut = max(1, round(n * test_share))
     test, fit_idx = order[:cut], order[cut:]
@@ -156,20 +172,38 @@ def train(records: Sequence[Record], labels: Sequence[int], source: str,
     if y.sum() == 0 or y.sum() == len(y):
         raise TrainError("the training split holds one class only; use more data")
     w = fit(x, y, l2)
-    learned = tuple(Term(t.name, t.kind, round(float(wj), 6), t.mean, t.std)
-                    for t, wj in zip(terms, w[1:], strict=True))
+    learned = tuple(
+        Term(t.name, t.kind, round(float(wj), 6), t.mean, t.std)
+        for t, wj in zip(terms, w[1:], strict=True)
+    )
     xt, yt = matrix([records[i] for i in test], terms), y_all[test]
     pt = 1.0 / (1.0 + np.exp(-np.clip(xt @ w, -35, 35)))
     eps = 1e-12
     report = Report(
-        rows=n, train_rows=len(fit_idx), test_rows=len(test), positives=int(y_all.sum()),
-        auc=round(auc(yt, pt), 4), brier=round(float(np.mean((pt - yt) ** 2)), 4),
-        log_loss=round(float(-np.mean(yt * np.log(pt + eps) + (1 - yt) * np.log(1 - pt + eps))),
-                       4),
-        base_rate=round(float(y_all.mean()), 4), reliability=reliability(yt, pt),
-        dropped=dropped)
-    metrics = {"auc": report.auc, "brier": report.brier, "rows": n,
-               "test_rows": report.test_rows, "base_rate": report.base_rate}
-    model = Model(round(float(w[0]), 6), learned, fingerprint(float(w[0]), learned), source,
-                  now if now is not None else time.time(), metrics)
+        rows=n,
+        train_rows=len(fit_idx),
+        test_rows=len(test),
+        positives=int(y_all.sum()),
+        auc=round(auc(yt, pt), 4),
+        brier=round(float(np.mean((pt - yt) ** 2)), 4),
+        log_loss=round(float(-np.mean(yt * np.log(pt + eps) + (1 - yt) * np.log(1 - pt + eps))), 4),
+        base_rate=round(float(y_all.mean()), 4),
+        reliability=reliability(yt, pt),
+        dropped=dropped,
+    )
+    metrics = {
+        "auc": report.auc,
+        "brier": report.brier,
+        "rows": n,
+        "test_rows": report.test_rows,
+        "base_rate": report.base_rate,
+    }
+    model = Model(
+        round(float(w[0]), 6),
+        learned,
+        fingerprint(float(w[0]), learned),
+        source,
+        now if now is not None else time.time(),
+        metrics,
+    )
     return model, report

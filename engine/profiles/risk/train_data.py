@@ -38,12 +38,13 @@ class Dataset:
     records: list[dict[str, Any]]
     labels: list[int]
     source: str
-    skipped: list[str] = field(default_factory=list)     # "line N: reason" or counts
+    skipped: list[str] = field(default_factory=list)  # "line N: reason" or counts
     cutoff: float | None = None
 
 
-def from_store(db: Any, config: RiskConfig, cutoff: float | None = None,
-               horizon_days: float = 60.0) -> Dataset:
+def from_store(
+    db: Any, config: RiskConfig, cutoff: float | None = None, horizon_days: float = 60.0
+) -> Dataset:
     """Records of every customer as of ``cutoff`` (runs on the Database thread)."""
     horizon = horizon_days * DAY
     if cutoff is None:
@@ -55,8 +56,9 @@ def from_store(db: Any, config: RiskConfig, cutoff: float | None = None,
     rows = read_all(db)
     data = Dataset([], [], "store", cutoff=cutoff)
     left_out = {"opted out": 0, "joined after the cutoff": 0, "churned before the cutoff": 0}
-    for cid, r in tqdm(rows.items(), total=len(rows), desc="customers", unit="",
-                       file=sys.stderr, disable=None):     # a bar on a terminal only
+    for cid, r in tqdm(
+        rows.items(), total=len(rows), desc="customers", unit="", file=sys.stderr, disable=None
+    ):  # a bar on a terminal only
         if not r.get("customer"):
             continue
         facts = facts_of(r, cid, cutoff)
@@ -73,8 +75,9 @@ def from_store(db: Any, config: RiskConfig, cutoff: float | None = None,
         record: dict[str, Any] = {name: int(name in tags) for name in config.tag_names}
         record.update(features_of(facts, cutoff))
         data.records.append(record)
-        data.labels.append(int(facts.churned_at is not None
-                               and facts.churned_at <= cutoff + horizon))
+        data.labels.append(
+            int(facts.churned_at is not None and facts.churned_at <= cutoff + horizon)
+        )
     data.skipped = [f"{n} customers {why}" for why, n in left_out.items() if n]
     return data
 
@@ -121,8 +124,10 @@ def from_csv(path: str, label: str) -> Dataset:
     for line, cells in good:
         y = _label(cells[label])
         if y is None:
-            data.skipped.append(f"line {line}: {label} {cells[label]!r} is not a churn label "
-                                f"(1/0, true/false, yes/no)")
+            data.skipped.append(
+                f"line {line}: {label} {cells[label]!r} is not a churn label "
+                f"(1/0, true/false, yes/no)"
+            )
             continue
         record: dict[str, Any] = {}
         problem = None

@@ -8,8 +8,16 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛"]
 EN_FIRST = ["Alex", "Sam", "Jordan", "Taylor", "Chris", "Morgan", "Jamie", "Casey"]
 EN_LAST = ["Smith", "Brown", "Wong", "Chan", "Lee", "Garcia", "Miller", "Davis"]
-PRODUCTS = ["basic-plan", "advanced-plan", "router", "phone", "headset", "cloud-storage",
-            "warranty", "sim-card"]
+PRODUCTS = [
+    "basic-plan",
+    "advanced-plan",
+    "router",
+    "phone",
+    "headset",
+    "cloud-storage",
+    "warranty",
+    "sim-card",
+]
 TOPICS = ["billing", "delivery", "technical", "refund", "account"]
 MESSAGES = {
     "billing": ["这个月的账单怎么多扣了钱?", "I was charged twice this month"],

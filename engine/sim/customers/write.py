@@ -27,8 +27,8 @@ import sqlite_utils
 from engine.sim.customers import generate as gen
 from engine.store.database import Database
 
-BLOCK = 5_000                    # customers sorted in memory at a time
-KEY = 15                         # width of the time key in spilled lines
+BLOCK = 5_000  # customers sorted in memory at a time
+KEY = 15  # width of the time key in spilled lines
 NEWLINE = orjson.OPT_APPEND_NEWLINE
 
 
@@ -39,8 +39,9 @@ class Written:
     churned: int = 0
 
 
-def _block(first: int, last: int, seed: int, end: float, days: float,
-           labels: Any, written: Written) -> list[dict[str, Any]]:
+def _block(
+    first: int, last: int, seed: int, end: float, days: float, labels: Any, written: Written
+) -> list[dict[str, Any]]:
     """Customers ``first..last-1``'s events in time order (stable: a customer's own order
     is kept for events at the same moment)."""
     block: list[dict[str, Any]] = []
@@ -51,8 +52,15 @@ def _block(first: int, last: int, seed: int, end: float, days: float,
         written.events += len(events)
         written.churned += label.churned
         if labels is not None:
-            labels.writerow([label.customer_id, label.archetype, int(label.churned),
-                             label.churned_at or "", int(label.opted_out)])
+            labels.writerow(
+                [
+                    label.customer_id,
+                    label.archetype,
+                    int(label.churned),
+                    label.churned_at or "",
+                    int(label.opted_out),
+                ]
+            )
     block.sort(key=itemgetter("at"))
     return block
 
@@ -62,10 +70,16 @@ def _spilled(fh: IO[bytes]) -> Iterator[bytes]:
     yield from fh
 
 
-def write_events(out: Path, customers: int, seed: int, end: float, days: float = 180.0,
-                 labels_path: Path | None = None,
-                 progress: Callable[[int], None] = lambda n: None,
-                 block: int = BLOCK) -> Written:
+def write_events(
+    out: Path,
+    customers: int,
+    seed: int,
+    end: float,
+    days: float = 180.0,
+    labels_path: Path | None = None,
+    progress: Callable[[int], None] = lambda n: None,
+    block: int = BLOCK,
+) -> Written:
     """Generate ``customers`` customers into ``out`` (JSONL, time order)."""
     written = Written()
     with ExitStack() as stack:
@@ -73,8 +87,9 @@ def write_events(out: Path, customers: int, seed: int, end: float, days: float =
         if labels_path is not None:
             fh = stack.enter_context(open(labels_path, "w", newline="", encoding="utf-8"))
             labels = csv.writer(fh)
-            labels.writerow(["customer_id", "archetype", "churned", "churned_at",
-                             "prediction_opt_out"])
+            labels.writerow(
+                ["customer_id", "archetype", "churned", "churned_at", "prediction_opt_out"]
+            )
         dst = stack.enter_context(open(out, "wb"))
         spills: list[IO[bytes]] = []
         for first in range(0, customers, block):
@@ -85,23 +100,33 @@ def write_events(out: Path, customers: int, seed: int, end: float, days: float =
                 dst.writelines(orjson.dumps(e, option=NEWLINE) for e in lines)
                 return written
             spill = stack.enter_context(tempfile.TemporaryFile())
-            spill.writelines(b"%0*.3f%s" % (KEY, e["at"], orjson.dumps(e, option=NEWLINE))
-                             for e in lines)
+            spill.writelines(
+                b"%0*.3f%s" % (KEY, e["at"], orjson.dumps(e, option=NEWLINE)) for e in lines
+            )
             spills.append(spill)
         for line in heapq.merge(*(_spilled(s) for s in spills)):
             dst.write(line[KEY:])
     return written
 
 
-def _rows(first: int, last: int, seed: int, now: float, risk_share: float
-          ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _rows(
+    first: int, last: int, seed: int, now: float, risk_share: float
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     rng = random.Random(seed * 31 + first)
     customers, phones, risks = [], [], []
     for i in range(first, last):
         cid = gen.customer_id_of(i)
         opted = rng.random() < gen.OPT_OUT_SHARE
-        customers.append((cid, f"Customer {i}", "zh" if rng.random() < 0.88 else "en",
-                          "Asia/Shanghai", now - rng.uniform(1, 1000) * gen.DAY, int(opted)))
+        customers.append(
+            (
+                cid,
+                f"Customer {i}",
+                "zh" if rng.random() < 0.88 else "en",
+                "Asia/Shanghai",
+                now - rng.uniform(1, 1000) * gen.DAY,
+                int(opted),
+            )
+        )
         phones.append(("phone", gen.phone_of(i, seed), cid, now))
         if i % 10 == 3:
             phones.append(("phone", gen.landline_of(i, seed), cid, now))
@@ -114,17 +139,32 @@ def _rows(first: int, last: int, seed: int, now: float, risk_share: float
 
 def _insert(db: sqlite_utils.Database, rows: tuple[list[tuple[Any, ...]], ...]) -> None:
     customers, phones, risks = rows
-    db.conn.executemany("INSERT OR IGNORE INTO customers (id, name, language, timezone, "
-                        "created_at, prediction_opt_out) VALUES (?, ?, ?, ?, ?, ?)", customers)
-    db.conn.executemany("INSERT OR IGNORE INTO contact_points (kind, value, customer_id, "
-                        "added_at) VALUES (?, ?, ?, ?)", phones)
-    db.conn.executemany("INSERT OR IGNORE INTO risk (customer_id, score, tier, tags, reasons, "
-                        "model, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?)", risks)
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO customers (id, name, language, timezone, "
+        "created_at, prediction_opt_out) VALUES (?, ?, ?, ?, ?, ?)",
+        customers,
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO contact_points (kind, value, customer_id, "
+        "added_at) VALUES (?, ?, ?, ?)",
+        phones,
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO risk (customer_id, score, tier, tags, reasons, "
+        "model, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        risks,
+    )
 
 
-def bulk_load(db: Database, customers: int, seed: int = 1, now: float = 0.0,
-              risk_share: float = 0.2, batch: int = 50_000,
-              progress: Callable[[int], None] = lambda n: None) -> int:
+def bulk_load(
+    db: Database,
+    customers: int,
+    seed: int = 1,
+    now: float = 0.0,
+    risk_share: float = 0.2,
+    batch: int = 50_000,
+    progress: Callable[[int], None] = lambda n: None,
+) -> int:
     """Customers ``C0000000``... with their mobile (``generate.phone_of``), a landline for
     one in ten, and a risk row for ``risk_share`` of them; returns how many customers."""
     for first in range(0, customers, batch):

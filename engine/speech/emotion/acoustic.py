@@ -32,8 +32,10 @@ class Prosody:
     voiced_ratio: float
 
     def as_dict(self) -> dict[str, float | None]:
-        return {k: (None if isinstance(v, float) and math.isnan(v) else round(v, 3))
-                for k, v in asdict(self).items()}
+        return {
+            k: (None if isinstance(v, float) and math.isnan(v) else round(v, 3))
+            for k, v in asdict(self).items()
+        }
 
 
 def _frames(x: np.ndarray, size: int, hop: int) -> np.ndarray:
@@ -58,8 +60,8 @@ def pitch_track(x: np.ndarray, threshold: float = 0.3) -> np.ndarray:
     spec = np.fft.rfft(frames, nfft) * np.conj(np.fft.rfft(frames[:, :WINDOW], nfft))
     r = np.fft.irfft(spec, nfft)[:, : tau_max + 1]
     sq = np.cumsum(np.pad(frames * frames, ((0, 0), (1, 0))), axis=1)
-    energy_tau = sq[:, WINDOW: WINDOW + tau_max + 1] - sq[:, : tau_max + 1]
-    d = np.maximum(sq[:, WINDOW:WINDOW + 1] + energy_tau - 2 * r, 0.0)
+    energy_tau = sq[:, WINDOW : WINDOW + tau_max + 1] - sq[:, : tau_max + 1]
+    d = np.maximum(sq[:, WINDOW : WINDOW + 1] + energy_tau - 2 * r, 0.0)
     taus = np.arange(tau_max + 1)
     cmnd = np.ones_like(d)
     cmnd[:, 1:] = d[:, 1:] * taus[1:] / np.maximum(np.cumsum(d[:, 1:], axis=1), 1e-12)
@@ -83,12 +85,15 @@ def pitch_track(x: np.ndarray, threshold: float = 0.3) -> np.ndarray:
 
 def _nuclei(levels: np.ndarray, active: np.ndarray) -> int:
     env = np.convolve(levels, np.ones(5) / 5, mode="same")
-    peaks = [i for i in range(1, len(env) - 1)
-             if env[i] >= env[i - 1] and env[i] > env[i + 1] and active[i]]
+    peaks = [
+        i
+        for i in range(1, len(env) - 1)
+        if env[i] >= env[i - 1] and env[i] > env[i + 1] and active[i]
+    ]
     count, last, dip = 0, None, math.inf
     for i in peaks:
         if last is not None:
-            dip = float(env[last:i + 1].min())
+            dip = float(env[last : i + 1].min())
         if last is None or (env[last] - dip >= 2.0 and env[i] - dip >= 2.0):
             count, last = count + 1, i
         elif env[i] > env[last]:
@@ -114,4 +119,5 @@ def prosody(x: np.ndarray) -> Prosody:
         pitch_var_st=float(np.std(semitones)) if len(semitones) >= 3 else math.nan,
         rate=_nuclei(levels, active) / active_s if active_s else 0.0,
         active_s=active_s,
-        voiced_ratio=float(voiced.sum() / max(1, active[:n].sum())))
+        voiced_ratio=float(voiced.sum() / max(1, active[:n].sum())),
+    )

@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-NEGATIVE_LABELS = re.compile(r"ang|frust|annoy|disgust|contempt|hostil|neg|mad|rage|fear|sad",
-                             re.IGNORECASE)
+NEGATIVE_LABELS = re.compile(
+    r"ang|frust|annoy|disgust|contempt|hostil|neg|mad|rage|fear|sad", re.IGNORECASE
+)
 
 
 class EmotionModelError(RuntimeError):
@@ -40,28 +41,32 @@ class AudioEmotionModel:
 
     def _build(self) -> Any:
         if not (self.path / "config.json").is_file():
-            raise EmotionModelError(f"emotion_model_dir {self.path} holds no config.json "
-                                    f"(a folder written by save_pretrained is expected)")
+            raise EmotionModelError(
+                f"emotion_model_dir {self.path} holds no config.json "
+                f"(a folder written by save_pretrained is expected)"
+            )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             import torch
             from transformers import pipeline
         except ImportError:
-            raise EmotionModelError("emotion_model_dir is set but transformers/torch are "
-                                    "missing: install the `emotion` extra") from None
+            raise EmotionModelError(
+                "emotion_model_dir is set but transformers/torch are "
+                "missing: install the `emotion` extra"
+            ) from None
         torch.set_num_threads(1)  # recognition workers already use every core
         try:
             return pipeline("audio-classification", model=str(self.path), device="cpu")
         except Exception as exc:  # transformers raises many kinds for a bad folder
-            raise EmotionModelError(f"cannot load emotion model from {self.path}: "
-                                    f"{exc}") from None
+            raise EmotionModelError(f"cannot load emotion model from {self.path}: {exc}") from None
 
     def labels(self, samples: np.ndarray, rate: int = 16000) -> dict[str, float]:
         self.load()
         with self._lock:
-            out = self._pipeline({"raw": samples.astype(np.float32), "sampling_rate": rate},
-                                 top_k=None)
+            out = self._pipeline(
+                {"raw": samples.astype(np.float32), "sampling_rate": rate}, top_k=None
+            )
         return {item["label"]: float(item["score"]) for item in out}
 
     def negative(self, samples: np.ndarray, rate: int = 16000) -> float:

@@ -35,8 +35,11 @@ class TextNegativity:
     complaints: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"negativity": round(self.negativity, 3), "lexical": round(self.lexical, 3),
-                "complaints": list(self.complaints)}
+        return {
+            "negativity": round(self.negativity, 3),
+            "lexical": round(self.lexical, 3),
+            "complaints": list(self.complaints),
+        }
 
 
 def load_complaint_words(path: str | Path) -> dict[str, dict[str, float]]:
@@ -130,6 +133,7 @@ def _load(family: str) -> Any:
 
                 return SentimentIntensityAnalyzer()
     except ImportError as exc:
-        log.warning("speech.lexicon_missing", lang=family, error=str(exc),
-                    hint="install the `speech` extra")
+        log.warning(
+            "speech.lexicon_missing", lang=family, error=str(exc), hint="install the `speech` extra"
+        )
     return None

@@ -24,13 +24,24 @@ from engine.speech.emotion.baseline import Baseline
 
 Label = Literal["calm", "neutral", "agitated", "angry"]
 WEIGHTS = {"loudness_db": 0.35, "pitch_st": 0.30, "pitch_var_st": 0.20, "rate": 0.15}
-_REASONS = {"loudness_db": "louder", "pitch_st": "higher pitch",
-            "pitch_var_st": "more pitch movement", "rate": "faster speech"}
+_REASONS = {
+    "loudness_db": "louder",
+    "pitch_st": "higher pitch",
+    "pitch_var_st": "more pitch movement",
+    "rate": "faster speech",
+}
 
 
 def label_of(score: float) -> Label:
-    return ("calm" if score < 0.25 else "neutral" if score < 0.5 else
-            "agitated" if score < 0.75 else "angry")
+    return (
+        "calm"
+        if score < 0.25
+        else "neutral"
+        if score < 0.5
+        else "agitated"
+        if score < 0.75
+        else "angry"
+    )
 
 
 def arousal(z: dict[str, float]) -> float:
@@ -57,11 +68,16 @@ class EmotionScore:
     reasons: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"score": round(self.score, 3), "label": self.label,
-                "rolling": round(self.rolling, 3), "arousal": round(self.arousal, 3),
-                "negativity": round(self.negativity, 3), "model": self.model,
-                "z": {k: round(v, 2) for k, v in self.z.items()},
-                "reasons": list(self.reasons)}
+        return {
+            "score": round(self.score, 3),
+            "label": self.label,
+            "rolling": round(self.rolling, 3),
+            "arousal": round(self.arousal, 3),
+            "negativity": round(self.negativity, 3),
+            "model": self.model,
+            "z": {k: round(v, 2) for k, v in self.z.items()},
+            "reasons": list(self.reasons),
+        }
 
 
 @dataclass(frozen=True)
@@ -90,8 +106,11 @@ class CallEmotion:
     history: list[EmotionScore] = field(default_factory=list)
     _last_event: float = -math.inf
 
-    def observe(self, analysis: UtteranceAnalysis, at: float,
-                ) -> tuple[EmotionScore, EmotionEvent | None]:
+    def observe(
+        self,
+        analysis: UtteranceAnalysis,
+        at: float,
+    ) -> tuple[EmotionScore, EmotionEvent | None]:
         z = self.baseline.zscores(analysis.prosody)
         a = arousal(z)
         negativity = analysis.text.negativity if analysis.text else 0.0
@@ -105,8 +124,9 @@ class CallEmotion:
             reasons += (f"audio model: negative ({analysis.model_negative:.2f})",)
         before = score if self.rolling is None else self.rolling
         self.rolling = before + self.alpha * (score - before)
-        result = EmotionScore(score, label_of(score), self.rolling, a, negativity,
-                              analysis.model_negative, z, reasons)
+        result = EmotionScore(
+            score, label_of(score), self.rolling, a, negativity, analysis.model_negative, z, reasons
+        )
         self.history.append(result)
         self.baseline.learn(analysis.prosody, agitated=score >= 0.5)
         event = None

@@ -42,7 +42,7 @@ async def show(request: web.Request) -> web.Response:
 @pytest.fixture
 async def client():
     app = build_app("s3cret", [routes])
-    app._client_max_size = 1024     # so a 413 is cheap to provoke
+    app._client_max_size = 1024  # so a 413 is cheap to provoke
     client = TestClient(TestServer(app))
     await client.start_server()
     yield client
@@ -92,10 +92,15 @@ async def test_bad_json_body_is_a_400(client):
     assert resp.status == 400 and body["error_id"] == "invalid-request"
 
 
-@pytest.mark.parametrize(("name", "dependency"), [
-    ("redis-down", "redis"), ("redis-slow", "redis"),
-    ("ari-down", "asterisk"), ("ari-500", "asterisk"),
-])
+@pytest.mark.parametrize(
+    ("name", "dependency"),
+    [
+        ("redis-down", "redis"),
+        ("redis-slow", "redis"),
+        ("ari-down", "asterisk"),
+        ("ari-500", "asterisk"),
+    ],
+)
 async def test_an_unreachable_dependency_is_a_503_naming_it(client, name, dependency):
     resp = await client.get(f"/things/{name}", headers=AUTH)
     body = await _error(resp)

@@ -17,7 +17,7 @@ class _Router:
 
 
 def test_a_failing_tap_is_logged_and_the_next_tap_still_runs(capsys):
-    nothing: Any = None     # the inbound path never runs for this event
+    nothing: Any = None  # the inbound path never runs for this event
     service = CallService(nothing, "engine", lambda: nothing, _Router(), nothing, nothing)
     seen: list[str] = []
 

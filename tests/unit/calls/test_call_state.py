@@ -6,12 +6,19 @@ from engine.calls.ports import Caller, Offer
 from engine.calls.state import InboundCall
 from engine.ivr.config import parse
 
-IVR = parse({
-    "entry": {"default": {"menu": "main"}, "dids": {"8100": {"queue": "general"}}},
-    "menus": {"main": {"prompt": ["sound:hello"], "timeout": 4,
-                       "options": {"1": {"queue": "technical", "topic": "technical"}},
-                       "default": {"queue": "general"}}},
-})
+IVR = parse(
+    {
+        "entry": {"default": {"menu": "main"}, "dids": {"8100": {"queue": "general"}}},
+        "menus": {
+            "main": {
+                "prompt": ["sound:hello"],
+                "timeout": 4,
+                "options": {"1": {"queue": "technical", "topic": "technical"}},
+                "default": {"queue": "general"},
+            }
+        },
+    }
+)
 OFFER = Offer("c1", "1001", "Local/1001@sim-agents")
 
 

@@ -6,12 +6,18 @@ from engine.ivr.menu import IvrSession, PlayMenu, Route
 CONFIG = {
     "entry": {"default": {"menu": "main"}, "dids": {"8100": {"queue": "general"}}},
     "menus": {
-        "main": {"prompt": ["sound:hello"], "timeout": 3, "retries": 1,
-                 "options": {"1": {"queue": "technical", "topic": "technical"},
-                             "9": {"menu": "lang"}},
-                 "default": {"queue": "general"}},
-        "lang": {"prompt": "sound:lang", "options": {"2": {"menu": "main", "language": "zh"}},
-                 "default": {"menu": "main"}},
+        "main": {
+            "prompt": ["sound:hello"],
+            "timeout": 3,
+            "retries": 1,
+            "options": {"1": {"queue": "technical", "topic": "technical"}, "9": {"menu": "lang"}},
+            "default": {"queue": "general"},
+        },
+        "lang": {
+            "prompt": "sound:lang",
+            "options": {"2": {"menu": "main", "language": "zh"}},
+            "default": {"menu": "main"},
+        },
     },
 }
 
@@ -52,16 +58,22 @@ def test_language_choice_sticks_for_the_route():
     assert s.on_digit("1") == Route("technical", "technical", "zh")
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda c: c["menus"]["main"]["options"].update({"12": {"queue": "x"}}), "one DTMF digit"),
-    (lambda c: c["menus"]["main"].update(default={"menu": "nowhere"}), "unknown menu"),
-    (lambda c: c["menus"]["main"].update(prompt=["hello"]), "media URIs"),
-    (lambda c: c["menus"]["main"]["options"].update({"3": {"queue": "a", "menu": "b"}}),
-     "exactly one"),
-    (lambda c: c["menus"]["main"]["options"].update({"3": {"qeue": "a"}}), "unknown key"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda c: c["menus"]["main"]["options"].update({"12": {"queue": "x"}}), "one DTMF digit"),
+        (lambda c: c["menus"]["main"].update(default={"menu": "nowhere"}), "unknown menu"),
+        (lambda c: c["menus"]["main"].update(prompt=["hello"]), "media URIs"),
+        (
+            lambda c: c["menus"]["main"]["options"].update({"3": {"queue": "a", "menu": "b"}}),
+            "exactly one",
+        ),
+        (lambda c: c["menus"]["main"]["options"].update({"3": {"qeue": "a"}}), "unknown key"),
+    ],
+)
 def test_bad_config_is_refused_with_reason(mutate, message):
     import copy
+
     bad = copy.deepcopy(CONFIG)
     mutate(bad)
     with pytest.raises(IvrConfigError, match=message):

@@ -4,20 +4,31 @@ menus skipped by the profile's language (issue 6)."""
 from engine.ivr.config import parse
 from engine.ivr.menu import IvrSession, PlayMenu, Route, Target, target_for_intent
 
-CONFIG = parse({
-    "entry": {"default": {"menu": "lang"}},
-    "menus": {
-        "lang": {"prompt": "sound:lang",
-                 "options": {"1": {"menu": "main", "language": "zh"},
-                             "2": {"menu": "main", "language": "en"}},
-                 "default": {"menu": "main"}},
-        "main": {"prompt": "sound:hello", "retries": 3,
-                 "options": {"1": {"queue": "technical", "topic": "technical"},
-                             "2": {"queue": "billing"},
-                             "9": {"menu": "lang"}},
-                 "default": {"queue": "general"}},
-    },
-})
+CONFIG = parse(
+    {
+        "entry": {"default": {"menu": "lang"}},
+        "menus": {
+            "lang": {
+                "prompt": "sound:lang",
+                "options": {
+                    "1": {"menu": "main", "language": "zh"},
+                    "2": {"menu": "main", "language": "en"},
+                },
+                "default": {"menu": "main"},
+            },
+            "main": {
+                "prompt": "sound:hello",
+                "retries": 3,
+                "options": {
+                    "1": {"queue": "technical", "topic": "technical"},
+                    "2": {"queue": "billing"},
+                    "9": {"menu": "lang"},
+                },
+                "default": {"queue": "general"},
+            },
+        },
+    }
+)
 MAIN = CONFIG.menus["main"]
 
 
@@ -56,8 +67,12 @@ def test_spoken_intent_routes_and_no_matches_count_per_menu():
     assert ivr.on_no_match().media[0] == "sound:please-try-again"
     assert not ivr.speech_allowed("main") and ivr.speech_allowed("lang")
     assert ivr.on_intent("technical") == Route("technical", "technical", "zh")
-    assert ivr.path[-4:] == ["main:no-match", "main:no-match", "main:keys-only",
-                             "main:say:technical"]
+    assert ivr.path[-4:] == [
+        "main:no-match",
+        "main:no-match",
+        "main:keys-only",
+        "main:say:technical",
+    ]
 
 
 def test_no_matches_use_up_the_menu_retries_like_wrong_keys():

@@ -16,8 +16,9 @@ class FlakyListening:
     def __init__(self, failures: int) -> None:
         self.failures, self.starts, self.heard = failures, 0, []
 
-    async def listen(self, call_id: str, role: str, channel: str, lang: str,
-                     menu: str | None, deliver: Any) -> None:
+    async def listen(
+        self, call_id: str, role: str, channel: str, lang: str, menu: str | None, deliver: Any
+    ) -> None:
         self.starts += 1
         if self.starts <= self.failures:
             raise RuntimeError("ARI POST /bridges/x/addChannel: 404 Bridge not found")

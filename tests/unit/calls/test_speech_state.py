@@ -7,19 +7,32 @@ from engine.calls.ports import Caller, Offer, SpeechPlan
 from engine.calls.state import InboundCall
 from engine.ivr.config import parse
 
-IVR = parse({
-    "entry": {"default": {"menu": "language"}, "dids": {"8000": {"menu": "main"}}},
-    "menus": {
-        "language": {"prompt": "sound:lang", "options": {"1": {"menu": "main", "language": "zh"},
-                                                         "2": {"menu": "main", "language": "en"}},
-                     "default": {"menu": "main"}},
-        "main": {"prompt": ["sound:hello", "sound:vm-press"], "timeout": 4, "retries": 2,
-                 "options": {"1": {"queue": "technical", "topic": "technical"},
-                             "2": {"queue": "billing", "topic": "billing"},
-                             "0": {"queue": "general"}},
-                 "default": {"queue": "general"}},
-    },
-})
+IVR = parse(
+    {
+        "entry": {"default": {"menu": "language"}, "dids": {"8000": {"menu": "main"}}},
+        "menus": {
+            "language": {
+                "prompt": "sound:lang",
+                "options": {
+                    "1": {"menu": "main", "language": "zh"},
+                    "2": {"menu": "main", "language": "en"},
+                },
+                "default": {"menu": "main"},
+            },
+            "main": {
+                "prompt": ["sound:hello", "sound:vm-press"],
+                "timeout": 4,
+                "retries": 2,
+                "options": {
+                    "1": {"queue": "technical", "topic": "technical"},
+                    "2": {"queue": "billing", "topic": "billing"},
+                    "0": {"queue": "general"},
+                },
+                "default": {"queue": "general"},
+            },
+        },
+    }
+)
 PLAN = SpeechPlan(("zh",), frozenset({("zh", "main"), ("zh", "language")}))
 OFFER = Offer("c1", "1001", "Local/1001@sim-agents")
 
@@ -108,8 +121,13 @@ def test_two_no_matches_leave_the_menu_to_keys():
     assert call.handle(e.SpeechIntent("main", "technical"), 106.0) == [], "no longer heard"
     out = call.handle(e.Digit("2"), 107.0)
     assert out[-1].request.queue == "billing"
-    assert call.record["ivr_path"] == ["did:8000", "main:no-match", "main:no-match",
-                                       "main:keys-only", "main:2"]
+    assert call.record["ivr_path"] == [
+        "did:8000",
+        "main:no-match",
+        "main:no-match",
+        "main:keys-only",
+        "main:2",
+    ]
 
 
 def test_stale_results_of_another_menu_are_ignored():
@@ -153,7 +171,7 @@ def test_choosing_a_language_without_a_model_stops_listening():
 def test_listener_failure_leaves_the_ivr_to_keys():
     call, _ = in_menu()
     assert call.handle(e.ListenFailed("caller", "AriError"), 100.2) == []
-    out = call.handle(e.Digit("9"), 101.0)   # wrong key: the menu replays, not heard
+    out = call.handle(e.Digit("9"), 101.0)  # wrong key: the menu replays, not heard
     assert not any(isinstance(x, a.Listen) for x in out)
     assert call.record["speech_error"] == "AriError"
 
@@ -180,8 +198,11 @@ def test_hangup_stops_listening_after_the_agent_is_free_then_finishes_transcript
     acts = call.handle(e.CallerLeft(), 200.0)
     names = [type(x).__name__ for x in acts]
     assert names.index("AgentReleased") < names.index("StopListening")
-    assert acts[-3:] == [a.StopListening("caller"), a.StopListening("agent"),
-                         a.FinishTranscript("c1", "k7", 200.0)]
+    assert acts[-3:] == [
+        a.StopListening("caller"),
+        a.StopListening("agent"),
+        a.FinishTranscript("c1", "k7", 200.0),
+    ]
 
 
 def test_hangup_in_the_ivr_stops_listening_without_a_transcript():
@@ -194,8 +215,12 @@ def test_emotion_goes_live_and_a_sharp_rise_is_numbered_for_agent_and_customer()
     call, _ = connected(caller=Caller("k7"))
     calm = call.handle(e.EmotionObserved(0.1, "calm", 0.1, 150.0), 150.0)
     assert calm == [a.ShowEmotion("c1", 0.1, "calm", 0.1, 150.0, "1001", "k7", 0)]
-    rise = call.handle(e.EmotionObserved(0.9, "angry", 0.42, 160.0, rise=True, previous=0.1,
-                                         reasons=("louder (+3.0 sd)",)), 160.0)
+    rise = call.handle(
+        e.EmotionObserved(
+            0.9, "angry", 0.42, 160.0, rise=True, previous=0.1, reasons=("louder (+3.0 sd)",)
+        ),
+        160.0,
+    )
     assert rise[0].alert == 1 and rise[0].agent_id == "1001" and rise[0].customer_id == "k7"
     assert call.record["emotion"] == {"score": 0.9, "label": "angry", "rolling": 0.42}
     again = call.handle(e.EmotionObserved(0.95, "angry", 0.6, 190.0, rise=True), 190.0)
@@ -213,12 +238,16 @@ def test_a_call_bridged_elsewhere_is_heard_on_hear_talk_and_finished_on_talk_ove
     are bridged by the dialer: both are heard once told, and finished the same way."""
     call = InboundCall.restore_connected("c9", IVR, "139", "c9-a1", "1001", 500.0)
     call.speech = PLAN
-    assert call.handle(e.HearTalk(), 500.0) == [a.Listen("caller", "c9", "zh", None),
-                                                 a.Listen("agent", "c9-a1", "zh", None)]
-    assert call.handle(e.HearTalk(), 501.0) == []               # already heard
+    assert call.handle(e.HearTalk(), 500.0) == [
+        a.Listen("caller", "c9", "zh", None),
+        a.Listen("agent", "c9-a1", "zh", None),
+    ]
+    assert call.handle(e.HearTalk(), 501.0) == []  # already heard
     assert call.handle(e.TalkOver(), 560.0) == [
-        a.StopListening("caller"), a.StopListening("agent"),
-        a.FinishTranscript("c9", None, 560.0)]
+        a.StopListening("caller"),
+        a.StopListening("agent"),
+        a.FinishTranscript("c9", None, 560.0),
+    ]
     english = InboundCall.restore_connected("c7", IVR, "139", "c7-a1", "1001", 500.0)
     english.speech, english.record["language"] = PLAN, "en-GB"
     assert english.handle(e.HearTalk(), 500.0) == [], "no model speaks the customer's language"

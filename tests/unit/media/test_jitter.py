@@ -16,8 +16,11 @@ def frame(n: int) -> bytes:
 
 def test_in_order_packets_play_at_once():
     jb = JitterBuffer(max_delay=0.06, frame_bytes=4)
-    assert [jb.push(s, frame(s), 0.02 * s) for s in range(3)] == [[frame(0)], [frame(1)],
-                                                                  [frame(2)]]
+    assert [jb.push(s, frame(s), 0.02 * s) for s in range(3)] == [
+        [frame(0)],
+        [frame(1)],
+        [frame(2)],
+    ]
 
 
 def test_reordered_packets_come_out_in_order():
@@ -32,7 +35,7 @@ def test_reordered_packets_come_out_in_order():
 def test_loss_is_silence_after_the_bounded_delay():
     jb = JitterBuffer(max_delay=0.06, frame_bytes=4)
     assert jb.push(0, frame(0), 0.0) == [frame(0)]
-    assert jb.push(3, frame(3), 0.06) == []          # 1 and 2 missing: wait
+    assert jb.push(3, frame(3), 0.06) == []  # 1 and 2 missing: wait
     assert jb.poll(0.10) == []
     assert jb.poll(0.121) == [SILENCE, SILENCE, frame(3)]
     assert jb.stats.lost == 2

@@ -35,19 +35,24 @@ def test_skips_csrc_extension_and_padding():
     assert packet.payload == payload and packet.sequence == 7
 
 
-@pytest.mark.parametrize("datagram, reason", [
-    (b"\x80\x76", "shorter"),
-    (struct.pack("!BBHII", 0x40, 118, 1, 0, 1) + b"xx", "version"),
-    (struct.pack("!BBHII", 0xA0, 118, 1, 0, 1) + b"\x00\x09", "padding"),
-    (struct.pack("!BBHII", 0x8F, 118, 1, 0, 1), "header longer"),
-    (struct.pack("!BBHII", 0x90, 118, 1, 0, 1) + b"\x00", "extension"),
-])
+@pytest.mark.parametrize(
+    "datagram, reason",
+    [
+        (b"\x80\x76", "shorter"),
+        (struct.pack("!BBHII", 0x40, 118, 1, 0, 1) + b"xx", "version"),
+        (struct.pack("!BBHII", 0xA0, 118, 1, 0, 1) + b"\x00\x09", "padding"),
+        (struct.pack("!BBHII", 0x8F, 118, 1, 0, 1), "header longer"),
+        (struct.pack("!BBHII", 0x90, 118, 1, 0, 1) + b"\x00", "extension"),
+    ],
+)
 def test_malformed_datagrams_are_refused(datagram, reason):
     with pytest.raises(rtp.RtpError, match=reason):
         rtp.parse(datagram)
 
 
-@pytest.mark.parametrize("a, b, delta", [(5, 3, 2), (3, 5, -2), (0, 65535, 1), (65535, 0, -1),
-                                         (100, 100, 0), (32767, 0, 32767)])
+@pytest.mark.parametrize(
+    "a, b, delta",
+    [(5, 3, 2), (3, 5, -2), (0, 65535, 1), (65535, 0, -1), (100, 100, 0), (32767, 0, 32767)],
+)
 def test_sequence_distance_wraps(a, b, delta):
     assert rtp.seq_delta(a, b) == delta

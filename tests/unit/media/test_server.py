@@ -52,8 +52,10 @@ async def test_the_first_sender_is_latched_and_garbage_counted():
     server = MediaServer("127.0.0.1", *_range(20))
     frames: list[bytes] = []
     leg = await server.allocate("leg", frames.append)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a, \
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
+    ):
         a.sendto(_packet(0, 1), ("127.0.0.1", leg.port))
         await _until(lambda: len(frames) == 1)
         b.sendto(_packet(1, 9), ("127.0.0.1", leg.port))

@@ -12,8 +12,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 PROFILES = ROOT / "engine" / "profiles"
 SUBPACKAGES = {p.name for p in PROFILES.iterdir() if (p / "__init__.py").exists()}
-ALLOWED = {"shared": set(), "ingest": {"shared"}, "risk": {"shared"}, "care": {"shared"},
-           "retention": {"shared", "care"}}
+ALLOWED = {
+    "shared": set(),
+    "ingest": {"shared"},
+    "risk": {"shared"},
+    "care": {"shared"},
+    "retention": {"shared", "care"},
+}
 
 
 def _imported(path: Path) -> set[str]:

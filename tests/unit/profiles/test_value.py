@@ -26,16 +26,26 @@ def _customers(n: int, seed: int = 7) -> dict[str, list[Order]]:
     rnd = random.Random(seed)
     out = {}
     for i in range(n):
-        orders = [Order(f"o{i}-{k}", 1.7e9 + k * 86400, round(rnd.lognormvariate(5, 1), 2),
-                        status=rnd.choice(["delivered"] * 9 + ["refunded"]))
-                  for k in range(rnd.randint(0, 12))]
+        orders = [
+            Order(
+                f"o{i}-{k}",
+                1.7e9 + k * 86400,
+                round(rnd.lognormvariate(5, 1), 2),
+                status=rnd.choice(["delivered"] * 9 + ["refunded"]),
+            )
+            for k in range(rnd.randint(0, 12))
+        ]
         out[f"c{i}"] = orders
     return out
 
 
 def test_lifetime_value_leaves_out_refunded_and_cancelled_orders():
-    orders = [Order("a", 0, 100.0), Order("b", 0, 50.0, status="refunded"),
-              Order("c", 0, 30.0, status="cancelled"), Order("d", 0, 20.5, status="delayed")]
+    orders = [
+        Order("a", 0, 100.0),
+        Order("b", 0, 50.0, status="refunded"),
+        Order("c", 0, 30.0, status="cancelled"),
+        Order("d", 0, 20.5, status="delayed"),
+    ]
     assert lifetime_value(orders) == 120.5
 
 
@@ -45,8 +55,7 @@ def test_top_five_percent_by_spend_is_platinum_for_routing():
     pct = spend_percentiles(ltv)
     config = load_config(SKILLS)
     ranked = sorted(ltv, key=ltv.get, reverse=True)
-    tiers = {cid: classify(config, Caller(cid, value_percentile=pct[cid]))[0]
-             for cid in ranked}
+    tiers = {cid: classify(config, Caller(cid, value_percentile=pct[cid]))[0] for cid in ranked}
     platinum = {cid for cid, t in tiers.items() if t is not None and t.name == "platinum"}
     assert platinum == set(ranked[:200]), "exactly the 200 top spenders of 4000"
     assert all(pct[c] >= 95 for c in platinum) and all(pct[c] < 95 for c in ranked[200:])
@@ -64,8 +73,9 @@ def test_vip_loyalty_level_is_flagged_and_routing_makes_it_platinum():
     member = value_of([Order("a", 0, 2)], Loyalty("platinum", 12000), ranking, SCHEME)
     assert member.flags == {"vip", "loyalty-platinum"}
     assert member.percentile == 25.0
-    tier, _ = classify(load_config(SKILLS), Caller("c", value_percentile=member.percentile,
-                                                   flags=member.flags))
+    tier, _ = classify(
+        load_config(SKILLS), Caller("c", value_percentile=member.percentile, flags=member.flags)
+    )
     assert tier is not None and tier.name == "platinum"
     gold = value_of([], Loyalty("gold", 10), ranking, SCHEME)
     assert gold.flags == {"loyalty-gold"}

@@ -14,19 +14,29 @@ from .test_matcher import add
 CFG = make_config()
 AGENT_IDS = sorted(CFG.agents)
 
-ops = st.lists(st.one_of(
-    st.tuples(st.just("call"), st.sampled_from(["general", "technical", "vip"]),
-              st.sampled_from(["en", "zh"]), st.sampled_from([None, 99.0, "high"])),
-    st.tuples(st.just("free"), st.sampled_from(AGENT_IDS)),
-    st.tuples(st.just("wait"), st.floats(min_value=0.1, max_value=90.0)),
-), max_size=60)
+ops = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("call"),
+            st.sampled_from(["general", "technical", "vip"]),
+            st.sampled_from(["en", "zh"]),
+            st.sampled_from([None, 99.0, "high"]),
+        ),
+        st.tuples(st.just("free"), st.sampled_from(AGENT_IDS)),
+        st.tuples(st.just("wait"), st.floats(min_value=0.1, max_value=90.0)),
+    ),
+    max_size=60,
+)
 
 
 def _caller(kind):
     if kind is None:
         return None
-    return Caller("c", value_percentile=kind) if isinstance(kind, float) else Caller(
-        "c", risk_tier=kind)
+    return (
+        Caller("c", value_percentile=kind)
+        if isinstance(kind, float)
+        else Caller("c", risk_tier=kind)
+    )
 
 
 def _run(ops_list):
@@ -40,7 +50,7 @@ def _run(ops_list):
         elif op[0] == "free":
             if op[1] in b.idle:
                 continue
-            b.reserved.pop(op[1], None)          # the agent finished their call
+            b.reserved.pop(op[1], None)  # the agent finished their call
             b.agent_free(op[1], now)
             got = b.match_agent(op[1], now)
         else:
@@ -56,7 +66,7 @@ def _run(ops_list):
 @settings(max_examples=150, deadline=None)
 @given(ops)
 def test_no_agent_is_reserved_twice(ops_list):
-    b, _, offered = _run(ops_list)   # Board._reserve raises on a double reservation
+    b, _, offered = _run(ops_list)  # Board._reserve raises on a double reservation
     assert not set(b.reserved) & set(b.idle)
     assert all(a in b.idle for entries in b.pools.values() for _, a in entries)
     assert len({c for _, c in offered}) == len(offered), "a call offered twice"

@@ -26,8 +26,18 @@ def test_every_variable_the_helpers_set_is_read_by_the_dialplan():
     assert "SIM_AGENT_${EXTEN}_MODE" in DIALPLAN and "SIM_AGENT_${EXTEN}_DELAY" in DIALPLAN
 
 
-@pytest.mark.parametrize("context", ["inbound", "from-trunk", "sim-dial-in", "sim-caller",
-                                     "sim-agents", "sim-customers", "outbound-amd"])
+@pytest.mark.parametrize(
+    "context",
+    [
+        "inbound",
+        "from-trunk",
+        "sim-dial-in",
+        "sim-caller",
+        "sim-agents",
+        "sim-customers",
+        "outbound-amd",
+    ],
+)
 def test_the_contexts_exist(context):
     assert _context(context).strip()
 
@@ -43,17 +53,30 @@ def test_customer_numbers_match_the_dialplan_patterns():
 
 def test_caller_parameters_without_options():
     p = parties.caller("8000", "13800138000")
-    assert p == {"endpoint": "Local/8000@sim-dial-in/n", "context": "sim-caller",
-                 "extension": "s", "priority": 1, "callerId": "13800138000",
-                 "variables": {"SIM_CALLER_ID": "13800138000"}}
+    assert p == {
+        "endpoint": "Local/8000@sim-dial-in/n",
+        "context": "sim-caller",
+        "extension": "s",
+        "priority": 1,
+        "callerId": "13800138000",
+        "variables": {"SIM_CALLER_ID": "13800138000"},
+    }
 
 
 def test_outbound_amd_and_customer_globals():
     p = parties.outbound_amd(parties.customer_endpoint("4001"))
-    assert p == {"endpoint": "Local/4001@sim-customers", "context": "outbound-amd",
-                 "extension": "s", "priority": 1}
+    assert p == {
+        "endpoint": "Local/4001@sim-customers",
+        "context": "outbound-amd",
+        "extension": "s",
+        "priority": 1,
+    }
     assert parties.customer_globals(ring=0.5, talk=10) == {
-        "SIM_RING": "0.5", "SIM_TALK": "10", "SIM_NOANSWER_RING": "", "SIM_MACHINE_WAIT": ""}
+        "SIM_RING": "0.5",
+        "SIM_TALK": "10",
+        "SIM_NOANSWER_RING": "",
+        "SIM_MACHINE_WAIT": "",
+    }
     assert parties.agent_defaults(talk=5) == {"SIM_AGENT_DELAY": "", "SIM_AGENT_TALK": "5"}
     assert parties.agent_endpoint("1001") == "Local/1001@sim-agents"
 
@@ -67,4 +90,4 @@ def test_every_sound_the_dialplan_plays_ships_small_and_in_8khz_mono():
         with wave.open(str(path)) as w:
             assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
     with wave.open(str(config.SOUNDS_DIR / "machine-greeting.wav")) as w:
-        assert w.getnframes() / 8000 > 5.0          # long enough for AMD to hear a machine
+        assert w.getnframes() / 8000 > 5.0  # long enough for AMD to hear a machine

@@ -20,10 +20,10 @@ def test_is_current_needs_the_rootfs_and_a_matching_stamp(tmp_path):
     mirror = "http://deb.debian.org/debian"
     assert not rootfs.is_current(tmp_path, mirror)
     (tmp_path / "rootfs").mkdir()
-    assert not rootfs.is_current(tmp_path, mirror)          # built but never stamped
+    assert not rootfs.is_current(tmp_path, mirror)  # built but never stamped
     (tmp_path / "rootfs.stamp").write_text(config.install_script_digest(mirror))
     assert rootfs.is_current(tmp_path, mirror)
-    (tmp_path / "rootfs.stamp").write_text("0" * 64)         # the script changed since
+    (tmp_path / "rootfs.stamp").write_text("0" * 64)  # the script changed since
     assert not rootfs.is_current(tmp_path, mirror)
 
 
@@ -38,19 +38,24 @@ MOUNTINFO = """\
 
 def test_mounts_under_a_root_and_only_that_root():
     found = rootfs.mounts_under("/var/lib/tenure-sandbox/rootfs", MOUNTINFO)
-    assert sorted(found) == ["/var/lib/tenure-sandbox/rootfs/dev",
-                             "/var/lib/tenure-sandbox/rootfs/proc"]
+    assert sorted(found) == [
+        "/var/lib/tenure-sandbox/rootfs/dev",
+        "/var/lib/tenure-sandbox/rootfs/proc",
+    ]
     assert rootfs.mounts_under("/srv/with space/rootfs", MOUNTINFO) == [
-        "/srv/with space/rootfs/proc"]
+        "/srv/with space/rootfs/proc"
+    ]
     assert rootfs.mounts_under("/var/lib/elsewhere", MOUNTINFO) == []
 
 
 def test_asterisk_version_from_the_dpkg_database(tmp_path):
     status = tmp_path / "var/lib/dpkg/status"
     status.parent.mkdir(parents=True)
-    status.write_text("Package: asterisk-modules\nStatus: install ok installed\n"
-                      "Version: 1:22.10.1-1\n\n"
-                      "Package: asterisk\nStatus: install ok installed\n"
-                      "Version: 1:22.10.1+dfsg-1\n\n")
+    status.write_text(
+        "Package: asterisk-modules\nStatus: install ok installed\n"
+        "Version: 1:22.10.1-1\n\n"
+        "Package: asterisk\nStatus: install ok installed\n"
+        "Version: 1:22.10.1+dfsg-1\n\n"
+    )
     assert rootfs.asterisk_version(tmp_path) == "1:22.10.1+dfsg-1"
     assert rootfs.asterisk_version(tmp_path / "missing") is None

@@ -20,8 +20,9 @@ def settings(**kw):
 
 
 def test_credentials_and_ports_come_from_settings():
-    files = config.render(settings(ari_url="http://127.0.0.1:18123/ari", ami_port=15999,
-                                   ari_app="myapp"))
+    files = config.render(
+        settings(ari_url="http://127.0.0.1:18123/ari", ami_port=15999, ari_app="myapp")
+    )
     assert "password = ari-s3cret" in files["ari.conf"]
     assert "secret = ami-s3cret" in files["manager.conf"]
     assert "bindport = 18123" in files["http.conf"]
@@ -33,7 +34,11 @@ def test_agent_phones_get_the_password_from_settings_or_none_at_all():
     files = config.render(settings(sip_agents="1001-1003,2001", sip_agent_password="pw-9"))
     agents = files["pjsip_agents.conf"]
     assert re.findall(r"^\[(\d+)\]\(agent-endpoint\)", agents, re.M) == [
-        "1001", "1002", "1003", "2001"]
+        "1001",
+        "1002",
+        "1003",
+        "2001",
+    ]
     assert agents.count("password = pw-9") == 4
     assert "password =" not in config.render(settings())["pjsip_agents.conf"]
     assert "#include pjsip_agents.conf" in files["pjsip.conf"]
@@ -46,8 +51,9 @@ def test_bad_agent_number_lists_are_refused(spec):
 
 
 def test_sip_and_rtp_come_from_settings():
-    files = config.render(settings(sip_host="0.0.0.0", sip_port=5070, rtp_start=21000,
-                                   rtp_end=21100))
+    files = config.render(
+        settings(sip_host="0.0.0.0", sip_port=5070, rtp_start=21000, rtp_end=21100)
+    )
     assert "bind = 0.0.0.0:5070" in files["pjsip.conf"]
     assert "rtpstart = 21000" in files["rtp.conf"] and "rtpend = 21100" in files["rtp.conf"]
 
@@ -74,8 +80,15 @@ def test_digest_changes_with_credentials():
 def test_modules_are_loaded_explicitly():
     text = (config.CONFIG_DIR / "modules.conf").read_text()
     assert "autoload = no" in text
-    for needed in ("res_ari.so", "app_stasis.so", "chan_pjsip.so", "chan_rtp.so",
-                   "app_amd.so", "res_audiosocket.so", "res_stasis_snoop.so"):
+    for needed in (
+        "res_ari.so",
+        "app_stasis.so",
+        "chan_pjsip.so",
+        "chan_rtp.so",
+        "app_amd.so",
+        "res_audiosocket.so",
+        "res_stasis_snoop.so",
+    ):
         assert f"load = {needed}" in text
 
 
@@ -84,28 +97,39 @@ def test_a_taken_port_is_reported_with_its_number(tmp_path):
         held.bind(("127.0.0.1", 0))
         held.listen()
         port = held.getsockname()[1]
-        with socket.socket() as probe:        # a free ARI port, so AMI is what collides
+        with socket.socket() as probe:  # a free ARI port, so AMI is what collides
             probe.bind(("127.0.0.1", 0))
             free = probe.getsockname()[1]
-        box = Sandbox(settings(ami_port=port, ari_url=f"http://127.0.0.1:{free}/ari",
-                               sandbox_dir=str(tmp_path)))
+        box = Sandbox(
+            settings(
+                ami_port=port, ari_url=f"http://127.0.0.1:{free}/ari", sandbox_dir=str(tmp_path)
+            )
+        )
         with pytest.raises(SandboxError, match=f"AMI port 127.0.0.1:{port} is already taken"):
             box._check_ports()
 
 
 def test_simulated_caller_parameters():
-    p = parties.caller("8000", "13800138000", wav=["tenure/a", "tenure/b"], dtmf="12",
-                       dtmf_delay=2, hold=5)
+    p = parties.caller(
+        "8000", "13800138000", wav=["tenure/a", "tenure/b"], dtmf="12", dtmf_delay=2, hold=5
+    )
     assert p["endpoint"] == "Local/8000@sim-dial-in/n"
     assert p["context"] == "sim-caller" and p["callerId"] == "13800138000"
-    assert p["variables"] == {"SIM_CALLER_ID": "13800138000", "SIM_WAV": "tenure/a&tenure/b",
-                              "SIM_WAV_DELAY": "0.5", "SIM_DTMF": "12",
-                              "SIM_DTMF_DELAY": "2", "SIM_HOLD": "5"}
+    assert p["variables"] == {
+        "SIM_CALLER_ID": "13800138000",
+        "SIM_WAV": "tenure/a&tenure/b",
+        "SIM_WAV_DELAY": "0.5",
+        "SIM_DTMF": "12",
+        "SIM_DTMF_DELAY": "2",
+        "SIM_HOLD": "5",
+    }
 
 
 def test_agent_modes():
     assert parties.agent_globals("1001", "busy") == {"SIM_AGENT_1001_MODE": "busy"}
-    assert parties.agent_globals("1001", delay=3) == {"SIM_AGENT_1001_MODE": "",
-                                                      "SIM_AGENT_1001_DELAY": "3"}
+    assert parties.agent_globals("1001", delay=3) == {
+        "SIM_AGENT_1001_MODE": "",
+        "SIM_AGENT_1001_DELAY": "3",
+    }
     with pytest.raises(ValueError):
         parties.agent_globals("1001", "sleep")

@@ -41,8 +41,11 @@ def test_a_required_file_missing_is_an_error(tmp_path):
     shutil.copy(SKILLS / "ivr.yaml", tmp_path / "ivr.yaml")
     with pytest.raises(SkillFileError) as info:
         catalogue.read_all(tmp_path)
-    assert {i.split(":")[0].rsplit("/", 1)[1] for i in info.value.issues} == \
-        {"agents.yaml", "queues.yaml", "vip.yaml"}
+    assert {i.split(":")[0].rsplit("/", 1)[1] for i in info.value.issues} == {
+        "agents.yaml",
+        "queues.yaml",
+        "vip.yaml",
+    }
     assert all("cannot read" in i for i in info.value.issues)
 
 
@@ -69,8 +72,7 @@ def _engine_imports(path: Path) -> set[str]:
 
 def test_domains_import_only_the_low_level_loader_from_engine_skills():
     for path in (ROOT / "engine").rglob("*.py"):
-        if "skills" in path.relative_to(ROOT / "engine").parts or path.name in (
-                "app.py", "cli.py"):
+        if "skills" in path.relative_to(ROOT / "engine").parts or path.name in ("app.py", "cli.py"):
             continue
         used = {n for n in _engine_imports(path) if n.startswith("engine.skills")}
         assert used <= {"engine.skills", "engine.skills.loader"}, (path, used)

@@ -34,11 +34,15 @@ def test_shipped_files_are_valid():
 
 
 def test_schema_error_points_at_the_value(skills: Path):
-    edit(skills / "queues.yaml", "{after: 30, min_proficiency: 2}",
-         "{after: 30, min_proficiency: 9}")
+    edit(
+        skills / "queues.yaml", "{after: 30, min_proficiency: 2}", "{after: 30, min_proficiency: 9}"
+    )
     issue, *_ = check_files([skills / "queues.yaml"])
-    line = next(i for i, t in enumerate((skills / "queues.yaml").read_text().splitlines(), 1)
-                if "min_proficiency: 9" in t)
+    line = next(
+        i
+        for i, t in enumerate((skills / "queues.yaml").read_text().splitlines(), 1)
+        if "min_proficiency: 9" in t
+    )
     col = (skills / "queues.yaml").read_text().splitlines()[line - 1].index("9") + 1
     assert issue == f"{skills}/queues.yaml:{line}:{col}: 9 is greater than the maximum of 5"
 
@@ -47,7 +51,7 @@ def test_unknown_key_points_at_the_key(skills: Path):
     edit(skills / "vip.yaml", "    priority_boost: 60", "    priority_bost: 60")
     issues = check_files([skills / "vip.yaml"])
     assert len(issues) == 1 and issues[0].endswith(": unknown key 'priority_bost'")
-    assert issues[0].split(":")[2] == "5"            # the key's column
+    assert issues[0].split(":")[2] == "5"  # the key's column
 
 
 def test_cross_file_rules(skills: Path):
@@ -56,8 +60,11 @@ def test_cross_file_rules(skills: Path):
     edit(skills / "vip.yaml", "group: platinum", "group: platnum")
     issues = check_files([skills / "queues.yaml", skills / "vip.yaml"])
     reasons = [i.split(": ", 1)[1] for i in issues]
-    assert reasons == ["unknown skill 'technicl'", "overflow to unknown queue 'gen'",
-                       "unknown group 'platnum'"]
+    assert reasons == [
+        "unknown skill 'technicl'",
+        "overflow to unknown queue 'gen'",
+        "unknown group 'platnum'",
+    ]
     assert all(i.count(":") >= 3 and i.split(":")[1].isdigit() for i in issues)
 
 

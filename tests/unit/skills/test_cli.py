@@ -28,8 +28,11 @@ def test_every_error_is_reported(tmp_path, capsys):
     for p in SKILLS.glob("*.yaml"):
         shutil.copy(p, tmp_path / p.name)
     queues = tmp_path / "queues.yaml"
-    queues.write_text(queues.read_text().replace("strategy: longest-idle", "strategy: fast")
-                      .replace("{after: 90, overflow: general}", "{after: 90, overflow: x}"))
+    queues.write_text(
+        queues.read_text()
+        .replace("strategy: longest-idle", "strategy: fast")
+        .replace("{after: 90, overflow: general}", "{after: 90, overflow: x}")
+    )
     ivr = tmp_path / "ivr.yaml"
     ivr.write_text(ivr.read_text().replace("{menu: main}", "{menu: nowhere}", 1))
     assert run("skills", "check", str(queues), str(ivr)) == 1

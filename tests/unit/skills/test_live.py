@@ -30,9 +30,10 @@ def live(folder: Path) -> tuple[LiveSkills, dict[str, object], dict[str, list[st
     def binder(unit: str):
         def apply(value):
             current[unit] = value
+
         return apply
 
-    async def apply_routing(value):       # an async domain (RoutingService.use)
+    async def apply_routing(value):  # an async domain (RoutingService.use)
         current["routing"] = value
 
     skills.bind("routing", apply_routing, lambda issues: refused.update(routing=issues))
@@ -59,7 +60,7 @@ async def test_a_broken_edit_keeps_the_last_good_config(folder, live):
 async def test_other_files_still_reload_and_a_fixed_edit_goes_live(folder, live):
     skills, current, _ = live
     offers = folder / "offers.yaml"
-    offers.write_text(offers.read_text().replace("pitch: \"Advanced plan:", "pitch: \"NEW:", 1))
+    offers.write_text(offers.read_text().replace('pitch: "Advanced plan:', 'pitch: "NEW:', 1))
     queues = folder / "queues.yaml"
     good = queues.read_text()
     queues.write_text(good.replace("priority: 0", "priority: zero", 1))

@@ -14,13 +14,20 @@ def issues_of(text: str) -> list[str]:
     return info.value.issues
 
 
-@pytest.mark.parametrize("text, second, first", [
-    ("a: 1\nb: 2\na: 3\n", "f.yaml:3:1", "f.yaml:1"),                         # top level
-    ("queues:\n  general:\n    priority: 1\n    priority: 2\n", "f.yaml:4:5", "f.yaml:3"),
-    ("agents:\n  - id: a\n    skills: {x: 1, y: 2, x: 3}\n", "f.yaml:3:26", "f.yaml:3"),
-    ("l:\n  - - {k: 1}\n    - {k: 1, k: 2}\n", "f.yaml:3:14", "f.yaml:3"),     # in lists
-    ('dids:\n  "8000": {menu: a}\n  8000: {menu: b}\n', "f.yaml:3:3", "f.yaml:2"),  # "8000" = 8000
-])
+@pytest.mark.parametrize(
+    "text, second, first",
+    [
+        ("a: 1\nb: 2\na: 3\n", "f.yaml:3:1", "f.yaml:1"),  # top level
+        ("queues:\n  general:\n    priority: 1\n    priority: 2\n", "f.yaml:4:5", "f.yaml:3"),
+        ("agents:\n  - id: a\n    skills: {x: 1, y: 2, x: 3}\n", "f.yaml:3:26", "f.yaml:3"),
+        ("l:\n  - - {k: 1}\n    - {k: 1, k: 2}\n", "f.yaml:3:14", "f.yaml:3"),  # in lists
+        (
+            'dids:\n  "8000": {menu: a}\n  8000: {menu: b}\n',
+            "f.yaml:3:3",
+            "f.yaml:2",
+        ),  # "8000" = 8000
+    ],
+)
 def test_a_key_written_twice_is_refused_naming_both_lines(text, second, first):
     [issue] = issues_of(text)
     assert issue.startswith(f"{second}: duplicate key ")
@@ -53,7 +60,7 @@ def test_mark_finds_values_keys_and_list_items():
     assert doc.mark(["a", "b", 1]) == "f.yaml:2:10"
     assert doc.mark(["a", "b", "1"]) == "f.yaml:2:10"
     assert doc.mark(["a", "c"], key=True) == "f.yaml:3:3"
-    assert doc.mark(["a", "zz"]) == "f.yaml:2:3"        # nearest existing parent
+    assert doc.mark(["a", "zz"]) == "f.yaml:2:3"  # nearest existing parent
     assert doc.text.startswith("a:")
 
 
@@ -64,10 +71,15 @@ def test_positioned_turns_a_dotted_path_into_a_position():
 
 
 def test_check_and_build():
-    schema = {"type": "object", "properties": {"n": {"type": "integer"}},
-              "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+        "additionalProperties": False,
+    }
     assert loader.parse_checked("n: 1\n", "f.yaml", schema, lambda d: d.data["n"]) == 1
     with pytest.raises(SkillFileError) as info:
         loader.parse_checked("n: one\nm: 2\n", "f.yaml", schema, lambda d: d)
-    assert info.value.issues == ["f.yaml:2:1: unknown key 'm'",
-                                 "f.yaml:1:4: 'one' is not of type 'integer'"]
+    assert info.value.issues == [
+        "f.yaml:2:1: unknown key 'm'",
+        "f.yaml:1:4: 'one' is not of type 'integer'",
+    ]

@@ -14,21 +14,37 @@ SKILLS = Path(__file__).resolve().parents[3] / "skills"
 
 # file, text on one line, its broken replacement, words of the expected reason
 BROKEN = [
-    ("agents.yaml", "skills: {technical: 5, billing: 2}", "skills: {technical: 7, billing: 2}",
-     "greater than the maximum"),
+    (
+        "agents.yaml",
+        "skills: {technical: 5, billing: 2}",
+        "skills: {technical: 7, billing: 2}",
+        "greater than the maximum",
+    ),
     ("queues.yaml", "strategy: best-skill", "strategy: fastest", "is not one of"),
     ("vip.yaml", "priority_boost: 300", "priority_boost: -1", "less than the minimum"),
-    ("knowledge-base.yaml", "title: Connection drops", "titel: Connection drops",
-     "unknown key 'titel'"),
+    (
+        "knowledge-base.yaml",
+        "title: Connection drops",
+        "titel: Connection drops",
+        "unknown key 'titel'",
+    ),
     ("ivr.yaml", "timeout: 4 ", "timeout: soon ", "is not of type 'number'"),
-    ("speech-menus.yaml", "billing: [账单, 缴费, 付款, 话费]", "billing: []",
-     "should be non-empty"),
+    (
+        "speech-menus.yaml",
+        "billing: [账单, 缴费, 付款, 话费]",
+        "billing: []",
+        "should be non-empty",
+    ),
     ("complaint-words.yaml", "投诉: 0.8", "投诉: 2", "greater than the maximum"),
     ("risk-tags.yaml", "weight: 3.2", "weight: heavy", "is not of type 'number'"),
     ("offers.yaml", "kind: up-sell", "kind: down-sell", "is not one of"),
     ("care-rules.yaml", "action: notify", "action: shout", "is not one of"),
-    ("next-best-action.yaml", "title: Express refund", "titel: Express refund",
-     "unknown key 'titel'"),
+    (
+        "next-best-action.yaml",
+        "title: Express refund",
+        "titel: Express refund",
+        "unknown key 'titel'",
+    ),
 ]
 
 
@@ -72,8 +88,9 @@ def test_a_key_written_twice_is_refused_in_every_file(folder, name):
     key = lines[first].split(":", 1)[0]
     path.write_text("".join(lines) + f"{key}: null\n", encoding="utf-8")
     [issue] = catalogue.check_files([path])
-    assert issue == (f"{path}:{len(lines) + 1}:1: duplicate key {key!r} "
-                     f"(first at {path}:{first + 1})")
+    assert issue == (
+        f"{path}:{len(lines) + 1}:1: duplicate key {key!r} (first at {path}:{first + 1})"
+    )
 
 
 def test_ivr_rules_beyond_the_schema_point_at_the_target(folder):
@@ -83,8 +100,11 @@ def test_ivr_rules_beyond_the_schema_point_at_the_target(folder):
 
 
 def test_speech_menu_rules_beyond_the_schema_point_at_the_menu(folder):
-    line = break_line(folder / "speech-menus.yaml", "general: [人工, 人工服务, 客服]",
-                      "general: [人工, 人工服务, 账单]")
+    line = break_line(
+        folder / "speech-menus.yaml",
+        "general: [人工, 人工服务, 客服]",
+        "general: [人工, 人工服务, 账单]",
+    )
     [issue] = catalogue.check_files([folder / "speech-menus.yaml"])
-    assert issue.startswith(f"{folder}/speech-menus.yaml:{line - 2}:")   # the menu "main"
+    assert issue.startswith(f"{folder}/speech-menus.yaml:{line - 2}:")  # the menu "main"
     assert "given to both 'billing' and 'general'" in issue

@@ -32,8 +32,9 @@ def _need(what: str, fix: str) -> None:
 
 @pytest.fixture(scope="session")
 def speech_settings() -> settings_mod.Settings:
-    keep = {k: v for k, v in os.environ.items()
-            if k in {"ENGINE_MODELS_DIR", "ENGINE_SPEECH_MODELS"}}
+    keep = {
+        k: v for k, v in os.environ.items() if k in {"ENGINE_MODELS_DIR", "ENGINE_SPEECH_MODELS"}
+    }
     return settings_mod.load(None, environ=keep, skills_dir=str(SKILLS), speech_workers=2)
 
 
@@ -42,8 +43,10 @@ def model_store(speech_settings) -> ModelStore:
     paths = speech_settings.speech_model_paths
     problems = folder_problems(paths["zh"])
     if problems:
-        _need(f"the Mandarin speech model ({paths['zh']}: {'; '.join(problems)})",
-              "run `python -m engine models fetch --lang zh`")
+        _need(
+            f"the Mandarin speech model ({paths['zh']}: {'; '.join(problems)})",
+            "run `python -m engine models fetch --lang zh`",
+        )
     pytest.importorskip("vosk")
     return ModelStore(paths)
 
@@ -60,12 +63,28 @@ def espeak(tmp_path_factory):
         _need("espeak-ng", "apt-get install espeak-ng (scripts/bootstrap-host.sh does)")
     folder = tmp_path_factory.mktemp("espeak")
 
-    def say(text: str, name: str | None = None, amplitude: int = 100, pitch: int = 50,
-            speed: int = 160) -> np.ndarray:
+    def say(
+        text: str, name: str | None = None, amplitude: int = 100, pitch: int = 50, speed: int = 160
+    ) -> np.ndarray:
         path = folder / (name or f"{abs(hash((text, amplitude, pitch, speed)))}.wav")
-        subprocess.run(["espeak-ng", "-v", "cmn-latn-pinyin", "-a", str(amplitude),
-                        "-p", str(pitch), "-s", str(speed), "-w", str(path), text],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "espeak-ng",
+                "-v",
+                "cmn-latn-pinyin",
+                "-a",
+                str(amplitude),
+                "-p",
+                str(pitch),
+                "-s",
+                str(speed),
+                "-w",
+                str(path),
+                text,
+            ],
+            check=True,
+            capture_output=True,
+        )
         return audio.load_16k(path)
 
     say.folder = folder

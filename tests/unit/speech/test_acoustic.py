@@ -14,8 +14,14 @@ from engine.speech.emotion.score import CallEmotion
 RATE = 16000
 
 
-def voiced(f0: float = 120.0, amp: float = 0.05, swing_st: float = 1.0,
-           syllables: float = 4.0, seconds: float = 2.5, seed: int = 0) -> np.ndarray:
+def voiced(
+    f0: float = 120.0,
+    amp: float = 0.05,
+    swing_st: float = 1.0,
+    syllables: float = 4.0,
+    seconds: float = 2.5,
+    seed: int = 0,
+) -> np.ndarray:
     """A harmonic 'voice': F0 swinging +-swing_st semitones, syllable-rate loudness bumps."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * RATE)) / RATE
@@ -24,7 +30,7 @@ def voiced(f0: float = 120.0, amp: float = 0.05, swing_st: float = 1.0,
     wave = sum(np.sin(k * phase) / k for k in range(1, 9))
     envelope = (0.08 + 0.92 * (0.5 - 0.5 * np.cos(2 * np.pi * syllables * t))) ** 1.5
     x = wave * envelope
-    x = x / np.sqrt(np.mean(x ** 2)) * amp
+    x = x / np.sqrt(np.mean(x**2)) * amp
     silence = np.zeros(RATE // 4)
     return np.concatenate([silence, x + rng.normal(0, 2e-4, len(x)), silence])
 
@@ -75,8 +81,9 @@ def test_louder_higher_more_variable_than_baseline_scores_higher():
     assert results[4][0].label == "calm", "back to the baseline voice is calm again"
 
 
-@pytest.mark.parametrize("change", [{"amp": 0.15}, {"f0": 170.0}, {"swing_st": 4.0},
-                                    {"syllables": 7.0}])
+@pytest.mark.parametrize(
+    "change", [{"amp": 0.15}, {"f0": 170.0}, {"swing_st": 4.0}, {"syllables": 7.0}]
+)
 def test_each_cue_alone_raises_the_score(change):
     calm = [voiced(seed=i) for i in range(2)]
     before = _score([*calm, voiced(seed=5)])[-1][0].score
@@ -86,15 +93,16 @@ def test_each_cue_alone_raises_the_score(change):
 
 def test_baseline_is_the_callers_own_voice():
     """A naturally loud, high-pitched caller is calm when they stay that way."""
-    loud_caller = [voiced(amp=0.25, f0=220, swing_st=3.0, syllables=6.0, seed=i)
-                   for i in range(4)]
+    loud_caller = [voiced(amp=0.25, f0=220, swing_st=3.0, syllables=6.0, seed=i) for i in range(4)]
     assert all(s.label == "calm" for s, _ in _score(loud_caller))
 
 
 def test_espeak_louder_and_higher_scores_higher(espeak):
     text = "ni3 hao3 wo3 xiang3 wen4 yi1 xia4 wo3 de5 zhang4 dan1"
-    calm = [espeak(text, amplitude=60, pitch=40, speed=150),
-            espeak(text, amplitude=65, pitch=42, speed=155)]
+    calm = [
+        espeak(text, amplitude=60, pitch=40, speed=150),
+        espeak(text, amplitude=65, pitch=42, speed=155),
+    ]
     same = espeak(text, amplitude=62, pitch=41, speed=150)
     upset = espeak(text, amplitude=190, pitch=80, speed=200)
     steady = _score([*calm, same])[-1][0]

@@ -43,12 +43,19 @@ def test_reads_8k_stereo_telephone_pcm(tmp_path):
     _write_pcm16(path, _tone(300, 8000, amp=0.25), 8000, channels=2)
     samples = audio.load_16k(path)
     assert len(samples) == 16000
-    assert np.sqrt(np.mean(samples ** 2)) == pytest.approx(0.25 / np.sqrt(2), rel=0.02)
+    assert np.sqrt(np.mean(samples**2)) == pytest.approx(0.25 / np.sqrt(2), rel=0.02)
 
 
-@pytest.mark.parametrize("encoding", [["-e", "u-law", "-b", "8"], ["-e", "a-law", "-b", "8"],
-                                      ["-b", "24"], ["-e", "floating-point", "-b", "32"],
-                                      ["-e", "unsigned", "-b", "8"]])
+@pytest.mark.parametrize(
+    "encoding",
+    [
+        ["-e", "u-law", "-b", "8"],
+        ["-e", "a-law", "-b", "8"],
+        ["-b", "24"],
+        ["-e", "floating-point", "-b", "32"],
+        ["-e", "unsigned", "-b", "8"],
+    ],
+)
 def test_reads_g711_24_bit_float_and_8_bit(tmp_path, encoding):
     if shutil.which("sox") is None:
         pytest.skip("sox is not installed")

@@ -16,14 +16,24 @@ from engine.speech.emotion.audio_classifier import AudioEmotionModel, EmotionMod
 @pytest.fixture(scope="module")
 def tiny_model_dir(tmp_path_factory):
     transformers = pytest.importorskip(
-        "transformers", reason="transformers is not installed (extra `emotion`)")
+        "transformers", reason="transformers is not installed (extra `emotion`)"
+    )
     pytest.importorskip("torch", reason="torch is not installed (extra `emotion`)")
     config = transformers.Wav2Vec2Config(
-        hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
-        conv_dim=(16, 16), conv_stride=(5, 4), conv_kernel=(10, 8), num_conv_pos_embeddings=8,
-        num_conv_pos_embedding_groups=2, classifier_proj_size=8, num_labels=3,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        conv_dim=(16, 16),
+        conv_stride=(5, 4),
+        conv_kernel=(10, 8),
+        num_conv_pos_embeddings=8,
+        num_conv_pos_embedding_groups=2,
+        classifier_proj_size=8,
+        num_labels=3,
         id2label={0: "neutral", 1: "angry", 2: "happy"},
-        label2id={"neutral": 0, "angry": 1, "happy": 2})
+        label2id={"neutral": 0, "angry": 1, "happy": 2},
+    )
     folder = tmp_path_factory.mktemp("tiny-emotion")
     transformers.Wav2Vec2ForSequenceClassification(config).save_pretrained(folder)
     transformers.Wav2Vec2FeatureExtractor(sampling_rate=16000).save_pretrained(folder)

@@ -67,8 +67,9 @@ def test_check_explains_a_missing_model(tmp_path, capsys):
     assert "python -m engine models fetch --lang zh" in capsys.readouterr().err
 
 
-def test_transcribe_prints_the_intent_or_the_text(tmp_path, capsys, speech_settings, zh_model,
-                                                  espeak):
+def test_transcribe_prints_the_intent_or_the_text(
+    tmp_path, capsys, speech_settings, zh_model, espeak
+):
     espeak("ji4 shu4 zhi1 chi2", name="tech.wav")
     path = str(espeak.folder / "tech.wav")
     assert run(["speech", "transcribe", path, "--menu", "main"], speech_settings) == 0

@@ -9,11 +9,23 @@ from engine.speech.degrade import Policy
 P = Policy(raise_at=(0.5, 1.0, 2.0), lower_ratio=0.4)
 
 
-@pytest.mark.parametrize("current, lag, level", [
-    (0, 0.0, 0), (0, 0.49, 0), (0, 0.5, 1), (0, 1.2, 2), (0, 5.0, 3),
-    (1, 0.3, 1), (1, 0.19, 0), (2, 0.5, 2), (2, 0.39, 1), (3, 0.9, 3), (3, 0.79, 2),
-    (3, 0.0, 0),
-])
+@pytest.mark.parametrize(
+    "current, lag, level",
+    [
+        (0, 0.0, 0),
+        (0, 0.49, 0),
+        (0, 0.5, 1),
+        (0, 1.2, 2),
+        (0, 5.0, 3),
+        (1, 0.3, 1),
+        (1, 0.19, 0),
+        (2, 0.5, 2),
+        (2, 0.39, 1),
+        (3, 0.9, 3),
+        (3, 0.79, 2),
+        (3, 0.0, 0),
+    ],
+)
 def test_levels_rise_with_lag_and_fall_with_hysteresis(current, lag, level):
     assert P.level(current, lag) == level
 

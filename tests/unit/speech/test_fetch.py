@@ -28,9 +28,16 @@ def _model_zip(name: str = "tiny-model", extra: dict[str, bytes] | None = None) 
 
 
 def _spec(data: bytes, name: str = "tiny-model", urls: tuple[str, ...] = ()) -> ModelSpec:
-    return ModelSpec(lang="zz", name=name, size=len(data),
-                     sha256=hashlib.sha256(data).hexdigest(), urls=urls,
-                     wheel="nothing==1", wheel_member="data/model.zip", license="test")
+    return ModelSpec(
+        lang="zz",
+        name=name,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        urls=urls,
+        wheel="nothing==1",
+        wheel_member="data/model.zip",
+        license="test",
+    )
 
 
 def _source(data: bytes, calls: list[str], name: str = "file"):
@@ -38,6 +45,7 @@ def _source(data: bytes, calls: list[str], name: str = "file"):
         calls.append(name)
         (work / "a.zip").write_bytes(data)
         return work / "a.zip"
+
     source.__name__ = name
     return source
 
@@ -46,6 +54,7 @@ def _failing(calls: list[str]):
     def source(spec, work, progress):
         calls.append("down")
         raise FetchError("unreachable")
+
     source.__name__ = "down"
     return source
 

@@ -18,10 +18,29 @@ from engine.speech.schema import migrations
 from engine.speech.store import TranscriptStore
 from engine.store.database import Database
 
-FINAL = Transcript("c1-hear-caller-1", "caller", "zh", "final", "我要投诉", 1.5, 2.4,
-                   started_at=0.0, words=(Word("我", 1.5, 1.7, 0.9),))
-RISE = ShowEmotion("c1", 0.91, "angry", 0.5, 1000.0, "2001", "k1", 2, 0.2,
-                   ("louder (+3.0 sd)", "complaint word: 投诉"))
+FINAL = Transcript(
+    "c1-hear-caller-1",
+    "caller",
+    "zh",
+    "final",
+    "我要投诉",
+    1.5,
+    2.4,
+    started_at=0.0,
+    words=(Word("我", 1.5, 1.7, 0.9),),
+)
+RISE = ShowEmotion(
+    "c1",
+    0.91,
+    "angry",
+    0.5,
+    1000.0,
+    "2001",
+    "k1",
+    2,
+    0.2,
+    ("louder (+3.0 sd)", "complaint word: 投诉"),
+)
 
 
 def test_segment_carries_role_timing_and_words():
@@ -35,15 +54,22 @@ def test_emotion_alert_hint_and_envelopes():
     assert messages.alert(RISE)["agent_id"] == "2001" and messages.alert(RISE)["n"] == 2
     assert "angry" in messages.hint(RISE)["text"]
     envelope = messages.emotion_envelope(RISE)
-    assert envelope == {"id": "emotion-c1-2", "type": "call.emotion", "customer_id": "k1",
-                        "at": 1000.0, "source": "speech",
-                        "data": {"call_id": "c1", "score": 0.91, "label": "angry"}}
+    assert envelope == {
+        "id": "emotion-c1-2",
+        "type": "call.emotion",
+        "customer_id": "k1",
+        "at": 1000.0,
+        "source": "speech",
+        "data": {"call_id": "c1", "score": 0.91, "label": "angry"},
+    }
 
 
 def test_call_transcript_envelope_leaves_out_ivr_results():
-    segments = [{"role": "caller", "text": "技术支持", "menu": "main"},
-                {"role": "agent", "text": "您好", "menu": None},
-                {"role": "caller", "text": "我要投诉", "menu": None}]
+    segments = [
+        {"role": "caller", "text": "技术支持", "menu": "main"},
+        {"role": "agent", "text": "您好", "menu": None},
+        {"role": "caller", "text": "我要投诉", "menu": None},
+    ]
     text = messages.conversation(segments)
     assert text == "agent: 您好\ncaller: 我要投诉"
     env = messages.transcript_envelope("c1", "k1", 1010.0, text, ["投诉", "投诉"])
@@ -67,14 +93,14 @@ async def test_finals_are_stored_and_read_back_in_order(tmp_path):
 async def test_redis_down_loses_live_messages_but_never_stored_finals(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]       # nothing listens here once closed
+        port = s.getsockname()[1]  # nothing listens here once closed
     redis = aioredis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.5)
     db = await Database(tmp_path / "t.db", [migrations]).open()
     feed = TranscriptFeed(redis, "tenure", TranscriptStore(db))
     row = messages.segment("c1", FINAL, 1000.0)
     feed.publish(feed.transcripts_channel("c1"), row)
     feed.store_final(row)
-    row["emotion_label"] = "angry"      # completed in the same callback round
+    row["emotion_label"] = "angry"  # completed in the same callback round
     await feed.flush()
     assert feed.published == 0 and feed.stored == 1
     assert (await TranscriptStore(db).for_call("c1"))[0]["emotion_label"] == "angry"
@@ -104,26 +130,28 @@ async def test_a_leg_counts_missing_audio_as_silence_for_a_bounded_time():
         start = s.getsockname()[1]
     media = MediaServer("127.0.0.1", start, min(65535, start + 5))
     speech = Sessions()
-    leg = await LegListener.open(media, speech, "c1-hear-caller-1", role="agent", lang="zh",
-                                 on_transcript=lambda t: None)
+    leg = await LegListener.open(
+        media, speech, "c1-hear-caller-1", role="agent", lang="zh", on_transcript=lambda t: None
+    )
     leg.feed(b"\x01\x00" * 320)
     assert leg.clock is not None, "the session's clock starts with its first audio"
     loop_now = leg._loop.time()
-    leg._last_audio = loop_now - 0.5            # half a second without a packet
+    leg._last_audio = loop_now - 0.5  # half a second without a packet
     leg._on_gap()
     silence = [f for f in speech.fed[1:] if f == bytes(640)]
     assert len(silence) == 25
-    leg._last_audio = loop_now - 30.0           # a long quiet: at most FILL is filled
+    leg._last_audio = loop_now - 30.0  # a long quiet: at most FILL is filled
     leg._on_gap()
     assert len(speech.fed) - 1 == int(legs_mod.FILL / 0.02)
-    leg.feed(b"\x01\x00" * 320)                 # audio again: a new gap may be filled
+    leg.feed(b"\x01\x00" * 320)  # audio again: a new gap may be filled
     assert leg._filled == 0.0
     await leg.stop()
     assert leg._gap is None and media.ports_in_use == frozenset()
 
 
 async def test_speech_plan_follows_menus_and_a_broken_reload_keeps_the_last_good(
-        speech_settings, model_store, tmp_path):
+    speech_settings, model_store, tmp_path
+):
     import dataclasses
     import shutil
 

@@ -29,19 +29,45 @@ def test_phrases_are_cut_into_words_the_model_knows():
 
 
 def test_grammar_is_phrases_filler_and_unk():
-    menu = parse({"zh": {"filler": ["我要"], "menus": {"m": {
-        "technical": ["技术支持"], "general": ["人工服务", "人工"]}}}}).get("zh", "m")
+    menu = parse(
+        {
+            "zh": {
+                "filler": ["我要"],
+                "menus": {"m": {"technical": ["技术支持"], "general": ["人工服务", "人工"]}},
+            }
+        }
+    ).get("zh", "m")
     assert menu.grammar(known) == ["人工", "人工 服务", "我 要", "技术 支持", UNK]
     assert menu.unknown_words(lambda w: w in {"技术", "人工", "服务"}) == ["持", "支"]
 
 
-@pytest.mark.parametrize("heard, intent", [
-    ("技术 支持", "technical"), ("我 要 查 账单", "billing"), ("人工 服务", "general"),
-    ("人工", "general"), ("[unk]", None), ("", None), ("我 要", None), ("天气", None),
-])
+@pytest.mark.parametrize(
+    "heard, intent",
+    [
+        ("技术 支持", "technical"),
+        ("我 要 查 账单", "billing"),
+        ("人工 服务", "general"),
+        ("人工", "general"),
+        ("[unk]", None),
+        ("", None),
+        ("我 要", None),
+        ("天气", None),
+    ],
+)
 def test_recognised_text_maps_to_an_intent(heard, intent):
-    menu = parse({"zh": {"menus": {"main": {"technical": ["技术支持"], "billing": ["账单"],
-                                            "general": ["人工", "人工服务"]}}}}).get("zh", "main")
+    menu = parse(
+        {
+            "zh": {
+                "menus": {
+                    "main": {
+                        "technical": ["技术支持"],
+                        "billing": ["账单"],
+                        "general": ["人工", "人工服务"],
+                    }
+                }
+            }
+        }
+    ).get("zh", "main")
     assert menu.match(heard) == intent
 
 
@@ -50,15 +76,18 @@ def test_canonical_ignores_case_spaces_punctuation_and_unk():
     assert canonical("技术　支持。") == "技术支持"
 
 
-@pytest.mark.parametrize("data, problem", [
-    ([], "expected a mapping of language"),
-    ({"zh": {"main": {}}}, "expected a mapping with 'menus'"),
-    ({"zh": {"menus": {"m": {}}, "extra": 1}}, "unknown key"),
-    ({"zh": {"menus": {"m": {}}}}, "intent -> phrases"),
-    ({"zh": {"menus": {"m": {"a": []}}}}, "list of phrases"),
-    ({"zh": {"menus": {"m": {"a": ["!!"]}}}}, "list of phrases"),
-    ({"zh": {"menus": {"m": {"a": ["人工"], "b": ["人 工"]}}}}, "both 'a' and 'b'"),
-])
+@pytest.mark.parametrize(
+    "data, problem",
+    [
+        ([], "expected a mapping of language"),
+        ({"zh": {"main": {}}}, "expected a mapping with 'menus'"),
+        ({"zh": {"menus": {"m": {}}, "extra": 1}}, "unknown key"),
+        ({"zh": {"menus": {"m": {}}}}, "intent -> phrases"),
+        ({"zh": {"menus": {"m": {"a": []}}}}, "list of phrases"),
+        ({"zh": {"menus": {"m": {"a": ["!!"]}}}}, "list of phrases"),
+        ({"zh": {"menus": {"m": {"a": ["人工"], "b": ["人 工"]}}}}, "both 'a' and 'b'"),
+    ],
+)
 def test_bad_menus_are_refused_with_the_place(data, problem):
     with pytest.raises(MenuError, match=problem):
         parse(data)

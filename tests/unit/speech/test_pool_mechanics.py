@@ -49,12 +49,15 @@ async def test_results_arrive_on_the_loop_in_order_and_the_last_final_before_clo
 
 async def test_an_ivr_menu_is_served_while_every_worker_is_saturated():
     pool = RecognitionPool(workers=1, policy=Policy(raise_at=(1e9, 1e9, 1e9)))
-    busy = [pool.open(f"busy-{i}", lambda: FakeRecognizer(rtf=3.0), on_result=lambda r: None)
-            for i in range(3)]
+    busy = [
+        pool.open(f"busy-{i}", lambda: FakeRecognizer(rtf=3.0), on_result=lambda r: None)
+        for i in range(3)
+    ]
     answered: list[float] = []
     loop = asyncio.get_running_loop()
-    ivr = pool.open("ivr", FakeRecognizer, menu=True,
-                    on_result=lambda r: answered.append(loop.time()))
+    ivr = pool.open(
+        "ivr", FakeRecognizer, menu=True, on_result=lambda r: answered.append(loop.time())
+    )
     for _ in range(25):  # half a second of audio, paced
         for session in busy:
             session.feed(FRAME)
@@ -76,6 +79,7 @@ async def test_agent_audio_is_dropped_first_and_timestamps_know_it():
         def make():
             recognizers[name] = FakeRecognizer(rtf=2.0)
             return recognizers[name]
+
         return make
 
     agent = pool.open("agent", factory("agent"), role="agent", on_result=lambda r: None)
@@ -94,8 +98,13 @@ async def test_a_thousand_sessions_leave_no_thread_task_or_queue_behind():
     threads, tasks = threading.active_count(), len(asyncio.all_tasks())
     pool = RecognitionPool(workers=2)
     for n in range(1000):
-        session = pool.open(f"leg-{n}", FakeRecognizer, role="agent" if n % 2 else "caller",
-                            menu=n % 3 == 0, on_result=lambda r: None)
+        session = pool.open(
+            f"leg-{n}",
+            FakeRecognizer,
+            role="agent" if n % 2 else "caller",
+            menu=n % 3 == 0,
+            on_result=lambda r: None,
+        )
         session.feed(FRAME)
         await session.close()
     assert pool.sessions == {} and pool.waiting == 0

@@ -40,8 +40,10 @@ def test_grammar_recognises_technical_support(zh_model, espeak, main_menu):
     assert [w.word for w in final.words] == ["技术", "支持"]
 
 
-@pytest.mark.parametrize("pinyin, intent", [("jiao3 fei4", "billing"), ("ren2 gong1", "general"),
-                                            ("tian1 qi4 zen3 me5 yang4", None)])
+@pytest.mark.parametrize(
+    "pinyin, intent",
+    [("jiao3 fei4", "billing"), ("ren2 gong1", "general"), ("tian1 qi4 zen3 me5 yang4", None)],
+)
 def test_other_intents_and_a_no_match(zh_model, espeak, main_menu, pinyin, intent):
     finals = offline.transcribe(espeak(pinyin), zh_model, "zh", main_menu)
     assert offline.intent_of(finals) == intent
@@ -60,16 +62,20 @@ def test_8khz_mu_law_telephone_audio(zh_model, espeak, main_menu, tmp_path):
         pytest.skip("sox is not installed")
     espeak(TECHNICAL, name="technical.wav")
     phone = tmp_path / "phone.wav"
-    subprocess.run(["sox", str(espeak.folder / "technical.wav"), "-r", "8000", "-e", "u-law",
-                    str(phone)], check=True)
+    subprocess.run(
+        ["sox", str(espeak.folder / "technical.wav"), "-r", "8000", "-e", "u-law", str(phone)],
+        check=True,
+    )
     finals = offline.transcribe_file(phone, zh_model, "zh", main_menu)
     assert offline.intent_of(finals) == "technical"
 
 
 async def _send_paced(port: int, pcm: bytes, swap_every: int = 7) -> float:
     """Send 20 ms RTP packets at real time, swapping neighbours now and then; returns t0."""
-    packets = [rtp.build(i, i * 320, 0x1234, rtp.native_to_slin(pcm[o:o + 640]))
-               for i, o in enumerate(range(0, len(pcm), 640))]
+    packets = [
+        rtp.build(i, i * 320, 0x1234, rtp.native_to_slin(pcm[o : o + 640]))
+        for i, o in enumerate(range(0, len(pcm), 640))
+    ]
     for i in range(swap_every, len(packets) - 1, swap_every):
         packets[i], packets[i + 1] = packets[i + 1], packets[i]
     loop = asyncio.get_running_loop()
@@ -82,7 +88,8 @@ async def _send_paced(port: int, pcm: bytes, swap_every: int = 7) -> float:
 
 
 async def test_a_live_leg_over_rtp_gives_partials_an_intent_and_an_emotion_score(
-        speech_settings, model_store, espeak):
+    speech_settings, model_store, espeak
+):
     speech = SpeechService.from_settings(speech_settings, model_store)
     await speech.start()
     start = free_port()
@@ -94,9 +101,16 @@ async def test_a_live_leg_over_rtp_gives_partials_an_intent_and_an_emotion_score
         if t.intent:
             arrived["intent"] = asyncio.get_running_loop().time()
 
-    leg = await LegListener.open(media, speech, "call-1/caller", role="caller", lang="zh",
-                                 menu="main", on_transcript=on_transcript,
-                                 on_emotion=lambda t, s, e: scores.append(s))
+    leg = await LegListener.open(
+        media,
+        speech,
+        "call-1/caller",
+        role="caller",
+        lang="zh",
+        menu="main",
+        on_transcript=on_transcript,
+        on_emotion=lambda t, s, e: scores.append(s),
+    )
     pcm = audio.to_pcm16(np.concatenate([np.zeros(8000), espeak(TECHNICAL), np.zeros(16000)]))
     t0 = await _send_paced(leg.media_leg.port, pcm)
     await leg.stop()
@@ -111,15 +125,14 @@ async def test_a_live_leg_over_rtp_gives_partials_an_intent_and_an_emotion_score
     assert media.ports_in_use == frozenset() and speech.pool.sessions == {}
 
 
-async def test_agent_legs_are_transcribed_without_emotion(speech_settings, model_store,
-                                                          espeak):
+async def test_agent_legs_are_transcribed_without_emotion(speech_settings, model_store, espeak):
     speech = SpeechService.from_settings(speech_settings, model_store)
     await speech.start()
     results = []
     session = speech.open("call-2/agent", lang="zh", role="agent", on_result=results.extend)
     pcm = audio.to_pcm16(np.concatenate([np.zeros(8000), espeak(TECHNICAL), np.zeros(8000)]))
     for offset in range(0, len(pcm), 640):  # real time
-        session.feed(pcm[offset:offset + 640])
+        session.feed(pcm[offset : offset + 640])
         await asyncio.sleep(0.02)
     assert speech.pool.level == 0
     await session.close()

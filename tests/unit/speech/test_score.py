@@ -12,20 +12,37 @@ from engine.speech.emotion.lexicon import TextNegativity
 from engine.speech.emotion.score import CallEmotion, arousal, combine, label_of
 
 
-def p(loud: float = -25.0, pitch: float = 3.0, var: float = 1.0, rate: float = 4.0,
-      active: float = 2.0) -> Prosody:
+def p(
+    loud: float = -25.0,
+    pitch: float = 3.0,
+    var: float = 1.0,
+    rate: float = 4.0,
+    active: float = 2.0,
+) -> Prosody:
     return Prosody(loud, pitch, var, rate, active, 0.8)
 
 
-def analysis(prosody: Prosody | None = None, negativity: float = 0.0,
-             complaints: tuple[str, ...] = (), model: float | None = None):
-    text = TextNegativity(negativity, negativity, complaints) if negativity or complaints \
-        else None
+def analysis(
+    prosody: Prosody | None = None,
+    negativity: float = 0.0,
+    complaints: tuple[str, ...] = (),
+    model: float | None = None,
+):
+    text = TextNegativity(negativity, negativity, complaints) if negativity or complaints else None
     return UtteranceAnalysis(prosody or p(), text, model)
 
 
-@pytest.mark.parametrize("score, label", [(0.0, "calm"), (0.249, "calm"), (0.25, "neutral"),
-                                          (0.5, "agitated"), (0.75, "angry"), (1.0, "angry")])
+@pytest.mark.parametrize(
+    "score, label",
+    [
+        (0.0, "calm"),
+        (0.249, "calm"),
+        (0.25, "neutral"),
+        (0.5, "agitated"),
+        (0.75, "angry"),
+        (1.0, "angry"),
+    ],
+)
 def test_labels(score, label):
     assert label_of(score) == label
 

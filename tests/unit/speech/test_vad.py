@@ -22,7 +22,7 @@ def test_start_and_end_of_speech_in_20ms_frames():
     vad = Endpointer(end_ms=200)
     events = []
     for i in range(0, len(x), 320):
-        events += vad.feed(x[i:i + 320])
+        events += vad.feed(x[i : i + 320])
     assert [kind for kind, _ in events] == ["start", "end"]
     assert abs(events[0][1] - 0.5) < 0.05
     assert abs(events[1][1] - 1.5) < 0.03

@@ -26,14 +26,20 @@ def test_import_keeps_good_rows_and_reports_bad_and_repeated_ones(db):
     c = db.run_sync(store.create, "spring", "manual", "progressive", "general", POLICY, NOW)
     first = db.run_sync(store.import_csv, c["id"], "13800000001,c1\n99\n13800000002\n", NOW)
     assert first["added"] == 2 and first["errors"] == [
-        {"line": 2, "reason": "number '99' is not a phone number"}]
+        {"line": 2, "reason": "number '99' is not a phone number"}
+    ]
     again = db.run_sync(store.import_csv, c["id"], "13800000003\n13800000001,c1\n", NOW)
     assert again["added"] == 1
-    assert again["errors"] == [{"line": 2, "reason": f"number 13800000001 is already in "
-                                                     f"campaign {c['id']}"}]
+    assert again["errors"] == [
+        {"line": 2, "reason": f"number 13800000001 is already in campaign {c['id']}"}
+    ]
     progress = db.run_sync(store.progress, c["id"], 0.0)
-    assert progress["contacts"] == {"total": 3, "done": 0, "pending": 3,
-                                    "by_status": {"pending": 3}}
+    assert progress["contacts"] == {
+        "total": 3,
+        "done": 0,
+        "pending": 3,
+        "by_status": {"pending": 3},
+    }
 
 
 def test_bad_campaigns_and_transitions(db):
@@ -51,18 +57,58 @@ def test_bad_campaigns_and_transitions(db):
 
 
 def _seed_callbacks(sdb):
-    sdb["customers"].insert_all([
-        {"id": "c-ok", "name": "Ok", "timezone": "Asia/Shanghai", "contact_opt_out": 0,
-         "language": "zh-CN"},
-        {"id": "c-out", "name": "Out", "timezone": "Europe/London", "contact_opt_out": 1,
-         "language": None}])
-    sdb["callbacks"].insert_all([
-        {"customer_id": "c-ok", "number": "1700001", "score": 0.9, "value": 800.0,
-         "priority": 720.0, "due_at": NOW + 3600, "status": "pending", "created_at": NOW},
-        {"customer_id": "c-out", "number": "1700002", "score": 0.8, "value": 100.0,
-         "priority": None, "due_at": NOW + 80000, "status": "pending", "created_at": NOW},
-        {"customer_id": "c-ok", "number": "1700003", "score": 0.9, "value": 1.0,
-         "priority": 1.0, "due_at": NOW, "status": "done", "created_at": NOW}])
+    sdb["customers"].insert_all(
+        [
+            {
+                "id": "c-ok",
+                "name": "Ok",
+                "timezone": "Asia/Shanghai",
+                "contact_opt_out": 0,
+                "language": "zh-CN",
+            },
+            {
+                "id": "c-out",
+                "name": "Out",
+                "timezone": "Europe/London",
+                "contact_opt_out": 1,
+                "language": None,
+            },
+        ]
+    )
+    sdb["callbacks"].insert_all(
+        [
+            {
+                "customer_id": "c-ok",
+                "number": "1700001",
+                "score": 0.9,
+                "value": 800.0,
+                "priority": 720.0,
+                "due_at": NOW + 3600,
+                "status": "pending",
+                "created_at": NOW,
+            },
+            {
+                "customer_id": "c-out",
+                "number": "1700002",
+                "score": 0.8,
+                "value": 100.0,
+                "priority": None,
+                "due_at": NOW + 80000,
+                "status": "pending",
+                "created_at": NOW,
+            },
+            {
+                "customer_id": "c-ok",
+                "number": "1700003",
+                "score": 0.9,
+                "value": 1.0,
+                "priority": 1.0,
+                "due_at": NOW,
+                "status": "done",
+                "created_at": NOW,
+            },
+        ]
+    )
 
 
 def test_callbacks_become_contacts_once_and_outcomes_become_interventions(db):
@@ -83,23 +129,42 @@ def test_callbacks_become_contacts_once_and_outcomes_become_interventions(db):
 
     row = rows["1700001"]
     attempt = db.run_sync(dial_store.start_attempt, c["id"], row, "line-1", None, NOW)
-    step = db.run_sync(dial_store.finish_attempt, "callback", attempt, "busy", NOW + 5, POLICY,
-                       False, {"ring_seconds": 3.0, "channel": "line-1"})
+    step = db.run_sync(
+        dial_store.finish_attempt,
+        "callback",
+        attempt,
+        "busy",
+        NOW + 5,
+        POLICY,
+        False,
+        {"ring_seconds": 3.0, "channel": "line-1"},
+    )
     assert (step.status, step.next_at) == ("pending", NOW + 65)
     attempt = db.run_sync(dial_store.start_attempt, c["id"], row, "line-2", None, NOW + 70)
     db.run_sync(dial_store.answered, attempt, NOW + 75, "HUMAN", "HUMAN-811-800", True)
-    step = db.run_sync(dial_store.finish_attempt, "callback", attempt, "answered", NOW + 78,
-                       POLICY, False, {"agent_id": "2003", "channel": "line-2"})
+    step = db.run_sync(
+        dial_store.finish_attempt,
+        "callback",
+        attempt,
+        "answered",
+        NOW + 78,
+        POLICY,
+        False,
+        {"agent_id": "2003", "channel": "line-2"},
+    )
     assert step.status == "done"
 
     def check(sdb):
         done = sdb.execute("SELECT status FROM callbacks WHERE number = '1700001'").fetchone()
         iv = list(sdb.query("SELECT * FROM interventions WHERE customer_id = 'c-ok' ORDER BY id"))
         return done[0], iv
+
     status, interventions = db.run_sync(check)
     assert status == "done"
     assert [(i["kind"], i["outcome"]) for i in interventions] == [
-        ("dialer:callback", "busy"), ("dialer:callback", "answered")]
+        ("dialer:callback", "busy"),
+        ("dialer:callback", "answered"),
+    ]
     assert interventions[1]["by"] == f"dialer:campaign-{c['id']}"
     details = json.loads(interventions[1]["details"])
     assert details["agent_id"] == "2003" and details["attempt"] == 2 and details["amd"] == "HUMAN"
@@ -119,9 +184,22 @@ def test_a_live_answer_learnt_late_stays_counted_abandoned_after_a_restart(db):
         attempt = db.run_sync(dial_store.start_attempt, c["id"], row, f"l{k}", None, NOW)
         db.run_sync(dial_store.answered, attempt, NOW + 5, "HUMAN", "HUMAN-811-800", True)
         details = {"agent_id": "2001", "late_verdict": True} if late else {"agent_id": "2001"}
-        db.run_sync(dial_store.finish_attempt, "manual", attempt, "answered", NOW + 60, POLICY,
-                    False, details)
+        db.run_sync(
+            dial_store.finish_attempt,
+            "manual",
+            attempt,
+            "answered",
+            NOW + 60,
+            POLICY,
+            False,
+            details,
+        )
     assert db.run_sync(dial_store.live_answers, c["id"], 0.0) == [
-        (NOW + 5, True, "13800000001"), (NOW + 5, False, "13800000002")]
+        (NOW + 5, True, "13800000001"),
+        (NOW + 5, False, "13800000002"),
+    ]
     assert db.run_sync(store.progress, c["id"], NOW)["abandon"] == {
-        "live_answers": 2, "abandoned": 1, "rate": 0.5}
+        "live_answers": 2,
+        "abandoned": 1,
+        "rate": 0.5,
+    }

@@ -19,10 +19,14 @@ GOOD_AND_BAD = """number,customer_id,timezone,priority,name
 def test_bad_lines_reported_by_number_good_ones_kept():
     rows, errors = parse(GOOD_AND_BAD)
     assert [r.number for r in rows] == ["+8613800138000", "13900000004", "13900000006"]
-    assert [r.line for r in rows] == [2, 6, 11]      # line 10 is blank
+    assert [r.line for r in rows] == [2, 6, 11]  # line 10 is blank
     first, bare, quoted = rows
-    assert (first.customer_id, first.timezone, first.priority, first.name) == \
-        ("c1", "Asia/Shanghai", 5.0, "Chen Jing")
+    assert (first.customer_id, first.timezone, first.priority, first.name) == (
+        "c1",
+        "Asia/Shanghai",
+        5.0,
+        "Chen Jing",
+    )
     assert (bare.customer_id, bare.timezone, bare.priority, bare.name) == (None, None, 0.0, None)
     assert quoted.name == "Smith, Ann" and quoted.priority == -1.0
     reasons = {e.line: e.reason for e in errors}

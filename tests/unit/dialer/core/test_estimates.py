@@ -39,9 +39,9 @@ def test_a_new_dial_connects_within_the_ring_time_and_old_lines_rarely():
     now = feed_dials(est, 2000, 0.3)
     p = est.live_by(now, np.array([0.0, 16.0]), H)
     assert p[0, -1] == pytest.approx(0.3, abs=0.03)
-    assert p[0, 5] < p[0, 20]                       # not before the lines are answered
-    assert p[1, -1] < 0.01                          # rung past every live answer: no hope
-    assert np.all(np.diff(p, axis=1) >= -1e-12)     # cumulative in the horizon
+    assert p[0, 5] < p[0, 20]  # not before the lines are answered
+    assert p[1, -1] < 0.01  # rung past every live answer: no hope
+    assert np.all(np.diff(p, axis=1) >= -1e-12)  # cumulative in the horizon
 
 
 def test_dials_still_ringing_keep_the_estimate_honest():
@@ -49,13 +49,12 @@ def test_dials_still_ringing_keep_the_estimate_honest():
     at risk keeps the live rate from looking like 100%."""
     est = DialEstimates(prior_weight=1.0)
     for _ in range(50):
-        est.record_dial(10.0, 10.0, "live")          # 50 lives among 200 dials placed at 0
+        est.record_dial(10.0, 10.0, "live")  # 50 lives among 200 dials placed at 0
     ringing = np.full(150, 10.0)
     naive = est.live_rate(10.0)
     honest = est.live_rate(10.0, ringing)
     assert naive > 0.8
-    assert 0.25 <= honest < 0.4            # 50 of 200 so far, plus what the prior expects
-
+    assert 0.25 <= honest < 0.4  # 50 of 200 so far, plus what the prior expects
 
 
 def test_estimates_follow_a_drift():
@@ -72,7 +71,7 @@ def test_talk_time_is_learnt_and_calls_in_progress_count():
         est.record_talk(i * 10.0, float(rng.exponential(120.0)))
     assert est.mean(20000.0) == pytest.approx(120.0, rel=0.1)
     free = est.free_by(20000.0, np.array([0.0, 100.0]), H, wrapup=5.0)
-    assert free[0, 3] == 0.0                        # nobody is free before the wrap-up ends
+    assert free[0, 3] == 0.0  # nobody is free before the wrap-up ends
     assert free[0, -1] == pytest.approx(1 - np.exp(-26 / 120), abs=0.05)
 
 
@@ -87,5 +86,5 @@ def test_start_of_campaign_talk_estimate_is_not_optimistic():
 
 def test_a_long_quiet_spell_keeps_what_was_learnt():
     est = DialEstimates()
-    feed_dials(est, 2000, 0.3, start=1.7e9)             # epoch seconds
+    feed_dials(est, 2000, 0.3, start=1.7e9)  # epoch seconds
     assert est.live_rate(1.7e9 + 30 * 86400) == pytest.approx(0.3, abs=0.03)

@@ -30,7 +30,7 @@ def test_no_agent_within_two_seconds_is_an_abandon_with_the_identification_messa
     assert guard.expire(11.9) == []
     assert guard.expire(12.0) == [Abandon("c1", "555", guard.config.message)]
     assert guard.counts.totals(12.0) == (1, 1)
-    assert guard.agent_free("a1", 12.5) == []          # too late: nothing to bridge
+    assert guard.agent_free("a1", 12.5) == []  # too late: nothing to bridge
 
 
 def test_an_agent_freed_inside_the_grace_period_takes_the_longest_waiting_call():
@@ -65,7 +65,7 @@ def test_72_hours_rest_after_an_abandon_unless_an_agent_is_reserved():
 def test_a_new_campaign_starts_progressive_and_earns_its_budget():
     guard = AbandonGuard()
     assert guard.allowance(0.0).mode == "progressive"
-    now = served(guard, 64)                   # 64 * 3% / 97% < 2 abandons affordable
+    now = served(guard, 64)  # 64 * 3% / 97% < 2 abandons affordable
     assert guard.allowance(now).mode == "progressive"
     now = served(guard, 10, now)
     allowance = guard.allowance(now)
@@ -102,7 +102,8 @@ outcomes = st.lists(st.booleans(), min_size=1, max_size=400)
 @settings(max_examples=80, deadline=None)
 @given(outcomes=outcomes, limit=st.sampled_from([0.01, 0.03, 0.05]))
 def test_risk_is_only_allowed_while_two_more_abandons_keep_the_rate_within_the_limit(
-        outcomes, limit):
+    outcomes, limit
+):
     """Whatever the history, a predictive allowance means that even two abandons from the
     lines already in flight would leave the window's rate at or under the limit."""
     guard = AbandonGuard(GuardConfig(limit=limit))
@@ -120,8 +121,10 @@ def test_risk_is_only_allowed_while_two_more_abandons_keep_the_rate_within_the_l
 
 
 @settings(max_examples=80, deadline=None)
-@given(events=st.lists(st.tuples(st.floats(0, 5 * DAY), st.booleans()), max_size=300),
-       now=st.floats(0, 8 * DAY))
+@given(
+    events=st.lists(st.tuples(st.floats(0, 5 * DAY), st.booleans()), max_size=300),
+    now=st.floats(0, 8 * DAY),
+)
 def test_rolling_counts_never_read_below_the_exact_rate(events, now):
     counts = RollingCounts(DAY, buckets=50)
     events.sort()
@@ -151,7 +154,7 @@ def test_a_served_answer_whose_agent_failed_counts_as_abandoned_and_rests_72h():
     assert guard.rate(10.0) == 0.0
     abandon = guard.lost("c3", "n3", 11.0)
     assert abandon.number == "n3" and abandon.message
-    assert guard.counts.totals(11.0) == (10, 1)          # no new live answer, one abandon
+    assert guard.counts.totals(11.0) == (10, 1)  # no new live answer, one abandon
     assert guard.rate(11.0) == pytest.approx(0.1)
     assert not guard.redial_allowed("n3", 11.0 + 3600)
     assert guard.redial_allowed("n3", 11.0 + 72 * 3600)
@@ -161,10 +164,10 @@ def test_a_reclassified_abandon_leaves_the_window_after_its_answer():
     counts = RollingCounts(window=100.0, buckets=10)
     counts.add(0.0, abandoned=False)
     counts.reclassify(35.0)
-    counts.add(36.0, abandoned=False)                     # lands in the abandon's bucket
+    counts.add(36.0, abandoned=False)  # lands in the abandon's bucket
     assert counts.totals(50.0) == (2, 1)
-    assert counts.totals(105.0) == (1, 1)                 # the answer left first
-    assert counts.totals(150.0) == (0, 0)                 # then both from bucket 30-40
+    assert counts.totals(105.0) == (1, 1)  # the answer left first
+    assert counts.totals(150.0) == (0, 0)  # then both from bucket 30-40
 
 
 def test_a_verdict_learnt_late_counts_abandoned_once_whatever_happens_next():
@@ -175,16 +178,16 @@ def test_a_verdict_learnt_late_counts_abandoned_once_whatever_happens_next():
     assert guard.live_answer("late1", "n1", 10.0, late=True) == [HoldFor("late1", 12.0)]
     assert guard.counts.totals(10.0) == (1, 1)
     assert not guard.redial_allowed("n1", 10.0 + 3600)
-    assert guard.agent_free("a1", 11.0) == [Bridge("late1", "a1")]      # still served
+    assert guard.agent_free("a1", 11.0) == [Bridge("late1", "a1")]  # still served
     assert guard.counts.totals(11.0) == (1, 1), "served: no second count"
-    assert guard.lost("late1", "n1", 12.0).number == "n1"               # its agent failed
+    assert guard.lost("late1", "n1", 12.0).number == "n1"  # its agent failed
     assert guard.counts.totals(12.0) == (1, 1), "lost: no second abandon"
 
     guard.live_answer("late2", "n2", 20.0, late=True)
-    assert [a.call_id for a in guard.expire(22.5)] == ["late2"]         # no agent came
+    assert [a.call_id for a in guard.expire(22.5)] == ["late2"]  # no agent came
     assert guard.counts.totals(22.5) == (2, 2)
     assert guard.live_answer("late3", "n3", 30.0, "a2", late=True) == [Bridge("late3", "a2")]
     assert guard.counts.totals(30.0) == (3, 3)
-    guard.forget("late3")                                               # the line ended
+    guard.forget("late3")  # the line ended
     guard.live_answer("on-time", "n4", 40.0, "a2")
     assert guard.counts.totals(40.0) == (4, 3)

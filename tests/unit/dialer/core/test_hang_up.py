@@ -44,7 +44,7 @@ def test_the_more_risk_allowed_the_fewer_lines_hung_up():
 def test_never_sooner_than_15_s_never_when_off_and_not_while_warming_up():
     busy = Snapshot(0.0, 0, talking=(10.0,) * 20, ringing=AGES)
     assert warmed(cancel_after=None).cancels(busy, RISKY) == []
-    assert Predictive().cancels(busy, RISKY) == []          # no dials seen yet
+    assert Predictive().cancels(busy, RISKY) == []  # no dials seen yet
     assert warmed(cancel_after=20.0).cancels(busy, RISKY) == [4]
     with pytest.raises(ValueError, match="at least 15"):
         Predictive(cancel_after=10.0)
@@ -62,7 +62,7 @@ def test_hung_up_lines_are_censored_so_late_answers_are_still_expected():
     that a line ringing at 15 s is a person later stays what the full record says; counted
     as ended (a no answer at 15 s), it would look like late answers never come."""
     stream = ContactStream(Traffic(), 3)
-    truth, cut, wrong = (DialEstimates(half_life=1e9) for _ in "abc")   # no forgetting
+    truth, cut, wrong = (DialEstimates(half_life=1e9) for _ in "abc")  # no forgetting
     for i in range(20000):
         outcome, ring, amd = stream[i].outcome(0.3, 25.0)
         truth.record_dial(i + ring, ring, outcome, amd)
@@ -72,8 +72,10 @@ def test_hung_up_lines_are_censored_so_late_answers_are_still_expected():
         else:
             cut.record_dial(i + ring, ring, outcome, amd)
             wrong.record_dial(i + ring, ring, outcome, amd)
-    late = [est.live_by(20100.0, np.array([15.0]), np.arange(0.0, 15.0))[0, -1]
-            for est in (truth, cut, wrong)]
+    late = [
+        est.live_by(20100.0, np.array([15.0]), np.arange(0.0, 15.0))[0, -1]
+        for est in (truth, cut, wrong)
+    ]
     assert late[0] > 0.04
     assert late[1] == pytest.approx(late[0], rel=0.1)
     assert late[2] < late[0] * 0.75
@@ -95,8 +97,13 @@ def test_on_the_same_traffic_hanging_up_cuts_abandons_at_the_same_occupancy():
 
     def run(seed, cancel_after):
         pacer = Predictive(DialEstimates(), wrapup=5.0, cancel_after=cancel_after)
-        return Simulation(Scenario(20, traffic, hours=2.0, seed=seed), pacer, guarded=False,
-                          unguarded=Allowance(risk=0.02)).run()
+        return Simulation(
+            Scenario(20, traffic, hours=2.0, seed=seed),
+            pacer,
+            guarded=False,
+            unguarded=Allowance(risk=0.02),
+        ).run()
+
     keep, cut = ([run(seed, after) for seed in (1, 2, 3)] for after in (None, 15.0))
     assert all(r.cancelled == 0 for r in keep)
     assert all(0 < r.cancelled_live < r.cancelled < r.dials for r in cut)

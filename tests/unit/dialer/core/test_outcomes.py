@@ -13,22 +13,41 @@ from engine.dialer.core.outcomes import (
 from engine.dialer.core.policy import CampaignPolicy
 
 NOW = 1_000.0
-POLICY = CampaignPolicy(max_attempts=3, retry_seconds={"busy": 60.0, "no-answer": 120.0,
-                                                       "machine": 300.0, "failed": 30.0})
+POLICY = CampaignPolicy(
+    max_attempts=3,
+    retry_seconds={"busy": 60.0, "no-answer": 120.0, "machine": 300.0, "failed": 30.0},
+)
 
 
-@pytest.mark.parametrize(("status", "cause", "outcome"), [
-    ("BUSY", None, "busy"), ("NOANSWER", None, "no-answer"), ("CANCEL", None, "no-answer"),
-    ("CONGESTION", None, "failed"), ("CHANUNAVAIL", None, "failed"),
-    (None, 19, "no-answer"), (None, 17, "busy"), (None, 34, "failed"), (None, 0, "failed"),
-    ("", 18, "no-answer")])
+@pytest.mark.parametrize(
+    ("status", "cause", "outcome"),
+    [
+        ("BUSY", None, "busy"),
+        ("NOANSWER", None, "no-answer"),
+        ("CANCEL", None, "no-answer"),
+        ("CONGESTION", None, "failed"),
+        ("CHANUNAVAIL", None, "failed"),
+        (None, 19, "no-answer"),
+        (None, 17, "busy"),
+        (None, 34, "failed"),
+        (None, 0, "failed"),
+        ("", 18, "no-answer"),
+    ],
+)
 def test_dial_outcome(status, cause, outcome):
     assert dial_outcome(status, cause) == outcome
 
 
-@pytest.mark.parametrize(("amd", "kind"), [("HUMAN", "live"), ("MACHINE", "machine"),
-                                           ("machine", "machine"), ("NOTSURE", "live"),
-                                           ("", "live")])
+@pytest.mark.parametrize(
+    ("amd", "kind"),
+    [
+        ("HUMAN", "live"),
+        ("MACHINE", "machine"),
+        ("machine", "machine"),
+        ("NOTSURE", "live"),
+        ("", "live"),
+    ],
+)
 def test_amd_status_to_kind(amd, kind):
     assert amd_kind(amd) == kind
 

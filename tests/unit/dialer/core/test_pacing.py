@@ -14,22 +14,32 @@ TIGHT = Allowance("progressive", 0.0, 0.0)
 PAUSED = Allowance("paused")
 
 
-@pytest.mark.parametrize(("free", "ringing", "waiting", "expected"), [
-    (0, (), 0, 0),
-    (3, (), 0, 3),
-    (3, (1.0,), 0, 2),
-    (3, (1.0, 2.0, 3.0, 4.0), 0, 0),       # more lines than free agents: nothing
-    (5, (), 2, 3),                         # live answers already waiting take agents
-])
+@pytest.mark.parametrize(
+    ("free", "ringing", "waiting", "expected"),
+    [
+        (0, (), 0, 0),
+        (3, (), 0, 3),
+        (3, (1.0,), 0, 2),
+        (3, (1.0, 2.0, 3.0, 4.0), 0, 0),  # more lines than free agents: nothing
+        (5, (), 2, 3),  # live answers already waiting take agents
+    ],
+)
 def test_progressive_is_one_line_per_free_agent(free, ringing, waiting, expected):
     snap = Snapshot(0.0, free, ringing=ringing, waiting=waiting)
     assert Progressive().dials(snap, GO) == expected
     assert Progressive().dials(snap, PAUSED) == 0
 
 
-@pytest.mark.parametrize(("ratio", "free", "lines", "expected"), [
-    (2.0, 3, 0, 6), (2.0, 3, 4, 2), (2.0, 3, 9, 0), (1.5, 3, 0, 5), (3.0, 0, 0, 0),
-])
+@pytest.mark.parametrize(
+    ("ratio", "free", "lines", "expected"),
+    [
+        (2.0, 3, 0, 6),
+        (2.0, 3, 4, 2),
+        (2.0, 3, 9, 0),
+        (1.5, 3, 0, 5),
+        (3.0, 0, 0, 0),
+    ],
+)
 def test_fixed_ratio(ratio, free, lines, expected):
     snap = Snapshot(0.0, free, ringing=(5.0,) * lines)
     assert FixedRatio(ratio).dials(snap, GO) == expected
@@ -50,14 +60,14 @@ def warmed(**kw):
 def test_predictive_dials_ahead_for_idle_agents_but_not_without_agents():
     pacer = warmed()
     idle = pacer.dials(Snapshot(0.0, 10), Allowance(risk=0.02))
-    assert idle > 10                        # more lines than agents: most will not answer
+    assert idle > 10  # more lines than agents: most will not answer
     assert pacer.dials(Snapshot(0.0, 0), Allowance(risk=0.02)) == 0
 
 
 def test_predictive_dials_before_agents_finish_their_calls():
     pacer = warmed()
-    early = Snapshot(0.0, 0, talking=(5.0,) * 20)           # calls just started
-    late = Snapshot(0.0, 0, talking=(600.0,) * 20)          # long past the typical call
+    early = Snapshot(0.0, 0, talking=(5.0,) * 20)  # calls just started
+    late = Snapshot(0.0, 0, talking=(600.0,) * 20)  # long past the typical call
     wrapping = Snapshot(0.0, 0, talking=(5.0,) * 18, wrapping=(1.0, 1.0))
     allowance = Allowance(risk=0.05)
     assert pacer.dials(late, allowance) >= pacer.dials(early, allowance)
@@ -68,7 +78,7 @@ def test_predictive_respects_the_lines_cap_and_the_pipeline_budget():
     snap = Snapshot(0.0, 50)
     assert Predictive(max_lines=30).dials(snap, GO) <= 30
     frugal = Predictive().dials(snap, Allowance(risk=0.2, max_expected_abandons=0.0))
-    assert frugal == 50                      # the progressive floor carries no risk
+    assert frugal == 50  # the progressive floor carries no risk
 
 
 def test_more_risk_allowed_never_means_fewer_dials():
@@ -110,14 +120,21 @@ ages = st.lists(st.floats(0, 40, allow_nan=False), max_size=60)
 
 
 @settings(max_examples=60, deadline=None)
-@given(free=st.integers(0, 120), talking=st.lists(st.floats(0, 5000), max_size=120),
-       wrapping=st.lists(st.floats(-1, 10), max_size=20), ringing=ages,
-       detecting=st.lists(st.floats(0, 5), max_size=10), waiting=st.integers(0, 5),
-       risk=st.floats(0, 1), budget=st.one_of(st.just(math.inf), st.floats(0, 50)),
-       stress=st.floats(1, 3), now=st.floats(0, 1e7))
-def test_predictive_never_dials_negative_or_absurd(free, talking, wrapping, ringing,
-                                                  detecting, waiting, risk, budget,
-                                                  stress, now):
+@given(
+    free=st.integers(0, 120),
+    talking=st.lists(st.floats(0, 5000), max_size=120),
+    wrapping=st.lists(st.floats(-1, 10), max_size=20),
+    ringing=ages,
+    detecting=st.lists(st.floats(0, 5), max_size=10),
+    waiting=st.integers(0, 5),
+    risk=st.floats(0, 1),
+    budget=st.one_of(st.just(math.inf), st.floats(0, 50)),
+    stress=st.floats(1, 3),
+    now=st.floats(0, 1e7),
+)
+def test_predictive_never_dials_negative_or_absurd(
+    free, talking, wrapping, ringing, detecting, waiting, risk, budget, stress, now
+):
     snap = Snapshot(now, free, talking, wrapping, ringing, detecting, waiting)
     pacer = Predictive(wrapup=5.0, max_lines=400)
     n = pacer.dials(snap, Allowance("predictive", risk, budget, stress))

@@ -32,10 +32,10 @@ def steady(guard, per_minute, minutes, start=0.0):
 
 def test_the_plan_counts_a_cautious_share_of_the_live_answers_still_to_come():
     plan = Plan(0.0, HOUR, horizon=HOUR, share=0.5)
-    for i in range(600):                       # 1 live answer a second for 10 minutes
+    for i in range(600):  # 1 live answer a second for 10 minutes
         plan.live(float(i))
     ahead = plan.ahead(600.0)
-    assert 0 < ahead < 0.5 * 1.0 * (HOUR - 600.0)       # below half the true pace
+    assert 0 < ahead < 0.5 * 1.0 * (HOUR - 600.0)  # below half the true pace
     assert plan.ahead(600.0, horizon=60.0) < ahead
     assert plan.ahead(HOUR) == 0.0 and plan.ahead(HOUR + 5) == 0.0
 
@@ -55,7 +55,7 @@ def test_a_plan_lets_a_new_campaign_go_predictive_within_minutes():
     now = steady(planned, 6, 5)
     steady(instant, 6, 5)
     assert planned.allowance(now).mode == "predictive"
-    assert instant.allowance(now).mode == "progressive"       # 30 of the 65 it needs
+    assert instant.allowance(now).mode == "progressive"  # 30 of the 65 it needs
     assert instant.expected_live(now) == 0.0 < planned.expected_live(now)
 
 
@@ -73,8 +73,8 @@ def test_at_the_end_of_the_plan_it_is_the_instant_rule_again():
 def test_no_risk_while_the_windows_own_rate_is_over_the_limit():
     guard = AbandonGuard()
     guard.plan(0.0, 8 * HOUR)
-    now = steady(guard, 20, 30)                # 600 live answers, a long plan ahead
-    for i in range(19):                        # 19 / 619 > 3%
+    now = steady(guard, 20, 30)  # 600 live answers, a long plan ahead
+    for i in range(19):  # 19 / 619 > 3%
         answer(guard, now + i * 3, abandoned=True, name="x")
     now += 60
     live, abandoned = guard.counts.totals(now)
@@ -86,23 +86,21 @@ def test_no_risk_while_the_windows_own_rate_is_over_the_limit():
 def test_bad_luck_lowers_the_target_and_good_luck_does_not_raise_it():
     guard = AbandonGuard()
     goal = guard.config.target_share * LIMIT
-    assert guard.target(0.0) == goal                           # no plan: the fixed goal
+    assert guard.target(0.0) == goal  # no plan: the fixed goal
     guard.plan(0.0, 2 * HOUR)
     now = steady(guard, 10, 20)
-    assert guard.target(now) == pytest.approx(goal)            # no abandon yet: not above
-    for i in range(10):                        # 10 of ~210: more than the pace allows
+    assert guard.target(now) == pytest.approx(goal)  # no abandon yet: not above
+    for i in range(10):  # 10 of ~210: more than the pace allows
         answer(guard, now + 3 * i, abandoned=True, name="x")
     assert guard.target(now + 40) < goal
 
 
-histories = st.lists(st.tuples(st.floats(0.5, 30.0), st.booleans()), min_size=1,
-                     max_size=300)
+histories = st.lists(st.tuples(st.floats(0.5, 30.0), st.booleans()), min_size=1, max_size=300)
 
 
 @settings(max_examples=60, deadline=None)
 @given(history=histories, until=st.floats(60.0, 4 * HOUR), limit=st.sampled_from([0.01, 0.03]))
-def test_with_a_plan_risk_needs_the_reserve_and_the_rate_within_the_limit(history, until,
-                                                                         limit):
+def test_with_a_plan_risk_needs_the_reserve_and_the_rate_within_the_limit(history, until, limit):
     """Whatever the history, a predictive allowance with a plan means: the window's own
     rate is within the limit, the reserve is covered by the window's live answers plus
     those counted on, and the target is never above ``target_share`` of the limit."""

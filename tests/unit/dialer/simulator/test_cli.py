@@ -9,8 +9,20 @@ from engine import cli as engine_cli
 from engine.dialer import cli
 from engine.dialer.simulator import cli as simulator_cli
 
-SMALL = ["dialer", "simulate", "--agents", "3", "--answer-rates", "60%",
-         "--handle-times", "300", "--hours", "0.05", "--seed", "4"]
+SMALL = [
+    "dialer",
+    "simulate",
+    "--agents",
+    "3",
+    "--answer-rates",
+    "60%",
+    "--handle-times",
+    "300",
+    "--hours",
+    "0.05",
+    "--seed",
+    "4",
+]
 
 
 def run(argv):
@@ -37,10 +49,17 @@ def test_json_is_the_same_table_machine_readable(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["seed"] == 4 and data["limit"] == 0.03
     rows = data["rows"]
-    assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive",
-                                             "oracle"]
-    assert {"agents", "answer_rate", "handle_time", "occupancy", "abandon_rate",
-            "connects_per_agent_hour", "idle_between", "gap"} <= set(rows[0])
+    assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive", "oracle"]
+    assert {
+        "agents",
+        "answer_rate",
+        "handle_time",
+        "occupancy",
+        "abandon_rate",
+        "connects_per_agent_hour",
+        "idle_between",
+        "gap",
+    } <= set(rows[0])
     assert rows[0]["answer_rate"] == 0.6
 
 
@@ -49,10 +68,20 @@ def test_warm_up_adds_steady_state_columns_and_known_ends_a_row(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["warmup_minutes"] == 1 and data["planned"] is False
     rows = data["rows"]
-    assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive",
-                                             "known ends", "oracle"]
-    assert {"steady_occupancy", "steady_abandon_rate", "steady_gap",
-            "idle_by_cause", "steady_idle_by_cause"} <= set(rows[2])
+    assert [r["algorithm"] for r in rows] == [
+        "progressive",
+        "ratio 2:1",
+        "predictive",
+        "known ends",
+        "oracle",
+    ]
+    assert {
+        "steady_occupancy",
+        "steady_abandon_rate",
+        "steady_gap",
+        "idle_by_cause",
+        "steady_idle_by_cause",
+    } <= set(rows[2])
     assert run([*SMALL, "--warmup", "1"]) == 0
     out = capsys.readouterr().out
     assert "steady occ" in out and "idle points by cause" in out
@@ -61,9 +90,15 @@ def test_warm_up_adds_steady_state_columns_and_known_ends_a_row(capsys):
 def test_known_answers_adds_a_row_and_with_known_ends_the_pacer_told_both(capsys):
     assert run([*SMALL, "--known-answers", "--known-ends", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
-    assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive",
-                                             "known ends", "known answers", "known both",
-                                             "oracle"]
+    assert [r["algorithm"] for r in rows] == [
+        "progressive",
+        "ratio 2:1",
+        "predictive",
+        "known ends",
+        "known answers",
+        "known both",
+        "oracle",
+    ]
 
 
 def test_fixed_risk_runs_predictive_without_the_guard(capsys):
@@ -80,13 +115,22 @@ def test_the_guard_runs_as_in_the_engine_unless_planned(capsys):
     assert json.loads(capsys.readouterr().out)["planned"] is True
 
 
-@pytest.mark.parametrize("extra", [["--hours", "0"], ["--handle-times", "8"],
-                                   ["--limit", "2"], ["--warmup", "3"], ["--warmup", "-1"]])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--hours", "0"],
+        ["--handle-times", "8"],
+        ["--limit", "2"],
+        ["--warmup", "3"],
+        ["--warmup", "-1"],
+    ],
+)
 def test_bad_arguments_exit_2(extra, capsys):
     assert run([*SMALL, *extra]) == 2
 
 
-@pytest.mark.parametrize(("text", "rates"), [("15,30,60", [0.15, 0.3, 0.6]),
-                                             ("0.15,0.3", [0.15, 0.3]), ("60%", [0.6])])
+@pytest.mark.parametrize(
+    ("text", "rates"), [("15,30,60", [0.15, 0.3, 0.6]), ("0.15,0.3", [0.15, 0.3]), ("60%", [0.6])]
+)
 def test_answer_rates_as_percent_or_fraction(text, rates):
     assert simulator_cli._rates(text) == pytest.approx(rates)

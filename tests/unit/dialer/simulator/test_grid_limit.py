@@ -22,8 +22,7 @@ def run(algorithm, agents, answer_rate, handle, planned=True):
 
 
 @pytest.mark.parametrize(("agents", "answer_rate", "handle"), CELLS)
-def test_predictive_stays_within_the_limit_and_above_progressive(agents, answer_rate,
-                                                                 handle):
+def test_predictive_stays_within_the_limit_and_above_progressive(agents, answer_rate, handle):
     predictive = run("predictive", agents, answer_rate, handle)
     progressive = run("progressive", agents, answer_rate, handle)
     assert predictive.abandoned <= LIMIT * predictive.live

@@ -13,8 +13,11 @@ TRAFFIC = Traffic(answer_rate=0.3, handle_time=120.0)
 
 
 def run(algorithm, agents=8, hours=0.25, seed=7, traffic=TRAFFIC, **kw):
-    sim = Simulation(Scenario(agents, traffic, hours=hours, seed=seed, **kw),
-                     make_pacer(algorithm, traffic, 2.0), guarded=algorithm != "ratio")
+    sim = Simulation(
+        Scenario(agents, traffic, hours=hours, seed=seed, **kw),
+        make_pacer(algorithm, traffic, 2.0),
+        guarded=algorithm != "ratio",
+    )
     return sim, sim.run()
 
 
@@ -38,8 +41,9 @@ def test_every_algorithm_meets_the_same_people():
     the same outcome, ring time and talk time."""
     seen = {}
     for algorithm in ("progressive", "ratio", "predictive"):
-        sim = Simulation(Scenario(8, TRAFFIC, hours=0.25, seed=7),
-                         make_pacer(algorithm, TRAFFIC, 2.0))
+        sim = Simulation(
+            Scenario(8, TRAFFIC, hours=0.25, seed=7), make_pacer(algorithm, TRAFFIC, 2.0)
+        )
         outcomes = []
         dial = sim.dial
 
@@ -92,11 +96,12 @@ def test_logged_out_agents_stop_counting():
 
 def test_grid_rows_and_table():
     rows = run_cell(4, 0.6, 300.0, GridOptions(hours=0.1, seed=2))
-    assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive",
-                                             "oracle"]
+    assert [r["algorithm"] for r in rows] == ["progressive", "ratio 2:1", "predictive", "oracle"]
     assert rows[-1]["gap"] == 0.0
-    assert all(r["gap"] == pytest.approx((rows[-1]["occupancy"] - r["occupancy"]) * 100,
-                                         abs=0.01) for r in rows)
+    assert all(
+        r["gap"] == pytest.approx((rows[-1]["occupancy"] - r["occupancy"]) * 100, abs=0.01)
+        for r in rows
+    )
     text = table(rows)
     assert "predictive" in text and "oracle" in text and "%" in text
 
@@ -107,24 +112,34 @@ def test_talk_wrap_up_and_idle_by_cause_add_up_to_the_logged_in_time(algorithm):
     for r in (result, result.steady):
         assert r.occupancy + r.wrap_share + sum(r.idle_by_cause.values()) == pytest.approx(1.0)
     if algorithm == "predictive":
-        assert set(result.idle_by_cause) <= {"guard progressive", "guard cushion", "risk",
-                                             "pipeline", "floor", "lines", "warming up",
-                                             "start"}
+        assert set(result.idle_by_cause) <= {
+            "guard progressive",
+            "guard cushion",
+            "risk",
+            "pipeline",
+            "floor",
+            "lines",
+            "warming up",
+            "start",
+        }
 
 
 def test_the_warm_up_adds_steady_state_figures_and_leaves_the_cold_start_ones():
     _, cold = run("predictive", hours=0.5)
     _, warm = run("predictive", hours=0.5, warmup=600.0)
     assert cold.steady is None
-    assert {k: v for k, v in warm.as_dict().items() if not k.startswith("steady_")} == \
-        cold.as_dict()
+    assert {
+        k: v for k, v in warm.as_dict().items() if not k.startswith("steady_")
+    } == cold.as_dict()
     assert warm.steady.live < warm.live and warm.steady.dials < warm.dials
     assert "steady_occupancy" in warm.as_dict()
 
 
 def test_a_planned_run_tells_the_guard_when_dialling_ends():
-    sim = Simulation(Scenario(8, TRAFFIC, hours=0.5, seed=7, planned=True),
-                     make_pacer("predictive", TRAFFIC, 2.0))
+    sim = Simulation(
+        Scenario(8, TRAFFIC, hours=0.5, seed=7, planned=True),
+        make_pacer("predictive", TRAFFIC, 2.0),
+    )
     assert sim.guard.expected_live(0.0) == 0.0 and sim.guard.target(0.0) > 0
     sim.run()
     assert sim.guard.expected_live(1799.0) < sim.guard.expected_live(900.0)

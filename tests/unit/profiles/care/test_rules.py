@@ -33,8 +33,15 @@ class Feed:
 
     def __call__(self, type_: str, at: float, **data: object) -> list[Decision]:
         event = CareEvent(type_, at, data)
-        out = evaluate(RULES, self.customer, event, self.history, self.fired, at,
-                       new_code=lambda: next(self.codes))
+        out = evaluate(
+            RULES,
+            self.customer,
+            event,
+            self.history,
+            self.fired,
+            at,
+            new_code=lambda: next(self.codes),
+        )
         if event.type in RULES.remembered:
             self.history.append(event)
         self.fired |= {(d.rule, d.cause) for d in out}
@@ -43,23 +50,27 @@ class Feed:
 
 def test_delivery_delay_notifies_with_delay_status_and_coupon_once_per_order():
     feed = Feed()
-    first = feed("delivery.delayed", NOON, order_id="A1", delay_hours=6,
-                 status_url="https://t.example/A1")
+    first = feed(
+        "delivery.delayed", NOON, order_id="A1", delay_hours=6, status_url="https://t.example/A1"
+    )
     assert [(d.rule, d.cause, d.action, d.status) for d in first] == [
-        ("delivery-delay", "A1", "notify", "send")]
+        ("delivery-delay", "A1", "notify", "send")
+    ]
     assert "A1" in first[0].message and "6 hours" in first[0].message
     assert "https://t.example/A1" in first[0].message and "20 yuan coupon" in first[0].message
     assert first[0].offer == {"kind": "coupon", "value": 20}
     assert feed("delivery.delayed", NOON + 3600, order_id="A1", delay_hours=9) == []
-    assert [d.cause for d in feed("delivery.delayed", NOON + 7200, order_id="B2",
-                                  delay_hours=2)] == ["B2"]
+    assert [
+        d.cause for d in feed("delivery.delayed", NOON + 7200, order_id="B2", delay_hours=2)
+    ] == ["B2"]
     assert feed("delivery.delayed", NOON, order_id="C3", delay_hours=0.5) == [], "under 1 h"
 
 
 def test_promotion_viewed_three_times_without_order_gets_one_discount_code():
     feed = Feed()
-    views = [feed("page.viewed", NOON + i * 3600, page_kind="promotion", page_id="p9")
-             for i in range(5)]
+    views = [
+        feed("page.viewed", NOON + i * 3600, page_kind="promotion", page_id="p9") for i in range(5)
+    ]
     assert [len(v) for v in views] == [0, 0, 1, 0, 0]
     decision = views[2][0]
     assert decision.action == "discount-code" and decision.offer["code"] == "CODE1"
@@ -77,8 +88,10 @@ def test_an_order_between_views_means_no_discount_code():
 
 def test_views_spread_beyond_the_window_do_not_add_up():
     feed = Feed()
-    assert all(feed("page.viewed", NOON + i * 5 * 86400, page_kind="promotion",
-                    page_id="p1") == [] for i in range(4))
+    assert all(
+        feed("page.viewed", NOON + i * 5 * 86400, page_kind="promotion", page_id="p1") == []
+        for i in range(4)
+    )
 
 
 def test_repeated_inquiry_on_one_topic_escalates_even_in_quiet_hours():
@@ -88,7 +101,8 @@ def test_repeated_inquiry_on_one_topic_escalates_even_in_quiet_hours():
     assert feed("inquiry", night - 3600, topic="delivery") == []
     got = feed("inquiry", night, topic="billing")
     assert [(d.action, d.channel, d.status, d.due) for d in got] == [
-        ("escalate", "supervisor", "send", night)]
+        ("escalate", "supervisor", "send", night)
+    ]
     assert feed("inquiry", night + 60, topic="billing") == [], "once per topic"
 
 
@@ -98,14 +112,17 @@ def test_opted_out_customers_get_nothing():
     assert [feed("inquiry", NOON + i, topic="billing") for i in range(3)] == [[], [], []]
 
 
-@pytest.mark.parametrize(("tz", "local", "deferred_to"), [
-    ("Asia/Shanghai", (22, 30), (2026, 11, 21, 8, 0)),
-    ("Asia/Shanghai", (3, 0), (2026, 11, 20, 8, 0)),
-    ("Asia/Shanghai", (8, 0), None),
-    ("Asia/Shanghai", (20, 59), None),
-    ("Europe/London", (23, 15), (2026, 11, 21, 8, 0)),
-    (None, (21, 0), (2026, 11, 21, 8, 0)),                       # default time zone
-])
+@pytest.mark.parametrize(
+    ("tz", "local", "deferred_to"),
+    [
+        ("Asia/Shanghai", (22, 30), (2026, 11, 21, 8, 0)),
+        ("Asia/Shanghai", (3, 0), (2026, 11, 20, 8, 0)),
+        ("Asia/Shanghai", (8, 0), None),
+        ("Asia/Shanghai", (20, 59), None),
+        ("Europe/London", (23, 15), (2026, 11, 21, 8, 0)),
+        (None, (21, 0), (2026, 11, 21, 8, 0)),  # default time zone
+    ],
+)
 def test_customer_facing_care_waits_for_the_end_of_quiet_hours(tz, local, deferred_to):
     zone = ZoneInfo(tz or "Asia/Shanghai")
     now = datetime(2026, 11, 20, *local, tzinfo=zone).timestamp()
@@ -119,7 +136,7 @@ def test_customer_facing_care_waits_for_the_end_of_quiet_hours(tz, local, deferr
 
 
 def test_same_moment_is_quiet_in_shanghai_and_daytime_in_london():
-    at = datetime(2026, 11, 20, 23, 0, tzinfo=SHANGHAI).timestamp()   # 15:00 in London
+    at = datetime(2026, 11, 20, 23, 0, tzinfo=SHANGHAI).timestamp()  # 15:00 in London
     assert care.quiet_until(RULES, at, "Asia/Shanghai") is not None
     assert care.quiet_until(RULES, at, "Europe/London") is None
 
@@ -134,8 +151,14 @@ def test_generated_customers_each_cause_fires_exactly_once():
         delays = sorted(orders) + [rnd.choice(sorted(orders)) for _ in range(rnd.randint(0, 9))]
         rnd.shuffle(delays)
         for order in delays:
-            total += len(feed("delivery.delayed", NOON + rnd.randint(0, 86400),
-                              order_id=order, delay_hours=rnd.randint(1, 48)))
+            total += len(
+                feed(
+                    "delivery.delayed",
+                    NOON + rnd.randint(0, 86400),
+                    order_id=order,
+                    delay_hours=rnd.randint(1, 48),
+                )
+            )
         orders_seen = {cause for rule, cause in feed.fired}
         assert orders_seen == orders
     assert total == expected

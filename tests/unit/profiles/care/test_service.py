@@ -63,11 +63,15 @@ async def db(tmp_path):
     database = await Database(tmp_path / "p.db", [care_schema.migrations]).open()
 
     def customers(d):
-        d["customers"].insert_all([
-            {"id": "c1", "name": "Li", "timezone": "Asia/Shanghai", "opted_out": 0},
-            {"id": "c2", "name": "Wu", "timezone": "Asia/Shanghai", "opted_out": 1},
-            {"id": "c3", "name": "Ng", "timezone": "America/New_York", "opted_out": 0}],
-            pk="id")
+        d["customers"].insert_all(
+            [
+                {"id": "c1", "name": "Li", "timezone": "Asia/Shanghai", "opted_out": 0},
+                {"id": "c2", "name": "Wu", "timezone": "Asia/Shanghai", "opted_out": 1},
+                {"id": "c3", "name": "Ng", "timezone": "America/New_York", "opted_out": 0},
+            ],
+            pk="id",
+        )
+
     await database.run(customers)
     yield database
     await database.close()
@@ -75,9 +79,16 @@ async def db(tmp_path):
 
 def _service(db, url, now, arms=None):
     clock = {"now": now}
-    svc = CareService(db, None, "t", lambda: RULES, url,
-                      arm_of=lambda cid: (arms or {}).get(cid, "treatment"),
-                      clock=lambda: clock["now"], backoff=0.0)
+    svc = CareService(
+        db,
+        None,
+        "t",
+        lambda: RULES,
+        url,
+        arm_of=lambda cid: (arms or {}).get(cid, "treatment"),
+        clock=lambda: clock["now"],
+        backoff=0.0,
+    )
     return svc, clock
 
 
@@ -88,8 +99,13 @@ async def _rows(db, sql, *args):
 async def test_delivery_delay_is_delivered_once_and_recorded_as_intervention(db, hook):
     received, url = hook
     svc, _ = _service(db, url, NOON)
-    event = {"id": "e1", "type": "delivery.delayed", "customer_id": "c1", "at": NOON,
-             "data": {"order_id": "A1", "delay_hours": 5, "status_url": "https://x/A1"}}
+    event = {
+        "id": "e1",
+        "type": "delivery.delayed",
+        "customer_id": "c1",
+        "at": NOON,
+        "data": {"order_id": "A1", "delay_hours": 5, "status_url": "https://x/A1"},
+    }
     assert [d.rule for d in await svc.on_event(event)] == ["delivery-delay"]
     assert await svc.on_event({**event, "id": "e2"}) == []
     assert await svc.deliver_due() == 1
@@ -106,8 +122,15 @@ async def test_opted_out_and_control_arm_are_never_contacted(db, hook):
     received, url = hook
     svc, _ = _service(db, url, NOON, arms={"c1": "control"})
     for cid in ("c1", "c2"):
-        await svc.on_event({"type": "delivery.delayed", "customer_id": cid, "at": NOON,
-                            "order_id": "Z", "delay_hours": 4})
+        await svc.on_event(
+            {
+                "type": "delivery.delayed",
+                "customer_id": cid,
+                "at": NOON,
+                "order_id": "Z",
+                "delay_hours": 4,
+            }
+        )
     await svc.deliver_due()
     assert received.received == []
     rows = await _rows(db, "SELECT customer_id, status FROM care_fired")
@@ -121,8 +144,15 @@ async def test_quiet_hours_hold_the_message_until_morning(db, hook):
     received, url = hook
     night = datetime(2026, 11, 20, 23, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
     svc, clock = _service(db, url, night)
-    (d,) = await svc.on_event({"type": "delivery.delayed", "customer_id": "c1", "at": night,
-                               "order_id": "N1", "delay_hours": 3})
+    (d,) = await svc.on_event(
+        {
+            "type": "delivery.delayed",
+            "customer_id": "c1",
+            "at": night,
+            "order_id": "N1",
+            "delay_hours": 3,
+        }
+    )
     assert d.status == "deferred"
     assert await svc.deliver_due() == 0 and received.received == []
     clock["now"] = d.due - 1
@@ -130,8 +160,15 @@ async def test_quiet_hours_hold_the_message_until_morning(db, hook):
     clock["now"] = d.due
     assert await svc.deliver_due() == 1 and received.received[0]["cause"] == "N1"
     # at the same instant it is 10:00 in New York: c3 hears at once
-    (d3,) = await svc.on_event({"type": "delivery.delayed", "customer_id": "c3",
-                                "at": night, "order_id": "N3", "delay_hours": 3})
+    (d3,) = await svc.on_event(
+        {
+            "type": "delivery.delayed",
+            "customer_id": "c3",
+            "at": night,
+            "order_id": "N3",
+            "delay_hours": 3,
+        }
+    )
     assert d3.status == "send"
     await svc.close()
 
@@ -139,18 +176,25 @@ async def test_quiet_hours_hold_the_message_until_morning(db, hook):
 async def test_failed_webhook_is_retried_then_given_up(db, aiohttp_server_factory):
     flaky, url = await aiohttp_server_factory([500, 503])
     svc, _ = _service(db, url, NOON)
-    await svc.on_event({"type": "inquiry", "customer_id": "c1", "at": NOON - 60,
-                        "topic": "billing"})
-    await svc.on_event({"type": "inquiry", "customer_id": "c1", "at": NOON,
-                        "topic": "billing"})
+    await svc.on_event(
+        {"type": "inquiry", "customer_id": "c1", "at": NOON - 60, "topic": "billing"}
+    )
+    await svc.on_event({"type": "inquiry", "customer_id": "c1", "at": NOON, "topic": "billing"})
     assert [await svc.deliver_due() for _ in range(3)] == [0, 0, 1]
     assert [b["action"] for b in flaky.received] == ["escalate"] * 3
     (row,) = await _rows(db, "SELECT status, attempts FROM care_fired")
     assert row == {"status": "delivered", "attempts": 3}
     dead, dead_url = await aiohttp_server_factory([500] * 10)
     svc2, _ = _service(db, dead_url, NOON)
-    await svc2.on_event({"type": "delivery.delayed", "customer_id": "c1", "at": NOON,
-                         "order_id": "D", "delay_hours": 2})
+    await svc2.on_event(
+        {
+            "type": "delivery.delayed",
+            "customer_id": "c1",
+            "at": NOON,
+            "order_id": "D",
+            "delay_hours": 2,
+        }
+    )
     for _ in range(6):
         await svc2.deliver_due()
     assert len(dead.received) == 5
@@ -164,17 +208,50 @@ async def test_old_watched_events_are_pruned_but_served_causes_are_kept(db, hook
     _, url = hook
     svc, clock = _service(db, url, NOON)
     for i in range(2):
-        await svc.on_event({"type": "page.viewed", "customer_id": "c1", "at": NOON + i,
-                            "page_kind": "promotion", "page_id": "p1"})
-    await svc.on_event({"type": "delivery.delayed", "customer_id": "c1", "at": NOON,
-                        "order_id": "K", "delay_hours": 2})
+        await svc.on_event(
+            {
+                "type": "page.viewed",
+                "customer_id": "c1",
+                "at": NOON + i,
+                "page_kind": "promotion",
+                "page_id": "p1",
+            }
+        )
+    await svc.on_event(
+        {
+            "type": "delivery.delayed",
+            "customer_id": "c1",
+            "at": NOON,
+            "order_id": "K",
+            "delay_hours": 2,
+        }
+    )
     clock["now"] = NOON + 30 * 86400
     assert await svc.prune() == 2
-    assert await svc.on_event({"type": "page.viewed", "customer_id": "c1",
-                               "at": clock["now"], "page_kind": "promotion",
-                               "page_id": "p1"}) == [], "two old views are gone"
-    assert await svc.on_event({"type": "delivery.delayed", "customer_id": "c1",
-                               "at": clock["now"], "order_id": "K", "delay_hours": 2}) == []
+    assert (
+        await svc.on_event(
+            {
+                "type": "page.viewed",
+                "customer_id": "c1",
+                "at": clock["now"],
+                "page_kind": "promotion",
+                "page_id": "p1",
+            }
+        )
+        == []
+    ), "two old views are gone"
+    assert (
+        await svc.on_event(
+            {
+                "type": "delivery.delayed",
+                "customer_id": "c1",
+                "at": clock["now"],
+                "order_id": "K",
+                "delay_hours": 2,
+            }
+        )
+        == []
+    )
     await svc.close()
 
 
@@ -182,8 +259,15 @@ async def test_opting_out_during_quiet_hours_cancels_the_held_message(db, hook):
     received, url = hook
     night = datetime(2026, 11, 20, 23, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
     svc, clock = _service(db, url, night)
-    (d,) = await svc.on_event({"type": "delivery.delayed", "customer_id": "c1", "at": night,
-                               "order_id": "Q1", "delay_hours": 3})
+    (d,) = await svc.on_event(
+        {
+            "type": "delivery.delayed",
+            "customer_id": "c1",
+            "at": night,
+            "order_id": "Q1",
+            "delay_hours": 3,
+        }
+    )
     await db.run(lambda d_: d_.execute("UPDATE customers SET opted_out = 1 WHERE id = 'c1'"))
     clock["now"] = d.due
     assert await svc.deliver_due() == 0 and received.received == []

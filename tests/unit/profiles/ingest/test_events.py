@@ -17,10 +17,16 @@ def ev(type_: str, data: dict | None = None, **envelope: object) -> dict:
 
 
 GOOD = {
-    "customer.updated": {"name": "Li Wei", "language": "zh-CN", "timezone": "Asia/Shanghai",
-                         "loyalty_points": 10, "phones": ["+86 138 0013 8000"],
-                         "emails": ["Li@Example.cn"], "chat_ids": ["wx-1"],
-                         "created_at": "2024-01-02T03:04:05+08:00"},
+    "customer.updated": {
+        "name": "Li Wei",
+        "language": "zh-CN",
+        "timezone": "Asia/Shanghai",
+        "loyalty_points": 10,
+        "phones": ["+86 138 0013 8000"],
+        "emails": ["Li@Example.cn"],
+        "chat_ids": ["wx-1"],
+        "created_at": "2024-01-02T03:04:05+08:00",
+    },
     "consent.changed": {"prediction_opt_out": True},
     "interaction": {"channel": "chat", "conversation_id": "k1", "direction": "in"},
     "inquiry": {"channel": "phone", "conversation_id": "k1", "status": "open"},
@@ -80,13 +86,18 @@ BAD = [
     (ev("consent.changed", {}), "data.prediction_opt_out", "needs"),
     (ev("consent.changed", {"contact_opt_out": "yes"}), "data.contact_opt_out", "true or"),
     (ev("interaction", {"conversation_id": "k"}), "data.channel", "required"),
-    (ev("interaction", {"channel": "fax", "conversation_id": "k"}), "data.channel",
-     "one of phone"),
+    (ev("interaction", {"channel": "fax", "conversation_id": "k"}), "data.channel", "one of phone"),
     (ev("inquiry", {"channel": "chat"}), "data.conversation_id", "required"),
-    (ev("inquiry", {"channel": "chat", "conversation_id": "k", "direction": "up"}),
-     "data.direction", "in, out"),
-    (ev("inquiry", {"channel": "chat", "conversation_id": "k", "status": "done"}),
-     "data.status", "open, resolved"),
+    (
+        ev("inquiry", {"channel": "chat", "conversation_id": "k", "direction": "up"}),
+        "data.direction",
+        "in, out",
+    ),
+    (
+        ev("inquiry", {"channel": "chat", "conversation_id": "k", "status": "done"}),
+        "data.status",
+        "open, resolved",
+    ),
     (ev("order.placed", {"order_id": "o"}), "data.amount", "required"),
     (ev("order.placed", {"order_id": "o", "amount": -3}), "data.amount", ">= 0"),
     (ev("order.placed", {"order_id": "o", "amount": "12"}), "data.amount", "number"),
@@ -98,21 +109,27 @@ BAD = [
     (ev("rating", {"stars": 2.5}), "data.stars", "1 to 5"),
     (ev("rating", {}), "data.stars", "required"),
     (ev("page.viewed", {}), "data.page_id", "required"),
-    (ev("delivery.delayed", {"order_id": "o", "delay_hours": -1}), "data.delay_hours",
-     ">= 0"),
-    (ev("intervention.outcome", {"intervention_id": 0, "outcome": "x"}),
-     "data.intervention_id", ">= 1"),
+    (ev("delivery.delayed", {"order_id": "o", "delay_hours": -1}), "data.delay_hours", ">= 0"),
+    (
+        ev("intervention.outcome", {"intervention_id": 0, "outcome": "x"}),
+        "data.intervention_id",
+        ">= 1",
+    ),
     (ev("intervention.outcome", {"intervention_id": 3}), "data.outcome", "required"),
-    (ev("call.transcript", {"call_id": "k", "complaint_words": "slow"}),
-     "data.complaint_words", "list"),
+    (
+        ev("call.transcript", {"call_id": "k", "complaint_words": "slow"}),
+        "data.complaint_words",
+        "list",
+    ),
     (ev("call.emotion", {"call_id": "k", "score": 1.5}), "data.score", "0 to 1"),
     (ev("call.emotion", {"score": 0.5}), "data.call_id", "required"),
     (ev("login", {"phone": "call me"}, customer_id=None), "data.phone", "phone number"),
 ]
 
 
-@pytest.mark.parametrize(("raw", "field", "reason"), BAD,
-                         ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    ("raw", "field", "reason"), BAD, ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD)]
+)
 def test_bad_fields_are_named(raw, field, reason):
     with pytest.raises(EventError) as err:
         parse(raw, NOW)
@@ -126,15 +143,17 @@ def test_normalisation():
     assert e.data["phones"] == ["+8613800138000"]
     assert e.data["emails"] == ["li@example.cn"]
     assert e.data["created_at"] == 1704135845.0
-    assert e.contacts == (("phone", "+8613800138000"), ("email", "li@example.cn"),
-                          ("chat", "wx-1"))
+    assert e.contacts == (("phone", "+8613800138000"), ("email", "li@example.cn"), ("chat", "wx-1"))
     assert parse(ev("login", at="2025-01-01T00:00:00Z"), NOW).at == 1735689600.0
     assert parse(ev("login", at=1735689600), NOW).at == 1735689600.0
 
 
 def test_contact_point_may_stand_for_the_customer():
-    raw = ev("inquiry", {"channel": "phone", "conversation_id": "k", "phone": "0086 138-0013-8000"},
-             customer_id=None)
+    raw = ev(
+        "inquiry",
+        {"channel": "phone", "conversation_id": "k", "phone": "0086 138-0013-8000"},
+        customer_id=None,
+    )
     e = parse(raw, NOW)
     assert e.customer_id is None and e.contacts == (("phone", "+8613800138000"),)
 
@@ -146,23 +165,30 @@ def test_unknown_data_fields_are_kept():
 
 def test_envelope_for_listeners():
     e = parse(ev("delivery.delayed", GOOD["delivery.delayed"], source="shop"), NOW)
-    assert e.envelope() == {"id": "e1", "type": "delivery.delayed", "customer_id": "c1",
-                            "at": NOW, "source": "shop",
-                            "data": {"order_id": "o1", "delay_hours": 5.0,
-                                     "status_url": "https://x/o1"}}
+    assert e.envelope() == {
+        "id": "e1",
+        "type": "delivery.delayed",
+        "customer_id": "c1",
+        "at": NOW,
+        "source": "shop",
+        "data": {"order_id": "o1", "delay_hours": 5.0, "status_url": "https://x/o1"},
+    }
 
 
-@pytest.mark.parametrize(("given", "stored"), [
-    ("13800138000", "+8613800138000"),
-    ("+8613800138000", "13800138000"),
-    ("8613800138000", "+8613800138000"),
-    ("+86 138 0013 8000", "013800138000"),
-    ("01012345678", "+861012345678"),
-    ("+861012345678", "01012345678"),
-    ("4155550100", "+14155550100"),
-    ("+14155550100", "4155550100"),
-    ("0014155550100", "14155550100"),
-])
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("13800138000", "+8613800138000"),
+        ("+8613800138000", "13800138000"),
+        ("8613800138000", "+8613800138000"),
+        ("+86 138 0013 8000", "013800138000"),
+        ("01012345678", "+861012345678"),
+        ("+861012345678", "01012345678"),
+        ("4155550100", "+14155550100"),
+        ("+14155550100", "4155550100"),
+        ("0014155550100", "14155550100"),
+    ],
+)
 def test_caller_id_variants_reach_the_stored_form(given, stored):
     assert stored in phones.variants(given)
     assert phones.variants(given)[0] == phones.normalise(given)

@@ -36,8 +36,13 @@ def test_compare_finds_a_real_lift_and_covers_the_truth():
     for i in range(8000):
         cid = f"c{i}"
         treated = arm(cid) == "treatment"
-        outcomes.append(Outcome(cid, rnd.random() < (0.85 if treated else 0.75),
-                                rnd.random() < (0.05 if treated else 0.08)))
+        outcomes.append(
+            Outcome(
+                cid,
+                rnd.random() < (0.85 if treated else 0.75),
+                rnd.random() < (0.05 if treated else 0.08),
+            )
+        )
     report = compare(outcomes)
     control, treatment = report["arms"]
     assert control.arm == "control" and treatment.arm == "treatment"

@@ -23,9 +23,13 @@ def _generate(n: int, seed: int = 9) -> list[dict]:
     for i in range(n):
         cid = f"cust-{i}"
         treated = arm(cid, "retention", 0.8) == "treatment"
-        rows.append({"customer_id": cid,
-                     "churned": int(rnd.random() < (0.12 if treated else 0.22)),
-                     "complained": int(rnd.random() < (0.04 if treated else 0.07))})
+        rows.append(
+            {
+                "customer_id": cid,
+                "churned": int(rnd.random() < (0.12 if treated else 0.22)),
+                "complained": int(rnd.random() < (0.04 if treated else 0.07)),
+            }
+        )
     return rows
 
 
@@ -38,19 +42,36 @@ class Cli:
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("ENGINE_")}
-        return subprocess.run([sys.executable, "-m", "engine", "--config", str(self.cfg),
-                               "report", "ab", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "engine", "--config", str(self.cfg), "report", "ab", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def test_report_from_the_store(tmp_path):
     rows = _generate(6000)
     db = sqlite_utils.Database(tmp_path / "engine.db")
     db["customers"].insert_all([{"id": r["customer_id"], "name": "x"} for r in rows], pk="id")
-    db["events"].insert_all([{"id": f"e{i}", "customer_id": r["customer_id"], "type": "churned"}
-                             for i, r in enumerate(rows) if r["churned"]], pk="id")
-    db["complaints"].insert_all([{"id": f"k{i}", "customer_id": r["customer_id"]}
-                                 for i, r in enumerate(rows) if r["complained"]], pk="id")
+    db["events"].insert_all(
+        [
+            {"id": f"e{i}", "customer_id": r["customer_id"], "type": "churned"}
+            for i, r in enumerate(rows)
+            if r["churned"]
+        ],
+        pk="id",
+    )
+    db["complaints"].insert_all(
+        [
+            {"id": f"k{i}", "customer_id": r["customer_id"]}
+            for i, r in enumerate(rows)
+            if r["complained"]
+        ],
+        pk="id",
+    )
     db.close()
     cli = Cli(tmp_path, tmp_path / "engine.db")
     done = cli("--json")
@@ -59,13 +80,16 @@ def test_report_from_the_store(tmp_path):
     control, treatment = data["arms"]["control"], data["arms"]["treatment"]
     assert control["customers"] + treatment["customers"] == 6000
     assert 0.15 < control["customers"] / 6000 < 0.25
-    expected_churn = sum(r["churned"] for r in rows if arm(r["customer_id"], "retention", 0.8)
-                         == "control")
+    expected_churn = sum(
+        r["churned"] for r in rows if arm(r["customer_id"], "retention", 0.8) == "control"
+    )
     assert control["retention"]["count"] == control["customers"] - expected_churn
     low, high = data["retention_lift"]["ci"]
     assert 0 < low < 0.10 < high, "treatment retains about 10 points more"
-    arms = {a: [r for r in rows if arm(r["customer_id"], "retention", 0.8) == a]
-            for a in ("control", "treatment")}
+    arms = {
+        a: [r for r in rows if arm(r["customer_id"], "retention", 0.8) == a]
+        for a in ("control", "treatment")
+    }
     rate = {a: sum(r["complained"] for r in rs) / len(rs) for a, rs in arms.items()}
     change = data["complaint_change"]
     assert change["difference"] == round(rate["treatment"] - rate["control"], 4)

@@ -11,19 +11,24 @@ NOW = 1_800_000_000.0
 
 
 def _orders(*spec: tuple[float, float, str]) -> list[Order]:
-    return [Order(f"o{i}", NOW - days * DAY, amount, status=status)
-            for i, (days, amount, status) in enumerate(spec)]
+    return [
+        Order(f"o{i}", NOW - days * DAY, amount, status=status)
+        for i, (days, amount, status) in enumerate(spec)
+    ]
 
 
-@pytest.mark.parametrize(("first_seen_days", "orders", "stage"), [
-    (30, [(10, 100, "delivered")], "new"),
-    (400, [(10, 300, "delivered"), (120, 100, "delivered")], "growing"),
-    (400, [(10, 100, "delivered"), (120, 100, "delivered")], "mature"),
-    (400, [(10, 50, "delivered"), (120, 100, "delivered")], "declining"),
-    (400, [(200, 100, "delivered")], "declining"),             # stopped ordering
-    (400, [(10, 100, "delivered"), (20, 500, "refunded"), (120, 100, "delivered")], "mature"),
-    (400, [], "mature"),                                       # never ordered: nothing to lose
-])
+@pytest.mark.parametrize(
+    ("first_seen_days", "orders", "stage"),
+    [
+        (30, [(10, 100, "delivered")], "new"),
+        (400, [(10, 300, "delivered"), (120, 100, "delivered")], "growing"),
+        (400, [(10, 100, "delivered"), (120, 100, "delivered")], "mature"),
+        (400, [(10, 50, "delivered"), (120, 100, "delivered")], "declining"),
+        (400, [(200, 100, "delivered")], "declining"),  # stopped ordering
+        (400, [(10, 100, "delivered"), (20, 500, "refunded"), (120, 100, "delivered")], "mature"),
+        (400, [], "mature"),  # never ordered: nothing to lose
+    ],
+)
 def test_stage_table(first_seen_days, orders, stage):
     life = stage_of(_orders(*orders), NOW - first_seen_days * DAY, NOW)
     assert life.stage == stage

@@ -31,14 +31,43 @@ async def db(tmp_path):
 
     def seed(d):
         d["customers"].insert_all(
-            [{"id": f"c{i}", "name": f"n{i}", "loyalty_level": "platinum" if i == 7 else
-              rnd.choice(["basic", "silver", None]), "loyalty_points": 100}
-             for i in range(1000)], pk="id")
+            [
+                {
+                    "id": f"c{i}",
+                    "name": f"n{i}",
+                    "loyalty_level": "platinum"
+                    if i == 7
+                    else rnd.choice(["basic", "silver", None]),
+                    "loyalty_points": 100,
+                }
+                for i in range(1000)
+            ],
+            pk="id",
+        )
         d["orders"].insert_all(
-            [{"id": f"o{i}-{k}", "customer_id": f"c{i}", "amount": float(i), "at": 0.0,
-              "status": "delivered"} for i in range(1000) for k in range(2)]
-            + [{"id": "refund", "customer_id": "c10", "amount": 1e6, "at": 0.0,
-                "status": "refunded"}], pk="id")
+            [
+                {
+                    "id": f"o{i}-{k}",
+                    "customer_id": f"c{i}",
+                    "amount": float(i),
+                    "at": 0.0,
+                    "status": "delivered",
+                }
+                for i in range(1000)
+                for k in range(2)
+            ]
+            + [
+                {
+                    "id": "refund",
+                    "customer_id": "c10",
+                    "amount": 1e6,
+                    "at": 0.0,
+                    "status": "refunded",
+                }
+            ],
+            pk="id",
+        )
+
     await database.run(seed)
     yield database
     await database.close()

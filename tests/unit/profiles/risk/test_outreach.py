@@ -26,28 +26,59 @@ WHO = Contact("c1", "Li Lei", "zh", "+8613800138000", "li@example.com", value=25
 
 
 def s(tier: str, value: float = 0.7) -> Score:
-    return Score(value, tier, (Reason("tickets-unresolved", 3.2, 3.2, "3 unresolved tickets"),
-                               Reason("accepted-offer", -1.0, -1.0, "Accepted")), "rules")
+    return Score(
+        value,
+        tier,
+        (
+            Reason("tickets-unresolved", 3.2, 3.2, "3 unresolved tickets"),
+            Reason("accepted-offer", -1.0, -1.0, "Accepted"),
+        ),
+        "rules",
+    )
 
 
-@pytest.mark.parametrize(("old", "tier", "who", "arm", "pending", "kind", "outcome"), [
-    (None, "high", WHO, "treatment", False, "callback", "scheduled"),
-    ("medium", "high", WHO, "treatment", False, "callback", "scheduled"),
-    ("medium", "high", WHO, "treatment", True, None, None),       # one already pending
-    ("low", "medium", WHO, "treatment", False, "message", "queued"),
-    ("high", "low", WHO, "treatment", False, "promotion", "queued"),
-    (None, "low", WHO, "treatment", False, None, None),           # first score, low: nothing
-    ("high", "high", WHO, "treatment", False, None, None),        # no change
-    ("low", "high", WHO, "control", False, "callback", "control-not-contacted"),
-    ("low", "medium", WHO, "control", False, "message", "control-not-contacted"),
-    ("low", "high", Contact("c1", email="a@b.c"), "treatment", False, "callback",
-     "skipped-no-phone"),
-    ("low", "medium", Contact("c1"), "treatment", False, "message", "skipped-no-address"),
-    ("low", "medium", Contact("c1", phone="1", contact_opt_out=True), "treatment", False,
-     "message", "skipped-contact-opt-out"),
-])
-def test_policy(old: str | None, tier: str, who: Contact, arm: str, pending: bool,
-                kind: str | None, outcome: str | None) -> None:
+@pytest.mark.parametrize(
+    ("old", "tier", "who", "arm", "pending", "kind", "outcome"),
+    [
+        (None, "high", WHO, "treatment", False, "callback", "scheduled"),
+        ("medium", "high", WHO, "treatment", False, "callback", "scheduled"),
+        ("medium", "high", WHO, "treatment", True, None, None),  # one already pending
+        ("low", "medium", WHO, "treatment", False, "message", "queued"),
+        ("high", "low", WHO, "treatment", False, "promotion", "queued"),
+        (None, "low", WHO, "treatment", False, None, None),  # first score, low: nothing
+        ("high", "high", WHO, "treatment", False, None, None),  # no change
+        ("low", "high", WHO, "control", False, "callback", "control-not-contacted"),
+        ("low", "medium", WHO, "control", False, "message", "control-not-contacted"),
+        (
+            "low",
+            "high",
+            Contact("c1", email="a@b.c"),
+            "treatment",
+            False,
+            "callback",
+            "skipped-no-phone",
+        ),
+        ("low", "medium", Contact("c1"), "treatment", False, "message", "skipped-no-address"),
+        (
+            "low",
+            "medium",
+            Contact("c1", phone="1", contact_opt_out=True),
+            "treatment",
+            False,
+            "message",
+            "skipped-contact-opt-out",
+        ),
+    ],
+)
+def test_policy(
+    old: str | None,
+    tier: str,
+    who: Contact,
+    arm: str,
+    pending: bool,
+    kind: str | None,
+    outcome: str | None,
+) -> None:
     d = decide(old, s(tier), who, arm, pending, NOW, 24.0, POLICY)
     assert (d.kind if d else None, d.outcome if d else None) == (kind, outcome)
     if d is not None and outcome != "scheduled":
@@ -69,13 +100,27 @@ def test_messages_are_personalised() -> None:
     d = decide("low", s("medium"), WHO, "treatment", False, NOW, 24.0, POLICY)
     assert d is not None and d.webhook is not None
     assert d.webhook["message"] == "Hi Li Lei: 3 unresolved tickets"
-    assert (d.webhook["kind"], d.webhook["channel"], d.webhook["to"]) == \
-        ("outreach", "email", "li@example.com")
-    p = decide("medium", s("low"), Contact("c1", "Wang", phone="+861"), "treatment", False,
-               NOW, 24.0, POLICY)
+    assert (d.webhook["kind"], d.webhook["channel"], d.webhook["to"]) == (
+        "outreach",
+        "email",
+        "li@example.com",
+    )
+    p = decide(
+        "medium",
+        s("low"),
+        Contact("c1", "Wang", phone="+861"),
+        "treatment",
+        False,
+        NOW,
+        24.0,
+        POLICY,
+    )
     assert p is not None and p.webhook is not None
-    assert (p.webhook["kind"], p.webhook["channel"], p.webhook["offer"]) == \
-        ("promotion", "sms", {"kind": "x"})
+    assert (p.webhook["kind"], p.webhook["channel"], p.webhook["offer"]) == (
+        "promotion",
+        "sms",
+        {"kind": "x"},
+    )
 
 
 # -- in SQLite ----------------------------------------------------------------------------
@@ -87,14 +132,33 @@ def db() -> Iterator[Database]:
 
 
 def add_customer(db: Any, cid: str, open_tickets: int = 0, opt_out: int = 0) -> None:
-    db["customers"].insert({"id": cid, "name": cid.upper(), "created_at": NOW - 400 * DAY,
-                            "prediction_opt_out": opt_out})
-    db["contact_points"].insert({"kind": "phone", "value": f"+86{len(cid)}{cid}",
-                                 "customer_id": cid, "added_at": NOW - 400 * DAY})
+    db["customers"].insert(
+        {
+            "id": cid,
+            "name": cid.upper(),
+            "created_at": NOW - 400 * DAY,
+            "prediction_opt_out": opt_out,
+        }
+    )
+    db["contact_points"].insert(
+        {
+            "kind": "phone",
+            "value": f"+86{len(cid)}{cid}",
+            "customer_id": cid,
+            "added_at": NOW - 400 * DAY,
+        }
+    )
     db["logins"].insert({"id": f"{cid}-l", "customer_id": cid, "at": NOW - DAY})
     for i in range(open_tickets):
-        db["tickets"].insert({"id": f"{cid}-t{i}", "customer_id": cid, "kind": "ticket",
-                              "status": "open", "opened_at": NOW - (5 - i) * DAY})
+        db["tickets"].insert(
+            {
+                "id": f"{cid}-t{i}",
+                "customer_id": cid,
+                "kind": "ticket",
+                "status": "open",
+                "opened_at": NOW - (5 - i) * DAY,
+            }
+        )
 
 
 def policy(arm: str = "treatment") -> Policy:
@@ -104,32 +168,50 @@ def policy(arm: str = "treatment") -> Policy:
 def test_third_ticket_makes_a_customer_high_and_books_one_callback(db: Database) -> None:
     db.run_sync(add_customer, "c1", 2)
     first = db.run_sync(risk_store.rescore, ["c1"], policy(), NOW)
-    assert first == []                                      # first score low: no change
-    db.run_sync(lambda d: d["tickets"].insert({"id": "c1-t9", "customer_id": "c1",
-                                               "kind": "ticket", "status": "open",
-                                               "opened_at": NOW - 60}))
+    assert first == []  # first score low: no change
+    db.run_sync(
+        lambda d: d["tickets"].insert(
+            {
+                "id": "c1-t9",
+                "customer_id": "c1",
+                "kind": "ticket",
+                "status": "open",
+                "opened_at": NOW - 60,
+            }
+        )
+    )
     changes = db.run_sync(risk_store.rescore, ["c1", "c1"], policy(), NOW)
-    assert [(c.customer_id, c.old_tier, c.score.tier) for c in changes] == [("c1", "low",
-                                                                              "high")]
+    assert [(c.customer_id, c.old_tier, c.score.tier) for c in changes] == [("c1", "low", "high")]
     risk = db.run_sync(lambda d: list(d.query("SELECT * FROM risk")))
     assert risk[0]["tier"] == "high" and json.loads(risk[0]["tags"]) == ["tickets-unresolved"]
     assert json.loads(risk[0]["reasons"])[0]["description"] == "3 unresolved tickets"
     callbacks = db.run_sync(lambda d: list(d.query("SELECT * FROM callbacks")))
     assert len(callbacks) == 1 and callbacks[0]["due_at"] <= NOW + 24 * 3600
     assert callbacks[0]["number"] == "+862c1"
-    kinds = db.run_sync(lambda d: [(r["kind"], r["by"], r["outcome"]) for r in
-                                   d.query("SELECT * FROM interventions")])
+    kinds = db.run_sync(
+        lambda d: [
+            (r["kind"], r["by"], r["outcome"]) for r in d.query("SELECT * FROM interventions")
+        ]
+    )
     assert kinds == [("outreach:callback", "risk-policy", "scheduled")]
     # back to medium and up again: the pending callback is not doubled
-    db.run_sync(lambda d: d.execute("UPDATE tickets SET status='resolved', resolved_at=? "
-                                    "WHERE id='c1-t9'", [NOW - 1]))
+    db.run_sync(
+        lambda d: d.execute(
+            "UPDATE tickets SET status='resolved', resolved_at=? WHERE id='c1-t9'", [NOW - 1]
+        )
+    )
     db.run_sync(risk_store.rescore, ["c1"], policy(), NOW)
-    db.run_sync(lambda d: d.execute("UPDATE tickets SET status='open', resolved_at=NULL "
-                                    "WHERE id='c1-t9'"))
+    db.run_sync(
+        lambda d: d.execute("UPDATE tickets SET status='open', resolved_at=NULL WHERE id='c1-t9'")
+    )
     db.run_sync(risk_store.rescore, ["c1"], policy(), NOW)
     assert db.run_sync(lambda d: d["callbacks"].count) == 1
-    changes = db.run_sync(lambda d: [(r["old_tier"], r["new_tier"]) for r in
-                                     d.query("SELECT * FROM risk_changes ORDER BY id")])
+    changes = db.run_sync(
+        lambda d: [
+            (r["old_tier"], r["new_tier"])
+            for r in d.query("SELECT * FROM risk_changes ORDER BY id")
+        ]
+    )
     assert changes == [("low", "high"), ("high", "low"), ("low", "high")]
 
 
@@ -141,12 +223,12 @@ def test_opted_out_customers_get_nothing(db: Database) -> None:
     # a customer opting out later loses the score and the pending callback
     db.run_sync(add_customer, "c3", 3)
     db.run_sync(risk_store.rescore, ["c3"], policy(), NOW)
-    db.run_sync(lambda d: d.execute("UPDATE customers SET prediction_opt_out = 1 "
-                                    "WHERE id = 'c3'"))
+    db.run_sync(lambda d: d.execute("UPDATE customers SET prediction_opt_out = 1 WHERE id = 'c3'"))
     db.run_sync(risk_store.rescore, ["c3"], policy(), NOW)
     assert db.run_sync(lambda d: d["risk"].count) == 0
-    assert db.run_sync(lambda d: [r["status"] for r in d.query("SELECT * FROM callbacks")]) \
-        == ["cancelled-opt-out"]
+    assert db.run_sync(lambda d: [r["status"] for r in d.query("SELECT * FROM callbacks")]) == [
+        "cancelled-opt-out"
+    ]
 
 
 def test_control_arm_is_recorded_not_contacted(db: Database) -> None:
@@ -155,16 +237,26 @@ def test_control_arm_is_recorded_not_contacted(db: Database) -> None:
     assert changes[0].decision is not None
     assert changes[0].decision.outcome == "control-not-contacted"
     assert db.run_sync(lambda d: d["callbacks"].count) == 0
-    assert db.run_sync(lambda d: [(r["kind"], r["outcome"], r["arm"]) for r in
-                                  d.query("SELECT * FROM interventions")]) == \
-        [("outreach:callback", "control-not-contacted", "control")]
+    assert db.run_sync(
+        lambda d: [
+            (r["kind"], r["outcome"], r["arm"]) for r in d.query("SELECT * FROM interventions")
+        ]
+    ) == [("outreach:callback", "control-not-contacted", "control")]
 
 
 def test_medium_queues_a_webhook_with_its_intervention(db: Database) -> None:
     db.run_sync(add_customer, "c5")
-    db.run_sync(lambda d: d["tickets"].insert({"id": "c5-x", "customer_id": "c5",
-                                               "kind": "complaint", "status": "open",
-                                               "opened_at": NOW - DAY}))
+    db.run_sync(
+        lambda d: d["tickets"].insert(
+            {
+                "id": "c5-x",
+                "customer_id": "c5",
+                "kind": "complaint",
+                "status": "open",
+                "opened_at": NOW - DAY,
+            }
+        )
+    )
     db.run_sync(risk_store.rescore, ["c5"], policy(), NOW)
     rows = db.run_sync(risk_store.due, NOW)
     assert [(r["customer_id"], r["kind"]) for r in rows] == [("c5", "message")]
@@ -172,8 +264,9 @@ def test_medium_queues_a_webhook_with_its_intervention(db: Database) -> None:
     assert body["kind"] == "outreach" and body["channel"] == "sms" and body["tier"] == "medium"
     db.run_sync(risk_store.mark, rows[0]["id"], "delivered", NOW)
     assert db.run_sync(risk_store.due, NOW) == []
-    assert db.run_sync(lambda d: [r["outcome"] for r in d.query(
-        "SELECT outcome FROM interventions")]) == ["sent"]
+    assert db.run_sync(
+        lambda d: [r["outcome"] for r in d.query("SELECT outcome FROM interventions")]
+    ) == ["sent"]
 
 
 def test_outreach_module_names() -> None:

@@ -24,19 +24,22 @@ def tier_of(*tags: str) -> str:
     return score({t: t for t in tags}, {}, DEFAULT, CONFIG.tiers).tier
 
 
-@pytest.mark.parametrize(("tags", "tier"), [
-    ((), "low"),
-    (("agitated-caller",), "low"),
-    (("unresolved-complaint",), "medium"),
-    (("low-ratings",), "medium"),
-    (("order-value-drop",), "medium"),
-    (("no-login-after-inquiry",), "medium"),
-    (("tickets-unresolved",), "high"),
-    (("no-interaction",), "high"),
-    (("unresolved-complaint", "order-value-drop"), "high"),
-    (("unresolved-complaint", "order-value-drop", "accepted-offer"), "medium"),
-    (("low-ratings", "accepted-offer"), "low"),
-])
+@pytest.mark.parametrize(
+    ("tags", "tier"),
+    [
+        ((), "low"),
+        (("agitated-caller",), "low"),
+        (("unresolved-complaint",), "medium"),
+        (("low-ratings",), "medium"),
+        (("order-value-drop",), "medium"),
+        (("no-login-after-inquiry",), "medium"),
+        (("tickets-unresolved",), "high"),
+        (("no-interaction",), "high"),
+        (("unresolved-complaint", "order-value-drop"), "high"),
+        (("unresolved-complaint", "order-value-drop", "accepted-offer"), "medium"),
+        (("low-ratings", "accepted-offer"), "low"),
+    ],
+)
 def test_tiers_follow_the_yaml_weights_and_thresholds(tags: tuple[str, ...], tier: str) -> None:
     assert tier_of(*tags) == tier
 
@@ -47,23 +50,43 @@ def test_score_is_the_logistic_of_the_weights() -> None:
 
 
 def test_reasons_are_sorted_by_contribution_with_descriptions() -> None:
-    tags = {"accepted-offer": "Accepted an offer", "unresolved-complaint": "Complaint open",
-            "tickets-unresolved": "3 unresolved tickets", "agitated-caller": "Caller angry"}
+    tags = {
+        "accepted-offer": "Accepted an offer",
+        "unresolved-complaint": "Complaint open",
+        "tickets-unresolved": "3 unresolved tickets",
+        "agitated-caller": "Caller angry",
+    }
     s = score(tags, {}, DEFAULT, CONFIG.tiers)
-    assert [r.tag for r in s.reasons] == ["tickets-unresolved", "unresolved-complaint",
-                                          "agitated-caller", "accepted-offer"]
+    assert [r.tag for r in s.reasons] == [
+        "tickets-unresolved",
+        "unresolved-complaint",
+        "agitated-caller",
+        "accepted-offer",
+    ]
     assert s.reasons[0].description == "3 unresolved tickets"
     assert s.reasons[0].contribution == 3.2 and s.reasons[-1].contribution == -1.0
-    assert s.reasons_json()[0] == {"tag": "tickets-unresolved", "weight": 3.2,
-                                   "contribution": 3.2, "description": "3 unresolved tickets"}
+    assert s.reasons_json()[0] == {
+        "tag": "tickets-unresolved",
+        "weight": 3.2,
+        "contribution": 3.2,
+        "description": "3 unresolved tickets",
+    }
 
 
 def test_numeric_and_category_terms_explain_themselves() -> None:
-    m = Model(-2.0, (Term("days_inactive", "numeric", 1.0, 10.0, 5.0),
-                     Term("plan=basic", "category", 0.5), Term("quiet", "tag", 2.0)))
+    m = Model(
+        -2.0,
+        (
+            Term("days_inactive", "numeric", 1.0, 10.0, 5.0),
+            Term("plan=basic", "category", 0.5),
+            Term("quiet", "tag", 2.0),
+        ),
+    )
     s = score({}, {"days_inactive": 25.0, "plan": "basic"}, m, CONFIG.tiers)
-    assert [(r.tag, r.contribution) for r in s.reasons] == [("days_inactive", 3.0),
-                                                            ("plan=basic", 0.5)]
+    assert [(r.tag, r.contribution) for r in s.reasons] == [
+        ("days_inactive", 3.0),
+        ("plan=basic", 0.5),
+    ]
     assert s.reasons[0].description == "Days since last activity: 25 (typical 10)"
     assert s.reasons[1].description == "plan: basic"
     assert s.score == pytest.approx(1 / (1 + math.exp(-1.5)), abs=1e-4)
@@ -73,8 +96,14 @@ def test_numeric_and_category_terms_explain_themselves() -> None:
 
 
 def test_model_file_round_trip_and_broken_file(tmp_path: Path) -> None:
-    m = Model(-1.5, (Term("quiet", "tag", 2.0), Term("x", "numeric", 0.3, 4.0, 2.0)),
-              "abc", "store", 1.0, {"auc": 0.8})
+    m = Model(
+        -1.5,
+        (Term("quiet", "tag", 2.0), Term("x", "numeric", 0.3, 4.0, 2.0)),
+        "abc",
+        "store",
+        1.0,
+        {"auc": 0.8},
+    )
     path = tmp_path / "m.json"
     model.save(m, path)
     assert model.load(path) == m
@@ -89,11 +118,20 @@ def synthetic(n: int, seed: int = 1) -> tuple[list[dict[str, object]], list[int]
     rng = random.Random(seed)
     records, labels = [], []
     for _ in range(n):
-        r = {"quiet": int(rng.random() < 0.3), "complaint": int(rng.random() < 0.2),
-             "days_inactive": rng.uniform(0, 60), "plan": rng.choice(["basic", "pro", "max"]),
-             "noise": rng.gauss(0, 1)}
-        z = -3 + 2.0 * r["quiet"] + 1.5 * r["complaint"] + 0.04 * r["days_inactive"] \
+        r = {
+            "quiet": int(rng.random() < 0.3),
+            "complaint": int(rng.random() < 0.2),
+            "days_inactive": rng.uniform(0, 60),
+            "plan": rng.choice(["basic", "pro", "max"]),
+            "noise": rng.gauss(0, 1),
+        }
+        z = (
+            -3
+            + 2.0 * r["quiet"]
+            + 1.5 * r["complaint"]
+            + 0.04 * r["days_inactive"]
             + (0.8 if r["plan"] == "basic" else 0.0)
+        )
         records.append(r)
         labels.append(int(rng.random() < 1 / (1 + math.exp(-z))))
     return records, labels
@@ -130,9 +168,11 @@ def test_training_refuses_one_class() -> None:
 def test_csv_with_categorical_numeric_and_bad_rows(tmp_path: Path) -> None:
     records, labels = synthetic(800, seed=2)
     lines = ["customer_id,quiet,complaint,days_inactive,plan,churned"]
-    lines += [f"c{i},{r['quiet']},{'true' if r['complaint'] else 'false'},"
-              f"{r['days_inactive']:.1f},{r['plan']},{y}"
-              for i, (r, y) in enumerate(zip(records, labels, strict=True))]
+    lines += [
+        f"c{i},{r['quiet']},{'true' if r['complaint'] else 'false'},"
+        f"{r['days_inactive']:.1f},{r['plan']},{y}"
+        for i, (r, y) in enumerate(zip(records, labels, strict=True))
+    ]
     lines += ["x1,1,0,abc,basic,1", "x2,1,0,3,basic,maybe", "x3,1,0", "x4,0,0,,pro,0"]
     path = tmp_path / "crm.csv"
     path.write_text("\n".join(lines) + "\n")
@@ -140,9 +180,10 @@ def test_csv_with_categorical_numeric_and_bad_rows(tmp_path: Path) -> None:
     assert data.skipped == [
         "line 802: days_inactive 'abc' is not a number",
         "line 803: churned 'maybe' is not a churn label (1/0, true/false, yes/no)",
-        "line 804: 3 cells, the header has 6"]
+        "line 804: 3 cells, the header has 6",
+    ]
     assert len(data.records) == 801 and "customer_id" not in data.records[0]
-    assert data.records[-1]["days_inactive"] is None          # empty: counts as the mean
+    assert data.records[-1]["days_inactive"] is None  # empty: counts as the mean
     m, report = train(data.records, data.labels, data.source)
     kinds = {t.name: t.kind for t in m.terms}
     assert kinds["complaint"] == "tag" and kinds["plan=basic"] == "category"
@@ -151,18 +192,16 @@ def test_csv_with_categorical_numeric_and_bad_rows(tmp_path: Path) -> None:
         train_data.from_csv(str(path), "left")
 
 
-def test_engine_loads_the_model_at_start_and_keeps_the_last_good_on_reload(
-        tmp_path: Path) -> None:
+def test_engine_loads_the_model_at_start_and_keeps_the_last_good_on_reload(tmp_path: Path) -> None:
     from engine.profiles.risk.service import RiskService
     from engine.settings import SettingsError, load
     from engine.store.database import Database
 
     path = tmp_path / "risk-model.json"
-    settings = load(None, environ={}, database_path=str(tmp_path / "e.db"),
-                    skills_dir=str(SKILLS))
+    settings = load(None, environ={}, database_path=str(tmp_path / "e.db"), skills_dir=str(SKILLS))
     db = Database(tmp_path / "e.db")
     service = RiskService(settings, db, None, lambda _c: "treatment")
-    assert service.model == DEFAULT                       # no file: the YAML weights
+    assert service.model == DEFAULT  # no file: the YAML weights
     trained = Model(-1.0, (Term("tickets-unresolved", "tag", 2.5),), "v1", "store")
     model.save(trained, path)
     assert service.reload()["risk-model.json"] == [] and service.model == trained
