@@ -243,6 +243,7 @@ class Engine:
         ):
             self.skills.bind(unit, _use_rules(live), _refuse_rules(live))
         self.router.reloader = self.reload_skills
+        self.retention.reloader = self.reload_skills
 
     def _use_ivr(self, config: IvrConfig) -> None:
         self._ivr = config

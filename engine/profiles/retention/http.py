@@ -87,6 +87,6 @@ async def rules_state(request: web.Request) -> web.Response:
 
 @routes.post("/retention/reload")
 async def reload_rules(request: web.Request) -> web.Response:
-    errors = request.app[RETENTION].reload()
+    errors = await request.app[RETENTION].reload()
     status = 422 if any(errors.values()) else 200
     return json_response({"errors": errors}, status)

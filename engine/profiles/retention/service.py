@@ -9,7 +9,7 @@ its outreach calls ``arm(customer_id)`` and contacts only the ``treatment`` arm.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -51,6 +51,8 @@ class Retention:
         self.nba_rules = LiveRules(
             skills / "next-best-action.yaml", nba.SCHEMA, nba.build, missing=nba.NO_NBA
         )
+        # the engine's one reload path (``engine.skills.live``); None: these files alone
+        self.reloader: Callable[[], Awaitable[bool]] | None = None
         self.reader = StoreReader(db)
         self.care = CareService(
             db,
@@ -83,9 +85,14 @@ class Retention:
         except Exception:
             log.exception("care.event_failed", event_id=event.get("id"))
 
-    def reload(self) -> dict[str, list[str]]:
-        for live in (self.offer_rules, self.care_rules, self.nba_rules):
-            live.reload()
+    async def reload(self) -> dict[str, list[str]]:
+        """Re-read the rule files now: through the engine's one reload path when it is
+        wired (every rule file), else these three. Errors per file (empty: live)."""
+        if self.reloader is not None:
+            await self.reloader()
+        else:
+            for live in (self.offer_rules, self.care_rules, self.nba_rules):
+                live.reload()
         return self.errors()
 
     def errors(self) -> dict[str, list[str]]:
