@@ -31,6 +31,7 @@ KINDS: tuple[Kind, ...] = ("ivr", "caller", "agent")
 class Leg(NamedTuple):
     call_id: str
     role: str  # "caller" | "agent"
+    n: int = 0  # the adapter's serial: a leg heard again is another leg
 
 
 @dataclass(frozen=True)
