@@ -296,7 +296,12 @@ class CallSpeech:
         try:
             await self._close(leg)
         finally:
-            self.act(self.admission.release(leg.slot, time.time()))
+            # on the next turn of the loop: a call that ends stops all its legs in a row,
+            # so its own waiting legs leave the queue before the slot is handed on
+            asyncio.get_running_loop().call_soon(self._release, leg.slot)
+
+    def _release(self, slot: Leg) -> None:
+        self.act(self.admission.release(slot, time.time()))
 
     # -- plumbing -------------------------------------------------------------------
     async def _close(self, leg: HeardLeg) -> None:

@@ -80,6 +80,7 @@ async def test_legs_beyond_the_budget_wait_untapped_and_a_vip_gets_the_freed_slo
     await settle()
     assert cs.admission.snapshot(0)["waiting"] == [] and len(taps.closed) == 1
     await cs.stop("c3", "caller")
+    await settle()
     assert cs.admission.snapshot(0)["admitted"] == 0 and heard == []
 
 
