@@ -34,7 +34,7 @@ def budget(audio_seconds: float, cpu_seconds: float, workers: int, margin: float
     if audio_seconds <= 0:
         return 1
     rtf = max(cpu_seconds, 1e-6) / audio_seconds
-    per_worker = math.floor((1.0 - margin) / rtf)
+    per_worker = math.floor((1.0 - margin) / rtf + 1e-9)  # (0.7 / 0.1 is 6.999...)
     return max(1, per_worker * max(1, workers))
 
 

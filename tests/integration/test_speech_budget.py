@@ -144,3 +144,15 @@ async def _nothing_heard(engine, ari) -> bool:
         and engine.speech.admission.snapshot(0)["admitted"] == 0
         and not engine.speech.admission.waiting
     )
+
+
+async def test_the_budget_is_measured_at_start_when_not_configured(engine_factory, tmp_path):
+    for path in (Path(__file__).parent / "skills").glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    engine = await engine_factory(speech_enabled=True, skills_dir=str(tmp_path), speech_workers=2)
+    async with open_api(engine) as api:
+        budget = (await api.call("GET", "/status"))["speech"]["budget"]
+    assert budget["source"] == "calibrated" and budget["budget"] >= 1
+    calibration = budget["calibration"]
+    assert calibration["audio_seconds"] == 4.0 and calibration["real_time_factor"] > 0
+    print(f"calibrated budget: {budget['budget']} legs, {calibration}")
