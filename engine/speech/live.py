@@ -121,10 +121,8 @@ class LiveSpeech:
         """Decode a few seconds of speech with the first language's model on one thread
         (off the loop): the legs the workers hear in real time, with a safety margin."""
         lang = self.service.languages[0]
-        model = self.service.models.get(lang)
-        pcm = calibrate.sample_audio(lang=lang)
         loop = asyncio.get_running_loop()
-        audio_s, cpu_s = await loop.run_in_executor(None, calibrate.measure, model, pcm, lang)
+        audio_s, cpu_s = await loop.run_in_executor(None, self._measure, lang)
         workers = self.service.pool.workers
         size = calibrate.budget(audio_s, cpu_s, workers)
         self.calibration = {
@@ -135,6 +133,11 @@ class LiveSpeech:
         }
         self.budget_source = "calibrated"
         self.calls.act(self.admission.resize(size, time.time()))
+
+    def _measure(self, lang: str) -> tuple[float, float]:
+        """(audio seconds, CPU seconds) of the calibration, on the calling thread."""
+        pcm = calibrate.sample_audio(lang=lang)
+        return calibrate.measure(self.service.models.get(lang), pcm, lang)
 
     async def resync(self) -> None:
         await self.taps.sweep()
