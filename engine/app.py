@@ -157,6 +157,7 @@ class Engine:
         if self.speech is not None:
             self.speech.attach(self.calls)
             self.speech.calls.on_customer_event = self._customer_event
+            self.speech.use_listening(rules["listening"])
         # the outbound dialer: campaigns, ARI lines with AMD, agents shared through routing
         self.dialer = DialerService(
             settings,
@@ -236,6 +237,7 @@ class Engine:
         self.skills.bind("ivr", self._use_ivr)
         if self.speech is not None:
             self.skills.bind("speech-menus", self.speech.use_menus)
+            self.skills.bind("listening", self.speech.use_listening)
         for unit, live in (
             ("offers", self.retention.offer_rules),
             ("care-rules", self.retention.care_rules),

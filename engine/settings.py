@@ -109,6 +109,11 @@ class Settings:
         "models_dir). Every listed model must load at start.",
     )
     speech_workers: int = _setting(0, "Recognition worker threads (0: one per CPU core).")
+    speech_max_legs: int = _setting(
+        0,
+        "Listening budget: call legs heard at once (0: measured at start by decoding a few "
+        "seconds of audio on one worker; skills/listening.yaml says who is heard first).",
+    )
     transcribe_calls: bool = _setting(
         True,
         "Transcribe caller and agent of connected calls "
@@ -292,6 +297,12 @@ def _coerce(name: str, raw: Any, kind: type, origin: str) -> Any:
     raise SettingsError(f"{origin}: {name} must be {kind.__name__}, got {raw!r}")
 
 
+def _counts(s: Settings) -> None:
+    for name, zero in (("speech_workers", "one per core"), ("speech_max_legs", "measured")):
+        if getattr(s, name) < 0:
+            raise SettingsError(f"{name} must be 0 ({zero}) or more")
+
+
 def _validate(s: Settings) -> None:
     if s.log_level not in _LEVELS:
         raise SettingsError(f"log_level must be one of {sorted(_LEVELS)}, got {s.log_level!r}")
@@ -316,8 +327,7 @@ def _validate(s: Settings) -> None:
         raise SettingsError(
             "media_port_start..media_port_end must not overlap Asterisk's rtp_start..rtp_end"
         )
-    if s.speech_workers < 0:
-        raise SettingsError("speech_workers must be 0 (one per core) or more")
+    _counts(s)
     parse_speech_models(s.speech_models, s.models_path)
     if urlsplit(s.ari_url).scheme not in {"http", "https"}:
         raise SettingsError(f"ari_url must be an http(s) URL, got {s.ari_url!r}")

@@ -106,10 +106,19 @@ Deliver = Callable[[Any], None]
 
 
 class Listening(Protocol):
-    """Hears call legs for the call path (``engine/speech/calls.py`` in the engine)."""
+    """Hears call legs for the call path (``engine/speech/calls.py`` in the engine).
+    ``listen`` gets the call (its caller, its emotion) for the listening budget: the leg
+    may be heard at once or later, when a slot frees; it returns without waiting."""
 
     async def listen(
-        self, call_id: str, role: str, channel: str, lang: str, menu: str | None, deliver: Deliver
+        self,
+        call_id: str,
+        role: str,
+        channel: str,
+        lang: str,
+        menu: str | None,
+        deliver: Deliver,
+        call: Any = None,
     ) -> None: ...
     async def stop(self, call_id: str, role: str) -> None: ...
     async def emotion(self, call: Any, action: Any) -> None: ...
@@ -121,7 +130,14 @@ class NoListening:
     """Speech off: the call path never asks (no ``SpeechPlan``); if it does, it fails."""
 
     async def listen(
-        self, call_id: str, role: str, channel: str, lang: str, menu: str | None, deliver: Deliver
+        self,
+        call_id: str,
+        role: str,
+        channel: str,
+        lang: str,
+        menu: str | None,
+        deliver: Deliver,
+        call: Any = None,
     ) -> None:
         raise RuntimeError("speech is not enabled")
 

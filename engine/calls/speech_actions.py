@@ -21,7 +21,7 @@ async def perform(listening: Listening, call: Any, action: a.CallAction, deliver
     ``deliver`` (a listener that cannot start comes back as ``ListenFailed``)."""
     match action:
         case a.Listen(role, channel, lang, menu):
-            await _listen(listening, call.call_id, role, channel, lang, menu, deliver)
+            await _listen(listening, call, role, channel, lang, menu, deliver)
         case a.StopListening(role):
             await listening.stop(call.call_id, role)
         case a.ShowEmotion():
@@ -42,7 +42,7 @@ async def hear(
 
 async def _listen(
     listening: Listening,
-    call_id: str,
+    call: Any,
     role: str,
     channel: str,
     lang: str,
@@ -52,10 +52,11 @@ async def _listen(
     """Start hearing a leg. A talk (no menu) that fails to start (a tap bridge gone under
     it, Asterisk slow to answer) is tried once more, since it has no other way to be heard;
     in a menu the caller is better served by keys at once than by a second wait."""
+    call_id = call.call_id
     attempts = 1 if menu is not None else TALK_LISTEN_ATTEMPTS
     for attempt in range(1, attempts + 1):
         try:
-            await listening.listen(call_id, role, channel, lang, menu, deliver)
+            await listening.listen(call_id, role, channel, lang, menu, deliver, call)
             return
         except Exception as exc:
             if attempt < attempts:

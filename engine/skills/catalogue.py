@@ -24,7 +24,7 @@ from engine.routing import config as routing_config
 from engine.routing.check import check_documents
 from engine.skills import loader
 from engine.skills.loader import Doc, SkillFileError
-from engine.speech import menus
+from engine.speech import admission_rules, menus
 from engine.speech.emotion import lexicon
 
 K = TypeVar("K")
@@ -75,6 +75,9 @@ UNITS: tuple[Unit, ...] = (
     _one("speech-menus.yaml", loader.schema("speech-menus"), menus.build, menus.SpeechMenus({})),
     _one(
         "complaint-words.yaml", loader.schema("complaint-words"), lexicon.build_complaint_words, {}
+    ),
+    _one(
+        "listening.yaml", loader.schema("listening"), admission_rules.build, admission_rules.DEFAULT
     ),
     _one("risk-tags.yaml", risk_config.SCHEMA, risk_config.build, risk_config.RiskConfig()),
     _one("offers.yaml", offers.SCHEMA, offers.build, offers.OfferRules(())),

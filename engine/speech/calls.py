@@ -1,8 +1,12 @@
 """Speech for live calls: the call path's ``Listening`` adapter.
 
 The call runner asks it to hear a leg (``listen``: IVR grammar or free-form), to stop,
-to show an emotion score and to finish a transcript. Per heard leg it holds an ARI tap
-(``taps.py``) feeding a ``LegListener`` (media port + recognition + emotion). What comes
+to show an emotion score and to finish a transcript. Each leg is first admitted against
+the listening budget (``admission.py``: IVR menu, caller or agent leg, the caller's VIP
+tier, churn risk and agitation): a leg that is not admitted waits with no snoop, no
+externalMedia and no media port, and is tapped when a slot frees (``listen`` returns at
+once). Per admitted leg it holds an ARI tap (``taps.py``) feeding a ``LegListener``
+(media port + recognition + emotion). What comes
 back is turned into call events for the runner (``SpeechStarted`` on an utterance's
 first partial, ``SpeechIntent``/``SpeechNoMatch`` on a menu final, ``EmotionObserved``
 per caller final), published live (``<prefix>:transcripts:<call>``) and, for finals,
@@ -29,6 +33,7 @@ from engine.calls.ports import Deliver
 from engine.logs import get_logger
 from engine.media.server import MediaServer
 from engine.speech import messages
+from engine.speech.admission import Action, Admission, Admit, Leg, Standing
 from engine.speech.emotion.score import EmotionEvent, EmotionScore
 from engine.speech.feed import TranscriptFeed
 from engine.speech.legs import LegListener
@@ -52,10 +57,30 @@ class HeardLeg:
     lang: str
     menu: str | None
     deliver: Deliver
+    slot: Leg  # its key in the admission budget
+    channel: str = ""
+    waiting: bool = False  # not admitted yet: nothing tapped
+    opening: bool = False  # admitted while waiting: its tap is being opened
     listener: LegListener | None = None
     tap: Tap | None = None
     speaking: bool = False
     last_final: dict[str, Any] | None = None
+
+
+def kind_of(role: str, menu: str | None) -> str:
+    return "ivr" if menu is not None else "agent" if role == "agent" else "caller"
+
+
+def standing_of(call: Any) -> Standing:
+    """The caller's standing as the call knows it: profile tiers, the latest emotion."""
+    caller = getattr(call, "caller", None)
+    emotion = (getattr(call, "record", None) or {}).get("emotion") or {}
+    return Standing(
+        getattr(caller, "vip_tier", None),
+        getattr(caller, "risk_tier", None),
+        emotion.get("label"),
+        emotion.get("score"),
+    )
 
 
 @dataclass
@@ -72,8 +97,10 @@ class CallSpeech:
         taps: AriTaps,
         feed: TranscriptFeed,
         live: LiveHook | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.speech, self.media, self.taps, self.feed, self.live = speech, media, taps, feed, live
+        self.admission = admission or Admission(budget=1 << 30)
         self.on_customer_event: CustomerHook = _no_customer
         self.legs: dict[tuple[str, str], HeardLeg] = {}
         self.texts: dict[str, CallText] = {}
@@ -84,45 +111,50 @@ class CallSpeech:
 
     # -- Listening (called by the call runner) --------------------------------------
     async def listen(
-        self, call_id: str, role: str, channel: str, lang: str, menu: str | None, deliver: Deliver
+        self,
+        call_id: str,
+        role: str,
+        channel: str,
+        lang: str,
+        menu: str | None,
+        deliver: Deliver,
+        call: Any = None,
     ) -> None:
         key = (call_id, role)
+        kind, standing = kind_of(role, menu), standing_of(call)
         leg = self.legs.get(key)
-        if leg is not None and leg.lang == lang and leg.listener is not None:
+        if leg is not None and leg.lang == lang and (leg.listener or leg.waiting or leg.opening):
             if leg.menu != menu:  # same audio, another grammar or free-form
                 leg.menu, leg.speaking = menu, False
-                await leg.listener.switch(menu)
+                if leg.listener is not None:
+                    await leg.listener.switch(menu)
+            self.act(self.admission.request(leg.slot, kind, standing, time.time()))
             return
         if leg is not None:
             await self.stop(call_id, role)
-        tap_id = f"{call_id}-hear-{role}-{next(self._seq)}"
-        leg = HeardLeg(call_id, role, lang, menu, deliver)
-        leg.listener = await LegListener.open(
-            self.media,
-            self.speech,
-            tap_id,
-            role="agent" if role == "agent" else "caller",
-            lang=lang,
-            menu=menu,
-            on_transcript=functools.partial(self._transcript, leg),
-            on_emotion=functools.partial(self._emotion, leg) if role == "caller" else None,
+        leg = HeardLeg(
+            call_id, role, lang, menu, deliver, Leg(call_id, role, next(self._seq)), channel
         )
         self.legs[key] = leg
         self.texts.setdefault(call_id, CallText())
+        actions = self.admission.request(leg.slot, kind, standing, time.time())
+        self.act([x for x in actions if x.leg != leg.slot])
+        if not any(isinstance(x, Admit) for x in actions if x.leg == leg.slot):
+            leg.waiting = True  # no tap, no port: heard when a slot frees
+            log.info("speech.leg_waiting", call=call_id, role=role, kind=kind)
+            return
         try:
-            leg.tap = await self.taps.open(
-                tap_id, channel, leg.listener.external_host, f"media,{call_id},{role}"
-            )
+            await self._tap(leg)
         except BaseException:
             if self.legs.get(key) is leg:
                 del self.legs[key]
-            await asyncio.shield(leg.listener.stop())
+            self.act(self.admission.release(leg.slot, time.time()))
             raise
 
     async def stop(self, call_id: str, role: str) -> None:
         leg = self.legs.pop((call_id, role), None)
         if leg is not None:
-            await self._close(leg)
+            await self._drop(leg)
 
     async def emotion(self, call: Any, action: a.ShowEmotion) -> None:
         self.feed.publish(
@@ -137,6 +169,8 @@ class CallSpeech:
             self.feed.publish(self.feed.agent_channel(action.agent_id), messages.hint(action))
         if action.customer_id:
             self._to_profile(messages.emotion_envelope(action))
+        # an agitated caller may be heard sooner (the call's waiting legs move up)
+        self.act(self.admission.restand(action.call_id, standing_of(call), time.time()))
 
     async def finish(self, call_id: str, customer_id: str | None, at: float) -> None:
         text = self.texts.pop(call_id, CallText())
@@ -150,7 +184,7 @@ class CallSpeech:
         """The call's runner is gone: tear down what it left (crash, engine stop)."""
         self.texts.pop(call_id, None)
         for key in [k for k in self.legs if k[0] == call_id]:
-            self._spawn(self._close(self.legs.pop(key)))
+            self._spawn(self._drop(self.legs.pop(key)))
 
     # -- results from the recognisers (event loop) ----------------------------------
     def _transcript(self, leg: HeardLeg, t: Transcript) -> None:
@@ -195,6 +229,80 @@ class CallSpeech:
             )
         )
 
+    # -- admission and taps -----------------------------------------------------------
+    async def _tap(self, leg: HeardLeg) -> None:
+        """Open the leg's media port, recognition and ARI tap; a failure closes them."""
+        tap_id = f"{leg.call_id}-hear-{leg.role}-{leg.slot.n}"
+        leg.listener = await LegListener.open(
+            self.media,
+            self.speech,
+            tap_id,
+            role="agent" if leg.role == "agent" else "caller",
+            lang=leg.lang,
+            menu=leg.menu,
+            on_transcript=functools.partial(self._transcript, leg),
+            on_emotion=functools.partial(self._emotion, leg) if leg.role == "caller" else None,
+        )
+        try:
+            leg.tap = await self.taps.open(
+                tap_id, leg.channel, leg.listener.external_host, f"media,{leg.call_id},{leg.role}"
+            )
+        except BaseException:
+            await asyncio.shield(leg.listener.stop())
+            leg.listener = None
+            raise
+
+    def act(self, actions: list[Action]) -> None:
+        """Admissions of waiting legs (a slot freed): tapped now, off the caller's path."""
+        for action in actions:
+            leg = self.legs.get((action.leg.call_id, action.leg.role))
+            if not isinstance(action, Admit) or leg is None or leg.slot != action.leg:
+                continue
+            if leg.waiting:
+                leg.waiting, leg.opening = False, True
+                log.info(
+                    "speech.leg_admitted",
+                    call=leg.call_id,
+                    role=leg.role,
+                    kind=action.kind,
+                    rule=action.rule,
+                    waited=round(action.waited, 3),
+                )
+                self._spawn(self._tap_admitted(leg))
+
+    async def _tap_admitted(self, leg: HeardLeg) -> None:
+        key = (leg.call_id, leg.role)
+        try:
+            await self._tap(leg)
+        except Exception as exc:
+            log.warning(
+                "speech.admitted_tap_failed", call=leg.call_id, role=leg.role, error=repr(exc)
+            )
+            if self.legs.get(key) is leg:
+                del self.legs[key]
+                leg.deliver(e.ListenFailed(leg.role, type(exc).__name__))
+            self.act(self.admission.release(leg.slot, time.time()))
+            return
+        finally:
+            leg.opening = False
+        if self.legs.get(key) is not leg:  # stopped while its tap was opening
+            await self._drop(leg)
+
+    async def _drop(self, leg: HeardLeg) -> None:
+        """Stop hearing ``leg`` (already out of ``legs``); its slot goes to a waiting leg
+        once its tap is down. A tap still opening is dropped by its opener."""
+        if leg.opening:
+            return
+        try:
+            await self._close(leg)
+        finally:
+            # on the next turn of the loop: a call that ends stops all its legs in a row,
+            # so its own waiting legs leave the queue before the slot is handed on
+            asyncio.get_running_loop().call_soon(self._release, leg.slot)
+
+    def _release(self, slot: Leg) -> None:
+        self.act(self.admission.release(slot, time.time()))
+
     # -- plumbing -------------------------------------------------------------------
     async def _close(self, leg: HeardLeg) -> None:
         if leg.tap is not None:
@@ -222,6 +330,8 @@ class CallSpeech:
         """Engine stop: stop hearing every leg (their taps hung up), wait for hooks."""
         legs, self.legs = list(self.legs.values()), {}
         for leg in legs:
-            self._spawn(self._close(leg))
+            self.admission.release(leg.slot, time.time())  # nothing admitted: stopping
+            if not leg.opening:
+                self._spawn(self._close(leg))
         if self._background:
             await asyncio.wait(set(self._background), timeout=timeout)

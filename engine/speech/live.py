@@ -6,6 +6,9 @@
     await speech.stop()
 
 On SIGHUP (`reload`) speech-menus.yaml is read again; a broken edit is refused.
+The listening budget (``admission.py``) is ``speech_max_legs``, or measured in ``start``
+(``calibrate.py``, off the event loop); its policy is skills/listening.yaml
+(``use_listening``, on the skills reload path).
 It holds the speech service (models, menus, workers), the RTP media server, the ARI
 taps, the live transcript feed and the ``CallSpeech`` adapter, and tells the call path
 what speech can do (``SpeechPlan``: languages with a model in ``speech_models`` order,
@@ -14,6 +17,8 @@ menus with a grammar, whether connected calls are transcribed).
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -24,7 +29,9 @@ from engine.calls.service import CallService
 from engine.logs import get_logger
 from engine.media.server import MediaServer
 from engine.settings import Settings
+from engine.speech import calibrate
 from engine.speech import menus as menus_mod
+from engine.speech.admission import Admission, Policy
 from engine.speech.calls import CallSpeech, LiveHook
 from engine.speech.feed import TranscriptFeed
 from engine.speech.service import SpeechService
@@ -49,7 +56,13 @@ class LiveSpeech:
         self.media = MediaServer.from_settings(settings)
         self.taps = AriTaps(ari, settings.ari_app)
         self.feed = TranscriptFeed(redis, settings.redis_prefix, store)
-        self.calls = CallSpeech(self.service, self.media, self.taps, self.feed, live)
+        # until measured (start), as many legs as workers: no call comes before start
+        self.admission = Admission(settings.speech_max_legs or self.service.pool.workers)
+        self.budget_source = "configured" if settings.speech_max_legs else "calibrating"
+        self.calibration: dict[str, Any] | None = None
+        self.calls = CallSpeech(
+            self.service, self.media, self.taps, self.feed, live, self.admission
+        )
         self.plan = self._plan()
         self._calls: CallService | None = None
 
@@ -80,6 +93,10 @@ class LiveSpeech:
         if self._calls is not None:
             self._calls.speech_plan = self.plan
 
+    def use_listening(self, policy: Policy) -> None:
+        """The listening policy (skills/listening.yaml) for every leg, waiting ones too."""
+        self.calls.act(self.admission.use(policy, time.time()))
+
     def attach(self, calls: CallService) -> None:
         self._calls = calls
         calls.speech_plan = self.plan
@@ -90,6 +107,37 @@ class LiveSpeech:
     async def start(self) -> None:
         await self.service.start()
         self.feed.start()
+        if not self.settings.speech_max_legs:
+            await self._calibrate()
+        log.info(
+            "speech.budget",
+            legs=self.admission.budget,
+            source=self.budget_source,
+            workers=self.service.pool.workers,
+            **(self.calibration or {}),
+        )
+
+    async def _calibrate(self) -> None:
+        """Decode a few seconds of speech with the first language's model on one thread
+        (off the loop): the legs the workers hear in real time, with a safety margin."""
+        lang = self.service.languages[0]
+        loop = asyncio.get_running_loop()
+        audio_s, cpu_s = await loop.run_in_executor(None, self._measure, lang)
+        workers = self.service.pool.workers
+        size = calibrate.budget(audio_s, cpu_s, workers)
+        self.calibration = {
+            "audio_seconds": round(audio_s, 2),
+            "cpu_seconds": round(cpu_s, 3),
+            "real_time_factor": round(cpu_s / audio_s, 3),
+            "margin": calibrate.MARGIN,
+        }
+        self.budget_source = "calibrated"
+        self.calls.act(self.admission.resize(size, time.time()))
+
+    def _measure(self, lang: str) -> tuple[float, float]:
+        """(audio seconds, CPU seconds) of the calibration, on the calling thread."""
+        pcm = calibrate.sample_audio(lang=lang)
+        return calibrate.measure(self.service.models.get(lang), pcm, lang)
 
     async def resync(self) -> None:
         await self.taps.sweep()
@@ -103,6 +151,11 @@ class LiveSpeech:
     def stats(self) -> dict[str, Any]:
         return {
             "legs": len(self.calls.legs),
+            "budget": {
+                **self.admission.snapshot(time.time()),
+                "source": self.budget_source,
+                "calibration": self.calibration,
+            },
             "ports": len(self.media.ports_in_use),
             "published": self.feed.published,
             "stored": self.feed.stored,

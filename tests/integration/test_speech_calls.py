@@ -115,6 +115,7 @@ async def speech_engine(engine_factory, speech_skills):
             speech_enabled=True,
             skills_dir=str(speech_skills),
             speech_workers=2,
+            speech_max_legs=4,  # both legs of a call heard, whatever the machine's load
         )
 
     return make

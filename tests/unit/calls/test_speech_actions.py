@@ -17,7 +17,14 @@ class FlakyListening:
         self.failures, self.starts, self.heard = failures, 0, []
 
     async def listen(
-        self, call_id: str, role: str, channel: str, lang: str, menu: str | None, deliver: Any
+        self,
+        call_id: str,
+        role: str,
+        channel: str,
+        lang: str,
+        menu: str | None,
+        deliver: Any,
+        call: Any = None,
     ) -> None:
         self.starts += 1
         if self.starts <= self.failures:

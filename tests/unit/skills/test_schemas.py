@@ -65,7 +65,7 @@ def break_line(path: Path, old: str, new: str) -> int:
 
 def test_every_file_has_a_schema_and_the_shipped_files_pass():
     names = {f.name for u in catalogue.UNITS for f in u.files}
-    assert names == {p.name for p in SKILLS.glob("*.yaml")} and len(names) == 11
+    assert names == {p.name for p in SKILLS.glob("*.yaml")} and len(names) == 12
     assert all(f.schema for u in catalogue.UNITS for f in u.files)
     assert catalogue.check_files([SKILLS]) == []
 

@@ -1,0 +1,108 @@
+"""The listening adapter taps only admitted legs; a freed slot taps the best waiting one.
+
+ARI taps and the leg listener are stand-ins here (what is opened is what is counted);
+tests/integration/test_speech_budget.py counts real Asterisk channels."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from engine.calls import events as e
+from engine.calls.ports import Caller
+from engine.speech import calls as calls_mod
+from engine.speech.admission import Admission
+from engine.speech.calls import CallSpeech
+from engine.speech.taps import Tap
+
+
+class Taps:
+    def __init__(self, fail: set[str] | None = None) -> None:
+        self.open_ids: list[str] = []
+        self.closed: list[str] = []
+        self.fail = fail or set()
+
+    async def open(self, tap_id: str, channel: str, host: str, args: str) -> Tap:
+        await asyncio.sleep(0)
+        if channel in self.fail:
+            raise RuntimeError("ARI: 404 Channel not found")
+        self.open_ids.append(channel)
+        return Tap(tap_id)
+
+    async def close(self, tap: Tap) -> None:
+        self.closed.append(tap.tap_id)
+
+
+class Listener:
+    external_host = "127.0.0.1:30000"
+    opened = 0
+
+    @classmethod
+    async def open(cls, *args: Any, **kwargs: Any) -> Listener:
+        cls.opened += 1
+        return cls()
+
+    async def switch(self, menu: str | None) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@pytest.fixture
+def speech(monkeypatch) -> tuple[CallSpeech, Taps]:
+    monkeypatch.setattr(calls_mod, "LegListener", Listener)
+    taps = Taps(fail={"ch-bad"})
+    feed = SimpleNamespace(publish=lambda *a: None, transcripts_channel=lambda c: c)
+    return CallSpeech(None, None, taps, feed, admission=Admission(1)), taps  # type: ignore[arg-type]
+
+
+def call(n: int, vip: str | None = None) -> SimpleNamespace:
+    return SimpleNamespace(call_id=f"c{n}", caller=Caller(f"k{n}", vip_tier=vip), record={})
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_legs_beyond_the_budget_wait_untapped_and_a_vip_gets_the_freed_slot(speech):
+    cs, taps = speech
+    heard: list[Any] = []
+    for n, vip in ((1, None), (2, None), (3, "gold")):
+        await cs.listen(f"c{n}", "caller", f"ch{n}", "zh", None, heard.append, call(n, vip))
+    assert taps.open_ids == ["ch1"]
+    assert [w["call_id"] for w in cs.admission.snapshot(0)["waiting"]] == ["c3", "c2"]
+    await cs.stop("c1", "caller")
+    await settle()
+    assert taps.open_ids == ["ch1", "ch3"] and len(taps.closed) == 1
+    cs.forget("c2")  # hung up while waiting: leaves the queue, nothing to close
+    await settle()
+    assert cs.admission.snapshot(0)["waiting"] == [] and len(taps.closed) == 1
+    await cs.stop("c3", "caller")
+    await settle()
+    assert cs.admission.snapshot(0)["admitted"] == 0 and heard == []
+
+
+async def test_ivr_menus_are_tapped_beyond_the_budget(speech):
+    cs, taps = speech
+    await cs.listen("c1", "agent", "ch1", "zh", None, print, call(1))
+    await cs.listen("c2", "caller", "ch2", "zh", "main", print, call(2))
+    assert taps.open_ids == ["ch1", "ch2"]
+    assert cs.admission.snapshot(0)["admitted_by_kind"] == {"ivr": 1, "caller": 0, "agent": 1}
+
+
+async def test_an_agitated_caller_moves_up_and_a_failed_late_tap_is_reported(speech):
+    cs, taps = speech
+    heard: list[Any] = []
+    await cs.listen("c1", "caller", "ch1", "zh", None, heard.append, call(1))
+    await cs.listen("c2", "caller", "ch2", "zh", None, heard.append, call(2))
+    await cs.listen("c3", "caller", "ch-bad", "zh", None, heard.append, call(3))
+    angry = call(3)
+    angry.record["emotion"] = {"score": 0.9, "label": "angry"}
+    cs.admission.restand("c3", calls_mod.standing_of(angry), 0)
+    await cs.stop("c1", "caller")
+    await settle()  # c3 first; its tap fails: reported, its slot goes on to c2
+    assert heard == [e.ListenFailed("caller", "RuntimeError")]
+    assert taps.open_ids == ["ch1", "ch2"]
+    assert ("c3", "caller") not in cs.legs
