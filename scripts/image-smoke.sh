@@ -48,7 +48,9 @@ export CONTAINERS_CONF="$STATE/containers.conf"
 
 say() { printf '[image %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
-mirror_key() { printf '%s' "$MIRROR" | sha256sum | cut -c1-12; }
+# The cache key: the mirror and this recipe's version (bump it when cmd_base changes).
+BASE_RECIPE=slim-1
+mirror_key() { printf '%s %s' "$MIRROR" "$BASE_RECIPE" | sha256sum | cut -c1-12; }
 
 # The newest cached base tarball for this mirror, if young enough.
 cached_base() {
@@ -77,6 +79,22 @@ cmd_base() {
       rm -rf "$root"
       exit 1
     fi
+    # Slim like Debian's own debian:sid-slim: no manuals, docs (but copyrights) or
+    # translations, now and for every package installed later.
+    cat > "$root/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/overrides/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/man/*
+EOF
+    find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete
+    rm -rf "$root"/usr/share/{groff,info,linda,man}/* "$root"/usr/share/lintian/overrides/*
+    find "$root/usr/share/locale" -mindepth 1 -maxdepth 1 -not -name locale.alias -exec rm -rf {} +
     rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/var/log/*.log
     # An intercepting TLS proxy's CA (public certificates only) so pip inside the build
     # can verify PyPI; ca-certificates, installed by the Dockerfile, adds them to the store.
@@ -87,8 +105,8 @@ cmd_base() {
     tar -C "$root" --numeric-owner -cf "$tar.part" .
     mv "$tar.part" "$tar"
     rm -rf "$root"
-    # Older bases of this mirror, their images and the Redis images built on them.
-    for old in "$CACHE"/debian-sid-*-"$(mirror_key)".tar; do
+    # Older bases (any mirror or recipe), their images and the Redis images built on them.
+    for old in "$CACHE"/debian-sid-*.tar; do
       [ "$old" = "$tar" ] && continue
       podman rmi -f "$(base_tag_of "$old")" "localhost/tenure-redis:$(base_tag_of "$old" | cut -d: -f2)" \
         > /dev/null 2>&1 || true
@@ -97,9 +115,12 @@ cmd_base() {
   fi
   local tag
   tag=$(base_tag_of "$tar")
-  if ! podman image exists "$tag"; then
+  # The tag names the date; the label names the exact tarball (mirror and recipe).
+  if [ "$(podman image inspect -f '{{index .Labels "org.tenure.base.rootfs"}}' "$tag" 2> /dev/null)" \
+    != "$(basename "$tar")" ]; then
     say "importing $tar as $tag"
-    podman import -q --change 'CMD ["/bin/bash"]' "$tar" "$tag" > /dev/null
+    podman import -q --change 'CMD ["/bin/bash"]' \
+      --change "LABEL org.tenure.base.rootfs=$(basename "$tar")" "$tar" "$tag" > /dev/null
   fi
   printf '%s\n' "$tag"
 }
@@ -116,11 +137,14 @@ cmd_build() {
     exit 1
   }
   say "built $IMAGE in $(($(date +%s) - started)) s"
-  if ! podman image exists "$redis_tag"; then
+  # Rebuilt when its base changes (the base's image ID is in its label).
+  if [ "$(podman image inspect -f '{{index .Labels "org.tenure.base.id"}}' "$redis_tag" 2> /dev/null)" \
+    != "$(podman image inspect -f '{{.Id}}' "$base")" ]; then
     say "building $redis_tag (redis-server from the same base; the registry is not reachable)"
     printf '%s\n' \
       "FROM $base" \
       "RUN apt-get -o Acquire::Check-Valid-Until=false update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server > /dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*" \
+      "LABEL org.tenure.base.id=$(podman image inspect -f '{{.Id}}' "$base")" \
       "USER redis" \
       'CMD ["redis-server", "--bind", "127.0.0.1", "--port", "6379", "--save", ""]' |
       buildah bud --pull=never --isolation chroot --format docker -q -t "$redis_tag" -f - . \
