@@ -244,7 +244,7 @@ EOF
 }
 
 cmd_health() {
-  say "HEALTHCHECK $(podman inspect -f '{{json .Config.Healthcheck.Test}}' "$IMAGE")"
+  say "HEALTHCHECK $(podman image inspect -f '{{json .HealthCheck.Test}}' "$IMAGE")"
   # Runs the image's own HEALTHCHECK command in the container; exit 0 if healthy.
   podman healthcheck run "$ENGINE_CT" 2> "$STATE/health.log" || {
     grep -v 'systemd connection' "$STATE/health.log" >&2
