@@ -222,7 +222,15 @@ def call(url, method="GET", body=None, headers=None):
         return json.loads(resp.read() or b"null")
 
 
-status = call("http://127.0.0.1:8090/status", headers=api)
+# Connected: the engine's ARI event stream and AMI login are up (it may still be
+# connecting when /health first answers).
+started = time.time()
+while True:
+    status = call("http://127.0.0.1:8090/status", headers=api)
+    if status["ari"]["connected"] and status["ami"]["logged_in"] or time.time() > started + 60:
+        break
+    time.sleep(0.5)
+status["waited"] = round(time.time() - started, 1)
 # The caller dials 8000 (the IVR's main menu), presses 1 (technical), talks 4 s to the
 # simulated agent who answers after 1 s, then hangs up.
 params = parties.caller("8000", "13800138000", dtmf="1", dtmf_delay=2.0, hold=12.0)

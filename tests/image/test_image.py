@@ -10,6 +10,7 @@ stop is clean and quick. It prints the build time, the image size and its larges
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -67,7 +68,8 @@ def running(request: pytest.FixtureRequest) -> Iterator[dict[str, float]]:
     Debian base and the Redis image built on it stay)."""
     load = Path("/proc/loadavg").read_text().split()[:3]
     started = time.monotonic()
-    smoke("build")
+    with _decoy_env():
+        smoke("build")
     built = time.monotonic() - started
     smoke("up")
     timings = {"build": built, "up": time.monotonic() - started - built}
@@ -82,13 +84,34 @@ def running(request: pytest.FixtureRequest) -> Iterator[dict[str, float]]:
         smoke("clean")
 
 
+@contextlib.contextmanager
+def _decoy_env() -> Iterator[None]:
+    """A docker/.env with a marker secret during the build, as a user who followed the
+    README has (left alone if one exists): the image must not contain it."""
+    env = ROOT / "docker" / ".env"
+    if env.exists():
+        yield
+        return
+    env.write_text(f"# decoy written by tests/image/test_image.py during a build\n{DECOY}\n")
+    try:
+        yield
+    finally:
+        env.unlink(missing_ok=True)
+
+
+DECOY = "ENGINE_API_TOKEN=decoy-secret-from-the-build-host"
+
+
 @pytest.fixture(scope="module")
 def call(running: dict[str, float]) -> dict:
     return json.loads(smoke("call"))
 
 
-def test_engine_is_healthy_and_connected_to_its_asterisk(call: dict) -> None:
+def test_engine_is_healthy_and_connected_to_its_asterisk(
+    call: dict, request: pytest.FixtureRequest
+) -> None:
     status = call["status"]
+    report(request, f"ARI and AMI connected {status['waited']} s after /health answered")
     assert status["ari"]["connected"], status
     assert status["ami"]["logged_in"], status
     assert status["redis"]["ok"], status
@@ -165,14 +188,13 @@ def _secret_files(root: Path) -> list[str]:
             rel = Path(dirpath).relative_to(root)
             if any(part in {".ssh", ".docker", ".git", ".aws", ".gnupg"} for part in rel.parts):
                 found.append(str(rel))
-            for name in filenames:
-                path = Path(dirpath) / name
-                if SECRET_NAMES.match(name) and not str(rel).startswith("opt/tenure/.venv/lib"):
-                    found.append(str(rel / name))
-                elif path.is_file() and not path.is_symlink() and path.stat().st_size < 1 << 20:
-                    head = path.read_bytes()
-                    if PRIVATE_KEY in head and b"EXAMPLE" not in head:
-                        found.append(str(rel / name))
+            found += [str(rel / name) for name in filenames if _suspicious(Path(dirpath), name)]
+    # The cache mounts leave their empty mount points, nothing more.
+    for cache in ("root/.cache", "var/cache/tenure-models"):
+        if any(path.is_file() for path in (root / cache).rglob("*")):
+            found.append(f"{cache} (belongs in a build cache mount)")
+    if (root / "opt" / "tenure" / "docker" / ".env").exists():
+        found.append("opt/tenure/docker/.env")
     private = root / "etc" / "ssl" / "private"
     if private.is_dir():
         found += [f"etc/ssl/private/{p.name}" for p in private.iterdir()]
@@ -180,6 +202,18 @@ def _secret_files(root: Path) -> list[str]:
         if b"BEGIN CERTIFICATE" not in cert.read_bytes():
             found.append(f"usr/local/share/ca-certificates/{cert.name}")
     return found
+
+
+def _suspicious(folder: Path, name: str) -> bool:
+    """A credential's file name (outside installed Python packages), or a private key or
+    the build's decoy secret in a small file."""
+    path = folder / name
+    if SECRET_NAMES.match(name):
+        return "/opt/tenure/.venv/lib/" not in str(path)
+    if path.is_symlink() or not path.is_file() or path.stat().st_size >= 1 << 20:
+        return False
+    head = path.read_bytes()
+    return DECOY.encode() in head or (PRIVATE_KEY in head and b"EXAMPLE" not in head)
 
 
 def test_image_is_built_on_a_dated_base_and_reports_its_size(
