@@ -206,7 +206,7 @@ in_container() { podman exec -i "$ENGINE_CT" /opt/tenure/.venv/bin/python - "$@"
 
 cmd_call() {
   in_container <<'EOF'
-import base64, json, os, time, urllib.parse, urllib.request
+import base64, json, os, time, urllib.error, urllib.parse, urllib.request
 from engine.sim import parties
 
 ari = "http://127.0.0.1:8088/ari"
@@ -231,6 +231,11 @@ while True:
         break
     time.sleep(0.5)
 status["waited"] = round(time.time() - started, 1)
+try:  # and a wrong token is refused
+    call("http://127.0.0.1:8090/status", headers={"Authorization": "Bearer wrong"})
+    status["wrong_token"] = 200
+except urllib.error.HTTPError as exc:
+    status["wrong_token"] = exc.code
 # The caller dials 8000 (the IVR's main menu), presses 1 (technical), talks 4 s to the
 # simulated agent who answers after 1 s, then hangs up.
 params = parties.caller("8000", "13800138000", dtmf="1", dtmf_delay=2.0, hold=12.0)

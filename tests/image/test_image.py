@@ -116,6 +116,7 @@ def test_engine_is_healthy_and_connected_to_its_asterisk(
     assert status["ami"]["logged_in"], status
     assert status["redis"]["ok"], status
     assert status["skills"]["last_reload_errors"] == []
+    assert status["wrong_token"] == 401, "the API answered a wrong token"
 
 
 def test_simulated_call_goes_through_the_ivr_to_an_agent_and_is_recorded(call: dict) -> None:
