@@ -4,12 +4,18 @@
 # never from the image) with the sandbox's own installer, starts Asterisk, waits until
 # it is fully booted, then runs the engine. If either process exits, so does the
 # container (and the orchestrator restarts it); SIGTERM stops both cleanly.
+# Only this supervisor stays root (to render /etc/asterisk and hand out the folders):
+# Asterisk runs as Debian's asterisk user, the engine as the unprivileged tenure user.
 set -euo pipefail
 cd /opt/tenure
 .venv/bin/python -m engine.sandbox.render /etc/asterisk /usr/share/asterisk/sounds/tenure
-mkdir -p /var/run/asterisk /var/log/asterisk /var/lib/tenure
+chgrp -R asterisk /etc/asterisk /usr/share/asterisk/sounds/tenure
+mkdir -p /var/run/asterisk /var/log/asterisk /var/spool/asterisk /var/lib/asterisk /var/lib/tenure
+chown -R asterisk:asterisk /var/run/asterisk /var/log/asterisk /var/spool/asterisk /var/lib/asterisk
+# The data volume may come from an older image that ran the engine as root.
+chown -R tenure:tenure /var/lib/tenure
 
-asterisk -f &
+asterisk -f -U asterisk -G asterisk &
 asterisk_pid=$!
 for _ in $(seq 120); do
   if asterisk -rx "core waitfullybooted" 2>/dev/null | grep -q "fully booted"; then break; fi
@@ -21,7 +27,8 @@ for _ in $(seq 120); do
   sleep 0.5
 done
 
-.venv/bin/python -m engine run &
+HOME=/var/lib/tenure setpriv --reuid=tenure --regid=tenure --init-groups --inh-caps=-all \
+  .venv/bin/python -m engine run &
 engine_pid=$!
 
 stop() {

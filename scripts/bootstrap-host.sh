@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates python3-venv)
+# buildah, podman and runc build and run the Docker image in tests/image (no Docker
+# engine, no registry: scripts/image-smoke.sh).
+packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates python3-venv
+  buildah podman runc)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,8 @@
 # packages, the Python environment, the sandbox Asterisk's root filesystem, the Mandarin
 # speech model), checks lint, format and types (ruff check, ruff format --check, mypy),
 # then runs pytest. Integration tests start the sandbox Asterisk and a private
-# redis-server themselves. Extra arguments go to pytest.
+# redis-server themselves; tests/image builds docker/Dockerfile and runs the image with
+# buildah and podman (scripts/image-smoke.sh). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
