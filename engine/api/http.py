@@ -133,7 +133,9 @@ def unavailable(exc: BaseException) -> Unavailable | None:
 async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await _errors_as_json(request, handler)
     body = response.body if isinstance(response, web.Response) else None
-    if response.status >= 400 and wants_html(request) and isinstance(body, bytes):
+    json_error = isinstance(body, bytes) and response.content_type == "application/json"
+    if response.status >= 400 and wants_html(request) and json_error:
+        assert isinstance(body, bytes)
         error = orjson.loads(body)
         return html_error(response.status, str(error.get("error_id")), str(error.get("message")))
     return response

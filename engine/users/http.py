@@ -21,7 +21,7 @@ from engine.web.i18n import text
 from engine.web.pages import error_page, login_page
 
 USERS = web.AppKey("users", Users)
-WHO = "who"
+WHO = web.RequestKey("who", Principal)
 COOKIE = "tenure_session"
 SECURE_COOKIE = web.AppKey("secure_cookie", bool)
 routes = web.RouteTableDef()
@@ -29,8 +29,7 @@ routes = web.RouteTableDef()
 
 def who(request: web.Request) -> Principal:
     """The caller, as the middleware identified them."""
-    found: Principal = request[WHO]
-    return found
+    return request[WHO]
 
 
 def _lang(request: web.Request) -> str:
