@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates python3-venv chromium)
+packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates python3-venv chromium fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

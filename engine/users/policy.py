@@ -20,7 +20,7 @@ LANGUAGES = ("en", "zh")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # paths anyone may open without logging in
 PUBLIC_PREFIXES = ("/static/",)
-PUBLIC_PATHS = frozenset({"/health", "/login", "/openapi.json", "/docs"})
+PUBLIC_PATHS = frozenset({"/health", "/login", "/openapi.json", "/docs", "/favicon.ico"})
 # paths every logged-in person may use
 EVERYONE = frozenset({"/", "/logout", "/me", "/me/settings", "/desk", "/events"})
 AGENT_OWN = re.compile(r"^/agents/(?P<agent>[^/]+)(/.*)?$")

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,7 @@ class WebContext:
     wrapup_seconds: float
     monitor: Monitor
     skills_status: Callable[[], dict[str, Any]]
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 WEB = web.AppKey("web", WebContext)
@@ -63,6 +64,12 @@ WEB = web.AppKey("web", WebContext)
 
 def setup(app: web.Application) -> None:
     app.router.add_static("/static", STATIC, name="static")
+
+    async def end_streams(app: web.Application) -> None:  # open streams end with the engine
+        if WEB in app:
+            app[WEB].closing.set()
+
+    app.on_shutdown.append(end_streams)
 
 
 def _html(page: str) -> web.Response:
@@ -196,11 +203,16 @@ async def events(request: web.Request) -> web.StreamResponse:
     await stream.open(request)
     await response.prepare(request)
     await response.write(b": open\n\n")
+    quiet_since = time.monotonic()
     try:
-        while True:
-            msg = await stream.pubsub.get_message(ignore_subscribe_messages=True, timeout=KEEPALIVE)
+        while not ctx.closing.is_set():
+            if request.transport is None or request.transport.is_closing():
+                break  # the browser went away
+            msg = await stream.pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if msg is None:
-                await response.write(b": keepalive\n\n")
+                if time.monotonic() - quiet_since > KEEPALIVE:
+                    await response.write(b": keepalive\n\n")
+                    quiet_since = time.monotonic()
                 continue
             channel = msg["channel"] if isinstance(msg["channel"], str) else msg["channel"].decode()
             with contextlib.suppress(orjson.JSONDecodeError):

@@ -18,6 +18,10 @@
       tick(); wrapupTimer = setInterval(tick, 500);
     }
   }
+  function hintText(h) {
+    if (typeof h === "string") return h;
+    return h.text || h.answer || Object.entries(h).map(([k, v]) => k + ": " + (typeof v === "object" ? JSON.stringify(v) : v)).join(" · ");
+  }
   function showCard(c) {
     callId = c.call_id;
     document.querySelector("#disposition [name=call_id]").value = callId;
@@ -25,9 +29,10 @@
     document.getElementById("pop").hidden = false;
     set("pop-name", c.customer_name || c.caller_number);
     set("pop-number", c.caller_number);
-    set("pop-vip", c.vip_tier ? t("vip") + " " + c.vip_tier : "");
+    const vip = c.vip_tier || ((c.hints || []).find((h) => h && h.kind === "vip") || {}).tier;
+    set("pop-vip", vip ? t("vip") + " " + vip : "");
     if (c.risk_tier) set("pop-risk", c.risk_tier + (c.risk_score != null ? " (" + c.risk_score + ")" : ""));
-    if (c.hints && c.hints.length) fill("hints", c.hints, (h) => el("li", typeof h === "string" ? h : (h.text || JSON.stringify(h))));
+    if (c.hints && c.hints.length) fill("hints", c.hints, (h) => el("li", hintText(h)));
   }
   function showPop(p) {
     showCard({ ...p, customer_name: p.customer && p.customer.name });
@@ -37,8 +42,8 @@
     fill("pop-reasons", risk.reasons || [], (r) => el("li", r.text || r.tag));
     const nba = p.next_best_action || {};
     set("pop-nba", [nba.title || nba.rule, (nba.steps || []).join(" · ")].filter(Boolean).join(": "));
-    const kb = (p.hints || []).find((h) => h && h.kind === "kb") || p.knowledge || null;
-    set("pop-kb", kb ? (kb.text || kb.answer || JSON.stringify(kb)) : t("none"));
+    const kb = (p.hints || []).find((h) => h && h.kind === "knowledge-base") || p.knowledge || null;
+    set("pop-kb", kb ? hintText(kb) : t("none"));
     fill("pop-orders", p.orders || [], (o) => el("li", [o.order_id, o.product, o.amount, o.status].filter((x) => x != null).join(" · ")));
     fill("pop-tickets", p.open_tickets || [], (k) => el("li", (k.kind || "") + ": " + (k.subject || k.id)));
     const c = p.customer || {};
@@ -61,7 +66,7 @@
     if (m.type === "call") showCard(m);
     else if (m.type === "screen-pop") showPop(m);
     else if (m.type === "call-ended") ended();
-    else if (m.type === "hint") document.getElementById("hints").append(el("li", m.text || m.hint || JSON.stringify(m)));
+    else if (m.type === "hint") document.getElementById("hints").append(el("li", hintText(m.hint || m)));
     else if (m.type === "transcript" || m.type === "emotion") transcript(m);
   }
   stream("/events" + q, {

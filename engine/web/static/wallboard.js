@@ -4,6 +4,7 @@
 (() => {
   const { boot, t, api, stream, el, fill, set } = T;
   const calls = new Map();
+  const alerts = new Map();  // call id -> {n, score, label} from the emotion stream
   const history = [];  // [{at, waiting, sl, abandon}]
   let agents = [];
   const ago = (since) => since ? Math.round(Date.now() / 1000 - since) + " s" : "";
@@ -17,17 +18,19 @@
   }
   function renderCalls() {
     const live = [...calls.values()].filter((c) => c.status !== "ended");
-    const score = (c) => (c.emotion && c.emotion.score || 0) + ({ high: 1, medium: 0.5 }[c.risk_tier] || 0);
+    const score = (c) => ((alerts.get(c.id) || {}).score || (c.emotion && c.emotion.score) || 0) + ({ high: 1, medium: 0.5 }[c.risk_tier] || 0);
     live.sort((a, b) => score(b) - score(a));
-    fill("calls", [], () => null);
     document.querySelector("#calls tbody").replaceChildren(...live.map((c) => {
       const actions = el("span");
       for (const mode of ["listen", "whisper", "barge"]) {
         actions.append(button(mode, () => monitor(c.id, mode)));
       }
-      const emo = c.emotion ? (c.emotion.label || "") + " " + (c.emotion.score != null ? c.emotion.score : "") : "";
-      return row([c.caller_number + " " + (c.customer_id || ""), c.risk_tier, emo, c.emotion_alerts || 0, c.agent_id, actions],
-        (c.emotion_alerts || 0) > 0 ? "alert" : "");
+      const seen = alerts.get(c.id) || { n: 0 };
+      const n = Math.max(c.emotion_alerts || 0, seen.n);
+      const e = seen.score != null ? seen : (c.emotion || {});
+      const emo = e.score != null ? (e.label || "") + " " + e.score : "";
+      return row([c.caller_number + " " + (c.customer_id || ""), c.risk_tier, emo, n, c.agent_id, actions],
+        n > 0 ? "alert" : "");
     }));
   }
   async function monitor(callId, mode) {
@@ -75,8 +78,8 @@
     fill("tiers", Object.entries(d.risk.tiers), ([k, v]) => el("li", k + ": " + v));
     set("callbacks", d.risk.callbacks_due);
     const sk = d.skills || {};
-    set("skills", "version " + (sk.version || "") + " · " + JSON.stringify(sk.files || sk.units || "").slice(0, 200));
-    const errs = [].concat(sk.routing_errors || [], Object.values(sk.errors || {}).flat());
+    set("skills", sk.folder + " · " + sk.reloads + " reloads");
+    const errs = [].concat(sk.routing_errors || [], sk.last_reload_errors || []);
     fill("skill-errors", errs.length ? errs : [t("none")], (e) => el("li", typeof e === "string" ? e : JSON.stringify(e)));
     fill("audit", d.audit, (a) => el("li", new Date(a.at * 1000).toLocaleTimeString() + " " + a.by + " " + a.action + " " + a.target));
     const waiting = d.queues.reduce((s, q) => s + q.waiting, 0);
@@ -88,7 +91,11 @@
   async function load() { try { apply(await api("GET", "/wallboard/data")); } catch (e) { console.error(e); } }
   stream("/events", {
     calls: (batch) => { for (const c of batch) { if (c.status === "ended") calls.delete(c.id); else calls.set(c.id, c); } renderCalls(); },
-    emotion: (m) => { const c = calls.get(m.call_id); if (c) { c.emotion_alerts = (c.emotion_alerts || 0) + 1; c.emotion = { score: m.score, label: m.label }; renderCalls(); } },
+    emotion: (m) => {
+      const seen = alerts.get(m.call_id) || { n: 0 };
+      alerts.set(m.call_id, { n: seen.n + 1, score: m.score, label: m.label });
+      renderCalls();
+    },
     "routing-events": (m) => {
       if (m.type === "agent") { const a = agents.find((x) => x.id === m.agent_id); if (a) { a.state = m.state; a.since = m.at; a.reason = m.reason || null; renderAgents(); } }
       else if (m.type === "metrics" && lastData) { apply({ ...lastData, queues: m.queues, agents: m.agents.list, calls: [...calls.values()] }); }
