@@ -222,6 +222,7 @@ class Engine:
             self.settings.wrapup_seconds,
             self.monitor,
             self.skills.status,
+            self.status,
         )
         app[routing_http.ROUTING] = self.router
         app[calls_http.CALL_SERVICE] = self.calls

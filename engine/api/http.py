@@ -37,7 +37,7 @@ from engine.logs import get_logger
 
 log = get_logger(__name__)
 
-PUBLIC_PATHS = frozenset({"/health"})
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -186,7 +186,12 @@ def build_app(
     default the single ``api_token`` bearer check."""
     if not token:
         raise ValueError("the HTTP API needs an api_token")
-    app = web.Application(middlewares=[_error_middleware, auth or _auth_middleware(token)])
+    from engine.api import openapi
+
+    app = web.Application(
+        middlewares=[_error_middleware, auth or _auth_middleware(token), openapi.validate_bodies]
+    )
+    openapi.setup(app)
 
     async def health(_: web.Request) -> web.Response:
         return json_response({"ok": True})

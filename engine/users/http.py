@@ -10,11 +10,13 @@ browser asking for a page, JSON ``{"error_id", "message", "details"}`` for every
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
 from engine.api.http import Handler, error_response, json_response, read_json, wants_html
+from engine.errors import InvalidRequest
 from engine.users.policy import Principal, allowed, csrf_ok, csrf_token, is_public, needs_csrf
 from engine.users.service import LoginRefused, Users
 from engine.web.i18n import text
@@ -57,13 +59,25 @@ async def identify(request: web.Request) -> Principal | None:
     return await users.from_session(session) if session else None
 
 
+FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def form_or_json(request: web.Request) -> Any:
+    """A page's form or a client's JSON body; anything else (or a broken form) is a 400."""
+    if request.content_type == "application/json":
+        return await read_json(request)
+    if request.content_type not in FORMS:
+        raise InvalidRequest("send a form or JSON (Content-Type)")
+    try:
+        return await request.post()
+    except Exception as exc:  # e.g. multipart without a boundary
+        raise InvalidRequest(f"the form cannot be read: {exc}") from None
+
+
 async def _csrf_given(request: web.Request) -> str | None:
     given = request.headers.get("X-CSRF-Token")
-    if given is None and request.content_type in (
-        "application/x-www-form-urlencoded",
-        "multipart/form-data",
-    ):
-        value = (await request.post()).get("csrf")
+    if given is None and request.content_type in FORMS:
+        value = (await form_or_json(request)).get("csrf")
         given = value if isinstance(value, str) else None
     return given
 
@@ -109,7 +123,9 @@ async def login(request: web.Request) -> web.Response:
     """Form (a browser: redirect on success, the page again on failure) or JSON
     ``{"name", "password"}`` (the session cookie and ``{"csrf"}`` in return)."""
     as_json = request.content_type == "application/json"
-    form: Any = await read_json(request) if as_json else await request.post()
+    form: Any = await form_or_json(request)
+    if not isinstance(form, Mapping):
+        raise InvalidRequest("expected name and password")
     name, password = str(form.get("name") or ""), str(form.get("password") or "")
     nxt = str(form.get("next") or "")
     lang = _lang(request)
@@ -174,7 +190,9 @@ async def settings(request: web.Request) -> web.StreamResponse:
     """The user's own settings (the UI language): a form from the pages, or JSON."""
     caller = who(request)
     as_json = request.content_type == "application/json"
-    form: Any = await read_json(request) if as_json else await request.post()
+    form: Any = await form_or_json(request)
+    if not isinstance(form, Mapping):
+        raise InvalidRequest("expected lang")
     if caller.kind == "user":
         await request.app[USERS].set_lang(caller, str(form.get("lang") or ""))
     if as_json:

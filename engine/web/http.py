@@ -29,10 +29,11 @@ from engine.errors import InvalidRequest, NotFound
 from engine.keys import agent_channel
 from engine.logs import get_logger
 from engine.routing import http as routing_http
+from engine.routing import metrics as routing_metrics
 from engine.store.database import Database
 from engine.users.http import USERS, see_other, who
 from engine.users.policy import Principal
-from engine.web import pages
+from engine.web import metrics, pages
 from engine.web.monitor import MODES, Monitor
 
 log = get_logger(__name__)
@@ -56,6 +57,7 @@ class WebContext:
     wrapup_seconds: float
     monitor: Monitor
     skills_status: Callable[[], dict[str, Any]]
+    status: Callable[[], Awaitable[dict[str, Any]]]
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -102,6 +104,43 @@ async def wallboard(request: web.Request) -> web.Response:
     return _html(pages.wallboard_page(who(request)))
 
 
+def _outcomes(db: Any) -> dict[str, int]:
+    return {
+        r["status"]: r["n"]
+        for r in db.query("SELECT status, count(*) AS n FROM calls GROUP BY status")
+    }
+
+
+async def _campaigns(app: web.Application) -> list[dict[str, Any]]:
+    out = []
+    for row in await app[dialer_http.DIALER].list():
+        with contextlib.suppress(Exception):
+            row = await app[dialer_http.DIALER].status(row["id"])
+        out.append(row)
+    return out
+
+
+@routes.get("/metrics")
+async def prometheus(request: web.Request) -> web.Response:
+    """The engine's figures as Prometheus text."""
+    app, ctx = request.app, request.app[WEB]
+    svc = app[routing_http.ROUTING]
+    now = svc.clock()
+    status = await ctx.status()
+    risk = await ctx.db.run(_risk_summary)
+    return metrics.response(
+        {
+            "outcomes": await ctx.db.run(_outcomes),
+            "live_calls": status["calls"]["live"],
+            "queues": await routing_metrics.queue_metrics(svc.store, svc.config, now),
+            "agents": await routing_metrics.agent_metrics(svc.store, now),
+            "speech": status.get("speech"),
+            "campaigns": await _campaigns(app),
+            "tiers": risk["tiers"],
+        }
+    )
+
+
 def _risk_summary(db: Any) -> dict[str, Any]:
     tiers = {
         r["tier"]: r["n"] for r in db.query("SELECT tier, count(*) AS n FROM risk GROUP BY tier")
@@ -121,21 +160,14 @@ async def wallboard_data(request: web.Request) -> web.Response:
     """Everything the wallboard shows at once; the stream brings the changes after."""
     app, ctx = request.app, request.app[WEB]
     svc = app[routing_http.ROUTING]
-    from engine.routing import metrics
-
     now = svc.clock()
-    campaigns = []
-    for row in await app[dialer_http.DIALER].list():
-        with contextlib.suppress(Exception):
-            row = await app[dialer_http.DIALER].status(row["id"])
-        campaigns.append(row)
     return json_response(
         {
             "at": now,
-            "queues": await metrics.queue_metrics(svc.store, svc.config, now),
-            "agents": await metrics.agent_metrics(svc.store, now),
+            "queues": await routing_metrics.queue_metrics(svc.store, svc.config, now),
+            "agents": await routing_metrics.agent_metrics(svc.store, now),
             "calls": await app[calls_http.LIVE_CALLS].all(),
-            "campaigns": campaigns,
+            "campaigns": await _campaigns(app),
             "risk": await ctx.db.run(_risk_summary),
             "skills": {**ctx.skills_status(), "routing_errors": svc.reload_errors},
             "audit": await app[USERS].recent_audit(20),
