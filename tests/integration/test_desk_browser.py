@@ -171,6 +171,21 @@ async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tm
         assert [(r["outcome"], r["by"]) for r in rows] == [("accepted", "li")]
         assert orjson.loads(rows[0]["details"])["call_id"] == call_id
 
+        async def rescored() -> bool:
+            risk = await engine.db.run(
+                lambda d: list(
+                    d.query("SELECT scored_at FROM risk WHERE customer_id = ?", [CUSTOMER])
+                )
+            )
+            return bool(risk and risk[0]["scored_at"])
+
+        await wait_for(rescored, timeout=10, what="the customer's risk re-scored")
+
+        # the agent switches the UI to Chinese; it stays their setting
+        await desk.click("header button[name=lang]")
+        await desk.wait_for_selector("h1:has-text('坐席工作台')")
+        assert await desk.text_content("#disposition button[type=submit]") == "保存"
+
         # the agent may not open another desk nor the wallboard
         for path in ("/wallboard", "/desk?agent=2001"):
             response = await desk.goto(_base(engine) + path)
