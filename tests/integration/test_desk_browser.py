@@ -2,7 +2,9 @@
 against the real engine on the sandbox Asterisk with real Redis and SQLite.
 
 An agent logs in; a simulated caller reaches them and the desk shows the screen pop with
-the customer's risk reasons; transcript lines published on the call's channel appear; the
+the customer's risk reasons; transcript lines published on the call's channel appear (and,
+in ``test_real_speech_reaches_the_desk``, lines the engine recognised from a caller really
+speaking, with the emotion meter); the
 disposition is stored as an intervention; a supervisor sees the call on the wallboard,
 with its emotion alert, and whispers into it from their phone (a bridge seen through ARI);
 the agent cannot open another desk or the wallboard. Screenshots of both pages are written
@@ -22,8 +24,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from engine.calls.ports import Caller
+from engine.sim import parties
 from engine.users import store
 from engine.users.service import user_row
+from tests.integration import test_speech_calls as speech_tests
 from tests.integration.helpers import place_caller, wait_for
 from tests.integration.test_screenpop import (
     CUSTOMER,
@@ -35,6 +40,11 @@ from tests.integration.test_screenpop import (
 )
 
 pytestmark = pytest.mark.integration
+# the live-speech fixtures (engine with the model, espeak voices in the sandbox)
+speech_engine = speech_tests.speech_engine
+speech_skills = speech_tests.speech_skills
+voices = speech_tests.voices
+speech_place_caller = speech_tests.place_caller
 PASSWORD = "desk-test-password"
 CHROMIUM = "/usr/bin/chromium"
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -194,3 +204,43 @@ async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tm
     finally:
         await agent_ctx.close()
         await sup_ctx.close()
+
+
+async def test_real_speech_reaches_the_desk(speech_engine, browser, ari, voices):
+    """Live speech for real: a caller speaks Mandarin (espeak-ng), the engine transcribes
+    both legs with the Vosk model and scores emotion; the desk shows the lines and the
+    emotion meter moves. Costly (real recognition), so one call only."""
+    customer = Caller("cust-desk-speech", name="Wang", language="zh")
+    engine = await speech_engine({"13900000077": customer})
+    await engine.db.run(
+        store.add_user, user_row("zhou", "agent", "2001", "zh", PASSWORD, time.time())
+    )
+    context, desk = await _login(browser, engine, "zhou")
+    for name, value in parties.agent_speech(voices["st-agent"], delay=1.0).items():
+        await ari.set_global(name, value)
+    try:
+        await desk.wait_for_selector("#conn.live")
+        await speech_place_caller(
+            ari,
+            "8000",
+            "13900000077",
+            wav_delay=1.0,
+            wav=[
+                voices["st-jishu"],
+                "silence/8",
+                voices["st-calm1"],
+                "silence/1",
+                voices["st-angry"],
+                "silence/2",
+            ],
+        )
+        await desk.wait_for_selector("#pop:not([hidden])", timeout=25_000)
+        await desk.wait_for_selector("#transcript li.caller", timeout=45_000)
+        await desk.wait_for_selector("#transcript li.agent", timeout=30_000)
+        await desk.wait_for_function("document.getElementById('emotion').value > 0", timeout=30_000)
+        lines = await desk.locator("#transcript li").all_text_contents()
+        assert all(line.strip() for line in lines), lines
+    finally:
+        for name in parties.agent_speech():
+            await ari.set_global(name, "")
+        await context.close()
