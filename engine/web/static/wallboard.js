@@ -72,7 +72,8 @@
       const ab = (c.progress && c.progress.abandon) || {};
       const paused = c.status === "paused";
       return row([c.name + " (" + c.status + ")", pct(ab.rate) + " / " + pct(ab.limit), c.agents ? pct(c.agents.occupancy) : "",
-        (c.live && c.live.lines) || c.lines || 0, c.progress ? JSON.stringify(c.progress.contacts || c.progress.by_status || "") : "",
+        (c.live && c.live.lines) || c.lines || 0,
+        c.progress && c.progress.contacts ? c.progress.contacts.done + " / " + c.progress.contacts.total : "",
         button(paused ? "resume" : "pause", () => api("POST", "/wallboard/campaigns/" + c.id + "/" + (paused ? "resume" : "pause")).then(load))]);
     }));
     fill("tiers", Object.entries(d.risk.tiers), ([k, v]) => el("li", k + ": " + v));

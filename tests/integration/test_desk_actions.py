@@ -1,0 +1,107 @@
+"""What people do from the pages, through the same routes the pages call (issue 14): an
+agent's preview dialing (next, skip), a supervisor pausing and resuming a campaign and
+logging an agent out, each audited. Real engine, sandbox Asterisk, Redis, SQLite."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import pytest
+
+from engine.users import store
+from engine.users.service import user_row
+from tests.integration.dialer_helpers import open_api, window_around_now
+
+pytestmark = pytest.mark.integration
+PASSWORD = "desk-actions-password"
+
+
+class Browser:
+    """A logged-in person: session cookie plus the CSRF token on writes, as the pages do."""
+
+    def __init__(self, engine, session: aiohttp.ClientSession) -> None:  # type: ignore[no-untyped-def]
+        self.base = f"http://{engine.settings.http_host}:{engine.settings.http_port}"
+        self.session = session
+        self.csrf = ""
+
+    async def login(self, name: str) -> None:
+        body = {"name": name, "password": PASSWORD}
+        async with self.session.post(self.base + "/login", json=body) as resp:
+            assert resp.status == 200
+            self.csrf = (await resp.json())["csrf"]
+
+    async def call(self, method: str, path: str, body=None, expect: int = 200):  # type: ignore[no-untyped-def]
+        headers = {"X-CSRF-Token": self.csrf} if method != "GET" else {}
+        async with self.session.request(
+            method, self.base + path, json=body, headers=headers
+        ) as resp:
+            payload = await resp.json()
+            assert resp.status == expect, (method, path, resp.status, payload)
+            return payload
+
+
+def _jar() -> aiohttp.CookieJar:
+    return aiohttp.CookieJar(unsafe=True)  # the engine listens on an IP address
+
+
+async def test_preview_dialing_and_supervisor_actions(engine):
+    now = time.time()
+    for name, role, agent in (("li", "agent", "2004"), ("wang", "supervisor", None)):
+        await engine.db.run(store.add_user, user_row(name, role, agent, "en", PASSWORD, now))
+    async with (
+        open_api(engine) as api,
+        aiohttp.ClientSession(cookie_jar=_jar()) as s1,
+        aiohttp.ClientSession(cookie_jar=_jar()) as s2,
+    ):
+        campaign = await api.call(
+            "POST",
+            "/dialer/campaigns",
+            {
+                "name": "pv",
+                "kind": "manual",
+                "mode": "preview",
+                "policy": {"window": window_around_now()},
+            },
+            expect=201,
+        )
+        cid = campaign["id"]
+        await api.call(
+            "POST",
+            f"/dialer/campaigns/{cid}/import",
+            data="1800001,pv-1,UTC,9,First\n1800002,pv-2,UTC,1,Second\n",
+        )
+        await api.call("POST", f"/dialer/campaigns/{cid}/start")
+        agent, supervisor = Browser(engine, s1), Browser(engine, s2)
+        await agent.login("li")
+        await supervisor.login("wang")
+
+        # the agent previews and skips; another agent's preview is not theirs to take
+        first = (await agent.call("GET", f"/desk/preview/{cid}"))["contact"]
+        assert first["number"] == "1800001"
+        await agent.call("GET", f"/desk/preview/{cid}?agent=2003", expect=403)
+        await agent.call("POST", f"/desk/preview/{cid}/{first['id']}/skip")
+        second = (await agent.call("GET", f"/desk/preview/{cid}"))["contact"]
+        assert second["number"] == "1800002"
+
+        # the supervisor pauses and resumes the campaign; the agent may not
+        await agent.call("POST", f"/wallboard/campaigns/{cid}/pause", expect=403)
+        paused = await supervisor.call("POST", f"/wallboard/campaigns/{cid}/pause")
+        assert paused["status"] == "paused"
+        resumed = await supervisor.call("POST", f"/wallboard/campaigns/{cid}/resume")
+        assert resumed["status"] == "running"
+
+        # ... and logs the agent out: presence and sessions
+        out = await supervisor.call("POST", "/wallboard/agents/2004/logout")
+        assert out["state"] == "logged_out" and out["sessions_ended"] == 1
+        assert (await engine.router.store.agent("2004"))["state"] == "logged_out"
+        await agent.call("GET", "/me", expect=401)
+
+        data = await supervisor.call("GET", "/wallboard/data")
+        actions = [(a["by"], a["action"], a["target"]) for a in data["audit"]]
+        assert actions == [
+            ("wang", "agent.logout", "agent:2004"),
+            ("wang", "campaign.resume", f"campaign:{cid}"),
+            ("wang", "campaign.pause", f"campaign:{cid}"),
+        ]
+        await api.call("POST", f"/dialer/campaigns/{cid}/stop")
