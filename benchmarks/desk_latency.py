@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.inbound_calls import free_port, percentile  # noqa: E402
 from engine import settings as settings_mod  # noqa: E402
 from engine.users import store  # noqa: E402
 from engine.users.service import user_row  # noqa: E402
@@ -40,17 +40,6 @@ OBSERVE = """(sel) => { window.__seen = {}; new MutationObserver(() => {
     const k = n.textContent.match(/m\\d+/);
     if (k && !(k[0] in window.__seen)) window.__seen[k[0]] = Date.now();
   } }).observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def login(browser, base: str, name: str):  # type: ignore[no-untyped-def]

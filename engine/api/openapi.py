@@ -21,28 +21,19 @@ from aiohttp import web
 from jsonschema import Draft202012Validator
 
 from engine.errors import InvalidRequest
+from engine.routing.presence import PAUSE_REASONS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _ENUM = re.compile(r"\(\?P<(\w+)>([\w|-]+)\)")
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 200}
 _OBJECT = {"type": "object"}
-PAUSE_REASONS = [
-    "break",
-    "lunch",
-    "training",
-    "meeting",
-    "after-call",
-    "ring-timeout",
-    "busy",
-    "unreachable",
-]
 
 # JSON bodies, by (method, path as the router spells it). Profile events keep their own
 # per-field checks (422 with the field), so their schema only asks for objects here.
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/agents/{agent_id}/pause"): {
         "type": "object",
-        "properties": {"reason": {"enum": PAUSE_REASONS}},
+        "properties": {"reason": {"enum": list(PAUSE_REASONS)}},
     },
     ("POST", "/profiles/events"): _OBJECT,
     ("POST", "/profiles/events/batch"): {

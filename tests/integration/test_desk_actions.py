@@ -11,9 +11,17 @@ import pytest
 
 from engine.users import store
 from engine.users.service import user_row
-from tests.integration.dialer_helpers import open_api, window_around_now
+from tests.integration.dialer_helpers import new_campaign, open_api
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def engine(engine_factory, tmp_path):
+    """An engine with a database of its own: the users below exist in this test only."""
+    return await engine_factory(database_path=str(tmp_path / "engine.db"))
+
+
 PASSWORD = "desk-actions-password"
 
 
@@ -54,23 +62,8 @@ async def test_preview_dialing_and_supervisor_actions(engine):
         aiohttp.ClientSession(cookie_jar=_jar()) as s1,
         aiohttp.ClientSession(cookie_jar=_jar()) as s2,
     ):
-        campaign = await api.call(
-            "POST",
-            "/dialer/campaigns",
-            {
-                "name": "pv",
-                "kind": "manual",
-                "mode": "preview",
-                "policy": {"window": window_around_now()},
-            },
-            expect=201,
-        )
-        cid = campaign["id"]
-        await api.call(
-            "POST",
-            f"/dialer/campaigns/{cid}/import",
-            data="1800001,pv-1,UTC,9,First\n1800002,pv-2,UTC,1,Second\n",
-        )
+        csv = "1800001,pv-1,UTC,9,First\n1800002,pv-2,UTC,1,Second\n"
+        cid = await new_campaign(api, "pv", "preview", csv)
         await api.call("POST", f"/dialer/campaigns/{cid}/start")
         agent, supervisor = Browser(engine, s1), Browser(engine, s2)
         await agent.login("li")

@@ -28,16 +28,10 @@ from engine.calls.ports import Caller
 from engine.sim import parties
 from engine.users import store
 from engine.users.service import user_row
+from tests.integration import test_screenpop as screenpop_tests
 from tests.integration import test_speech_calls as speech_tests
-from tests.integration.helpers import place_caller, wait_for
-from tests.integration.test_screenpop import (
-    CUSTOMER,
-    NUMBER,
-    RETENTION_SKILLS,
-    TEST_SKILLS,
-    Directory,
-    _seed,
-)
+from tests.integration.helpers import place_caller, sim_globals, wait_for
+from tests.integration.test_screenpop import CUSTOMER, NUMBER
 
 pytestmark = pytest.mark.integration
 # the live-speech fixtures (engine with the model, espeak voices in the sandbox)
@@ -61,21 +55,15 @@ async def browser():
         await chromium.close()
 
 
+screen_engine = screenpop_tests.screen_engine  # the seeded customer and her profile
+
+
 @pytest.fixture
-async def desk_engine(engine_factory, tmp_path):
-    skills = tmp_path / "skills"
-    shutil.copytree(TEST_SKILLS, skills)
-    for name in ("offers.yaml", "care-rules.yaml", "next-best-action.yaml"):
-        shutil.copy(RETENTION_SKILLS / name, skills / name)
-    engine = await engine_factory(
-        lookup=Directory(), skills_dir=str(skills), database_path=str(tmp_path / "engine.db")
-    )
-    await engine.db.run(_seed)
-    await engine.router.presence.pause("2004", "meeting")  # billing goes to 2003
+async def desk_engine(screen_engine):
     now = time.time()
     for name, role, agent in (("li", "agent", "2003"), ("wang", "supervisor", None)):
-        await engine.db.run(store.add_user, user_row(name, role, agent, "en", PASSWORD, now))
-    return engine
+        await screen_engine.db.run(store.add_user, user_row(name, role, agent, "en", PASSWORD, now))
+    return screen_engine
 
 
 def _base(engine) -> str:  # type: ignore[no-untyped-def]
@@ -216,31 +204,30 @@ async def test_real_speech_reaches_the_desk(speech_engine, browser, ari, voices)
         store.add_user, user_row("zhou", "agent", "2001", "zh", PASSWORD, time.time())
     )
     context, desk = await _login(browser, engine, "zhou")
-    for name, value in parties.agent_speech(voices["st-agent"], delay=1.0).items():
-        await ari.set_global(name, value)
     try:
-        await desk.wait_for_selector("#conn.live")
-        await speech_place_caller(
-            ari,
-            "8000",
-            "13900000077",
-            wav_delay=1.0,
-            wav=[
-                voices["st-jishu"],
-                "silence/8",
-                voices["st-calm1"],
-                "silence/1",
-                voices["st-angry"],
-                "silence/2",
-            ],
-        )
-        await desk.wait_for_selector("#pop:not([hidden])", timeout=25_000)
-        await desk.wait_for_selector("#transcript li.caller", timeout=45_000)
-        await desk.wait_for_selector("#transcript li.agent", timeout=30_000)
-        await desk.wait_for_function("document.getElementById('emotion').value > 0", timeout=30_000)
-        lines = await desk.locator("#transcript li").all_text_contents()
-        assert all(line.strip() for line in lines), lines
+        async with sim_globals(ari, parties.agent_speech(voices["st-agent"], delay=1.0)):
+            await desk.wait_for_selector("#conn.live")
+            await speech_place_caller(
+                ari,
+                "8000",
+                "13900000077",
+                wav_delay=1.0,
+                wav=[
+                    voices["st-jishu"],
+                    "silence/8",
+                    voices["st-calm1"],
+                    "silence/1",
+                    voices["st-angry"],
+                    "silence/2",
+                ],
+            )
+            await desk.wait_for_selector("#pop:not([hidden])", timeout=25_000)
+            await desk.wait_for_selector("#transcript li.caller", timeout=45_000)
+            await desk.wait_for_selector("#transcript li.agent", timeout=30_000)
+            await desk.wait_for_function(
+                "document.getElementById('emotion').value > 0", timeout=30_000
+            )
+            lines = await desk.locator("#transcript li").all_text_contents()
+            assert all(line.strip() for line in lines), lines
     finally:
-        for name in parties.agent_speech():
-            await ari.set_global(name, "")
         await context.close()

@@ -13,6 +13,14 @@ from engine.users.policy import token_digest
 from engine.users.service import user_row
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def engine(engine_factory, tmp_path):
+    """An engine with a database of its own: the users below exist in this test only."""
+    return await engine_factory(database_path=str(tmp_path / "engine.db"))
+
+
 PASSWORD = "correct horse battery"
 
 
