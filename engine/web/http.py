@@ -15,6 +15,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +148,7 @@ def _risk_summary(db: Any) -> dict[str, Any]:
     }
     due = list(
         db.query(
-            "SELECT count(*) AS n FROM callbacks WHERE status IN ('pending', 'due', 'open') "
-            "AND due_at <= ?",
+            "SELECT count(*) AS n FROM callbacks WHERE status = 'pending' AND due_at <= ?",
             [time.time()],
         )
     )
@@ -263,15 +263,27 @@ async def events(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def _insert_disposition(db: Any, row: dict[str, Any]) -> int:
+def _insert_disposition(db: Any, row: dict[str, Any], callback: dict[str, Any] | None) -> int:
+    if callback is not None:  # the dialer's callback campaigns call it when due
+        db.table("callbacks").insert(callback)
     return int(db.table("interventions").insert(row).last_pk)
+
+
+def _when(value: Any) -> float:
+    """An ISO 8601 time (the page sends UTC, ``...Z``); without an offset, UTC."""
+    try:
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest("callback_at must be an ISO 8601 time", field="callback_at") from None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).timestamp()
 
 
 @routes.post("/desk/disposition")
 async def disposition(request: web.Request) -> web.Response:
     """The agent's disposition at wrap-up: an intervention (kind ``call.disposition``) with
     its outcome, then the customer's risk re-scored. Body: ``{"call_id", "outcome":
-    resolved|accepted|declined|callback, "callback_at"}`` (ISO time, for callbacks)."""
+    resolved|accepted|declined|callback, "callback_at"}`` (ISO time, for callbacks: also a
+    pending row in ``callbacks``, which callback campaigns dial when it is due)."""
     caller, app, ctx = who(request), request.app, request.app[WEB]
     body = await read_json(request)
     if not isinstance(body, dict):
@@ -308,7 +320,19 @@ async def disposition(request: web.Request) -> web.Response:
             {"call_id": call_id, "agent_id": record.get("agent_id"), "callback_at": callback_at}
         ).decode(),
     }
-    intervention = await ctx.db.run(_insert_disposition, row)
+    callback = None
+    if outcome == "callback":
+        callback = {
+            "customer_id": customer,
+            "number": record.get("caller_number"),
+            "reason": "agent-callback",
+            "created_at": now,
+            "due_at": _when(callback_at),
+            "status": "pending",
+            "updated_at": now,
+            "priority": 1.0,
+        }
+    intervention = await ctx.db.run(_insert_disposition, row, callback)
     await ctx.rescore([customer])
     return json_response(
         {"intervention_id": intervention, "customer_id": customer, "outcome": row["outcome"]}, 201

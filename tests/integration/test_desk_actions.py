@@ -11,7 +11,9 @@ import pytest
 
 from engine.users import store
 from engine.users.service import user_row
+from tests.integration import test_screenpop as screenpop_tests
 from tests.integration.dialer_helpers import new_campaign, open_api
+from tests.integration.helpers import bridges_by_id, place_caller, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -98,3 +100,69 @@ async def test_preview_dialing_and_supervisor_actions(engine):
             ("wang", "campaign.pause", f"campaign:{cid}"),
         ]
         await api.call("POST", f"/dialer/campaigns/{cid}/stop")
+
+
+screen_engine = screenpop_tests.screen_engine  # the seeded customer who calls
+
+
+async def test_listen_barge_and_a_callback_disposition(screen_engine, ari):
+    engine = screen_engine
+    now = time.time()
+    for name, role, agent in (("li", "agent", "2003"), ("wang", "supervisor", None)):
+        await engine.db.run(store.add_user, user_row(name, role, agent, "en", PASSWORD, now))
+    async with (
+        aiohttp.ClientSession(cookie_jar=_jar()) as s1,
+        aiohttp.ClientSession(cookie_jar=_jar()) as s2,
+    ):
+        agent, supervisor = Browser(engine, s1), Browser(engine, s2)
+        await agent.login("li")
+        await supervisor.login("wang")
+        caller = await place_caller(ari, "8000", screenpop_tests.NUMBER, dtmf="2")
+        card = await wait_for(lambda: engine.desk.current("2003"), timeout=25, what="the call")
+        call_id = card["call_id"]
+
+        # the agent cannot listen in; the supervisor listens, then barges, from their phone
+        phone = {"endpoint": "Local/2998@sim-agents"}
+        await agent.call("POST", f"/wallboard/calls/{call_id}/listen", phone, expect=403)
+        sessions = []
+        for mode in ("listen", "barge"):
+            answer = await supervisor.call(
+                "POST", f"/wallboard/calls/{call_id}/{mode}", phone, expect=201
+            )
+            sessions.append(answer["session"])
+
+        async def joined() -> bool:
+            bridges = await bridges_by_id(ari)
+            return all(len(bridges.get(f"monitor-{s}", [])) == 2 for s in sessions)
+
+        await wait_for(joined, timeout=15, what="both monitor bridges with two legs")
+        snoops = [c for c in await ari.channels() if c["name"].startswith("Snoop/")]
+        assert len(snoops) == 2
+
+        # a callback at a time: an intervention, and a pending callback for the dialer
+        due = "2030-01-02T03:04:00Z"
+        body = {"call_id": call_id, "outcome": "callback", "callback_at": due}
+        saved = await agent.call("POST", "/desk/disposition", body, expect=201)
+        assert saved["outcome"] == "callback"
+        bad = {"call_id": call_id, "outcome": "callback", "callback_at": "soon"}
+        await agent.call("POST", "/desk/disposition", bad, expect=400)
+        rows = await engine.db.run(
+            lambda d: list(d.query("SELECT * FROM callbacks WHERE reason = 'agent-callback'"))
+        )
+        assert [(r["customer_id"], r["status"], r["due_at"]) for r in rows] == [
+            (screenpop_tests.CUSTOMER, "pending", 1893553440.0)
+        ]
+
+        # hanging up the call ends the supervisors' legs too
+        await ari.hangup(caller)
+
+        async def monitors_gone() -> bool:
+            bridges = await bridges_by_id(ari)
+            channels = {c["id"] for c in await ari.channels()}
+            return not any(b.startswith("monitor-") for b in bridges) and not any(
+                c.startswith("sup-") for c in channels
+            )
+
+        await wait_for(monitors_gone, timeout=15, what="the monitor legs and bridges gone")
+        audit = await supervisor.call("GET", "/wallboard/data")
+        assert [a["action"] for a in audit["audit"]] == ["call.barge", "call.listen"]

@@ -82,7 +82,7 @@
     ev.preventDefault();
     const f = new FormData(ev.target);
     const body = { call_id: f.get("call_id"), outcome: f.get("outcome") };
-    if (f.get("callback_at")) body.callback_at = f.get("callback_at");
+    if (f.get("callback_at")) body.callback_at = new Date(f.get("callback_at")).toISOString();
     try { await api("POST", "/desk/disposition" + q, body); set("dispo-result", t("saved")); }
     catch (e) { set("dispo-result", e.message); }
   });
