@@ -3,6 +3,7 @@ item 1): real sandbox Asterisk, Redis and SQLite; plain HTTP, no browser."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import aiohttp
@@ -115,3 +116,25 @@ async def test_client_tokens_are_revocable_and_the_settings_token_still_works(en
             _url(engine, "/queues"), headers={"Authorization": "Bearer crm-secret-token"}
         ) as resp:
             assert resp.status == 401
+
+
+async def test_an_expired_session_is_a_clear_401(engine_factory, tmp_path):
+    engine = await engine_factory(
+        database_path=str(tmp_path / "engine.db"), session_hours=1.0 / 3600
+    )
+    await add_user(engine, "li", "agent", "2003")
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await login(http, engine, "li")
+        cookie = next(c for c in http.cookie_jar if c.key == "tenure_session").value
+        async with http.get(_url(engine, "/me")) as resp:
+            assert resp.status == 200
+        await asyncio.sleep(1.5)
+        # a browser whose cookie outlived the session in the engine (sent by hand)
+        headers = {"Accept": "text/html", "Cookie": f"tenure_session={cookie}"}
+        async with (
+            aiohttp.ClientSession() as fresh,
+            fresh.get(_url(engine, "/desk"), headers=headers) as resp,
+        ):
+            assert resp.status == 401
+            page = await resp.text()
+            assert "Please log in" in page and 'name="password"' in page
