@@ -41,6 +41,8 @@ def update_user(db: sqlite_utils.Database, name: str, values: dict[str, Any]) ->
 
 
 def add_session(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """A new session; sessions that have expired go at the same time."""
+    db.execute("DELETE FROM sessions WHERE expires_at <= ?", [row["created_at"]])
     db.table("sessions").insert(row)
 
 
@@ -65,10 +67,6 @@ def drop_agent_sessions(db: sqlite_utils.Database, agent_id: str) -> int:
         [agent_id],
     )
     return int(cur.rowcount)
-
-
-def expire_sessions(db: sqlite_utils.Database, now: float) -> None:
-    db.execute("DELETE FROM sessions WHERE expires_at <= ?", [now])
 
 
 def add_token(db: sqlite_utils.Database, name: str, digest: str, now: float) -> int:

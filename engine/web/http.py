@@ -96,8 +96,7 @@ def _desk_agent(request: web.Request) -> str:
 async def desk(request: web.Request) -> web.Response:
     caller = who(request)
     ctx = request.app[WEB]
-    page = pages.desk_page(caller, _desk_agent(request))
-    return _html(page.replace('"lang":', f'"wrapup_seconds":{ctx.wrapup_seconds},"lang":', 1))
+    return _html(pages.desk_page(caller, _desk_agent(request), ctx.wrapup_seconds))
 
 
 @routes.get("/wallboard")

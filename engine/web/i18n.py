@@ -84,6 +84,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "language": "Language",
         "live": "live",
         "offline": "reconnecting",
+        "state.available": "available",
+        "state.ringing": "ringing",
+        "state.on_call": "on a call",
+        "state.wrapup": "wrap-up",
+        "state.paused": "paused",
+        "state.logged_out": "logged out",
     },
     "zh": {
         "title.desk": "坐席工作台",
@@ -161,6 +167,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "language": "语言",
         "live": "实时",
         "offline": "重新连接中",
+        "state.available": "空闲",
+        "state.ringing": "振铃中",
+        "state.on_call": "通话中",
+        "state.wrapup": "话后处理",
+        "state.paused": "暂停",
+        "state.logged_out": "已签出",
     },
 }
 

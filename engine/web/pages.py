@@ -90,7 +90,7 @@ def _boot(who: Principal, **extra: Any) -> dict[str, Any]:
     }
 
 
-def desk_page(who: Principal, agent_id: str) -> str:
+def desk_page(who: Principal, agent_id: str, wrapup_seconds: float = 0.0) -> str:
     t = lambda k: ESC(text(who.lang, k))  # noqa: E731
     body = _header(who, f"{text(who.lang, 'title.desk')} · {agent_id}") + (
         '<main class="desk">'
@@ -131,7 +131,7 @@ def desk_page(who: Principal, agent_id: str) -> str:
         text(who.lang, "title.desk"),
         body,
         who.lang,
-        _boot(who, agent_id=agent_id),
+        _boot(who, agent_id=agent_id, wrapup_seconds=wrapup_seconds),
         ("tenure.js", "desk.js"),
     )
 

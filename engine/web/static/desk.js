@@ -2,13 +2,13 @@
 // preview dialing. Everything arrives over /events; nothing is polled.
 "use strict";
 (() => {
-  const { boot, t, api, stream, el, fill, set } = T;
+  const { boot, t, state: stateText, api, stream, el, fill, set } = T;
   const agent = boot.agent_id;
   const q = boot.role === "agent" ? "" : "?agent=" + encodeURIComponent(agent);
   let callId = null, wrapupTimer = null;
 
   function showState(state, reason, since) {
-    set("agent-state", state);
+    set("agent-state", stateText(state));
     set("pause-reason", reason ? t("pause_reason") + ": " + reason : "");
     clearInterval(wrapupTimer);
     set("wrapup", "");

@@ -4,6 +4,7 @@
 const T = (() => {
   const boot = JSON.parse(document.getElementById("boot").textContent || "{}");
   const t = (key) => (boot.t && boot.t[key]) || key;
+  const state = (s) => (boot.t && boot.t["state." + s]) || s;
   async function api(method, path, body) {
     const opts = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };
     if (method !== "GET") opts.headers["X-CSRF-Token"] = boot.csrf;
@@ -34,5 +35,5 @@ const T = (() => {
     box.replaceChildren(...items.map(render));
   }
   function set(id, text) { document.getElementById(id).textContent = text == null ? "" : String(text); }
-  return { boot, t, api, stream, el, fill, set };
+  return { boot, t, state, api, stream, el, fill, set };
 })();

@@ -2,7 +2,7 @@
 // /events; last-hour charts drawn as inline SVG from the snapshots this page has seen.
 "use strict";
 (() => {
-  const { boot, t, api, stream, el, fill, set } = T;
+  const { t, state, api, stream, el, fill, set } = T;
   const calls = new Map();
   const alerts = new Map();  // call id -> {n, score, label} from the emotion stream
   const history = [];  // [{at, waiting, sl, abandon}]
@@ -41,7 +41,7 @@
   }
   function renderAgents() {
     document.querySelector("#agents tbody").replaceChildren(...agents.map((a) =>
-      row([a.name || a.id, a.state + (a.reason ? " (" + a.reason + ")" : ""), ago(a.since), a.call_id || "",
+      row([a.name || a.id, state(a.state) + (a.reason ? " (" + a.reason + ")" : ""), ago(a.since), a.call_id || "",
         a.state === "logged_out" ? "" : button("log_out_agent", () => api("POST", "/wallboard/agents/" + a.id + "/logout").then(load))])));
   }
   function chart(title, values, max) {
