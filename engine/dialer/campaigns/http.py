@@ -39,7 +39,7 @@ def _id(request: web.Request, name: str = "campaign_id") -> int:
 
 
 async def _agent(request: web.Request) -> str:
-    body: Any = await read_json(request) if request.can_read_body else {}
+    body: Any = await read_json(request) if request.body_exists else {}
     agent = body.get("agent") if isinstance(body, dict) else None
     if not isinstance(agent, str) or not agent:
         raise InvalidRequest("agent (the agent's ID) is required", field="agent")
