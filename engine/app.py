@@ -57,6 +57,12 @@ from engine.speech import schema as speech_schema
 from engine.speech import store as speech_store
 from engine.speech.live import LiveSpeech
 from engine.store.database import Database
+from engine.users import http as users_http
+from engine.users import schema as users_schema
+from engine.users.service import Users
+from engine.web import http as web_http
+from engine.web.monitor import STASIS_ARG as MONITOR_STASIS_ARG
+from engine.web.monitor import Monitor
 
 log = get_logger(__name__)
 STARTUP_RETRIES = 30
@@ -94,6 +100,7 @@ class Engine:
                 risk_schema.migrations,
                 dialer_schema.migrations,
                 speech_schema.migrations,
+                users_schema.migrations,
             ],
         )
         self.records = call_store.CallRecords(self.db)
@@ -171,6 +178,11 @@ class Engine:
             self.calls.stasis_apps[arg] = self.dialer.route
         self.calls.taps.append(self.dialer.tap)
         self.calls.offer_claims.append(self.dialer.claim)
+        # logins, sessions, client tokens; the supervisor's listen/whisper/barge legs
+        self.users = Users(self.db, settings.api_token, settings.session_hours * 3600)
+        self.monitor = Monitor(self.ari, settings.ari_app)
+        self.calls.stasis_apps[MONITOR_STASIS_ARG] = self.monitor.on_event
+        self.calls.taps.append(self.monitor.tap)
         self.events = AriEventStream(
             settings.ari_url,
             settings.ari_user,
@@ -195,7 +207,23 @@ class Engine:
                 ingest_http.routes,
                 dialer_http.routes,
                 speech_http.routes,
+                users_http.routes,
+                web_http.routes,
             ],
+            [web_http.setup],
+            auth=users_http.auth_middleware,
+        )
+        app[users_http.USERS] = self.users
+        app[users_http.SECURE_COOKIE] = self.settings.session_cookie_secure
+        app[web_http.WEB] = web_http.WebContext(
+            self.redis,
+            self.settings.redis_prefix,
+            self.db,
+            self.risk.rescore,
+            self.settings.wrapup_seconds,
+            self.monitor,
+            self.skills.status,
+            self.status,
         )
         app[routing_http.ROUTING] = self.router
         app[calls_http.CALL_SERVICE] = self.calls

@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "engine.profiles.retention.cli",
     "engine.profiles.risk.cli",
     "engine.profiles.ingest.cli",
+    "engine.users.cli",
 ]
 
 

@@ -51,6 +51,10 @@ class Settings:
     http_host: str = _setting("127.0.0.1", "Address the engine's HTTP API listens on.")
     http_port: int = _setting(8090, "Port of the engine's HTTP API.")
     api_token: str = _setting("", "Bearer token for the HTTP API. Required.", secret=True)
+    session_hours: float = _setting(12.0, "Hours a browser login (session cookie) lasts.")
+    session_cookie_secure: bool = _setting(
+        False, "Send the session cookie over HTTPS only (set it when a TLS proxy fronts the API)."
+    )
     instance_id: str = _setting(
         "", "Name of this engine instance among those sharing one Redis (default: the host name)."
     )

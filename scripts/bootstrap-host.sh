@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # buildah, podman and runc build and run the Docker image in tests/image (no Docker
-# engine, no registry: scripts/image-smoke.sh).
+# engine, no registry: scripts/image-smoke.sh); chromium (and a CJK font) runs the
+# browser tests of the desk and wallboard.
 packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates python3-venv
-  buildah podman runc)
+  buildah podman runc chromium fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import html
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -36,7 +37,7 @@ from engine.logs import get_logger
 
 log = get_logger(__name__)
 
-PUBLIC_PATHS = frozenset({"/health"})
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -61,6 +62,23 @@ async def read_json(request: web.Request) -> Any:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
+
+
+def wants_html(request: web.Request) -> bool:
+    """A browser asking for a page (not a script asking for data)."""
+    return request.method in ("GET", "HEAD") and "text/html" in request.headers.get("Accept", "")
+
+
+def html_error(status: int, title: str, message: str) -> web.Response:
+    """A plain error page for browsers; the same facts as the JSON, never a traceback."""
+    page = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{status} {html.escape(title)}'
+        f'</title><link rel="stylesheet" href="/static/tenure.css"></head><body>'
+        f'<main class="login">'
+        f"<h1>{status} · {html.escape(title)}</h1><p>{html.escape(message)}</p>"
+        f'<p><a href="/">Tenure</a></p></main></body></html>'
+    )
+    return web.Response(text=page, status=status, content_type="text/html")
 
 
 def _auth_middleware(token: str) -> Any:
@@ -113,6 +131,17 @@ def unavailable(exc: BaseException) -> Unavailable | None:
 
 @web.middleware
 async def _error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await _errors_as_json(request, handler)
+    body = response.body if isinstance(response, web.Response) else None
+    json_error = isinstance(body, bytes) and response.content_type == "application/json"
+    if response.status >= 400 and wants_html(request) and json_error:
+        assert isinstance(body, bytes)
+        error = orjson.loads(body)
+        return html_error(response.status, str(error.get("error_id")), str(error.get("message")))
+    return response
+
+
+async def _errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except EngineError as exc:
@@ -151,10 +180,18 @@ def build_app(
     token: str,
     route_tables: Iterable[web.RouteTableDef],
     setup: Iterable[Callable[[web.Application], None]] = (),
+    auth: Any = None,
 ) -> web.Application:
+    """``auth``: the middleware that identifies callers (``engine/users/http.py``); by
+    default the single ``api_token`` bearer check."""
     if not token:
         raise ValueError("the HTTP API needs an api_token")
-    app = web.Application(middlewares=[_error_middleware, _auth_middleware(token)])
+    from engine.api import openapi
+
+    app = web.Application(
+        middlewares=[_error_middleware, auth or _auth_middleware(token), openapi.validate_bodies]
+    )
+    openapi.setup(app)
 
     async def health(_: web.Request) -> web.Response:
         return json_response({"ok": True})

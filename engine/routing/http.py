@@ -60,7 +60,7 @@ async def presence(request: web.Request) -> web.Response:
 @routes.post("/agents/{agent_id}/pause")
 async def pause(request: web.Request) -> web.Response:
     svc, agent_id = _svc(request), request.match_info["agent_id"]
-    body = await read_json(request) if request.can_read_body else {}
+    body = await read_json(request) if request.body_exists else {}
     reason = (body or {}).get("reason", "break") if isinstance(body, dict) else None
     if reason not in PAUSE_REASONS:
         raise InvalidRequest(f"reason must be one of {list(PAUSE_REASONS)}", reason=reason)

@@ -33,13 +33,16 @@ def _svc(request: web.Request) -> DialerService:
 def _id(request: web.Request, name: str = "campaign_id") -> int:
     raw = request.match_info[name]
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise InvalidRequest(f"{name} must be an integer", field=name, value=raw) from None
+    if not 0 < value < 2**63:  # SQLite's integers (and JSON's) end there
+        raise InvalidRequest(f"{name} must be a positive 64-bit integer", field=name, value=raw)
+    return value
 
 
 async def _agent(request: web.Request) -> str:
-    body: Any = await read_json(request) if request.can_read_body else {}
+    body: Any = await read_json(request) if request.body_exists else {}
     agent = body.get("agent") if isinstance(body, dict) else None
     if not isinstance(agent, str) or not agent:
         raise InvalidRequest("agent (the agent's ID) is required", field="agent")

@@ -1,0 +1,1 @@
+"""People and machine clients of the HTTP API: users with roles, sessions, per-client tokens."""

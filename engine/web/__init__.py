@@ -1,0 +1,1 @@
+"""The browser pages: agent desk, supervisor wallboard, login; live over server-sent events."""

@@ -1,0 +1,107 @@
+// The supervisor's wallboard: one snapshot from /wallboard/data, then live changes over
+// /events; last-hour charts drawn as inline SVG from the snapshots this page has seen.
+"use strict";
+(() => {
+  const { t, state, api, stream, el, fill, set } = T;
+  const calls = new Map();
+  const alerts = new Map();  // call id -> {n, score, label} from the emotion stream
+  const history = [];  // [{at, waiting, sl, abandon}]
+  let agents = [];
+  const ago = (since) => since ? Math.round(Date.now() / 1000 - since) + " s" : "";
+  const pct = (x) => x == null ? "–" : (Math.round(x * 1000) / 10) + "%";
+
+  function button(label, fn) { const b = el("button", t(label)); b.addEventListener("click", fn); return b; }
+  function row(cells, cls) {
+    const tr = el("tr", null, cls);
+    for (const c of cells) { const td = el("td"); if (c instanceof Node) td.append(c); else td.textContent = c == null ? "" : String(c); tr.append(td); }
+    return tr;
+  }
+  function renderCalls() {
+    const live = [...calls.values()].filter((c) => c.status !== "ended");
+    const score = (c) => ((alerts.get(c.id) || {}).score || (c.emotion && c.emotion.score) || 0) + ({ high: 1, medium: 0.5 }[c.risk_tier] || 0);
+    live.sort((a, b) => score(b) - score(a));
+    document.querySelector("#calls tbody").replaceChildren(...live.map((c) => {
+      const actions = el("span");
+      for (const mode of ["listen", "whisper", "barge"]) {
+        actions.append(button(mode, () => monitor(c.id, mode)));
+      }
+      const seen = alerts.get(c.id) || { n: 0 };
+      const n = Math.max(c.emotion_alerts || 0, seen.n);
+      const e = seen.score != null ? seen : (c.emotion || {});
+      const emo = e.score != null ? (e.label || "") + " " + e.score : "";
+      return row([c.caller_number + " " + (c.customer_id || ""), c.risk_tier, emo, n, c.agent_id, actions],
+        n > 0 ? "alert" : "");
+    }));
+  }
+  async function monitor(callId, mode) {
+    const endpoint = localStorage.getItem("tenure.phone") || prompt("PJSIP/…") || "";
+    if (!endpoint) return;
+    localStorage.setItem("tenure.phone", endpoint);
+    try { await api("POST", "/wallboard/calls/" + callId + "/" + mode, { endpoint }); load(); } catch (e) { alert(e.message); }
+  }
+  function renderAgents() {
+    document.querySelector("#agents tbody").replaceChildren(...agents.map((a) =>
+      row([a.name || a.id, state(a.state) + (a.reason ? " (" + a.reason + ")" : ""), ago(a.since), a.call_id || "",
+        a.state === "logged_out" ? "" : button("log_out_agent", () => api("POST", "/wallboard/agents/" + a.id + "/logout").then(load))])));
+  }
+  function chart(title, values, max) {
+    const w = 300, h = 60, n = values.length;
+    const pts = values.map((v, i) => (n < 2 ? 0 : (i * w) / (n - 1)).toFixed(1) + "," + (h - (Math.min(v, max) / max) * h).toFixed(1)).join(" ");
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", `0 0 ${w} ${h}`); svg.setAttribute("class", "chart");
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    line.setAttribute("points", pts); svg.append(line);
+    const box = el("div"); box.append(el("h3", title), svg); return box;
+  }
+  function renderCharts() {
+    const cut = Date.now() / 1000 - 3600;
+    while (history.length && history[0].at < cut) history.shift();
+    document.getElementById("charts").replaceChildren(
+      chart(t("waiting"), history.map((h) => h.waiting), Math.max(5, ...history.map((h) => h.waiting))),
+      chart(t("service_level"), history.map((h) => h.sl), 100),
+      chart(t("abandon_rate"), history.map((h) => h.abandon), 0.1));
+  }
+  let lastData = null;
+  function apply(d) {
+    lastData = d;
+    document.querySelector("#queues tbody").replaceChildren(...d.queues.map((q) =>
+      row([q.queue, q.waiting, q.longest_wait + " s", q.service_level == null ? "–" : q.service_level + "%", q.abandoned])));
+    agents = d.agents; renderAgents();
+    calls.clear(); for (const c of d.calls) calls.set(c.id, c); renderCalls();
+    document.querySelector("#campaigns tbody").replaceChildren(...d.campaigns.map((c) => {
+      const ab = (c.progress && c.progress.abandon) || {};
+      const paused = c.status === "paused";
+      return row([c.name + " (" + c.status + ")", pct(ab.rate) + " / " + pct(ab.limit), c.agents ? pct(c.agents.occupancy) : "",
+        (c.live && c.live.lines) || c.lines || 0,
+        c.progress && c.progress.contacts ? c.progress.contacts.done + " / " + c.progress.contacts.total : "",
+        button(paused ? "resume" : "pause", () => api("POST", "/wallboard/campaigns/" + c.id + "/" + (paused ? "resume" : "pause")).then(load))]);
+    }));
+    fill("tiers", Object.entries(d.risk.tiers), ([k, v]) => el("li", k + ": " + v));
+    set("callbacks", d.risk.callbacks_due);
+    const sk = d.skills || {};
+    set("skills", sk.folder + " · " + sk.reloads + " reloads");
+    const errs = [].concat(sk.routing_errors || [], sk.last_reload_errors || []);
+    fill("skill-errors", errs.length ? errs : [t("none")], (e) => el("li", typeof e === "string" ? e : JSON.stringify(e)));
+    fill("audit", d.audit, (a) => el("li", new Date(a.at * 1000).toLocaleTimeString() + " " + a.by + " " + a.action + " " + a.target));
+    const waiting = d.queues.reduce((s, q) => s + q.waiting, 0);
+    const sls = d.queues.filter((q) => q.service_level != null).map((q) => q.service_level);
+    const abs = d.campaigns.map((c) => (c.progress && c.progress.abandon && c.progress.abandon.rate) || 0);
+    history.push({ at: d.at, waiting, sl: sls.length ? sls.reduce((a, b) => a + b) / sls.length : 100, abandon: abs.length ? Math.max(...abs) : 0 });
+    renderCharts();
+  }
+  async function load() { try { apply(await api("GET", "/wallboard/data")); } catch (e) { console.error(e); } }
+  stream("/events", {
+    calls: (batch) => { for (const c of batch) { if (c.status === "ended") calls.delete(c.id); else calls.set(c.id, c); } renderCalls(); },
+    emotion: (m) => {
+      const seen = alerts.get(m.call_id) || { n: 0 };
+      alerts.set(m.call_id, { n: seen.n + 1, score: m.score, label: m.label });
+      renderCalls();
+    },
+    "routing-events": (m) => {
+      if (m.type === "agent") { const a = agents.find((x) => x.id === m.agent_id); if (a) { a.state = m.state; a.since = m.at; a.reason = m.reason || null; renderAgents(); } }
+      else if (m.type === "metrics" && lastData) { apply({ ...lastData, queues: m.queues, agents: m.agents.list, calls: [...calls.values()] }); }
+    },
+  });
+  load();
+  setInterval(renderAgents, 1000);  // the "in state" clocks tick; data itself is pushed
+})();

@@ -1,0 +1,233 @@
+"""The agent desk and the supervisor wallboard in a real headless Chromium (issue 14),
+against the real engine on the sandbox Asterisk with real Redis and SQLite.
+
+An agent logs in; a simulated caller reaches them and the desk shows the screen pop with
+the customer's risk reasons; transcript lines published on the call's channel appear (and,
+in ``test_real_speech_reaches_the_desk``, lines the engine recognised from a caller really
+speaking, with the emotion meter); the
+disposition is stored as an intervention; a supervisor sees the call on the wallboard,
+with its emotion alert, and whispers into it from their phone (a bridge seen through ARI);
+the agent cannot open another desk or the wallboard. Screenshots of both pages are written
+to the test's folder (the path is printed) and, with TENURE_README_SHOTS=1, to docs/img.
+
+One browser serves the whole session (``browser`` fixture); each test opens its own
+contexts (cookies). Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import orjson
+import pytest
+
+from engine.calls.ports import Caller
+from engine.sim import parties
+from engine.users import store
+from engine.users.service import user_row
+from tests.integration import test_screenpop as screenpop_tests
+from tests.integration import test_speech_calls as speech_tests
+from tests.integration.helpers import place_caller, sim_globals, wait_for
+from tests.integration.test_screenpop import CUSTOMER, NUMBER
+
+pytestmark = pytest.mark.integration
+# the live-speech fixtures (engine with the model, espeak voices in the sandbox)
+speech_engine = speech_tests.speech_engine
+speech_skills = speech_tests.speech_skills
+voices = speech_tests.voices
+speech_place_caller = speech_tests.place_caller
+PASSWORD = "desk-test-password"
+CHROMIUM = "/usr/bin/chromium"
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+SUPERVISOR_PHONE = "Local/2999@sim-agents"
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        await chromium.close()
+
+
+screen_engine = screenpop_tests.screen_engine  # the seeded customer and her profile
+
+
+@pytest.fixture
+async def desk_engine(screen_engine):
+    now = time.time()
+    for name, role, agent in (("li", "agent", "2003"), ("wang", "supervisor", None)):
+        await screen_engine.db.run(store.add_user, user_row(name, role, agent, "en", PASSWORD, now))
+    return screen_engine
+
+
+def _base(engine) -> str:  # type: ignore[no-untyped-def]
+    return f"http://{engine.settings.http_host}:{engine.settings.http_port}"
+
+
+async def _login(browser, engine, name: str):  # type: ignore[no-untyped-def]
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    page.on("pageerror", lambda exc: print(f"{name} page error: {exc}"))
+    page.on("console", lambda msg: print(f"{name} console: {msg.text}"))
+    await page.goto(_base(engine) + "/login")
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_load_state()
+    return context, page
+
+
+def _shot(path: Path, name: str) -> None:
+    print(f"screenshot: {path}")
+    if os.environ.get("TENURE_README_SHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, DOCS_IMG / name)
+
+
+async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tmp_path):
+    engine = desk_engine
+    agent_ctx, desk = await _login(browser, engine, "li")
+    sup_ctx, wall = await _login(browser, engine, "wang")
+    try:
+        assert desk.url.endswith("/desk") and wall.url.endswith("/wallboard")
+        await desk.wait_for_selector("#conn.live")
+        await wall.wait_for_selector("#conn.live")
+        assert await desk.text_content("#agent-state") == "available"
+
+        # a caller reaches agent 2003: the screen pop with the risk reasons appears
+        await place_caller(ari, "8000", NUMBER, dtmf="2")
+        await desk.wait_for_selector("#pop-reasons li", timeout=30_000)
+        reasons = await desk.locator("#pop-reasons li").all_text_contents()
+        assert any("unresolved-complaint" in r or "complaint" in r for r in reasons), reasons
+        assert await desk.text_content("#pop-name") == "Chen Jing"
+        assert "high" in (await desk.text_content("#pop-risk") or "")
+        orders = await desk.locator("#pop-orders li").all_text_contents()
+        assert [o.split(" · ")[0] for o in orders] == ["o-late", "o-recent"]
+        call_id = await desk.input_value("#disposition [name=call_id]")
+        assert call_id
+
+        # transcript lines and an emotion alert, as live speech publishes them
+        prefix = engine.settings.redis_prefix
+        for role, text in (("caller", "我被扣了两次钱"), ("agent", "我马上帮您处理")):
+            line = {"type": "transcript", "call_id": call_id, "role": role, "text": text}
+            await engine.redis.publish(f"{prefix}:transcripts:{call_id}", orjson.dumps(line))
+        await desk.wait_for_function(
+            "document.querySelectorAll('#transcript li').length >= 2", timeout=5_000
+        )
+        assert await desk.locator("#transcript li").all_text_contents() == [
+            "我被扣了两次钱",
+            "我马上帮您处理",
+        ]
+
+        # the supervisor sees the call, its emotion alert, and whispers into it
+        row = wall.locator("#calls tbody tr", has_text=NUMBER)
+        await row.wait_for(timeout=10_000)
+        alert = {"type": "emotion-alert", "call_id": call_id, "score": 0.9, "label": "angry"}
+        await engine.redis.publish(f"{prefix}:events:emotion", orjson.dumps(alert))
+        await wall.wait_for_selector("#calls tbody tr.alert", timeout=5_000)
+        await wall.evaluate(f"localStorage.setItem('tenure.phone', '{SUPERVISOR_PHONE}')")
+        await row.get_by_role("button", name="Whisper").click()
+
+        async def monitor_bridge() -> list[str] | None:
+            for bridge in await ari.bridges():
+                if bridge["id"].startswith("monitor-") and len(bridge["channels"]) == 2:
+                    return list(bridge["channels"])
+            return None
+
+        legs = await wait_for(monitor_bridge, timeout=15, what="the whisper bridge")
+        channels = {c["id"]: c for c in await ari.channels()}
+        assert any(channels[leg]["name"].startswith("Snoop/") for leg in legs), legs
+        assert any(leg.startswith("sup-") for leg in legs), legs
+        await wall.wait_for_selector("#audit li", timeout=5_000)
+        assert "call.whisper" in (await wall.text_content("#audit") or "")
+
+        desk_shot, wall_shot = tmp_path / "desk.png", tmp_path / "wallboard.png"
+        await desk.screenshot(path=str(desk_shot), full_page=True)
+        await wall.screenshot(path=str(wall_shot), full_page=True)
+        _shot(desk_shot, "desk.png")
+        _shot(wall_shot, "wallboard.png")
+
+        # the agent records the outcome: an intervention, and the risk re-scored
+        await desk.check("#disposition input[value=accepted]")
+        await desk.click("#disposition button[type=submit]")
+        await desk.wait_for_selector("#dispo-result:has-text('Saved.')", timeout=5_000)
+        rows = await engine.db.run(
+            lambda d: list(
+                d.query(
+                    "SELECT * FROM interventions WHERE kind = 'call.disposition' "
+                    "AND customer_id = ?",
+                    [CUSTOMER],
+                )
+            )
+        )
+        assert [(r["outcome"], r["by"]) for r in rows] == [("accepted", "li")]
+        assert orjson.loads(rows[0]["details"])["call_id"] == call_id
+
+        async def rescored() -> bool:
+            risk = await engine.db.run(
+                lambda d: list(
+                    d.query("SELECT scored_at FROM risk WHERE customer_id = ?", [CUSTOMER])
+                )
+            )
+            return bool(risk and risk[0]["scored_at"])
+
+        await wait_for(rescored, timeout=10, what="the customer's risk re-scored")
+
+        # the agent switches the UI to Chinese; it stays their setting
+        await desk.click("header button[name=lang]")
+        await desk.wait_for_selector("h1:has-text('坐席工作台')")
+        assert await desk.text_content("#disposition button[type=submit]") == "保存"
+
+        # the agent may not open another desk nor the wallboard
+        for path in ("/wallboard", "/desk?agent=2001"):
+            response = await desk.goto(_base(engine) + path)
+            assert response is not None and response.status == 403, path
+            assert "Forbidden" in await desk.content()
+    finally:
+        await agent_ctx.close()
+        await sup_ctx.close()
+
+
+async def test_real_speech_reaches_the_desk(speech_engine, browser, ari, voices):
+    """Live speech for real: a caller speaks Mandarin (espeak-ng), the engine transcribes
+    both legs with the Vosk model and scores emotion; the desk shows the lines and the
+    emotion meter moves. Costly (real recognition), so one call only."""
+    customer = Caller("cust-desk-speech", name="Wang", language="zh")
+    engine = await speech_engine({"13900000077": customer})
+    await engine.db.run(
+        store.add_user, user_row("zhou", "agent", "2001", "zh", PASSWORD, time.time())
+    )
+    context, desk = await _login(browser, engine, "zhou")
+    try:
+        async with sim_globals(ari, parties.agent_speech(voices["st-agent"], delay=1.0)):
+            await desk.wait_for_selector("#conn.live")
+            await speech_place_caller(
+                ari,
+                "8000",
+                "13900000077",
+                wav_delay=1.0,
+                wav=[
+                    voices["st-jishu"],
+                    "silence/8",
+                    voices["st-calm1"],
+                    "silence/1",
+                    voices["st-angry"],
+                    "silence/2",
+                ],
+            )
+            await desk.wait_for_selector("#pop:not([hidden])", timeout=25_000)
+            await desk.wait_for_selector("#transcript li.caller", timeout=45_000)
+            await desk.wait_for_selector("#transcript li.agent", timeout=30_000)
+            await desk.wait_for_function(
+                "document.getElementById('emotion').value > 0", timeout=30_000
+            )
+            lines = await desk.locator("#transcript li").all_text_contents()
+            assert all(line.strip() for line in lines), lines
+    finally:
+        await context.close()
