@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -231,6 +232,8 @@ class Engine:
             "redis": {"ok": redis_ok},
             "skills": self.skills.status(),
             "calls": {"live": len(self.calls.runners)},
+            # what must not grow over a long run (benchmarks/speech_soak.py reads it)
+            "process": {"tasks": len(asyncio.all_tasks()), "threads": threading.active_count()},
             "speech": self.speech.stats() if self.speech is not None else None,
             "dialer": {
                 "campaigns_running": len(self.dialer.runners),

@@ -65,7 +65,7 @@ class Settings:
     redis_prefix: str = _setting("tenure", "Prefix of every Redis key the engine writes.")
     redis_max_connections: int = _setting(
         64,
-        "Redis connections the engine opens at most (one is held by the routing listener); "
+        "Redis connections the engine's commands use at most (subscriptions have their own); "
         "when all are busy a command waits for one (redis_pool_timeout) instead of failing.",
     )
     redis_pool_timeout: float = _setting(
@@ -344,10 +344,8 @@ def _validate(s: Settings) -> None:
 
 
 def _validate_pools(s: Settings) -> None:
-    if s.redis_max_connections < 2:
-        raise SettingsError(
-            "redis_max_connections must be 2 or more (the routing listener holds one)"
-        )
+    if s.redis_max_connections < 1:
+        raise SettingsError("redis_max_connections must be 1 or more")
     if s.ari_max_connections < 1:
         raise SettingsError("ari_max_connections must be 1 or more")
     if s.redis_pool_timeout <= 0 or s.ari_pool_timeout <= 0:

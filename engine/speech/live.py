@@ -96,6 +96,9 @@ class LiveSpeech:
 
     async def stop(self) -> None:
         await self.calls.close()
+        left = await self.taps.close_all()  # none of this engine's taps outlives it
+        if left:
+            log.warning("speech.taps_closed_at_stop", taps=left)
         await self.media.close()
         await self.service.stop()
         await self.feed.stop()
