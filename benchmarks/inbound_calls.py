@@ -332,17 +332,9 @@ async def leftover_channels(cfg: settings_mod.Settings) -> int:
         await ari.close()
 
 
-async def run_mode(
-    args: argparse.Namespace, speech: str | None, levels: list[int], sandbox: Any
-) -> dict:
-    """One fresh engine (and Redis) through every level; speech ``on``/``off``/None (config)."""
-    from engine.sandbox.redis import RedisServer
-
-    work = Path(tempfile.mkdtemp(prefix="tenure-bench-"))
-    write_skills(work / "skills", max(levels) + 20)
-    redis_port, http_port = free_port(), free_port()
-    redis = RedisServer(redis_port, work / "redis")
-    redis.start()
+def engine_env(work: Path, redis_port: int, http_port: int, speech: str | None) -> dict:
+    """The benchmark engine's environment: its own Redis, database, port, skills, JSON log
+    at warning level (counted afterwards); speech ``on``/``off``/None (as configured)."""
     env = dict(
         os.environ,
         ENGINE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
@@ -354,6 +346,21 @@ async def run_mode(
     )
     if speech is not None:
         env["ENGINE_SPEECH_ENABLED"] = "true" if speech == "on" else "false"
+    return env
+
+
+async def run_mode(
+    args: argparse.Namespace, speech: str | None, levels: list[int], sandbox: Any
+) -> dict:
+    """One fresh engine (and Redis) through every level; speech ``on``/``off``/None (config)."""
+    from engine.sandbox.redis import RedisServer
+
+    work = Path(tempfile.mkdtemp(prefix="tenure-bench-"))
+    write_skills(work / "skills", max(levels) + 20)
+    redis_port, http_port = free_port(), free_port()
+    redis = RedisServer(redis_port, work / "redis")
+    redis.start()
+    env = engine_env(work, redis_port, http_port, speech)
     cfg = settings_mod.load(
         args.config, environ={k: v for k, v in env.items() if k.startswith("ENGINE_")}
     )

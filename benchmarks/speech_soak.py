@@ -147,16 +147,7 @@ async def main_async(args: argparse.Namespace) -> int:
     redis = RedisServer(redis_port, work / "redis")
     redis.start()
     Sandbox(base).up()
-    env = dict(
-        os.environ,
-        ENGINE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-        ENGINE_DATABASE_PATH=str(work / "engine.db"),
-        ENGINE_HTTP_PORT=str(http_port),
-        ENGINE_SKILLS_DIR=str(work / "skills"),
-        ENGINE_LOG_LEVEL="warning",
-        ENGINE_LOG_FORMAT="json",
-        ENGINE_SPEECH_ENABLED="true" if args.speech == "on" else "false",
-    )
+    env = bench.engine_env(work, redis_port, http_port, args.speech)
     cfg = settings_mod.load(
         args.config, environ={k: v for k, v in env.items() if k.startswith("ENGINE_")}
     )
