@@ -204,7 +204,7 @@ class Sampler:
                 self._max("legs_waiting", waiting)
             self.lag_max = max(self.lag_max, float(rec.get("lag", 0.0)))
             sessions = int(rec.get("sessions", 0))
-            if "behind" not in rec:  # an engine that does not say
+            if "behind" not in rec and speech:  # an engine that does not say
                 self.heard_at_peak = None
             elif sessions >= self.peak["sessions"]:
                 self.heard_at_peak = sessions - int(rec["behind"])

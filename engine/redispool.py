@@ -41,6 +41,7 @@ def connect(
     pool = aioredis.BlockingConnectionPool.from_url(
         url, max_connections=max_connections, timeout=timeout, decode_responses=decode_responses
     )
-    client = EngineRedis.from_pool(pool)  # (closing the client closes the pool)
+    client = EngineRedis(connection_pool=pool)
+    client.auto_close_connection_pool = True  # (what ``from_pool`` does: closed together)
     client.listeners = aioredis.ConnectionPool.from_url(url, decode_responses=decode_responses)
     return client

@@ -172,8 +172,11 @@ class RecognitionPool:
             "meaning": LEVEL_NAMES[self.level],
             "lag": round(self.lag, 3),
             "sessions": len(self._sessions),
-            # sessions more than a second behind real time (not heard live right now)
-            "behind": sum(1 for s in list(self._sessions.values()) if s.waiting > 1.0),
+            # sessions not heard in real time: more than a second behind, or audio of
+            # theirs dropped by the overload policy
+            "behind": sum(
+                1 for s in list(self._sessions.values()) if s.waiting > 1.0 or s.dropped > 0
+            ),
             "workers": self.workers,
             "dropped_seconds": dict(self.dropped),
             "level_changes": len(self.level_changes),
