@@ -69,6 +69,12 @@ def thread_cpu(pid: int) -> dict[str, float]:
     return out
 
 
+def loop_cpu(pid: int) -> float:
+    """CPU seconds of the main thread: the event loop everything in the call path runs on."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
 def recognizer_cpu(pid: int) -> float:
     return sum(v for k, v in thread_cpu(pid).items() if k.startswith("speech-"))
 
@@ -243,7 +249,7 @@ async def run_level(
     since = time.time()
     log_start = log_size(log_path)
     cpu_e0, cpu_a0 = cpu_seconds(engine_pid), cpu_seconds(asterisk_pid)
-    cpu_r0 = recognizer_cpu(engine_pid)
+    cpu_r0, cpu_l0 = recognizer_cpu(engine_pid), loop_cpu(engine_pid)
     sampler = Sampler(cfg, http_port)
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
@@ -261,6 +267,7 @@ async def run_level(
     await sampling
     cpu_e, cpu_a = cpu_seconds(engine_pid) - cpu_e0, cpu_seconds(asterisk_pid) - cpu_a0
     cpu_r = recognizer_cpu(engine_pid) - cpu_r0
+    cpu_l = loop_cpu(engine_pid) - cpu_l0
     await ari.close()
     done = [r for r in rows if r["connected_at"]]
     lat = [
@@ -293,6 +300,7 @@ async def run_level(
         "asterisk_bridges_peak": sampler.peak["bridges"],
         "asterisk_channels_per_call": round(sampler.peak["channels"] / max(peak, 1), 2),
         "engine_cpu_s_per_call": round((cpu_e - cpu_r) / max(n, 1), 5),
+        "loop_cpu_s_per_call": round(cpu_l / max(n, 1), 5),
         "recognizer_cpu_s_per_call": round(cpu_r / max(n, 1), 5),
         "asterisk_cpu_s_per_call": round(cpu_a / max(n, 1), 5),
         "engine_to_asterisk_cpu": round((cpu_e - cpu_r) / cpu_a, 3) if cpu_a else None,
@@ -488,6 +496,7 @@ ROWS = [
     ("Asterisk bridges (peak)", "asterisk_bridges_peak"),
     ("Asterisk channels per call", "asterisk_channels_per_call"),
     ("engine CPU s/call (no recog.)", "engine_cpu_s_per_call"),
+    ("  of which event loop s/call", "loop_cpu_s_per_call"),
     ("recognizer CPU s/call", "recognizer_cpu_s_per_call"),
     ("Asterisk CPU s/call", "asterisk_cpu_s_per_call"),
     ("engine peak RSS MB", "engine_peak_rss_mb"),
