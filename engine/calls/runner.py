@@ -77,6 +77,8 @@ class CallRunner:
 
     async def _speech_lane(self) -> None:
         while (action := await self._speech.get()) is not None:
+            if isinstance(action, a.Listen) and self.call.status == "ended":
+                continue  # the call ended while this waited: nothing left to hear
             try:
                 await speech_actions.perform(self.service.listening, self.call, action, self.feed)
             except Exception:  # speech is never the call's failure
