@@ -5,17 +5,25 @@ read apart from this driver's), starts N simulated callers at a steady rate on a
 that goes straight to a queue, lets simulated agents answer and holds every call until
 all N are up at once, then the callers hang up.
 
-Prints, per level: peak concurrent calls, calls set up per second, p50/p99 StasisStart-to-bridged
-with the simulated agent's answer delay taken out, engine CPU seconds per call next to
-Asterisk's, and engine peak memory. ``--json`` prints the same machine-readable.
+Prints, per level: peak concurrent calls, connected/ended, ``call.failed`` in the
+engine's log, calls set up per second, p50/p99 StasisStart-to-bridged with the simulated
+agent's answer delay taken out, legs tapped (and admitted, when ``/status`` reports a
+budget), legs heard in real time and the recogniser's lag, Asterisk channels per call,
+engine CPU seconds per call without the recogniser threads (their CPU apart, read per
+thread from ``/proc/PID/task``), Asterisk CPU per call, engine peak memory, and the
+warnings the engine logged (``engine.loop_stalled`` among them). ``--speech both`` runs
+the same levels with speech off, then on (a fresh engine and Redis each), side by side.
+``--json`` prints the same machine-readable. ``--engine-root`` runs another checkout's
+engine (e.g. the code before a change) under the same driver.
 
-    python benchmarks/inbound_calls.py --config var/bench.toml --calls 50,200
+    python benchmarks/inbound_calls.py --config var/bench.toml --calls 50,200 --speech both
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -25,8 +33,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +53,30 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds per live thread name (``speech-*``: recognizer threads)."""
+    out: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            raw = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return out
+
+
+def loop_cpu(pid: int) -> float:
+    """CPU seconds of the main thread: the event loop everything in the call path runs on."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def recognizer_cpu(pid: int) -> float:
+    return sum(v for k, v in thread_cpu(pid).items() if k.startswith("speech-"))
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -129,13 +164,95 @@ def read_records(db: Path, since: float) -> list[sqlite3.Row]:
     return rows
 
 
+class Sampler:
+    """Polls ``/status`` and ARI's channel and bridge lists once a second during a level."""
+
+    def __init__(self, cfg: settings_mod.Settings, http_port: int) -> None:
+        self.cfg, self.http_port = cfg, http_port
+        self.peak: Counter[str] = Counter()
+        self.lag_max = 0.0
+        self.heard_at_peak: int | None = 0
+        self.status_keys: set[str] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        ari = AriClient(self.cfg.ari_url, self.cfg.ari_user, self.cfg.ari_password)
+        headers = {"Authorization": f"Bearer {self.cfg.api_token}"}
+        async with aiohttp.ClientSession(headers=headers) as http:
+            try:
+                while not stop.is_set():
+                    await self._sample(ari, http)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 1.0)
+            finally:
+                await ari.close()
+
+    async def _sample(self, ari: AriClient, http: aiohttp.ClientSession) -> None:
+        with contextlib.suppress(Exception):
+            channels, bridges = await asyncio.gather(ari.channels(), ari.bridges())
+            self._max("channels", len(channels))
+            self._max("bridges", len(bridges))
+            self._max("tap_channels", sum(1 for c in channels if "-hear-" in c["id"]))
+        with contextlib.suppress(Exception):
+            url = f"http://127.0.0.1:{self.http_port}/status"
+            async with http.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
+                status = await resp.json()
+            self._max("live_calls", status["calls"]["live"])
+            speech = status.get("speech") or {}
+            self.status_keys |= set(speech)
+            rec = speech.get("recognition") or {}
+            self._max("legs_tapped", speech.get("legs", 0))
+            self._max("ports", speech.get("ports", 0))
+            admitted = _find(speech, ("admitted", "admitted_legs", "legs_admitted"))
+            if admitted is not None:
+                self._max("legs_admitted", admitted)
+            waiting = _find(speech, ("waiting", "queued", "queue_length"))
+            if waiting is not None:
+                self._max("legs_waiting", waiting)
+            self.lag_max = max(self.lag_max, float(rec.get("lag", 0.0)))
+            sessions = int(rec.get("sessions", 0))
+            if "behind" not in rec and speech:  # an engine that does not say
+                self.heard_at_peak = None
+            elif sessions >= self.peak["sessions"]:
+                self.heard_at_peak = sessions - int(rec["behind"])
+            self._max("sessions", sessions)
+            self._max("behind", int(rec.get("behind", 0)))
+
+    def _max(self, key: str, value: int) -> None:
+        self.peak[key] = max(self.peak[key], int(value))
+
+
+def _find(tree: Any, names: tuple[str, ...]) -> int | None:
+    """A count by one of ``names`` anywhere in /status's speech part (the budget's field)."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            if key in names and isinstance(value, int | float):
+                return int(value)
+            if key in names and isinstance(value, list):
+                return len(value)
+            found = _find(value, names)
+            if found is not None:
+                return found
+    return None
+
+
 async def run_level(
-    cfg: settings_mod.Settings, engine_pid: int, asterisk_pid: int, n: int, rate: float
+    cfg: settings_mod.Settings,
+    engine_pid: int,
+    asterisk_pid: int,
+    n: int,
+    rate: float,
+    http_port: int,
+    log_path: Path,
 ) -> dict:
     hold = n / rate + 3.0
     ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
     since = time.time()
+    log_start = log_size(log_path)
     cpu_e0, cpu_a0 = cpu_seconds(engine_pid), cpu_seconds(asterisk_pid)
+    cpu_r0, cpu_l0 = recognizer_cpu(engine_pid), loop_cpu(engine_pid)
+    sampler = Sampler(cfg, http_port)
+    stop = asyncio.Event()
+    sampling = asyncio.create_task(sampler.run(stop))
     failed_originates = await place_calls(ari, n, rate, hold, "8100")
     db = Path(cfg.database_path)
     deadline = time.time() + hold + 60
@@ -146,7 +263,11 @@ async def run_level(
         if len([r for r in rows if r["ended_at"]]) >= n - failed_originates:
             break
     await asyncio.sleep(1.0)
+    stop.set()
+    await sampling
     cpu_e, cpu_a = cpu_seconds(engine_pid) - cpu_e0, cpu_seconds(asterisk_pid) - cpu_a0
+    cpu_r = recognizer_cpu(engine_pid) - cpu_r0
+    cpu_l = loop_cpu(engine_pid) - cpu_l0
     await ari.close()
     done = [r for r in rows if r["connected_at"]]
     lat = [
@@ -156,36 +277,72 @@ async def run_level(
     ]
     first = min((r["arrived_at"] for r in done), default=since)
     last = max((r["connected_at"] for r in done), default=since)
+    warnings = log_warnings(log_path, log_start)
+    peak = peak_concurrency(rows)
     return {
         "calls": n,
         "arrival_rate": rate,
-        "peak_concurrent": peak_concurrency(rows),
+        "peak_concurrent": peak,
         "connected": len(done),
         "failed_originates": failed_originates,
         "ended": sum(1 for r in rows if r["ended_at"]),
+        "call_failed": warnings.get("call.failed", 0),
         "calls_per_second": round(len(done) / max(last - first, 1e-9), 1),
         "p50_ms": round(percentile(lat, 50), 2),
         "p99_ms": round(percentile(lat, 99), 2),
-        "engine_cpu_s_per_call": round(cpu_e / max(n, 1), 5),
+        "legs_tapped": sampler.peak["legs_tapped"],
+        "legs_admitted": sampler.peak.get("legs_admitted"),
+        "legs_waiting": sampler.peak.get("legs_waiting"),
+        "legs_heard_realtime": sampler.heard_at_peak,
+        "legs_behind_max": sampler.peak["behind"],
+        "recognizer_lag_max_s": round(sampler.lag_max, 3),
+        "asterisk_channels_peak": sampler.peak["channels"],
+        "asterisk_bridges_peak": sampler.peak["bridges"],
+        "asterisk_channels_per_call": round(sampler.peak["channels"] / max(peak, 1), 2),
+        "engine_cpu_s_per_call": round((cpu_e - cpu_r) / max(n, 1), 5),
+        "loop_cpu_s_per_call": round(cpu_l / max(n, 1), 5),
+        "recognizer_cpu_s_per_call": round(cpu_r / max(n, 1), 5),
         "asterisk_cpu_s_per_call": round(cpu_a / max(n, 1), 5),
-        "engine_to_asterisk_cpu": round(cpu_e / cpu_a, 3) if cpu_a else None,
+        "engine_to_asterisk_cpu": round((cpu_e - cpu_r) / cpu_a, 3) if cpu_a else None,
         "engine_peak_rss_mb": round(peak_rss_mb(engine_pid), 1),
+        "loop_stalled": warnings.get("engine.loop_stalled", 0),
+        "warnings": dict(warnings.most_common()),
     }
 
 
-async def main_async(args: argparse.Namespace) -> list[dict]:
-    from engine.sandbox.asterisk import Sandbox
-    from engine.sandbox.redis import RedisServer
+def log_size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
 
-    base = settings_mod.load(args.config)
-    levels = [int(x) for x in args.calls.split(",")]
-    work = Path(tempfile.mkdtemp(prefix="tenure-bench-"))
-    write_skills(work / "skills", max(levels) + 20)
-    redis_port, http_port = free_port(), free_port()
-    redis = RedisServer(redis_port, work / "redis")
-    redis.start()
-    sandbox = Sandbox(base)
-    sandbox.up()
+
+def log_warnings(path: Path, start: int) -> Counter[str]:
+    """Warning and error events the engine logged (JSON lines) since byte ``start``."""
+    counts: Counter[str] = Counter()
+    if not path.exists():
+        return counts
+    with path.open("rb") as f:
+        f.seek(start)
+        for line in f:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                counts["(not json)"] += 1
+                continue
+            if entry.get("level") in {"warning", "error", "critical"}:
+                counts[str(entry.get("event"))] += 1
+    return counts
+
+
+async def leftover_channels(cfg: settings_mod.Settings) -> int:
+    ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
+    try:
+        return len(await ari.channels())
+    finally:
+        await ari.close()
+
+
+def engine_env(work: Path, redis_port: int, http_port: int, speech: str | None) -> dict:
+    """The benchmark engine's environment: its own Redis, database, port, skills, JSON log
+    at warning level (counted afterwards); speech ``on``/``off``/None (as configured)."""
     env = dict(
         os.environ,
         ENGINE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
@@ -193,29 +350,96 @@ async def main_async(args: argparse.Namespace) -> list[dict]:
         ENGINE_HTTP_PORT=str(http_port),
         ENGINE_SKILLS_DIR=str(work / "skills"),
         ENGINE_LOG_LEVEL="warning",
+        ENGINE_LOG_FORMAT="json",
     )
+    if speech is not None:
+        env["ENGINE_SPEECH_ENABLED"] = "true" if speech == "on" else "false"
+    return env
+
+
+async def run_mode(
+    args: argparse.Namespace, speech: str | None, levels: list[int], sandbox: Any
+) -> dict:
+    """One fresh engine (and Redis) through every level; speech ``on``/``off``/None (config)."""
+    from engine.sandbox.redis import RedisServer
+
+    work = Path(tempfile.mkdtemp(prefix="tenure-bench-"))
+    write_skills(work / "skills", max(levels) + 20)
+    redis_port, http_port = free_port(), free_port()
+    redis = RedisServer(redis_port, work / "redis")
+    redis.start()
+    env = engine_env(work, redis_port, http_port, speech)
     cfg = settings_mod.load(
         args.config, environ={k: v for k, v in env.items() if k.startswith("ENGINE_")}
     )
+    root: Path = args.engine_root or ROOT
+    env["PYTHONPATH"] = str(root)
     command = [sys.executable, "-m", "engine"]
     command += (["--config", args.config] if args.config else []) + ["run"]
-    # started once, before any measurement
-    engine = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: ASYNC220
+    log_path = work / "engine.log"
+    log_file = log_path.open("wb")
+    # started once, before any measurement; its log kept to count warnings
+    engine = subprocess.Popen(command, env=env, cwd=root, stderr=log_file, stdout=log_file)  # noqa: ASYNC220
     results = []
     try:
         ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
         await ari.set_global("SIM_AGENT_DELAY", str(args.agent_delay))
         await ari.close()
-        await asyncio.sleep(3.0)  # engine start-up, agents logged in
+        await wait_started(http_port, cfg.api_token, engine)
         asterisk_pid = sandbox.pid()
         for n in levels:
-            print(f"== {n} concurrent calls ...", file=sys.stderr, flush=True)
-            results.append(await run_level(cfg, engine.pid, asterisk_pid, n, args.rate))
+            print(f"== speech {speech or 'config'}: {n} calls ...", file=sys.stderr, flush=True)
+            level = await run_level(
+                cfg, engine.pid, asterisk_pid, n, args.rate, http_port, log_path
+            )
+            results.append(level)
     finally:
         engine.send_signal(signal.SIGTERM)
-        engine.wait(20)
+        try:
+            engine.wait(30)
+        except subprocess.TimeoutExpired:
+            engine.kill()
+            engine.wait(10)
+        log_file.close()
+        await asyncio.sleep(2.0)
+        leftover = await leftover_channels(cfg)
         redis.stop()
-    return results
+    return {
+        "speech": speech or "config",
+        "engine_root": str(root),
+        "levels": results,
+        "channels_left_after_stop": leftover,
+        "engine_log": str(log_path),
+    }
+
+
+async def wait_started(http_port: int, token: str, engine: subprocess.Popen) -> None:
+    """Until ``/status`` answers with ARI connected (models loaded), at most 120 s."""
+    deadline = time.monotonic() + 120
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+        while time.monotonic() < deadline:
+            if engine.poll() is not None:
+                raise RuntimeError(f"the engine exited ({engine.returncode}) while starting")
+            with contextlib.suppress(Exception):
+                async with http.get(f"http://127.0.0.1:{http_port}/status") as resp:
+                    if resp.status == 200 and (await resp.json())["ari"]["connected"]:
+                        await asyncio.sleep(2.0)  # agents logged in
+                        return
+            await asyncio.sleep(0.5)
+    raise RuntimeError("the engine did not start within 120 s")
+
+
+async def main_async(args: argparse.Namespace) -> list[dict]:
+    from engine.sandbox.asterisk import Sandbox
+
+    base = settings_mod.load(args.config)
+    levels = [int(x) for x in args.calls.split(",")]
+    sandbox = Sandbox(base)
+    sandbox.up()
+    modes: list[str | None] = {"both": ["off", "on"], "on": ["on"], "off": ["off"]}.get(
+        args.speech, [None]
+    )
+    return [await run_mode(args, mode, levels, sandbox) for mode in modes]
 
 
 def main() -> int:
@@ -235,25 +459,70 @@ def main() -> int:
         default=1.0,
         help="simulated agent answer delay (taken out of the latency)",
     )
+    parser.add_argument(
+        "--speech",
+        choices=("config", "on", "off", "both"),
+        default="config",
+        help="speech as configured, on, off, or both (off then on, side by side)",
+    )
+    parser.add_argument(
+        "--engine-root", help="run the engine from this checkout (default: this one)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results = asyncio.run(main_async(args))
+    args.engine_root = Path(args.engine_root).resolve() if args.engine_root else None
+    runs = asyncio.run(main_async(args))
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(runs, indent=2))
         return 0
-    print(
-        f"{'calls':>6} {'peak':>5} {'ok':>5} {'cps':>7} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'eng cpu/call':>13} {'ast cpu/call':>13} {'ratio':>6} {'eng MB':>7}"
-    )
-    for r in results:
-        print(
-            f"{r['calls']:>6} {r['peak_concurrent']:>5} {r['connected']:>5} "
-            f"{r['calls_per_second']:>7} {r['p50_ms']:>8} {r['p99_ms']:>8} "
-            f"{r['engine_cpu_s_per_call']:>13} "
-            f"{r['asterisk_cpu_s_per_call']:>13} {r['engine_to_asterisk_cpu']!s:>6} "
-            f"{r['engine_peak_rss_mb']:>7}"
-        )
+    print_table(runs)
     return 0
+
+
+ROWS = [
+    ("peak concurrent", "peak_concurrent"),
+    ("connected", "connected"),
+    ("ended", "ended"),
+    ("call.failed", "call_failed"),
+    ("calls set up /s", "calls_per_second"),
+    ("p50 StasisStart->bridged ms", "p50_ms"),
+    ("p99 StasisStart->bridged ms", "p99_ms"),
+    ("legs admitted (peak)", "legs_admitted"),
+    ("legs waiting (peak)", "legs_waiting"),
+    ("legs tapped (peak)", "legs_tapped"),
+    ("legs heard in real time", "legs_heard_realtime"),
+    ("recognizer lag max s", "recognizer_lag_max_s"),
+    ("Asterisk channels (peak)", "asterisk_channels_peak"),
+    ("Asterisk bridges (peak)", "asterisk_bridges_peak"),
+    ("Asterisk channels per call", "asterisk_channels_per_call"),
+    ("engine CPU s/call (no recog.)", "engine_cpu_s_per_call"),
+    ("  of which event loop s/call", "loop_cpu_s_per_call"),
+    ("recognizer CPU s/call", "recognizer_cpu_s_per_call"),
+    ("Asterisk CPU s/call", "asterisk_cpu_s_per_call"),
+    ("engine peak RSS MB", "engine_peak_rss_mb"),
+    ("engine.loop_stalled", "loop_stalled"),
+]
+
+
+def print_table(runs: list[dict]) -> None:
+    """One column per (speech mode, level), one row per figure."""
+    columns = [(run, level) for run in runs for level in run["levels"]]
+    heads = [f"{level['calls']} calls, speech {run['speech']}" for run, level in columns]
+    width = max([22] + [len(h) for h in heads]) + 2
+    print(f"{'':<30}" + "".join(f"{h:>{width}}" for h in heads))
+    for label, key in ROWS:
+        cells = [level.get(key) for _, level in columns]
+        print(f"{label:<30}" + "".join(f"{'-' if c is None else c!s:>{width}}" for c in cells))
+    for run, level in columns:
+        print(
+            f"warnings, {level['calls']} calls, speech {run['speech']}: "
+            + (", ".join(f"{k} {v}" for k, v in level["warnings"].items()) or "none")
+        )
+    for run in runs:
+        print(
+            f"speech {run['speech']}: Asterisk channels left 2 s after engine stop: "
+            f"{run['channels_left_after_stop']} (log: {run['engine_log']})"
+        )
 
 
 if __name__ == "__main__":

@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import signal
 import socket
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import redis.asyncio as aioredis
 from aiohttp import web
 
-from engine import loopwatch
+from engine import loopwatch, redispool
 from engine.ami.client import AmiClient
 from engine.ami.devices import DeviceWatcher
 from engine.api.http import build_app, json_response
@@ -104,7 +104,10 @@ class Engine:
             ],
         )
         self.records = call_store.CallRecords(self.db)
-        self.redis = aioredis.from_url(settings.redis_url, decode_responses=True)
+        # a blocking pool: a busy engine waits (bounded) for a connection, never fails a call
+        self.redis = redispool.connect(
+            settings.redis_url, settings.redis_max_connections, settings.redis_pool_timeout
+        )
         self.retention = Retention(settings, self.db, self.redis)
         self.profiles = ProfileStore(self.db)
         # churn risk: every stored batch re-scores its customers at once (then care)
@@ -116,7 +119,13 @@ class Engine:
         if lookup is None:
             self.store_lookup = StoreLookup(settings.database_path)
             lookup = self.store_lookup
-        self.ari = AriClient(settings.ari_url, settings.ari_user, settings.ari_password)
+        self.ari = AriClient(
+            settings.ari_url,
+            settings.ari_user,
+            settings.ari_password,
+            max_connections=settings.ari_max_connections,
+            pool_timeout=settings.ari_pool_timeout,
+        )
         self.ami = AmiClient(
             settings.ami_host, settings.ami_port, settings.ami_user, settings.ami_secret
         )
@@ -252,6 +261,8 @@ class Engine:
             "redis": {"ok": redis_ok},
             "skills": self.skills.status(),
             "calls": {"live": len(self.calls.runners)},
+            # what must not grow over a long run (benchmarks/speech_soak.py reads it)
+            "process": {"tasks": len(asyncio.all_tasks()), "threads": threading.active_count()},
             "speech": self.speech.stats() if self.speech is not None else None,
             "dialer": {
                 "campaigns_running": len(self.dialer.runners),

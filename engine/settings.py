@@ -42,6 +42,12 @@ class Settings:
     ari_user: str = _setting("engine", "ARI user (ari.conf).")
     ari_password: str = _setting("", "ARI password. Required.", secret=True)
     ari_app: str = _setting("engine", "Name of the engine's Stasis application.")
+    ari_max_connections: int = _setting(
+        64, "HTTP connections to ARI at once; more requests wait for one (ari_pool_timeout)."
+    )
+    ari_pool_timeout: float = _setting(
+        10.0, "Seconds an ARI request waits for a free connection before it fails."
+    )
     # Asterisk Manager Interface
     ami_host: str = _setting("127.0.0.1", "AMI host.")
     ami_port: int = _setting(5038, "AMI TCP port.")
@@ -61,6 +67,14 @@ class Settings:
     # State
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for live shared state.")
     redis_prefix: str = _setting("tenure", "Prefix of every Redis key the engine writes.")
+    redis_max_connections: int = _setting(
+        64,
+        "Redis connections the engine's commands use at most (subscriptions have their own); "
+        "when all are busy a command waits for one (redis_pool_timeout) instead of failing.",
+    )
+    redis_pool_timeout: float = _setting(
+        10.0, "Seconds a Redis command waits for a free connection before it fails."
+    )
     database_path: str = _setting("var/engine.db", "SQLite file for calls and profiles.")
     skills_dir: str = _setting("skills", "Folder of supervisor-edited YAML (agents, IVR...).")
     # Call handling
@@ -339,7 +353,17 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"redis_url must be a redis:// URL, got {s.redis_url!r}")
     if s.agent_ring_timeout <= 0:
         raise SettingsError("agent_ring_timeout must be positive")
+    _validate_pools(s)
     _validate_dialer(s)
+
+
+def _validate_pools(s: Settings) -> None:
+    if s.redis_max_connections < 1:
+        raise SettingsError("redis_max_connections must be 1 or more")
+    if s.ari_max_connections < 1:
+        raise SettingsError("ari_max_connections must be 1 or more")
+    if s.redis_pool_timeout <= 0 or s.ari_pool_timeout <= 0:
+        raise SettingsError("redis_pool_timeout and ari_pool_timeout must be positive")
 
 
 def _validate_dialer(s: Settings) -> None:

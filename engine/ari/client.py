@@ -48,6 +48,8 @@ class AriClient:
         password: str,
         session: aiohttp.ClientSession | None = None,
         timeout: float = 10.0,
+        max_connections: int = 64,
+        pool_timeout: float = 10.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.user = user
@@ -55,12 +57,15 @@ class AriClient:
         self._headers = {"Authorization": basic_auth(user, password)}
         self._own_session = session is None
         self._session = session
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # more than ``max_connections`` requests at once queue for a connection, at most
+        # ``pool_timeout`` seconds (then ``AriUnavailable``), never an immediate failure
+        self._max_connections = max_connections
+        self._timeout = aiohttp.ClientTimeout(total=timeout + pool_timeout, connect=pool_timeout)
 
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=64, keepalive_timeout=60)
+            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=60)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers=self._headers,

@@ -4,6 +4,11 @@ Each call has a mailbox and one task: events are handled strictly in order, and
 the actions they produce are executed in order, so a call never races itself while
 calls run concurrently with each other. A channel or bridge that is already gone
 (ARI 404) is not an error: the hangup event that follows ends the call.
+
+Speech actions (listen, stop, emotion, transcript) go to the call's own speech lane, a
+second task that runs them in order beside the call: opening a tap (three ARI requests
+and two StasisStarts) never holds up answering, queueing or bridging the call. When the
+call ends the lane is drained (bounded) before what it still hears is torn down.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ if TYPE_CHECKING:
 
 log = get_logger(__name__)
 LOOKUP_TIMEOUT = 0.5  # a slow profile store never holds a caller in silence
+SPEECH_DRAIN_TIMEOUT = 10.0  # seconds a finished call's speech lane may take to drain
+SpeechAction = a.Listen | a.StopListening | a.ShowEmotion | a.FinishTranscript
 
 
 class CallRunner:
@@ -32,6 +39,8 @@ class CallRunner:
         self.mailbox: asyncio.Queue[e.CallEvent] = asyncio.Queue()
         self.timers: dict[str, asyncio.TimerHandle] = {}
         self.hold_task: asyncio.Future[None] | None = None
+        self._speech: asyncio.Queue[SpeechAction | None] = asyncio.Queue()
+        self._speech_task: asyncio.Task[None] | None = None
         self.task = asyncio.get_running_loop().create_task(self._run(), name=call.call_id)
 
     def feed(self, event: e.CallEvent) -> None:
@@ -48,6 +57,7 @@ class CallRunner:
                 if call.status != before:
                     self.service.notify(call)
         except asyncio.CancelledError:
+            await self._stop_speech(drain=False)
             raise
         except Exception:
             log.exception("call.failed", call=call.call_id)
@@ -56,8 +66,36 @@ class CallRunner:
         finally:
             for handle in self.timers.values():
                 handle.cancel()
+            await self._stop_speech(drain=True)
             self.service.listening.forget(call.call_id)  # tears down what is still heard
             self.service.forget(self)
+
+    def _to_speech(self, action: SpeechAction) -> None:
+        if self._speech_task is None:
+            self._speech_task = asyncio.ensure_future(self._speech_lane())
+        self._speech.put_nowait(action)
+
+    async def _speech_lane(self) -> None:
+        while (action := await self._speech.get()) is not None:
+            if isinstance(action, a.Listen) and self.call.status == "ended":
+                continue  # the call ended while this waited: nothing left to hear
+            try:
+                await speech_actions.perform(self.service.listening, self.call, action, self.feed)
+            except Exception:  # speech is never the call's failure
+                log.exception("call.speech_failed", call=self.call.call_id)
+
+    async def _stop_speech(self, drain: bool) -> None:
+        """The call is over: let the lane finish what it was given (``drain``, bounded),
+        else stop it where it is (a half-opened tap closes itself)."""
+        task, self._speech_task = self._speech_task, None
+        if task is None:
+            return
+        if drain:
+            self._speech.put_nowait(None)
+            await asyncio.wait({task}, timeout=SPEECH_DRAIN_TIMEOUT)
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
 
     async def _quiet(self, coro: object) -> None:
         try:
@@ -129,7 +167,7 @@ class CallRunner:
             case a.Persist(record):
                 svc.persist(record)
             case a.Listen() | a.StopListening() | a.ShowEmotion() | a.FinishTranscript():
-                await speech_actions.perform(svc.listening, call, action, self.feed)
+                self._to_speech(action)  # beside the call, never in its way
 
     def _cancel_timer(self, name: str) -> None:
         handle = self.timers.pop(name, None)

@@ -42,12 +42,11 @@ def _agents(args: argparse.Namespace) -> int:
 
 
 async def _agents_async(args: argparse.Namespace, url: str, prefix: str) -> int:
-    import redis.asyncio as aioredis
-
+    from engine import redispool
     from engine.routing.presence import Presence
     from engine.routing.store import RoutingStore
 
-    redis = aioredis.from_url(url, decode_responses=True)
+    redis = redispool.connect(url, max_connections=4)
     try:
         presence = Presence(RoutingStore(redis, prefix))
         if args.action == "list":

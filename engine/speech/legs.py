@@ -25,6 +25,7 @@ result's wall time is ``clock + t.start``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
 from collections.abc import Callable
 
@@ -40,6 +41,7 @@ GAP = 0.25  # seconds without audio before the leg counts the time as silence
 FILL = 1.0  # seconds of silence fed per gap at most
 _FRAME = 0.02
 _SILENCE = bytes(640)  # 20 ms of 16 kHz int16
+HELD_MAX = 100  # frames (2 s) kept between two sessions at most; older ones are dropped
 
 
 class LegListener:
@@ -59,7 +61,7 @@ class LegListener:
         self.media_leg: MediaLeg | None = None
         self.session: Session | None = None
         self._on_transcript, self._on_emotion = on_transcript, on_emotion
-        self._held: list[bytes] = []
+        self._held: collections.deque[bytes] = collections.deque(maxlen=HELD_MAX)
         self.clock: float | None = None
         self._loop = asyncio.get_running_loop()
         self._last_audio = 0.0
@@ -102,7 +104,7 @@ class LegListener:
 
     def _push(self, pcm: bytes) -> None:
         if self.session is None:
-            self._held.append(pcm)  # between two sessions (switch): kept, then fed
+            self._held.append(pcm)  # between two sessions (switch): kept (capped), then fed
             return
         if self.clock is None:
             self.clock = time.time() - _FRAME
@@ -129,7 +131,7 @@ class LegListener:
         if old is not None:
             await old.close()
         self.session = self._open_session(menu)
-        held, self._held = self._held, []
+        held, self._held = self._held, collections.deque(maxlen=HELD_MAX)
         self.clock = time.time() - _FRAME * len(held) if held else None
         for pcm in held:
             self._push(pcm)

@@ -54,7 +54,16 @@ class LiveSpeech:
         self.settings = settings
         self.service = SpeechService.from_settings(settings)
         self.media = MediaServer.from_settings(settings)
-        self.taps = AriTaps(ari, settings.ari_app)
+        # taps talk to ARI over connections of their own (a quarter of the call path's):
+        # a burst of snoops and bridges queues behind itself, never ahead of call control
+        self.tap_ari = AriClient(
+            ari.base_url,
+            ari.user,
+            ari.password,
+            max_connections=max(2, settings.ari_max_connections // 4),
+            pool_timeout=settings.ari_pool_timeout,
+        )
+        self.taps = AriTaps(self.tap_ari, settings.ari_app)
         self.feed = TranscriptFeed(redis, settings.redis_prefix, store)
         # until measured (start), as many legs as workers: no call comes before start
         self.admission = Admission(settings.speech_max_legs or self.service.pool.workers)
@@ -144,6 +153,10 @@ class LiveSpeech:
 
     async def stop(self) -> None:
         await self.calls.close()
+        left = await self.taps.close_all()  # none of this engine's taps outlives it
+        if left:
+            log.warning("speech.taps_closed_at_stop", taps=left)
+        await self.tap_ari.close()
         await self.media.close()
         await self.service.stop()
         await self.feed.stop()

@@ -109,6 +109,13 @@ class AriTaps:
             _quiet(self.ari.destroy_bridge(tap.bridge_id)),
         )
 
+    async def close_all(self) -> int:
+        """Engine stop: hang up every tap still open (a leg whose close did not finish in
+        time included), before the ARI session goes. The calls themselves stay up."""
+        taps = list(self.live.values())
+        await asyncio.gather(*(self.close(tap) for tap in taps))
+        return len(taps)
+
     async def sweep(self) -> int:
         """Hang up tap channels and destroy tap bridges no live leg owns.
 
