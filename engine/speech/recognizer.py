@@ -87,7 +87,7 @@ class Recognizer:
         if self.menu is not None and ended:
             heard = json.loads(self._rec.PartialResult()).get("partial", "")
             if self.menu.match(heard) is not None:
-                return self._final(self._rec.FinalResult(), heard)
+                return self._final(self._rec.FinalResult())
         now = self.position
         if partials and now - self._last_partial[1] >= self._partial_interval:
             raw = json.loads(self._rec.PartialResult()).get("partial", "")
@@ -102,9 +102,10 @@ class Recognizer:
         """Flush at the end of the leg: the last final, if anything was being said."""
         return self._final(self._rec.FinalResult())
 
-    def _final(self, raw: str, heard: str = "") -> list[Transcript]:
-        """A final result; ``heard`` is the partial that ended it early (menu mode), whose
-        intent stands when lattice rescoring of the final lost the phrase."""
+    def _final(self, raw: str) -> list[Transcript]:
+        """A final result. Its intent comes from its own text only: a partial that named
+        an intent does not survive a final that lost the phrase (issue 16: 英文 in the
+        main menu gave ``general`` with an empty final)."""
         result = json.loads(raw)
         words = tuple(
             Word(
@@ -127,7 +128,7 @@ class Recognizer:
         if self._analyze is not None and audio:
             clip = np.concatenate(audio)[-self._keep :].astype(np.float64) / 32768.0
             analysis = self._analyze(clip, text)
-        transcript = self._transcript("final", text, start, end, words, analysis, heard)
+        transcript = self._transcript("final", text, start, end, words, analysis)
         self._speech_end = None
         return [transcript]
 
@@ -139,12 +140,9 @@ class Recognizer:
         end: float,
         words: tuple[Word, ...] = (),
         analysis: Any = None,
-        heard: str = "",
     ) -> Transcript:
         final = kind == "final"
-        intent = None
-        if self.menu is not None and final:
-            intent = self.menu.match(text) or self.menu.match(heard)
+        found = self.menu.judge(text) if self.menu is not None and final else None
         return Transcript(
             leg_id=self.leg_id,
             role=self.role,
@@ -156,7 +154,9 @@ class Recognizer:
             started_at=self.started_at,
             words=words,
             menu=self.menu.name if self.menu else None,
-            intent=intent,
+            intent=found.intent if found and found.outcome == "accept" else None,
+            confirm=found.intent if found and found.outcome == "confirm" else None,
+            confidence=found.confidence if found else None,
             speech_end=self._speech_end if final else None,
             analysis=analysis,
         )

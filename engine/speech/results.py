@@ -24,8 +24,10 @@ class Transcript:
     """One partial or final result of a leg.
 
     ``start``/``end`` are seconds from the first audio of the leg (wall clock:
-    ``started_at + start``). ``intent`` is set in menu (grammar) mode: the matched
-    intent, or ``None`` for no match. ``analysis`` carries the emotion inputs
+    ``started_at + start``). ``intent`` is set in menu (grammar) mode: the accepted
+    intent, or ``None``; ``confirm`` the intent to confirm with the caller when the
+    match is unsure ("您是要查询账单吗？"), ``confidence`` the best match's (0-1). An empty
+    final never has an intent. ``analysis`` carries the emotion inputs
     computed in the worker for caller finals (``emotion.UtteranceAnalysis``).
     """
 
@@ -40,6 +42,8 @@ class Transcript:
     words: tuple[Word, ...] = ()
     menu: str | None = None
     intent: str | None = None
+    confirm: str | None = None
+    confidence: float | None = None
     speech_end: float | None = None
     analysis: Any = field(default=None, compare=False)
 
