@@ -151,4 +151,7 @@ def _emotion(args: argparse.Namespace) -> int:
         print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
     else:
         print(offline.format_rows(rows))
-    return 0
+    for r in rows:
+        if "error" in r:
+            print(f"error: {r['error']}", file=sys.stderr)
+    return 1 if any("error" in r for r in rows) else 0

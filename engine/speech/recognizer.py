@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine.speech.menus import UNK, SpeechMenu
-from engine.speech.results import Role, Transcript, Word, normalise
+from engine.speech.results import Role, Transcript, Word, confident_text, normalise
 from engine.speech.vad import Endpointer
 
 RATE = 16000
@@ -127,7 +127,7 @@ class Recognizer:
         analysis = None
         if self._analyze is not None and audio:
             clip = np.concatenate(audio)[-self._keep :].astype(np.float64) / 32768.0
-            analysis = self._analyze(clip, text)
+            analysis = self._analyze(clip, confident_text(words))
         transcript = self._transcript("final", text, start, end, words, analysis)
         self._speech_end = None
         return [transcript]

@@ -60,3 +60,18 @@ class Transcript:
 def normalise(text: str) -> str:
     """Vosk separates every word by a space; Chinese is written without them."""
     return _CJK_GAP.sub("", re.sub(r"\s+", " ", text.strip()))
+
+
+CONFIDENT, CONFIDENT_SHARE = 0.8, 0.5
+
+
+def confident_text(words: tuple[Word, ...]) -> str:
+    """The words the recogniser is sure of (``conf`` >= 0.8), for text negativity; nothing
+    when fewer than half of the words are sure: speech in another language misheard as
+    the model's (issue 16: foreign speech read as 骗子 raised calm clips to 0.75)."""
+    if not words:
+        return ""
+    sure = [w.word for w in words if w.conf >= CONFIDENT]
+    if len(sure) < CONFIDENT_SHARE * len(words):
+        return ""
+    return normalise(" ".join(sure))
