@@ -7,8 +7,9 @@ free, words missing inside or added inside cost one unit each, a different sylla
 less the closer it sounds: zh/z, n/l, in/ing... count as near), giving a similarity in
 [0, 1]. The intent's confidence is that of its best phrase; the outcome:
 
-- ``accept``: confidence >= ``ACCEPT`` and ahead of the next intent by ``MARGIN``;
-- ``confirm``: confidence >= ``CONFIRM`` (or a near-tie): ask "did you mean...?";
+- ``accept``: confidence >= ``ACCEPT`` and ahead of the next intent by ``MARGIN`` (a
+  second intent nearly as plausible means: ask);
+- ``confirm``: confidence >= ``CONFIRM`` otherwise: ask "did you mean...?";
 - ``no-match``: anything else, and always for an empty text.
 
 A phrase of one unit (a single syllable or word) is only ever accepted when said exactly.
@@ -26,7 +27,7 @@ from pypinyin import Style, lazy_pinyin
 
 Outcome = Literal["accept", "confirm", "no-match"]
 WORD = "#"  # marks a unit that is a word, not a pinyin syllable
-ACCEPT, CONFIRM, MARGIN = 0.8, 0.6, 0.1
+ACCEPT, CONFIRM, MARGIN = 0.8, 0.6, 0.3
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z0-9']+")
 _INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw")
 _NEAR_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "n": "l", "f": "h", "r": "l"}

@@ -88,3 +88,15 @@ def test_an_empty_final_never_carries_an_intent(zh_model, zh_menus) -> None:
 def test_english_said_in_the_main_menu_is_no_intent(zh_model, espeak, zh_menus) -> None:
     finals = offline.transcribe(espeak("ying1 wen2"), zh_model, "zh", zh_menus[0])
     assert finals and all(t.intent is None and t.confirm is None for t in finals if not t.text)
+
+
+def test_intent_benchmark_smoke(zh_model, tmp_path) -> None:
+    """benchmarks/intents.py on one voice, no noise: figures come out; no false accept."""
+    from benchmarks import intents as bench
+
+    assert bench.generate(tmp_path, voices=1, noise=False) == 43
+    result = bench.run(tmp_path, zh_model, SKILLS.parent / "skills")
+    groups = result["groups"]
+    assert groups["offtopic"]["n"] == 12 and groups["offtopic"].get("false-accept", 0) == 0
+    assert groups["exact"].get("right", 0) >= 5
+    assert "right" in bench.render(result)
