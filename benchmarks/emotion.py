@@ -7,7 +7,8 @@ FOLDER holds WAV files and ``labels.csv`` (``file,speaker,emotion``; high arousa
 angry, happy, fearful; low = neutral, calm, sad; other emotions are ignored), e.g. a
 public acted corpus (CREMA-D, TESS, EmoDB: keep the audio out of the repo) brought to
 the telephone band first (``telephone()``: 8 kHz, 300-3400 Hz). Each speaker's clips go
-together, in a seeded random order, as one caller (``offline.score_files`` without transcription: the
+together, in a seeded random order, as one caller (``offline.score_files`` without
+transcription: the
 baseline is the caller's own first utterances, as on a call). Figures:
 - AUC of ``score`` for high vs low arousal, pooled over speakers, next to the plain
   baseline: per-speaker z of loudness, pitch level and pitch spread, summed (it sees all
