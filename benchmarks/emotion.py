@@ -1,7 +1,8 @@
 """Emotion benchmark (issue 16): arousal AUC of ``speech emotion`` at the telephone band
 next to a plain baseline; how often an angry caller is flagged and a calm one is not.
 
-    .venv/bin/python benchmarks/emotion.py FOLDER [--generate [--speakers 8]] [--json]
+    .venv/bin/python benchmarks/emotion.py FOLDER [--generate [--speakers 8]]
+                                           [--long-minutes 10] [--json]
 
 FOLDER holds WAV files and ``labels.csv`` (``file,speaker,emotion``; high arousal =
 angry, happy, fearful; low = neutral, calm, sad; other emotions are ignored), e.g. a
@@ -175,7 +176,47 @@ def render(r: dict[str, Any]) -> str:
             f"calm/neutral flagged >= agitated (false alarms): {r['calm_false_alarms']:.1%}"
         )
     lines += [f"error: {e}" for e in r["errors"]]
+    if "long_file" in r:
+        lf = r["long_file"]
+        lines.append(
+            f"a {lf['minutes']:g}-minute file: peak memory {lf['peak_mb']:.0f} MB "
+            f"(whole process), {lf['seconds']:.0f} s"
+        )
     return "\n".join(lines)
+
+
+def long_file_memory(folder: Path, minutes: float) -> dict[str, float]:
+    """Peak memory of ``speech emotion`` (a child process) on a generated 8 kHz file of
+    ``minutes`` (issue 16: a 10-minute file peaked at 3.66 GB)."""
+    import resource
+    import time
+
+    clips = sorted(folder.glob("*.wav"))[:20]
+    x = np.concatenate([audio.read_wav(c)[0] for c in clips]) if clips else np.zeros(8000)
+    path = folder / "long-file.wav.tmp"
+    _write(
+        path, np.tile(x, int(minutes * 60 * 8000 / len(x)) + 1)[: int(minutes * 60 * 8000)], 8000
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "speech",
+            "emotion",
+            str(path),
+            "--no-transcript",
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    seconds = time.perf_counter() - started
+    path.unlink()
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"minutes": minutes, "peak_mb": round(peak_mb, 1), "seconds": round(seconds, 1)}
 
 
 def main() -> int:
@@ -183,11 +224,14 @@ def main() -> int:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--generate", action="store_true", help="write generated clips first")
     parser.add_argument("--speakers", type=int, default=8)
+    parser.add_argument("--long-minutes", type=float, help="also: peak memory of a file this long")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.generate:
         print(f"generated {generate(args.folder, args.speakers)} clips", file=sys.stderr)
     result = run(args.folder)
+    if args.long_minutes:
+        result["long_file"] = long_file_memory(args.folder, args.long_minutes)
     print(json.dumps(result, indent=2) if args.json else render(result))
     return 0
 
