@@ -129,7 +129,7 @@ def run(folder: Path, model: Any, skills: Path) -> dict[str, Any]:
             folder / row["file"], model, row["lang"], menus.get(row["lang"], row["menu"])
         )
         got = offline.intent_of(finals)
-        confirm = next((t.confirm for t in finals if t.confirm), None)
+        confirm = next((c for t in finals if (c := getattr(t, "confirm", None))), None)
         want = row["intent"] or None
         group = counts[row["kind"]]
         group["n"] += 1
