@@ -100,3 +100,20 @@ def test_intent_benchmark_smoke(zh_model, tmp_path) -> None:
     assert groups["offtopic"]["n"] == 12 and groups["offtopic"].get("false-accept", 0) == 0
     assert groups["exact"].get("right", 0) >= 5
     assert "right" in bench.render(result)
+
+
+@pytest.mark.parametrize(
+    ("best", "others", "expected"),
+    [
+        ("我要", ["我要话费"], ("billing", "confirm")),  # a lower hypothesis names it: ask
+        ("上不要网", ["上不了网"], ("technical", "confirm")),  # the same intent, surer
+        ("上不要网", ["话费"], ("technical", "confirm")),  # another intent: keep the first
+        ("我要", ["我要"], (None, "no-match")),
+    ],
+)
+def test_alternatives_only_ever_lead_to_a_confirmation(zh_menus, best, others, expected) -> None:
+    from engine.speech.recognizer import _from_alternatives
+
+    found = _from_alternatives(zh_menus[0], zh_menus[0].judge(best), others)
+    assert (found.intent, found.outcome) == expected
+    assert found.confidence < intents.ACCEPT
