@@ -117,3 +117,21 @@ def test_alternatives_only_ever_lead_to_a_confirmation(zh_menus, best, others, e
     found = _from_alternatives(zh_menus[0], zh_menus[0].judge(best), others)
     assert (found.intent, found.outcome) == expected
     assert found.confidence < intents.ACCEPT
+
+
+def test_text_negativity_only_from_confident_words_in_the_callers_language() -> None:
+    """Issue 16: foreign speech misheard as 骗子 raised calm clips to 0.75."""
+    from engine.speech.results import Word, confident_text
+
+    def said(*pairs: tuple[str, float]) -> tuple[Word, ...]:
+        return tuple(Word(w, 0.0, 0.1, c) for w, c in pairs)
+
+    # espeak English through the Mandarin model (measured confidences): no text at all
+    foreign = said(("乐观", 0.65), ("的", 0.95), ("骗子", 0.66), ("为", 0.74), ("爱", 0.97))
+    assert (
+        confident_text(foreign + said(("等待", 0.84), ("反弹", 0.76), ("怕", 0.45), ("被", 0.26)))
+        == ""
+    )
+    angry = said(("我", 0.96), ("要", 0.98), ("去", 0.74), ("要", 0.62), ("垃圾", 0.88))
+    assert confident_text(angry) == "我要去要垃圾"
+    assert confident_text(said(("我", 0.9), ("嗯", 0.3), ("垃圾", 0.95))) == "我垃圾"
