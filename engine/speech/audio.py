@@ -2,12 +2,17 @@
 
 Reads RIFF/WAVE with PCM (8/16/24/32-bit), IEEE float, G.711 mu-law or A-law (what
 telephone recordings use), mixes channels to mono and resamples with a windowed-sinc
-interpolator in numpy (no audioop, no scipy).
+interpolator in numpy (no audioop, no scipy). Files are read in blocks (``read_blocks``,
+``blocks_16k``) so that a long recording never sits whole in memory; a cut or broken
+header is an ``AudioError`` naming the file.
 """
 
 from __future__ import annotations
 
+import os
 import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,28 +55,71 @@ def _decode(fmt: int, bits: int, raw: bytes) -> np.ndarray:
     raise AudioError(f"unsupported WAV encoding (format {fmt}, {bits} bits)")
 
 
+@dataclass(frozen=True)
+class WavInfo:
+    fmt: int
+    channels: int
+    rate: int
+    bits: int
+    data_at: int  # offset of the first sample
+    data_bytes: int  # what the file really holds (a cut file: less than the header says)
+
+
+def wav_info(path: str | Path) -> WavInfo:
+    """The format and where the samples are, from the header only; every defect is an
+    ``AudioError`` naming the file (no ``struct.error``)."""
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise AudioError(f"{path}: not a RIFF/WAVE file")
+        size = os.fstat(fh.fileno()).st_size
+        fmt = None
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            chunk, length = fh.read(4), struct.unpack("<I", fh.read(4))[0]
+            if chunk == b"fmt ":
+                body = fh.read(min(length, 40))
+                if len(body) < 16:
+                    raise AudioError(f"{path}: WAV cut inside its header (fmt chunk)")
+                fmt = struct.unpack_from("<HHIIHH", body)
+                if fmt[0] == _EXTENSIBLE and len(body) >= 26:
+                    fmt = (struct.unpack_from("<H", body, 24)[0], *fmt[1:])
+            elif chunk == b"data":
+                if fmt is None:
+                    raise AudioError(f"{path}: WAV data before its fmt chunk")
+                code, channels, rate, _, _, bits = fmt
+                if not channels or not rate or not bits:
+                    raise AudioError(f"{path}: WAV with {channels} channels at {rate} Hz")
+                return WavInfo(code, channels, rate, bits, pos + 8, min(length, size - pos - 8))
+            pos += 8 + length + (length & 1)
+    raise AudioError(f"{path}: WAV without fmt or data chunk (cut short?)")
+
+
+def read_blocks(path: str | Path, seconds: float = 30.0) -> Iterator[tuple[np.ndarray, int]]:
+    """Mono float samples in blocks of about ``seconds`` and the file's rate: memory
+    stays bounded whatever the length of the file."""
+    info = wav_info(path)
+    frame = info.channels * max(1, info.bits // 8)
+    step = max(1, int(seconds * info.rate)) * frame
+    with open(path, "rb") as fh:
+        fh.seek(info.data_at)
+        left = info.data_bytes // frame * frame
+        while left > 0:
+            raw = fh.read(min(step, left))
+            if not raw:
+                break
+            left -= len(raw)
+            samples = _decode(info.fmt, info.bits, raw[: len(raw) // frame * frame])
+            yield samples.reshape(-1, info.channels).mean(axis=1), info.rate
+
+
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     """Mono float samples in [-1, 1] and the file's sample rate."""
-    data = Path(path).read_bytes()
-    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise AudioError(f"{path}: not a RIFF/WAVE file")
-    fmt = channels = rate = bits = None
-    pos, raw = 12, None
-    while pos + 8 <= len(data):
-        chunk, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        body = data[pos + 8 : pos + 8 + size]
-        if chunk == b"fmt ":
-            fmt, channels, rate, _, _, bits = struct.unpack_from("<HHIIHH", body)
-            if fmt == _EXTENSIBLE and len(body) >= 26:
-                fmt = struct.unpack_from("<H", body, 24)[0]
-        elif chunk == b"data":
-            raw = body
-        pos += 8 + size + (size & 1)
-    if fmt is None or raw is None or not channels or not rate or bits is None:
-        raise AudioError(f"{path}: WAV without fmt or data chunk")
-    frame = channels * max(1, bits // 8)
-    samples = _decode(fmt, bits, raw[: len(raw) // frame * frame])
-    return samples.reshape(-1, channels).mean(axis=1), int(rate)
+    blocks = list(read_blocks(path))
+    if not blocks:
+        return np.zeros(0), wav_info(path).rate
+    return np.concatenate([b for b, _ in blocks]), blocks[0][1]
 
 
 def resample(x: np.ndarray, src: int, dst: int, taps: int = 16) -> np.ndarray:
@@ -106,3 +154,9 @@ def load_16k(path: str | Path) -> np.ndarray:
     """Any supported WAV -> mono float samples at 16 kHz."""
     samples, rate = read_wav(path)
     return resample(samples, rate, RATE)
+
+
+def blocks_16k(path: str | Path, seconds: float = 30.0) -> Iterator[np.ndarray]:
+    """Any supported WAV -> 16 kHz mono blocks of about ``seconds`` (bounded memory)."""
+    for samples, rate in read_blocks(path, seconds):
+        yield resample(samples, rate, RATE)

@@ -117,7 +117,11 @@ def _transcribe(args: argparse.Namespace) -> int:
     if args.json:
         print(orjson.dumps([t.as_dict() for t in finals], option=orjson.OPT_INDENT_2).decode())
     elif menu is not None:
-        print(offline.intent_of(finals) or "no-match")
+        confirm = next((t for t in finals if t.confirm), None)
+        print(
+            offline.intent_of(finals)
+            or (f"confirm {confirm.confirm} ({confirm.confidence:.2f})" if confirm else "no-match")
+        )
     else:
         print(" ".join(t.text for t in finals if t.text))
     return 0
@@ -147,4 +151,7 @@ def _emotion(args: argparse.Namespace) -> int:
         print(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
     else:
         print(offline.format_rows(rows))
-    return 0
+    for r in rows:
+        if "error" in r:
+            print(f"error: {r['error']}", file=sys.stderr)
+    return 1 if any("error" in r for r in rows) else 0

@@ -1,9 +1,11 @@
 """Speech menus (``skills/speech-menus.yaml``): phrases -> intents per language and menu.
 
-Each menu gives a Vosk grammar (its phrases cut into words the model knows, the
-language's filler words that callers wrap around a phrase - "I want...", "我要..." -
-and ``[unk]`` so that anything else is a no-match rather than a forced guess) and
-matches a recognised text back to an intent. Menu names follow ``skills/ivr.yaml``.
+Each menu gives a Vosk grammar (its phrases - every phrasing a caller may use - cut into
+words the model knows, the language's filler words that callers wrap around a phrase -
+"I want...", "我要..." - and ``[unk]`` so that anything else is a no-match rather than a
+forced guess) and judges a recognised text against the intents by pinyin syllables
+(``engine.speech.intents``): accepted, to confirm, or no match. Menu names follow
+``skills/ivr.yaml``.
 ``build`` is the domain builder ``engine.skills.catalogue`` calls after the JSON Schema.
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 
 from engine.skills import loader
 from engine.skills.loader import Doc, SkillFileError
+from engine.speech.intents import IntentMatch, judge
 
 UNK = "[unk]"
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\s\u3400-\u9fff\uf900-\ufaff]+")
@@ -73,19 +76,15 @@ class SpeechMenu:
             }
         )
 
+    def judge(self, text: str) -> IntentMatch:
+        """Intent, confidence and outcome (accept, confirm, no-match) of a recognised text:
+        its pinyin syllables (or words) against every phrase (``engine.speech.intents``)."""
+        return judge(text, self.intents)
+
     def match(self, text: str) -> str | None:
-        """The intent of a recognised text: an exact phrase, else the longest one inside."""
-        said = canonical(text)
-        if not said:
-            return None
-        best: tuple[int, str] | None = None
-        for intent, phrases in self.intents.items():
-            for phrase in map(canonical, phrases):
-                if phrase == said:
-                    return intent
-                if phrase and phrase in said and (best is None or len(phrase) > best[0]):
-                    best = (len(phrase), intent)
-        return best[1] if best else None
+        """The intent of a recognised text when it is accepted (no confirmation needed)."""
+        found = self.judge(text)
+        return found.intent if found.outcome == "accept" else None
 
 
 @dataclass(frozen=True)

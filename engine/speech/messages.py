@@ -33,6 +33,8 @@ def segment(call_id: str, t: Transcript, at: float) -> dict[str, Any]:
         "end": t.end,
         "menu": t.menu,
         "intent": t.intent,
+        "confirm": t.confirm,
+        "confidence": t.confidence,
         "words": [
             {"word": w.word, "start": w.start, "end": w.end, "conf": round(w.conf, 3)}
             for w in t.words

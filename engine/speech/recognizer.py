@@ -2,9 +2,11 @@
 
 Synchronous and single-threaded (a worker thread drives it; the offline tools call it
 directly). Free-form mode uses the model's full vocabulary; menu mode gives Vosk the
-menu's grammar and sets ``intent`` on finals. In menu mode the energy endpointer
-finalises as soon as the caller stops (``end_silence``) when what was heard already
-names an intent, instead of waiting for Vosk's 0.5 s trailing-silence rule.
+menu's grammar and sets ``intent`` (accepted) or ``confirm`` on finals, judging the best
+hypothesis and, when it is not accepted, the 5-best alternatives (confirm only). In
+menu mode the energy endpointer finalises as soon as the caller stops (``end_silence``)
+when what was heard already names an intent, instead of waiting for Vosk's 0.5 s
+trailing-silence rule.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from engine.speech.intents import ACCEPT, IntentMatch
 from engine.speech.menus import UNK, SpeechMenu
-from engine.speech.results import Role, Transcript, Word, normalise
+from engine.speech.results import Role, Transcript, Word, confident_text, normalise
 from engine.speech.vad import Endpointer
 
 RATE = 16000
+ALTERNATIVES = 5  # n-best in menu mode: a lower one naming an intent means "confirm"
 Analyzer = Callable[[np.ndarray, str], Any]
 
 
@@ -46,6 +50,7 @@ class Recognizer:
             known = lambda w: model.vosk_model_find_word(w) >= 0  # noqa: E731
             grammar = json.dumps(menu.grammar(known), ensure_ascii=False)
             self._rec = vosk.KaldiRecognizer(model, RATE, grammar)
+            self._rec.SetMaxAlternatives(ALTERNATIVES)
         else:
             self._rec = vosk.KaldiRecognizer(model, RATE)
         self._rec.SetWords(True)
@@ -87,7 +92,7 @@ class Recognizer:
         if self.menu is not None and ended:
             heard = json.loads(self._rec.PartialResult()).get("partial", "")
             if self.menu.match(heard) is not None:
-                return self._final(self._rec.FinalResult(), heard)
+                return self._final(self._rec.FinalResult())
         now = self.position
         if partials and now - self._last_partial[1] >= self._partial_interval:
             raw = json.loads(self._rec.PartialResult()).get("partial", "")
@@ -102,10 +107,16 @@ class Recognizer:
         """Flush at the end of the leg: the last final, if anything was being said."""
         return self._final(self._rec.FinalResult())
 
-    def _final(self, raw: str, heard: str = "") -> list[Transcript]:
-        """A final result; ``heard`` is the partial that ended it early (menu mode), whose
-        intent stands when lattice rescoring of the final lost the phrase."""
+    def _final(self, raw: str) -> list[Transcript]:
+        """A final result. Its intent comes from its own text only: a partial that named
+        an intent does not survive a final that lost the phrase (issue 16: 英文 in the
+        main menu gave ``general`` with an empty final)."""
         result = json.loads(raw)
+        others: list[str] = []
+        if "alternatives" in result:  # menu mode: n-best, the first is the final
+            alternatives = result["alternatives"] or [{}]
+            others = [a.get("text", "") for a in alternatives[1:]]
+            result = alternatives[0]
         words = tuple(
             Word(
                 w["word"],
@@ -126,8 +137,8 @@ class Recognizer:
         analysis = None
         if self._analyze is not None and audio:
             clip = np.concatenate(audio)[-self._keep :].astype(np.float64) / 32768.0
-            analysis = self._analyze(clip, text)
-        transcript = self._transcript("final", text, start, end, words, analysis, heard)
+            analysis = self._analyze(clip, confident_text(words))
+        transcript = self._transcript("final", text, start, end, words, analysis, others)
         self._speech_end = None
         return [transcript]
 
@@ -139,12 +150,12 @@ class Recognizer:
         end: float,
         words: tuple[Word, ...] = (),
         analysis: Any = None,
-        heard: str = "",
+        others: list[str] | None = None,
     ) -> Transcript:
         final = kind == "final"
-        intent = None
-        if self.menu is not None and final:
-            intent = self.menu.match(text) or self.menu.match(heard)
+        found = self.menu.judge(text) if self.menu is not None and final else None
+        if found is not None and found.outcome != "accept" and text and self.menu is not None:
+            found = _from_alternatives(self.menu, found, others or [])
         return Transcript(
             leg_id=self.leg_id,
             role=self.role,
@@ -156,10 +167,24 @@ class Recognizer:
             started_at=self.started_at,
             words=words,
             menu=self.menu.name if self.menu else None,
-            intent=intent,
+            intent=found.intent if found and found.outcome == "accept" else None,
+            confirm=found.intent if found and found.outcome == "confirm" else None,
+            confidence=found.confidence if found else None,
             speech_end=self._speech_end if final else None,
             analysis=analysis,
         )
 
     def _leg_time(self, t: float) -> float:
         return t + sum(gap for at, gap in self._gaps if at <= t)
+
+
+def _from_alternatives(menu: SpeechMenu, found: IntentMatch, others: list[str]) -> IntentMatch:
+    """When the final (with text: an empty one never leads anywhere) is not accepted, a
+    lower alternative that would be accepted makes the outcome ``confirm`` (never
+    ``accept``: the best hypothesis did not say it)."""
+    for text in others:
+        alt = menu.judge(text)
+        if alt.outcome == "accept" and (found.outcome == "no-match" or alt.intent == found.intent):
+            confidence = min(alt.confidence, ACCEPT - 0.01)
+            return IntentMatch(alt.intent, round(confidence, 3), "confirm", alt.phrase)
+    return found

@@ -24,8 +24,10 @@ class Transcript:
     """One partial or final result of a leg.
 
     ``start``/``end`` are seconds from the first audio of the leg (wall clock:
-    ``started_at + start``). ``intent`` is set in menu (grammar) mode: the matched
-    intent, or ``None`` for no match. ``analysis`` carries the emotion inputs
+    ``started_at + start``). ``intent`` is set in menu (grammar) mode: the accepted
+    intent, or ``None``; ``confirm`` the intent to confirm with the caller when the
+    match is unsure ("您是要查询账单吗？"), ``confidence`` the best match's (0-1). An empty
+    final never has an intent. ``analysis`` carries the emotion inputs
     computed in the worker for caller finals (``emotion.UtteranceAnalysis``).
     """
 
@@ -40,6 +42,8 @@ class Transcript:
     words: tuple[Word, ...] = ()
     menu: str | None = None
     intent: str | None = None
+    confirm: str | None = None
+    confidence: float | None = None
     speech_end: float | None = None
     analysis: Any = field(default=None, compare=False)
 
@@ -56,3 +60,18 @@ class Transcript:
 def normalise(text: str) -> str:
     """Vosk separates every word by a space; Chinese is written without them."""
     return _CJK_GAP.sub("", re.sub(r"\s+", " ", text.strip()))
+
+
+CONFIDENT, SURE, SURE_SHARE = 0.6, 0.75, 0.5
+
+
+def confident_text(words: tuple[Word, ...]) -> str:
+    """The words recognised with ``conf`` >= 0.6, for text negativity; nothing when fewer
+    than half of the words reach 0.75: speech in another language misheard as the
+    model's (issue 16: foreign speech read as 骗子 raised calm clips to 0.75; espeak
+    English, German and French through the Mandarin model: 0-44% of words reach 0.75)."""
+    if not words:
+        return ""
+    if sum(w.conf >= SURE for w in words) < SURE_SHARE * len(words):
+        return ""
+    return normalise(" ".join(w.word for w in words if w.conf >= CONFIDENT))

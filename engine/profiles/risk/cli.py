@@ -1,7 +1,7 @@
 """`python -m engine risk train|score`: learn the risk model, or show one customer's score.
 
-    risk train [--csv FILE --label COLUMN] [--json] [--test-share 0.25] [--seed N]
-               [--out PATH] [--cutoff DATE] [--horizon-days 60]
+    risk train [--csv FILE [--label COLUMN] [--encoding E] [--delimiter D]] [--json]
+               [--test-share 0.25] [--seed N] [--out PATH] [--cutoff DATE] [--horizon-days 60]
 
 learns from the engine's store (``database_path``) or from a CRM export, reports AUC,
 Brier score and a reliability table on a held-out split and the training time, and saves
@@ -38,7 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     kinds = risk.add_subparsers(dest="risk", required=True, metavar="ACTION")
     t = kinds.add_parser("train", help="learn risk weights; report AUC and calibration")
     t.add_argument("--csv", help="per-customer features with a churn label (CRM export)")
-    t.add_argument("--label", default="churned", help="label column of --csv (default churned)")
+    t.add_argument(
+        "--label",
+        help="label column of --csv, any case (default: churned, churn, exited, attrition...)",
+    )
+    t.add_argument("--encoding", help="encoding of --csv (default: detected)")
+    t.add_argument("--delimiter", help="delimiter of --csv: , ; tab | (default: detected)")
     t.add_argument("--test-share", type=float, default=0.25, help="held-out share (0.25)")
     t.add_argument("--seed", type=int, default=0, help="seed of the split (0)")
     t.add_argument("--out", help="where to save the model (default: risk_model_path)")
@@ -63,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _dataset(args: argparse.Namespace, settings: Settings) -> train_data.Dataset:
     if args.csv:
-        return train_data.from_csv(args.csv, args.label)
+        return train_data.from_csv(args.csv, args.label, args.encoding, args.delimiter)
     if not Path(settings.database_path).exists():
         raise TrainError(f"no database at {settings.database_path} (or use --csv)")
     cutoff = None
@@ -81,7 +86,8 @@ def _dataset(args: argparse.Namespace, settings: Settings) -> train_data.Dataset
 
 
 def render(out: dict[str, Any]) -> str:
-    lines = [
+    lines = list(out.get("notes", []))
+    lines += [
         f"risk model trained on {out['rows']} customers from {out['source']}"
         + (
             f" (cutoff {out['cutoff']}, horizon {out['horizon_days']:g} days)"
@@ -139,6 +145,8 @@ def _train(args: argparse.Namespace) -> int:
         "intercept": model.intercept,
         "weights": {t.name: t.weight for t in sorted(model.terms, key=lambda t: -t.weight)},
         "skipped": data.skipped,
+        "dropped": {**data.dropped, **report.dropped},
+        "notes": data.notes,
         "saved_to": str(out_path),
         "version": model.version,
     }

@@ -3,12 +3,19 @@
 Pure numpy on 16 kHz float samples in [-1, 1]:
 - loudness: RMS level in dBFS over the active (non-silent) 10 ms frames;
 - pitch: a YIN-style estimate (cumulative-mean-normalised difference function, computed
-  through an FFT autocorrelation) on 40 ms windows every 10 ms, 70-400 Hz; level is the
-  median over voiced frames and spread their standard deviation, both in semitones
-  (re 100 Hz) so that a change means the same for low and high voices;
-- speaking rate: syllable nuclei per second of active speech, nuclei being peaks of the
+  through an FFT autocorrelation) on 40 ms windows every 10 ms, 60-400 Hz, made robust
+  for the telephone band (300-3400 Hz, where the fundamental itself is missing and the
+  raw track jumps by octaves, issue 16): each frame's estimate is folded by octaves onto
+  the utterance's median when its CMND at the folded period is nearly as low, isolated
+  frames are dropped, and the track is median-smoothed over 5 frames. Level is the median
+  over voiced frames; spread is robust (interquartile range / 1.349), both in semitones
+  (re 100 Hz) so that a change means the same for low and high voices and a leftover
+  octave slip does not read as more pitch movement;
+- speaking rate: syllable nuclei per second of speech, nuclei being peaks of the
   smoothed intensity that stand at least 2 dB above the dips around them (after de Jong
-  and Wempe's method) within the active frames.
+  and Wempe's method) within the active frames; the time is from the first to the last
+  active frame less pauses of 250 ms or more, so that a louder voice (more frames above
+  the activity floor) does not read as slower speech.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ import numpy as np
 
 RATE, HOP, WINDOW = 16000, 160, 640
 F0_MIN, F0_MAX = 60.0, 400.0
+BLOCK = 1000  # hops per block of the pitch tracker (10 s)
+OCTAVE_OFF = 0.75  # octaves from the local median that make an estimate an octave error
+PAUSE_HOPS = 25  # 250 ms: a pause that does not count as speaking time
 
 
 @dataclass(frozen=True)
@@ -51,11 +61,65 @@ def frame_levels(x: np.ndarray) -> np.ndarray:
 
 
 def pitch_track(x: np.ndarray, threshold: float = 0.3) -> np.ndarray:
-    """F0 in Hz per 10 ms hop; nan where unvoiced."""
+    """F0 in Hz per 10 ms hop; nan where unvoiced. Octave-checked and smoothed, in blocks
+    of ``BLOCK`` hops so that memory stays bounded on long audio."""
+    hops = max(0, 1 + (len(x) - WINDOW - int(RATE / F0_MIN)) // HOP)
+    raw: list[np.ndarray] = []
+    cmnds: list[np.ndarray] = []
+    for first in range(0, hops, BLOCK):
+        part = x[first * HOP : (first + BLOCK) * HOP + WINDOW + int(RATE / F0_MIN)]
+        f0, cmnd = _yin(part, threshold)
+        raw.append(f0[: min(BLOCK, hops - first)])
+        cmnds.append(cmnd[: min(BLOCK, hops - first)])
+    if not raw:
+        return np.zeros(0)
+    return _smooth(_fold_octaves(np.concatenate(raw), np.concatenate(cmnds), threshold))
+
+
+def _fold_octaves(
+    f0: np.ndarray, cmnd: np.ndarray, threshold: float, reach: int = 10
+) -> np.ndarray:
+    """An estimate about an octave (or two) away from the median of its neighbours (within
+    ``reach`` hops) is a harmonic or subharmonic picked by mistake: moved by whole octaves
+    when the CMND at that period is within ``threshold`` of the best, else dropped. Real
+    glides are continuous and stay."""
+    voiced = ~np.isnan(f0)
+    if voiced.sum() < 3:
+        return f0
+    logs = np.log2(np.where(voiced, f0, 1.0))
+    out = f0.copy()
+    tau_min, tau_max = int(RATE / F0_MAX), int(RATE / F0_MIN)
+    for i in np.flatnonzero(voiced):
+        near = voiced[max(0, i - reach) : i + reach + 1]
+        centre = float(np.median(logs[max(0, i - reach) : i + reach + 1][near]))
+        off = centre - logs[i]
+        if abs(off) < OCTAVE_OFF:
+            continue
+        candidate = f0[i] * 2.0 ** round(off)
+        tau = round(RATE / candidate)
+        good = tau_min <= tau <= tau_max and cmnd[i, tau] <= cmnd[i].min() + threshold
+        out[i] = candidate if good else np.nan
+    return out
+
+
+def _smooth(f0: np.ndarray, width: int = 5) -> np.ndarray:
+    """Median over ``width`` frames of the voiced ones; isolated voiced frames dropped."""
+    out = np.full_like(f0, np.nan)
+    half = width // 2
+    for i in np.flatnonzero(~np.isnan(f0)):
+        near = f0[max(0, i - half) : i + half + 1]
+        near = near[~np.isnan(near)]
+        if len(near) >= 3:
+            out[i] = float(np.median(near))
+    return out
+
+
+def _yin(x: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Raw per-frame F0 (nan unvoiced) and the CMND rows (for the octave check)."""
     tau_min, tau_max = int(RATE / F0_MAX), int(RATE / F0_MIN)
     frames = _frames(x, WINDOW + tau_max, HOP)
     if not len(frames):
-        return np.zeros(0)
+        return np.zeros(0), np.zeros((0, tau_max + 1))
     nfft = 1 << math.ceil(math.log2(WINDOW + 2 * tau_max))
     spec = np.fft.rfft(frames, nfft) * np.conj(np.fft.rfft(frames[:, :WINDOW], nfft))
     r = np.fft.irfft(spec, nfft)[:, : tau_max + 1]
@@ -80,7 +144,7 @@ def pitch_track(x: np.ndarray, threshold: float = 0.3) -> np.ndarray:
     shift = np.divide(0.5 * (a - c), curve, out=np.zeros_like(curve), where=curve != 0)
     tau = np.where(inner, tau + np.clip(shift, -1, 1), tau)
     f0 = np.where(below.any(axis=1), RATE / tau, np.nan)
-    return f0
+    return f0, cmnd
 
 
 def _nuclei(levels: np.ndarray, active: np.ndarray) -> int:
@@ -101,6 +165,15 @@ def _nuclei(levels: np.ndarray, active: np.ndarray) -> int:
     return count
 
 
+def _speaking_time(active: np.ndarray) -> float:
+    """Seconds from the first to the last active hop, less pauses of ``PAUSE_HOPS``+."""
+    idx = np.flatnonzero(active)
+    if not len(idx):
+        return 0.0
+    gaps = np.diff(idx) - 1
+    return float(idx[-1] - idx[0] + 1 - gaps[gaps >= PAUSE_HOPS].sum()) * HOP / RATE
+
+
 def prosody(x: np.ndarray) -> Prosody:
     levels = frame_levels(x)
     if not len(levels) or levels.max() < -60:
@@ -113,11 +186,13 @@ def prosody(x: np.ndarray) -> Prosody:
     semitones = 12 * np.log2(voiced_f0[voiced] / 100.0)
     power = np.mean(10 ** (levels[active] / 10))
     active_s = float(active.sum()) * HOP / RATE
+    speaking_s = _speaking_time(active)
+    q1, q3 = np.percentile(semitones, [25, 75]) if len(semitones) >= 3 else (0.0, 0.0)
     return Prosody(
         loudness_db=float(10 * np.log10(power)),
         pitch_st=float(np.median(semitones)) if len(semitones) >= 3 else math.nan,
-        pitch_var_st=float(np.std(semitones)) if len(semitones) >= 3 else math.nan,
-        rate=_nuclei(levels, active) / active_s if active_s else 0.0,
+        pitch_var_st=float(q3 - q1) / 1.349 if len(semitones) >= 3 else math.nan,
+        rate=_nuclei(levels, active) / speaking_s if speaking_s else 0.0,
         active_s=active_s,
         voiced_ratio=float(voiced.sum() / max(1, active[:n].sum())),
     )

@@ -1,12 +1,16 @@
 """Emotion per utterance and per call, and the sharp rise the call path acts on. Pure.
 
 Per utterance:
-- arousal from prosody: a weighted sum of the caller's z-scores (loudness 0.35, pitch
-  level 0.30, pitch spread 0.20, speaking rate 0.15) through a logistic curve centred
-  at 1.5 (so 0 -> 0.10, 1.5 -> 0.50, 3 -> 0.90);
-- negativity of the words (lexicon and complaint words) and, when configured, the
-  audio model's negative probability;
-- combined like independent evidence: ``1 - (1 - 0.8 a)(1 - 0.8 n)(1 - 0.6 m)``.
+- arousal from prosody: a weighted sum of the caller's z-scores (loudness 0.45, pitch
+  level 0.35, pitch spread 0.20; speaking rate is reported but not weighted: its
+  direction is not consistent across acted corpora) through a logistic curve centred at
+  1.1 with slope 2 (so 0 -> 0.10, 1.1 -> 0.50, 2 -> 0.86): calibrated (issue 16, on the
+  generated clips of benchmarks/emotion.py) so that a caller about one standard
+  deviation louder and higher than their own start is "agitated" (before, 2% of angry
+  clips reached it at 8 kHz);
+- negativity of the words (lexicon and complaint words, from confidently recognised
+  words only) and, when configured, the audio model's negative probability;
+- combined like independent evidence: ``1 - (1 - a)(1 - 0.8 n)(1 - 0.6 m)``.
 Labels: calm < 0.25 <= neutral < 0.5 <= agitated < 0.75 <= angry. The call's rolling
 score is an exponential average (weight 0.4 on the newest). A sharp rise: an utterance
 at least ``rise`` above the rolling score before it and at least agitated, at most one
@@ -23,7 +27,8 @@ from engine.speech.emotion.analyze import UtteranceAnalysis
 from engine.speech.emotion.baseline import Baseline
 
 Label = Literal["calm", "neutral", "agitated", "angry"]
-WEIGHTS = {"loudness_db": 0.35, "pitch_st": 0.30, "pitch_var_st": 0.20, "rate": 0.15}
+WEIGHTS = {"loudness_db": 0.45, "pitch_st": 0.35, "pitch_var_st": 0.20, "rate": 0.0}
+CENTRE, SLOPE = 1.1, 2.0
 _REASONS = {
     "loudness_db": "louder",
     "pitch_st": "higher pitch",
@@ -46,11 +51,11 @@ def label_of(score: float) -> Label:
 
 def arousal(z: dict[str, float]) -> float:
     combined = sum(WEIGHTS[name] * value for name, value in z.items())
-    return 1.0 / (1.0 + math.exp(-1.5 * (combined - 1.5)))
+    return 1.0 / (1.0 + math.exp(-SLOPE * (combined - CENTRE)))
 
 
 def combine(arousal_: float, negativity: float, model: float | None) -> float:
-    calm = (1 - 0.8 * arousal_) * (1 - 0.8 * negativity)
+    calm = (1 - arousal_) * (1 - 0.8 * negativity)
     if model is not None:
         calm *= 1 - 0.6 * model
     return 1.0 - calm

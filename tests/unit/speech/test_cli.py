@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 import wave
+from pathlib import Path
 
 import numpy as np
 
@@ -83,3 +84,31 @@ def test_transcribe_prints_the_intent_or_the_text(
 def test_models_check_loads_the_configured_model(capsys, speech_settings, zh_model):
     assert run(["models", "check"], dataclasses.replace(speech_settings)) == 0
     assert "zh:" in capsys.readouterr().out
+
+
+def test_a_bad_file_is_reported_and_the_batch_goes_on(tmp_path, capsys, speech_settings):
+    """Issue 16: a WAV cut inside its header gave a struct.error traceback and no output."""
+    good = [_wav(tmp_path / f"{i}.wav", voiced(seed=i)) for i in range(2)]
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(Path(good[0]).read_bytes()[:30])  # inside the fmt chunk
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    files = [good[0], str(cut), str(empty), good[1]]
+    assert run(["speech", "emotion", *files, "--no-transcript", "--json"], speech_settings) == 1
+    captured = capsys.readouterr()
+    rows = json.loads(captured.out)
+    assert [r["file"] for r in rows] == files
+    assert "score" in rows[0] and "score" in rows[3]
+    assert rows[1]["error"] == f"{cut}: WAV cut inside its header (fmt chunk)"
+    assert rows[2]["error"] == f"{empty}: not a RIFF/WAVE file"
+    assert "Traceback" not in captured.err and captured.err.count("error:") == 2
+
+
+def test_a_long_file_is_scored_block_by_block(tmp_path, capsys, speech_settings, monkeypatch):
+    from engine.speech import offline
+
+    monkeypatch.setattr(offline, "BLOCK_SECONDS", 1.0)
+    path = _wav(tmp_path / "long.wav", np.concatenate([voiced(seed=i) for i in range(3)]))
+    assert run(["speech", "emotion", path, "--no-transcript", "--json"], speech_settings) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 9 and rows[1]["segment"] == [1.0, 2.0]

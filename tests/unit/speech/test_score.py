@@ -48,8 +48,9 @@ def test_labels(score, label):
 
 
 def test_arousal_and_combination_are_bounded_and_monotonic():
-    assert arousal({"loudness_db": 0.0}) == pytest.approx(0.095, abs=0.01)
-    assert arousal({"loudness_db": 3 / 0.35 * 1.0}) > 0.85
+    assert arousal({"loudness_db": 0.0}) == pytest.approx(0.10, abs=0.01)
+    assert arousal({"loudness_db": 1.1, "pitch_st": 1.1, "pitch_var_st": 1.1}) == 0.5
+    assert arousal({"loudness_db": 2.0, "pitch_st": 2.0, "pitch_var_st": 2.0}) > 0.85
     assert combine(0, 0, None) == 0
     assert 0 <= combine(1, 1, 1) <= 1
     assert combine(0.2, 0.5, None) < combine(0.2, 0.5, 0.9) < combine(0.2, 0.9, 0.9)

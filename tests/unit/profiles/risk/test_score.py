@@ -179,7 +179,7 @@ def test_csv_with_categorical_numeric_and_bad_rows(tmp_path: Path) -> None:
     data = train_data.from_csv(str(path), "churned")
     assert data.skipped == [
         "line 802: days_inactive 'abc' is not a number",
-        "line 803: churned 'maybe' is not a churn label (1/0, true/false, yes/no)",
+        "line 803: churned 'maybe' is not a churn label (1/0, true/false, yes/no, 是/否)",
         "line 804: 3 cells, the header has 6",
     ]
     assert len(data.records) == 801 and "customer_id" not in data.records[0]

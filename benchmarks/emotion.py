@@ -1,0 +1,240 @@
+"""Emotion benchmark (issue 16): arousal AUC of ``speech emotion`` at the telephone band
+next to a plain baseline; how often an angry caller is flagged and a calm one is not.
+
+    .venv/bin/python benchmarks/emotion.py FOLDER [--generate [--speakers 8]]
+                                           [--long-minutes 10] [--json]
+
+FOLDER holds WAV files and ``labels.csv`` (``file,speaker,emotion``; high arousal =
+angry, happy, fearful; low = neutral, calm, sad; other emotions are ignored), e.g. a
+public acted corpus (CREMA-D, TESS, EmoDB: keep the audio out of the repo) brought to
+the telephone band first (``telephone()``: 8 kHz, 300-3400 Hz). Each speaker's clips go
+together, in a seeded random order, as one caller (``offline.score_files`` without
+transcription: the
+baseline is the caller's own first utterances, as on a call). Figures:
+- AUC of ``score`` for high vs low arousal, pooled over speakers, next to the plain
+  baseline: per-speaker z of loudness, pitch level and pitch spread, summed (it sees all
+  of the speaker's clips at once, which the engine cannot);
+- AUC of each prosody feature alone (the direction each feature's name promises);
+- angry clips flagged at least "agitated", calm/neutral clips flagged (false alarms).
+``--generate`` first writes espeak-ng Mandarin clips whose speakers differ in pitch,
+loudness and speed and whose high-arousal clips are louder, higher and faster (a
+stand-in that CI can make; it checks the pipeline, not real emotion).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import wave
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from engine.profiles.risk.train import auc
+from engine.speech import audio
+
+HIGH, LOW = {"angry", "happy", "fearful", "fear", "anger"}, {"neutral", "calm", "sad", "sadness"}
+SENTENCES = [
+    "wo3 xiang3 wen4 yi1 xia4 wo3 de5 zhang4 dan1",
+    "ni3 men5 shen2 me5 shi2 hou4 neng2 xiu1 hao3",
+    "zhe4 ge4 yue4 de5 hua4 fei4 tai4 gao1 le5",
+    "qing3 bang1 wo3 zhuan3 jie1 ren2 gong1 fu2 wu4",
+]
+EMOTIONS = {  # pitch shift, amplitude factor, speed factor
+    "neutral": (0, 1.0, 1.0),
+    "calm": (-4, 0.85, 0.92),
+    "sad": (-8, 0.7, 0.85),
+    "angry": (18, 2.2, 1.2),
+    "happy": (22, 1.7, 1.15),
+    "fearful": (26, 1.4, 1.25),
+}
+
+
+def telephone(x: np.ndarray, rate: int) -> np.ndarray:
+    """8 kHz, 300-3400 Hz."""
+    y = audio.resample(x, rate, 8000)
+    spectrum = np.fft.rfft(y)
+    freqs = np.fft.rfftfreq(len(y), 1 / 8000)
+    spectrum[(freqs < 300) | (freqs > 3400)] = 0
+    return np.fft.irfft(spectrum, len(y))
+
+
+def _write(path: Path, x: np.ndarray, rate: int) -> None:
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(audio.to_pcm16(x))
+
+
+def generate(folder: Path, speakers: int = 8, seed: int = 0) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(speakers):
+        base_pitch = int(rng.integers(15, 60))
+        base_amp = float(rng.uniform(0.05, 0.12))
+        base_speed = int(rng.integers(140, 175))
+        for emotion, (shift, loud, fast) in EMOTIONS.items():
+            for k, sentence in enumerate(SENTENCES):
+                with tempfile.TemporaryDirectory() as tmp:
+                    raw = Path(tmp) / "s.wav"
+                    pitch = int(np.clip(base_pitch + shift + rng.normal(0, 3), 0, 99))
+                    speed = int(base_speed * fast * rng.uniform(0.95, 1.05))
+                    subprocess.run(
+                        [
+                            *("espeak-ng", "-v", "cmn-latn-pinyin", "-p", str(pitch)),
+                            *("-s", str(speed), "-w", str(raw), sentence),
+                        ],
+                        check=True,
+                        capture_output=True,
+                    )
+                    x, rate = audio.read_wav(raw)
+                x = telephone(x, rate)
+                x = x / (np.sqrt(np.mean(x**2)) + 1e-12) * base_amp * loud * rng.uniform(0.9, 1.1)
+                x = x + rng.normal(0, 0.002, len(x))  # line noise
+                name = f"s{s:02d}-{emotion}-{k}.wav"
+                _write(folder / name, np.clip(x, -1, 1), 8000)
+                rows.append([name, f"s{s:02d}", emotion])
+    with open(folder / "labels.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([["file", "speaker", "emotion"], *rows])
+    return len(rows)
+
+
+def _z(values: list[float]) -> np.ndarray:
+    v = np.array(values, dtype=float)
+    v = np.where(np.isnan(v), np.nanmean(v) if np.any(~np.isnan(v)) else 0.0, v)
+    return (v - v.mean()) / (v.std() or 1.0)
+
+
+def run(folder: Path, seed: int = 0) -> dict[str, Any]:
+    from engine.speech import offline
+    from engine.speech.emotion.analyze import Analyzer
+
+    with open(folder / "labels.csv", encoding="utf-8") as fh:
+        labels = [r for r in csv.DictReader(fh) if r["emotion"].lower() in HIGH | LOW]
+    by_speaker: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in labels:
+        by_speaker[r["speaker"]].append(r)
+    rng = np.random.default_rng(seed)
+    y, score, plain, emotions, flagged = [], [], [], [], []
+    features: dict[str, list[float]] = defaultdict(list)
+    errors = []
+    for clips in by_speaker.values():
+        order = [clips[i] for i in rng.permutation(len(clips))]
+        rows = offline.score_files([str(folder / c["file"]) for c in order], "zh", Analyzer())
+        good = [(c, r) for c, r in zip(order, rows, strict=True) if "error" not in r]
+        errors += [r["error"] for r in rows if "error" in r]
+        prosodies = [r["prosody"] for _, r in good]
+        for name in ("loudness_db", "pitch_st", "pitch_var_st", "rate"):
+            features[name] += list(_z([np.nan if p[name] is None else p[name] for p in prosodies]))
+        plain += list(
+            sum(
+                _z([np.nan if p[n] is None else p[n] for p in prosodies])
+                for n in ("loudness_db", "pitch_st", "pitch_var_st")
+            )
+        )
+        for c, r in good:
+            y.append(1 if c["emotion"].lower() in HIGH else 0)
+            score.append(r["score"])
+            emotions.append(c["emotion"].lower())
+            flagged.append(r["label"] in ("agitated", "angry"))
+    ya = np.array(y)
+    angry = [f for e, f in zip(emotions, flagged, strict=True) if e in ("angry", "anger")]
+    calm = [f for e, f in zip(emotions, flagged, strict=True) if e in ("calm", "neutral")]
+    return {
+        "clips": len(y),
+        "speakers": len(by_speaker),
+        "auc_score": round(auc(ya, np.array(score)), 3),
+        "auc_plain_baseline": round(auc(ya, np.array(plain)), 3),
+        "auc_feature": {k: round(auc(ya, np.array(v)), 3) for k, v in features.items()},
+        "angry_flagged": round(float(np.mean(angry)), 3) if angry else None,
+        "calm_false_alarms": round(float(np.mean(calm)), 3) if calm else None,
+        "errors": errors,
+    }
+
+
+def render(r: dict[str, Any]) -> str:
+    lines = [
+        f"{r['clips']} clips, {r['speakers']} speakers (each one caller, clips in random order)",
+        f"AUC high vs low arousal: score {r['auc_score']:.3f}, "
+        f"plain baseline {r['auc_plain_baseline']:.3f}",
+        "AUC per feature (z within speaker): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in r["auc_feature"].items()),
+    ]
+    if r["angry_flagged"] is not None:
+        lines.append(f"angry flagged >= agitated: {r['angry_flagged']:.1%}")
+    if r["calm_false_alarms"] is not None:
+        lines.append(
+            f"calm/neutral flagged >= agitated (false alarms): {r['calm_false_alarms']:.1%}"
+        )
+    lines += [f"error: {e}" for e in r["errors"]]
+    if "long_file" in r:
+        lf = r["long_file"]
+        lines.append(
+            f"a {lf['minutes']:g}-minute file: peak memory {lf['peak_mb']:.0f} MB "
+            f"(whole process), {lf['seconds']:.0f} s"
+        )
+    return "\n".join(lines)
+
+
+def long_file_memory(folder: Path, minutes: float) -> dict[str, float]:
+    """Peak memory of ``speech emotion`` (a child process) on a generated 8 kHz file of
+    ``minutes`` (issue 16: a 10-minute file peaked at 3.66 GB)."""
+    import resource
+    import time
+
+    clips = sorted(folder.glob("*.wav"))[:20]
+    x = np.concatenate([audio.read_wav(c)[0] for c in clips]) if clips else np.zeros(8000)
+    path = folder / "long-file.wav.tmp"
+    _write(
+        path, np.tile(x, int(minutes * 60 * 8000 / len(x)) + 1)[: int(minutes * 60 * 8000)], 8000
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "speech",
+            "emotion",
+            str(path),
+            "--no-transcript",
+            "--json",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    seconds = time.perf_counter() - started
+    path.unlink()
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"minutes": minutes, "peak_mb": round(peak_mb, 1), "seconds": round(seconds, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--generate", action="store_true", help="write generated clips first")
+    parser.add_argument("--speakers", type=int, default=8)
+    parser.add_argument("--long-minutes", type=float, help="also: peak memory of a file this long")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.generate:
+        print(f"generated {generate(args.folder, args.speakers)} clips", file=sys.stderr)
+    result = run(args.folder)
+    if args.long_minutes:
+        result["long_file"] = long_file_memory(args.folder, args.long_minutes)
+    print(json.dumps(result, indent=2) if args.json else render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

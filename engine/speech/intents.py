@@ -1,0 +1,132 @@
+"""Which intent a recognised text names, and how sure that is (issue 16). Pure.
+
+Text and phrases are compared as sequences of units: pinyin syllables without tones for
+Chinese (``pypinyin``: 账单 -> zhang dan), lower-case words otherwise. Each phrase is
+aligned against the best-fitting stretch of what was said (extra words around it are
+free, words missing inside or added inside cost one unit each, a different syllable costs
+less the closer it sounds: zh/z, n/l, in/ing... count as near), giving a similarity in
+[0, 1]. The intent's confidence is that of its best phrase; the outcome:
+
+- ``accept``: confidence >= ``ACCEPT`` and ahead of the next intent by ``MARGIN`` (a
+  second intent nearly as plausible means: ask);
+- ``confirm``: confidence >= ``CONFIRM`` otherwise: ask "did you mean...?";
+- ``no-match``: anything else, and always for an empty text.
+
+A phrase of one unit (a single syllable or word) is only ever accepted when said exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from pypinyin import Style, lazy_pinyin
+
+Outcome = Literal["accept", "confirm", "no-match"]
+WORD = "#"  # marks a unit that is a word, not a pinyin syllable
+ACCEPT, CONFIRM, MARGIN = 0.8, 0.6, 0.3
+_RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z0-9']+")
+_INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw")
+_NEAR_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "n": "l", "f": "h", "r": "l"}
+_NEAR_FINAL = {"ing": "in", "eng": "en", "ang": "an", "iang": "ian", "uang": "uan"}
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    intent: str | None
+    confidence: float
+    outcome: Outcome
+    phrase: str = ""  # the phrase that matched best
+
+
+NO_MATCH = IntentMatch(None, 0.0, "no-match")
+
+
+@lru_cache(maxsize=4096)
+def units(text: str) -> tuple[str, ...]:
+    """Pinyin syllables (toneless) for CJK characters, lower-case words for the rest."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("[unk]", " ")
+    out: list[str] = []
+    for run in _RUNS.findall(text):
+        if "\u3400" <= run[0] <= "\u9fff" or "\uf900" <= run[0] <= "\ufaff":
+            out += lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
+        else:
+            out.append(WORD + run)
+    return tuple(out)
+
+
+def _split(syllable: str) -> tuple[str, str]:
+    for ini in _INITIALS:
+        if syllable.startswith(ini) and len(syllable) > len(ini):
+            return ini, syllable[len(ini) :]
+    return "", syllable
+
+
+@lru_cache(maxsize=65536)
+def similarity(a: str, b: str) -> float:
+    """1 for the same unit, 0.75 for a near-homophone, 0.4 when only one half matches."""
+    if a == b:
+        return 1.0
+    if a.startswith(WORD) or b.startswith(WORD):
+        return 0.0  # words of an alphabetic language: the same or not
+    (ia, fa), (ib, fb) = _split(a), _split(b)
+    same_i = ia == ib or _NEAR_INITIAL.get(ia, ia) == _NEAR_INITIAL.get(ib, ib)
+    same_f = fa == fb or _NEAR_FINAL.get(fa, fa) == _NEAR_FINAL.get(fb, fb)
+    if same_i and same_f:
+        return 0.75
+    return 0.4 if fa == fb or (ia == ib and ia) else 0.0
+
+
+def phrase_score(phrase: tuple[str, ...], said: tuple[str, ...]) -> float:
+    """Similarity of ``phrase`` to its best-fitting stretch of ``said`` (semi-global
+    alignment: free before and after, unit cost for a gap, 1 - similarity to substitute)."""
+    m = len(phrase)
+    if not m or not said:
+        return 0.0
+    prev = [float(i) for i in range(m + 1)]  # column before any said unit: all deleted
+    best = prev[m]
+    for s in said:
+        cur = [0.0] * (m + 1)  # the phrase may start anywhere in what was said
+        for i in range(1, m + 1):
+            cur[i] = min(
+                prev[i - 1] + 1.0 - similarity(phrase[i - 1], s),
+                prev[i] + 1.0,  # an extra unit said inside the phrase
+                cur[i - 1] + 1.0,  # a unit of the phrase not said
+            )
+        best = min(best, cur[m])
+        prev = cur
+    return max(0.0, 1.0 - best / m)
+
+
+def judge(text: str, intents: dict[str, tuple[str, ...]]) -> IntentMatch:
+    """The outcome of ``text`` against ``intents`` (intent -> phrases)."""
+    said = units(text)
+    if not said:
+        return NO_MATCH
+    scored: list[tuple[float, str, str]] = []
+    for intent, phrases in intents.items():
+        best = max(
+            ((_capped(units(p), said), p) for p in phrases), key=lambda sp: sp[0], default=None
+        )
+        if best is not None:
+            scored.append((best[0], intent, best[1]))
+    if not scored:
+        return NO_MATCH
+    scored.sort(key=lambda s: -s[0])
+    confidence, intent, phrase = scored[0]
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    confidence = round(confidence, 3)
+    if confidence >= ACCEPT and confidence - runner_up >= MARGIN:
+        return IntentMatch(intent, confidence, "accept", phrase)
+    if confidence >= CONFIRM:
+        return IntentMatch(intent, confidence, "confirm", phrase)
+    return IntentMatch(None, confidence, "no-match")
+
+
+def _capped(phrase: tuple[str, ...], said: tuple[str, ...]) -> float:
+    """A one-unit phrase said other than exactly stays below ``CONFIRM``."""
+    score = phrase_score(phrase, said)
+    return score if len(phrase) > 1 or score == 1.0 else min(score, CONFIRM - 0.01)

@@ -1,0 +1,137 @@
+"""Intents beyond keywords (issue 16): pinyin-syllable matching with a confidence, an
+outcome to confirm when unsure, never an intent from an empty final."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.speech import intents, offline
+from engine.speech.intents import judge, units
+from engine.speech.menus import load as load_menus
+from engine.speech.recognizer import Recognizer
+from tests.unit.speech.conftest import SKILLS
+
+
+@pytest.fixture(scope="module")
+def zh_menus():
+    menus = load_menus(SKILLS / "speech-menus.yaml")
+    return menus.get("zh", "main"), menus.get("zh", "language")
+
+
+def test_units_are_toneless_pinyin_or_words() -> None:
+    assert units("我想查一下账单") == ("wo", "xiang", "cha", "yi", "xia", "zhang", "dan")
+    assert units("Pay my BILL [unk]") == ("#pay", "#my", "#bill")
+    assert units("") == ()
+
+
+@pytest.mark.parametrize(
+    ("said", "intent", "outcome"),
+    [
+        ("找人工", "general", "accept"),  # shipped paraphrases
+        ("转接客服人员", "general", "accept"),
+        ("我想查一下账单", "billing", "accept"),
+        ("我要交话费", "billing", "accept"),
+        ("嗯我要要花费", "billing", "accept"),  # homophone of 话费 inside other words
+        ("上不要网", "technical", "confirm"),  # one syllable off: ask
+        ("砖家哥服务者与", "general", "confirm"),  # 客服 misheard in free speech
+        ("今颠颠坏怎么样", None, "no-match"),  # off-topic
+        ("我要你呀", None, "no-match"),  # filler only
+        ("", None, "no-match"),
+    ],
+)
+def test_main_menu(zh_menus, said: str, intent: str | None, outcome: str) -> None:
+    found = zh_menus[0].judge(said)
+    assert (found.intent, found.outcome) == (intent, outcome), found
+    assert zh_menus[0].match(said) == (intent if outcome == "accept" else None)
+
+
+@pytest.mark.parametrize(
+    ("said", "intent"), [("说英语", "en"), ("讲中文", "zh"), ("英文", "en"), ("普通话", "zh")]
+)
+def test_language_menu(zh_menus, said: str, intent: str) -> None:
+    assert zh_menus[1].match(said) == intent
+
+
+def test_near_homophones_score_between_same_and_different() -> None:
+    assert intents.similarity("zhang", "zhang") == 1.0
+    assert intents.similarity("zhang", "zang") == 0.75  # zh/z
+    assert intents.similarity("ying", "yin") == 0.75  # ing/in
+    assert intents.similarity("zhang", "dan") == 0.0
+    assert intents.similarity("#bill", "#bell") == 0.0  # words: the same or not
+
+
+def test_a_one_syllable_phrase_needs_the_exact_syllable() -> None:
+    menu = {"yes": ("是",), "no": ("不是的",)}
+    assert judge("是", menu).outcome == "accept"
+    assert judge("时", menu).outcome == "accept"  # same toneless syllable: shi
+    assert judge("四", menu).outcome == "no-match"  # si: near, but one unit is too little
+
+
+def test_a_near_tie_between_intents_is_confirmed_not_accepted() -> None:
+    menu = {"a": ("账单查询",), "b": ("账单投诉",)}
+    found = judge("账单", menu)
+    assert found.outcome in ("confirm", "no-match") and found.intent != "accept"
+
+
+def test_an_empty_final_never_carries_an_intent(zh_model, zh_menus) -> None:
+    """Regression (issue 16): 英文 in the main menu gave ``general`` with text "": the
+    intent of a partial survived a final whose rescoring lost the phrase."""
+    rec = Recognizer(zh_model, "leg", lang="zh", menu=zh_menus[0])
+    rec._last_partial = ("人工", 0.5)
+    lost = {"result": [{"word": "[unk]", "start": 0.2, "end": 0.9, "conf": 1.0}], "text": ""}
+    [final] = rec._final(json.dumps(lost))
+    assert final.text == "" and final.intent is None and final.confirm is None and final.no_match
+
+
+def test_english_said_in_the_main_menu_is_no_intent(zh_model, espeak, zh_menus) -> None:
+    finals = offline.transcribe(espeak("ying1 wen2"), zh_model, "zh", zh_menus[0])
+    assert finals and all(t.intent is None and t.confirm is None for t in finals if not t.text)
+
+
+def test_intent_benchmark_smoke(zh_model, tmp_path) -> None:
+    """benchmarks/intents.py on one voice, no noise: figures come out; no false accept."""
+    from benchmarks import intents as bench
+
+    assert bench.generate(tmp_path, voices=1, noise=False) == 43
+    result = bench.run(tmp_path, zh_model, SKILLS.parent / "skills")
+    groups = result["groups"]
+    assert groups["offtopic"]["n"] == 12 and groups["offtopic"].get("false-accept", 0) == 0
+    assert groups["exact"].get("right", 0) >= 5
+    assert "right" in bench.render(result)
+
+
+@pytest.mark.parametrize(
+    ("best", "others", "expected"),
+    [
+        ("我要", ["我要话费"], ("billing", "confirm")),  # a lower hypothesis names it: ask
+        ("上不要网", ["上不了网"], ("technical", "confirm")),  # the same intent, surer
+        ("上不要网", ["话费"], ("technical", "confirm")),  # another intent: keep the first
+        ("我要", ["我要"], (None, "no-match")),
+    ],
+)
+def test_alternatives_only_ever_lead_to_a_confirmation(zh_menus, best, others, expected) -> None:
+    from engine.speech.recognizer import _from_alternatives
+
+    found = _from_alternatives(zh_menus[0], zh_menus[0].judge(best), others)
+    assert (found.intent, found.outcome) == expected
+    assert found.confidence < intents.ACCEPT
+
+
+def test_text_negativity_only_from_confident_words_in_the_callers_language() -> None:
+    """Issue 16: foreign speech misheard as 骗子 raised calm clips to 0.75."""
+    from engine.speech.results import Word, confident_text
+
+    def said(*pairs: tuple[str, float]) -> tuple[Word, ...]:
+        return tuple(Word(w, 0.0, 0.1, c) for w, c in pairs)
+
+    # espeak English through the Mandarin model (measured confidences): no text at all
+    foreign = said(("乐观", 0.65), ("的", 0.95), ("骗子", 0.66), ("为", 0.74), ("爱", 0.97))
+    assert (
+        confident_text(foreign + said(("等待", 0.84), ("反弹", 0.76), ("怕", 0.45), ("被", 0.26)))
+        == ""
+    )
+    angry = said(("我", 0.96), ("要", 0.98), ("去", 0.74), ("要", 0.62), ("垃圾", 0.88))
+    assert confident_text(angry) == "我要去要垃圾"
+    assert confident_text(said(("我", 0.9), ("嗯", 0.3), ("垃圾", 0.95))) == "我垃圾"
