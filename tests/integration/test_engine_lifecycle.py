@@ -107,7 +107,7 @@ async def test_engine_stop_tears_down_its_taps_and_leaves_calls_up(
     engine_factory, ari, many_agents
 ):
     engine = await engine_factory(
-        speech_enabled=True, skills_dir=str(many_agents), speech_workers=1
+        speech_enabled=True, skills_dir=str(many_agents), speech_workers=1, speech_max_legs=4
     )
     async with sim_globals(ari, parties.agent_speech(SOUND, delay=0.1)):
         callers = [await speaking_caller(ari, f"1380013{i:04d}") for i in range(2)]
@@ -153,6 +153,7 @@ async def test_taps_of_a_killed_engine_are_swept_by_the_next(
         http_port=free_port(),
         speech_enabled=True,
         speech_workers=1,
+        speech_max_legs=4,  # every leg heard (a calibrated budget could leave some waiting)
         skills_dir=str(many_agents),
         database_path=str(tmp_path / "killed.db"),
     )
@@ -179,7 +180,9 @@ async def test_taps_of_a_killed_engine_are_swept_by_the_next(
         assert left <= still and left_bridges <= still_bridges, "a killed engine cleans nothing"
 
         started = time.monotonic()
-        await engine_factory(speech_enabled=True, skills_dir=str(many_agents), speech_workers=1)
+        await engine_factory(
+            speech_enabled=True, skills_dir=str(many_agents), speech_workers=1, speech_max_legs=4
+        )
 
         async def swept() -> bool:
             channels, bridges = await taps_in_asterisk(ari)
