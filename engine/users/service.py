@@ -9,6 +9,8 @@ Machine clients use bearer tokens, each named and revocable (``engine tokens``);
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hmac
 import secrets
 import time
@@ -25,8 +27,21 @@ from engine.users.policy import LANGUAGES, ROLES, LoginLimiter, Principal, token
 
 SESSION_SECONDS = 12 * 3600
 _hasher = PasswordHasher()
-# verifying against this keeps an unknown name as slow as a wrong password
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verifying against this keeps an unknown name as slow as a wrong password (made on
+    first use: an argon2 hash takes 64 MiB for a moment, which start-up need not pay)."""
+    return _hasher.hash(secrets.token_hex(8))
+
+
+def _verify(stored: str | None, password: str) -> bool:
+    """Argon2 costs tens of milliseconds of CPU: run in a thread, off the event loop."""
+    try:
+        return bool(_hasher.verify(stored or _dummy_hash(), password)) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class LoginRefused(Exception):
@@ -102,11 +117,9 @@ class Users:
         if wait > 0:
             raise LoginRefused("too many failed logins; wait and try again", wait)
         row = await self.db.run(store.user_by_name, name)
-        try:
-            _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
-            ok = row is not None and not row["disabled"]
-        except (VerificationError, InvalidHashError):
-            ok = False
+        stored = row["password_hash"] if row else None
+        ok = await asyncio.to_thread(_verify, stored, password)
+        ok = ok and row is not None and not row["disabled"]
         if not ok or row is None:
             wait = self.limiter.failed(key, now)
             raise LoginRefused("wrong user name or password", wait)
