@@ -70,16 +70,18 @@ def login_form_response(
         token = secrets.token_urlsafe(32)
     page = login_page(_lang(request), message, next_path, csrf=token)
     response = web.Response(text=page, status=status, content_type="text/html", headers=headers)
-    response.set_cookie(
-        LOGIN_CSRF,
-        token,
-        httponly=True,
-        samesite="Strict",
-        secure=request.app.get(SECURE_COOKIE, False),
-        max_age=LOGIN_FORM_SECONDS,
-        path="/login",
-    )
+    _cookie(request, response, LOGIN_CSRF, token, LOGIN_FORM_SECONDS, "/login")
     return response
+
+
+def _cookie(
+    request: web.Request, response: web.Response, name: str, value: str, age: int, path: str
+) -> None:
+    """HttpOnly, SameSite=Strict, Secure when configured: every cookie the engine sets."""
+    secure = request.app.get(SECURE_COOKIE, False)
+    response.set_cookie(
+        name, value, httponly=True, samesite="Strict", secure=secure, max_age=age, path=path
+    )
 
 
 def refuse(request: web.Request, status: int, error_id: str, message: str) -> web.Response:
@@ -196,15 +198,7 @@ async def login(request: web.Request) -> web.Response:
         safe = nxt.startswith("/") and not nxt.startswith("//") and nxt not in ("/", "/login")
         response = see_other(nxt if safe else _home(caller))
         response.del_cookie(LOGIN_CSRF, path="/login")
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="Strict",
-        secure=request.app.get(SECURE_COOKIE, False),
-        max_age=int(request.app[USERS].session_seconds),
-        path="/",
-    )
+    _cookie(request, response, COOKIE, token, int(request.app[USERS].session_seconds), "/")
     return response
 
 
