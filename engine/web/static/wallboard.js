@@ -29,7 +29,7 @@
       const seen = alerts.get(c.id) || { n: 0 };
       const n = Math.max(c.emotion_alerts || 0, seen.n);
       const e = seen.score != null ? seen : (c.emotion || {});
-      const emo = e.score != null ? (e.label || "") + " " + e.score : "";
+      const emo = e.score != null ? (e.label ? t("emotion." + e.label) : "") + " " + e.score : "";
       return row([c.caller_number + " " + (c.customer_id || ""), c.risk_tier, emo, n, c.agent_id, actions],
         n > 0 ? "alert" : "");
     }));
