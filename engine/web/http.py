@@ -183,8 +183,10 @@ async def wallboard_data(request: web.Request) -> web.Response:
 
 @routes.get("/wallboard/history")
 async def wallboard_history(request: web.Request) -> web.Response:
-    """The wallboard's last hour: one sample every ``step`` seconds (per queue waiting,
-    service level and abandoned; the dialer's worst abandon rate), oldest first."""
+    """The wallboard's last hour for its charts, oldest first.
+
+    One sample every ``step`` seconds: per queue waiting, service level and abandoned; the
+    dialer's worst abandon rate."""
     ctx = request.app[WEB]
     if ctx.history is None:
         return json_response({"step": None, "capacity": 0, "points": []})
