@@ -185,7 +185,8 @@ async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tm
         lines = await wall.eval_on_selector_all(
             "#charts polyline", "ps => ps.map(p => p.getAttribute('points').split(' ').length)"
         )
-        assert len(lines) >= 3 and min(lines) >= seeded, lines
+        # (the newest slot may be the engine's own sample: no service level without calls)
+        assert len(lines) >= 3 and min(lines) >= seeded - 1, lines
         await wall.evaluate(f"localStorage.setItem('tenure.phone', '{SUPERVISOR_PHONE}')")
         await row.get_by_role("button", name="Whisper").click()
 
