@@ -46,7 +46,7 @@
         a.state === "logged_out" ? "" : button("log_out_agent", () => api("POST", "/wallboard/agents/" + a.id + "/logout").then(load))])));
   }
   // one line per series, x by time over the last hour; a null value is a gap
-  function chart(title, lines, max) {
+  function chart(title, lines, max, scale) {  // scale: the top of the y axis, as shown
     const w = 300, h = 60, end = Date.now() / 1000, start = end - 3600;
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svg.setAttribute("viewBox", `0 0 ${w} ${h}`); svg.setAttribute("class", "chart");
@@ -58,7 +58,7 @@
       line.setAttribute("points", xy.join(" ")); line.setAttribute("class", "s" + (i % 4)); svg.append(line);
       if (name) legend.append(el("span", name, "s" + (i % 4)));
     });
-    const box = el("div"); box.append(el("h3", title), svg, legend); return box;
+    const box = el("div"); box.append(el("h3", title + " (0–" + scale + ")"), svg, legend); return box;
   }
   function renderCharts() {
     const cut = Date.now() / 1000 - 3600;
@@ -67,9 +67,9 @@
     const per = (key) => names.map((q) => [q, history.map((p) => [p.at, ((p.queues || {})[q] || {})[key]])]);
     const maxWait = Math.max(5, ...history.flatMap((p) => Object.values(p.queues || {}).map((x) => x.waiting || 0)));
     document.getElementById("charts").replaceChildren(
-      chart(t("waiting"), per("waiting"), maxWait),
-      chart(t("service_level"), per("service_level"), 100),
-      chart(t("abandon_rate"), [["", history.map((p) => [p.at, p.abandon_rate])]], 0.1));
+      chart(t("waiting"), per("waiting"), maxWait, maxWait),
+      chart(t("service_level"), per("service_level"), 100, "100%"),
+      chart(t("abandon_rate"), [["", history.map((p) => [p.at, p.abandon_rate])]], 0.1, "10%"));
   }
   function extend(d) {  // a live snapshot as one more point, at most one per 15 s
     const last = history[history.length - 1];
