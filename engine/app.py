@@ -48,6 +48,7 @@ from engine.profiles.risk import schema as risk_schema
 from engine.profiles.risk.service import RiskService
 from engine.profiles.ruleset import LiveRules
 from engine.routing import http as routing_http
+from engine.routing.metrics import queue_metrics
 from engine.routing.service import RoutingService
 from engine.routing.tiers import TieredLookup
 from engine.settings import Settings
@@ -63,6 +64,7 @@ from engine.users.service import Users
 from engine.web import http as web_http
 from engine.web.monitor import STASIS_ARG as MONITOR_STASIS_ARG
 from engine.web.monitor import Monitor
+from engine.web.recorder import WallboardHistory
 
 log = get_logger(__name__)
 STARTUP_RETRIES = 30
@@ -190,6 +192,9 @@ class Engine:
         # logins, sessions, client tokens; the supervisor's listen/whisper/barge legs
         self.users = Users(self.db, settings.api_token, settings.session_hours * 3600)
         self.monitor = Monitor(self.ari, settings.ari_app)
+        self.wallboard_history = WallboardHistory(
+            self.redis, settings.redis_prefix, self._wallboard_figures
+        )
         self.calls.stasis_apps[MONITOR_STASIS_ARG] = self.monitor.on_event
         self.calls.taps.append(self.monitor.tap)
         self.events = AriEventStream(
@@ -233,6 +238,7 @@ class Engine:
             self.monitor,
             self.skills.status,
             self.status,
+            self.wallboard_history,
         )
         app[routing_http.ROUTING] = self.router
         app[calls_http.CALL_SERVICE] = self.calls
@@ -249,6 +255,10 @@ class Engine:
 
         app.router.add_get("/status", status)
         return app
+
+    async def _wallboard_figures(self, now: float) -> tuple[list[Any], list[Any]]:
+        queues = await queue_metrics(self.router.store, self.router.config, now)
+        return queues, await web_http.campaigns(self.dialer)
 
     async def status(self) -> dict[str, Any]:
         try:
@@ -317,6 +327,8 @@ class Engine:
         self._tasks.append(asyncio.create_task(self.retention.care.run(), name="care"))
         self._tasks.append(asyncio.create_task(self.risk.run(), name="risk"))
         self._tasks.append(asyncio.create_task(loopwatch.watch(), name="loop-watch"))
+        history = self.wallboard_history.run()
+        self._tasks.append(asyncio.create_task(history, name="wallboard-history"))
         await asyncio.wait_for(self.events.connected.wait(), 30)
         await self.dialer.start()
         log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")

@@ -11,3 +11,9 @@ def agent_channel(prefix: str, agent_id: str) -> str:
     """Pub/sub channel of an agent's screen: the call card (``calls/desk.py``), live speech
     hints (``speech/feed.py``) and the screen pop (``profiles/retention/screen_feed.py``)."""
     return f"{prefix}:agent:{agent_id}"
+
+
+def wallboard_history(prefix: str) -> str:
+    """Hash of the wallboard's last hour, one sample per ring slot (``web/history.py``),
+    shared by every engine on the prefix."""
+    return f"{prefix}:wallboard:history"

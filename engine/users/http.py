@@ -4,12 +4,19 @@
 identified by its bearer token (the ``api_token`` setting, or a client token from ``engine
 tokens add``; ``?token=`` for WebSockets) or by its session cookie; ``policy.allowed``
 decides; a state-changing request made with a cookie must carry the session's CSRF token
-(``X-CSRF-Token`` header, or a ``csrf`` form field). Refusals are 401/403: an HTML page for a
-browser asking for a page, JSON ``{"error_id", "message", "details"}`` for everyone else.
+(``X-CSRF-Token`` header, or a ``csrf`` form field). The login form has no session yet: it
+carries a random pre-session token both as a cookie (``tenure_login_csrf``, HttpOnly,
+SameSite=Strict, path ``/login``) and in a hidden field, and ``POST /login`` from a form
+needs the two to match (double submit); a JSON login cannot be sent cross-site without a
+CORS preflight, which the engine never grants, so it needs none. Refusals are 401/403: an
+HTML page for a browser asking for a page, JSON ``{"error_id", "message", "details"}`` for
+everyone else.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +24,15 @@ from aiohttp import web
 
 from engine.api.http import Handler, error_response, json_response, read_json, wants_html
 from engine.errors import InvalidRequest
-from engine.users.policy import Principal, allowed, csrf_ok, csrf_token, is_public, needs_csrf
+from engine.users.policy import (
+    Principal,
+    allowed,
+    csrf_ok,
+    csrf_token,
+    is_public,
+    login_csrf_ok,
+    needs_csrf,
+)
 from engine.users.service import LoginRefused, Users
 from engine.web.i18n import text
 from engine.web.pages import error_page, login_page
@@ -25,6 +40,9 @@ from engine.web.pages import error_page, login_page
 USERS = web.AppKey("users", Users)
 WHO = web.RequestKey("who", Principal)
 COOKIE = "tenure_session"
+LOGIN_CSRF = "tenure_login_csrf"
+LOGIN_FORM_SECONDS = 3600
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 SECURE_COOKIE = web.AppKey("secure_cookie", bool)
 routes = web.RouteTableDef()
 
@@ -38,11 +56,41 @@ def _lang(request: web.Request) -> str:
     return "zh" if request.headers.get("Accept-Language", "").startswith("zh") else "en"
 
 
+def login_form_response(
+    request: web.Request,
+    message: str = "",
+    next_path: str = "/",
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> web.Response:
+    """The login page with the pre-session CSRF token in its form and its cookie: the
+    browser's current one if it has one (two open login tabs both work), else a new one."""
+    token = request.cookies.get(LOGIN_CSRF, "")
+    if not TOKEN_SHAPE.fullmatch(token):
+        token = secrets.token_urlsafe(32)
+    page = login_page(_lang(request), message, next_path, csrf=token)
+    response = web.Response(text=page, status=status, content_type="text/html", headers=headers)
+    _cookie(request, response, LOGIN_CSRF, token, LOGIN_FORM_SECONDS, "/login")
+    return response
+
+
+def _cookie(
+    request: web.Request, response: web.Response, name: str, value: str, age: int, path: str
+) -> None:
+    """HttpOnly, SameSite=Strict, Secure when configured: every cookie the engine sets."""
+    secure = request.app.get(SECURE_COOKIE, False)
+    response.set_cookie(
+        name, value, httponly=True, samesite="Strict", secure=secure, max_age=age, path=path
+    )
+
+
 def refuse(request: web.Request, status: int, error_id: str, message: str) -> web.Response:
     if wants_html(request):
         lang = _lang(request)
         if status == 401:
-            page = login_page(lang, text(lang, "login.expired"), request.path_qs)
+            return login_form_response(
+                request, text(lang, "login.expired"), request.path_qs, status=401
+            )
         else:
             page = error_page(lang, status, text(lang, "forbidden.title"), message)
         return web.Response(text=page, status=status, content_type="text/html")
@@ -114,8 +162,7 @@ def _home(caller: Principal) -> str:
 
 @routes.get("/login")
 async def login_form(request: web.Request) -> web.Response:
-    page = login_page(_lang(request), next_path=request.query.get("next", "/"))
-    return web.Response(text=page, content_type="text/html")
+    return login_form_response(request, next_path=request.query.get("next", "/"))
 
 
 @routes.post("/login")
@@ -129,6 +176,8 @@ async def login(request: web.Request) -> web.Response:
     name, password = str(form.get("name") or ""), str(form.get("password") or "")
     nxt = str(form.get("next") or "")
     lang = _lang(request)
+    if not as_json and not login_csrf_ok(request.cookies.get(LOGIN_CSRF), form.get("csrf")):
+        return login_form_response(request, text(lang, "login.csrf"), nxt or "/", status=403)
     try:
         token, caller = await request.app[USERS].login(name, password, request.remote or "")
     except LoginRefused as exc:
@@ -139,8 +188,8 @@ async def login(request: web.Request) -> web.Response:
             response.headers.update(headers)
             return response
         key = "login.blocked" if status == 429 else "login.wrong"
-        page = login_page(lang, text(lang, key, seconds=int(exc.retry_after) + 1), nxt or "/")
-        return web.Response(text=page, status=status, content_type="text/html", headers=headers)
+        message = text(lang, key, seconds=int(exc.retry_after) + 1)
+        return login_form_response(request, message, nxt or "/", status, headers)
     if as_json:
         response = json_response(
             {"user": caller.name, "role": caller.role, "csrf": csrf_token(token)}
@@ -148,15 +197,8 @@ async def login(request: web.Request) -> web.Response:
     else:
         safe = nxt.startswith("/") and not nxt.startswith("//") and nxt not in ("/", "/login")
         response = see_other(nxt if safe else _home(caller))
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="Strict",
-        secure=request.app.get(SECURE_COOKIE, False),
-        max_age=int(request.app[USERS].session_seconds),
-        path="/",
-    )
+        response.del_cookie(LOGIN_CSRF, path="/login")
+    _cookie(request, response, COOKIE, token, int(request.app[USERS].session_seconds), "/")
     return response
 
 

@@ -74,6 +74,13 @@ def csrf_token(session_token: str) -> str:
     return hmac.new(session_token.encode(), b"tenure-csrf", hashlib.sha256).hexdigest()
 
 
+def login_csrf_ok(cookie: str | None, given: str | None) -> bool:
+    """The login form's double submit: the token in its hidden field must equal the one in
+    the pre-session cookie set with the form (another site can post the form, but can
+    neither read nor set that cookie)."""
+    return bool(cookie) and bool(given) and hmac.compare_digest(str(cookie), str(given))
+
+
 def csrf_ok(session_token: str, given: str | None) -> bool:
     return bool(given) and hmac.compare_digest(csrf_token(session_token), str(given))
 

@@ -36,6 +36,7 @@ from engine.users.http import USERS, see_other, who
 from engine.users.policy import Principal
 from engine.web import metrics, pages
 from engine.web.monitor import MODES, Monitor
+from engine.web.recorder import WallboardHistory
 
 log = get_logger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -59,6 +60,7 @@ class WebContext:
     monitor: Monitor
     skills_status: Callable[[], dict[str, Any]]
     status: Callable[[], Awaitable[dict[str, Any]]]
+    history: WallboardHistory | None = None
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -111,13 +113,18 @@ def _outcomes(db: Any) -> dict[str, int]:
     }
 
 
-async def _campaigns(app: web.Application) -> list[dict[str, Any]]:
+async def campaigns(dialer: Any) -> list[dict[str, Any]]:
+    """Every campaign with its live status (the wallboard, metrics and history)."""
     out = []
-    for row in await app[dialer_http.DIALER].list():
+    for row in await dialer.list():
         with contextlib.suppress(Exception):
-            row = await app[dialer_http.DIALER].status(row["id"])
+            row = await dialer.status(row["id"])
         out.append(row)
     return out
+
+
+async def _campaigns(app: web.Application) -> list[dict[str, Any]]:
+    return await campaigns(app[dialer_http.DIALER])
 
 
 @routes.get("/metrics")
@@ -170,6 +177,24 @@ async def wallboard_data(request: web.Request) -> web.Response:
             "risk": await ctx.db.run(_risk_summary),
             "skills": {**ctx.skills_status(), "routing_errors": svc.reload_errors},
             "audit": await app[USERS].recent_audit(20),
+        }
+    )
+
+
+@routes.get("/wallboard/history")
+async def wallboard_history(request: web.Request) -> web.Response:
+    """The wallboard's last hour for its charts, oldest first.
+
+    One sample every ``step`` seconds: per queue waiting, service level and abandoned; the
+    dialer's worst abandon rate."""
+    ctx = request.app[WEB]
+    if ctx.history is None:
+        return json_response({"step": None, "capacity": 0, "points": []})
+    return json_response(
+        {
+            "step": ctx.history.step,
+            "capacity": ctx.history.capacity,
+            "points": await ctx.history.read(),
         }
     )
 

@@ -18,6 +18,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "login.wrong": "Wrong user name or password.",
         "login.blocked": "Too many failed logins. Try again in {seconds} s.",
         "login.expired": "Please log in (no session, or it has expired).",
+        "login.csrf": "The login form expired. Please try again.",
         "logout": "Log out",
         "forbidden": "You may not open this page.",
         "forbidden.title": "Forbidden",
@@ -39,6 +40,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "transcript": "Live transcript",
         "emotion": "Emotion",
         "hints": "Hints",
+        "hint.vip": "VIP caller, tier {tier}: give them priority service.",
+        "hint.knowledge-base": "Knowledge base · {title}: {text}",
+        "hint.emotion": "The caller sounds {label} ({score}). Acknowledge the problem and say "
+        "what you will do next.",
+        "hint.care": "Proactive care ({rule}): {message}",
+        "hint.other": "Hint: {kind}",
+        "emotion.calm": "calm",
+        "emotion.neutral": "neutral",
+        "emotion.agitated": "agitated",
+        "emotion.angry": "angry",
         "disposition": "Disposition",
         "disp.resolved": "Resolved",
         "disp.accepted": "Offer accepted",
@@ -101,6 +112,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "login.wrong": "用户名或密码错误。",
         "login.blocked": "登录失败次数过多，请 {seconds} 秒后再试。",
         "login.expired": "请登录（未登录或会话已过期）。",
+        "login.csrf": "登录表单已过期，请重试。",
         "logout": "退出",
         "forbidden": "您无权打开此页面。",
         "forbidden.title": "禁止访问",
@@ -122,6 +134,15 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "transcript": "实时转写",
         "emotion": "情绪",
         "hints": "提示",
+        "hint.vip": "VIP 客户，等级 {tier}：请优先服务。",
+        "hint.knowledge-base": "知识库 · {title}：{text}",
+        "hint.emotion": "来电者听起来{label}（{score}）。请先承认问题，再说明您接下来要做什么。",
+        "hint.care": "主动关怀（{rule}）：{message}",
+        "hint.other": "提示：{kind}",
+        "emotion.calm": "平静",
+        "emotion.neutral": "平和",
+        "emotion.agitated": "激动",
+        "emotion.angry": "生气",
         "disposition": "通话结果",
         "disp.resolved": "已解决",
         "disp.accepted": "接受优惠",
@@ -181,6 +202,17 @@ def text(lang: str, key: str, **values: object) -> str:
     words = CATALOGUE.get(lang, CATALOGUE["en"])
     template = words.get(key) or CATALOGUE["en"].get(key, key)
     return template.format(**values) if values else template
+
+
+# the fields each hint kind's words take (``desk.js`` fills them in): routing's offer hints
+# (``routing/waiting.py``), live speech (``speech/messages.py``), proactive care
+HINT_FIELDS: dict[str, tuple[str, ...]] = {
+    "vip": ("tier",),
+    "knowledge-base": ("title", "text"),
+    "emotion": ("label", "score"),
+    "care": ("rule", "message"),
+    "other": ("kind",),
+}
 
 
 def catalogue(lang: str) -> dict[str, str]:

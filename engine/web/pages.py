@@ -38,13 +38,16 @@ def frame(
     )
 
 
-def login_page(lang: str, message: str = "", next_path: str = "/") -> str:
+def login_page(lang: str, message: str = "", next_path: str = "/", csrf: str = "") -> str:
+    """The login form; ``csrf`` is the pre-session token, also set as a cookie by
+    ``users/http.py`` (double submit)."""
     t = lambda k: ESC(text(lang, k))  # noqa: E731
     note = f'<p class="error" role="alert">{ESC(message)}</p>' if message else ""
     body = (
         f'<main class="login"><h1>Tenure · {t("title.login")}</h1>{note}'
         f'<form method="post" action="/login">'
         f'<input type="hidden" name="next" value="{ESC(next_path)}">'
+        f'<input type="hidden" name="csrf" value="{ESC(csrf)}">'
         f'<label>{t("login.name")} <input name="name" autocomplete="username" required></label>'
         f'<label>{t("login.password")} <input name="password" type="password" '
         f'autocomplete="current-password" required></label>'

@@ -4,6 +4,7 @@ logging an agent out, each audited. Real engine, sandbox Asterisk, Redis, SQLite
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import aiohttp
@@ -53,6 +54,22 @@ class Browser:
 
 def _jar() -> aiohttp.CookieJar:
     return aiohttp.CookieJar(unsafe=True)  # the engine listens on an IP address
+
+
+@contextlib.asynccontextmanager
+async def agent_and_supervisor(engine, agent_id: str):  # type: ignore[no-untyped-def]
+    """Users li (agent ``agent_id``) and wang (supervisor), each logged in."""
+    now = time.time()
+    for name, role, agent in (("li", "agent", agent_id), ("wang", "supervisor", None)):
+        await engine.db.run(store.add_user, user_row(name, role, agent, "en", PASSWORD, now))
+    async with (
+        aiohttp.ClientSession(cookie_jar=_jar()) as s1,
+        aiohttp.ClientSession(cookie_jar=_jar()) as s2,
+    ):
+        agent, supervisor = Browser(engine, s1), Browser(engine, s2)
+        await agent.login("li")
+        await supervisor.login("wang")
+        yield agent, supervisor
 
 
 async def test_preview_dialing_and_supervisor_actions(engine):
@@ -107,16 +124,7 @@ screen_engine = screenpop_tests.screen_engine  # the seeded customer who calls
 
 async def test_listen_barge_and_a_callback_disposition(screen_engine, ari):
     engine = screen_engine
-    now = time.time()
-    for name, role, agent in (("li", "agent", "2003"), ("wang", "supervisor", None)):
-        await engine.db.run(store.add_user, user_row(name, role, agent, "en", PASSWORD, now))
-    async with (
-        aiohttp.ClientSession(cookie_jar=_jar()) as s1,
-        aiohttp.ClientSession(cookie_jar=_jar()) as s2,
-    ):
-        agent, supervisor = Browser(engine, s1), Browser(engine, s2)
-        await agent.login("li")
-        await supervisor.login("wang")
+    async with agent_and_supervisor(engine, "2003") as (agent, supervisor):
         caller = await place_caller(ari, "8000", screenpop_tests.NUMBER, dtmf="2")
         card = await wait_for(lambda: engine.desk.current("2003"), timeout=25, what="the call")
         call_id = card["call_id"]
@@ -166,3 +174,23 @@ async def test_listen_barge_and_a_callback_disposition(screen_engine, ari):
         await wait_for(monitors_gone, timeout=15, what="the monitor legs and bridges gone")
         audit = await supervisor.call("GET", "/wallboard/data")
         assert [a["action"] for a in audit["audit"]] == ["call.barge", "call.listen"]
+
+
+async def test_wallboard_history_is_the_last_hour_from_redis(engine):
+    """The wallboard's charts start from the engine's samples, kept in Redis (a ring of
+    240 x 15 s), not from what the page has seen; agents may not read them."""
+    now = time.time()
+    recorder = engine.wallboard_history
+    await engine.redis.delete(recorder.key)
+    for minutes in (90, 30, 10, 0):  # the first is older than the hour: left out
+        await recorder.record(now - minutes * 60)
+    async with agent_and_supervisor(engine, "2004") as (agent, supervisor):
+        await agent.call("GET", "/wallboard/history", expect=403)
+        got = await supervisor.call("GET", "/wallboard/history")
+        data = await supervisor.call("GET", "/wallboard/data")
+    assert got["step"] == 15.0 and got["capacity"] == 240
+    ages = [round((now - p["at"]) / 60) for p in got["points"]]  # the engine's own task
+    assert ages[:2] == [30, 10] and ages[-1] == 0 and 90 not in ages, ages  # may add one
+    queues = {q["queue"]: q["waiting"] for q in data["queues"]}
+    assert {q: v["waiting"] for q, v in got["points"][-1]["queues"].items()} == queues
+    assert await engine.redis.hlen(recorder.key) <= 240

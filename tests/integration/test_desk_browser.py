@@ -16,6 +16,7 @@ contexts (cookies). Chromium is Debian's (``/usr/bin/chromium``), driven by Play
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -24,10 +25,13 @@ from pathlib import Path
 import orjson
 import pytest
 
+from engine.calls.actions import ShowEmotion
 from engine.calls.ports import Caller
 from engine.sim import parties
+from engine.speech import messages
 from engine.users import store
 from engine.users.service import user_row
+from engine.web import history
 from tests.integration import test_screenpop as screenpop_tests
 from tests.integration import test_speech_calls as speech_tests
 from tests.integration.helpers import place_caller, sim_globals, wait_for
@@ -90,8 +94,41 @@ def _shot(path: Path, name: str) -> None:
         shutil.copy(path, DOCS_IMG / name)
 
 
+async def _an_hour_of_history(engine) -> int:  # type: ignore[no-untyped-def]
+    """Write the last hour into the engine's history ring, as its sampling task would have
+    over an hour of traffic (the test runs for seconds; the chart must start full)."""
+    recorder, now = engine.wallboard_history, time.time()
+    names = sorted(engine.router.config.queues)
+    for i in range(history.CAPACITY - 1):
+        at = now - (history.CAPACITY - 1 - i) * history.STEP
+        wave = 1 + math.sin(i / 18)
+        queues = [
+            {
+                "queue": q,
+                "waiting": round(wave * (3 + 2 * n)),
+                "service_level": round(96 - 14 * wave * (n + 1) / len(names), 1),
+                "abandoned": i // 40,
+            }
+            for n, q in enumerate(names)
+        ]
+        rate = {"progress": {"abandon": {"rate": round(0.012 + 0.01 * wave, 4)}}}
+        await recorder.write(history.sample(at, queues, [rate]))
+    return history.CAPACITY - 1
+
+
+def _speech_says(call_id: str, agent_id: str, score: float, label: str) -> list[tuple[str, dict]]:
+    """What live speech publishes for a caller's sharp rise (engine/speech/calls.py)."""
+    action = ShowEmotion(call_id, score, label, score, time.time(), agent_id, CUSTOMER, 1, 0.2)
+    return [
+        ("transcripts:" + call_id, messages.emotion_message(action)),
+        ("events:emotion", messages.alert(action)),
+        ("agent:" + agent_id, messages.hint(action)),
+    ]
+
+
 async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tmp_path):
     engine = desk_engine
+    seeded = await _an_hour_of_history(engine)
     agent_ctx, desk = await _login(browser, engine, "li")
     sup_ctx, wall = await _login(browser, engine, "wang")
     try:
@@ -112,7 +149,7 @@ async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tm
         call_id = await desk.input_value("#disposition [name=call_id]")
         assert call_id
 
-        # transcript lines and an emotion alert, as live speech publishes them
+        # transcript lines, as live speech publishes them
         prefix = engine.settings.redis_prefix
         for role, text in (("caller", "我被扣了两次钱"), ("agent", "我马上帮您处理")):
             line = {"type": "transcript", "call_id": call_id, "role": role, "text": text}
@@ -125,12 +162,31 @@ async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tm
             "我马上帮您处理",
         ]
 
-        # the supervisor sees the call, its emotion alert, and whispers into it
+        # hints read as words: the VIP tier routing attached to the offer
+        vip = "VIP caller, tier at-risk: give them priority service."
+        await desk.wait_for_selector(f"#hints li:has-text('{vip}')", timeout=5_000)
+        assert "kind:" not in (await desk.text_content("#hints") or "")
+
+        # the caller's voice rises: the desk's meter fills and a hint says what to do; the
+        # supervisor sees the call with its emotion alert, and whispers into it
         row = wall.locator("#calls tbody tr", has_text=NUMBER)
         await row.wait_for(timeout=10_000)
-        alert = {"type": "emotion-alert", "call_id": call_id, "score": 0.9, "label": "angry"}
-        await engine.redis.publish(f"{prefix}:events:emotion", orjson.dumps(alert))
+        for channel, message in _speech_says(call_id, "2003", 0.9, "angry"):
+            await engine.redis.publish(f"{prefix}:{channel}", orjson.dumps(message))
+        await desk.wait_for_function(
+            "document.getElementById('emotion').value >= 0.9", timeout=5_000
+        )
+        assert await desk.text_content("#emotion-label") == "angry 0.9"
+        await desk.wait_for_selector("#hints li:has-text('The caller sounds angry (0.9)')")
         await wall.wait_for_selector("#calls tbody tr.alert", timeout=5_000)
+        assert "angry 0.9" in (await row.text_content() or "")
+
+        # the charts start from the engine's last hour, not from an empty page
+        lines = await wall.eval_on_selector_all(
+            "#charts polyline", "ps => ps.map(p => p.getAttribute('points').split(' ').length)"
+        )
+        # (the newest slot may be the engine's own sample: no service level without calls)
+        assert len(lines) >= 3 and min(lines) >= seeded - 1, lines
         await wall.evaluate(f"localStorage.setItem('tenure.phone', '{SUPERVISOR_PHONE}')")
         await row.get_by_role("button", name="Whisper").click()
 

@@ -18,9 +18,21 @@
       tick(); wrapupTimer = setInterval(tick, 500);
     }
   }
+  const emotionWord = (label) => label ? t("emotion." + label) : "";
+  const round2 = (x) => x == null ? "" : Math.round(Number(x) * 100) / 100;
+  // a hint in words, in the user's language: the catalogue's "hint.<kind>" filled from
+  // the hint's fields (engine/web/i18n.py HINT_FIELDS); an unknown kind shows its text
   function hintText(h) {
     if (typeof h === "string") return h;
-    return h.text || h.answer || Object.entries(h).map(([k, v]) => k + ": " + (typeof v === "object" ? JSON.stringify(v) : v)).join(" · ");
+    const key = "hint." + h.kind;
+    if (!h.kind || !(boot.t && boot.t[key])) return h.text || h.answer || t("hint.other", { kind: h.kind || "?" });
+    if (h.kind === "emotion") return t(key, { label: emotionWord(h.label), score: round2(h.score) });
+    return t(key, h);
+  }
+  function showEmotion(score, label) {  // the meter shows the latest score of the caller
+    if (score == null) return;
+    document.getElementById("emotion").value = Number(score);
+    set("emotion-label", [emotionWord(label), round2(score)].filter((x) => x !== "").join(" "));
   }
   function showCard(c) {
     callId = c.call_id;
@@ -53,11 +65,7 @@
   }
   function ended() { document.getElementById("no-call").hidden = false; }
   function transcript(m) {
-    if (m.type === "emotion") {
-      document.getElementById("emotion").value = m.score || 0;
-      set("emotion-label", m.label || "");
-      return;
-    }
+    if (m.type === "emotion") { showEmotion(m.score, m.label); return; }
     if (m.type !== "transcript" || !m.text) return;
     const li = el("li", m.text, m.role === "agent" ? "agent" : "caller");
     document.getElementById("transcript").append(li);
@@ -66,7 +74,11 @@
     if (m.type === "call") showCard(m);
     else if (m.type === "screen-pop") showPop(m);
     else if (m.type === "call-ended") ended();
-    else if (m.type === "hint") document.getElementById("hints").append(el("li", hintText(m.hint || m)));
+    else if (m.type === "hint") {
+      const h = m.hint || m;
+      document.getElementById("hints").append(el("li", hintText(h)));
+      if (h.kind === "emotion") showEmotion(h.score, h.label);
+    }
     else if (m.type === "transcript" || m.type === "emotion") transcript(m);
   }
   stream("/events" + q, {

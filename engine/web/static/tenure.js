@@ -3,7 +3,11 @@
 "use strict";
 const T = (() => {
   const boot = JSON.parse(document.getElementById("boot").textContent || "{}");
-  const t = (key) => (boot.t && boot.t[key]) || key;
+  // a UI word; "{name}" in it is filled from values (missing ones left empty)
+  const t = (key, values) => {
+    const words = (boot.t && boot.t[key]) || key;
+    return values ? words.replace(/\{(\w+)\}/g, (_, k) => values[k] == null ? "" : String(values[k])) : words;
+  };
   const state = (s) => (boot.t && boot.t["state." + s]) || s;
   async function api(method, path, body) {
     const opts = { method, headers: { "Accept": "application/json" }, credentials: "same-origin" };

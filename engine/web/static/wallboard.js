@@ -1,11 +1,12 @@
 // The supervisor's wallboard: one snapshot from /wallboard/data, then live changes over
-// /events; last-hour charts drawn as inline SVG from the snapshots this page has seen.
+// /events; last-hour charts drawn as inline SVG from the engine's history
+// (/wallboard/history, one sample every 15 s), extended by the live updates.
 "use strict";
 (() => {
   const { t, state, api, stream, el, fill, set } = T;
   const calls = new Map();
   const alerts = new Map();  // call id -> {n, score, label} from the emotion stream
-  const history = [];  // [{at, waiting, sl, abandon}]
+  const history = [];  // samples as /wallboard/history gives them: {at, queues: {q: {waiting, service_level}}, abandon_rate}
   let agents = [];
   const ago = (since) => since ? Math.round(Date.now() / 1000 - since) + " s" : "";
   const pct = (x) => x == null ? "–" : (Math.round(x * 1000) / 10) + "%";
@@ -28,7 +29,7 @@
       const seen = alerts.get(c.id) || { n: 0 };
       const n = Math.max(c.emotion_alerts || 0, seen.n);
       const e = seen.score != null ? seen : (c.emotion || {});
-      const emo = e.score != null ? (e.label || "") + " " + e.score : "";
+      const emo = e.score != null ? (e.label ? t("emotion." + e.label) : "") + " " + e.score : "";
       return row([c.caller_number + " " + (c.customer_id || ""), c.risk_tier, emo, n, c.agent_id, actions],
         n > 0 ? "alert" : "");
     }));
@@ -44,22 +45,39 @@
       row([a.name || a.id, state(a.state) + (a.reason ? " (" + a.reason + ")" : ""), ago(a.since), a.call_id || "",
         a.state === "logged_out" ? "" : button("log_out_agent", () => api("POST", "/wallboard/agents/" + a.id + "/logout").then(load))])));
   }
-  function chart(title, values, max) {
-    const w = 300, h = 60, n = values.length;
-    const pts = values.map((v, i) => (n < 2 ? 0 : (i * w) / (n - 1)).toFixed(1) + "," + (h - (Math.min(v, max) / max) * h).toFixed(1)).join(" ");
+  // one line per series, x by time over the last hour; a null value is a gap
+  function chart(title, lines, max, scale) {  // scale: the top of the y axis, as shown
+    const w = 300, h = 60, end = Date.now() / 1000, start = end - 3600;
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     svg.setAttribute("viewBox", `0 0 ${w} ${h}`); svg.setAttribute("class", "chart");
-    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
-    line.setAttribute("points", pts); svg.append(line);
-    const box = el("div"); box.append(el("h3", title), svg); return box;
+    const legend = el("p", null, "legend");
+    lines.forEach(([name, pts], i) => {
+      const xy = pts.filter(([, v]) => v != null).map(([at, v]) =>
+        (((at - start) / 3600) * w).toFixed(1) + "," + (h - (Math.min(v, max) / max) * h).toFixed(1));
+      const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+      line.setAttribute("points", xy.join(" ")); line.setAttribute("class", "s" + (i % 4)); svg.append(line);
+      if (name) legend.append(el("span", name, "s" + (i % 4)));
+    });
+    const box = el("div"); box.append(el("h3", title + " (0–" + scale + ")"), svg, legend); return box;
   }
   function renderCharts() {
     const cut = Date.now() / 1000 - 3600;
     while (history.length && history[0].at < cut) history.shift();
+    const names = [...new Set(history.flatMap((p) => Object.keys(p.queues || {})))].sort();
+    const per = (key) => names.map((q) => [q, history.map((p) => [p.at, ((p.queues || {})[q] || {})[key]])]);
+    const maxWait = Math.max(5, ...history.flatMap((p) => Object.values(p.queues || {}).map((x) => x.waiting || 0)));
     document.getElementById("charts").replaceChildren(
-      chart(t("waiting"), history.map((h) => h.waiting), Math.max(5, ...history.map((h) => h.waiting))),
-      chart(t("service_level"), history.map((h) => h.sl), 100),
-      chart(t("abandon_rate"), history.map((h) => h.abandon), 0.1));
+      chart(t("waiting"), per("waiting"), maxWait, maxWait),
+      chart(t("service_level"), per("service_level"), 100, "100%"),
+      chart(t("abandon_rate"), [["", history.map((p) => [p.at, p.abandon_rate])]], 0.1, "10%"));
+  }
+  function extend(d) {  // a live snapshot as one more point, at most one per 15 s
+    const last = history[history.length - 1];
+    if (last && d.at - last.at < 15) return;
+    const queues = {};
+    for (const q of d.queues) queues[q.queue] = { waiting: q.waiting, service_level: q.service_level };
+    const rates = d.campaigns.map((c) => c.progress && c.progress.abandon && c.progress.abandon.rate).filter((r) => r != null);
+    history.push({ at: d.at, queues, abandon_rate: rates.length ? Math.max(...rates) : null });
   }
   let lastData = null;
   function apply(d) {
@@ -83,10 +101,7 @@
     const errs = [].concat(sk.routing_errors || [], sk.last_reload_errors || []);
     fill("skill-errors", errs.length ? errs : [t("none")], (e) => el("li", typeof e === "string" ? e : JSON.stringify(e)));
     fill("audit", d.audit, (a) => el("li", new Date(a.at * 1000).toLocaleTimeString() + " " + a.by + " " + a.action + " " + a.target));
-    const waiting = d.queues.reduce((s, q) => s + q.waiting, 0);
-    const sls = d.queues.filter((q) => q.service_level != null).map((q) => q.service_level);
-    const abs = d.campaigns.map((c) => (c.progress && c.progress.abandon && c.progress.abandon.rate) || 0);
-    history.push({ at: d.at, waiting, sl: sls.length ? sls.reduce((a, b) => a + b) / sls.length : 100, abandon: abs.length ? Math.max(...abs) : 0 });
+    extend(d);
     renderCharts();
   }
   async function load() { try { apply(await api("GET", "/wallboard/data")); } catch (e) { console.error(e); } }
@@ -102,6 +117,10 @@
       else if (m.type === "metrics" && lastData) { apply({ ...lastData, queues: m.queues, agents: m.agents.list, calls: [...calls.values()] }); }
     },
   });
-  load();
+  api("GET", "/wallboard/history").then((r) => {
+    const seen = history.splice(0);  // live points that came first go after the history
+    history.push(...r.points, ...seen.filter((p) => !r.points.length || p.at > r.points[r.points.length - 1].at));
+    renderCharts();
+  }).catch((e) => console.error(e)).finally(load);
   setInterval(renderAgents, 1000);  // the "in state" clocks tick; data itself is pushed
 })();
