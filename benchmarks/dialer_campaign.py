@@ -94,7 +94,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         skills_dir=str(skills_dir(work, args.agents)),
         log_level="error",
     )
-    Sandbox(settings).up()
+    sandbox = Sandbox(settings)
+    was_up = sandbox.pid() is not None  # leave the machine as it was found
+    sandbox.up()
     engine = Engine(settings)
     await engine.start()
     try:
@@ -157,6 +159,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         await engine.stop()
         redis.stop()
         shutil.rmtree(work, ignore_errors=True)
+        if not was_up:
+            sandbox.down()
 
 
 def main(argv: list[str] | None = None) -> int:

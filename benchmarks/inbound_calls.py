@@ -435,11 +435,16 @@ async def main_async(args: argparse.Namespace) -> list[dict]:
     base = settings_mod.load(args.config)
     levels = [int(x) for x in args.calls.split(",")]
     sandbox = Sandbox(base)
+    was_up = sandbox.pid() is not None  # leave the machine as it was found
     sandbox.up()
     modes: list[str | None] = {"both": ["off", "on"], "on": ["on"], "off": ["off"]}.get(
         args.speech, [None]
     )
-    return [await run_mode(args, mode, levels, sandbox) for mode in modes]
+    try:
+        return [await run_mode(args, mode, levels, sandbox) for mode in modes]
+    finally:
+        if not was_up:
+            sandbox.down()
 
 
 def main() -> int:

@@ -141,6 +141,7 @@ async def run(args: argparse.Namespace) -> dict:
     }
     base = dataclasses.replace(base, **secret)
     sandbox = Sandbox(base)
+    was_up = sandbox.pid() is not None  # leave the machine as it was found
     sandbox.up()
     redis = RedisServer(_free_port(), work / "redis")
     redis.start()
@@ -188,6 +189,8 @@ async def run(args: argparse.Namespace) -> dict:
         await ari.close()
         await engine.stop()
         redis.stop()
+        if not was_up:
+            sandbox.down()
     ratio = lambda k: round(out["saturated"][k] / max(out["idle"][k], 1e-9), 3)  # noqa: E731
     out["ratio_p50"], out["ratio_p99"] = ratio("p50_ms"), ratio("p99_ms")
     out["load_after"] = round(os.getloadavg()[0], 2)

@@ -146,7 +146,9 @@ async def main_async(args: argparse.Namespace) -> int:
     redis_port, http_port = bench.free_port(), bench.free_port()
     redis = RedisServer(redis_port, work / "redis")
     redis.start()
-    Sandbox(base).up()
+    sandbox = Sandbox(base)
+    was_up = sandbox.pid() is not None  # leave the machine as it was found
+    sandbox.up()
     env = bench.engine_env(work, redis_port, http_port, args.speech)
     cfg = settings_mod.load(
         args.config, environ={k: v for k, v in env.items() if k.startswith("ENGINE_")}
@@ -191,6 +193,8 @@ async def main_async(args: argparse.Namespace) -> int:
             engine.kill()
         log_file.close()
         redis.stop()
+        if not was_up:
+            sandbox.down()
     problems = verdict(soak.samples, idle0, idle1, args)
     warnings = bench.log_warnings(log_path, 0)
     summary = {
