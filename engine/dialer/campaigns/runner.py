@@ -124,6 +124,7 @@ class CampaignRunner:
         self._synced_at = self._swept = -math.inf
         self._tasks: list[asyncio.Task[Any]] = []
         self.finished = asyncio.Event()
+        self._stopped = False
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -133,6 +134,8 @@ class CampaignRunner:
             dial_store.live_answers, self.id, now - self.guard.config.window
         ):
             self.guard.restore(at, abandoned, number)
+        if self._stopped:  # stopped while starting (the engine shut down): no tasks
+            return
         self._tasks = [
             asyncio.create_task(self._run(), name=f"dialer-{self.id}"),
             asyncio.create_task(self._ticker(), name=f"dialer-tick-{self.id}"),
@@ -140,6 +143,7 @@ class CampaignRunner:
 
     async def stop(self) -> None:
         """Stop the tasks (the engine shuts down); lines in Asterisk are left as they are."""
+        self._stopped = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -249,6 +249,9 @@ class DialerService:
         runner = CampaignRunner(self.deps, campaign, self.clock)
         self.runners[campaign["id"]] = runner
         await runner.start()
+        if self._closed:  # the service stopped while this runner was starting
+            await runner.stop()
+            return runner
         self._spawn(self._reap(runner))
         return runner
 
