@@ -10,6 +10,8 @@ set -euo pipefail
 cd /opt/tenure
 .venv/bin/python -m engine.sandbox.render /etc/asterisk /usr/share/asterisk/sounds/tenure
 chgrp -R asterisk /etc/asterisk /usr/share/asterisk/sounds/tenure
+# The engine rewrites the trunk files when skills/trunks.yaml changes, then reloads PJSIP.
+chown tenure:asterisk /etc/asterisk/pjsip_trunks.conf /etc/asterisk/extensions_trunks.conf
 mkdir -p /var/run/asterisk /var/log/asterisk /var/spool/asterisk /var/lib/asterisk /var/lib/tenure
 chown -R asterisk:asterisk /var/run/asterisk /var/log/asterisk /var/spool/asterisk /var/lib/asterisk
 # The data volume may come from an older image that ran the engine as root.

@@ -37,6 +37,8 @@ from engine.dialer.campaigns.service import STASIS_ARGS as DIALER_STASIS_ARGS
 from engine.dialer.campaigns.service import DialerService
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
+from engine.phones import service as phone_service
+from engine.phones.service import PhoneConfig
 from engine.profiles import schema as profile_schema
 from engine.profiles.care import schema as care_schema
 from engine.profiles.ingest import http as ingest_http
@@ -141,6 +143,7 @@ class Engine:
             skills_dir=settings.skills_path,
             instance=settings.instance_id or socket.gethostname(),
             watch=False,
+            offer_pause=settings.offer_pause_seconds,
         )
         self.calls = CallService(
             self.ari,
@@ -185,6 +188,11 @@ class Engine:
             self.calls,
             AgentReservations(self.router.store),
         )
+        # carrier trunks (skills/trunks.yaml): rendered and reloaded into Asterisk; the
+        # dialer's dial string when dialer_trunk names one
+        self.phones = PhoneConfig(settings, self.ami.action, self._use_dial_string)
+        self._trunks = rules["trunks"]
+        self._use_dial_string(*phone_service.dial_string(settings.dialer_trunk, self._trunks))
         for arg in DIALER_STASIS_ARGS:  # its lines' and agent legs' channels
             self.calls.stasis_apps[arg] = self.dialer.route
         self.calls.taps.append(self.dialer.tap)
@@ -282,8 +290,9 @@ class Engine:
 
     def _bind_skills(self) -> None:
         """Who takes each reloaded rule file (a refused edit leaves its domain as it was)."""
-        self.skills.bind("routing", self.router.use)
+        self.skills.bind("routing", self._use_routing)
         self.skills.bind("ivr", self._use_ivr)
+        self.skills.bind("trunks", self.phones.use_trunks)
         if self.speech is not None:
             self.skills.bind("speech-menus", self.speech.use_menus)
             self.skills.bind("listening", self.speech.use_listening)
@@ -295,6 +304,15 @@ class Engine:
             self.skills.bind(unit, _use_rules(live), _refuse_rules(live))
         self.router.reloader = self.reload_skills
         self.retention.reloader = self.reload_skills
+
+    async def _use_routing(self, config: Any) -> None:
+        await self.router.use(config)
+        if self.ami.logged_in.is_set():  # a new or moved phone: its registration, now
+            await self.devices.sync()
+
+    def _use_dial_string(self, dial: str, caller_id: str) -> None:
+        self.dialer.deps.settings.trunk = dial
+        self.dialer.deps.settings.caller_id = caller_id
 
     def _use_ivr(self, config: IvrConfig) -> None:
         self._ivr = config
@@ -320,6 +338,7 @@ class Engine:
         await _retry("asterisk-ari", lambda: self.ari.call("asterisk_info"))
         await _retry("asterisk-ami", self.ami.connect, retries=5)
         await self.devices.sync()
+        await self.phones.use_trunks(self._trunks)  # an edit made while the engine was down
         if self.speech is not None:
             await self.speech.start()
         self._tasks.append(asyncio.create_task(self.events.run(), name="ari-events"))

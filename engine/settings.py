@@ -84,6 +84,11 @@ class Settings:
     hold_music: str = _setting(
         "default", "Music-on-hold class callers hear while they wait for an agent (empty: silence)."
     )
+    offer_pause_seconds: float = _setting(
+        30.0,
+        "An agent paused by a failed offer (rejected, not answered, unreachable) is made "
+        "available again after this many seconds (0: stays paused until unpaused).",
+    )
     wrapup_seconds: float = _setting(
         0.0, "Seconds of wrap-up after each call before the agent is offered the next one."
     )
@@ -107,6 +112,28 @@ class Settings:
         "",
         "SIP password of the agent phones (empty: no agent phone endpoints are configured).",
         secret=True,
+    )
+    sip_agent_codecs: str = _setting(
+        "g722,ulaw,alaw,opus",
+        "Codecs agent phones may use, preferred first (ulaw, alaw, g722, opus, gsm); "
+        "Asterisk transcodes between a phone and a trunk that share none.",
+    )
+    sip_external_address: str = _setting(
+        "",
+        "Public address Asterisk puts in SIP and SDP for peers outside sip_local_net "
+        "(behind NAT; empty: the bound address).",
+    )
+    sip_local_net: str = _setting(
+        "",
+        "Networks reached without NAT, comma-separated (e.g. 10.0.0.0/8,192.168.0.0/16; "
+        "with sip_external_address).",
+    )
+    asterisk_config_dir: str = _setting(
+        "",
+        "Asterisk's configuration folder the engine writes trunk edits of "
+        "skills/trunks.yaml into before a PJSIP reload (empty: the sandbox's, "
+        "sandbox_dir/rootfs/etc/asterisk, when it exists; else trunk edits wait for a "
+        "restart).",
     )
     rtp_start: int = _setting(20000, "First RTP port Asterisk uses.")
     rtp_end: int = _setting(20999, "Last RTP port Asterisk uses.")
@@ -193,8 +220,9 @@ class Settings:
     dialer_trunk: str = _setting(
         "Local/{number}@sim-customers",
         "Dial string of an outbound "
-        "call, {number} replaced (e.g. PJSIP/{number}@trunk; the "
-        "default reaches the sandbox's simulated customers).",
+        "call, {number} replaced (e.g. PJSIP/{number}@carrier), or the name of a trunk "
+        "of skills/trunks.yaml (its prefix applied); the "
+        "default reaches the sandbox's simulated customers.",
     )
     dialer_queue: str = _setting(
         "general",
@@ -351,6 +379,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"ari_url must be an http(s) URL, got {s.ari_url!r}")
     if not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"redis_url must be a redis:// URL, got {s.redis_url!r}")
+    if s.offer_pause_seconds < 0:
+        raise SettingsError("offer_pause_seconds must be 0 (never) or more")
     if s.agent_ring_timeout <= 0:
         raise SettingsError("agent_ring_timeout must be positive")
     _validate_pools(s)
@@ -367,8 +397,11 @@ def _validate_pools(s: Settings) -> None:
 
 
 def _validate_dialer(s: Settings) -> None:
-    if "{number}" not in s.dialer_trunk:
-        raise SettingsError("dialer_trunk must contain {number}")
+    if "{number}" not in s.dialer_trunk and not re.fullmatch(r"[a-z][a-z0-9_-]*", s.dialer_trunk):
+        raise SettingsError(
+            "dialer_trunk must be a dial string containing {number} or the name of a "
+            "trunk of skills/trunks.yaml"
+        )
     if s.dialer_abandon_window not in ("US", "UK"):
         raise SettingsError(
             f"dialer_abandon_window must be US or UK, got {s.dialer_abandon_window!r}"

@@ -63,6 +63,7 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         ari_password=secrets.token_hex(16),
         ami_secret=secrets.token_hex(16),
         api_token=secrets.token_hex(24),
+        sip_agent_password=secrets.token_hex(12),  # PJSIP/1001... for the real phones
         database_path=str(work / "engine.db"),
         skills_dir=str(TEST_SKILLS),
         http_port=free_port(),

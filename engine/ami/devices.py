@@ -1,7 +1,9 @@
-"""Agents' phone registration from AMI device state, fed to routing.
+"""Agents' phone registration from AMI device state and contact status, fed to routing.
 
-An agent whose phone is unregistered (device state UNAVAILABLE or INVALID) is not
-offered calls. Simulated agents (Local channels) have no device state and are left alone.
+An agent whose phone is unregistered (device state UNAVAILABLE or INVALID, contact
+removed or unreachable: ``engine.phones.registration``) is not offered calls. Simulated
+agents (Local channels) have no device state and are left alone. ``sync`` reads every
+device at start, after AMI reconnects and after an agents edit.
 """
 
 from __future__ import annotations
@@ -12,16 +14,9 @@ from typing import Any
 
 from engine.ami.client import AmiClient
 from engine.logs import get_logger
+from engine.phones.registration import device_of, registered_from
 
 log = get_logger(__name__)
-UNREGISTERED = frozenset({"UNAVAILABLE", "INVALID", "UNKNOWN"})
-
-
-def device_of(endpoint: str) -> str | None:
-    """The AMI device name of a dial string ("PJSIP/1001" -> "PJSIP/1001"); None for
-    Local channels and anything else without a device state of its own."""
-    tech = endpoint.split("/", 1)[0].upper()
-    return endpoint if tech in {"PJSIP", "SIP", "IAX2"} else None
 
 
 class DeviceWatcher:
@@ -38,6 +33,7 @@ class DeviceWatcher:
         self.known: dict[str, bool] = {}
         self._pending: set[asyncio.Future[None]] = set()
         ami.subscribe("DeviceStateChange", self._on_change)
+        ami.subscribe("ContactStatus", self._on_change)
 
     def _agents_by_device(self) -> dict[str, str]:
         out = {}
@@ -48,13 +44,13 @@ class DeviceWatcher:
         return out
 
     def _on_change(self, event: dict[str, Any]) -> None:
-        device = str(event.get("Device", "")).upper()
-        if device_of(device) is None:  # Local/..., Queue:..., Custom:...: not a phone
+        told = registered_from(event)
+        if told is None:
             return
-        agent_id = self._agents_by_device().get(device)
+        device, registered = told
+        agent_id = self._agents_by_device().get(device.upper())
         if agent_id is None:
             return
-        registered = str(event.get("State", "")).upper() not in UNREGISTERED
         if self.known.get(agent_id) != registered:
             self.known[agent_id] = registered
             task = asyncio.ensure_future(self._apply(agent_id, registered))
@@ -68,10 +64,12 @@ class DeviceWatcher:
             log.warning("devices.update_failed", agent=agent_id, error=str(exc))
 
     async def sync(self) -> None:
-        """Read every device's state once (at start and after AMI reconnects)."""
+        """Read every device's state once (at start, after AMI reconnects, after an
+        agents edit); what was known is read anew."""
         devices = self._agents_by_device()
         if not devices:
             return
+        self.known.clear()
         reply = await self.ami.action({"Action": "DeviceStateList"})
         for item in reply if isinstance(reply, list) else []:
             if item.get("Event") == "DeviceStateChange":

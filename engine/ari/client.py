@@ -19,6 +19,14 @@ from yarl import URL
 from engine.ari.errors import AriUnavailable, error_for
 from engine.ari.operations import OPERATIONS
 
+# The bridges the engine makes for calls: mixing, and never native RTP forwarding
+# (``proxy_media``). In a ``native_rtp`` bridge Asterisk passes one phone's packets to
+# the other as they came (their timing, sequence numbers and SSRC), and a phone whose
+# jitter buffer rejects them hears nothing for the whole call. Through the core
+# (``simple_bridge``) every frame is decoded, re-timed and re-packetised by Asterisk's
+# own RTP stack, and codecs are translated (a G.722 phone with a G.711 trunk).
+MIXING = "mixing,proxy_media"
+
 Json = dict[str, Any]
 
 
@@ -124,7 +132,7 @@ class AriClient:
         result: Json = await self.call("originate", endpoint=endpoint, body=body, **params)
         return result
 
-    async def create_bridge(self, bridge_id: str, kind: str = "mixing", name: str = "") -> Json:
+    async def create_bridge(self, bridge_id: str, kind: str = MIXING, name: str = "") -> Json:
         result: Json = await self.call(
             "create_bridge", bridgeId=bridge_id, type=kind, name=name or None
         )

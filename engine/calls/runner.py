@@ -177,7 +177,7 @@ class CallRunner:
     async def _hold(self, bridge_id: str, channel: str) -> None:
         svc = self.service
         try:
-            await svc.ari.create_bridge(bridge_id, "mixing", name=self.call.call_id)
+            await svc.ari.create_bridge(bridge_id, name=self.call.call_id)
             await svc.ari.add_channel(bridge_id, [channel])
         except AriError as exc:
             log.warning("call.hold_failed", call=self.call.call_id, error=str(exc))

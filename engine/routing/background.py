@@ -47,6 +47,17 @@ async def wrapup_done(svc: RoutingService, agent_id: str) -> None:
             await svc.match_agent(agent_id)
 
 
+async def resume_after_offer(
+    svc: RoutingService, agent_id: str, reason: str, paused_at: float
+) -> None:
+    """``offer_pause_seconds`` after a failed offer paused the agent: available again,
+    unless the agent's state changed in between (unpaused, paused for a break...)."""
+    ok, _ = await svc.store.agent_op("resume", svc.clock(), agent_id, reason, repr(paused_at))
+    if ok:
+        log.info("routing.offer_pause_over", agent=agent_id, reason=reason)
+        await svc._available(agent_id)
+
+
 async def _escalate(svc: RoutingService, now: float) -> None:
     for call_id, w in list(svc.waiting.items()):
         actions = wt.due_actions(svc.config, w, now)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.errors import Conflict, NotFound
+from engine.phones.registration import offerable
 from engine.routing.store import RoutingStore
 
 PAUSE_REASONS = (
@@ -92,6 +93,8 @@ def agent_view(row: dict[str, str], now: float) -> dict[str, Any]:
         "since": float(row.get("since") or 0),
         "call_id": row.get("call") or None,
         "registered": row.get("registered") != "0",
+        # offered calls now: available with a phone not known unregistered
+        "offerable": offerable(state, row.get("registered") != "0"),
         "pause_after": row.get("pause_after") or None,
         "handled": int(row.get("handled") or 0),
         "occupancy": round(busy / online, 3) if state != "logged_out" and online > 0 else None,

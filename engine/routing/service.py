@@ -58,7 +58,10 @@ class RoutingService(Matching):
         instance: str | None = None,
         skills_dir: str | Path | None = None,
         watch: bool = True,
+        offer_pause: float = 0.0,
     ) -> None:
+        """``offer_pause``: seconds after which an agent paused by a failed offer is made
+        available again (0: stays paused)."""
         self.config = config
         self.store = RoutingStore(redis, prefix)
         self.presence = Presence(self.store, clock)
@@ -66,6 +69,7 @@ class RoutingService(Matching):
         self.instance = instance or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self.skills_dir = Path(skills_dir) if skills_dir else None
         self.watch = watch
+        self.offer_pause = offer_pause
         self.waiting: dict[str, wt.Waiting] = {}  # our calls waiting for an agent
         self.offered: dict[str, wt.Waiting] = {}  # our calls ringing an agent
         self.reload_errors: list[str] = []
@@ -182,8 +186,14 @@ class RoutingService(Matching):
 
     async def agent_failed(self, call_id: str, agent_id: str, reason: str) -> None:
         reason = FAIL_REASONS.get(reason, reason or "ring-timeout")
-        back = await self.store.call_op("requeue", self.clock(), call_id, agent_id, reason)
-        await self.presence.announce(agent_id, "paused", self.clock(), reason=reason)
+        now = self.clock()
+        back = await self.store.call_op("requeue", now, call_id, agent_id, reason)
+        await self.presence.announce(agent_id, "paused", now, reason=reason)
+        if self.offer_pause > 0:  # back to available by itself, unless paused anew since
+            asyncio.get_running_loop().call_later(
+                self.offer_pause,
+                lambda: self.spawn(background.resume_after_offer(self, agent_id, reason, now)),
+            )
         w = self.offered.pop(call_id, None)
         if w is not None and back:
             self.waiting[call_id] = w

@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from engine.phones import pjsip
 from engine.sandbox import config, render, rootfs
 from engine.sandbox.rootfs import SandboxError
 from engine.settings import Settings
@@ -135,13 +136,41 @@ class Sandbox:
         return rootfs.build(self.dir, self.settings.sandbox_mirror, force=True)
 
     def install_config(self) -> bool:
-        """Write the rendered configuration and sounds; True if anything changed."""
-        want = config.digest(config.render(self.settings))
+        """Write the rendered configuration and sounds; True if Asterisk must restart
+        for it (trunk files alone are applied by a reload: ``apply_trunks``)."""
+        files = config.render(self.settings)
+        want = config.digest({k: v for k, v in files.items() if k not in pjsip.TRUNK_FILES})
         if self.config_stamp.exists() and self.config_stamp.read_text() == want:
             return False
         render.install(self.settings, self.root / "etc" / "asterisk", self.sounds_dir)
         self.config_stamp.write_text(want)
         return True
+
+    def apply_trunks(self) -> bool:
+        """Write changed trunk files (skills/trunks.yaml) and reload PJSIP and the
+        dialplan in the running Asterisk: calls in progress continue. True if changed."""
+        etc = self.root / "etc" / "asterisk"
+        files = config.render(self.settings)
+        changed = False
+        for name in pjsip.TRUNK_FILES:
+            path = etc / name
+            if not path.exists() or path.read_text() != files[name]:
+                path.write_text(files[name])
+                path.chmod(0o640)
+                changed = True
+        if changed and self.pid() is not None:
+            self.cli("module reload res_pjsip.so")
+            self.cli("dialplan reload")
+        return changed
+
+    def _hosts(self) -> None:
+        """The chroot resolves the machine's own name (Asterisk looks it up on calls)."""
+        name = socket.gethostname()
+        hosts = self.root / "etc" / "hosts"
+        want = f"127.0.0.1\tlocalhost\n127.0.1.1\t{name}\n::1\tlocalhost ip6-localhost\n"
+        with contextlib.suppress(OSError):
+            if not hosts.exists() or name not in hosts.read_text().split():
+                hosts.write_text(want)
 
     def _check_ports(self) -> None:
         s = self.settings
@@ -172,7 +201,8 @@ class Sandbox:
     # -- run ----------------------------------------------------------------------
     def up(self) -> str:
         """Build (cached), configure and start; returns "started", "restarted" (the
-        configuration changed) or "already up"."""
+        configuration changed), "trunks reloaded" (only skills/trunks.yaml did) or
+        "already up"."""
         rootfs.require_root()
         config.render(self.settings)  # missing secrets: fail before building
         with rootfs.locked(self.dir):
@@ -181,7 +211,7 @@ class Sandbox:
             outcome = "started"
             if self.pid() is not None:
                 if not changed and self._ari_ok():
-                    return "already up"
+                    return "trunks reloaded" if self.apply_trunks() else "already up"
                 self._down()
                 outcome = "restarted"
             self._start()
@@ -189,6 +219,7 @@ class Sandbox:
 
     def _start(self) -> None:
         self._check_ports()
+        self._hosts()
         rootfs.mount_pseudo(self.root)
         (self.root / "var" / "run" / "asterisk").mkdir(parents=True, exist_ok=True)
         with open(self.logfile, "ab") as out:

@@ -2,25 +2,32 @@
 
 ``asterisk-config/*.conf`` are ``string.Template`` files (``${ari_password}``...);
 ``dialplan/extensions.conf`` keeps Asterisk's own ``${...}`` and only has ``${ARI_APP}``
-replaced. ``pjsip_agents.conf`` (one endpoint per agent phone) is generated from
-``sip_agents`` and ``sip_agent_password``. Credentials come from settings; there are no
-defaults for them.
+replaced. The PJSIP sections (transports, agent phones, trunks of
+``skills/trunks.yaml`` and their dialplan) come from ``engine.phones.pjsip``, the one
+renderer the sandbox, the Docker entrypoint and the engine's trunk reload share.
+Credentials come from settings (trunk passwords from the environment variables
+trunks.yaml names); there are no defaults for them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from string import Template
 
+from engine.phones import pjsip
+from engine.phones import trunks as trunks_mod
 from engine.settings import Settings
+from engine.skills import loader
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO / "asterisk-config"
 DIALPLAN = REPO / "dialplan" / "extensions.conf"
 SOUNDS_DIR = REPO / "dialplan" / "sounds"
 INSTALL_SCRIPT = REPO / "docker" / "install-asterisk.sh"
-MAX_AGENT_PHONES = 1000
+TRUNKS_FILE = "trunks.yaml"
 
 
 class ConfigError(ValueError):
@@ -47,54 +54,45 @@ def values(settings: Settings) -> dict[str, str]:
     }
 
 
-def agent_numbers(spec: str) -> list[str]:
-    """``"1001-1003,2001"`` -> ["1001", "1002", "1003", "2001"]."""
-    out: list[str] = []
-    for part in (p.strip() for p in spec.split(",")):
-        if not part:
-            continue
-        first, _, last = part.partition("-")
-        if not first.isdigit() or (last and not last.isdigit()):
-            raise ConfigError(f"sip_agents: {part!r} is not a number or a range like 1001-1010")
-        if not last:
-            out.append(first)
-            continue
-        if int(last) < int(first) or int(last) - int(first) >= MAX_AGENT_PHONES:
-            raise ConfigError(f"sip_agents: bad range {part!r}")
-        out += [str(n).zfill(len(first)) for n in range(int(first), int(last) + 1)]
-    return list(dict.fromkeys(out))
+def read_trunks(skills_dir: str | Path) -> trunks_mod.Trunks:
+    """The trunks of ``skills_dir/trunks.yaml`` (none when absent); ``SkillFileError``
+    with ``file:line:column`` when it is invalid."""
+    path = Path(skills_dir) / TRUNKS_FILE
+    if not path.exists():
+        return trunks_mod.NONE
+    return loader.load_checked(path, loader.schema("trunks"), trunks_mod.build)
 
 
-def pjsip_agents(settings: Settings) -> str:
-    """One endpoint, AOR and auth per agent phone, from the templates in pjsip.conf."""
-    head = "; Generated from the settings sip_agents and sip_agent_password.\n"
-    if not settings.sip_agent_password:
-        return head + "; sip_agent_password is empty: no agent phones.\n"
-    if any(c in settings.sip_agent_password for c in "\n;"):
-        raise ConfigError("sip_agent_password must not contain a newline or ';'")
-    blocks = [head]
-    for n in agent_numbers(settings.sip_agents):
-        blocks.append(
-            f"[{n}](agent-endpoint)\nauth = {n}\naors = {n}\ncallerid = <{n}>\n"
-            f"[{n}](agent-aor)\n"
-            f"[{n}](agent-auth)\nusername = {n}\n"
-            f"password = {settings.sip_agent_password}\n"
-        )
-    return "\n".join(blocks)
+def phone_files(
+    settings: Settings, trunks: trunks_mod.Trunks, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The PJSIP sections and the trunks' dialplan (``engine.phones.pjsip``)."""
+    try:
+        secrets = trunks_mod.passwords(trunks, os.environ if environ is None else environ)
+        return pjsip.render(pjsip.from_settings(settings), trunks, secrets)
+    except (pjsip.PjsipConfigError, trunks_mod.TrunkError) as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def render(
-    settings: Settings, config_dir: Path = CONFIG_DIR, dialplan: Path = DIALPLAN
+    settings: Settings,
+    config_dir: Path = CONFIG_DIR,
+    dialplan: Path = DIALPLAN,
+    environ: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """File name -> rendered text for /etc/asterisk."""
     mapping = values(settings)
+    try:
+        trunks = read_trunks(settings.skills_dir)
+    except loader.SkillFileError as exc:
+        raise ConfigError(str(exc)) from None
     files: dict[str, str] = {}
     for path in sorted(config_dir.glob("*.conf")):
         try:
             files[path.name] = Template(path.read_text()).substitute(mapping)
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"{path}: bad placeholder {exc}") from None
-    files["pjsip_agents.conf"] = pjsip_agents(settings)
+    files.update(phone_files(settings, trunks, environ))
     files["extensions.conf"] = dialplan.read_text().replace("${ARI_APP}", settings.ari_app)
     return files
 

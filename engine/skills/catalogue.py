@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.ivr import config as ivr_config
+from engine.phones import trunks
 from engine.profiles.care import rules as care
 from engine.profiles.retention import nba, offers
 from engine.profiles.risk import config as risk_config
@@ -83,6 +84,7 @@ UNITS: tuple[Unit, ...] = (
     _one("offers.yaml", offers.SCHEMA, offers.build, offers.OfferRules(())),
     _one("care-rules.yaml", care.SCHEMA, care.build, care.CareRules(())),
     _one("next-best-action.yaml", nba.SCHEMA, nba.build, nba.NO_NBA),
+    _one("trunks.yaml", loader.schema("trunks"), trunks.build, trunks.NONE),
 )
 FILES: dict[str, tuple[Unit, SkillFile]] = {f.name: (u, f) for u in UNITS for f in u.files}
 # a routing file under another name is known by its top-level key

@@ -33,7 +33,7 @@ class Monitor:
         session = secrets.token_hex(6)
         bridge = f"monitor-{session}"
         self.sessions[session] = set()
-        await self.ari.create_bridge(bridge, "mixing", bridge)
+        await self.ari.create_bridge(bridge, name=bridge)
         args = f"{STASIS_ARG},{session}"
         await self.ari.call(
             "snoop",

@@ -22,6 +22,7 @@ from engine.store.database import Database
 class DialerSettings:
     app: str = "engine"
     trunk: str = "Local/{number}@sim-customers"
+    caller_id: str = ""  # the trunk's outbound caller ID (skills/trunks.yaml); "": none
     identification: tuple[str, ...] = ("sound:hello", "sound:please-try-call-later")
     machine_message: tuple[str, ...] = ("sound:hello", "sound:vm-message")
     max_lines: int = 50

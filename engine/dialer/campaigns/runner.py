@@ -346,6 +346,7 @@ class CampaignRunner:
                 app=s.app,
                 appArgs=f"dialer,{self.id}",
                 timeout=math.ceil(row["ring_timeout"]),
+                **({"callerId": s.caller_id} if s.caller_id else {}),
                 variables={
                     "TENURE_DIALER": f"{self.id}:{attempt_id}",
                     "TENURE_IDENTIFY": self.identify_sounds,
@@ -556,7 +557,7 @@ class CampaignRunner:
     async def _bridge_legs(self, line: Line, act: a.BridgeLegs, now: float) -> None:
         ari = self.deps.ari
         try:
-            await ari.create_bridge(act.bridge_id, "mixing", name=line.id)
+            await ari.create_bridge(act.bridge_id, name=line.id)
             await ari.add_channel(act.bridge_id, [act.customer, act.agent])
         except AriError as exc:
             log.warning("dialer.bridge_failed", line=line.id, error=str(exc))

@@ -3,6 +3,7 @@
 --   remove | login | logout | unpause | wrapup_done
 --   release front|detach   (a reservation nobody rang: agent free, call front or detached)
 --   pause reason | device registered(1/0)
+--   resume reason paused_at   (a failed offer's pause ends, unless changed since)
 -- Returns {ok (1/0), state}.
 local op, now, aid = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local k = akey(aid)
@@ -53,6 +54,13 @@ elseif op == 'pause' then
 elseif op == 'unpause' then
   redis.call('HSET', k, 'pause_after', '')
   if state ~= 'paused' then return refused() end
+  return ok(set_state(aid, 'available', now, ''))
+elseif op == 'resume' then
+  local paused = redis.call('HMGET', k, 'reason', 'since')
+  if state ~= 'paused' or paused[1] ~= ARGV[4] or tonumber(paused[2]) ~= tonumber(ARGV[5]) then
+    return refused()
+  end
+  redis.call('HSET', k, 'pause_after', '')
   return ok(set_state(aid, 'available', now, ''))
 elseif op == 'device' then
   redis.call('HSET', k, 'registered', ARGV[4])

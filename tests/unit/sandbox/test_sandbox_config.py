@@ -47,14 +47,15 @@ def test_agent_phones_get_the_password_from_settings_or_none_at_all():
 @pytest.mark.parametrize("spec", ["10a", "1010-1001", "1-5000", "1001-10x"])
 def test_bad_agent_number_lists_are_refused(spec):
     with pytest.raises(config.ConfigError, match="sip_agents"):
-        config.agent_numbers(spec)
+        config.render(settings(sip_agents=spec, sip_agent_password="pw"))
 
 
 def test_sip_and_rtp_come_from_settings():
     files = config.render(
         settings(sip_host="0.0.0.0", sip_port=5070, rtp_start=21000, rtp_end=21100)
     )
-    assert "bind = 0.0.0.0:5070" in files["pjsip.conf"]
+    assert "bind = 0.0.0.0:5070" in files["pjsip_transports.conf"]
+    assert "#include pjsip_transports.conf" in files["pjsip.conf"]
     assert "rtpstart = 21000" in files["rtp.conf"] and "rtpend = 21100" in files["rtp.conf"]
 
 
