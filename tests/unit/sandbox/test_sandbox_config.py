@@ -134,3 +134,33 @@ def test_agent_modes():
     }
     with pytest.raises(ValueError):
         parties.agent_globals("1001", "sleep")
+
+
+def test_trunk_edits_are_written_without_a_restart_and_the_chroot_knows_its_name(tmp_path):
+    skills = tmp_path / "skills"
+    skills.mkdir()
+    (skills / "trunks.yaml").write_text("trunks:\n  c:\n    host: 127.0.0.9\n    dids: ['8000']\n")
+    box = Sandbox(settings(sandbox_dir=str(tmp_path / "sbx"), skills_dir=str(skills)))
+    etc = box.root / "etc" / "asterisk"
+    etc.mkdir(parents=True)
+    restart_digest = config.digest(
+        {k: v for k, v in config.render(box.settings).items() if not k.endswith("trunks.conf")}
+    )
+    assert box.apply_trunks() is True  # nothing running: written, no reload
+    assert "match = 127.0.0.9" in (etc / "pjsip_trunks.conf").read_text()
+    assert "exten => 8000,1,Goto(inbound,8000,1)" in (etc / "extensions_trunks.conf").read_text()
+    assert box.apply_trunks() is False
+    (skills / "trunks.yaml").write_text("trunks:\n  c:\n    host: 127.0.0.8\n")
+    assert box.apply_trunks() is True
+    after = config.digest(
+        {k: v for k, v in config.render(box.settings).items() if not k.endswith("trunks.conf")}
+    )
+    assert after == restart_digest  # a trunk edit never restarts Asterisk
+    box._hosts()
+    assert socket.gethostname() in (box.root / "etc" / "hosts").read_text().split()
+
+
+def test_a_broken_trunks_file_stops_rendering_with_its_line(tmp_path):
+    (tmp_path / "trunks.yaml").write_text("trunks:\n  c:\n    host: h\n    auth: nope\n")
+    with pytest.raises(config.ConfigError, match=r"trunks.yaml:4:\d+: .*is not one of"):
+        config.render(settings(skills_dir=str(tmp_path)))
