@@ -83,9 +83,20 @@ class PhoneConfig:
             _write(folder / name, files[name])
         if changed:
             for module in RELOADS:
-                await self.action({"Action": "Reload", "Module": module})
+                reply = await self.action({"Action": "Reload", "Module": module})
+                if str(_get(reply, "Response")).lower() == "error":
+                    raise RuntimeError(
+                        f"Asterisk refused to reload {module}: {_get(reply, 'Message')}"
+                    )
             self.applied += 1
             log.warning("phones.trunks_applied", files=changed, trunks=trunks.names())
+
+
+def _get(reply: Any, key: str) -> Any:
+    """A field of an AMI reply (panoramisk's Message is a dict; a list: its first)."""
+    if isinstance(reply, list):
+        reply = reply[0] if reply else {}
+    return reply.get(key) if hasattr(reply, "get") else None
 
 
 def _differs(path: Path, text: str) -> bool:
