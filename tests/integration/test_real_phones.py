@@ -324,3 +324,30 @@ async def test_a_rejected_offer_pause_ends_by_itself(phone_engine, ari):
 
         await wait_for(available, timeout=10, what="2001 available again by itself")
     assert time.monotonic() - paused_seen >= 1.5  # offer_pause_seconds = 2
+
+
+async def test_a_phone_that_unregisters_is_not_offered_until_it_is_back(phones, phone_engine):
+    """Live registration (AMI ContactStatus / device state), not only the start's sync."""
+    engine = phone_engine
+    await registered(engine, "1002")
+    aor = f"sip:1002@{phones.sip}"
+    phones.agents.command("uadel", aor)
+
+    async def gone() -> bool:
+        a = await agent(engine, "1002")
+        return not a["registered"] and not a["offerable"]
+
+    await wait_for(gone, timeout=10, what="1002 unregistered")
+    phones.caller.clear()
+    phones.agents.clear()
+    phones.caller.command("dial", f"sip:8300@{phones.sip}")  # the wideband queue: 1002 only
+    await until(phones.caller, "CALL_ESTABLISHED")
+    await asyncio.sleep(2.0)
+    assert not phones.agents.seen("CALL_INCOMING"), "an unregistered phone was rung"
+    assert (await agent(engine, "1002"))["state"] == "available"
+    phones.agents.command("uanew", phones.agents.accounts[1])
+    await registered(engine, "1002")
+    await until(phones.agents, "CALL_ESTABLISHED", timeout=10)  # the waiting call, offered now
+    phones.caller.command("hangup")
+    await until(phones.caller, "CALL_CLOSED")
+    await until(phones.agents, "CALL_CLOSED")
