@@ -306,9 +306,10 @@ class Engine:
         self.retention.reloader = self.reload_skills
 
     async def _use_routing(self, config: Any) -> None:
+        before = self.router.config.version
         await self.router.use(config)
-        if self.ami.logged_in.is_set():  # a new or moved phone: its registration, now
-            await self.devices.sync()
+        if self.router.config.version != before and self.ami.logged_in.is_set():
+            await self.devices.sync()  # a new or moved phone: its registration, now
 
     def _use_dial_string(self, dial: str, caller_id: str) -> None:
         self.dialer.deps.settings.trunk = dial
