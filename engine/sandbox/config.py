@@ -3,8 +3,9 @@
 ``asterisk-config/*.conf`` are ``string.Template`` files (``${ari_password}``...);
 ``dialplan/extensions.conf`` keeps Asterisk's own ``${...}`` and only has ``${ARI_APP}``
 replaced. ``pjsip_agents.conf`` (one endpoint per agent phone) is generated from
-``sip_agents`` and ``sip_agent_password``. Credentials come from settings; there are no
-defaults for them.
+``sip_agents`` and ``sip_agent_password``; ``pjsip_webrtc.conf`` (the browser
+softphones, ``engine/softphone/render.py``) from ``sip_agents`` and ``softphone_secret``.
+Credentials come from settings; there are no defaults for them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from string import Template
 
 from engine.settings import Settings
+from engine.softphone.render import pjsip_webrtc
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO / "asterisk-config"
@@ -95,6 +97,9 @@ def render(
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"{path}: bad placeholder {exc}") from None
     files["pjsip_agents.conf"] = pjsip_agents(settings)
+    files["pjsip_webrtc.conf"] = pjsip_webrtc(
+        agent_numbers(settings.sip_agents), settings.softphone_secret, settings.sip_host
+    )
     files["extensions.conf"] = dialplan.read_text().replace("${ARI_APP}", settings.ari_app)
     return files
 
