@@ -38,16 +38,32 @@
     pc.addEventListener("track", attach);
     attach();
   }
+  let stopRing = null;
+  function ring() {  // a ring-back cadence (440+480 Hz, 2 s on, 4 s off) while it rings
+    try {
+      const ctx = new AudioContext(), gain = ctx.createGain();
+      gain.gain.value = 0;
+      gain.connect(ctx.destination);
+      for (const hz of [440, 480]) { const o = ctx.createOscillator(); o.frequency.value = hz; o.connect(gain); o.start(); }
+      let step = 0;
+      const tick = () => { gain.gain.value = step % 3 === 0 ? 0.05 : 0; step += 1; };
+      tick();
+      const timer = setInterval(tick, 2000);
+      stopRing = () => { clearInterval(timer); ctx.close(); stopRing = null; };
+    } catch (e) { stopRing = null; }  // no audio output: the panel still shows the call
+  }
+  function quiet() { if (stopRing) stopRing(); }
   function incoming(s) {
     if (session) { s.terminate({ status_code: 486, reason_phrase: "Busy Here" }); return; }
     session = s;
     show("ringing", s.remote_identity.display_name || s.remote_identity.uri.user);
+    ring();
     const done = () => {
-      session = null; mute.textContent = t("phone.mute"); mute.setAttribute("aria-pressed", "false");
+      quiet(); session = null; mute.textContent = t("phone.mute"); mute.setAttribute("aria-pressed", "false");
       $("phone-audio").srcObject = null; show(registered ? "registered" : "unregistered", ""); buttons();
     };
     s.on("peerconnection", (e) => playRemote(e.peerconnection));
-    s.on("accepted", () => { show("in_call"); buttons(); });
+    s.on("accepted", () => { quiet(); show("in_call"); buttons(); });
     s.on("confirmed", () => { show("in_call"); buttons(); });
     s.on("ended", done);
     s.on("failed", (e) => {
@@ -80,6 +96,7 @@
     ua.on("newRTCSession", (e) => { if (e.originator === "remote") incoming(e.session); });
     answer.addEventListener("click", () => {
       if (!session) return;
+      quiet();
       session.answer({ mediaConstraints: { audio: true, video: false }, pcConfig: { iceServers: [] } });
       if (session.connection) playRemote(session.connection);
       buttons();

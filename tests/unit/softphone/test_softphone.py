@@ -113,3 +113,15 @@ def test_the_dtls_certificate_is_made_once(tmp_path):
     )
     assert "tenure-softphone" in out.stdout
     assert key.stat().st_mode & 0o077 == 0o040
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", ("Phone", "Answer")), ("zh", ("话机", "接听"))])
+def test_the_desk_has_a_phone_panel_in_the_users_language(lang, words):
+    from engine.users.policy import Principal
+    from engine.web import pages
+
+    page = pages.desk_page(Principal("user", "ana", "agent", "1001", lang, 1, "s"), "1001")
+    assert '<section id="phone" class="card" hidden>' in page  # shown once it has a phone
+    assert all(w in page for w in words)
+    assert '<script src="/static/softphone.js" defer>' in page
+    assert "jssip" not in page  # loaded only for an agent whose phone is the browser
