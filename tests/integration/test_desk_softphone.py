@@ -27,7 +27,7 @@ from engine.users import store
 from engine.users.service import user_row
 from tests.conftest import BROWSER_TONE_HZ, TEST_SKILLS
 from tests.integration.helpers import wait_for
-from tests.integration.test_desk_browser import PASSWORD, _base, _login
+from tests.integration.test_desk_browser import PASSWORD, _base, _login, _shot
 from tests.integration.tones import level, read_wav
 
 pytestmark = pytest.mark.integration
@@ -97,7 +97,7 @@ def _timeline(path: Path, window: float = 0.2) -> str:
 
 
 async def test_agent_answers_in_the_browser_with_two_way_audio(
-    softphone_engine, browser, ari, sandbox
+    softphone_engine, browser, ari, sandbox, tmp_path
 ):
     engine = softphone_engine
     monitor = sandbox.root / "var" / "spool" / "asterisk" / "monitor"
@@ -122,6 +122,10 @@ async def test_agent_answers_in_the_browser_with_two_way_audio(
         channels = [c["name"] for c in await ari.channels()]
         assert any(n.startswith("PJSIP/1001-webrtc-") for n in channels), channels
         await desk.wait_for_selector("#agent-state:has-text('on a call')", timeout=5_000)
+
+        shot = tmp_path / "softphone.png"
+        await desk.screenshot(path=str(shot), full_page=True)
+        _shot(shot, "softphone.png")
 
         # the browser hears the caller's tone
         hits, blocks = _browser_heard(await desk.evaluate(HEAR, 2.0))
