@@ -55,6 +55,8 @@ from engine.routing.service import RoutingService
 from engine.routing.tiers import TieredLookup
 from engine.settings import Settings
 from engine.skills.live import LiveSkills
+from engine.softphone import credentials as softphone_credentials
+from engine.softphone import http as softphone_http
 from engine.speech import http as speech_http
 from engine.speech import schema as speech_schema
 from engine.speech import store as speech_store
@@ -231,6 +233,7 @@ class Engine:
                 speech_http.routes,
                 users_http.routes,
                 web_http.routes,
+                softphone_http.routes,
             ],
             [web_http.setup],
             auth=users_http.auth_middleware,
@@ -247,6 +250,12 @@ class Engine:
             self.skills.status,
             self.status,
             self.wallboard_history,
+        )
+        app[softphone_http.SOFTPHONE] = softphone_http.SoftphoneConfig(
+            self.settings.softphone_secret,
+            softphone_credentials.ws_url(
+                self.settings.softphone_ws_url, self.settings.ari_host, self.settings.ari_port
+            ),
         )
         app[routing_http.ROUTING] = self.router
         app[calls_http.CALL_SERVICE] = self.calls

@@ -135,6 +135,17 @@ class Settings:
         "sandbox_dir/rootfs/etc/asterisk, when it exists; else trunk edits wait for a "
         "restart).",
     )
+    softphone_secret: str = _setting(
+        "",
+        "Secret the browser softphones' SIP passwords are derived from (endpoints N-webrtc "
+        "for the sip_agents numbers; empty: no softphones).",
+        secret=True,
+    )
+    softphone_ws_url: str = _setting(
+        "",
+        "URL the desk's softphone connects to (Asterisk's SIP WebSocket, e.g. "
+        "wss://pbx.example.com:8089/ws; empty: ws:// on the ARI host and port, path /ws).",
+    )
     rtp_start: int = _setting(20000, "First RTP port Asterisk uses.")
     rtp_end: int = _setting(20999, "Last RTP port Asterisk uses.")
     # Speech and call audio

@@ -64,6 +64,7 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         ami_secret=secrets.token_hex(16),
         api_token=secrets.token_hex(24),
         sip_agent_password=secrets.token_hex(12),  # PJSIP/1001... for the real phones
+        softphone_secret=secrets.token_hex(16),  # the desk's WebRTC softphones
         database_path=str(work / "engine.db"),
         skills_dir=str(TEST_SKILLS),
         http_port=free_port(),
@@ -159,3 +160,30 @@ async def engine_factory(
 @pytest.fixture
 async def engine(engine_factory):
     return await engine_factory()
+
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_TONE_HZ = 1000.0  # what the browser's fake microphone plays (the desk's softphone)
+
+
+@pytest.fixture(scope="session")
+async def browser(tmp_path_factory: pytest.TempPathFactory):
+    """One headless Chromium (Debian's, driven by Playwright) for the session, with fake
+    media devices: the microphone plays a BROWSER_TONE_HZ tone, no permission prompts."""
+    from playwright.async_api import async_playwright
+
+    from tests.integration.tones import write_tone
+
+    tone = write_tone(tmp_path_factory.mktemp("browser") / "mic.wav", BROWSER_TONE_HZ)
+    args = [
+        "--no-sandbox",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={tone}",
+        "--autoplay-policy=no-user-gesture-required",
+        "--allow-loopback-in-peer-connection",  # WebRTC media on 127.0.0.1 like the sandbox's
+    ]
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=args)
+        yield chromium
+        await chromium.close()

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from engine.phones.trunks import Trunk, Trunks
+from engine.softphone.render import pjsip_webrtc
 
 CODECS = ("ulaw", "alaw", "g722", "opus", "gsm")
 MAX_AGENT_PHONES = 1000
@@ -42,6 +43,7 @@ class PhoneSettings:
     sip_agent_codecs: str = "g722,ulaw,alaw,opus"
     sip_external_address: str = ""
     sip_local_net: str = ""
+    softphone_secret: str = ""
 
 
 def from_settings(settings: object) -> PhoneSettings:
@@ -206,6 +208,9 @@ SECTIONS: dict[str, Section] = {
     "pjsip_agents.conf": lambda s, ts, pw: agents(s),
     "pjsip_trunks.conf": lambda s, ts, pw: trunks(ts, pw),
     "extensions_trunks.conf": lambda s, ts, pw: trunk_dialplan(ts),
+    "pjsip_webrtc.conf": lambda s, ts, pw: pjsip_webrtc(
+        agent_numbers(s.sip_agents), s.softphone_secret, s.sip_host
+    ),
 }
 # Files a trunk edit changes (applied by a reload, no restart).
 TRUNK_FILES = ("pjsip_trunks.conf", "extensions_trunks.conf")

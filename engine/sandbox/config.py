@@ -7,6 +7,8 @@ replaced. The PJSIP sections (transports, agent phones, trunks of
 renderer the sandbox, the Docker entrypoint and the engine's trunk reload share.
 Credentials come from settings (trunk passwords from the environment variables
 trunks.yaml names); there are no defaults for them.
+``pjsip_webrtc.conf`` (the browser softphones, ``engine/softphone/render.py``) is one
+of those sections, derived from ``sip_agents`` and ``softphone_secret``.
 """
 
 from __future__ import annotations

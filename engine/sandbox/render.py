@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine.sandbox import config
 from engine.settings import Settings, load
+from engine.softphone import certs
 
 
 def install(settings: Settings, etc: Path, sounds: Path) -> str:
@@ -23,6 +24,8 @@ def install(settings: Settings, etc: Path, sounds: Path) -> str:
         path = etc / name
         path.write_text(text)
         path.chmod(0o640)
+    if settings.softphone_secret:
+        certs.ensure(etc)  # the softphones' DTLS certificate, made once
     sounds.mkdir(parents=True, exist_ok=True)
     for wav in config.SOUNDS_DIR.glob("*.wav"):
         shutil.copy(wav, sounds / wav.name)
@@ -35,7 +38,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         install(load(), Path(argv[0]), Path(argv[1]))
-    except (config.ConfigError, OSError) as exc:
+    except (config.ConfigError, certs.CertError, OSError) as exc:
         print(f"render: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -31,10 +31,15 @@ def caller(
     dtmf: str | None = None,
     dtmf_delay: float = 1.0,
     hold: float | None = None,
+    tone: str | None = None,
+    record: str | None = None,
 ) -> dict[str, Any]:
     """A caller dialling ``did`` from ``caller_id``: plays ``wav`` (sound names relative
     to Asterisk's sounds folder, e.g. "tenure/zh-jishu-zhichi"), then sends ``dtmf``,
-    then stays ``hold`` seconds (default: until the engine hangs up).
+    then stays ``hold`` seconds (default: until the engine hangs up), playing ``tone``
+    (Playtones, e.g. "440") meanwhile and, with ``record``, recording the call into
+    Asterisk's monitor folder: ``<record>.wav`` both ways, ``<record>-heard.wav`` what
+    the caller hears.
 
     The caller ID is given twice on purpose: ``callerId`` reaches the engine's half of
     the Local channel by itself, and ``SIM_CALLER_ID`` makes [sim-dial-in] set it
@@ -48,6 +53,10 @@ def caller(
         variables["SIM_DTMF_DELAY"] = _secs(dtmf_delay)
     if hold is not None:
         variables["SIM_HOLD"] = _secs(hold)
+    if tone:
+        variables["SIM_TONE"] = tone
+    if record:
+        variables["SIM_RECORD"] = record
     # /n: no Local optimization, so the engine's channel (;2) lives for the whole call
     # even once it is bridged, and the caller's keys keep reaching it.
     return {

@@ -24,7 +24,7 @@ PUBLIC_PATHS = frozenset({"/health", "/login", "/openapi.json", "/docs", "/favic
 # paths every logged-in person may use
 EVERYONE = frozenset({"/", "/logout", "/me", "/me/settings", "/desk", "/events"})
 AGENT_OWN = re.compile(r"^/agents/(?P<agent>[^/]+)(/.*)?$")
-AGENT_DESK_ROUTES = re.compile(r"^/desk/(disposition|preview/.*)$")
+AGENT_DESK_ROUTES = re.compile(r"^/desk/(disposition|softphone|preview/.*)$")
 
 
 @dataclass(frozen=True)

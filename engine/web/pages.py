@@ -99,6 +99,12 @@ def desk_page(who: Principal, agent_id: str, wrapup_seconds: float = 0.0) -> str
         '<main class="desk">'
         f'<section id="status"><h2>{t("state")}</h2><p><b id="agent-state">…</b> '
         f'<span id="pause-reason"></span> <span id="wrapup"></span></p></section>'
+        f'<section id="phone" class="card" hidden><h2>{t("phone")}</h2>'
+        f'<p><b id="phone-state">{t("phone.unregistered")}</b> <span id="phone-peer"></span></p>'
+        f'<button id="phone-answer" disabled>{t("phone.answer")}</button> '
+        f'<button id="phone-hangup" disabled>{t("phone.hangup")}</button> '
+        f'<button id="phone-mute" disabled aria-pressed="false">{t("phone.mute")}</button>'
+        f'<audio id="phone-audio" autoplay></audio></section>'
         f'<section id="offer" class="card"><h2>{t("caller")}</h2>'
         f'<p id="no-call">{t("no_call")}</p><div id="pop" hidden>'
         f'<p class="who"><b id="pop-name"></b> <span id="pop-number"></span> '
@@ -135,7 +141,7 @@ def desk_page(who: Principal, agent_id: str, wrapup_seconds: float = 0.0) -> str
         body,
         who.lang,
         _boot(who, agent_id=agent_id, wrapup_seconds=wrapup_seconds),
-        ("tenure.js", "desk.js"),
+        ("tenure.js", "desk.js", "softphone.js"),
     )
 
 

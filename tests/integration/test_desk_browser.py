@@ -10,8 +10,9 @@ with its emotion alert, and whispers into it from their phone (a bridge seen thr
 the agent cannot open another desk or the wallboard. Screenshots of both pages are written
 to the test's folder (the path is printed) and, with TENURE_README_SHOTS=1, to docs/img.
 
-One browser serves the whole session (``browser`` fixture); each test opens its own
-contexts (cookies). Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright.
+One browser serves the whole session (``browser`` fixture, tests/conftest.py); each test
+opens its own contexts (cookies). Chromium is Debian's (``/usr/bin/chromium``), driven by
+Playwright.
 """
 
 from __future__ import annotations
@@ -44,19 +45,8 @@ speech_skills = speech_tests.speech_skills
 voices = speech_tests.voices
 speech_place_caller = speech_tests.place_caller
 PASSWORD = "desk-test-password"
-CHROMIUM = "/usr/bin/chromium"
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 SUPERVISOR_PHONE = "Local/2999@sim-agents"
-
-
-@pytest.fixture(scope="session")
-async def browser():
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
 
 
 screen_engine = screenpop_tests.screen_engine  # the seeded customer and her profile

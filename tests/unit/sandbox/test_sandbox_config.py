@@ -124,6 +124,8 @@ def test_simulated_caller_parameters():
         "SIM_DTMF_DELAY": "2",
         "SIM_HOLD": "5",
     }
+    tone = parties.caller("8000", "1", tone="450", record="r1")["variables"]
+    assert tone["SIM_TONE"] == "450" and tone["SIM_RECORD"] == "r1"
 
 
 def test_agent_modes():

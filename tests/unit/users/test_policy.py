@@ -36,6 +36,8 @@ CLIENT = Principal("token", "crm", "admin")
         (AGENT, "GET", "/wallboard/data", None, False),
         (AGENT, "GET", "/calls", None, False),
         (AGENT, "POST", "/desk/disposition", None, True),
+        (AGENT, "GET", "/desk/softphone", None, True),
+        (AGENT, "GET", "/desk/softphone", "1002", False),
         (AGENT, "POST", "/dialer/campaigns/1/pause", None, False),
         (AGENT, "GET", "/users", None, False),
         (SUPERVISOR, "GET", "/wallboard", None, True),
