@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from engine import settings as settings_mod
 from engine.ari.client import AriClient
 from engine.settings import Settings
+from tests.boxes import engine_processes, second_box  # noqa: F401  (several engines)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SKILLS = ROOT / "tests" / "integration" / "skills"
@@ -145,7 +146,11 @@ async def engine_factory(
             engine_settings, redis_url=redis_url, http_port=free_port(), **overrides
         )
         engine = Engine(settings, lookup=lookup)  # type: ignore[arg-type]
-        await engine.start()
+        try:
+            await engine.start()
+        except BaseException:  # e.g. refused: leave nothing of it running
+            await engine.stop()
+            raise
         started.append(engine)
         return engine
 

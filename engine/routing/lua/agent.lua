@@ -3,6 +3,11 @@
 --   remove | login | logout | unpause | wrapup_done
 --   release front|detach   (a reservation nobody rang: agent free, call front or detached)
 --   pause reason | device registered(1/0)
+--   orphan engine force(1/0)  (the agent's call belongs to ``engine``, which is dead
+--                              (its heartbeat key is gone) or, force, restarted and
+--                              without that call: the agent is freed, a ringing call
+--                              detached for its engine to claim)
+--   adopt engine call          (a restarted engine adopted the agent's talking call)
 -- Returns {ok (1/0), state}.
 local op, now, aid = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local k = akey(aid)
@@ -74,5 +79,26 @@ elseif op == 'release' then
     end
   end
   return ok(set_state(aid, 'available', now, '', redis.call('HGET', k, 'idle_since')))
+elseif op == 'orphan' then
+  local engine = ARGV[4]
+  if (state ~= 'ringing' and state ~= 'on_call') or redis.call('HGET', k, 'engine') ~= engine
+     or (ARGV[5] ~= '1' and redis.call('EXISTS', P .. ':alive:' .. engine) == 1) then
+    return refused()
+  end
+  local cid = redis.call('HGET', k, 'call')
+  redis.call('HSET', k, 'engine', '')
+  if state == 'ringing' then
+    if cid and cid ~= '' and redis.call('HGET', ckey(cid), 'agent') == aid then detach(cid, now) end
+    return ok(set_state(aid, 'available', now, '', redis.call('HGET', k, 'idle_since')))
+  end
+  redis.call('HINCRBY', k, 'handled', 1)
+  return ok(after_call(aid, now, 0))
+elseif op == 'adopt' then
+  if BUSY[state] and state ~= 'wrapup' and redis.call('HGET', k, 'call') ~= ARGV[5] then
+    return refused()
+  end
+  set_state(aid, 'on_call', now, '')
+  redis.call('HSET', k, 'call', ARGV[5], 'engine', ARGV[4])
+  return ok('on_call')
 end
 return redis.error_reply('unknown op ' .. op)

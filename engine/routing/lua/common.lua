@@ -1,7 +1,8 @@
 -- Shared by every routing script (prepended by engine/routing/store.py).
 -- KEYS[1] is the key prefix. Agent hash fields: state, reason, since, idle_since,
 -- registered ('0' = phone not registered), pools (space separated), call, sk:<skill>,
--- busy_since, busy_total, login_at, wrapup_until, pause_after.
+-- busy_since, busy_total, login_at, wrapup_until, pause_after, engine (the instance_id
+-- whose call the agent is reserved for or talking on: released when it dies).
 local P = KEYS[1]
 local FRONT = 1000000.0
 local BUSY = {ringing = true, on_call = true, wrapup = true}
@@ -111,7 +112,7 @@ local function reserve(aid, cid, now, deadline)
   unlane(cid)
   redis.call('HSET', ckey(cid), 'state', 'offered', 'agent', aid, 'offered_at', now)
   set_state(aid, 'ringing', now, '')
-  redis.call('HSET', akey(aid), 'call', cid)
+  redis.call('HSET', akey(aid), 'call', cid, 'engine', redis.call('HGET', ckey(cid), 'owner'))
   redis.call('ZADD', P .. ':ringing', deadline, aid)
   local c = redis.call('HMGET', ckey(cid), 'owner', 'queue', 'lang', 'topic', 'queued_at',
                        'tier')
