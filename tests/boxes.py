@@ -203,3 +203,21 @@ async def engine_processes(
     yield start
     for proc in made:
         proc.stop()
+
+
+def placement(box: Any) -> dict[str, Any]:
+    """The settings that put an engine next to ``box`` (a started ``Sandbox``)."""
+    return {name: getattr(box.settings, name) for name in SECOND_BOX}
+
+
+@pytest.fixture
+async def ari_b(second_box) -> AsyncIterator[Any]:
+    """An ARI client on box B; every channel and bridge left there is removed after."""
+    from engine.ari.client import AriClient
+    from tests.conftest import _hang_up_everything
+
+    s = second_box.settings
+    client = AriClient(s.ari_url, s.ari_user, s.ari_password)
+    yield client
+    await _hang_up_everything(client)
+    await client.close()

@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from engine import settings as settings_mod
 from engine.ari.client import AriClient
 from engine.settings import Settings
-from tests.boxes import engine_processes, second_box  # noqa: F401  (several engines)
+from tests.boxes import ari_b, engine_processes, second_box  # noqa: F401  (several engines)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SKILLS = ROOT / "tests" / "integration" / "skills"

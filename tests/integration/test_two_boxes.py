@@ -1,0 +1,139 @@
+"""Several engines, one contact center (issue 18): two engines on two sandbox Asterisks
+(box A: the session's sandbox, box B: ``tests/boxes.py``), one Redis, one store
+(``tests/boxes.shared_store``: one SQLite file until PostgreSQL is merged in)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.routing.background import HEARTBEAT
+from tests.boxes import placement, shared_store
+from tests.conftest import ROOT, TEST_SKILLS
+from tests.integration.helpers import place_caller, wait_for
+
+pytestmark = pytest.mark.integration
+PREFIX = "tenure"
+
+
+async def talking(redis) -> tuple[str, str] | None:
+    """(agent, call) of the one agent talking, once there is one."""
+    for agent_id in sorted(await redis.smembers(f"{PREFIX}:agents")):
+        row = await redis.hgetall(f"{PREFIX}:agent:{agent_id}")
+        if row.get("state") == "on_call":
+            return agent_id, row["call"]
+    return None
+
+
+@pytest.fixture
+def with_risk_tags(tmp_path: Path) -> dict[str, str]:
+    """The test skills plus the shipped churn-risk tags (three open tickets: high)."""
+    skills = tmp_path / "skills"
+    shutil.copytree(TEST_SKILLS, skills)
+    for name in ("risk-tags.yaml", "complaint-words.yaml"):
+        shutil.copy(ROOT / "skills" / name, skills / name)
+    return {"skills_dir": str(skills)}
+
+
+async def test_customer_ingested_on_a_is_identified_with_tier_and_risk_on_b(
+    engine_settings, engine_factory, second_box, ari_b, with_risk_tags
+):
+    store = {**shared_store(engine_settings), **with_risk_tags}
+    a = await engine_factory(instance_id="box-a", **store)
+    b = await engine_factory(instance_id="box-b", **placement(second_box), **store)
+    events = [
+        {
+            "id": "c900-1",
+            "type": "customer.updated",
+            "customer_id": "C900",
+            "at": time.time() - 3600,
+            "data": {"name": "Li Na", "phones": ["13800138900"], "loyalty_level": "platinum"},
+        },
+        *(
+            {
+                "id": f"c900-t{i}",
+                "type": "ticket.opened",
+                "customer_id": "C900",
+                "at": time.time() - 600 + i,
+                "data": {"ticket_id": f"T-{i}", "kind": "complaint", "subject": "still broken"},
+            }
+            for i in range(3)
+        ),
+    ]
+    result = await a.profiles.ingest(events)
+    assert result.stored and not result.errors, result.as_dict()
+    await wait_for(lambda: _risk(b, "C900"), what="the risk scored")
+
+    caller = await place_caller(ari_b, "8100", "13800138900")
+    call_id = f"{caller};2"
+    runner = await wait_for(lambda: _connected(b, call_id), timeout=20, what="bridged on B")
+    record = runner.call.record
+    assert (record["customer_id"], record["vip_tier"], record["risk_tier"]) == (
+        "C900",
+        "platinum",
+        "high",
+    )
+    await ari_b.hangup(caller)
+    saved = await wait_for(lambda: _ended(a, call_id), what="B's record, read on A")
+    assert saved["customer_id"] == "C900" and saved["vip_tier"] == "platinum"
+
+
+async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_closes_records(
+    engine_settings, sandbox, ari, second_box, engine_factory, engine_processes, redis_client
+):
+    store = shared_store(engine_settings)
+    b = await engine_factory(instance_id="box-b", **placement(second_box), **store)
+    a = await engine_processes(engine_settings, instance_id="box-a", **store)
+    caller = await place_caller(ari, "8100", "13800138901")
+    agent_id, call_id = await wait_for(
+        lambda: talking(redis_client), timeout=20, what="a caller on A bridged to an agent"
+    )
+    a.kill()
+    killed = time.monotonic()
+    ttl = 5 * HEARTBEAT
+    await wait_for(
+        lambda: _state_is(redis_client, agent_id, "available"),
+        timeout=ttl + 3 * HEARTBEAT,
+        interval=0.05,
+        what="the dead engine's agent freed by B",
+    )
+    print(f"agent freed {time.monotonic() - killed:.2f} s after SIGKILL (heartbeat TTL {ttl:g} s)")
+    assert b.router.instance == "box-b"
+    record = await b.records.get(call_id)
+    assert record is not None and record["status"] == "in-progress"  # A's record, seen on B
+
+    await ari.hangup(caller)
+    await wait_for(lambda: _gone(ari, call_id), what="caller gone on A")
+    await engine_processes(engine_settings, instance_id="box-a", **store)
+    closed = await wait_for(lambda: _ended(b, call_id), timeout=15, what="record closed")
+    assert closed["status"] == "completed" and closed["end_cause"] == "engine-lost"
+    assert await _state_is(redis_client, agent_id, "available")
+
+
+async def _risk(engine, customer_id: str):
+    def read(db):
+        rows = list(db["risk"].rows_where("customer_id = ?", [customer_id]))
+        return rows[0] if rows and rows[0]["tier"] == "high" else None
+
+    return await engine.db.run(read)
+
+
+def _connected(engine, call_id: str):
+    runner = engine.calls.runners.get(call_id)
+    return runner if runner is not None and runner.call.status == "connected" else None
+
+
+async def _ended(engine, call_id: str):
+    record = await engine.records.get(call_id)
+    return record if record and record.get("ended_at") else None
+
+
+async def _state_is(redis, agent_id: str, state: str) -> bool:
+    return await redis.hget(f"{PREFIX}:agent:{agent_id}", "state") == state
+
+
+async def _gone(ari, channel_id: str) -> bool:
+    return channel_id not in {c["id"] for c in await ari.channels()}
