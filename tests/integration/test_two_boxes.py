@@ -4,16 +4,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from pathlib import Path
 
 import pytest
 
+from engine.dialer.campaigns import dial_store
 from engine.routing.background import HEARTBEAT
+from engine.sim import parties
 from tests.boxes import placement, shared_store
 from tests.conftest import ROOT, TEST_SKILLS
-from tests.integration.helpers import place_caller, wait_for
+from tests.integration.dialer_helpers import open_api, window_around_now
+from tests.integration.helpers import place_caller, sim_globals, wait_for
 
 pytestmark = pytest.mark.integration
 PREFIX = "tenure"
@@ -111,6 +115,87 @@ async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_close
     closed = await wait_for(lambda: _ended(b, call_id), timeout=15, what="record closed")
     assert closed["status"] == "completed" and closed["end_cause"] == "engine-lost"
     assert await _state_is(redis_client, agent_id, "available")
+
+
+async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
+    engine_settings, engine_factory, ari, second_box, ari_b
+):
+    """The callback sits in a campaign on each box (two syncs raced); both campaigns run
+    at once: the number is claimed before every dial, so it rings once, and once it was
+    answered the other campaign's copy is done."""
+    store = shared_store(engine_settings)
+    a = await engine_factory(instance_id="box-a", **store)
+    b = await engine_factory(instance_id="box-b", **placement(second_box), **store)
+    number = "1700901"
+    await a.db.run(_seed_callback, "C901", number)
+    body = {
+        "name": "risk",
+        "kind": "callback",
+        "mode": "progressive",
+        "policy": {"window": window_around_now()},
+    }
+    async with open_api(a) as api_a, open_api(b) as api_b:
+        ca = await api_a.call("POST", "/dialer/campaigns", body, expect=201)
+        cb = await api_b.call("POST", "/dialer/campaigns", body, expect=201)
+        assert ca["id"] != cb["id"]  # one store: one numbering
+        await a.db.run(_callback_in_both, ca["id"], cb["id"])
+        talk = {**parties.customer_globals(ring=1, talk=2), **parties.agent_defaults(delay=0.3)}
+        async with sim_globals(ari, talk), sim_globals(ari_b, talk):
+            await asyncio.gather(
+                api_a.call("POST", f"/dialer/campaigns/{ca['id']}/start"),
+                api_b.call("POST", f"/dialer/campaigns/{cb['id']}/start"),
+            )
+            first = await wait_for(
+                lambda: a.db.run(_attempts, number, True), timeout=30, what="the call over"
+            )
+            await asyncio.sleep(3)  # both campaigns tick several times more
+    attempts = await a.db.run(_attempts, number, False)
+    assert len(attempts) == 1, attempts
+    assert first[0]["outcome"] == "answered" and first[0]["talk_seconds"] is not None
+    contacts = await a.db.run(_contacts, number)
+    assert sorted(c["status"] for c in contacts) == ["done", "done"], contacts
+
+
+def _seed_callback(db, customer: str, number: str) -> None:
+    now = time.time()
+    db["customers"].insert(
+        {"id": customer, "name": "Once", "timezone": "UTC", "created_at": now - 86400},
+        pk="id",
+        replace=True,
+    )
+    db["callbacks"].insert(
+        {
+            "customer_id": customer,
+            "number": number,
+            "score": 0.9,
+            "value": 500.0,
+            "priority": 450.0,
+            "reason": "high risk",
+            "created_at": now,
+            "due_at": now + 3600,
+            "status": "pending",
+            "campaign": "risk-high",
+        }
+    )
+
+
+def _callback_in_both(db, first: int, second: int) -> None:
+    """What two engines syncing the callbacks at the same moment leave."""
+    now = time.time()
+    dial_store.sync_callbacks(db, first, now)
+    for row in list(db["contacts"].rows_where("campaign_id = ?", [first])):
+        db["contacts"].insert({**row, "id": None, "campaign_id": second})
+
+
+def _attempts(db, number: str, finished: bool):
+    rows = list(db["attempts"].rows_where("number = ?", [number]))
+    if finished and not any(r["talk_seconds"] is not None for r in rows):
+        return None
+    return rows
+
+
+def _contacts(db, number: str):
+    return list(db["contacts"].rows_where("number = ?", [number]))
 
 
 async def _risk(engine, customer_id: str):

@@ -68,32 +68,65 @@ def candidates(
             [campaign_id, now, limit],
         )
     )
-    return _enrich(db, rows)
+    return _enrich(db, _callbacks_open(db, rows, now))
+
+
+def _callbacks_open(
+    db: sqlite_utils.Database, rows: list[dict[str, Any]], now: float
+) -> list[dict[str, Any]]:
+    """Rows whose callback was already made (by another campaign, on another box: the
+    callback was synced into both) are done, not dialled again."""
+    ids = sorted({r["callback_id"] for r in rows if r.get("callback_id") is not None})
+    if not ids or not db["callbacks"].exists():
+        return rows
+    marks = ",".join("?" * len(ids))
+    closed = {
+        r[0]
+        for r in db.conn.execute(
+            f"SELECT id FROM callbacks WHERE id IN ({marks}) AND status != 'pending'", ids
+        )
+    }
+    for r in rows:
+        if r.get("callback_id") in closed:
+            set_status(db, r["id"], "done", now, reason="callback-done")
+    return [r for r in rows if r.get("callback_id") not in closed]
+
+
+def dialled_since(db: sqlite_utils.Database, number: str, since: float) -> bool:
+    """Was an attempt on ``number`` started or ended at ``since`` or later (by any
+    campaign, on any engine sharing the store)? One in flight holds the number's claim;
+    its outcome is written before the claim is let go."""
+    return (
+        db.conn.execute(
+            "SELECT 1 FROM attempts WHERE number = ? AND "
+            "max(dialed_at, coalesce(ended_at, 0)) >= ? LIMIT 1",
+            [number, since],
+        ).fetchone()
+        is not None
+    )
 
 
 def _enrich(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not rows:
         return rows
-    ids = [r["id"] for r in rows]
-    marks = ",".join("?" * len(ids))
-    history: dict[int, list[tuple[float, str]]] = {}
-    for cid, at, outcome in db.conn.execute(
-        f"SELECT contact_id, dialed_at, outcome FROM attempts WHERE contact_id IN ({marks}) "
+    # the number's history in every campaign, on every engine sharing the store: limits
+    # and rests count every attempt on it
+    numbers = sorted({r["number"] for r in rows})
+    marks = ",".join("?" * len(numbers))
+    history: dict[str, list[tuple[float, str]]] = {}
+    for number, at, outcome in db.conn.execute(
+        f"SELECT number, dialed_at, outcome FROM attempts WHERE number IN ({marks}) "
         "AND outcome IS NOT NULL ORDER BY dialed_at",
-        ids,
+        numbers,
     ):
-        history.setdefault(cid, []).append((at, outcome))
+        history.setdefault(number, []).append((at, outcome))
     customers = _customers(db, sorted({r["customer_id"] for r in rows if r["customer_id"]}))
-    numbers = [r["number"] for r in rows]
     dnc = {
-        r[0]
-        for r in db.conn.execute(
-            f"SELECT number FROM dnc WHERE number IN ({','.join('?' * len(numbers))})", numbers
-        )
+        r[0] for r in db.conn.execute(f"SELECT number FROM dnc WHERE number IN ({marks})", numbers)
     }
     for r in rows:
         opted, zone, language = customers.get(r["customer_id"] or "", (False, "", ""))
-        r["history"] = history.get(r["id"], [])
+        r["history"] = history.get(r["number"], [])
         r["opted_out"] = opted
         r["timezone"] = r["timezone"] or zone or None
         r["language"] = language or None  # the call is heard in it (None: the default)

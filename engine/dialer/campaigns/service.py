@@ -29,6 +29,7 @@ from engine.calls.service import CallService
 from engine.calls.state import InboundCall
 from engine.dialer.campaigns import dial_store, store
 from engine.dialer.campaigns.adopt import Adoptions, Talk
+from engine.dialer.campaigns.claims import DialClaims
 from engine.dialer.campaigns.deps import Deps, DialerSettings
 from engine.dialer.campaigns.reserve import AgentReservations, eligible_agents
 from engine.dialer.campaigns.runner import CampaignRunner
@@ -96,6 +97,7 @@ class DialerService:
             self._peer_lines,
             lambda: calls.speech_plan,
             lambda: calls.listening,
+            DialClaims(router.store.redis, router.store.keys.prefix, router.instance),
         )
         self.defaults = CampaignPolicy(
             abandon_limit=settings.dialer_abandon_limit,

@@ -1,0 +1,9 @@
+"""Every Redis key the dialer writes (its agents and waiting calls are routing's:
+``engine/routing/keys.py``)."""
+
+from __future__ import annotations
+
+
+def dial_claim(prefix: str, number: str) -> str:
+    """String with a TTL: the engine and line dialling ``number`` now (``campaigns/claims.py``)."""
+    return f"{prefix}:dial:{number}"
