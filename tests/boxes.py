@@ -18,7 +18,10 @@ import contextlib
 import dataclasses
 import json
 import os
+import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,6 +37,7 @@ from engine.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 SECOND_BOX = {
     "sandbox_dir": "/var/lib/tenure-sandbox-b",
+    "sip_host": "127.0.0.8",  # its own address: each box identifies the other's trunk by it
     "ari_url": "http://127.0.0.1:8089/ari",
     "ami_port": 5039,
     "sip_port": 5062,
@@ -50,12 +54,34 @@ def shared_store(settings: Settings) -> dict[str, Any]:
     return {"database_path": settings.database_path}
 
 
-def second_box_settings(first: Settings) -> Settings:
+def _second_placement() -> dict[str, Any]:
     placement: dict[str, Any] = {}
     for name, default in SECOND_BOX.items():
         raw = os.environ.get(f"TENURE_B_{name.upper()}")
         placement[name] = type(default)(raw) if raw is not None else default
-    return dataclasses.replace(first, **placement)
+    return placement
+
+
+# The engines of the two boxes are named so (their instance_id): each box's trunk to the
+# other is named after the other's engine (setting cluster_peers).
+BOX_A, BOX_B = "box-a", "box-b"
+
+
+def box_b_peer() -> str:
+    """Box A's ``cluster_peers``: box B's SIP transport (tests/conftest.py sets it)."""
+    placement = _second_placement()
+    return f"{BOX_B}={placement['sip_host']}:{placement['sip_port']}"
+
+
+def second_box_settings(first: Settings) -> Settings:
+    """Box B: its own ports and address, agent phones (a password of the run), and a
+    trunk back to box A."""
+    return dataclasses.replace(
+        first,
+        **_second_placement(),
+        sip_agent_password=secrets.token_hex(12),
+        cluster_peers=f"{BOX_A}={first.sip_host}:{first.sip_port}",
+    )
 
 
 def copy_rootfs(source: Path, target: Path, mirror: str) -> None:
@@ -221,3 +247,81 @@ async def ari_b(second_box) -> AsyncIterator[Any]:
     yield client
     await _hang_up_everything(client)
     await client.close()
+
+
+class Phone:
+    """A real SIP phone (baresip from Debian) that registers ``number`` on a box and
+    answers by itself; its own loopback address so no box takes it for a peer."""
+
+    def __init__(self, folder: Path, number: str, box: Settings, addr: str = "127.0.0.9") -> None:
+        self.folder, self.number, self.box, self.addr = (
+            folder / f"phone-{number}",
+            number,
+            box,
+            addr,
+        )
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        binary = shutil.which("baresip")
+        if binary is None:
+            raise RuntimeError(
+                "baresip is not installed (apt-get install baresip; "
+                "scripts/bootstrap-host.sh installs it)"
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        sip, ctrl = _free_udp(self.addr), _free_udp(self.addr)
+        rtp = (self.box.media_port_end - 99, self.box.media_port_end)  # unused: speech off
+        (self.folder / "config").write_text(
+            "\n".join(
+                [
+                    "poll_method epoll",
+                    f"sip_listen {self.addr}:{sip}",
+                    "audio_source ausine,440",
+                    "audio_alert none,none",
+                    "audio_player none,none",
+                    "ausrc_srate 48000",
+                    "ausrc_channels 2",
+                    f"rtp_ports {rtp[0]}-{rtp[1]}",
+                    "module_path /usr/lib/baresip/modules",
+                    "module g711.so",
+                    "module ausine.so",
+                    "module_app account.so",
+                    "module_app ctrl_tcp.so",
+                    f"ctrl_tcp_listen {self.addr}:{ctrl}",
+                ]
+            )
+            + "\n"
+        )
+        (self.folder / "accounts").write_text(
+            f"<sip:{self.number}@{self.box.sip_host}:{self.box.sip_port}>;"
+            f"auth_pass={self.box.sip_agent_password};answermode=auto;regint=60\n"
+        )
+        (self.folder / "contacts").write_text("")
+        with (self.folder / "baresip.log").open("wb") as out:
+            self.proc = subprocess.Popen(
+                [binary, "-f", str(self.folder)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def log(self) -> str:
+        path = self.folder / "baresip.log"
+        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
+
+
+def _free_udp(addr: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((addr, 0))
+        return int(s.getsockname()[1])

@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 from engine import settings as settings_mod
 from engine.ari.client import AriClient
 from engine.settings import Settings
-from tests.boxes import ari_b, engine_processes, second_box  # noqa: F401  (several engines)
+from tests.boxes import ari_b, box_b_peer, engine_processes, second_box  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SKILLS = ROOT / "tests" / "integration" / "skills"
@@ -72,6 +72,7 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # it on (engine_factory(speech_enabled=True), tests/integration/test_speech_calls.py).
         speech_enabled=False,
         log_level="warning",
+        cluster_peers=box_b_peer(),  # the trunk to the second box (tests/boxes.py)
     )
 
 

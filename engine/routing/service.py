@@ -223,7 +223,7 @@ class RoutingService(Matching):
     # -- presence (HTTP API, AMI/ARI adapters) ------------------------------------------
     async def set_device_state(self, agent_id: str, registered: bool) -> None:
         if agent_id in self.config.agents:
-            await self.presence.set_device_state(agent_id, registered)
+            await self.presence.set_device_state(agent_id, registered, self.instance)
 
     # -- matching ------------------------------------------------------------------------
     async def _put(self, w: wt.Waiting, now: float) -> str:

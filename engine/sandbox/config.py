@@ -83,6 +83,39 @@ def pjsip_agents(settings: Settings) -> str:
     return "\n".join(blocks)
 
 
+def cluster_peers(spec: str) -> list[tuple[str, str, int]]:
+    """``box-a=10.0.0.1:5060,box-b=10.0.0.2:5060`` -> [(instance_id, host, port)]."""
+    peers = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, address = item.partition("=")
+        host, colon, port = address.rpartition(":")
+        if not sep or not colon or not port.isdigit() or not name.strip() or not host:
+            raise ConfigError(
+                f"cluster_peers: expected instance_id=host:port entries, got {item!r}"
+            )
+        if any(c in name + host for c in " \n;[]"):
+            raise ConfigError(f"cluster_peers: bad characters in {item!r}")
+        peers.append((name.strip(), host.strip(), int(port)))
+    return peers
+
+
+def pjsip_cluster(settings: Settings) -> str:
+    """A trunk to every other engine's Asterisk (``cluster_peers``), named after its
+    instance_id and identified by its address: calls for an agent whose phone is
+    registered on that box go out as PJSIP/<ext>@<instance_id>; calls coming in from a
+    peer go to [from-cluster], which rings the phone registered here."""
+    out = ["; Generated from the setting cluster_peers.\n"]
+    for name, host, port in cluster_peers(settings.cluster_peers):
+        if name == settings.instance_id:
+            continue
+        out.append(
+            f"[{name}](cluster-endpoint)\naors = {name}\n"
+            f"[{name}](cluster-aor)\ncontact = sip:{host}:{port}\n"
+            f"[{name}](cluster-identify)\nendpoint = {name}\nmatch = {host}\n"
+        )
+    return "\n".join(out)
+
+
 def render(
     settings: Settings, config_dir: Path = CONFIG_DIR, dialplan: Path = DIALPLAN
 ) -> dict[str, str]:
@@ -95,6 +128,7 @@ def render(
         except (KeyError, ValueError) as exc:
             raise ConfigError(f"{path}: bad placeholder {exc}") from None
     files["pjsip_agents.conf"] = pjsip_agents(settings)
+    files["pjsip_cluster.conf"] = pjsip_cluster(settings)
     files["extensions.conf"] = dialplan.read_text().replace("${ARI_APP}", settings.ari_app)
     return files
 

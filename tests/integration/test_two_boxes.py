@@ -14,7 +14,7 @@ import pytest
 from engine.dialer.campaigns import dial_store
 from engine.routing.background import HEARTBEAT
 from engine.sim import parties
-from tests.boxes import placement, shared_store
+from tests.boxes import BOX_A, BOX_B, Phone, placement, shared_store
 from tests.conftest import ROOT, TEST_SKILLS
 from tests.integration.dialer_helpers import open_api, window_around_now
 from tests.integration.helpers import place_caller, sim_globals, wait_for
@@ -46,8 +46,8 @@ async def test_customer_ingested_on_a_is_identified_with_tier_and_risk_on_b(
     engine_settings, engine_factory, second_box, ari_b, with_risk_tags
 ):
     store = {**shared_store(engine_settings), **with_risk_tags}
-    a = await engine_factory(instance_id="box-a", **store)
-    b = await engine_factory(instance_id="box-b", **placement(second_box), **store)
+    a = await engine_factory(instance_id=BOX_A, **store)
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
     events = [
         {
             "id": "c900-1",
@@ -89,8 +89,8 @@ async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_close
     engine_settings, sandbox, ari, second_box, engine_factory, engine_processes, redis_client
 ):
     store = shared_store(engine_settings)
-    b = await engine_factory(instance_id="box-b", **placement(second_box), **store)
-    a = await engine_processes(engine_settings, instance_id="box-a", **store)
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
+    a = await engine_processes(engine_settings, instance_id=BOX_A, **store)
     caller = await place_caller(ari, "8100", "13800138901")
     agent_id, call_id = await wait_for(
         lambda: talking(redis_client), timeout=20, what="a caller on A bridged to an agent"
@@ -105,13 +105,13 @@ async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_close
         what="the dead engine's agent freed by B",
     )
     print(f"agent freed {time.monotonic() - killed:.2f} s after SIGKILL (heartbeat TTL {ttl:g} s)")
-    assert b.router.instance == "box-b"
+    assert b.router.instance == BOX_B
     record = await b.records.get(call_id)
     assert record is not None and record["status"] == "in-progress"  # A's record, seen on B
 
     await ari.hangup(caller)
     await wait_for(lambda: _gone(ari, call_id), what="caller gone on A")
-    await engine_processes(engine_settings, instance_id="box-a", **store)
+    await engine_processes(engine_settings, instance_id=BOX_A, **store)
     closed = await wait_for(lambda: _ended(b, call_id), timeout=15, what="record closed")
     assert closed["status"] == "completed" and closed["end_cause"] == "engine-lost"
     assert await _state_is(redis_client, agent_id, "available")
@@ -124,8 +124,8 @@ async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
     at once: the number is claimed before every dial, so it rings once, and once it was
     answered the other campaign's copy is done."""
     store = shared_store(engine_settings)
-    a = await engine_factory(instance_id="box-a", **store)
-    b = await engine_factory(instance_id="box-b", **placement(second_box), **store)
+    a = await engine_factory(instance_id=BOX_A, **store)
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
     number = "1700901"
     await a.db.run(_seed_callback, "C901", number)
     body = {
@@ -196,6 +196,62 @@ def _attempts(db, number: str, finished: bool):
 
 def _contacts(db, number: str):
     return list(db["contacts"].rows_where("number = ?", [number]))
+
+
+@pytest.fixture
+def phone_agent(tmp_path: Path) -> dict[str, str]:
+    """Skills where the one agent is 1001 on a real phone (PJSIP/1001), general calls."""
+    skills = tmp_path / "phone-skills"
+    shutil.copytree(TEST_SKILLS, skills)
+    (skills / "agents.yaml").write_text(
+        "skills: [technical, billing, general]\n"
+        "groups: [platinum, technical, billing, general]\n"
+        "agents:\n"
+        '  - {id: "1001", name: Phone Agent, endpoint: PJSIP/1001, languages: [en, zh],\n'
+        "     skills: {general: 5, technical: 5, billing: 5}, groups: [general, platinum],\n"
+        "     auto_login: true}\n"
+    )
+    return {"skills_dir": str(skills)}
+
+
+async def test_an_agent_phone_registered_on_b_answers_a_call_that_arrived_on_a(
+    engine_settings, engine_factory, ari, second_box, tmp_path, redis_client, phone_agent
+):
+    """The phone registers on box B only; the caller is on box A: A's engine dials the
+    agent through the trunk to B (PJSIP/1001@box-b), B rings the phone, the phone
+    answers, the caller is bridged on A."""
+    store = {**shared_store(engine_settings), **phone_agent}
+    a = await engine_factory(instance_id=BOX_A, **store)
+    await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
+    phone = Phone(tmp_path, "1001", second_box.settings)
+    phone.start()
+    try:
+        await wait_for(
+            lambda: _agent_is(redis_client, "1001", home=BOX_B, registered="1"),
+            timeout=20,
+            what=f"phone 1001 registered on box B ({phone.log()})",
+        )
+        registrations = await redis_client.hgetall(f"{PREFIX}:reg:1001")  # per box
+        assert registrations[BOX_B] == "1" and registrations.get(BOX_A) != "1"
+        caller = await place_caller(ari, "8100", "13800138903")
+        call_id = f"{caller};2"
+        runner = await wait_for(
+            lambda: _connected(a, call_id), timeout=20, what="the caller on A bridged"
+        )
+        assert runner.call.offer.agent_id == "1001"
+        assert runner.call.offer.endpoint == f"PJSIP/1001@{BOX_B}"
+        assert await _agent_is(redis_client, "1001", state="on_call")
+        await ari.hangup(caller)
+        await wait_for(
+            lambda: _agent_is(redis_client, "1001", state="available"), what="agent free"
+        )
+    finally:
+        phone.stop()
+
+
+async def _agent_is(redis, agent_id: str, **fields: str) -> bool:
+    row = await redis.hgetall(f"{PREFIX}:agent:{agent_id}")
+    return all(row.get(k) == v for k, v in fields.items())
 
 
 async def _risk(engine, customer_id: str):

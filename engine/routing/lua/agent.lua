@@ -2,7 +2,7 @@
 --   profile name endpoint pools skills(json) languages groups auto_login
 --   remove | login | logout | unpause | wrapup_done
 --   release front|detach   (a reservation nobody rang: agent free, call front or detached)
---   pause reason | device registered(1/0)
+--   pause reason | device registered(1/0) [instance: that box's Asterisk says so]
 --   orphan engine force(1/0)  (the agent's call belongs to ``engine``, which is dead
 --                              (its heartbeat key is gone) or, force, restarted and
 --                              without that call: the agent is freed, a ringing call
@@ -60,7 +60,11 @@ elseif op == 'unpause' then
   if state ~= 'paused' then return refused() end
   return ok(set_state(aid, 'available', now, ''))
 elseif op == 'device' then
-  redis.call('HSET', k, 'registered', ARGV[4])
+  if ARGV[5] and ARGV[5] ~= '' then
+    set_registration(aid, ARGV[5], ARGV[4])
+  else
+    redis.call('HSET', k, 'registered', ARGV[4])
+  end
   sync_pools(aid)
   return ok(state)
 elseif op == 'wrapup_done' then
