@@ -7,3 +7,8 @@ from __future__ import annotations
 def dial_claim(prefix: str, number: str) -> str:
     """String with a TTL: the engine and line dialling ``number`` now (``campaigns/claims.py``)."""
     return f"{prefix}:dial:{number}"
+
+
+def campaign_lease(prefix: str, campaign_id: int) -> str:
+    """String with a TTL: the instance_id of the engine running the campaign."""
+    return f"{prefix}:campaign:{campaign_id}"

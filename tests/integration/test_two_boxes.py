@@ -145,6 +145,10 @@ async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
                 api_a.call("POST", f"/dialer/campaigns/{ca['id']}/start"),
                 api_b.call("POST", f"/dialer/campaigns/{cb['id']}/start"),
             )
+            # each campaign runs on the box that started it; the other box says where
+            refused = await api_b.call("POST", f"/dialer/campaigns/{ca['id']}/pause", expect=409)
+            assert refused["details"]["engine"] == BOX_A
+            assert set(b.dialer.runners) == {cb["id"]}
             first = await wait_for(
                 lambda: a.db.run(_attempts, number, True), timeout=30, what="the call over"
             )

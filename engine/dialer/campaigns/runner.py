@@ -249,8 +249,14 @@ class CampaignRunner:
         self._tick_wanted = False
         now = self.clock()
         await self.apply(list(self.guard.expire(now)), now)
-        if self.deps.claims is not None and self.lines:
-            await self.deps.claims.refresh((line.number, line.id) for line in self.lines.values())
+        claims = self.deps.claims
+        if claims is not None:
+            held = await claims.hold_campaign(self.id)
+            if held != claims.instance:  # another engine runs it now: dial nothing more
+                log.warning("dialer.campaign_held_elsewhere", campaign=self.id, engine=held)
+                self.status = "stopped"
+            if self.lines:
+                await claims.refresh((line.number, line.id) for line in self.lines.values())
         if now - self._swept >= SWEEP:
             await self.sweep(now)
         if (
