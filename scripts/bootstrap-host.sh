@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 
 # buildah, podman and runc build and run the Docker image in tests/image (no Docker
 # engine, no registry: scripts/image-smoke.sh); chromium (and a CJK font) runs the
-# browser tests of the desk and wallboard.
+# browser tests of the desk and wallboard; baresip is the real SIP phone of the phone tests.
 packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates python3-venv
-  buildah podman runc chromium fonts-wqy-microhei)
+  buildah podman runc chromium fonts-wqy-microhei baresip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
