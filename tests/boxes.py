@@ -48,10 +48,12 @@ SECOND_BOX = {
 }
 
 
-def shared_store(settings: Settings) -> dict[str, Any]:
-    """The one store every engine of a test shares. Until PostgreSQL is merged in, one
-    SQLite file; then this is the one line to change: ``{"database_url": postgres_url}``."""
-    return {"database_path": settings.database_path}
+@pytest.fixture
+def shared_store(engine_settings: Settings) -> dict[str, Any]:
+    """The one store every engine of a test shares (settings overrides). Until PostgreSQL
+    is merged in, one SQLite file; then the one line to change is the return (with the
+    fixture taking ``postgres_url``): ``return {"database_url": postgres_url}``."""
+    return {"database_path": engine_settings.database_path}
 
 
 def _second_placement() -> dict[str, Any]:

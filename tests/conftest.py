@@ -22,7 +22,13 @@ import redis.asyncio as aioredis
 from engine import settings as settings_mod
 from engine.ari.client import AriClient
 from engine.settings import Settings
-from tests.boxes import ari_b, box_b_peer, engine_processes, second_box  # noqa: F401
+from tests.boxes import (  # noqa: F401  (several engines: tests/boxes.py)
+    ari_b,
+    box_b_peer,
+    engine_processes,
+    second_box,
+    shared_store,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SKILLS = ROOT / "tests" / "integration" / "skills"

@@ -264,9 +264,12 @@ def lost_record(
         return None
     known = {k: v for k, v in snapshot.items() if k not in ("status", "result", "engine")}
     closed = {**known, **(record or {})}
+    # the record is written when the call connects, the snapshot a moment later: either
+    # saying so means the caller talked to an agent
+    was = "connected" if closed.get("connected_at") else str(snapshot.get("status", ""))
     closed.update(
         id=snapshot["id"],
-        status=end_status(str(snapshot.get("status", ""))),
+        status=end_status(was),
         ended_at=now,
         end_cause="engine-lost",
     )

@@ -5,6 +5,8 @@ with one ``instance_id`` are refused."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from engine.routing.recovery import InstanceInUse
@@ -35,6 +37,7 @@ async def test_killed_engine_restarts_and_frees_the_agent_of_a_call_that_ended_m
     agent_id, call_id = await wait_for(
         lambda: on_call_agent(redis_client), timeout=20, what="caller bridged to an agent"
     )
+    await wait_for(lambda: _live(redis_client, call_id), what="the live call shown connected")
     first.kill()
     await ari.hangup(caller)  # the caller hangs up while no engine watches
     await wait_for(lambda: _gone(ari, call_id), what="the caller's channel gone")
@@ -65,6 +68,11 @@ async def test_a_second_engine_with_the_same_instance_id_is_refused(
         "error: instance_id 'twin' is in use by a live engine on this Redis "
         "(heartbeat tenure:alive:twin); give each engine its own instance_id"
     ]
+
+
+async def _live(redis, call_id: str) -> bool:
+    raw = await redis.hget(f"{PREFIX}:calls:live", call_id)
+    return raw is not None and json.loads(raw)["status"] == "connected"
 
 
 async def _gone(ari, channel_id: str) -> bool:

@@ -14,7 +14,7 @@ import pytest
 from engine.dialer.campaigns import dial_store
 from engine.routing.background import HEARTBEAT
 from engine.sim import parties
-from tests.boxes import BOX_A, BOX_B, Phone, placement, shared_store
+from tests.boxes import BOX_A, BOX_B, Phone, placement
 from tests.conftest import ROOT, TEST_SKILLS
 from tests.integration.dialer_helpers import open_api, window_around_now
 from tests.integration.helpers import place_caller, sim_globals, wait_for
@@ -43,9 +43,9 @@ def with_risk_tags(tmp_path: Path) -> dict[str, str]:
 
 
 async def test_customer_ingested_on_a_is_identified_with_tier_and_risk_on_b(
-    engine_settings, engine_factory, second_box, ari_b, with_risk_tags
+    shared_store, engine_settings, engine_factory, second_box, ari_b, with_risk_tags
 ):
-    store = {**shared_store(engine_settings), **with_risk_tags}
+    store = {**shared_store, **with_risk_tags}
     a = await engine_factory(instance_id=BOX_A, **store)
     b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
     events = [
@@ -86,9 +86,16 @@ async def test_customer_ingested_on_a_is_identified_with_tier_and_risk_on_b(
 
 
 async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_closes_records(
-    engine_settings, sandbox, ari, second_box, engine_factory, engine_processes, redis_client
+    shared_store,
+    engine_settings,
+    sandbox,
+    ari,
+    second_box,
+    engine_factory,
+    engine_processes,
+    redis_client,
 ):
-    store = shared_store(engine_settings)
+    store = shared_store
     b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
     a = await engine_processes(engine_settings, instance_id=BOX_A, **store)
     caller = await place_caller(ari, "8100", "13800138901")
@@ -118,12 +125,12 @@ async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_close
 
 
 async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
-    engine_settings, engine_factory, ari, second_box, ari_b
+    shared_store, engine_settings, engine_factory, ari, second_box, ari_b
 ):
     """The callback sits in a campaign on each box (two syncs raced); both campaigns run
     at once: the number is claimed before every dial, so it rings once, and once it was
     answered the other campaign's copy is done."""
-    store = shared_store(engine_settings)
+    store = shared_store
     a = await engine_factory(instance_id=BOX_A, **store)
     b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
     number = "1700901"
@@ -219,12 +226,19 @@ def phone_agent(tmp_path: Path) -> dict[str, str]:
 
 
 async def test_an_agent_phone_registered_on_b_answers_a_call_that_arrived_on_a(
-    engine_settings, engine_factory, ari, second_box, tmp_path, redis_client, phone_agent
+    shared_store,
+    engine_settings,
+    engine_factory,
+    ari,
+    second_box,
+    tmp_path,
+    redis_client,
+    phone_agent,
 ):
     """The phone registers on box B only; the caller is on box A: A's engine dials the
     agent through the trunk to B (PJSIP/1001@box-b), B rings the phone, the phone
     answers, the caller is bridged on A."""
-    store = {**shared_store(engine_settings), **phone_agent}
+    store = {**shared_store, **phone_agent}
     a = await engine_factory(instance_id=BOX_A, **store)
     await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
     phone = Phone(tmp_path, "1001", second_box.settings)

@@ -109,24 +109,36 @@ def dialled_since(db: sqlite_utils.Database, number: str, since: float) -> bool:
 def _enrich(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not rows:
         return rows
-    # the number's history in every campaign, on every engine sharing the store: limits
-    # and rests count every attempt on it
-    numbers = sorted({r["number"] for r in rows})
-    marks = ",".join("?" * len(numbers))
-    history: dict[str, list[tuple[float, str]]] = {}
-    for number, at, outcome in db.conn.execute(
-        f"SELECT number, dialed_at, outcome FROM attempts WHERE number IN ({marks}) "
+    ids = [r["id"] for r in rows]
+    marks = ",".join("?" * len(ids))
+    history: dict[int, list[tuple[float, str]]] = {}
+    for cid, at, outcome in db.conn.execute(
+        f"SELECT contact_id, dialed_at, outcome FROM attempts WHERE contact_id IN ({marks}) "
         "AND outcome IS NOT NULL ORDER BY dialed_at",
-        numbers,
+        ids,
     ):
-        history.setdefault(number, []).append((at, outcome))
+        history.setdefault(cid, []).append((at, outcome))
+    # the rest after an abandoned call is the number's: abandoned attempts on it in any
+    # other campaign, on any engine sharing the store, count too
+    numbers = sorted({r["number"] for r in rows})
+    nmarks = ",".join("?" * len(numbers))
+    elsewhere: dict[str, list[tuple[float, str]]] = {}
+    for number, at in db.conn.execute(
+        f"SELECT number, dialed_at FROM attempts WHERE number IN ({nmarks}) AND contact_id "
+        f"NOT IN ({marks}) AND outcome = 'abandoned'",
+        [*numbers, *ids],
+    ):
+        elsewhere.setdefault(number, []).append((at, "abandoned"))
+    for r in rows:
+        if r["number"] in elsewhere:
+            history[r["id"]] = sorted(history.get(r["id"], []) + elsewhere[r["number"]])
     customers = _customers(db, sorted({r["customer_id"] for r in rows if r["customer_id"]}))
     dnc = {
-        r[0] for r in db.conn.execute(f"SELECT number FROM dnc WHERE number IN ({marks})", numbers)
+        r[0] for r in db.conn.execute(f"SELECT number FROM dnc WHERE number IN ({nmarks})", numbers)
     }
     for r in rows:
         opted, zone, language = customers.get(r["customer_id"] or "", (False, "", ""))
-        r["history"] = history.get(r["number"], [])
+        r["history"] = history.get(r["id"], [])
         r["opted_out"] = opted
         r["timezone"] = r["timezone"] or zone or None
         r["language"] = language or None  # the call is heard in it (None: the default)

@@ -32,7 +32,8 @@ SNAP = {
     ],
 )
 def test_status_follows_how_far_the_call_got(was, status):
-    closed = lost_record(None, {**SNAP, "status": was}, 200.0)
+    connected = 110.0 if was == "connected" else None
+    closed = lost_record(None, {**SNAP, "status": was, "connected_at": connected}, 200.0)
     assert closed is not None
     assert (closed["status"], closed["ended_at"], closed["end_cause"]) == (
         status,
@@ -56,6 +57,12 @@ def test_the_saved_record_wins_over_the_snapshot_and_nones_are_dropped():
         "ended_at": 200.0,
         "end_cause": "engine-lost",
     }
+
+
+def test_a_saved_connection_wins_over_a_snapshot_taken_before_it():
+    saved = {"id": "c1", "status": "in-progress", "connected_at": 110.0}
+    snap = {**SNAP, "status": "ringing", "connected_at": None}
+    assert lost_record(saved, snap, 200.0)["status"] == "completed"
 
 
 def test_a_record_already_closed_is_left_alone():
