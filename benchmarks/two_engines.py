@@ -149,35 +149,27 @@ def box_figures(rows: list[sqlite3.Row], box: str, n: int, cpu: float, warnings:
     }
 
 
-def spawn_engines(
-    args: argparse.Namespace, work: Path, redis_port: int
-) -> tuple[list[subprocess.Popen[bytes]], list[int], list[Path]]:
-    """Both engines as processes, each placed by its config file, on one Redis and store."""
-    engines, ports = [], [ic.free_port(), ic.free_port()]
-    logs = [work / f"{box}.log" for box in BOXES]
-    for box, config, port, log in zip(
-        BOXES, (args.config, args.config_b), ports, logs, strict=True
-    ):
-        env = {  # the config file places the box: no ENGINE_* of this shell overrides it
-            k: v
-            for k, v in ic.engine_env(work, redis_port, port, "off").items()
-            if not k.startswith("ENGINE_") or k in OURS
-        }
-        env["ENGINE_INSTANCE_ID"] = box
-        if args.database_url:
-            env["ENGINE_DATABASE_URL"] = args.database_url
-            env.pop("ENGINE_DATABASE_PATH", None)
-        with log.open("wb") as out:
-            engines.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "engine", "--config", config, "run"],
-                    env=env,
-                    cwd=ROOT,
-                    stdout=out,
-                    stderr=out,
-                )
-            )
-    return engines, ports, logs
+def spawn_engine(
+    args: argparse.Namespace, work: Path, redis_port: int, box: str, config: str, port: int
+) -> subprocess.Popen[bytes]:
+    """One engine as a process, placed by its config file, on the shared Redis and store."""
+    env = {  # the config file places the box: no ENGINE_* of this shell overrides it
+        k: v
+        for k, v in ic.engine_env(work, redis_port, port, "off").items()
+        if not k.startswith("ENGINE_") or k in OURS
+    }
+    env["ENGINE_INSTANCE_ID"] = box
+    if args.database_url:
+        env["ENGINE_DATABASE_URL"] = args.database_url
+        env.pop("ENGINE_DATABASE_PATH", None)
+    with (work / f"{box}.log").open("wb") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "engine", "--config", config, "run"],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
+        )
 
 
 async def measure(
@@ -188,8 +180,6 @@ async def measure(
     logs: list[Path],
     db: Path,
 ) -> dict:
-    for engine, port, c in zip(engines, ports, configs, strict=True):
-        await ic.wait_started(port, c.api_token, engine)
     aris = [AriClient(c.ari_url, c.ari_user, c.ari_password) for c in configs]
     for ari in aris:
         await ari.set_global("SIM_AGENT_DELAY", str(args.agent_delay))
@@ -255,7 +245,13 @@ async def run(args: argparse.Namespace) -> dict:
         for s in sandboxes:
             s.up()
         redis.start()
-        engines, ports, logs = spawn_engines(args, work, redis.port)
+        ports, logs = [ic.free_port(), ic.free_port()], [work / f"{box}.log" for box in BOXES]
+        # one after the other: the first creates the store's tables
+        for box, config, port, c in zip(
+            BOXES, (args.config, args.config_b), ports, configs, strict=True
+        ):
+            engines.append(spawn_engine(args, work, redis.port, box, config, port))
+            await ic.wait_started(port, c.api_token, engines[-1])
         return await measure(args, configs, engines, ports, logs, work / "engine.db")
     finally:
         for engine in engines:
