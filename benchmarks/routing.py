@@ -108,7 +108,7 @@ async def run_redis(
         for agent_id, idle in world["available"].items():
             await store._agent(keys=["bench"], client=pipe, args=["login", repr(idle), agent_id])
         await pipe.execute()
-    await store.heartbeat("bench", 3600)
+    await store.heartbeat("bench", "bench", 3600)
     for call in world["calls"]:
         await store.enqueue(
             call.queued_at,

@@ -12,6 +12,7 @@ import contextlib
 import signal
 import socket
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,6 +31,7 @@ from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
 from engine.calls.ports import CallerLookup
 from engine.calls.service import CallService
+from engine.calls.state import lost_record
 from engine.dialer.campaigns import http as dialer_http
 from engine.dialer.campaigns import schema as dialer_schema
 from engine.dialer.campaigns.reserve import AgentReservations
@@ -50,6 +52,7 @@ from engine.profiles.risk import schema as risk_schema
 from engine.profiles.risk.service import RiskService
 from engine.profiles.ruleset import LiveRules
 from engine.routing import http as routing_http
+from engine.routing import recovery
 from engine.routing.metrics import queue_metrics
 from engine.routing.service import RoutingService
 from engine.routing.tiers import TieredLookup
@@ -143,6 +146,7 @@ class Engine:
             ring_timeout=settings.agent_ring_timeout,
             wrapup_seconds=settings.wrapup_seconds,
             skills_dir=settings.skills_path,
+            # one engine per instance_id: a second live one is refused at start
             instance=settings.instance_id or socket.gethostname(),
             watch=False,
             offer_pause=settings.offer_pause_seconds,
@@ -167,7 +171,7 @@ class Engine:
             lambda: {a.id: a.endpoint for a in self.router.config.agents.values()},
             self.router.set_device_state,
         )
-        self.live = LiveCalls(self.redis, settings.redis_prefix)
+        self.live = LiveCalls(self.redis, settings.redis_prefix, engine=self.router.instance)
         self.desk = AgentDesk(self.redis, settings.redis_prefix)
         self.calls.observers += [self.live, self.desk, self.retention.screens]
         # live speech (speech IVR, transcripts, emotion); models load here: a clear error
@@ -219,6 +223,7 @@ class Engine:
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = False
+        self._recovered = False
         self._bind_skills()
 
     def _build_http(self) -> web.Application:
@@ -402,8 +407,33 @@ class Engine:
         speech taps no call owns."""
         await self.calls.resync()
         await self.dialer.resync()
+        if not self._recovered:
+            self._recovered = True
+            await self._recover()
         if self.speech is not None:
             await self.speech.resync()
+
+    async def _recover(self) -> None:
+        """Once, after the first ARI connect: what an earlier life of this engine (killed,
+        crashed) left. Adopted talks have their agents again; agents still ringing or
+        talking for calls Asterisk no longer has are freed; live calls it no longer runs
+        are dropped and their records closed (``engine-lost``)."""
+        for call_id, runner in list(self.calls.runners.items()):
+            if "restored_at" in runner.call.record and runner.call.offer is not None:
+                await recovery.adopt(self.router, call_id, runner.call.offer.agent_id)
+        for channel, talk in list(self.dialer.adoptions.by_channel.items()):
+            if channel == talk.channel and talk.agent_id:
+                await recovery.adopt(self.router, channel, talk.agent_id)
+        channels = {c["id"] for c in await self.ari.channels()}
+        freed = await recovery.release_lost(self.router, channels)
+        closed = 0
+        for snap in await self.live.lost(set(self.calls.runners)):
+            record = lost_record(await self.records.get(snap["id"]), snap, time.time())
+            if record is not None:
+                await self.records.save(record)
+                closed += 1
+        if freed or closed:
+            log.warning("engine.recovered", agents_freed=freed, records_closed=closed)
 
     async def _customer_event(self, envelope: dict[str, Any]) -> None:
         """Speech's profile records (call.emotion, call.transcript) into the store."""

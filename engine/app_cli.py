@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
+from engine.routing.recovery import InstanceInUse
 from engine.settings import describe
 
 
@@ -27,7 +29,12 @@ def _run(args: argparse.Namespace) -> int:
     except ImportError:
         loop_factory = None
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(engine.run_forever())
+        try:
+            runner.run(engine.run_forever())
+        except InstanceInUse as exc:  # one clear line, no traceback
+            runner.run(engine.stop())
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     return 0
 
 

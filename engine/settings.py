@@ -62,7 +62,16 @@ class Settings:
         False, "Send the session cookie over HTTPS only (set it when a TLS proxy fronts the API)."
     )
     instance_id: str = _setting(
-        "", "Name of this engine instance among those sharing one Redis (default: the host name)."
+        "",
+        "Name of this engine among those sharing one Redis (default: the host name). Each "
+        "engine needs its own: one whose instance_id a live engine holds is refused at "
+        "start (docs/several-engines.md).",
+    )
+    cluster_peers: str = _setting(
+        "",
+        "The other engines' Asterisk boxes, instance_id=host:port of their SIP transport, "
+        "comma-separated: each becomes a PJSIP trunk named after it, so an agent whose phone "
+        "is registered there is dialled PJSIP/<ext>@<instance_id> (docs/several-engines.md).",
     )
     # State
     redis_url: str = _setting("redis://127.0.0.1:6379/0", "Redis for live shared state.")

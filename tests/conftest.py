@@ -22,6 +22,13 @@ import redis.asyncio as aioredis
 from engine import settings as settings_mod
 from engine.ari.client import AriClient
 from engine.settings import Settings
+from tests.boxes import (  # noqa: F401  (several engines: tests/boxes.py)
+    ari_b,
+    box_b_peer,
+    engine_processes,
+    second_box,
+    shared_store,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_SKILLS = ROOT / "tests" / "integration" / "skills"
@@ -73,6 +80,7 @@ def engine_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         # it on (engine_factory(speech_enabled=True), tests/integration/test_speech_calls.py).
         speech_enabled=False,
         log_level="warning",
+        cluster_peers=box_b_peer(),  # the trunk to the second box (tests/boxes.py)
     )
 
 
@@ -147,7 +155,11 @@ async def engine_factory(
             engine_settings, redis_url=redis_url, http_port=free_port(), **overrides
         )
         engine = Engine(settings, lookup=lookup)  # type: ignore[arg-type]
-        await engine.start()
+        try:
+            await engine.start()
+        except BaseException:  # e.g. refused: leave nothing of it running
+            await engine.stop()
+            raise
         started.append(engine)
         return engine
 

@@ -9,6 +9,7 @@ one per call transition, and a Redis outage only delays the supervisors' view.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import orjson
@@ -44,15 +45,18 @@ def snapshot(call: InboundCall) -> dict[str, Any]:
 
 
 class LiveCalls(Batcher):
-    def __init__(self, redis: aioredis.Redis, prefix: str, interval: float = 0.2) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, prefix: str, interval: float = 0.2, engine: str = ""
+    ) -> None:
         super().__init__(interval, "live-calls")
         self.redis = redis
+        self.engine = engine  # our instance_id, on every snapshot (``lost`` reads it back)
         self.channel = f"{prefix}:events:calls"
         self.key = f"{prefix}:calls:live"
         self._pending: dict[str, dict[str, Any]] = {}
 
     async def __call__(self, call: InboundCall) -> None:
-        self._pending[call.call_id] = snapshot(call)
+        self._pending[call.call_id] = {**snapshot(call), "engine": self.engine}
         self.wake()
 
     async def flush(self) -> None:
@@ -78,3 +82,15 @@ class LiveCalls(Batcher):
 
     async def all(self) -> list[dict[str, Any]]:
         return [orjson.loads(v) for v in (await self.redis.hgetall(self.key)).values()]
+
+    async def lost(self, known: Collection[str]) -> list[dict[str, Any]]:
+        """Our calls an earlier life of this engine left here that we do not run now
+        (``known``): removed and returned, so their records can be closed."""
+        gone = [
+            snap
+            for snap in await self.all()
+            if snap.get("engine") == self.engine and snap.get("id") not in known
+        ]
+        if gone:
+            await self.redis.hdel(self.key, *[snap["id"] for snap in gone])
+        return gone

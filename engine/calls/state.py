@@ -230,11 +230,7 @@ class InboundCall(SpeechTransitions):
         was = self.status
         self.status = "ended"
         self.record.update(ended_at=now, hangup_by=side, end_cause=cause)
-        self.record["status"] = {
-            "connected": "completed",
-            "queued": "abandoned",
-            "ringing": "abandoned",
-        }.get(was, "ended-in-ivr")
+        self.record["status"] = end_status(was)
         out: list[a.CallAction] = [a.CancelTimer("digit"), a.CancelTimer("ring")]
         if side == "agent":
             out.append(a.Hangup(self.caller_channel))
@@ -249,6 +245,35 @@ class InboundCall(SpeechTransitions):
             out.append(a.Dequeue(self.call_id))
         out.append(a.Persist(dict(self.record)))
         return out + self._finish_speech(now)  # after the agent is free: never holds routing
+
+
+def end_status(was: str) -> str:
+    """A call record's final status from the call's status when it ended."""
+    return {"connected": "completed", "queued": "abandoned", "ringing": "abandoned"}.get(
+        was, "ended-in-ivr"
+    )
+
+
+def lost_record(
+    record: dict[str, Any] | None, snapshot: dict[str, Any], now: float
+) -> dict[str, Any] | None:
+    """The record of a call its engine lost (the engine died; Asterisk ended the call
+    while nobody watched), closed: what the record had, what the live snapshot knew,
+    ended now with cause ``engine-lost``. None when the record is already closed."""
+    if record is not None and record.get("status") != "in-progress":
+        return None
+    known = {k: v for k, v in snapshot.items() if k not in ("status", "result", "engine")}
+    closed = {**known, **(record or {})}
+    # the record is written when the call connects, the snapshot a moment later: either
+    # saying so means the caller talked to an agent
+    was = "connected" if closed.get("connected_at") else str(snapshot.get("status", ""))
+    closed.update(
+        id=snapshot["id"],
+        status=end_status(was),
+        ended_at=now,
+        end_cause="engine-lost",
+    )
+    return {k: v for k, v in closed.items() if v is not None}
 
 
 _HANDLERS: dict[type, Any] = {

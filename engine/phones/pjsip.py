@@ -44,6 +44,8 @@ class PhoneSettings:
     sip_external_address: str = ""
     sip_local_net: str = ""
     softphone_secret: str = ""
+    instance_id: str = ""
+    cluster_peers: str = ""
 
 
 def from_settings(settings: object) -> PhoneSettings:
@@ -203,11 +205,47 @@ def trunk_dialplan(ts: Trunks) -> str:
 
 
 Section = Callable[[PhoneSettings, Trunks, Mapping[str, str]], str]
+
+
+def cluster_peers(spec: str) -> list[tuple[str, str, int]]:
+    """``box-a=10.0.0.1:5060,box-b=10.0.0.2:5060`` -> [(instance_id, host, port)]."""
+    peers = []
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        name, sep, address = item.partition("=")
+        host, colon, port = address.rpartition(":")
+        if not sep or not colon or not port.isdigit() or not name.strip() or not host:
+            raise PjsipConfigError(
+                f"cluster_peers: expected instance_id=host:port entries, got {item!r}"
+            )
+        if any(c in name + host for c in " \n;[]"):
+            raise PjsipConfigError(f"cluster_peers: bad characters in {item!r}")
+        peers.append((name.strip(), host.strip(), int(port)))
+    return peers
+
+
+def pjsip_cluster(s: PhoneSettings) -> str:
+    """A trunk to every other engine's Asterisk (``cluster_peers``), named after its
+    instance_id and identified by its address: calls for an agent whose phone is
+    registered on that box go out as PJSIP/<ext>@<instance_id>; calls coming in from a
+    peer go to [from-cluster], which rings the phone registered here."""
+    out = ["; Generated from the setting cluster_peers.\n"]
+    for name, host, port in cluster_peers(s.cluster_peers):
+        if name == s.instance_id:
+            continue
+        out.append(
+            f"[{name}](cluster-endpoint)\naors = {name}\n"
+            f"[{name}](cluster-aor)\ncontact = sip:{host}:{port}\n"
+            f"[{name}](cluster-identify)\nendpoint = {name}\nmatch = {host}\n"
+        )
+    return "\n".join(out)
+
+
 SECTIONS: dict[str, Section] = {
     "pjsip_transports.conf": lambda s, ts, pw: transports(s),
     "pjsip_agents.conf": lambda s, ts, pw: agents(s),
     "pjsip_trunks.conf": lambda s, ts, pw: trunks(ts, pw),
     "extensions_trunks.conf": lambda s, ts, pw: trunk_dialplan(ts),
+    "pjsip_cluster.conf": lambda s, ts, pw: pjsip_cluster(s),
     "pjsip_webrtc.conf": lambda s, ts, pw: pjsip_webrtc(
         agent_numbers(s.sip_agents), s.softphone_secret, s.sip_host
     ),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from engine.logs import get_logger
-from engine.routing import metrics
+from engine.routing import metrics, recovery
 from engine.routing import waiting as wt
 from engine.routing.store import day, text
 
@@ -26,7 +26,8 @@ DEAD_AFTER = 60.0  # seconds of silence before another engine detaches a dead on
 
 
 async def heartbeat_once(svc: RoutingService) -> None:
-    await svc.store.heartbeat(svc.instance, 5 * HEARTBEAT)
+    if not await svc.store.heartbeat(svc.instance, svc.token, 5 * HEARTBEAT):
+        log.error("routing.instance_taken", instance=svc.instance)
     await svc.store.redis.zadd(svc.store.keys.instances, {svc.instance: svc.clock()})
 
 
@@ -110,6 +111,7 @@ async def _ticker(svc: RoutingService) -> None:
             await _escalate(svc, now)
             if n % int(HEARTBEAT / TICK) == 0:
                 await heartbeat_once(svc)
+                await recovery.release_orphans(svc)
             if n % int(5 / TICK) == 0:
                 await _sweep(svc, now)
         except asyncio.CancelledError:
@@ -181,5 +183,6 @@ async def stop_tasks(svc: RoutingService, tasks: list[asyncio.Task[Any]]) -> Non
     if pubsub is not None:
         with contextlib.suppress(Exception):
             await pubsub.aclose()
-    with contextlib.suppress(Exception):
-        await svc.store.redis.delete(svc.store.keys.alive(svc.instance))
+    with contextlib.suppress(Exception):  # only our own heartbeat, never a successor's
+        if text(await svc.store.redis.get(svc.store.keys.alive(svc.instance)) or "") == svc.token:
+            await svc.store.redis.delete(svc.store.keys.alive(svc.instance))

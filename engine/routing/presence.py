@@ -68,8 +68,11 @@ class Presence:
     async def unpause(self, agent_id: str) -> str:
         return await self._op("unpause", agent_id)
 
-    async def set_device_state(self, agent_id: str, registered: bool) -> str:
-        return await self._op("device", agent_id, "1" if registered else "0", wake=registered)
+    async def set_device_state(self, agent_id: str, registered: bool, box: str = "") -> str:
+        """The phone's registration as ``box`` (an instance_id: that engine's Asterisk)
+        sees it; the agent is registered while a live box has it (its home). Without
+        ``box``: one flag for every box (an operator's word)."""
+        return await self._op("device", agent_id, "1" if registered else "0", box, wake=registered)
 
     async def list(self) -> list[dict[str, Any]]:
         now = self.clock()
@@ -95,6 +98,7 @@ def agent_view(row: dict[str, str], now: float) -> dict[str, Any]:
         "registered": row.get("registered") != "0",
         # offered calls now: available with a phone not known unregistered
         "offerable": offerable(state, row.get("registered") != "0"),
+        "home": row.get("home") or None,
         "pause_after": row.get("pause_after") or None,
         "handled": int(row.get("handled") or 0),
         "occupancy": round(busy / online, 3) if state != "logged_out" and online > 0 else None,

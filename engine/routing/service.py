@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 
 from engine.calls.ports import OfferCallback, RouteRequest
 from engine.logs import get_logger
-from engine.routing import background, plan
+from engine.routing import background, plan, recovery
 from engine.routing import waiting as wt
 from engine.routing.config import RoutingConfigError, load_config
 from engine.routing.config_types import RoutingConfig
@@ -67,6 +67,7 @@ class RoutingService(Matching):
         self.presence = Presence(self.store, clock)
         self.ring_timeout, self.wrapup_seconds, self.clock = ring_timeout, wrapup_seconds, clock
         self.instance = instance or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self.token = recovery.new_token()  # this process's hold on ``instance``
         self.skills_dir = Path(skills_dir) if skills_dir else None
         self.watch = watch
         self.offer_pause = offer_pause
@@ -87,6 +88,8 @@ class RoutingService(Matching):
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
+        """Refused (``recovery.InstanceInUse``) when a live engine has our instance_id."""
+        await recovery.claim_identity(self, 5 * background.HEARTBEAT)
         now = self.clock()
         await background.heartbeat_once(self)
         await background.detach_previous_life(self)
@@ -230,7 +233,7 @@ class RoutingService(Matching):
     # -- presence (HTTP API, AMI/ARI adapters) ------------------------------------------
     async def set_device_state(self, agent_id: str, registered: bool) -> None:
         if agent_id in self.config.agents:
-            await self.presence.set_device_state(agent_id, registered)
+            await self.presence.set_device_state(agent_id, registered, self.instance)
 
     # -- matching ------------------------------------------------------------------------
     async def _put(self, w: wt.Waiting, now: float) -> str:

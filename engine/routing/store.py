@@ -19,6 +19,13 @@ EXTRA_SKILL_SCAN = 32  # candidates per pool checked for a queue's second, third
 
 
 log = get_logger(__name__)
+# KEYS: the heartbeat key; ARGV: our token, TTL in ms. Refreshed only while it is ours.
+HEARTBEAT = """
+local held = redis.call('GET', KEYS[1])
+if held and held ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
 
 
 def _script(name: str) -> str:
@@ -68,6 +75,7 @@ class RoutingStore:
         self._calls = redis.register_script(_script("calls"))
         self._reserve_agent = redis.register_script(_script("reserve_agent"))
         self._reserve_call = redis.register_script(_script("reserve_call"))
+        self._heartbeat = redis.register_script(HEARTBEAT)
         self._outbox: list[tuple[str, bytes]] = []
         self._flusher: asyncio.Future[None] | None = None
 
@@ -166,8 +174,42 @@ class RoutingStore:
         return Reserved.parse(raw)
 
     # -- engines --------------------------------------------------------------------
-    async def heartbeat(self, instance: str, ttl: float) -> None:
-        await self.redis.set(self.keys.alive(instance), "1", px=int(ttl * 1000))
+    async def claim_instance(self, instance: str, token: str, ttl: float) -> tuple[bool, int]:
+        """Take ``instance`` for this process (its heartbeat key holds ``token``); when
+        another process holds it: (False, milliseconds its heartbeat has left)."""
+        key = self.keys.alive(instance)
+        if await self.redis.set(key, token, nx=True, px=int(ttl * 1000)):
+            return True, 0
+        return False, int(await self.redis.pttl(key))
+
+    async def heartbeat(self, instance: str, token: str, ttl: float) -> bool:
+        """Refresh our heartbeat; False when another process took the instance over."""
+        return bool(
+            int(
+                await self._heartbeat(
+                    keys=[self.keys.alive(instance)], args=[token, int(ttl * 1000)]
+                )
+            )
+        )
+
+    async def engines_alive(self, instances: list[str]) -> dict[str, bool]:
+        if not instances:
+            return {}
+        found = await self.redis.mget([self.keys.alive(i) for i in instances])
+        return {i: v is not None for i, v in zip(instances, found, strict=True)}
+
+    async def busy_agents(self) -> list[tuple[str, str, str, str]]:
+        """(agent, state, engine, call) of every agent ringing or talking."""
+        ids = await self.agent_ids()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for agent_id in ids:
+                pipe.hmget(self.keys.agent(agent_id), "state", "engine", "call")
+            rows = await pipe.execute()
+        return [
+            (agent_id, text(st), text(engine or ""), text(call or ""))
+            for agent_id, (st, engine, call) in zip(ids, rows, strict=True)
+            if st is not None and text(st) in ("ringing", "on_call")
+        ]
 
     async def publish(self, channel: str, message: dict[str, Any]) -> int:
         """Publish now and return how many engines received it (offers between engines

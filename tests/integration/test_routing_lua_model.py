@@ -29,7 +29,7 @@ async def test_redis_and_core_make_the_same_choices(redis_client, seed):
     rng, now = random.Random(seed), 1_800_000_000.0
     store = RoutingStore(redis_client, "eq")
     await sync_agents(store, CONFIG, now)
-    await store.heartbeat("o", 600)
+    await store.heartbeat("o", "model", 600)
     board, cutoffs = Board(CONFIG), plan.Cutoffs(CONFIG)
     for agent_id in sorted(CONFIG.agents):
         await store.agent_op("login", now, agent_id)

@@ -15,6 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from engine.calls.ports import Caller, Offer, RouteRequest
+from engine.routing import recovery
 from engine.routing.config import load_config
 from engine.routing.service import RoutingService
 
@@ -349,4 +350,30 @@ async def test_offer_crosses_engines_and_skips_stopped_ones(redis_client, redis_
     finally:
         await one.svc.stop()
         await two.svc.stop()
+        await other.aclose()
+
+
+async def test_agents_of_an_engine_whose_heartbeat_expired_are_freed_by_another(
+    redis_client, redis_url, skills_dir
+):
+    other = aioredis.from_url(redis_url, decode_responses=True)
+    live, doomed = Harness(redis_client, skills_dir, "e1"), Harness(other, skills_dir, "e2")
+    await live.svc.start()
+    await doomed.svc.start()
+    try:
+        await live.only("1006", "1007")
+        await doomed.call("talking", "general")
+        await doomed.call("ringing", "general")
+        talking, ringing = doomed.offer_for("talking"), doomed.offer_for("ringing")
+        await doomed.svc.call_connected("talking", talking.agent_id)
+        agent = await live.svc.store.agent(talking.agent_id)
+        assert (agent["state"], agent["engine"]) == ("on_call", "e2")
+        assert await recovery.release_orphans(live.svc) == 0  # e2 is alive: hands off
+        await doomed.svc.stop()  # its heartbeat is gone (as 5 s after a SIGKILL)
+        assert await recovery.release_orphans(live.svc) == 2
+        assert (await live.svc.store.agent(talking.agent_id))["state"] == "available"
+        assert (await live.svc.store.agent(ringing.agent_id))["state"] == "available"
+        assert (await live.svc.store.call("ringing"))["state"] == "detached"  # for e2 to claim
+    finally:
+        await live.svc.stop()
         await other.aclose()

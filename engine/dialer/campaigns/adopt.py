@@ -41,6 +41,7 @@ class Talk:
     answered_at: float
     number: str = ""
     customer_id: str | None = None
+    campaign_id: int = 0
 
     @property
     def agent_channel(self) -> str:
@@ -53,9 +54,9 @@ class Talk:
 
 def open_talks(db: sqlite_utils.Database) -> list[Talk]:
     return [
-        Talk(int(r[0]), str(r[1]), str(r[2] or ""), float(r[3] or 0.0), str(r[4] or ""), r[5])
+        Talk(int(r[0]), str(r[1]), str(r[2] or ""), float(r[3] or 0.0), str(r[4] or ""), r[5], r[6])
         for r in db.execute(
-            "SELECT id, channel_id, agent_id, answered_at, number, customer_id "
+            "SELECT id, channel_id, agent_id, answered_at, number, customer_id, campaign_id "
             "FROM attempts WHERE outcome = 'answered' AND talk_seconds IS NULL "
             "AND channel_id IS NOT NULL"
         ).fetchall()
@@ -63,6 +64,10 @@ def open_talks(db: sqlite_utils.Database) -> list[Talk]:
 
 
 async def _nothing(talk: Talk) -> None:
+    return None
+
+
+async def _nobody(campaign_id: int) -> str | None:
     return None
 
 
@@ -80,11 +85,19 @@ class Adoptions:
         self.adopted, self.ended = adopted, ended  # the speech side hears adopted talks
         self.by_channel: dict[str, Talk] = {}
 
-    async def resync(self, owned: Callable[[str], bool], up: Collection[str]) -> tuple[int, int]:
+    async def resync(
+        self,
+        owned: Callable[[str], bool],
+        up: Collection[str],
+        elsewhere: Callable[[int], Awaitable[str | None]] = _nobody,
+    ) -> tuple[int, int]:
         """Adopt the talks still up (``up``: the channel IDs Asterisk has now), close the
-        others; returns (adopted, closed)."""
+        others; returns (adopted, closed). Talks of a campaign another live engine runs
+        (``elsewhere``: its instance_id) are on that engine's Asterisk: left alone."""
         adopted = closed = 0
         for talk in await self.db.run(open_talks):
+            if await elsewhere(talk.campaign_id):
+                continue
             decision = adoption(
                 talk.channel,
                 talk.agent_channel,

@@ -11,6 +11,7 @@ from typing import Any
 from engine.ari.client import AriClient
 from engine.calls.ports import Listening, NoListening, SpeechPlan
 from engine.calls.state import InboundCall
+from engine.dialer.campaigns.claims import DialClaims
 from engine.dialer.campaigns.reserve import AgentReservations
 from engine.dialer.core.actions import MIN_RING_SECONDS
 from engine.dialer.core.line import Line
@@ -50,6 +51,7 @@ class Deps:
     speech_plan: Callable[[], SpeechPlan | None] = lambda: None  # how calls are heard
     listening: Callable[[], Listening] = NoListening  # ... and by whom
     # ^ other campaigns' pacer lines in flight whose agents overlap these agents
+    claims: DialClaims | None = None  # one engine dials a number at a time (None: alone)
     pacing: asyncio.Lock = field(default_factory=asyncio.Lock)
     # ^ one campaign at a time from snapshot to dial: two never dial for the same agent
     extra: dict[str, Any] = field(default_factory=dict)

@@ -68,7 +68,42 @@ def candidates(
             [campaign_id, now, limit],
         )
     )
-    return _enrich(db, rows)
+    return _enrich(db, _callbacks_open(db, rows, now))
+
+
+def _callbacks_open(
+    db: sqlite_utils.Database, rows: list[dict[str, Any]], now: float
+) -> list[dict[str, Any]]:
+    """Rows whose callback was already made (by another campaign, on another box: the
+    callback was synced into both) are done, not dialled again."""
+    ids = sorted({r["callback_id"] for r in rows if r.get("callback_id") is not None})
+    if not ids or not db["callbacks"].exists():
+        return rows
+    marks = ",".join("?" * len(ids))
+    closed = {
+        r[0]
+        for r in db.conn.execute(
+            f"SELECT id FROM callbacks WHERE id IN ({marks}) AND status != 'pending'", ids
+        )
+    }
+    for r in rows:
+        if r.get("callback_id") in closed:
+            set_status(db, r["id"], "done", now, reason="callback-done")
+    return [r for r in rows if r.get("callback_id") not in closed]
+
+
+def dialled_since(db: sqlite_utils.Database, number: str, since: float) -> bool:
+    """Was an attempt on ``number`` started or ended at ``since`` or later (by any
+    campaign, on any engine sharing the store)? One in flight holds the number's claim;
+    its outcome is written before the claim is let go."""
+    return (
+        db.conn.execute(
+            "SELECT 1 FROM attempts WHERE number = ? AND "
+            "max(dialed_at, coalesce(ended_at, 0)) >= ? LIMIT 1",
+            [number, since],
+        ).fetchone()
+        is not None
+    )
 
 
 def _enrich(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -83,13 +118,23 @@ def _enrich(db: sqlite_utils.Database, rows: list[dict[str, Any]]) -> list[dict[
         ids,
     ):
         history.setdefault(cid, []).append((at, outcome))
+    # the rest after an abandoned call is the number's: abandoned attempts on it in any
+    # other campaign, on any engine sharing the store, count too
+    numbers = sorted({r["number"] for r in rows})
+    nmarks = ",".join("?" * len(numbers))
+    elsewhere: dict[str, list[tuple[float, str]]] = {}
+    for number, at in db.conn.execute(
+        f"SELECT number, dialed_at FROM attempts WHERE number IN ({nmarks}) AND contact_id "
+        f"NOT IN ({marks}) AND outcome = 'abandoned'",
+        [*numbers, *ids],
+    ):
+        elsewhere.setdefault(number, []).append((at, "abandoned"))
+    for r in rows:
+        if r["number"] in elsewhere:
+            history[r["id"]] = sorted(history.get(r["id"], []) + elsewhere[r["number"]])
     customers = _customers(db, sorted({r["customer_id"] for r in rows if r["customer_id"]}))
-    numbers = [r["number"] for r in rows]
     dnc = {
-        r[0]
-        for r in db.conn.execute(
-            f"SELECT number FROM dnc WHERE number IN ({','.join('?' * len(numbers))})", numbers
-        )
+        r[0] for r in db.conn.execute(f"SELECT number FROM dnc WHERE number IN ({nmarks})", numbers)
     }
     for r in rows:
         opted, zone, language = customers.get(r["customer_id"] or "", (False, "", ""))

@@ -249,6 +249,14 @@ class CampaignRunner:
         self._tick_wanted = False
         now = self.clock()
         await self.apply(list(self.guard.expire(now)), now)
+        claims = self.deps.claims
+        if claims is not None:
+            held = await claims.hold_campaign(self.id)
+            if held != claims.instance:  # another engine runs it now: dial nothing more
+                log.warning("dialer.campaign_held_elsewhere", campaign=self.id, engine=held)
+                self.status = "stopped"
+            if self.lines:
+                await claims.refresh((line.number, line.id) for line in self.lines.values())
         if now - self._swept >= SWEEP:
             await self.sweep(now)
         if (
@@ -315,7 +323,27 @@ class CampaignRunner:
 
     async def dial_next(self, n: int, now: float) -> None:
         for row in await self.callable_contacts(n, now):
-            await self.dial(row, None, now)
+            line_id = self.line_id(row)
+            if await self.claim(row["number"], line_id, now):
+                await self.dial(row, None, now, line_id)
+
+    async def claim(self, number: str, line_id: str, since: float) -> bool:
+        """Claim ``number`` for ``line_id`` across engines (``claims.py``); refused when
+        another engine dials it now or an attempt on it started or ended since the
+        candidates were read (``since``): the next tick judges it with that history."""
+        claims = self.deps.claims
+        if claims is None:
+            return True
+        reason = None
+        if not await claims.claim(number, line_id):
+            reason = "claimed-elsewhere"
+        elif await self.deps.db.run(dial_store.dialled_since, number, since):
+            await claims.release(number, line_id)
+            reason = "dialled-elsewhere"
+        if reason is not None:
+            self.skips[reason] = self.skips.get(reason, 0) + 1
+            log.info("dialer.claim_refused", campaign=self.id, reason=reason)
+        return reason is None
 
     def line_id(self, row: dict[str, Any]) -> str:
         return f"dialer-{self.id}-{row['id']}-{secrets.token_hex(3)}"
@@ -658,6 +686,8 @@ class CampaignRunner:
 
     async def _closed(self, line: Line, act: a.Closed, now: float) -> None:
         self.guard.forget(line.id)
+        if self.deps.claims is not None:
+            await self.deps.claims.release(line.number, line.id)
         self.lines.pop(line.id, None)
         self.deps.untrack(line.id)
         if line.agent_channel:
@@ -743,10 +773,18 @@ class CampaignRunner:
             )
         ring = ring_timeout(self.compliance, self.policy.ring_seconds)
         line_id = self.line_id(row)
+        if not await self.claim(row["number"], line_id, now):
+            raise Conflict(
+                f"contact {contact_id} is being called from another engine",
+                contact_id=contact_id,
+                reason="claimed-elsewhere",
+            )
         reserved = await self.deps.reservations.reserve_agent(
             agent_id, line_id, now, ring + 60.0, self.deps.router.instance, self.campaign["queue"]
         )
         if reserved is None:
+            if self.deps.claims is not None:
+                await self.deps.claims.release(row["number"], line_id)
             raise Conflict(f"agent {agent_id} is not available", agent_id=agent_id)
         line = await self.dial({**row, "ring_timeout": ring}, agent_id, now, line_id)
         return {**public(row), "status": "dialing", "line": line.id}

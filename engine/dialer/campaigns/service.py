@@ -29,6 +29,7 @@ from engine.calls.service import CallService
 from engine.calls.state import InboundCall
 from engine.dialer.campaigns import dial_store, store
 from engine.dialer.campaigns.adopt import Adoptions, Talk
+from engine.dialer.campaigns.claims import DialClaims
 from engine.dialer.campaigns.deps import Deps, DialerSettings
 from engine.dialer.campaigns.reserve import AgentReservations, eligible_agents
 from engine.dialer.campaigns.runner import CampaignRunner
@@ -43,6 +44,7 @@ from engine.settings import Settings
 from engine.store.database import Database
 
 log = get_logger(__name__)
+CAMPAIGN_WATCH = 5.0  # seconds between looks for campaigns no live engine runs
 STASIS_ARGS = ("dialer", "outbound", "dialer-agent")
 TAPPED = ("Dial", "ChannelDestroyed", "PlaybackFinished")
 
@@ -96,6 +98,7 @@ class DialerService:
             self._peer_lines,
             lambda: calls.speech_plan,
             lambda: calls.listening,
+            DialClaims(router.store.redis, router.store.keys.prefix, router.instance),
         )
         self.defaults = CampaignPolicy(
             abandon_limit=settings.dialer_abandon_limit,
@@ -218,9 +221,34 @@ class DialerService:
 
     # -- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
-        for campaign in await self.db.run(store.running):
-            await self._start_runner(campaign)
+        await self._take_campaigns()
         self._spawn(self._wake_listener())
+        self._spawn(self._campaign_watch())
+
+    async def _take_campaigns(self) -> None:
+        """Run the running campaigns no other live engine runs (their lease is free or
+        ours): at start, and every few seconds to take over a dead engine's."""
+        for campaign in await self.db.run(store.running):
+            if campaign["id"] in self.runners or self._closed:
+                continue
+            held = await self.deps.claims.hold_campaign(campaign["id"]) if self.deps.claims else ""
+            if self.deps.claims is None or held == self.deps.claims.instance:
+                log.info("dialer.campaign_taken", campaign=campaign["id"])
+                await self._start_runner(campaign)
+
+    async def _campaign_watch(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(CAMPAIGN_WATCH)
+            try:
+                await self._take_campaigns()
+            except Exception:
+                log.exception("dialer.campaign_watch_failed")
+
+    async def _held_elsewhere(self, campaign_id: int) -> str | None:
+        """The engine running the campaign when it is not us (None: us or nobody)."""
+        claims = self.deps.claims
+        engine = await claims.campaign_engine(campaign_id) if claims else None
+        return engine if claims is not None and engine not in (None, claims.instance) else None
 
     async def resync(self) -> None:
         """After every ARI connect: talks an earlier engine left (``adopt.py``), and what
@@ -230,7 +258,9 @@ class DialerService:
         # originated) while the list was on its way is not in it, and is not missing
         known = {cid: runner.line_legs() for cid, runner in self.runners.items()}
         channels = {c["id"]: c for c in await self.deps.ari.channels()}
-        await self.adoptions.resync(lambda channel: channel in self.by_channel, channels)
+        await self.adoptions.resync(
+            lambda channel: channel in self.by_channel, channels, self._held_elsewhere
+        )
         for cid, runner in self.runners.items():
             if known.get(cid):
                 runner.post(runner.reconcile, channels, known[cid])
@@ -260,6 +290,8 @@ class DialerService:
         await runner.stop()
         if self.runners.get(runner.id) is runner:
             del self.runners[runner.id]
+        if self.deps.claims is not None and not self._closed:  # stopped or done here
+            await self.deps.claims.let_go_campaign(runner.id)
 
     async def _wake_listener(self) -> None:
         pubsub, channel = self.reservations.wake_subscription()
@@ -295,11 +327,20 @@ class DialerService:
         )
 
     async def control(self, campaign_id: int, action: str) -> dict[str, Any]:
-        campaign = await self.db.run(store.transition, campaign_id, action, self.clock())
         runner = self.runners.get(campaign_id)
+        engine = None if runner is not None else await self._held_elsewhere(campaign_id)
+        if engine is not None:
+            raise Conflict(
+                f"campaign {campaign_id} runs on engine {engine}: control it there",
+                campaign_id=campaign_id,
+                engine=engine,
+            )
+        campaign = await self.db.run(store.transition, campaign_id, action, self.clock())
         if runner is not None:
             await runner.ask(runner.set_status, campaign["status"])
         elif campaign["status"] == "running":
+            if self.deps.claims is not None:
+                await self.deps.claims.hold_campaign(campaign_id)
             await self._start_runner(campaign)
         return campaign
 

@@ -2,7 +2,12 @@
 --   profile name endpoint pools skills(json) languages groups auto_login
 --   remove | login | logout | unpause | wrapup_done
 --   release front|detach   (a reservation nobody rang: agent free, call front or detached)
---   pause reason | device registered(1/0)
+--   pause reason | device registered(1/0) [instance: that box's Asterisk says so]
+--   orphan engine force(1/0)  (the agent's call belongs to ``engine``, which is dead
+--                              (its heartbeat key is gone) or, force, restarted and
+--                              without that call: the agent is freed, a ringing call
+--                              detached for its engine to claim)
+--   adopt engine call          (a restarted engine adopted the agent's talking call)
 --   resume reason paused_at   (a failed offer's pause ends, unless changed since)
 -- Returns {ok (1/0), state}.
 local op, now, aid = ARGV[1], tonumber(ARGV[2]), ARGV[3]
@@ -63,7 +68,11 @@ elseif op == 'resume' then
   redis.call('HSET', k, 'pause_after', '')
   return ok(set_state(aid, 'available', now, ''))
 elseif op == 'device' then
-  redis.call('HSET', k, 'registered', ARGV[4])
+  if ARGV[5] and ARGV[5] ~= '' then
+    set_registration(aid, ARGV[5], ARGV[4])
+  else
+    redis.call('HSET', k, 'registered', ARGV[4])
+  end
   sync_pools(aid)
   return ok(state)
 elseif op == 'wrapup_done' then
@@ -82,5 +91,26 @@ elseif op == 'release' then
     end
   end
   return ok(set_state(aid, 'available', now, '', redis.call('HGET', k, 'idle_since')))
+elseif op == 'orphan' then
+  local engine = ARGV[4]
+  if (state ~= 'ringing' and state ~= 'on_call') or redis.call('HGET', k, 'engine') ~= engine
+     or (ARGV[5] ~= '1' and redis.call('EXISTS', P .. ':alive:' .. engine) == 1) then
+    return refused()
+  end
+  local cid = redis.call('HGET', k, 'call')
+  redis.call('HSET', k, 'engine', '')
+  if state == 'ringing' then
+    if cid and cid ~= '' and redis.call('HGET', ckey(cid), 'agent') == aid then detach(cid, now) end
+    return ok(set_state(aid, 'available', now, '', redis.call('HGET', k, 'idle_since')))
+  end
+  redis.call('HINCRBY', k, 'handled', 1)
+  return ok(after_call(aid, now, 0))
+elseif op == 'adopt' then
+  if BUSY[state] and state ~= 'wrapup' and redis.call('HGET', k, 'call') ~= ARGV[5] then
+    return refused()
+  end
+  set_state(aid, 'on_call', now, '')
+  redis.call('HSET', k, 'call', ARGV[5], 'engine', ARGV[4])
+  return ok('on_call')
 end
 return redis.error_reply('unknown op ' .. op)

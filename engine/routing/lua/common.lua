@@ -1,7 +1,9 @@
 -- Shared by every routing script (prepended by engine/routing/store.py).
 -- KEYS[1] is the key prefix. Agent hash fields: state, reason, since, idle_since,
 -- registered ('0' = phone not registered), pools (space separated), call, sk:<skill>,
--- busy_since, busy_total, login_at, wrapup_until, pause_after.
+-- busy_since, busy_total, login_at, wrapup_until, pause_after, engine (the instance_id
+-- whose call the agent is reserved for or talking on: released when it dies), home
+-- (the instance_id of the box the phone is registered on, from <prefix>:reg:<agent>).
 local P = KEYS[1]
 local FRONT = 1000000.0
 local BUSY = {ringing = true, on_call = true, wrapup = true}
@@ -28,6 +30,38 @@ local function sync_pools(id)
       redis.call('ZREM', P .. ':pool:' .. p, id)
     end
   end
+end
+
+-- Registration per box: <prefix>:reg:<agent> holds instance_id -> '1'/'0' as each
+-- engine's Asterisk reports the phone. The agent is registered when a live box has it;
+-- that box is its home (the one it is, if still good), where its calls are dialled.
+local function set_registration(id, instance, registered)
+  local rk = P .. ':reg:' .. id
+  redis.call('HSET', rk, instance, registered)
+  local home = redis.call('HGET', akey(id), 'home')
+  local pairs_ = redis.call('HGETALL', rk)
+  local first = nil
+  for i = 1, #pairs_, 2 do
+    if pairs_[i + 1] == '1' and redis.call('EXISTS', P .. ':alive:' .. pairs_[i]) == 1 then
+      if pairs_[i] == home then first = home break end
+      first = first or pairs_[i]
+    end
+  end
+  redis.call('HSET', akey(id), 'registered', first and '1' or '0', 'home', first or '')
+  return first ~= nil
+end
+
+-- The dial string of an agent's phone for a call owned by ``owner``: a PJSIP phone
+-- registered on another box is reached through the trunk to that box (its endpoint
+-- is named after the box's instance_id: PJSIP/<ext>@<home>).
+local function dial_string(id, owner)
+  local a = redis.call('HMGET', akey(id), 'endpoint', 'home')
+  local endpoint, home = a[1] or '', a[2] or ''
+  if home ~= '' and home ~= owner and string.sub(endpoint, 1, 6) == 'PJSIP/'
+     and not string.find(endpoint, '@', 1, true) then
+    return endpoint .. '@' .. home
+  end
+  return endpoint
 end
 
 -- Every state change goes through here: occupancy counters, timers, pools.
@@ -111,10 +145,9 @@ local function reserve(aid, cid, now, deadline)
   unlane(cid)
   redis.call('HSET', ckey(cid), 'state', 'offered', 'agent', aid, 'offered_at', now)
   set_state(aid, 'ringing', now, '')
-  redis.call('HSET', akey(aid), 'call', cid)
+  redis.call('HSET', akey(aid), 'call', cid, 'engine', redis.call('HGET', ckey(cid), 'owner'))
   redis.call('ZADD', P .. ':ringing', deadline, aid)
   local c = redis.call('HMGET', ckey(cid), 'owner', 'queue', 'lang', 'topic', 'queued_at',
                        'tier')
-  return {aid, cid, redis.call('HGET', akey(aid), 'endpoint'), c[1], c[2], c[3], c[4] or '',
-          c[5], c[6]}
+  return {aid, cid, dial_string(aid, c[1]), c[1], c[2], c[3], c[4] or '', c[5], c[6]}
 end

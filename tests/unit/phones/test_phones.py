@@ -99,6 +99,7 @@ def test_every_section_renders_into_its_own_file():
         "pjsip_agents.conf",
         "pjsip_trunks.conf",
         "pjsip_webrtc.conf",
+        "pjsip_cluster.conf",
         "extensions_trunks.conf",
     }
     assert set(pjsip.TRUNK_FILES) <= set(files)

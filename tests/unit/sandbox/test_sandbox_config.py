@@ -166,3 +166,25 @@ def test_a_broken_trunks_file_stops_rendering_with_its_line(tmp_path):
     (tmp_path / "trunks.yaml").write_text("trunks:\n  c:\n    host: h\n    auth: nope\n")
     with pytest.raises(config.ConfigError, match=r"trunks.yaml:4:\d+: .*is not one of"):
         config.render(settings(skills_dir=str(tmp_path)))
+
+
+def test_each_other_box_gets_a_trunk_named_after_its_engine():
+    files = config.render(
+        settings(instance_id="box-a", cluster_peers="box-a=10.0.0.1:5060, box-b=10.0.0.2:5062")
+    )
+    trunks = files["pjsip_cluster.conf"]
+    assert re.findall(r"^\[([a-z-]+)\]\((cluster-[a-z]+)\)", trunks, re.M) == [
+        ("box-b", "cluster-endpoint"),
+        ("box-b", "cluster-aor"),
+        ("box-b", "cluster-identify"),
+    ]
+    assert "contact = sip:10.0.0.2:5062" in trunks and "match = 10.0.0.2" in trunks
+    assert "#include pjsip_cluster.conf" in files["pjsip.conf"]
+    assert "[from-cluster]" in files["extensions.conf"]
+    assert "[box" not in config.render(settings())["pjsip_cluster.conf"]
+
+
+@pytest.mark.parametrize("peers", ["box-b", "box-b=10.0.0.2", "=10.0.0.2:5060", "b=h:x"])
+def test_a_bad_peer_list_is_refused_saying_what_is_expected(peers):
+    with pytest.raises(config.ConfigError, match="instance_id=host:port"):
+        config.render(settings(cluster_peers=peers))

@@ -1,0 +1,298 @@
+"""Several engines, one contact center (issue 18): two engines on two sandbox Asterisks
+(box A: the session's sandbox, box B: ``tests/boxes.py``), one Redis, one store
+(``tests/boxes.shared_store``: one SQLite file until PostgreSQL is merged in)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.dialer.campaigns import dial_store
+from engine.routing.background import HEARTBEAT
+from engine.sim import parties
+from tests.boxes import BOX_A, BOX_B, Phone, placement
+from tests.conftest import ROOT, TEST_SKILLS
+from tests.integration.dialer_helpers import open_api, window_around_now
+from tests.integration.helpers import place_caller, sim_globals, wait_for
+
+pytestmark = pytest.mark.integration
+PREFIX = "tenure"
+
+
+async def talking(redis) -> tuple[str, str] | None:
+    """(agent, call) of the one agent talking, once there is one."""
+    for agent_id in sorted(await redis.smembers(f"{PREFIX}:agents")):
+        row = await redis.hgetall(f"{PREFIX}:agent:{agent_id}")
+        if row.get("state") == "on_call":
+            return agent_id, row["call"]
+    return None
+
+
+@pytest.fixture
+def with_risk_tags(tmp_path: Path) -> dict[str, str]:
+    """The test skills plus the shipped churn-risk tags (three open tickets: high)."""
+    skills = tmp_path / "skills"
+    shutil.copytree(TEST_SKILLS, skills)
+    for name in ("risk-tags.yaml", "complaint-words.yaml"):
+        shutil.copy(ROOT / "skills" / name, skills / name)
+    return {"skills_dir": str(skills)}
+
+
+async def test_customer_ingested_on_a_is_identified_with_tier_and_risk_on_b(
+    shared_store, engine_settings, engine_factory, second_box, ari_b, with_risk_tags
+):
+    store = {**shared_store, **with_risk_tags}
+    a = await engine_factory(instance_id=BOX_A, **store)
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
+    events = [
+        {
+            "id": "c900-1",
+            "type": "customer.updated",
+            "customer_id": "C900",
+            "at": time.time() - 3600,
+            "data": {"name": "Li Na", "phones": ["13800138900"], "loyalty_level": "platinum"},
+        },
+        *(
+            {
+                "id": f"c900-t{i}",
+                "type": "ticket.opened",
+                "customer_id": "C900",
+                "at": time.time() - 600 + i,
+                "data": {"ticket_id": f"T-{i}", "kind": "complaint", "subject": "still broken"},
+            }
+            for i in range(3)
+        ),
+    ]
+    result = await a.profiles.ingest(events)
+    assert result.stored and not result.errors, result.as_dict()
+    await wait_for(lambda: _risk(b, "C900"), what="the risk scored")
+
+    caller = await place_caller(ari_b, "8100", "13800138900")
+    call_id = f"{caller};2"
+    runner = await wait_for(lambda: _connected(b, call_id), timeout=20, what="bridged on B")
+    record = runner.call.record
+    assert (record["customer_id"], record["vip_tier"], record["risk_tier"]) == (
+        "C900",
+        "platinum",
+        "high",
+    )
+    await ari_b.hangup(caller)
+    saved = await wait_for(lambda: _ended(a, call_id), what="B's record, read on A")
+    assert saved["customer_id"] == "C900" and saved["vip_tier"] == "platinum"
+
+
+async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_closes_records(
+    shared_store,
+    engine_settings,
+    sandbox,
+    ari,
+    second_box,
+    engine_factory,
+    engine_processes,
+    redis_client,
+):
+    store = shared_store
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
+    a = await engine_processes(engine_settings, instance_id=BOX_A, **store)
+    caller = await place_caller(ari, "8100", "13800138901")
+    agent_id, call_id = await wait_for(
+        lambda: talking(redis_client), timeout=20, what="a caller on A bridged to an agent"
+    )
+    a.kill()
+    killed = time.monotonic()
+    ttl = 5 * HEARTBEAT
+    await wait_for(
+        lambda: _state_is(redis_client, agent_id, "available"),
+        timeout=ttl + 3 * HEARTBEAT,
+        interval=0.05,
+        what="the dead engine's agent freed by B",
+    )
+    print(f"agent freed {time.monotonic() - killed:.2f} s after SIGKILL (heartbeat TTL {ttl:g} s)")
+    assert b.router.instance == BOX_B
+    record = await b.records.get(call_id)
+    assert record is not None and record["status"] == "in-progress"  # A's record, seen on B
+
+    await ari.hangup(caller)
+    await wait_for(lambda: _gone(ari, call_id), what="caller gone on A")
+    await engine_processes(engine_settings, instance_id=BOX_A, **store)
+    closed = await wait_for(lambda: _ended(b, call_id), timeout=15, what="record closed")
+    assert closed["status"] == "completed" and closed["end_cause"] == "engine-lost"
+    assert await _state_is(redis_client, agent_id, "available")
+
+
+async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
+    shared_store, engine_settings, engine_factory, ari, second_box, ari_b
+):
+    """The callback sits in a campaign on each box (two syncs raced); both campaigns run
+    at once: the number is claimed before every dial, so it rings once, and once it was
+    answered the other campaign's copy is done."""
+    store = shared_store
+    a = await engine_factory(instance_id=BOX_A, **store)
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
+    number = "1700901"
+    await a.db.run(_seed_callback, "C901", number)
+    body = {
+        "name": "risk",
+        "kind": "callback",
+        "mode": "progressive",
+        "policy": {"window": window_around_now()},
+    }
+    async with open_api(a) as api_a, open_api(b) as api_b:
+        ca = await api_a.call("POST", "/dialer/campaigns", body, expect=201)
+        cb = await api_b.call("POST", "/dialer/campaigns", body, expect=201)
+        assert ca["id"] != cb["id"]  # one store: one numbering
+        await a.db.run(_callback_in_both, ca["id"], cb["id"])
+        talk = {**parties.customer_globals(ring=1, talk=2), **parties.agent_defaults(delay=0.3)}
+        async with sim_globals(ari, talk), sim_globals(ari_b, talk):
+            await asyncio.gather(
+                api_a.call("POST", f"/dialer/campaigns/{ca['id']}/start"),
+                api_b.call("POST", f"/dialer/campaigns/{cb['id']}/start"),
+            )
+            # each campaign runs on the box that started it; the other box says where
+            refused = await api_b.call("POST", f"/dialer/campaigns/{ca['id']}/pause", expect=409)
+            assert refused["details"]["engine"] == BOX_A
+            assert set(b.dialer.runners) == {cb["id"]}
+            first = await wait_for(
+                lambda: a.db.run(_attempts, number, True), timeout=30, what="the call over"
+            )
+            await asyncio.sleep(3)  # both campaigns tick several times more
+    attempts = await a.db.run(_attempts, number, False)
+    assert len(attempts) == 1, attempts
+    assert first[0]["outcome"] == "answered" and first[0]["talk_seconds"] is not None
+    contacts = await a.db.run(_contacts, number)
+    assert sorted(c["status"] for c in contacts) == ["done", "done"], contacts
+
+
+def _seed_callback(db, customer: str, number: str) -> None:
+    now = time.time()
+    db["customers"].insert(
+        {"id": customer, "name": "Once", "timezone": "UTC", "created_at": now - 86400},
+        pk="id",
+        replace=True,
+    )
+    db["callbacks"].insert(
+        {
+            "customer_id": customer,
+            "number": number,
+            "score": 0.9,
+            "value": 500.0,
+            "priority": 450.0,
+            "reason": "high risk",
+            "created_at": now,
+            "due_at": now + 3600,
+            "status": "pending",
+            "campaign": "risk-high",
+        }
+    )
+
+
+def _callback_in_both(db, first: int, second: int) -> None:
+    """What two engines syncing the callbacks at the same moment leave."""
+    now = time.time()
+    dial_store.sync_callbacks(db, first, now)
+    for row in list(db["contacts"].rows_where("campaign_id = ?", [first])):
+        db["contacts"].insert({**row, "id": None, "campaign_id": second})
+
+
+def _attempts(db, number: str, finished: bool):
+    rows = list(db["attempts"].rows_where("number = ?", [number]))
+    if finished and not any(r["talk_seconds"] is not None for r in rows):
+        return None
+    return rows
+
+
+def _contacts(db, number: str):
+    return list(db["contacts"].rows_where("number = ?", [number]))
+
+
+@pytest.fixture
+def phone_agent(tmp_path: Path) -> dict[str, str]:
+    """Skills where the one agent is 1001 on a real phone (PJSIP/1001), general calls."""
+    skills = tmp_path / "phone-skills"
+    shutil.copytree(TEST_SKILLS, skills)
+    (skills / "agents.yaml").write_text(
+        "skills: [technical, billing, general]\n"
+        "groups: [platinum, technical, billing, general]\n"
+        "agents:\n"
+        '  - {id: "1001", name: Phone Agent, endpoint: PJSIP/1001, languages: [en, zh],\n'
+        "     skills: {general: 5, technical: 5, billing: 5}, groups: [general, platinum],\n"
+        "     auto_login: true}\n"
+    )
+    return {"skills_dir": str(skills)}
+
+
+async def test_an_agent_phone_registered_on_b_answers_a_call_that_arrived_on_a(
+    shared_store,
+    engine_settings,
+    engine_factory,
+    ari,
+    second_box,
+    tmp_path,
+    redis_client,
+    phone_agent,
+):
+    """The phone registers on box B only; the caller is on box A: A's engine dials the
+    agent through the trunk to B (PJSIP/1001@box-b), B rings the phone, the phone
+    answers, the caller is bridged on A."""
+    store = {**shared_store, **phone_agent}
+    a = await engine_factory(instance_id=BOX_A, **store)
+    await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
+    phone = Phone(tmp_path, "1001", second_box.settings)
+    phone.start()
+    try:
+        await wait_for(
+            lambda: _agent_is(redis_client, "1001", home=BOX_B, registered="1"),
+            timeout=20,
+            what=f"phone 1001 registered on box B ({phone.log()})",
+        )
+        registrations = await redis_client.hgetall(f"{PREFIX}:reg:1001")  # per box
+        assert registrations[BOX_B] == "1" and registrations.get(BOX_A) != "1"
+        caller = await place_caller(ari, "8100", "13800138903")
+        call_id = f"{caller};2"
+        runner = await wait_for(
+            lambda: _connected(a, call_id), timeout=20, what="the caller on A bridged"
+        )
+        assert runner.call.offer.agent_id == "1001"
+        assert runner.call.offer.endpoint == f"PJSIP/1001@{BOX_B}"
+        assert await _agent_is(redis_client, "1001", state="on_call")
+        await ari.hangup(caller)
+        await wait_for(
+            lambda: _agent_is(redis_client, "1001", state="available"), what="agent free"
+        )
+    finally:
+        phone.stop()
+
+
+async def _agent_is(redis, agent_id: str, **fields: str) -> bool:
+    row = await redis.hgetall(f"{PREFIX}:agent:{agent_id}")
+    return all(row.get(k) == v for k, v in fields.items())
+
+
+async def _risk(engine, customer_id: str):
+    def read(db):
+        rows = list(db["risk"].rows_where("customer_id = ?", [customer_id]))
+        return rows[0] if rows and rows[0]["tier"] == "high" else None
+
+    return await engine.db.run(read)
+
+
+def _connected(engine, call_id: str):
+    runner = engine.calls.runners.get(call_id)
+    return runner if runner is not None and runner.call.status == "connected" else None
+
+
+async def _ended(engine, call_id: str):
+    record = await engine.records.get(call_id)
+    return record if record and record.get("ended_at") else None
+
+
+async def _state_is(redis, agent_id: str, state: str) -> bool:
+    return await redis.hget(f"{PREFIX}:agent:{agent_id}", "state") == state
+
+
+async def _gone(ari, channel_id: str) -> bool:
+    return channel_id not in {c["id"] for c in await ari.channels()}
