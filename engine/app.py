@@ -24,42 +24,35 @@ from engine.api.http import build_app, json_response
 from engine.ari.client import AriClient
 from engine.ari.event_stream import AriEventStream
 from engine.calls import http as calls_http
-from engine.calls import schema as call_schema
 from engine.calls import store as call_store
 from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
 from engine.calls.ports import CallerLookup
 from engine.calls.service import CallService
 from engine.dialer.campaigns import http as dialer_http
-from engine.dialer.campaigns import schema as dialer_schema
 from engine.dialer.campaigns.reserve import AgentReservations
 from engine.dialer.campaigns.service import STASIS_ARGS as DIALER_STASIS_ARGS
 from engine.dialer.campaigns.service import DialerService
 from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
-from engine.profiles import schema as profile_schema
-from engine.profiles.care import schema as care_schema
 from engine.profiles.ingest import http as ingest_http
 from engine.profiles.ingest.lookup import StoreLookup
 from engine.profiles.ingest.service import ProfileStore, per_event
 from engine.profiles.retention import http as retention_http
 from engine.profiles.retention.service import Retention
-from engine.profiles.risk import schema as risk_schema
 from engine.profiles.risk.service import RiskService
 from engine.profiles.ruleset import LiveRules
 from engine.routing import http as routing_http
 from engine.routing.metrics import queue_metrics
 from engine.routing.service import RoutingService
 from engine.routing.tiers import TieredLookup
+from engine.schemas import database
 from engine.settings import Settings
 from engine.skills.live import LiveSkills
 from engine.speech import http as speech_http
-from engine.speech import schema as speech_schema
 from engine.speech import store as speech_store
 from engine.speech.live import LiveSpeech
-from engine.store.database import Database
 from engine.users import http as users_http
-from engine.users import schema as users_schema
 from engine.users.service import Users
 from engine.web import http as web_http
 from engine.web.monitor import STASIS_ARG as MONITOR_STASIS_ARG
@@ -93,18 +86,7 @@ class Engine:
         # path (``reload_skills``)
         self.skills = LiveSkills(settings.skills_path)
         rules = self.skills.load()
-        self.db = Database(
-            settings.database_path,
-            [
-                profile_schema.migrations,
-                call_schema.migrations,
-                care_schema.migrations,
-                risk_schema.migrations,
-                dialer_schema.migrations,
-                speech_schema.migrations,
-                users_schema.migrations,
-            ],
-        )
+        self.db = database(settings)  # SQLite, or PostgreSQL with database_url
         self.records = call_store.CallRecords(self.db)
         # a blocking pool: a busy engine waits (bounded) for a connection, never fails a call
         self.redis = redispool.connect(
@@ -119,7 +101,7 @@ class Engine:
         # the profile store answers caller IDs unless the caller brought a lookup
         self.store_lookup: StoreLookup | None = None
         if lookup is None:
-            self.store_lookup = StoreLookup(settings.database_path)
+            self.store_lookup = StoreLookup(settings.database_url or settings.database_path)
             lookup = self.store_lookup
         self.ari = AriClient(
             settings.ari_url,

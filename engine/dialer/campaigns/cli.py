@@ -59,10 +59,9 @@ def register_commands(dsub: Any) -> None:
 
 
 def _db(args: argparse.Namespace) -> Any:
-    from engine.dialer.campaigns import schema
-    from engine.store.database import Database
+    from engine.schemas import database
 
-    return Database(args.settings().database_path, [schema.migrations]).open_sync()
+    return database(args.settings()).open_sync()
 
 
 def _fail(message: str) -> int:

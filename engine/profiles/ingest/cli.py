@@ -19,11 +19,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engine.profiles import schema as profile_schema
 from engine.profiles.ingest import importer
 from engine.profiles.ingest.event_fields import moment
+from engine.schemas import database
 from engine.sim.customers import write as generate_io
-from engine.store.database import Database
 
 MAX_SHOWN = 200  # bad lines printed; the summary counts them all
 
@@ -71,8 +70,9 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     fmt = args.format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     lines = importer.csv_lines(path) if fmt == "csv" else importer.jsonl_lines(path)
-    db = Database(settings.database_path, [profile_schema.migrations]).open_sync()
-    db.run_sync(importer.tune_for_import)
+    db = database(settings).open_sync()
+    if db.sqlite:
+        db.run_sync(importer.tune_for_import)
     bar = tqdm(
         total=_count_lines(path), unit=" lines", desc="import", file=sys.stderr, disable=None
     )

@@ -1,8 +1,8 @@
-"""The profile store's ingest: parsed events written to SQLite, then handed to listeners.
+"""The profile store's ingest: parsed events written to the store, then handed to listeners.
 
 One batch is one transaction on the Database thread. A batch with some bad events keeps
 the good ones and reports the bad ones by index and field: a malformed event never
-reaches SQLite, and one the store refuses (an unknown intervention, an order of another
+reaches the store, and one the store refuses (an unknown intervention, an order of another
 customer, an unknown contact point) is rolled back to its own SAVEPOINT, so it changes
 nothing. An event ID already stored is a duplicate:
 nothing changes. After the commit, every listener gets the newly stored events, in order
@@ -14,19 +14,26 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, select
 
 from engine.logs import get_logger
-from engine.profiles.ingest import phones
-from engine.profiles.ingest.event_rows import Write, event_row, rows_for
+from engine.profiles.ingest import phones, writes
+from engine.profiles.ingest.event_rows import (
+    MAY_REFUSE,
+    READS_CUSTOMER,
+    Write,
+    ensure_customer,
+    event_row,
+    rows_for,
+)
 from engine.profiles.ingest.events import Event, EventError, parse
 from engine.profiles.ingest.store import customer_view, events_since
+from engine.profiles.schema import contact_points
 from engine.store.database import Database
 
 log = get_logger(__name__)
@@ -68,44 +75,43 @@ class Refused(Exception):
         self.field, self.reason = field, reason
 
 
-def _resolve(db: sqlite_utils.Database, e: Event) -> Event:
+def _resolve(db: Connection, e: Event) -> Event:
     if e.customer_id is not None:
         return e
+    cp = contact_points.c
     for kind, value in e.contacts:
         forms = phones.variants(value) if kind == "phone" else [value]
-        marks = ",".join("?" * len(forms))
-        row = db.execute(
-            f"SELECT customer_id FROM contact_points WHERE kind = ? AND value IN ({marks}) LIMIT 1",
-            [kind, *forms],
-        ).fetchone()
-        if row is not None:
-            return dataclasses.replace(e, customer_id=row[0])
+        query = select(cp.customer_id).where(cp.kind == kind, cp.value.in_(forms)).limit(1)
+        found = db.execute(query).scalar()
+        if found is not None:
+            return dataclasses.replace(e, customer_id=found)
     shown = ", ".join(f"{k} {v}" for k, v in e.contacts)
     raise Refused("customer_id", f"is missing and no customer has {shown}")
 
 
-def _run(conn: sqlite3.Connection, w: Write) -> None:
-    cursor = conn.execute(w.sql, w.params)
-    if w.must_change and cursor.rowcount == 0:
+def _run(conn: Connection, w: Write) -> None:
+    if writes.run(conn, w) == 0 and w.must_change:
         raise Refused(w.must_change, w.reason)
 
 
-def _write_one(conn: sqlite3.Connection, e: Event, writes: list[Write]) -> bool:
+def _write_one(conn: Connection, e: Event) -> bool:
     """Stores one event; False when its ID is already stored (a duplicate)."""
-    row = event_row(e)
-    if conn.execute(row.sql, row.params).rowcount == 0:
+    if writes.run(conn, event_row(e)) == 0:
         return False
-    for w in writes:
+    row = None
+    if e.type in READS_CUSTOMER:  # its fields are set from what the row holds now
+        writes.run(conn, ensure_customer(e))
+        row = writes.customer_row(conn, str(e.customer_id))
+    for w in rows_for(e, row):
         _run(conn, w)
     return True
 
 
-def write_batch(db: sqlite_utils.Database, batch: Sequence[Event | Failure]) -> IngestResult:
+def write_batch(db: Connection, batch: Sequence[Event | Failure]) -> IngestResult:
     """Writes parsed events (``Failure`` entries are passed through); runs inside the
     caller's transaction (``Database.run``). Only events the store may refuse (their
     writes can find nothing to change) pay for a savepoint; the others cannot fail
     halfway (their inserts ignore conflicts and their customer row is made first)."""
-    conn = db.conn
     result = IngestResult()
     for index, item in enumerate(batch):
         if isinstance(item, Failure):
@@ -113,18 +119,11 @@ def write_batch(db: sqlite_utils.Database, batch: Sequence[Event | Failure]) -> 
             continue
         try:
             event = _resolve(db, item)
-            writes = rows_for(event)
-            guarded = any(w.must_change for w in writes)
-            if guarded:
-                conn.execute("SAVEPOINT ev")
-            try:
-                stored = _write_one(conn, event, writes)
-            except Refused:
-                conn.execute("ROLLBACK TO ev")
-                raise
-            finally:
-                if guarded:
-                    conn.execute("RELEASE ev")
+            if event.type in MAY_REFUSE:
+                with db.begin_nested():
+                    stored = _write_one(db, event)
+            else:
+                stored = _write_one(db, event)
         except Refused as exc:
             result.errors.append(Failure(index, item.id, exc.field, exc.reason))
             continue

@@ -1,0 +1,127 @@
+"""The statements ``event_rows.Write`` names, in SQLAlchemy Core, built once per dialect
+(the conflict clauses are each dialect's own ``insert``), and how one write runs.
+
+Inserts that may meet a row already there: ``ON CONFLICT DO NOTHING`` (events,
+interactions, ratings, logins), or ``DO UPDATE ... WHERE`` the row is the same
+customer's (orders, tickets: no row changes when it is another's, and the event is
+refused) or, for a contact point, when the number moves to a newer owner.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, case, func, select, update
+
+from engine.profiles.ingest.event_rows import SET, Write
+from engine.profiles.schema import (
+    contact_points,
+    customers,
+    events,
+    interactions,
+    interventions,
+    logins,
+    orders,
+    ratings,
+    tickets,
+)
+from engine.store.sql import insert_for
+
+CUSTOMER_ROW = (
+    select(customers.c.field_times, customers.c.attrs, customers.c.consent, customers.c.updated_at)
+    .where(customers.c.id == bindparam("id"))
+    .with_for_update()
+)
+
+
+@cache
+def statements(dialect: str) -> dict[str, Any]:
+    def ins(table: Any) -> Any:
+        return insert_for(dialect, table)
+
+    out: dict[str, Any] = {}
+    for name, table in (
+        ("event", events),
+        ("interaction", interactions),
+        ("rating", ratings),
+        ("login", logins),
+    ):
+        out[name] = ins(table).on_conflict_do_nothing(index_elements=["id"])
+    stmt = ins(customers)
+    out["customer.ensure"] = stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"created_at": stmt.excluded.created_at},
+        where=customers.c.created_at.is_(None)
+        | (stmt.excluded.created_at < customers.c.created_at),
+    )
+    stmt = ins(contact_points)
+    out["contact_point"] = stmt.on_conflict_do_update(
+        index_elements=["kind", "value"],
+        set_={"customer_id": stmt.excluded.customer_id, "added_at": stmt.excluded.added_at},
+        where=(contact_points.c.customer_id != stmt.excluded.customer_id)
+        & (contact_points.c.added_at <= stmt.excluded.added_at),
+    )
+    o = orders.c
+    stmt = ins(orders)
+    mine = o.customer_id == stmt.excluded.customer_id
+    out["order.placed"] = stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            "at": stmt.excluded.at,
+            "amount": stmt.excluded.amount,
+            "product": func.coalesce(stmt.excluded.product, o.product),
+            "status": case(
+                (o.status.in_(("refunded", "cancelled")), o.status), else_=stmt.excluded.status
+            ),
+        },
+        where=mine,
+    )
+    stmt = ins(orders)
+    out["order.status"] = stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"status": stmt.excluded.status},
+        where=o.customer_id == stmt.excluded.customer_id,
+    )
+    t = tickets.c
+    stmt = ins(tickets)
+    out["ticket.opened"] = stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            "kind": stmt.excluded.kind,
+            "subject": stmt.excluded.subject,
+            "topic": stmt.excluded.topic,
+            "opened_at": stmt.excluded.opened_at,
+        },
+        where=t.customer_id == stmt.excluded.customer_id,
+    )
+    stmt = ins(tickets)
+    out["ticket.resolved"] = stmt.on_conflict_do_update(
+        index_elements=["id"],
+        set_={"status": "resolved", "resolved_at": stmt.excluded.resolved_at},
+        where=t.customer_id == stmt.excluded.customer_id,
+    )
+    i = interventions.c
+    out["intervention.outcome"] = (
+        update(interventions)
+        .where(i.id == bindparam("b_id"), i.customer_id == bindparam("b_customer"))
+        .values(outcome=bindparam("b_outcome"), outcome_at=bindparam("b_at"))
+    )
+    return out
+
+
+def customer_row(conn: Connection, customer_id: str) -> dict[str, Any]:
+    """The customer's row as ``event_rows.customer_set`` needs it, locked until commit."""
+    row = conn.execute(CUSTOMER_ROW, {"id": customer_id}).mappings().first()
+    return dict(row) if row is not None else {}
+
+
+def run(conn: Connection, w: Write) -> int:
+    """Runs one write; returns how many rows it changed."""
+    if w.op == SET:
+        values = dict(w.params)
+        cid = values.pop("id")
+        stmt = update(customers).where(customers.c.id == cid).values(values)
+        return int(conn.execute(stmt).rowcount)
+    stmt = statements(conn.dialect.name)[w.op]
+    return int(conn.execute(stmt, dict(w.params)).rowcount)
