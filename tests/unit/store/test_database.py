@@ -89,7 +89,7 @@ def test_migrations_run_once_even_with_engines_starting_together(backend, tmp_pa
     def open_one(db: Database) -> None:
         try:
             db.open_sync()
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=open_one, args=(db,)) for db in dbs]
