@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 # buildah, podman and runc build and run the Docker image in tests/image (no Docker
 # engine, no registry: scripts/image-smoke.sh); chromium (and a CJK font) runs the
-# browser tests of the desk and wallboard.
+# browser tests of the desk and wallboard; postgresql is the shared store of several
+# engines (tests start their own server as the postgres user).
 packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates python3-venv
-  buildah podman runc chromium fonts-wqy-microhei)
+  buildah podman runc chromium fonts-wqy-microhei postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,10 +20,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
-# The distribution's redis-server service is not used: tests start their own.
-if command -v systemctl > /dev/null && systemctl is-active -q redis-server 2>/dev/null; then
-  systemctl stop redis-server || true
-fi
+# The distribution's redis-server and postgresql services are not used: tests start
+# their own.
+for service in redis-server postgresql; do
+  if command -v systemctl > /dev/null && systemctl is-active -q "$service" 2>/dev/null; then
+    systemctl stop "$service" || true
+  fi
+done
 
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
