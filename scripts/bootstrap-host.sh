@@ -20,13 +20,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
-# The distribution's redis-server and postgresql services are not used: tests start
-# their own.
-for service in redis-server postgresql; do
-  if command -v systemctl > /dev/null && systemctl is-active -q "$service" 2>/dev/null; then
-    systemctl stop "$service" || true
-  fi
-done
+# The distribution's redis-server service is not used: tests start their own (and their
+# own PostgreSQL on another port; a postgresql service already running is left alone).
+if command -v systemctl > /dev/null && systemctl is-active -q redis-server 2>/dev/null; then
+  systemctl stop redis-server || true
+fi
 
 python=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
