@@ -107,16 +107,52 @@ def _write_one(conn: Connection, e: Event) -> bool:
     return True
 
 
+def _one_by_one(e: Event) -> bool:
+    """Events written alone: their customer is found by a contact point (perhaps one an
+    earlier event of the batch added), their fields depend on the stored row, or the
+    store may refuse them."""
+    return e.customer_id is None or e.type in READS_CUSTOMER or e.type in MAY_REFUSE
+
+
+def _flush(db: Connection, bulk: list[Event], result: IngestResult) -> None:
+    if not bulk:
+        return
+    earliest: dict[str, Event] = {}  # one row per customer: PostgreSQL's ON CONFLICT
+    for e in bulk:  # may not touch a row twice in one statement
+        cid = str(e.customer_id)
+        if cid not in earliest or e.at < earliest[cid].at:
+            earliest[cid] = e
+    first = [event_row(e) for e in bulk]
+    first += [ensure_customer(e) for e in earliest.values()]
+    writes.run_many(db, first)
+    writes.run_many(db, [w for e in bulk for w in rows_for(e)[1:]])
+    result.stored += bulk
+    bulk.clear()
+
+
 def write_batch(db: Connection, batch: Sequence[Event | Failure]) -> IngestResult:
     """Writes parsed events (``Failure`` entries are passed through); runs inside the
-    caller's transaction (``Database.run``). Only events the store may refuse (their
-    writes can find nothing to change) pay for a savepoint; the others cannot fail
-    halfway (their inserts ignore conflicts and their customer row is made first)."""
+    caller's transaction (``Database.run``). Events that cannot be refused and do not
+    read the stored row go in bulk (one ``executemany`` per statement, which is what
+    keeps a PostgreSQL import fast); the others one by one in batch order, and only
+    those the store may refuse pay for a savepoint. An event ID already stored, or seen
+    earlier in the batch, is a duplicate."""
     result = IngestResult()
+    ids = [item.id for item in batch if isinstance(item, Event)]
+    seen = writes.stored_ids(db, ids)
+    bulk: list[Event] = []
     for index, item in enumerate(batch):
         if isinstance(item, Failure):
             result.errors.append(item)
             continue
+        if item.id in seen:
+            result.duplicates.append(item.id)
+            continue
+        if not _one_by_one(item):
+            seen.add(item.id)
+            bulk.append(item)
+            continue
+        _flush(db, bulk, result)  # what came before is written first
         try:
             event = _resolve(db, item)
             if event.type in MAY_REFUSE:
@@ -127,10 +163,12 @@ def write_batch(db: Connection, batch: Sequence[Event | Failure]) -> IngestResul
         except Refused as exc:
             result.errors.append(Failure(index, item.id, exc.field, exc.reason))
             continue
+        seen.add(item.id)
         if stored:
             result.stored.append(event)
         else:
             result.duplicates.append(item.id)
+    _flush(db, bulk, result)
     return result
 
 

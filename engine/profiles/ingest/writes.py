@@ -123,5 +123,23 @@ def run(conn: Connection, w: Write) -> int:
         cid = values.pop("id")
         stmt = update(customers).where(customers.c.id == cid).values(values)
         return int(conn.execute(stmt).rowcount)
-    stmt = statements(conn.dialect.name)[w.op]
+    stmt = statements(conn.dialect.name)[w.op].execution_options(preserve_rowcount=True)
     return int(conn.execute(stmt, dict(w.params)).rowcount)
+
+
+def run_many(conn: Connection, batch: list[Write]) -> None:
+    """Writes that cannot be refused, in one ``executemany`` per statement (the order of
+    statements kept: events, then customers, then the rest)."""
+    by_op: dict[str, list[dict[str, Any]]] = {}
+    for w in batch:
+        by_op.setdefault(w.op, []).append(dict(w.params))
+    found = statements(conn.dialect.name)
+    for op, params in by_op.items():
+        conn.execute(found[op], params)
+
+
+def stored_ids(conn: Connection, ids: list[str]) -> set[str]:
+    """Which of these event IDs are stored already."""
+    if not ids:
+        return set()
+    return set(conn.execute(select(events.c.id).where(events.c.id.in_(ids))).scalars())
