@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import dataclasses
 import os
-import random
 import secrets
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -55,25 +54,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def free_low_port() -> int:
-    """A free loopback port below the ephemeral range (10000-14999: no sandbox uses it)."""
-    rng = random.Random()
-    for _ in range(200):
-        port = rng.randrange(10000, 15000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 10000-14999")
-
-
 @pytest.fixture(scope="session")
 def postgres_server():
     """One PostgreSQL server for the session (started on first use), with a template
     database ``tenure_template`` that holds the engine's schema."""
-    from engine.sandbox.postgres import PostgresServer
+    from engine.sandbox.postgres import PostgresServer, free_low_port
     from engine.schemas import MIGRATIONS
     from engine.store.database import Database
 

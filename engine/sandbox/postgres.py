@@ -9,7 +9,9 @@ loopback only. Durability is off (``fsync``): this server holds test data.
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +24,20 @@ USER = "tenure"
 
 class PostgresError(RuntimeError):
     pass
+
+
+def free_low_port() -> int:
+    """A free loopback port below the ephemeral range (10000-14999: no sandbox uses it)."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(10000, 15000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise PostgresError("no free port in 10000-14999")
 
 
 def bin_dir() -> Path:

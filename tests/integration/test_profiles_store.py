@@ -1,7 +1,8 @@
-"""The profile store on a real SQLite file and on PostgreSQL with thousands of generated customers (issue 4,
-items 1-2): idempotent import, malformed events refused without touching stored data,
-a conversation that moves from chat to the phone, caller-ID lookup by every form of a
-number, no risk for customers who opted out, and lookups that do not wait for the writer.
+"""The profile store on a real SQLite file and on PostgreSQL with thousands of generated
+customers (issue 4, items 1-2): idempotent import, malformed events refused without
+touching stored data, a conversation that moves from chat to the phone, caller-ID lookup
+by every form of a number, no risk for customers who opted out, and lookups that do not
+wait for the writer.
 Needs neither Asterisk nor Redis."""
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from sqlalchemy import text
 from engine.profiles.ingest import importer, phones
 from engine.profiles.ingest.lookup import StoreLookup
 from engine.profiles.ingest.service import ProfileStore, per_event
+from engine.schemas import MIGRATIONS
 from engine.sim.customers import write as generate_io
 from engine.sim.customers.generate import customer_id_of, phone_of
-from engine.schemas import MIGRATIONS
 from engine.store.database import Database
 from tests.storedb import query
 
