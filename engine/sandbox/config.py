@@ -10,6 +10,8 @@ defaults for them.
 from __future__ import annotations
 
 import hashlib
+import re
+import socket
 from pathlib import Path
 from string import Template
 
@@ -44,7 +46,16 @@ def values(settings: Settings) -> dict[str, str]:
         "sip_port": str(settings.sip_port),
         "rtp_start": str(settings.rtp_start),
         "rtp_end": str(settings.rtp_end),
+        "system_name": system_name(settings),
     }
+
+
+def system_name(settings: Settings) -> str:
+    """Asterisk's ``systemname``: the prefix of every channel id it makes, so the call
+    records of engines sharing one store never collide (the engine's instance id, else
+    the host name; letters, digits, ``-`` and ``_`` only)."""
+    raw = settings.instance_id or socket.gethostname()
+    return re.sub(r"[^A-Za-z0-9_-]", "-", raw)[:40] or "tenure"
 
 
 def agent_numbers(spec: str) -> list[str]:
