@@ -49,12 +49,11 @@ MAY_REFUSE = frozenset(
     {"order.placed", "order.refunded", "order.cancelled", "ticket.opened", "ticket.resolved"}
     | {"intervention.outcome"}
 )
-SET = "customer.set"  # the statement of a ``customer_set`` write: column values by name
 
 
 @dataclass(frozen=True)
 class Write:
-    op: str  # the statement's name in ``writes.STATEMENTS`` (or ``SET``)
+    op: str  # the statement's name in ``writes.statements``
     params: Mapping[str, Any]
     must_change: str | None = None  # field to blame when no row changed (then refused)
     reason: str = ""
@@ -107,15 +106,20 @@ def _ensure_customer(e: Event) -> Write:
     return Write("customer.ensure", {"id": e.customer_id, "created_at": e.at})
 
 
+PROFILE_SET = (*PROFILE_FIELDS, "created_at", "updated_at", "field_times", "attrs")
+CONSENT_SET = ("prediction_opt_out", "contact_opt_out", "consent")
+
+
 def customer_set(e: Event, row: Mapping[str, Any]) -> dict[str, Any]:
-    """The columns a ``customer.updated`` changes on ``row`` (the customer as stored). A
-    field (and each extra field, kept in ``attrs``) is set only when no newer event set
-    it already (``field_times``: field -> time of the event that last set it); a null
-    extra field removes the key, as a JSON merge patch does."""
+    """The customer's ``PROFILE_SET`` columns after a ``customer.updated`` on ``row`` (the
+    customer as stored; what the event does not change keeps its value). A field (and
+    each extra field, kept in ``attrs``) is set only when no newer event set it already
+    (``field_times``: field -> time of the event that last set it); a null extra field
+    removes the key."""
     d = e.data
     times = _loads(row.get("field_times"))
     attrs = _loads(row.get("attrs"))
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {c: row.get(c) for c in PROFILE_SET}
     for c in (*PROFILE_FIELDS, "created_at"):
         if c in d:
             if float(times.get(c) or 0) <= e.at:
@@ -125,9 +129,10 @@ def customer_set(e: Event, row: Mapping[str, Any]) -> dict[str, Any]:
     for k, value in extra.items():
         key = f"attrs.{k}"
         if float(times.get(key) or 0) <= e.at:
-            attrs = merge_patch(attrs, {k: value}) if value is not None else attrs
             if value is None:
                 attrs.pop(k, None)
+            else:
+                attrs[k] = value
         times[key] = max(float(times.get(key) or 0), e.at)
     out["updated_at"] = max(float(row.get("updated_at") or 0), e.at)
     out["field_times"] = _json(times)
@@ -137,7 +142,7 @@ def customer_set(e: Event, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _customer(e: Event, row: Mapping[str, Any]) -> list[Write]:
-    out = [Write(SET, {"id": e.customer_id, **customer_set(e, row)})]
+    out = [Write("customer.profile", {"b_id": e.customer_id, **_bound(customer_set(e, row))})]
     for name, kind in LIST_CONTACTS.items():
         out += [
             Write(
@@ -149,19 +154,22 @@ def _customer(e: Event, row: Mapping[str, Any]) -> list[Write]:
     return out
 
 
+def _bound(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Column values as the parameters of a ``customer.*`` statement (``b_<column>``)."""
+    return {f"b_{k}": v for k, v in values.items()}
+
+
 def _consent(e: Event, row: Mapping[str, Any]) -> list[Write]:
     """A consent older than the one on record (a late delivery) never undoes it."""
     d = e.data
     on_record = _loads(row.get("consent"))
     if float(on_record.get("at") or 0) > e.at:
         return []
-    cols: dict[str, Any] = {
-        c: int(d[c]) for c in ("prediction_opt_out", "contact_opt_out") if c in d
-    }
-    consent = {c: d[c] for c in cols} | {"at": e.at, "source": e.source, "event_id": e.id}
-    return [
-        Write(SET, {"id": e.customer_id, **cols, "consent": _json(merge_patch(on_record, consent))})
-    ]
+    given = {c: int(d[c]) for c in ("prediction_opt_out", "contact_opt_out") if c in d}
+    consent = {c: d[c] for c in given} | {"at": e.at, "source": e.source, "event_id": e.id}
+    values = {c: row.get(c) for c in CONSENT_SET} | given
+    values["consent"] = _json(merge_patch(on_record, consent))
+    return [Write("customer.consent", {"b_id": e.customer_id, **_bound(values)})]
 
 
 def _interaction(e: Event) -> list[Write]:

@@ -98,78 +98,135 @@ def _write_one(conn: Connection, e: Event) -> bool:
     """Stores one event; False when its ID is already stored (a duplicate)."""
     if writes.run(conn, event_row(e)) == 0:
         return False
-    row = None
-    if e.type in READS_CUSTOMER:  # its fields are set from what the row holds now
-        writes.run(conn, ensure_customer(e))
-        row = writes.customer_row(conn, str(e.customer_id))
-    for w in rows_for(e, row):
+    if e.type not in READS_CUSTOMER:
+        for w in rows_for(e):
+            _run(conn, w)
+        return True
+    writes.run(conn, ensure_customer(e))  # its fields are set from what the row holds now
+    row = writes.customer_row(conn, str(e.customer_id))
+    for w in rows_for(e, row)[1:]:  # the customer's row is made sure of already
         _run(conn, w)
     return True
+
+
+OWNED = {"order": "orders", "ticket": "tickets"}  # rows an event may only change for its
+# own customer: refused, rather than written, when the row is another customer's
 
 
 def _one_by_one(e: Event) -> bool:
     """Events written alone: their customer is found by a contact point (perhaps one an
     earlier event of the batch added), their fields depend on the stored row, or the
-    store may refuse them."""
-    return e.customer_id is None or e.type in READS_CUSTOMER or e.type in MAY_REFUSE
+    store may refuse them for a reason found only by writing (an intervention's ID)."""
+    return (
+        e.customer_id is None
+        or e.type in READS_CUSTOMER
+        or (e.type in MAY_REFUSE and e.type.split(".")[0] not in OWNED)
+    )
 
 
-def _flush(db: Connection, bulk: list[Event], result: IngestResult) -> None:
-    if not bulk:
-        return
-    earliest: dict[str, Event] = {}  # one row per customer: PostgreSQL's ON CONFLICT
-    for e in bulk:  # may not touch a row twice in one statement
-        cid = str(e.customer_id)
-        if cid not in earliest or e.at < earliest[cid].at:
-            earliest[cid] = e
-    first = [event_row(e) for e in bulk]
-    first += [ensure_customer(e) for e in earliest.values()]
-    writes.run_many(db, first)
-    writes.run_many(db, [w for e in bulk for w in rows_for(e)[1:]])
-    result.stored += bulk
-    bulk.clear()
+class _Batch:
+    """One batch's writes: events that cannot be refused go in bulk, one
+    ``executemany`` per statement (what keeps an import fast, on PostgreSQL above all),
+    written out at the end or before a second write to a row the bulk already touches
+    (the order of writes to one row is kept). Events written alone touch no row the bulk
+    writes but their customer's (made sure of either way): the profile fields, contact
+    points and interventions are theirs only. ``result.stored`` keeps the batch order."""
+
+    def __init__(self, db: Connection, batch: Sequence[Event | Failure]) -> None:
+        self.db, self.result = db, IngestResult()
+        events = [item for item in batch if isinstance(item, Event)]
+        self.seen = writes.stored_ids(db, [e.id for e in events])
+        self.owners: dict[tuple[str, str], str] = {}
+        for kind, table in OWNED.items():
+            keys = [str(w.params["id"]) for e in events for w in self._owned(e, kind)]
+            for key, cid in writes.owners(db, table, keys).items():
+                self.owners[(table, key)] = cid
+        self.bulk: list[tuple[int, Event, list[Write]]] = []
+        self.touched: set[tuple[str, str]] = set()
+        self.stored: list[tuple[int, Event]] = []
+
+    @staticmethod
+    def _owned(e: Event, kind: str) -> list[Write]:
+        if e.customer_id is None or e.type.split(".")[0] != kind:
+            return []
+        return rows_for(e)[1:]
+
+    def add(self, index: int, item: Event | Failure) -> None:
+        if isinstance(item, Failure):
+            self.result.errors.append(item)
+        elif item.id in self.seen:
+            self.result.duplicates.append(item.id)
+        elif _one_by_one(item):
+            self.alone(index, item)
+        else:
+            self.in_bulk(index, item)
+
+    def in_bulk(self, index: int, e: Event) -> None:
+        rows = rows_for(e)[1:]
+        kind = e.type.split(".")[0]
+        keys = [(OWNED[kind], str(w.params["id"])) for w in rows if kind in OWNED]
+        for key in keys:
+            owner = self.owners.get(key)
+            if owner is not None and owner != e.customer_id:
+                w = rows[0]
+                self.result.errors.append(Failure(index, e.id, w.must_change or "", w.reason))
+                return
+        if any(key in self.touched for key in keys):
+            self.flush()
+        for key in keys:
+            self.owners[key] = str(e.customer_id)
+            self.touched.add(key)
+        self.seen.add(e.id)
+        self.bulk.append((index, e, rows))
+
+    def alone(self, index: int, item: Event) -> None:
+        try:
+            event = _resolve(self.db, item)
+            if event.type in MAY_REFUSE:
+                with self.db.begin_nested():
+                    stored = _write_one(self.db, event)
+            else:
+                stored = _write_one(self.db, event)
+        except Refused as exc:
+            self.result.errors.append(Failure(index, item.id, exc.field, exc.reason))
+            return
+        self.seen.add(item.id)
+        if stored:
+            self.stored.append((index, event))
+        else:
+            self.result.duplicates.append(item.id)
+
+    def flush(self) -> None:
+        if not self.bulk:
+            return
+        earliest: dict[str, Event] = {}  # one row per customer: PostgreSQL's ON CONFLICT
+        for _, e, _ in self.bulk:  # may not touch a row twice in one statement
+            cid = str(e.customer_id)
+            if cid not in earliest or e.at < earliest[cid].at:
+                earliest[cid] = e
+        first = [event_row(e) for _, e, _ in self.bulk]
+        first += [ensure_customer(e) for e in earliest.values()]
+        writes.run_many(self.db, first)
+        writes.run_many(self.db, [w for _, _, rows in self.bulk for w in rows])
+        self.stored += [(index, e) for index, e, _ in self.bulk]
+        self.bulk.clear()
+        self.touched.clear()
+
+    def done(self) -> IngestResult:
+        self.flush()
+        self.result.stored = [e for _, e in sorted(self.stored, key=lambda p: p[0])]
+        return self.result
 
 
 def write_batch(db: Connection, batch: Sequence[Event | Failure]) -> IngestResult:
     """Writes parsed events (``Failure`` entries are passed through); runs inside the
-    caller's transaction (``Database.run``). Events that cannot be refused and do not
-    read the stored row go in bulk (one ``executemany`` per statement, which is what
-    keeps a PostgreSQL import fast); the others one by one in batch order, and only
-    those the store may refuse pay for a savepoint. An event ID already stored, or seen
-    earlier in the batch, is a duplicate."""
-    result = IngestResult()
-    ids = [item.id for item in batch if isinstance(item, Event)]
-    seen = writes.stored_ids(db, ids)
-    bulk: list[Event] = []
+    caller's transaction (``Database.run``). An event ID already stored, or seen earlier
+    in the batch, is a duplicate; an order or ticket of another customer is refused;
+    events written alone that the store may refuse pay for a savepoint (``_Batch``)."""
+    writer = _Batch(db, batch)
     for index, item in enumerate(batch):
-        if isinstance(item, Failure):
-            result.errors.append(item)
-            continue
-        if item.id in seen:
-            result.duplicates.append(item.id)
-            continue
-        if not _one_by_one(item):
-            seen.add(item.id)
-            bulk.append(item)
-            continue
-        _flush(db, bulk, result)  # what came before is written first
-        try:
-            event = _resolve(db, item)
-            if event.type in MAY_REFUSE:
-                with db.begin_nested():
-                    stored = _write_one(db, event)
-            else:
-                stored = _write_one(db, event)
-        except Refused as exc:
-            result.errors.append(Failure(index, item.id, exc.field, exc.reason))
-            continue
-        seen.add(item.id)
-        if stored:
-            result.stored.append(event)
-        else:
-            result.duplicates.append(item.id)
-    _flush(db, bulk, result)
-    return result
+        writer.add(index, item)
+    return writer.done()
 
 
 def parse_batch(raws: Iterable[Any], now: float) -> list[Event | Failure]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, or_, select, update
 
-from engine.profiles.ingest.event_rows import SET, Write
+from engine.profiles.ingest.event_rows import CONSENT_SET, PROFILE_SET, Write
 from engine.profiles.schema import (
     contact_points,
     customers,
@@ -28,11 +28,7 @@ from engine.profiles.schema import (
 )
 from engine.store.sql import insert_for
 
-CUSTOMER_ROW = (
-    select(customers.c.field_times, customers.c.attrs, customers.c.consent, customers.c.updated_at)
-    .where(customers.c.id == bindparam("id"))
-    .with_for_update()
-)
+CUSTOMER_ROW = select(customers).where(customers.c.id == bindparam("id")).with_for_update()
 
 
 @cache
@@ -71,8 +67,9 @@ def statements(dialect: str) -> dict[str, Any]:
             "at": stmt.excluded.at,
             "amount": stmt.excluded.amount,
             "product": func.coalesce(stmt.excluded.product, o.product),
-            "status": case(
-                (o.status.in_(("refunded", "cancelled")), o.status), else_=stmt.excluded.status
+            "status": case(  # no IN (...): an expanding list cannot run in executemany
+                (or_(o.status == "refunded", o.status == "cancelled"), o.status),
+                else_=stmt.excluded.status,
             ),
         },
         where=mine,
@@ -101,6 +98,12 @@ def statements(dialect: str) -> dict[str, Any]:
         set_={"status": "resolved", "resolved_at": stmt.excluded.resolved_at},
         where=t.customer_id == stmt.excluded.customer_id,
     )
+    for name, cols in (("customer.profile", PROFILE_SET), ("customer.consent", CONSENT_SET)):
+        out[name] = (
+            update(customers)
+            .where(customers.c.id == bindparam("b_id"))
+            .values({c: bindparam(f"b_{c}") for c in cols})
+        )
     i = interventions.c
     out["intervention.outcome"] = (
         update(interventions)
@@ -111,18 +114,14 @@ def statements(dialect: str) -> dict[str, Any]:
 
 
 def customer_row(conn: Connection, customer_id: str) -> dict[str, Any]:
-    """The customer's row as ``event_rows.customer_set`` needs it, locked until commit."""
+    """The customer's row (``event_rows.customer_set`` and ``_consent`` start from it),
+    locked until commit."""
     row = conn.execute(CUSTOMER_ROW, {"id": customer_id}).mappings().first()
     return dict(row) if row is not None else {}
 
 
 def run(conn: Connection, w: Write) -> int:
     """Runs one write; returns how many rows it changed."""
-    if w.op == SET:
-        values = dict(w.params)
-        cid = values.pop("id")
-        stmt = update(customers).where(customers.c.id == cid).values(values)
-        return int(conn.execute(stmt).rowcount)
     stmt = statements(conn.dialect.name)[w.op].execution_options(preserve_rowcount=True)
     return int(conn.execute(stmt, dict(w.params)).rowcount)
 
@@ -136,6 +135,15 @@ def run_many(conn: Connection, batch: list[Write]) -> None:
     found = statements(conn.dialect.name)
     for op, params in by_op.items():
         conn.execute(found[op], params)
+
+
+def owners(conn: Connection, table: str, ids: list[str]) -> dict[str, str]:
+    """Row ID -> customer ID of the ``orders`` or ``tickets`` rows with these IDs."""
+    if not ids:
+        return {}
+    t = {"orders": orders, "tickets": tickets}[table]
+    query = select(t.c.id, t.c.customer_id).where(t.c.id.in_(sorted(set(ids))))
+    return {str(i): str(c) for i, c in conn.execute(query)}
 
 
 def stored_ids(conn: Connection, ids: list[str]) -> set[str]:
