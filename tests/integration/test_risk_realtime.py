@@ -168,7 +168,7 @@ async def world(
     settings = load(
         None,
         environ={},
-        database_path=str(work / "profiles.db"),
+        database_path=target if target.endswith(".db") else str(work / "profiles.db"),
         database_url="" if target.endswith(".db") else target,
         skills_dir=str(SKILLS),
         redis_url=redis_url,
