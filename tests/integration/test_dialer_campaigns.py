@@ -151,7 +151,10 @@ async def test_callback_campaign_reaches_people_leaves_messages_and_honours_the_
     assert await interventions_of(engine, "cust-dnc") == []
 
     def callbacks(db):
-        return dict(db.execute("SELECT customer_id, status FROM callbacks").fetchall())
+        return {
+            r["customer_id"]: r["status"]
+            for r in query(db, "SELECT customer_id, status FROM callbacks")
+        }
 
     assert await engine.db.run(callbacks) == {
         "cust-human": "done",
@@ -347,10 +350,12 @@ async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agen
             await api.call("POST", f"/dialer/campaigns/{campaign['id']}/start")
 
             def talking(db):
-                return db.execute(
+                found = query(
+                    db,
                     "SELECT channel_id, agent_id FROM attempts WHERE "
-                    "outcome = 'answered' AND talk_seconds IS NULL"
-                ).fetchone()
+                    "outcome = 'answered' AND talk_seconds IS NULL",
+                )
+                return (found[0]["channel_id"], found[0]["agent_id"]) if found else None
 
             channel, agent = await wait_for(
                 lambda: first.db.run(talking), timeout=30, what="the customer talking to an agent"
@@ -373,9 +378,10 @@ async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agen
     assert second.dialer.adoptions.by_channel == {}
 
     def attempt(db):
-        return db.execute(
-            "SELECT ended_at, talk_seconds FROM attempts WHERE channel_id = ?", [channel]
-        ).fetchone()
+        (row,) = query(
+            db, "SELECT ended_at, talk_seconds FROM attempts WHERE channel_id = ?", channel
+        )
+        return row["ended_at"], row["talk_seconds"]
 
     ended_at, talked = await second.db.run(attempt)
     assert ended_at is not None and talked > 0
