@@ -44,3 +44,49 @@ def rows(result: Any) -> list[dict[str, Any]]:
 def first(result: Any) -> dict[str, Any] | None:
     row = result.mappings().first()
     return dict(row) if row is not None else None
+
+
+Compiled = tuple[str, tuple[str, ...] | None, dict[str, Any]]  # SQL, positional order, defaults
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and parameter names, then run straight on
+    the driver's cursor: for the hot paths (caller-ID lookup, bulk ingest), where
+    SQLAlchemy's per-execution work costs more than the query. The SQL is SQLAlchemy's;
+    literal values in the statement come from its compiled defaults."""
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        self._cache: dict[
+            tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...] | None, dict[str, Any]]
+        ] = {}
+
+    def _compiled(self, conn: Connection, keys: tuple[str, ...]) -> Compiled:
+        found = self._cache.get((conn.dialect.name, keys))
+        if found is None:
+            compiled = self.stmt.compile(dialect=conn.dialect, column_keys=list(keys))
+            order = tuple(compiled.positiontup or ()) if conn.dialect.positional else None
+            found = (compiled.string, order, dict(compiled.params))
+            self._cache[(conn.dialect.name, keys)] = found
+        return found
+
+    def _args(
+        self, row: dict[str, Any], order: tuple[str, ...] | None, base: dict[str, Any]
+    ) -> Any:
+        merged = {**base, **row}
+        return tuple(merged[n] for n in order) if order is not None else merged
+
+    def execute(self, conn: Connection, row: dict[str, Any]) -> Any:
+        """Runs once with ``row``; returns the driver's cursor (rowcount, fetch...)."""
+        sql, order, base = self._compiled(conn, tuple(row))
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(sql, self._args(row, order, base))
+        return cursor
+
+    def executemany(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        sql, order, base = self._compiled(conn, tuple(rows[0]))
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(sql, [self._args(r, order, base) for r in rows])
+        cursor.close()

@@ -22,17 +22,19 @@ import asyncio
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from engine.calls.ports import Caller
 from engine.logs import get_logger
 from engine.profiles.ingest import phones
 from engine.profiles.schema import contact_points, customers, risk
 from engine.store.database import is_url, sqlalchemy_url
+from engine.store.sql import Prepared
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -40,15 +42,20 @@ BUSY_MS = 20  # SQLite: the most a lookup waits for a lock (rare in WAL mode)
 STATEMENT_MS = 500  # PostgreSQL: the most a lookup's query runs
 PG_WORKERS = 4
 cp, c, r = contact_points.c, customers.c, risk.c
-QUERY = (
-    select(cp.value, c.id, c.name, c.language, c.prediction_opt_out, r.tier, r.score)
-    .select_from(
-        contact_points.join(customers, c.id == cp.customer_id).outerjoin(
-            risk, r.customer_id == c.id
+
+
+@cache
+def query(forms: int) -> Prepared:
+    """The lookup for ``forms`` forms of a number (``f0``, ``f1``...), compiled once."""
+    return Prepared(
+        select(cp.value, c.id, c.name, c.language, c.prediction_opt_out, r.tier, r.score)
+        .select_from(
+            contact_points.join(customers, c.id == cp.customer_id).outerjoin(
+                risk, r.customer_id == c.id
+            )
         )
+        .where(cp.kind == "phone", cp.value.in_([bindparam(f"f{i}") for i in range(forms)]))
     )
-    .where(cp.kind == "phone", cp.value.in_(bindparam("forms", expanding=True)))
-)
 
 
 def caller_of(row: tuple[Any, ...]) -> Caller:
@@ -69,7 +76,9 @@ def find(conn: Connection, number: str) -> Caller | None:
     forms = phones.variants(number)
     if not forms:
         return None
-    rows: list[tuple[Any, ...]] = [tuple(r) for r in conn.execute(QUERY, {"forms": forms})]
+    cursor = query(len(forms)).execute(conn, {f"f{i}": f for i, f in enumerate(forms)})
+    rows: list[tuple[Any, ...]] = [tuple(r) for r in cursor.fetchall()]
+    cursor.close()
     if not rows:
         return None
     rank = {v: i for i, v in enumerate(forms)}
@@ -143,7 +152,7 @@ class StoreLookup:
             return None
         try:
             return fn(conn)
-        except SQLAlchemyError as exc:  # tables not there yet, locked, slow, or closed
+        except (SQLAlchemyError, DBAPIError, Exception) as exc:  # no tables yet, locked, slow
             log.warning(what, error=str(exc).splitlines()[0])
             if not self.sqlite:  # a broken connection is not reused
                 conn.invalidate()
