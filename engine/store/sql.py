@@ -66,15 +66,16 @@ class Prepared:
         if found is None:
             compiled = self.stmt.compile(dialect=conn.dialect, column_keys=list(keys))
             order = tuple(compiled.positiontup or ()) if conn.dialect.positional else None
-            found = (compiled.string, order, dict(compiled.params))
+            literals = {k: v for k, v in compiled.params.items() if k not in keys}
+            found = (compiled.string, order, literals)
             self._cache[(conn.dialect.name, keys)] = found
         return found
 
     def _args(
         self, row: dict[str, Any], order: tuple[str, ...] | None, base: dict[str, Any]
     ) -> Any:
-        merged = {**base, **row}
-        return tuple(merged[n] for n in order) if order is not None else merged
+        merged = {**base, **row} if base else row
+        return tuple(map(merged.__getitem__, order)) if order is not None else merged
 
     def execute(self, conn: Connection, row: dict[str, Any]) -> Any:
         """Runs once with ``row``; returns the driver's cursor (rowcount, fetch...)."""
