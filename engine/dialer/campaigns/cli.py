@@ -1,9 +1,10 @@
 """`python -m engine dialer campaigns|create|import|start|pause|resume|stop|status|dnc`.
 
-``campaigns``, ``create`` and ``import`` work on the SQLite file (``database_path``)
-directly, engine running or not. ``start``, ``pause``, ``resume``, ``stop``, ``status``
-and ``dnc`` ask the running engine over its HTTP API (``http_host``/``http_port``, bearer
-``api_token`` from the same settings), since its campaign runners do the dialling.
+``campaigns``, ``create`` and ``import`` work on the store (``database_url``, else the
+SQLite file ``database_path``) directly, engine running or not. ``start``, ``pause``,
+``resume``, ``stop``, ``status`` and ``dnc`` ask the running engine over its HTTP API
+(``http_host``/``http_port``, bearer ``api_token`` from the same settings), since its
+campaign runners do the dialling.
 """
 
 from __future__ import annotations

@@ -5,9 +5,10 @@ make seeded synthetic customers.
     profiles generate --customers N [--seed S] --out FILE.jsonl [--labels FILE.csv]
                       [--days 180] [--end TIME]
 
-``import`` writes to the engine's SQLite (``database_path``), with a progress bar on
-stderr; bad lines are reported as ``FILE:LINE: field: reason`` and skipped; the summary
-(stored / duplicates / bad) goes to stdout. Exit status 1 when some line was bad.
+``import`` writes to the engine's store (``database_url`` or ``database_path``), with a
+progress bar on stderr; bad lines are reported as ``FILE:LINE: field: reason`` and
+skipped; the summary (stored / duplicates / bad) goes to stdout. Exit status 1 when some
+line was bad.
 """
 
 from __future__ import annotations

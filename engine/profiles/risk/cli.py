@@ -3,10 +3,11 @@
     risk train [--csv FILE [--label COLUMN] [--encoding E] [--delimiter D]] [--json]
                [--test-share 0.25] [--seed N] [--out PATH] [--cutoff DATE] [--horizon-days 60]
 
-learns from the engine's store (``database_path``) or from a CRM export, reports AUC,
-Brier score and a reliability table on a held-out split and the training time, and saves
-the weights to ``--out`` (default: setting ``risk_model_path``), which a running engine
-picks up on reload (SIGHUP, file watch) and every engine at start.
+learns from the engine's store (``database_url`` or ``database_path``) or from a CRM
+export, reports AUC, Brier score and a reliability table on a held-out split and the
+training time, and saves the weights to ``--out`` (default: setting
+``risk_model_path``), which a running engine picks up on reload (SIGHUP, file watch) and
+every engine at start.
 """
 
 from __future__ import annotations
