@@ -292,7 +292,8 @@ class Engine:
         return ok
 
     async def start(self) -> None:
-        await self.db.open()
+        # PostgreSQL may still be starting; a SQLite file that cannot open fails at once
+        await _retry("database", self.db.open, retries=1 if self.db.sqlite else STARTUP_RETRIES)
         await _retry("redis", self.redis.ping)
         await self.router.start()
         self.live.start()
@@ -337,7 +338,7 @@ class Engine:
             ("ari", self.ari.close),
             ("redis", self.redis.aclose),
             ("lookup", self._close_lookup),
-            ("sqlite", self.db.close),
+            ("store", self.db.close),
         ]
         for name, step in steps:
             # ``asyncio.wait``, not ``wait_for``: a step that swallows its cancellation

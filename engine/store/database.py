@@ -134,7 +134,12 @@ class Database:
             pool_pre_ping=True,
             connect_args={"connect_timeout": 5, "options": f"-c statement_timeout={ms}"},
         )
-        apply_all(self._engine.connect, self._migrations)
+        try:
+            apply_all(self._engine.connect, self._migrations)
+        except BaseException:  # unreachable or refused: the next ``open`` starts afresh
+            self._engine.dispose()
+            self._engine = None
+            raise
 
     async def open(self) -> Database:
         await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
