@@ -144,7 +144,7 @@ async def place_calls(ari: AriClient, n: int, rate: float, hold: float, did: str
     return sum(1 for r in results if isinstance(r, BaseException))
 
 
-def peak_concurrency(rows: list[sqlite3.Row]) -> int:
+def peak_concurrency(rows: list[Any]) -> int:
     edges = sorted(
         [(r["connected_at"], 1) for r in rows if r["connected_at"]]
         + [(r["ended_at"], -1) for r in rows if r["connected_at"] and r["ended_at"]]
@@ -156,7 +156,21 @@ def peak_concurrency(rows: list[sqlite3.Row]) -> int:
     return peak
 
 
-def read_records(db: Path, since: float) -> list[sqlite3.Row]:
+def read_records(db: Path | str, since: float) -> list[Any]:
+    """The call records since ``since``: from the SQLite file, or the PostgreSQL URL."""
+    if "://" in str(db):
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.pool import NullPool
+
+        from engine.store.database import sqlalchemy_url
+
+        engine = create_engine(sqlalchemy_url(str(db)), poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                query = text("select * from calls where arrived_at >= :since")
+                return [dict(r) for r in conn.execute(query, {"since": since}).mappings()]
+        finally:
+            engine.dispose()
     conn = sqlite3.connect(db)
     conn.row_factory = sqlite3.Row
     rows = conn.execute("select * from calls where arrived_at >= ?", (since,)).fetchall()
@@ -254,9 +268,9 @@ async def run_level(
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
     failed_originates = await place_calls(ari, n, rate, hold, "8100")
-    db = Path(cfg.database_path)
+    db = cfg.database_url or Path(cfg.database_path)
     deadline = time.time() + hold + 60
-    rows: list[sqlite3.Row] = []
+    rows: list[Any] = []
     while time.time() < deadline:
         await asyncio.sleep(1.0)
         rows = read_records(db, since)
@@ -340,13 +354,17 @@ async def leftover_channels(cfg: settings_mod.Settings) -> int:
         await ari.close()
 
 
-def engine_env(work: Path, redis_port: int, http_port: int, speech: str | None) -> dict:
-    """The benchmark engine's environment: its own Redis, database, port, skills, JSON log
-    at warning level (counted afterwards); speech ``on``/``off``/None (as configured)."""
+def engine_env(
+    work: Path, redis_port: int, http_port: int, speech: str | None, database_url: str = ""
+) -> dict:
+    """The benchmark engine's environment: its own Redis, database (a SQLite file, or
+    ``database_url``), port, skills, JSON log at warning level (counted afterwards);
+    speech ``on``/``off``/None (as configured)."""
     env = dict(
         os.environ,
         ENGINE_REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
         ENGINE_DATABASE_PATH=str(work / "engine.db"),
+        ENGINE_DATABASE_URL=database_url,
         ENGINE_HTTP_PORT=str(http_port),
         ENGINE_SKILLS_DIR=str(work / "skills"),
         ENGINE_LOG_LEVEL="warning",
@@ -358,17 +376,24 @@ def engine_env(work: Path, redis_port: int, http_port: int, speech: str | None) 
 
 
 async def run_mode(
-    args: argparse.Namespace, speech: str | None, levels: list[int], sandbox: Any
+    args: argparse.Namespace,
+    speech: str | None,
+    levels: list[int],
+    sandbox: Any,
+    database_url: str = "",
+    work: Path | None = None,
 ) -> dict:
-    """One fresh engine (and Redis) through every level; speech ``on``/``off``/None (config)."""
+    """One fresh engine (and Redis) through every level; speech ``on``/``off``/None
+    (config); its store a SQLite file in ``work`` (a fresh folder by default), or
+    ``database_url``."""
     from engine.sandbox.redis import RedisServer
 
-    work = Path(tempfile.mkdtemp(prefix="tenure-bench-"))
+    work = work or Path(tempfile.mkdtemp(prefix="tenure-bench-"))
     write_skills(work / "skills", max(levels) + 20)
     redis_port, http_port = free_port(), free_port()
     redis = RedisServer(redis_port, work / "redis")
     redis.start()
-    env = engine_env(work, redis_port, http_port, speech)
+    env = engine_env(work, redis_port, http_port, speech, database_url)
     cfg = settings_mod.load(
         args.config, environ={k: v for k, v in env.items() if k.startswith("ENGINE_")}
     )
@@ -406,6 +431,7 @@ async def run_mode(
         redis.stop()
     return {
         "speech": speech or "config",
+        "store": "postgresql" if database_url else "sqlite",
         "engine_root": str(root),
         "levels": results,
         "channels_left_after_stop": leftover,

@@ -2,10 +2,13 @@
 ingested through ``ProfileStore`` (batches of 500, pinned to one core; store only, and
 with listeners when ``--listener`` names them), and caller-ID lookup p50/p99 at a million
 customers with ``StoreLookup.identify`` on random known and unknown numbers, idle and
-while an ingest keeps the writer busy.
+while an ingest keeps the writer busy. ``--backend postgresql`` (or ``both``) measures
+the same on PostgreSQL: a private server this script starts on a free loopback port
+(Debian's ``postgresql``), or ``--database-url`` of one of yours (a database it may fill).
 
     .venv/bin/python benchmarks/profiles.py [--customers 20000] [--batch 500]
         [--lookup-customers 1000000] [--lookups 20000] [--lookup-workers 0]
+        [--backend sqlite|postgresql|both] [--database-url URL]
         [--listener MODULE:FACTORY ...] [--json]
 
 ``--listener engine.profiles.x:make`` calls ``make(db)`` (sync or async) for a listener,
@@ -33,9 +36,9 @@ import orjson
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from engine.profiles import schema as profile_schema
 from engine.profiles.ingest.lookup import StoreLookup
 from engine.profiles.ingest.service import ProfileStore
+from engine.schemas import MIGRATIONS
 from engine.sim.customers import write as generate_io
 from engine.sim.customers.generate import phone_of
 from engine.store.database import Database
@@ -72,10 +75,36 @@ async def _listeners(db: Database, specs: list[str]) -> list[Any]:
     return out
 
 
+class Targets:
+    """Where each measurement keeps its data: a SQLite file in ``work``, or a fresh
+    database on a PostgreSQL server (a private one unless ``url`` names one)."""
+
+    def __init__(self, backend: str, work: Path, url: str = "") -> None:
+        self.backend, self.work, self.url = backend, work, url
+        self.server: Any = None
+        self.made = 0
+
+    def __call__(self, name: str) -> str:
+        if self.backend == "sqlite":
+            return str(self.work / f"{name}.db")
+        if self.url:
+            return self.url
+        if self.server is None:
+            from engine.sandbox.postgres import PostgresServer, free_low_port
+
+            self.server = PostgresServer(free_low_port()).start()
+        self.made += 1
+        return str(self.server.create_database(f"{name}_{self.made}"))
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
 async def ingest(
-    events: list[dict[str, Any]], batch: int, work: Path, name: str, listener_specs: list[str]
+    events: list[dict[str, Any]], batch: int, target: str, name: str, listener_specs: list[str]
 ) -> dict[str, Any]:
-    db = await Database(work / f"{name}.db", [profile_schema.migrations]).open()
+    db = await Database(target, MIGRATIONS).open()
     store = ProfileStore(db)
     store.listeners += await _listeners(db, listener_specs)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -124,10 +153,9 @@ async def measure(lookup: StoreLookup, calls: list[tuple[str, bool]]) -> dict[st
 
 
 async def lookups(
-    n: int, count: int, events: list[dict[str, Any]], work: Path, workers: int
+    n: int, count: int, events: list[dict[str, Any]], path: str, workers: int
 ) -> dict[str, Any]:
-    path = work / "lookup.db"
-    db = await Database(path, [profile_schema.migrations]).open()
+    db = await Database(path, MIGRATIONS).open()
     started = time.perf_counter()
     with tqdm(total=n, desc="bulk load", unit=" customers", disable=None) as bar:
         await asyncio.to_thread(
@@ -185,26 +213,50 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "customers_per_cpu_s": round(written.customers / cpu),
             }
         }
-        with one_core() as core:
-            result["ingest_store_only"] = await ingest(events, args.batch, work, "plain", [])
-            if args.listener:
-                result["ingest_with_listeners"] = await ingest(
-                    events, args.batch, work, "listeners", args.listener
+        backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+        for backend in backends:
+            target = Targets(backend, work, args.database_url)
+            out: dict[str, Any] = {}
+            try:
+                with one_core() as core:
+                    out["ingest_store_only"] = await ingest(
+                        events, args.batch, target("plain"), "plain", []
+                    )
+                    if args.listener:
+                        out["ingest_with_listeners"] = await ingest(
+                            events, args.batch, target("listeners"), "listeners", args.listener
+                        )
+                out["ingest_core"] = core
+                out["lookup"] = await lookups(
+                    args.lookup_customers,
+                    args.lookups,
+                    events,
+                    target("lookup"),
+                    args.lookup_workers,
                 )
-        result["ingest_core"] = core
-        result["lookup"] = await lookups(
-            args.lookup_customers, args.lookups, events, work, args.lookup_workers
-        )
+            finally:
+                target.close()
+            result[backend] = out
         return result
 
 
 def render(r: dict[str, Any]) -> str:
-    g, lk = r["generate"], r["lookup"]
+    g = r["generate"]
     lines = [
         f"generate: {g['customers']} customers, {g['events']} events in "
         f"{g['seconds']} s, {g['cpu_seconds']} CPU s ({g['customers_per_cpu_s']} "
         f"customers per CPU second)"
     ]
+    for backend in ("sqlite", "postgresql"):
+        if backend in r:
+            lines.append(f"== {backend}")
+            lines += render_backend(r[backend])
+    return "\n".join(lines)
+
+
+def render_backend(r: dict[str, Any]) -> list[str]:
+    lk = r["lookup"]
+    lines: list[str] = []
     for key in ("ingest_store_only", "ingest_with_listeners"):
         if key in r:
             i = r[key]
@@ -229,7 +281,7 @@ def render(r: dict[str, Any]) -> str:
                 else ""
             )
         )
-    return "\n".join(lines)
+    return lines
 
 
 def main() -> None:
@@ -250,6 +302,8 @@ def main() -> None:
         default=[],
         help="MODULE:FACTORY giving a listener for ProfileStore(db)",
     )
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="sqlite")
+    parser.add_argument("--database-url", default="", help="a PostgreSQL database to fill")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     result = asyncio.run(run(args))

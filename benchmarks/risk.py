@@ -85,17 +85,18 @@ async def ingest(
 
 
 def training(path: Path) -> dict[str, Any]:
-    import sqlite_utils
+    from engine.schemas import MIGRATIONS
+    from engine.store.database import Database
 
     config = risk_config.load(ROOT / "skills" / "risk-tags.yaml")
-    db = sqlite_utils.Database(path)
+    db = Database(path, MIGRATIONS).open_sync()
     started = time.perf_counter()
-    data = train_data.from_store(db, config)
+    data = db.run_sync(train_data.from_store, config)
     read = time.perf_counter() - started
     started = time.perf_counter()
     model, report = train(data.records, data.labels, data.source, 0.25, 0)
     fit = time.perf_counter() - started
-    db.close()
+    db.close_sync()
     rep = dataclasses.asdict(report)
     return {
         "customers": report.rows,

@@ -25,7 +25,6 @@ from engine.api.http import build_app, json_response
 from engine.ari.client import AriClient
 from engine.ari.event_stream import AriEventStream
 from engine.calls import http as calls_http
-from engine.calls import schema as call_schema
 from engine.calls import store as call_store
 from engine.calls.desk import AgentDesk
 from engine.calls.live import LiveCalls
@@ -33,7 +32,6 @@ from engine.calls.ports import CallerLookup
 from engine.calls.service import CallService
 from engine.calls.state import lost_record
 from engine.dialer.campaigns import http as dialer_http
-from engine.dialer.campaigns import schema as dialer_schema
 from engine.dialer.campaigns.reserve import AgentReservations
 from engine.dialer.campaigns.service import STASIS_ARGS as DIALER_STASIS_ARGS
 from engine.dialer.campaigns.service import DialerService
@@ -41,14 +39,11 @@ from engine.ivr.menu import IvrConfig
 from engine.logs import get_logger
 from engine.phones import service as phone_service
 from engine.phones.service import PhoneConfig
-from engine.profiles import schema as profile_schema
-from engine.profiles.care import schema as care_schema
 from engine.profiles.ingest import http as ingest_http
 from engine.profiles.ingest.lookup import StoreLookup
 from engine.profiles.ingest.service import ProfileStore, per_event
 from engine.profiles.retention import http as retention_http
 from engine.profiles.retention.service import Retention
-from engine.profiles.risk import schema as risk_schema
 from engine.profiles.risk.service import RiskService
 from engine.profiles.ruleset import LiveRules
 from engine.routing import http as routing_http
@@ -56,17 +51,15 @@ from engine.routing import recovery
 from engine.routing.metrics import queue_metrics
 from engine.routing.service import RoutingService
 from engine.routing.tiers import TieredLookup
+from engine.schemas import database
 from engine.settings import Settings
 from engine.skills.live import LiveSkills
 from engine.softphone import credentials as softphone_credentials
 from engine.softphone import http as softphone_http
 from engine.speech import http as speech_http
-from engine.speech import schema as speech_schema
 from engine.speech import store as speech_store
 from engine.speech.live import LiveSpeech
-from engine.store.database import Database
 from engine.users import http as users_http
-from engine.users import schema as users_schema
 from engine.users.service import Users
 from engine.web import http as web_http
 from engine.web.monitor import STASIS_ARG as MONITOR_STASIS_ARG
@@ -100,18 +93,7 @@ class Engine:
         # path (``reload_skills``)
         self.skills = LiveSkills(settings.skills_path)
         rules = self.skills.load()
-        self.db = Database(
-            settings.database_path,
-            [
-                profile_schema.migrations,
-                call_schema.migrations,
-                care_schema.migrations,
-                risk_schema.migrations,
-                dialer_schema.migrations,
-                speech_schema.migrations,
-                users_schema.migrations,
-            ],
-        )
+        self.db = database(settings)  # SQLite, or PostgreSQL with database_url
         self.records = call_store.CallRecords(self.db)
         # a blocking pool: a busy engine waits (bounded) for a connection, never fails a call
         self.redis = redispool.connect(
@@ -126,7 +108,7 @@ class Engine:
         # the profile store answers caller IDs unless the caller brought a lookup
         self.store_lookup: StoreLookup | None = None
         if lookup is None:
-            self.store_lookup = StoreLookup(settings.database_path)
+            self.store_lookup = StoreLookup(settings.database_url or settings.database_path)
             lookup = self.store_lookup
         self.ari = AriClient(
             settings.ari_url,
@@ -343,7 +325,8 @@ class Engine:
         return ok
 
     async def start(self) -> None:
-        await self.db.open()
+        # PostgreSQL may still be starting; a SQLite file that cannot open fails at once
+        await _retry("database", self.db.open, retries=1 if self.db.sqlite else STARTUP_RETRIES)
         await _retry("redis", self.redis.ping)
         await self.router.start()
         self.live.start()
@@ -389,7 +372,7 @@ class Engine:
             ("ari", self.ari.close),
             ("redis", self.redis.aclose),
             ("lookup", self._close_lookup),
-            ("sqlite", self.db.close),
+            ("store", self.db.close),
         ]
         for name, step in steps:
             # ``asyncio.wait``, not ``wait_for``: a step that swallows its cancellation

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text
+
 from engine import demo_world
 from engine.settings import Settings
 from engine.sim import parties
@@ -138,8 +140,10 @@ async def _callbacks(engine: Engine) -> None:
 
     def interventions(db: Any) -> list[tuple[Any, ...]]:
         return db.execute(
-            "SELECT customer_id, kind, outcome FROM interventions WHERE "
-            "customer_id LIKE 'demo-%' AND kind LIKE 'dialer:%' ORDER BY at"
+            text(
+                "SELECT customer_id, kind, outcome FROM interventions WHERE "
+                "customer_id LIKE 'demo-%' AND kind LIKE 'dialer:%' ORDER BY at"
+            )
         ).fetchall()
 
     for cid, kind, outcome in await engine.db.run(interventions):

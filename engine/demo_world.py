@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import text
+
 from engine.sim import parties
 from engine.sim.customers import generate
 
@@ -148,15 +150,15 @@ async def seed(engine: Engine, crowd: int = CROWD) -> dict[str, Any]:
 
 async def risk_of(engine: Engine) -> dict[str, Any]:
     def read(db: Any) -> dict[str, Any]:
-        tiers = dict(db.execute("SELECT tier, count(*) FROM risk GROUP BY tier").fetchall())
+        tiers = dict(db.execute(text("SELECT tier, count(*) FROM risk GROUP BY tier")).fetchall())
         named = {
             r[0]: (r[1], r[2])
             for r in db.execute(
-                "SELECT customer_id, tier, score FROM risk WHERE customer_id LIKE 'demo-%'"
+                text("SELECT customer_id, tier, score FROM risk WHERE customer_id LIKE 'demo-%'")
             )
         }
         callbacks = db.execute(
-            "SELECT count(*) FROM callbacks WHERE status = 'pending'"
+            text("SELECT count(*) FROM callbacks WHERE status = 'pending'")
         ).fetchone()[0]
         return {"tiers": tiers, "named": named, "callbacks": callbacks}
 
@@ -200,8 +202,10 @@ async def run_callbacks(engine: Engine, timeout: float = 90.0) -> dict[str, Any]
 
     def only_named(db: Any) -> int:
         return db.execute(
-            "UPDATE callbacks SET status = 'demo-not-dialled' WHERE status = "
-            "'pending' AND customer_id NOT LIKE 'demo-%'"
+            text(
+                "UPDATE callbacks SET status = 'demo-not-dialled' WHERE status = "
+                "'pending' AND customer_id NOT LIKE 'demo-%'"
+            )
         ).rowcount
 
     skipped = await engine.db.run(only_named)

@@ -84,7 +84,21 @@ class Settings:
     redis_pool_timeout: float = _setting(
         10.0, "Seconds a Redis command waits for a free connection before it fails."
     )
-    database_path: str = _setting("var/engine.db", "SQLite file for calls and profiles.")
+    database_path: str = _setting(
+        "var/engine.db", "SQLite file for calls and profiles (when database_url is empty)."
+    )
+    database_url: str = _setting(
+        "",
+        "PostgreSQL for several engines sharing one store (postgresql://user:pw@host:port/db); "
+        "empty: SQLite at database_path.",
+        secret=True,
+    )
+    database_pool_size: int = _setting(
+        8, "PostgreSQL connections (and threads) the engine's store uses at most."
+    )
+    database_pool_timeout: float = _setting(
+        10.0, "Seconds a store call waits for a free PostgreSQL connection before it fails."
+    )
     skills_dir: str = _setting("skills", "Folder of supervisor-edited YAML (agents, IVR...).")
     # Call handling
     agent_ring_timeout: float = _setting(

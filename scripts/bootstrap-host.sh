@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # buildah, podman and runc build and run the Docker image in tests/image (no Docker
 # engine, no registry: scripts/image-smoke.sh); chromium (and a CJK font) runs the
 # browser tests of the desk and wallboard; baresip is the real SIP phone (agents, callers,
-# a carrier's customer) of tests/integration/test_real_phones.py.
+# a carrier's customer) of tests/integration/test_real_phones.py; postgresql is the shared
+# store of several engines (tests start their own server as the postgres user).
 packages=(debootstrap redis-server espeak-ng sox openssl ca-certificates python3-venv
-  buildah podman runc chromium fonts-wqy-microhei baresip)
+  buildah podman runc chromium fonts-wqy-microhei baresip postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,7 +21,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
 fi
-# The distribution's redis-server service is not used: tests start their own.
+# The distribution's redis-server service is not used: tests start their own (and their
+# own PostgreSQL on another port; a postgresql service already running is left alone).
 if command -v systemctl > /dev/null && systemctl is-active -q redis-server 2>/dev/null; then
   systemctl stop redis-server || true
 fi

@@ -13,7 +13,7 @@ import dataclasses
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -59,6 +59,47 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the session (started on first use), with a template
+    database ``tenure_template`` that holds the engine's schema."""
+    from engine.sandbox.postgres import PostgresServer, free_low_port
+    from engine.schemas import MIGRATIONS
+    from engine.store.database import Database
+
+    server = PostgresServer(free_low_port()).start()
+    try:
+        Database(server.create_database("tenure_template"), MIGRATIONS).open_sync().close_sync()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server) -> str:
+    """A PostgreSQL database with the engine's schema for the whole session, e.g. for
+    several engines sharing one store (``database_url``)."""
+    return str(postgres_server.create_database("tenure_shared", "tenure_template"))
+
+
+@pytest.fixture
+def fresh_postgres(postgres_server) -> Iterator[str]:
+    """A database of its own for one test (a copy of the template), dropped after it."""
+    name = f"t_{secrets.token_hex(6)}"
+    url = postgres_server.create_database(name, "tenure_template")
+    yield str(url)
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store test keeps its data, once per backend: a SQLite file, or a fresh
+    PostgreSQL database (``Database(store_target, MIGRATIONS)``)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "engine.db")
+    return str(request.getfixturevalue("fresh_postgres"))
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Call records in SQLite: one row per inbound call, written when it connects and ends.
+"""Call records: one row per inbound call, written when it connects and ends.
 
 The table and its migrations are in ``schema.py``; this module reads and writes rows.
 """
@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, select
 
-from engine.calls.schema import COLUMNS
+from engine.calls.schema import COLUMNS, calls
 from engine.store.database import Database
+from engine.store.sql import first, insert, rows
 
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:
@@ -27,25 +28,29 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def save(conn: Connection, row: dict[str, Any]) -> None:
+    stmt = insert(conn, calls).values(row)
+    fields = {k: stmt.excluded[k] for k in row if k != "id"}
+    conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=fields))
+
+
 class CallRecords:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def save(self, record: dict[str, Any]) -> None:
-        row = _row(record)
-        await self.db.run(lambda d: d["calls"].insert(row, pk="id", replace=True))
+        await self.db.run(save, _row(record))
 
     async def get(self, call_id: str) -> dict[str, Any] | None:
-        def _get(d: sqlite_utils.Database) -> dict[str, Any] | None:
-            rows = list(d["calls"].rows_where("id = ?", [call_id]))
-            return _decode(rows[0]) if rows else None
+        def _get(conn: Connection) -> dict[str, Any] | None:
+            row = first(conn.execute(select(calls).where(calls.c.id == call_id)))
+            return _decode(row) if row else None
 
         return await self.db.run(_get)
 
     async def recent(self, limit: int = 50) -> list[dict[str, Any]]:
-        def _recent(d: sqlite_utils.Database) -> list[dict[str, Any]]:
-            return [
-                _decode(r) for r in d["calls"].rows_where(order_by="arrived_at desc", limit=limit)
-            ]
+        def _recent(conn: Connection) -> list[dict[str, Any]]:
+            query = select(calls).order_by(calls.c.arrived_at.desc()).limit(limit)
+            return [_decode(r) for r in rows(conn.execute(query))]
 
         return await self.db.run(_recent)

@@ -1,4 +1,5 @@
-"""The profile store's tables in SQLite (sqlite-utils migrations, applied at start).
+"""The profile store's tables (SQLAlchemy metadata; ``Migrations("profiles")``, applied at
+start).
 
 One customer row per customer; everything else points at it by ``customer_id``:
 
@@ -23,184 +24,220 @@ Consent: ``prediction_opt_out`` (1 = no risk scoring, no outreach, no care conta
 
 from __future__ import annotations
 
-import sqlite_utils
-from sqlite_utils import Migrations
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    text,
+    update,
+)
 
+from engine.store.migrations import Migrations, add_column, create_index, create_tables
+
+metadata = MetaData()
 migrations = Migrations("profiles")
 
 
-@migrations()
-def m001_profiles(db: sqlite_utils.Database) -> None:
-    db.table("customers").create(
-        {
-            "id": str,
-            "name": str,
-            "language": str,
-            "timezone": str,
-            "preferred_style": str,
-            "plan": str,
-            "loyalty_level": str,
-            "loyalty_points": int,
-            "created_at": float,
-            "updated_at": float,
-            "prediction_opt_out": int,
-            "contact_opt_out": int,
-            "consent": str,
-            "attrs": str,
-        },
-        pk="id",
-        defaults={"prediction_opt_out": 0, "contact_opt_out": 0, "loyalty_points": 0},
-    )
-    db.table("contact_points").create(
-        {"kind": str, "value": str, "customer_id": str, "added_at": float},
-        pk=("kind", "value"),
-        foreign_keys=[("customer_id", "customers", "id")],
-    )
-    db.table("contact_points").create_index(["customer_id"])
-    db.table("interactions").create(
-        {
-            "id": str,
-            "customer_id": str,
-            "conversation_id": str,
-            "channel": str,
-            "direction": str,
-            "topic": str,
-            "content": str,
-            "status": str,
-            "at": float,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id")],
-    )
-    db.table("interactions").create_index(["customer_id", "at"])
-    db.table("interactions").create_index(["conversation_id"])
-    db.table("tickets").create(
-        {
-            "id": str,
-            "customer_id": str,
-            "kind": str,
-            "subject": str,
-            "topic": str,
-            "status": str,
-            "opened_at": float,
-            "resolved_at": float,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id")],
-    )
-    db.table("tickets").create_index(["customer_id", "status"])
-    db.table("orders").create(
-        {
-            "id": str,
-            "customer_id": str,
-            "at": float,
-            "amount": float,
-            "product": str,
-            "status": str,
-        },
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id")],
-    )
-    db.table("orders").create_index(["customer_id", "at"])
-    db.table("ratings").create(
-        {"id": str, "customer_id": str, "stars": int, "at": float, "channel": str},
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id")],
-    )
-    db.table("ratings").create_index(["customer_id", "at"])
-    db.table("logins").create(
-        {"id": str, "customer_id": str, "at": float, "channel": str},
-        pk="id",
-        foreign_keys=[("customer_id", "customers", "id")],
-    )
-    db.table("logins").create_index(["customer_id", "at"])
-    db.table("interventions").create(
-        {
-            "id": int,
-            "customer_id": str,
-            "kind": str,
-            "at": float,
-            "by": str,
-            "outcome": str,
-            "outcome_at": float,
-            "arm": str,
-            "details": str,
-        },
-        pk="id",
-    )
-    db.table("interventions").create_index(["customer_id", "at"])
-    db.table("events").create(
-        {
-            "id": str,
-            "type": str,
-            "customer_id": str,
-            "at": float,
-            "received_at": float,
-            "source": str,
-            "data": str,
-        },
-        pk="id",
-    )
-    db.table("events").create_index(["customer_id", "at"])
-    db.table("risk").create(
-        {
-            "customer_id": str,
-            "score": float,
-            "tier": str,
-            "tags": str,
-            "reasons": str,
-            "model": str,
-            "scored_at": float,
-        },
-        pk="customer_id",
-    )
-    db.table("risk").create_index(["tier"])
-    db.table("risk_changes").create(
-        {
-            "id": int,
-            "customer_id": str,
-            "at": float,
-            "old_tier": str,
-            "new_tier": str,
-            "score": float,
-            "reasons": str,
-        },
-        pk="id",
-    )
-    db.table("risk_changes").create_index(["customer_id", "at"])
-    db.table("callbacks").create(
-        {
-            "id": int,
-            "customer_id": str,
-            "number": str,
-            "score": float,
-            "value": float,
-            "priority": float,
-            "reason": str,
-            "created_at": float,
-            "due_at": float,
-            "status": str,
-            "campaign": str,
-            "updated_at": float,
-        },
-        pk="id",
-    )
-    db.table("callbacks").create_index(["status", "due_at"])
-    db.table("callbacks").create_index(["customer_id", "status"])
+def _customer_fk() -> ForeignKey:
+    return ForeignKey("customers.id")
+
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Text, primary_key=True),
+    *(
+        Column(c, Text)
+        for c in ("name", "language", "timezone", "preferred_style", "plan", "loyalty_level")
+    ),
+    Column("loyalty_points", Integer, server_default=text("0")),
+    Column("created_at", Float),
+    Column("updated_at", Float),
+    Column("prediction_opt_out", Integer, server_default=text("0")),
+    Column("contact_opt_out", Integer, server_default=text("0")),
+    Column("consent", Text),
+    Column("attrs", Text),
+    Column("field_times", Text),  # m003
+)
+contact_points = Table(
+    "contact_points",
+    metadata,
+    Column("kind", Text, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("customer_id", Text, _customer_fk()),
+    Column("added_at", Float),
+    Index("idx_contact_points_customer_id", "customer_id"),
+)
+interactions = Table(
+    "interactions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("customer_id", Text, _customer_fk()),
+    *(
+        Column(c, Text)
+        for c in ("conversation_id", "channel", "direction", "topic", "content", "status")
+    ),
+    Column("at", Float),
+    Column("kind", Text),  # m002
+    Index("idx_interactions_customer_id_at", "customer_id", "at"),
+    Index("idx_interactions_conversation_id", "conversation_id"),
+)
+INTERACTIONS_BY_KIND = Index(
+    "idx_interactions_customer_id_kind_at",
+    interactions.c.customer_id,
+    interactions.c.kind,
+    interactions.c.at,
+)
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("customer_id", Text, _customer_fk()),
+    *(Column(c, Text) for c in ("kind", "subject", "topic", "status")),
+    Column("opened_at", Float),
+    Column("resolved_at", Float),
+    Index("idx_tickets_customer_id_status", "customer_id", "status"),
+)
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("customer_id", Text, _customer_fk()),
+    Column("at", Float),
+    Column("amount", Float),
+    Column("product", Text),
+    Column("status", Text),
+    Index("idx_orders_customer_id_at", "customer_id", "at"),
+)
+ratings = Table(
+    "ratings",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("customer_id", Text, _customer_fk()),
+    Column("stars", Integer),
+    Column("at", Float),
+    Column("channel", Text),
+    Index("idx_ratings_customer_id_at", "customer_id", "at"),
+)
+logins = Table(
+    "logins",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("customer_id", Text, _customer_fk()),
+    Column("at", Float),
+    Column("channel", Text),
+    Index("idx_logins_customer_id_at", "customer_id", "at"),
+)
+interventions = Table(
+    "interventions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Text),
+    Column("kind", Text),
+    Column("at", Float),
+    Column("by", Text),
+    Column("outcome", Text),
+    Column("outcome_at", Float),
+    Column("arm", Text),
+    Column("details", Text),
+    Index("idx_interventions_customer_id_at", "customer_id", "at"),
+)
+events = Table(
+    "events",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("type", Text),
+    Column("customer_id", Text),
+    Column("at", Float),
+    Column("received_at", Float),
+    Column("source", Text),
+    Column("data", Text),
+    Index("idx_events_customer_id_at", "customer_id", "at"),
+)
+EVENTS_BY_TYPE = Index("idx_events_customer_id_type", events.c.customer_id, events.c.type)
+risk = Table(
+    "risk",
+    metadata,
+    Column("customer_id", Text, primary_key=True),
+    Column("score", Float),
+    Column("tier", Text),
+    Column("tags", Text),
+    Column("reasons", Text),
+    Column("model", Text),
+    Column("scored_at", Float),
+    Index("idx_risk_tier", "tier"),
+)
+risk_changes = Table(
+    "risk_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Text),
+    Column("at", Float),
+    Column("old_tier", Text),
+    Column("new_tier", Text),
+    Column("score", Float),
+    Column("reasons", Text),
+    Index("idx_risk_changes_customer_id_at", "customer_id", "at"),
+)
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Text),
+    Column("number", Text),
+    Column("score", Float),
+    Column("value", Float),
+    Column("priority", Float),
+    Column("reason", Text),
+    Column("created_at", Float),
+    Column("due_at", Float),
+    Column("status", Text),
+    Column("campaign", Text),
+    Column("updated_at", Float),
+    Index("idx_callbacks_status_due_at", "status", "due_at"),
+    Index("idx_callbacks_customer_id_status", "customer_id", "status"),
+)
+TABLES = (
+    customers,
+    contact_points,
+    interactions,
+    tickets,
+    orders,
+    ratings,
+    logins,
+    interventions,
+    events,
+    risk,
+    risk_changes,
+    callbacks,
+)
 
 
 @migrations()
-def m002_interaction_kind(db: sqlite_utils.Database) -> None:
+def m001_profiles(conn: Connection) -> None:
+    create_tables(conn, *TABLES)
+
+
+@migrations()
+def m002_interaction_kind(conn: Connection) -> None:
     """``interactions.kind``: ``interaction`` or ``inquiry`` (an interaction that asks
     something), so the risk tags can count inquiries without reading ``events``."""
-    db.table("interactions").add_column("kind", str)
-    db.execute("UPDATE interactions SET kind = 'interaction' WHERE kind IS NULL")
-    db.table("interactions").create_index(["customer_id", "kind", "at"])
+    add_column(conn, interactions, "kind")
+    conn.execute(
+        update(interactions).where(interactions.c.kind.is_(None)).values(kind="interaction")
+    )
+    create_index(conn, INTERACTIONS_BY_KIND)
 
 
 @migrations()
-def m003_field_times(db: sqlite_utils.Database) -> None:
+def m003_field_times(conn: Connection) -> None:
     """``customers.field_times``: JSON, the event time each profile field (and each
     ``attrs`` key, as ``attrs.<key>``) was last set by, so a ``customer.updated``
     delivered late never overwrites what a newer one said."""
-    db.table("customers").add_column("field_times", str)
+    add_column(conn, customers, "field_times")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from string import Template
@@ -53,6 +55,7 @@ def values(settings: Settings) -> dict[str, str]:
         "sip_port": str(settings.sip_port),
         "rtp_start": str(settings.rtp_start),
         "rtp_end": str(settings.rtp_end),
+        "system_name": system_name(settings),
     }
 
 
@@ -63,6 +66,14 @@ def read_trunks(skills_dir: str | Path) -> trunks_mod.Trunks:
     if not path.exists():
         return trunks_mod.NONE
     return loader.load_checked(path, loader.schema("trunks"), trunks_mod.build)
+
+
+def system_name(settings: Settings) -> str:
+    """Asterisk's ``systemname``: the prefix of every channel id it makes, so the call
+    records of engines sharing one store never collide (the engine's instance id, else
+    the host name; letters, digits, ``-`` and ``_`` only)."""
+    raw = settings.instance_id or socket.gethostname()
+    return re.sub(r"[^A-Za-z0-9_-]", "-", raw)[:40] or "tenure"
 
 
 def phone_files(

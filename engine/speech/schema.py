@@ -1,4 +1,4 @@
-"""The transcripts table in SQLite (``Migrations("transcripts")``, applied at engine start).
+"""The transcripts table (``Migrations("transcripts")``, applied at engine start).
 
 One row per final (caller or agent, IVR grammar or free-form): the call, the leg's role,
 the text, when it was said (``at``, epoch seconds; ``start``/``end`` in seconds of the
@@ -8,28 +8,33 @@ utterances the emotion score and label. ``store.py`` writes and reads the rows.
 
 from __future__ import annotations
 
-import sqlite_utils
-from sqlite_utils import Migrations
+from sqlalchemy import Column, Connection, Float, Index, Integer, MetaData, Table, Text
 
+from engine.store.migrations import Migrations, create_tables
+
+metadata = MetaData()
 migrations = Migrations("transcripts")
-COLUMNS = {
-    "call_id": str,
-    "role": str,
-    "lang": str,
-    "text": str,
-    "at": float,
-    "start": float,
-    "end": float,
-    "menu": str,
-    "intent": str,
-    "words": str,
-    "emotion_score": float,
-    "emotion_label": str,
-}
+transcripts = Table(
+    "transcripts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("call_id", Text),
+    Column("role", Text),
+    Column("lang", Text),
+    Column("text", Text),
+    Column("at", Float),
+    Column("start", Float),
+    Column("end", Float),
+    Column("menu", Text),
+    Column("intent", Text),
+    Column("words", Text),
+    Column("emotion_score", Float),
+    Column("emotion_label", Text),
+    Index("idx_transcripts_call_id_at", "call_id", "at"),
+)
+COLUMNS = frozenset(transcripts.c.keys()) - {"id"}
 
 
 @migrations()
-def m001_transcripts(db: sqlite_utils.Database) -> None:
-    transcripts = db.table("transcripts")
-    transcripts.create({"id": int, **COLUMNS}, pk="id")
-    transcripts.create_index(["call_id", "at"])
+def m001_transcripts(conn: Connection) -> None:
+    create_tables(conn, transcripts)

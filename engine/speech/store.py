@@ -1,4 +1,4 @@
-"""Transcripts in SQLite: every final result of every heard leg, stored with its call.
+"""Transcripts: every final result of every heard leg, stored with its call.
 
 The table (its columns and migrations) is in ``schema.py``. ``GET /calls/{id}/transcript``
 reads the rows back through ``TranscriptStore.for_call``.
@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, select
 
-from engine.speech.schema import COLUMNS
+from engine.speech.schema import COLUMNS, transcripts
 from engine.store.database import Database
+from engine.store.sql import rows
 
 
 def _row(segment: dict[str, Any]) -> dict[str, Any]:
-    row = {k: v for k, v in segment.items() if k in COLUMNS}
+    row = {k: segment.get(k) for k in COLUMNS}
     if not isinstance(row.get("words"), str | None):
         row["words"] = json.dumps(row["words"], ensure_ascii=False)
     return row
@@ -34,17 +35,16 @@ class TranscriptStore:
         self.db = db
 
     async def add(self, segments: list[dict[str, Any]]) -> None:
-        rows = [_row(s) for s in segments]
-        if rows:
-            await self.db.run(lambda d: d["transcripts"].insert_all(rows))
+        rows_ = [_row(s) for s in segments]
+        if rows_:
+            await self.db.run(lambda c: c.execute(transcripts.insert(), rows_))
 
     async def for_call(self, call_id: str) -> list[dict[str, Any]]:
         """The call's finals in the order they were said (both legs interleaved)."""
 
-        def _read(d: sqlite_utils.Database) -> list[dict[str, Any]]:
-            return [
-                _segment(r)
-                for r in d["transcripts"].rows_where("call_id = ?", [call_id], order_by="at, id")
-            ]
+        def _read(conn: Connection) -> list[dict[str, Any]]:
+            t = transcripts
+            query = select(t).where(t.c.call_id == call_id).order_by(t.c.at, t.c.id)
+            return [_segment(r) for r in rows(conn.execute(query))]
 
         return await self.db.run(_read)

@@ -18,8 +18,9 @@ import time
 from typing import Any
 
 from engine.errors import EngineError
+from engine.schemas import database
 from engine.store.database import Database
-from engine.users import schema, store
+from engine.users import store
 from engine.users.policy import LANGUAGES, ROLES, token_digest
 from engine.users.service import user_row
 
@@ -52,7 +53,7 @@ def register(sub: Any) -> None:
 
 
 def _db(args: argparse.Namespace) -> Database:
-    return Database(args.settings().database_path, [schema.migrations]).open_sync()
+    return database(args.settings()).open_sync()
 
 
 def _run(args: argparse.Namespace, fn: Any, *params: Any) -> Any:

@@ -7,48 +7,68 @@ the secret the client holds, so a copy of the database logs nobody in.
 
 from __future__ import annotations
 
-import sqlite_utils
-from sqlite_utils import Migrations
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+)
 
+from engine.store.migrations import Migrations, create_tables
+
+metadata = MetaData()
 migrations = Migrations("users")
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("agent_id", Text),
+    Column("password_hash", Text, nullable=False),
+    Column("lang", Text),
+    Column("disabled", Integer),
+    Column("created_at", Float),
+    Index("idx_users_name", "name", unique=True),
+)
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Column("created_at", Float),
+    Column("expires_at", Float),
+    Column("address", Text),
+)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text),
+    Column("token_hash", Text),
+    Column("created_at", Float),
+    Column("revoked_at", Float),
+    Column("last_used_at", Float),
+    Index("idx_api_tokens_token_hash", "token_hash", unique=True),
+)
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", Float),
+    Column("by", Text),
+    Column("action", Text),
+    Column("target", Text),
+    Column("details", Text),
+    Index("idx_audit_at", "at"),
+)
 
 
 @migrations()
-def m001_users(db: sqlite_utils.Database) -> None:
-    db.table("users").create(
-        {
-            "id": int,
-            "name": str,
-            "role": str,
-            "agent_id": str,
-            "password_hash": str,
-            "lang": str,
-            "disabled": int,
-            "created_at": float,
-        },
-        pk="id",
-        not_null={"name", "role", "password_hash"},
-    )
-    db.table("users").create_index(["name"], unique=True)
-    db.table("sessions").create(
-        {"id": str, "user_id": int, "created_at": float, "expires_at": float, "address": str},
-        pk="id",
-        foreign_keys=[("user_id", "users", "id")],
-    )
-    db.table("api_tokens").create(
-        {
-            "id": int,
-            "name": str,
-            "token_hash": str,
-            "created_at": float,
-            "revoked_at": float,
-            "last_used_at": float,
-        },
-        pk="id",
-    )
-    db.table("api_tokens").create_index(["token_hash"], unique=True)
-    db.table("audit").create(
-        {"id": int, "at": float, "by": str, "action": str, "target": str, "details": str},
-        pk="id",
-    )
-    db.table("audit").create_index(["at"])
+def m001_users(conn: Connection) -> None:
+    create_tables(conn, users, sessions, api_tokens, audit)

@@ -22,13 +22,16 @@ from typing import Any
 import orjson
 import redis.asyncio as aioredis
 from aiohttp import web
+from sqlalchemy import func, select
 
 from engine.api.http import json_response, read_json
 from engine.calls import http as calls_http
+from engine.calls import schema as call_schema
 from engine.dialer.campaigns import http as dialer_http
 from engine.errors import InvalidRequest, NotFound
 from engine.keys import agent_channel
 from engine.logs import get_logger
+from engine.profiles import schema as profile_schema
 from engine.routing import http as routing_http
 from engine.routing import metrics as routing_metrics
 from engine.store.database import Database
@@ -107,10 +110,8 @@ async def wallboard(request: web.Request) -> web.Response:
 
 
 def _outcomes(db: Any) -> dict[str, int]:
-    return {
-        r["status"]: r["n"]
-        for r in db.query("SELECT status, count(*) AS n FROM calls GROUP BY status")
-    }
+    status = call_schema.calls.c.status
+    return {s: n for s, n in db.execute(select(status, func.count()).group_by(status))}
 
 
 async def campaigns(dialer: Any) -> list[dict[str, Any]]:
@@ -149,16 +150,12 @@ async def prometheus(request: web.Request) -> web.Response:
 
 
 def _risk_summary(db: Any) -> dict[str, Any]:
-    tiers = {
-        r["tier"]: r["n"] for r in db.query("SELECT tier, count(*) AS n FROM risk GROUP BY tier")
-    }
-    due = list(
-        db.query(
-            "SELECT count(*) AS n FROM callbacks WHERE status = 'pending' AND due_at <= ?",
-            [time.time()],
-        )
-    )
-    return {"tiers": tiers, "callbacks_due": due[0]["n"] if due else 0}
+    tier, cb = profile_schema.risk.c.tier, profile_schema.callbacks.c
+    tiers = {t: n for t, n in db.execute(select(tier, func.count()).group_by(tier))}
+    due = db.execute(
+        select(func.count()).where(cb.status == "pending", cb.due_at <= time.time())
+    ).scalar()
+    return {"tiers": tiers, "callbacks_due": due or 0}
 
 
 @routes.get("/wallboard/data")
@@ -289,8 +286,9 @@ async def events(request: web.Request) -> web.StreamResponse:
 
 def _insert_disposition(db: Any, row: dict[str, Any], callback: dict[str, Any] | None) -> int:
     if callback is not None:  # the dialer's callback campaigns call it when due
-        db.table("callbacks").insert(callback)
-    return int(db.table("interventions").insert(row).last_pk)
+        db.execute(profile_schema.callbacks.insert().values(callback))
+    table = profile_schema.interventions
+    return int(db.execute(table.insert().values(row).returning(table.c.id)).scalar_one())
 
 
 def _when(value: Any) -> float:

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from engine.dialer.simulator.traffic import ContactStream, Traffic
+from tests.storedb import query
 
 FAR_ZONE = "Etc/GMT-12"  # UTC+12: always outside a window of +-2 h around UTC now
 
@@ -81,7 +82,7 @@ def learn_dials(pacer: Any, n: int) -> None:
 
 async def contacts_of(engine, campaign_id: int) -> dict[str, dict[str, Any]]:
     def read(db):
-        return list(db.query("SELECT * FROM contacts WHERE campaign_id = ?", [campaign_id]))
+        return query(db, "SELECT * FROM contacts WHERE campaign_id = ?", campaign_id)
 
     return {r["number"]: r for r in await engine.db.run(read)}
 
@@ -90,9 +91,10 @@ async def interventions_of(engine, customer_id: str) -> list[tuple[str, str]]:
     def read(db):
         return [
             (r["kind"], r["outcome"])
-            for r in db.query(
+            for r in query(
+                db,
                 "SELECT kind, outcome FROM interventions WHERE customer_id = ? ORDER BY id",
-                [customer_id],
+                customer_id,
             )
         ]
 

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import inspect
+
+from tests.storedb import query
 
 pytestmark = pytest.mark.integration
 ST = Path(sys.executable).with_name("st")
@@ -97,9 +100,11 @@ async def _fuzz(engine, token: str, *extra: str) -> None:  # type: ignore[no-unt
 
 def _snapshot(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Every table's rows, hashed: any insert, update or delete changes it."""
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     return {
-        t: hash(tuple(db.execute(f"SELECT * FROM [{t}] ORDER BY rowid").fetchall())) for t in tables
+        t: hash(
+            tuple(sorted(tuple(map(repr, r.values())) for r in query(db, f"SELECT * FROM {t}")))
+        )
+        for t in inspect(db).get_table_names()
     }
 
 

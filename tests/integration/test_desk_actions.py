@@ -15,6 +15,7 @@ from engine.users.service import user_row
 from tests.integration import test_screenpop as screenpop_tests
 from tests.integration.dialer_helpers import new_campaign, open_api
 from tests.integration.helpers import bridges_by_id, place_caller, wait_for
+from tests.storedb import query
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +156,7 @@ async def test_listen_barge_and_a_callback_disposition(screen_engine, ari):
         bad = {"call_id": call_id, "outcome": "callback", "callback_at": "soon"}
         await agent.call("POST", "/desk/disposition", bad, expect=400)
         rows = await engine.db.run(
-            lambda d: list(d.query("SELECT * FROM callbacks WHERE reason = 'agent-callback'"))
+            lambda d: query(d, "SELECT * FROM callbacks WHERE reason = 'agent-callback'")
         )
         assert [(r["customer_id"], r["status"], r["due_at"]) for r in rows] == [
             (screenpop_tests.CUSTOMER, "pending", 1893553440.0)

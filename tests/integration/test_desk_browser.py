@@ -37,6 +37,7 @@ from tests.integration import test_screenpop as screenpop_tests
 from tests.integration import test_speech_calls as speech_tests
 from tests.integration.helpers import place_caller, sim_globals, wait_for
 from tests.integration.test_screenpop import CUSTOMER, NUMBER
+from tests.storedb import query
 
 pytestmark = pytest.mark.integration
 # the live-speech fixtures (engine with the model, espeak voices in the sandbox)
@@ -204,12 +205,10 @@ async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tm
         await desk.click("#disposition button[type=submit]")
         await desk.wait_for_selector("#dispo-result:has-text('Saved.')", timeout=5_000)
         rows = await engine.db.run(
-            lambda d: list(
-                d.query(
-                    "SELECT * FROM interventions WHERE kind = 'call.disposition' "
-                    "AND customer_id = ?",
-                    [CUSTOMER],
-                )
+            lambda d: query(
+                d,
+                "SELECT * FROM interventions WHERE kind = 'call.disposition' AND customer_id = ?",
+                CUSTOMER,
             )
         )
         assert [(r["outcome"], r["by"]) for r in rows] == [("accepted", "li")]
@@ -217,9 +216,7 @@ async def test_agent_desk_and_supervisor_wallboard(desk_engine, browser, ari, tm
 
         async def rescored() -> bool:
             risk = await engine.db.run(
-                lambda d: list(
-                    d.query("SELECT scored_at FROM risk WHERE customer_id = ?", [CUSTOMER])
-                )
+                lambda d: query(d, "SELECT scored_at FROM risk WHERE customer_id = ?", CUSTOMER)
             )
             return bool(risk and risk[0]["scored_at"])
 

@@ -26,6 +26,7 @@ from tests.integration.dialer_helpers import (
     window_around_now,
 )
 from tests.integration.helpers import reply_held, sim_globals, wait_for
+from tests.storedb import insert, query, replace
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +40,9 @@ async def api(engine) -> AsyncIterator[Api]:
 def _seed_callbacks(db, rows: list[tuple[str, str, str, int]]) -> None:
     now = time.time()
     for customer, number, zone, opt_out in rows:
-        db["customers"].insert(
+        replace(
+            db,
+            "customers",
             {
                 "id": customer,
                 "name": f"Customer {customer}",
@@ -47,10 +50,10 @@ def _seed_callbacks(db, rows: list[tuple[str, str, str, int]]) -> None:
                 "contact_opt_out": opt_out,
                 "created_at": now - 86400 * 400,
             },
-            pk="id",
-            replace=True,
         )
-        db["callbacks"].insert(
+        insert(
+            db,
+            "callbacks",
             {
                 "customer_id": customer,
                 "number": number,
@@ -63,7 +66,7 @@ def _seed_callbacks(db, rows: list[tuple[str, str, str, int]]) -> None:
                 "status": "pending",
                 "campaign": "risk-high",
                 "updated_at": now,
-            }
+            },
         )
 
 
@@ -148,7 +151,10 @@ async def test_callback_campaign_reaches_people_leaves_messages_and_honours_the_
     assert await interventions_of(engine, "cust-dnc") == []
 
     def callbacks(db):
-        return dict(db.execute("SELECT customer_id, status FROM callbacks").fetchall())
+        return {
+            r["customer_id"]: r["status"]
+            for r in query(db, "SELECT customer_id, status FROM callbacks")
+        }
 
     assert await engine.db.run(callbacks) == {
         "cust-human": "done",
@@ -344,10 +350,12 @@ async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agen
             await api.call("POST", f"/dialer/campaigns/{campaign['id']}/start")
 
             def talking(db):
-                return db.execute(
+                found = query(
+                    db,
                     "SELECT channel_id, agent_id FROM attempts WHERE "
-                    "outcome = 'answered' AND talk_seconds IS NULL"
-                ).fetchone()
+                    "outcome = 'answered' AND talk_seconds IS NULL",
+                )
+                return (found[0]["channel_id"], found[0]["agent_id"]) if found else None
 
             channel, agent = await wait_for(
                 lambda: first.db.run(talking), timeout=30, what="the customer talking to an agent"
@@ -370,9 +378,10 @@ async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agen
     assert second.dialer.adoptions.by_channel == {}
 
     def attempt(db):
-        return db.execute(
-            "SELECT ended_at, talk_seconds FROM attempts WHERE channel_id = ?", [channel]
-        ).fetchone()
+        (row,) = query(
+            db, "SELECT ended_at, talk_seconds FROM attempts WHERE channel_id = ?", channel
+        )
+        return row["ended_at"], row["talk_seconds"]
 
     ended_at, talked = await second.db.run(attempt)
     assert ended_at is not None and talked > 0
@@ -396,7 +405,7 @@ async def test_a_predictive_line_no_agent_could_take_is_hung_up_after_15_s_of_ri
         await engine.router.presence.pause("2003", "break")
         await wait_for(lambda: not runner.lines, timeout=40, what="the line hung up")
     attempt = await engine.db.run(
-        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+        lambda db: query(db, "SELECT * FROM attempts WHERE channel_id = ?", line.id)[0]
     )
     assert attempt["outcome"] == "no-answer"
     assert json.loads(attempt["details"])["why"] == "hung-up-after-ringing"
@@ -486,7 +495,7 @@ async def test_a_person_found_while_the_engine_is_unreachable_hears_the_identifi
         )
         await wait_for(lambda: not runner.lines, timeout=20, what="the line closed")
     attempt = await engine.db.run(
-        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+        lambda db: query(db, "SELECT * FROM attempts WHERE channel_id = ?", line.id)[0]
     )
     assert attempt["outcome"] == "abandoned" and attempt["live"] == 1
     assert json.loads(attempt["details"])["why"] == "verdict-lost"
@@ -532,7 +541,7 @@ async def test_a_verdict_whose_event_was_lost_is_carried_out_after_the_reconnect
         await ari.hangup(line.id)
         await wait_for(lambda: not runner.lines, what="the line closed")
     attempt = await engine.db.run(
-        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+        lambda db: query(db, "SELECT * FROM attempts WHERE channel_id = ?", line.id)[0]
     )
     assert attempt["outcome"] == "answered" and json.loads(attempt["details"])["late_verdict"]
     abandon = (await api.call("GET", f"/dialer/campaigns/{cid}"))["progress"]["abandon"]
@@ -567,7 +576,7 @@ async def test_a_line_dialled_while_the_dialer_resyncs_rings_on(engine, ari, api
         assert line.agent_id == "2003"
         await wait_for(lambda: not runner.lines, timeout=20, what="the call ended")
     attempt = await engine.db.run(
-        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+        lambda db: query(db, "SELECT * FROM attempts WHERE channel_id = ?", line.id)[0]
     )
     assert attempt["outcome"] == "answered"
 
@@ -596,6 +605,6 @@ async def test_an_agent_leg_made_while_the_dialer_resyncs_is_not_taken_for_gone(
         assert set(bridge["channels"]) == {line.id, line.agent_channel}
         await wait_for(lambda: not runner.lines, timeout=20, what="the call ended")
     attempt = await engine.db.run(
-        lambda db: next(iter(db.query("SELECT * FROM attempts WHERE channel_id = ?", [line.id])))
+        lambda db: query(db, "SELECT * FROM attempts WHERE channel_id = ?", line.id)[0]
     )
     assert attempt["outcome"] == "answered"

@@ -15,6 +15,7 @@ from tests.integration.dialer_helpers import (
     window_around_now,
 )
 from tests.integration.helpers import sim_globals, wait_for
+from tests.storedb import query
 
 pytestmark = pytest.mark.integration
 
@@ -97,10 +98,11 @@ async def test_a_predictive_campaign_of_twenty_runs_to_the_end(engine, ari, api)
 
     def agents(db):
         return {
-            r[0]
-            for r in db.execute(
+            r["agent_id"]
+            for r in query(
+                db,
                 "SELECT agent_id FROM attempts WHERE campaign_id = ? AND outcome = 'answered'",
-                [cid],
+                cid,
             )
         }
 

@@ -1,4 +1,4 @@
-"""Profile events over the authenticated HTTP API on a real SQLite file (issue 4, item 2):
+"""Profile events over the authenticated HTTP API on SQLite and PostgreSQL (issue 4, item 2):
 401 without the token, 422 naming the bad field, idempotent batches, the customer view.
 The routes run in the engine's own app factory (``engine.api.http.build_app``)."""
 
@@ -8,9 +8,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from engine.api.http import build_app
-from engine.profiles import schema as profile_schema
 from engine.profiles.ingest import http as ingest_http
 from engine.profiles.ingest.service import ProfileStore
+from engine.schemas import MIGRATIONS
 from engine.store.database import Database
 
 pytestmark = pytest.mark.integration
@@ -50,8 +50,8 @@ def batch(n: int, prefix: str = "b") -> list[dict]:
 
 
 @pytest.fixture
-async def api(tmp_path):
-    db = await Database(tmp_path / "engine.db", [profile_schema.migrations]).open()
+async def api(store_target):
+    db = await Database(store_target, MIGRATIONS).open()
     app = build_app(TOKEN, [ingest_http.routes])
     app[ingest_http.PROFILE_STORE] = ProfileStore(db)
     client = TestClient(TestServer(app, host="127.0.0.1"))

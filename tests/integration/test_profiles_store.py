@@ -1,7 +1,8 @@
-"""The profile store on a real SQLite file with thousands of generated customers (issue 4,
-items 1-2): idempotent import, malformed events refused without touching stored data,
-a conversation that moves from chat to the phone, caller-ID lookup by every form of a
-number, no risk for customers who opted out, and lookups that do not wait for the writer.
+"""The profile store on a real SQLite file and on PostgreSQL with thousands of generated
+customers (issue 4, items 1-2): idempotent import, malformed events refused without
+touching stored data, a conversation that moves from chat to the phone, caller-ID lookup
+by every form of a number, no risk for customers who opted out, and lookups that do not
+wait for the writer.
 Needs neither Asterisk nor Redis."""
 
 from __future__ import annotations
@@ -9,19 +10,22 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import secrets
 import threading
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from engine.profiles import schema as profile_schema
 from engine.profiles.ingest import importer, phones
 from engine.profiles.ingest.lookup import StoreLookup
 from engine.profiles.ingest.service import ProfileStore, per_event
+from engine.schemas import MIGRATIONS
 from engine.sim.customers import write as generate_io
 from engine.sim.customers.generate import customer_id_of, phone_of
 from engine.store.database import Database
+from tests.storedb import query
 
 pytestmark = pytest.mark.integration
 CUSTOMERS, SEED, END = 3000, 7, 1_750_000_000.0
@@ -45,14 +49,25 @@ def generated(tmp_path_factory) -> tuple[Path, Path]:
     return events, labels
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def target(request, tmp_path_factory) -> str:
+    """The module's store, once per backend: a SQLite file or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path_factory.mktemp("store") / "engine.db")
+    server = request.getfixturevalue("postgres_server")
+    name = f"profiles_{secrets.token_hex(4)}"
+    url = server.create_database(name, "tenure_template")
+    request.addfinalizer(lambda: server.drop_database(name))
+    return str(url)
+
+
 @pytest.fixture(scope="module")
-async def loaded(generated, tmp_path_factory):
-    path = tmp_path_factory.mktemp("store") / "engine.db"
-    db = await Database(path, [profile_schema.migrations]).open()
+async def loaded(generated, target):
+    db = await Database(target, MIGRATIONS).open()
     summary = await asyncio.to_thread(
         importer.import_events, db, importer.jsonl_lines(generated[0]), 1000
     )
-    lookup = StoreLookup(path)
+    lookup = StoreLookup(target)
     yield db, summary, lookup
     await lookup.close()
     await db.close()
@@ -60,7 +75,7 @@ async def loaded(generated, tmp_path_factory):
 
 async def counts(db: Database) -> dict[str, int]:
     def count(d):  # type: ignore[no-untyped-def]
-        return {t: d.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        return {t: query(d, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in TABLES}
 
     return await db.run(count)
 
@@ -96,11 +111,11 @@ async def test_malformed_events_are_refused_without_touching_stored_data(loaded)
     db, _, _ = loaded
     store = ProfileStore(db)
     someone, other = customer_id_of(1), customer_id_of(2)
-    order = await db.run(
-        lambda d: d.execute(
-            "SELECT id FROM orders WHERE customer_id = ? LIMIT 1", [other]
-        ).fetchone()[0]
-    )
+    order = (
+        await db.run(
+            lambda d: query(d, "SELECT id FROM orders WHERE customer_id = :c LIMIT 1", c=other)
+        )
+    )[0]["id"]
     view, before = await store.customer(someone), await counts(db)
     result = await store.ingest(
         [
@@ -138,9 +153,9 @@ async def test_malformed_events_are_refused_without_touching_stored_data(loaded)
     ]
     assert await store.customer(someone) == view
     assert await counts(db) == before
-    status = await db.run(
-        lambda d: d.execute("SELECT status FROM orders WHERE id = ?", [order]).fetchone()[0]
-    )
+    status = (await db.run(lambda d: query(d, "SELECT status FROM orders WHERE id = :o", o=order)))[
+        0
+    ]["status"]
     assert status != "refunded"
 
 
@@ -208,12 +223,14 @@ def number_forms(stored: str) -> list[str]:
 
 async def test_lookup_finds_customers_by_every_form_of_their_number(loaded):
     db, _, lookup = loaded
-    rows = await db.run(
-        lambda d: d.execute(
+    rows = [
+        (r["value"], r["customer_id"])
+        for r in await db.run(
+            query,
             "SELECT value, customer_id FROM contact_points WHERE kind = 'phone' "
-            "ORDER BY customer_id LIMIT 400"
-        ).fetchall()
-    )
+            "ORDER BY customer_id, value LIMIT 400",
+        )
+    ]
     assert any(v.startswith("0") for v, _ in rows), "some landlines among them"
     for value, cid in rows:
         for form in number_forms(value):
@@ -228,11 +245,13 @@ async def test_lookup_carries_name_language_and_risk_but_not_for_opted_out(loade
     labels = labels_of(generated[1])
 
     def score_everyone(d):  # type: ignore[no-untyped-def]
-        d.conn.executemany(
-            "INSERT OR REPLACE INTO risk (customer_id, score, tier, tags, "
-            "reasons, model, scored_at) VALUES (?, 0.9, 'high', '[]', '[]', "
-            "'test', 0)",
-            [(cid,) for cid in labels],
+        d.execute(text("DELETE FROM risk"))
+        d.execute(
+            text(
+                "INSERT INTO risk (customer_id, score, tier, tags, reasons, model, scored_at) "
+                "VALUES (:c, 0.9, 'high', '[]', '[]', 'test', 0)"
+            ),
+            [{"c": cid} for cid in labels],
         )
 
     await db.run(score_everyone)
@@ -255,7 +274,7 @@ async def test_lookup_does_not_wait_for_a_busy_writer(loaded):
     inside, release = threading.Event(), threading.Event()
 
     def long_write(d):  # type: ignore[no-untyped-def]
-        d.execute("UPDATE customers SET name = name WHERE id = ?", [customer_id_of(0)])
+        d.execute(text("UPDATE customers SET name = name WHERE id = :c"), {"c": customer_id_of(0)})
         inside.set()
         release.wait(30)
 
@@ -461,10 +480,11 @@ async def test_a_late_delivered_older_update_never_overwrites_a_newer_one(loaded
     assert profile["updated_at"] == new
 
     def owner(d):
-        return d.execute(
-            "SELECT customer_id FROM contact_points WHERE value = ?",
-            [phones.normalise("13900000008")],
-        ).fetchone()
+        row = d.execute(
+            text("SELECT customer_id FROM contact_points WHERE value = :v"),
+            {"v": phones.normalise("13900000008")},
+        ).one_or_none()
+        return tuple(row) if row is not None else None
 
     assert await db.run(owner) == (cid,), "an older event moved the number back"
     await store.ingest(

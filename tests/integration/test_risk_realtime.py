@@ -1,8 +1,9 @@
 """Churn risk in real time (issue 4, items 3-4) on thousands of generated customers in a
-real SQLite file and a real Redis: tiers match the rules; one event re-scores its customer
-at once and triggers the outreach of its new tier (a callback due within 24 h, a message
-or a promotion to a webhook on 127.0.0.1); the control arm and opted-out customers are
-never contacted; training on the generated history separates churners from the rest."""
+real SQLite file (and in PostgreSQL) and a real Redis: tiers match the rules; one event
+re-scores its customer at once and triggers the outreach of its new tier (a callback due
+within 24 h, a message or a promotion to a webhook on 127.0.0.1); the control arm and
+opted-out customers are never contacted; training on the generated history separates
+churners from the rest."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import math
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,16 +22,16 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from engine import cli
-from engine.profiles import schema as profile_schema
 from engine.profiles.ingest.service import ProfileStore
 from engine.profiles.retention.service import Retention
 from engine.profiles.risk import config as risk_config
-from engine.profiles.risk import schema as risk_schema
 from engine.profiles.risk.service import RiskService
+from engine.schemas import MIGRATIONS
 from engine.settings import Settings, load
 from engine.sim.customers import generate as gen
 from engine.store.database import Database
 from tests.conftest import free_port
+from tests.storedb import query
 
 pytestmark = pytest.mark.integration
 SKILLS = Path(__file__).resolve().parents[2] / "skills"
@@ -83,7 +85,11 @@ class World:
     used: set[str] = field(default_factory=set)
 
     async def rows(self, sql: str, *args: Any) -> list[dict[str, Any]]:
-        return await self.db.run(lambda d: [dict(r) for r in d.query(sql, list(args))])
+        """``sql`` with ``?`` for each of ``args``, on either backend."""
+        parts = sql.split("?")
+        named = "".join(p + (f":p{i}" if i < len(args) else "") for i, p in enumerate(parts))
+        params = {f"p{i}": a for i, a in enumerate(args)}
+        return await self.db.run(lambda d: query(d, named, **params))
 
     async def pick(self, arm: str, need_email: bool = False) -> str:
         """A low-risk customer with a phone, no open ticket, not opted out, in ``arm``."""
@@ -125,12 +131,24 @@ class World:
         return rows[0] if rows else None
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The module's store, once per backend: a SQLite file or a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path_factory.mktemp("risk") / "profiles.db")
+    server = request.getfixturevalue("postgres_server")
+    name = f"risk_{secrets.token_hex(4)}"
+    url = server.create_database(name, "tenure_template")
+    request.addfinalizer(lambda: server.drop_database(name))
+    return str(url)
+
+
 @pytest.fixture(scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> AsyncIterator[World]:
+async def world(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, target: str
+) -> AsyncIterator[World]:
     work = tmp_path_factory.mktemp("risk")
-    db = await Database(
-        work / "profiles.db", [profile_schema.migrations, risk_schema.migrations]
-    ).open()
+    db = await Database(target, MIGRATIONS).open()
     store = ProfileStore(db, clock=lambda: END)
     events, labels = [], {}
     for i in range(CUSTOMERS):
@@ -150,7 +168,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
     settings = load(
         None,
         environ={},
-        database_path=str(work / "profiles.db"),
+        database_path=target if target.endswith(".db") else str(work / "profiles.db"),
+        database_url="" if target.endswith(".db") else target,
         skills_dir=str(SKILLS),
         redis_url=redis_url,
         redis_prefix=PREFIX,
@@ -158,6 +177,8 @@ async def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Asy
         risk_model_path=str(work / "model.json"),
     )
     redis = aioredis.from_url(redis_url, decode_responses=True)
+    for key in await redis.keys(f"{PREFIX}:*"):  # the other backend's run left its state
+        await redis.delete(key)
     retention = Retention(settings, db, redis)
     risk = RiskService(settings, db, redis, retention.arm, clock=lambda: END, poll=0.2)
     assert await risk.sweep() == CUSTOMERS  # the imported history scored
@@ -326,6 +347,7 @@ async def test_training_on_the_generated_history(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("ENGINE_DATABASE_PATH", world.settings.database_path)
+    monkeypatch.setenv("ENGINE_DATABASE_URL", world.settings.database_url)
     monkeypatch.setenv("ENGINE_SKILLS_DIR", str(SKILLS))
     monkeypatch.setenv("ENGINE_RISK_MODEL_PATH", world.settings.risk_model_path)
     capsys.readouterr()

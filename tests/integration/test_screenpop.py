@@ -14,6 +14,7 @@ import pytest
 
 from engine.calls.ports import Caller
 from tests.integration.helpers import place_caller
+from tests.storedb import replace
 
 pytestmark = pytest.mark.integration
 TEST_SKILLS = Path(__file__).parent / "skills"
@@ -34,7 +35,9 @@ class Directory:
 
 def _seed(db) -> None:  # type: ignore[no-untyped-def]
     now = time.time()
-    db["customers"].insert(
+    replace(
+        db,
+        "customers",
         {
             "id": CUSTOMER,
             "name": "Chen Jing",
@@ -44,13 +47,12 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
             "preferred_style": "brief, no small talk",
             "loyalty_level": "gold",
             "loyalty_points": 5400,
-            "opted_out": 0,
+            "prediction_opt_out": 0,
         },
-        pk="id",
-        alter=True,
-        replace=True,
     )
-    db["orders"].insert_all(
+    replace(
+        db,
+        "orders",
         [
             {
                 "id": "o-recent",
@@ -77,11 +79,10 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
                 "status": "delivered",
             },
         ],
-        pk="id",
-        alter=True,
-        replace=True,
     )
-    db["tickets"].insert_all(
+    replace(
+        db,
+        "tickets",
         [
             {
                 "id": "t-open",
@@ -100,11 +101,10 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
                 "opened_at": now - 60 * DAY,
             },
         ],
-        pk="id",
-        alter=True,
-        replace=True,
     )
-    db["interactions"].insert_all(
+    replace(
+        db,
+        "interactions",
         [
             {
                 "id": "i1",
@@ -114,7 +114,7 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
                 "topic": "billing",
                 "content": "I was charged twice for order o-late",
                 "direction": "customer",
-                "resolved": 0,
+                "status": "open",
                 "at": now - 3600,
             },
             {
@@ -125,7 +125,7 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
                 "topic": "billing",
                 "content": "Here is the screenshot of my bank statement",
                 "direction": "customer",
-                "resolved": 0,
+                "status": "open",
                 "at": now - 3500,
             },
             {
@@ -136,15 +136,14 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
                 "topic": "delivery",
                 "content": "Where is my parcel?",
                 "direction": "customer",
-                "resolved": 1,
+                "status": "resolved",
                 "at": now - 30 * DAY,
             },
         ],
-        pk="id",
-        alter=True,
-        replace=True,
     )
-    db["interventions"].insert_all(
+    replace(
+        db,
+        "interventions",
         [
             {
                 "customer_id": CUSTOMER,
@@ -163,9 +162,10 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
                 "details": "{}",
             },
         ],
-        alter=True,
     )
-    db["risk"].insert(
+    replace(
+        db,
+        "risk",
         {
             "customer_id": CUSTOMER,
             "tier": "high",
@@ -176,11 +176,8 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
                     {"tag": "avg-order-value-down", "weight": 0.6},
                 ]
             ),
-            "updated_at": now,
+            "scored_at": now,
         },
-        pk="customer_id",
-        alter=True,
-        replace=True,
     )
 
 

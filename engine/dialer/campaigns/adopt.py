@@ -21,11 +21,12 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, select
 
 from engine.ari.client import AriClient
 from engine.ari.errors import AriError
 from engine.dialer.campaigns import dial_store
+from engine.dialer.campaigns.schema import attempts
 from engine.dialer.core.campaign import adoption
 from engine.logs import get_logger
 from engine.store.database import Database
@@ -52,14 +53,14 @@ class Talk:
         return f"{self.channel}-bridge"
 
 
-def open_talks(db: sqlite_utils.Database) -> list[Talk]:
+def open_talks(db: Connection) -> list[Talk]:
+    a = attempts.c
+    query = select(
+        a.id, a.channel_id, a.agent_id, a.answered_at, a.number, a.customer_id, a.campaign_id
+    ).where(a.outcome == "answered", a.talk_seconds.is_(None), a.channel_id.is_not(None))
     return [
         Talk(int(r[0]), str(r[1]), str(r[2] or ""), float(r[3] or 0.0), str(r[4] or ""), r[5], r[6])
-        for r in db.execute(
-            "SELECT id, channel_id, agent_id, answered_at, number, customer_id, campaign_id "
-            "FROM attempts WHERE outcome = 'answered' AND talk_seconds IS NULL "
-            "AND channel_id IS NOT NULL"
-        ).fetchall()
+        for r in db.execute(query).all()
     ]
 
 

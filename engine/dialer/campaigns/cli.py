@@ -1,9 +1,10 @@
 """`python -m engine dialer campaigns|create|import|start|pause|resume|stop|status|dnc`.
 
-``campaigns``, ``create`` and ``import`` work on the SQLite file (``database_path``)
-directly, engine running or not. ``start``, ``pause``, ``resume``, ``stop``, ``status``
-and ``dnc`` ask the running engine over its HTTP API (``http_host``/``http_port``, bearer
-``api_token`` from the same settings), since its campaign runners do the dialling.
+``campaigns``, ``create`` and ``import`` work on the store (``database_url``, else the
+SQLite file ``database_path``) directly, engine running or not. ``start``, ``pause``,
+``resume``, ``stop``, ``status`` and ``dnc`` ask the running engine over its HTTP API
+(``http_host``/``http_port``, bearer ``api_token`` from the same settings), since its
+campaign runners do the dialling.
 """
 
 from __future__ import annotations
@@ -59,10 +60,9 @@ def register_commands(dsub: Any) -> None:
 
 
 def _db(args: argparse.Namespace) -> Any:
-    from engine.dialer.campaigns import schema
-    from engine.store.database import Database
+    from engine.schemas import database
 
-    return Database(args.settings().database_path, [schema.migrations]).open_sync()
+    return database(args.settings()).open_sync()
 
 
 def _fail(message: str) -> int:

@@ -1,4 +1,4 @@
-"""The dialer's tables in SQLite (``Migrations("dialer")``, applied at engine start).
+"""The dialer's tables (``Migrations("dialer")``, applied at engine start).
 
 - ``campaigns``: name, ``kind`` (callback | manual), ``mode`` (preview | progressive |
   predictive), ``status`` (draft | running | paused | stopped | done), the agents'
@@ -14,83 +14,89 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-from sqlite_utils import Migrations
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    text,
+)
 
+from engine.store.migrations import Migrations, create_tables
+
+metadata = MetaData()
 migrations = Migrations("dialer")
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    *(Column(c, Text) for c in ("name", "kind", "mode", "status", "queue", "policy")),
+    *(Column(c, Float) for c in ("created_at", "started_at", "stopped_at", "updated_at")),
+)
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id")),
+    Column("customer_id", Text),
+    Column("number", Text),
+    Column("timezone", Text),
+    Column("priority", Float, server_default=text("0.0")),
+    Column("name", Text),
+    Column("due_at", Float),
+    Column("callback_id", Integer),
+    Column("attempts", Integer, server_default=text("0")),
+    Column("last_outcome", Text),
+    Column("last_attempt_at", Float),
+    Column("next_at", Float, server_default=text("0.0")),
+    Column("status", Text, server_default=text("'pending'")),
+    Column("reason", Text),
+    Column("agent_id", Text),
+    Column("added_at", Float),
+    Column("updated_at", Float),
+    Index("idx_contacts_campaign_id_status_next_at", "campaign_id", "status", "next_at"),
+    Index("idx_contacts_campaign_id_number", "campaign_id", "number"),
+    Index("idx_contacts_campaign_id_callback_id", "campaign_id", "callback_id", unique=True),
+)
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id")),
+    Column("contact_id", Integer, ForeignKey("contacts.id")),
+    Column("customer_id", Text),
+    Column("number", Text),
+    Column("channel_id", Text),
+    Column("agent_id", Text),
+    Column("dialed_at", Float),
+    Column("answered_at", Float),
+    Column("amd_status", Text),
+    Column("amd_cause", Text),
+    Column("live", Integer),
+    Column("outcome", Text),
+    Column("intervention_outcome", Text),
+    Column("ring_seconds", Float),
+    Column("talk_seconds", Float),
+    Column("ended_at", Float),
+    Column("details", Text),
+    Index("idx_attempts_campaign_id_outcome", "campaign_id", "outcome"),
+    Index("idx_attempts_campaign_id_live_answered_at", "campaign_id", "live", "answered_at"),
+    Index("idx_attempts_contact_id", "contact_id"),
+)
+dnc = Table(
+    "dnc",
+    metadata,
+    Column("number", Text, primary_key=True),
+    Column("added_at", Float),
+    Column("reason", Text),
+)
 
 
 @migrations()
-def m001_dialer(db: sqlite_utils.Database) -> None:
-    db.table("campaigns").create(
-        {
-            "id": int,
-            "name": str,
-            "kind": str,
-            "mode": str,
-            "status": str,
-            "queue": str,
-            "policy": str,
-            "created_at": float,
-            "started_at": float,
-            "stopped_at": float,
-            "updated_at": float,
-        },
-        pk="id",
-    )
-    db.table("contacts").create(
-        {
-            "id": int,
-            "campaign_id": int,
-            "customer_id": str,
-            "number": str,
-            "timezone": str,
-            "priority": float,
-            "name": str,
-            "due_at": float,
-            "callback_id": int,
-            "attempts": int,
-            "last_outcome": str,
-            "last_attempt_at": float,
-            "next_at": float,
-            "status": str,
-            "reason": str,
-            "agent_id": str,
-            "added_at": float,
-            "updated_at": float,
-        },
-        pk="id",
-        foreign_keys=[("campaign_id", "campaigns", "id")],
-        defaults={"attempts": 0, "priority": 0.0, "next_at": 0.0, "status": "pending"},
-    )
-    db.table("contacts").create_index(["campaign_id", "status", "next_at"])
-    db.table("contacts").create_index(["campaign_id", "number"])
-    db.table("contacts").create_index(["campaign_id", "callback_id"], unique=True)
-    db.table("attempts").create(
-        {
-            "id": int,
-            "campaign_id": int,
-            "contact_id": int,
-            "customer_id": str,
-            "number": str,
-            "channel_id": str,
-            "agent_id": str,
-            "dialed_at": float,
-            "answered_at": float,
-            "amd_status": str,
-            "amd_cause": str,
-            "live": int,
-            "outcome": str,
-            "intervention_outcome": str,
-            "ring_seconds": float,
-            "talk_seconds": float,
-            "ended_at": float,
-            "details": str,
-        },
-        pk="id",
-        foreign_keys=[("campaign_id", "campaigns", "id"), ("contact_id", "contacts", "id")],
-    )
-    db.table("attempts").create_index(["campaign_id", "outcome"])
-    db.table("attempts").create_index(["campaign_id", "live", "answered_at"])
-    db.table("attempts").create_index(["contact_id"])
-    db.table("dnc").create({"number": str, "added_at": float, "reason": str}, pk="number")
+def m001_dialer(conn: Connection) -> None:
+    create_tables(conn, campaigns, contacts, attempts, dnc)

@@ -1,5 +1,5 @@
-"""Campaigns, their contacts and the DNC list in SQLite: the functions that run on the
-database thread (``Database.run`` / ``run_sync``), one transaction each.
+"""Campaigns, their contacts and the DNC list: functions of a SQLAlchemy ``Connection``
+run by ``Database.run`` / ``run_sync``, one transaction each.
 
 The HTTP API, the CLI (straight to the file for ``create`` and ``import``) and the
 campaign runners all go through these. Dial-time reads and attempt results are in
@@ -9,14 +9,16 @@ campaign runners all go through these. Dial-time reads and attempt results are i
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, func, select, update
 
 from engine.dialer.campaigns import csvfile
-from engine.dialer.core.outcomes import ABANDONED_SQL, FINAL
+from engine.dialer.campaigns.schema import attempts, campaigns, contacts, dnc
+from engine.dialer.core.outcomes import FINAL, counts_abandoned
 from engine.dialer.core.policy import CampaignPolicy, from_dict
 from engine.errors import Conflict, InvalidRequest, NotFound
+from engine.store.sql import first, insert, rows
 
 KINDS = ("callback", "manual")
 MODES = ("preview", "progressive", "predictive")
@@ -37,7 +39,7 @@ def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def create(
-    db: sqlite_utils.Database,
+    db: Connection,
     name: str,
     kind: str,
     mode: str,
@@ -53,49 +55,50 @@ def create(
         raise InvalidRequest(
             "name must be a non-empty string of at most 200 characters", field="name"
         )
-    table = db.table("campaigns")
-    table.insert(
-        {
-            "name": name.strip(),
-            "kind": kind,
-            "mode": mode,
-            "status": "draft",
-            "queue": queue,
-            "policy": json.dumps(policy.as_dict()),
-            "created_at": now,
-            "updated_at": now,
-        }
-    )
-    return get(db, int(cast(int, table.last_pk)))
+    new_id = db.execute(
+        campaigns.insert()
+        .values(
+            {
+                "name": name.strip(),
+                "kind": kind,
+                "mode": mode,
+                "status": "draft",
+                "queue": queue,
+                "policy": json.dumps(policy.as_dict()),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        .returning(campaigns.c.id)
+    ).scalar_one()
+    return get(db, int(new_id))
 
 
-def get(db: sqlite_utils.Database, campaign_id: int) -> dict[str, Any]:
-    rows = list(db.query("SELECT * FROM campaigns WHERE id = ?", [campaign_id]))
-    if not rows:
+def get(db: Connection, campaign_id: int) -> dict[str, Any]:
+    row = first(db.execute(select(campaigns).where(campaigns.c.id == campaign_id)))
+    if row is None:
         raise NotFound(f"no campaign {campaign_id}", campaign_id=campaign_id)
-    return _decode(rows[0]) or {}
+    return _decode(row) or {}
 
 
 def policy_of(campaign: dict[str, Any]) -> CampaignPolicy:
     return from_dict(campaign["policy"])
 
 
-def all_campaigns(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return [_decode(r) or {} for r in db.query("SELECT * FROM campaigns ORDER BY id")]
+def all_campaigns(db: Connection) -> list[dict[str, Any]]:
+    return [_decode(r) or {} for r in rows(db.execute(select(campaigns).order_by(campaigns.c.id)))]
 
 
-def running(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return [
-        _decode(r) or {}
-        for r in db.query(
-            "SELECT * FROM campaigns WHERE status IN ('running', 'paused') ORDER BY id"
-        )
-    ]
+def running(db: Connection) -> list[dict[str, Any]]:
+    query = (
+        select(campaigns)
+        .where(campaigns.c.status.in_(("running", "paused")))
+        .order_by(campaigns.c.id)
+    )
+    return [_decode(r) or {} for r in rows(db.execute(query))]
 
 
-def transition(
-    db: sqlite_utils.Database, campaign_id: int, action: str, now: float
-) -> dict[str, Any]:
+def transition(db: Connection, campaign_id: int, action: str, now: float) -> dict[str, Any]:
     """start | pause | resume | stop, if the campaign's status allows it (409 if not)."""
     campaign = get(db, campaign_id)
     if campaign["status"] not in TRANSITIONS[action]:
@@ -109,21 +112,19 @@ def transition(
         fields["started_at"] = now
     if action == "stop":
         fields["stopped_at"] = now
-    db.table("campaigns").update(campaign_id, fields)
+    db.execute(update(campaigns).where(campaigns.c.id == campaign_id).values(fields))
     return get(db, campaign_id)
 
 
-def finish(db: sqlite_utils.Database, campaign_id: int, now: float) -> None:
-    db.conn.execute(
-        "UPDATE campaigns SET status = 'done', stopped_at = ?, updated_at = ? "
-        "WHERE id = ? AND status = 'running'",
-        [now, now, campaign_id],
+def finish(db: Connection, campaign_id: int, now: float) -> None:
+    db.execute(
+        update(campaigns)
+        .where(campaigns.c.id == campaign_id, campaigns.c.status == "running")
+        .values(status="done", stopped_at=now, updated_at=now)
     )
 
 
-def import_csv(
-    db: sqlite_utils.Database, campaign_id: int, text: str, now: float
-) -> dict[str, Any]:
+def import_csv(db: Connection, campaign_id: int, text: str, now: float) -> dict[str, Any]:
     """Add a CSV's good rows to a manual campaign; every bad row comes back with its line
     number and reason (also a number the campaign already has)."""
     campaign = get(db, campaign_id)
@@ -136,10 +137,11 @@ def import_csv(
     if campaign["status"] in ("stopped", "done"):
         raise Conflict(f"campaign {campaign_id} is {campaign['status']}", campaign_id=campaign_id)
     rows, errors = csvfile.parse(text)
-    have = {
-        r["number"]
-        for r in db.query("SELECT number FROM contacts WHERE campaign_id = ?", [campaign_id])
-    }
+    have = set(
+        db.execute(select(contacts.c.number).where(contacts.c.campaign_id == campaign_id))
+        .scalars()
+        .all()
+    )
     fresh = []
     for row in rows:
         if row.number in have:
@@ -165,7 +167,7 @@ def import_csv(
             }
         )
     if fresh:
-        db.table("contacts").insert_all(fresh)
+        db.execute(contacts.insert(), fresh)
     errors.sort(key=lambda e: e.line)
     return {
         "campaign_id": campaign_id,
@@ -175,34 +177,42 @@ def import_csv(
     }
 
 
-def add_dnc(db: sqlite_utils.Database, numbers: list[str], reason: str, now: float) -> int:
-    db.table("dnc").upsert_all(
-        [{"number": n, "added_at": now, "reason": reason} for n in numbers], pk="number"
-    )
+def add_dnc(db: Connection, numbers: list[str], reason: str, now: float) -> int:
+    if numbers:
+        stmt = insert(db, dnc)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["number"],
+            set_={"added_at": stmt.excluded.added_at, "reason": stmt.excluded.reason},
+        )
+        db.execute(stmt, [{"number": n, "added_at": now, "reason": reason} for n in numbers])
     return len(numbers)
 
 
-def progress(db: sqlite_utils.Database, campaign_id: int, since: float) -> dict[str, Any]:
+def progress(db: Connection, campaign_id: int, since: float) -> dict[str, Any]:
     """Contacts by status, attempts by outcome, and live answers / abandons since ``since``
     (the abandon window)."""
-    by_status = dict(
-        db.conn.execute(
-            "SELECT status, count(*) FROM contacts WHERE campaign_id = ? GROUP BY status",
-            [campaign_id],
-        ).fetchall()
-    )
-    outcomes = dict(
-        db.conn.execute(
-            "SELECT coalesce(intervention_outcome, 'in-progress'), count(*) FROM attempts "
-            "WHERE campaign_id = ? GROUP BY 1",
-            [campaign_id],
-        ).fetchall()
-    )
-    live, abandoned = db.conn.execute(
-        f"SELECT count(*), coalesce(sum({ABANDONED_SQL}), 0) FROM attempts "
-        "WHERE campaign_id = ? AND live = 1 AND answered_at >= ?",
-        [campaign_id, since],
-    ).fetchone()
+    c, a = contacts.c, attempts.c
+    count = func.count()
+    by_status: dict[str, int] = {
+        status: n
+        for status, n in db.execute(
+            select(c.status, count).where(c.campaign_id == campaign_id).group_by(c.status)
+        )
+    }
+    named = func.coalesce(a.intervention_outcome, "in-progress")
+    outcomes: dict[str, int] = {
+        outcome: n
+        for outcome, n in db.execute(
+            select(named, count).where(a.campaign_id == campaign_id).group_by(named)
+        )
+    }
+    answers = db.execute(
+        select(a.outcome, a.details).where(
+            a.campaign_id == campaign_id, a.live == 1, a.answered_at >= since
+        )
+    ).all()
+    live = len(answers)
+    abandoned = sum(counts_abandoned(outcome, details) for outcome, details in answers)
     total = sum(by_status.values())
     final = sum(n for s, n in by_status.items() if s in FINAL)
     return {

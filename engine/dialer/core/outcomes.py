@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -23,9 +24,6 @@ ContactStatus = Literal["pending", "dialing", "previewing", "done", "exhausted",
 FINAL = ("done", "exhausted", "blocked")
 # an attempt the abandon rate counts as abandoned: abandoned, or a live answer whose AMD
 # verdict the engine learnt late (the event socket was down; the guard's safe side)
-ABANDONED_SQL = (
-    "(outcome = 'abandoned' OR coalesce(json_extract(details, '$.late_verdict'), 0) = 1)"
-)
 DIAL_STATUS: dict[str, AttemptOutcome] = {
     "BUSY": "busy",
     "NOANSWER": "no-answer",
@@ -109,3 +107,18 @@ def skipped(reason: str, retry_at: float | None, now: float) -> NextStep:
     if reason in BLOCKING:
         return NextStep(BLOCKING[reason])  # type: ignore[arg-type]
     return NextStep("pending", retry_at if retry_at is not None else now + 60.0)
+
+
+def counts_abandoned(outcome: str | None, details: str | None) -> bool:
+    """An attempt the abandon rate counts as abandoned: abandoned, or a live answer whose
+    AMD verdict the engine learnt late (the event socket was down; the guard's safe side).
+    ``details`` is the attempt's stored JSON."""
+    if outcome == "abandoned":
+        return True
+    if not details:
+        return False
+    try:
+        found = json.loads(details)
+    except ValueError:
+        return False
+    return isinstance(found, dict) and bool(found.get("late_verdict"))

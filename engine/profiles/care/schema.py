@@ -1,41 +1,45 @@
 """Tables of proactive care (migration set ``profiles-care``): ``care_seen``, the events
 the care rules watch, and ``care_fired``, the causes already served with their delivery
 state (a primary key makes "once per cause" hold even across engine instances sharing
-the file).
+the database).
 """
 
 from __future__ import annotations
 
-import sqlite_utils
-from sqlite_utils import Migrations
+from sqlalchemy import Column, Connection, Float, Index, Integer, MetaData, Table, Text
 
+from engine.store.migrations import Migrations, create_tables
+
+metadata = MetaData()
 migrations = Migrations("profiles-care")
+care_seen = Table(
+    "care_seen",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Text),
+    Column("type", Text),
+    Column("at", Float),
+    Column("data", Text),
+    Index("idx_care_seen_customer_id_type_at", "customer_id", "type", "at"),
+    Index("idx_care_seen_at", "at"),
+)
+care_fired = Table(
+    "care_fired",
+    metadata,
+    Column("customer_id", Text, primary_key=True),
+    Column("rule", Text, primary_key=True),
+    Column("cause", Text, primary_key=True),
+    Column("at", Float),
+    *(Column(c, Text) for c in ("action", "channel", "message", "offer", "status")),
+    Column("due", Float),
+    Column("arm", Text),
+    Column("attempts", Integer),
+    Column("delivered_at", Float),
+    Column("error", Text),
+    Index("idx_care_fired_status_due", "status", "due"),
+)
 
 
 @migrations()
-def m001_care(db: sqlite_utils.Database) -> None:
-    db.table("care_seen").create(
-        {"id": int, "customer_id": str, "type": str, "at": float, "data": str}, pk="id"
-    )
-    db.table("care_seen").create_index(["customer_id", "type", "at"])
-    db.table("care_seen").create_index(["at"])
-    db.table("care_fired").create(
-        {
-            "customer_id": str,
-            "rule": str,
-            "cause": str,
-            "at": float,
-            "action": str,
-            "channel": str,
-            "message": str,
-            "offer": str,
-            "status": str,
-            "due": float,
-            "arm": str,
-            "attempts": int,
-            "delivered_at": float,
-            "error": str,
-        },
-        pk=("customer_id", "rule", "cause"),
-    )
-    db.table("care_fired").create_index(["status", "due"])
+def m001_care(conn: Connection) -> None:
+    create_tables(conn, care_seen, care_fired)

@@ -1,6 +1,6 @@
-"""SQLite side of proactive care (tables in ``schema.py``): the events the care rules
+"""Store side of proactive care (tables in ``schema.py``): the events the care rules
 watch, the causes already served (a primary key makes "once per cause" hold even across
-engine instances sharing the file), and the interventions that record every firing.
+engine instances sharing the database), and the interventions that record every firing.
 Every function here runs on the Database thread (``Database.run``), inside one
 transaction.
 
@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, delete, select, update
 
 from engine.profiles.care.rules import CareEvent, CareRules, Customer, Decision, evaluate
+from engine.profiles.care.schema import care_fired, care_seen
+from engine.profiles.schema import customers, interventions
+from engine.store.sql import first, rows
 
 DAY = 86400.0
 OPT_OUT_COLUMNS = ("opted_out", "prediction_opt_out", "opt_out", "optout")  # prediction
@@ -27,11 +30,9 @@ OUTCOMES = {
 }
 
 
-def customer(db: sqlite_utils.Database, customer_id: str) -> Customer | None:
+def customer(db: Connection, customer_id: str) -> Customer | None:
     """Opt-out and time zone from the profile store's customers table."""
-    if not db["customers"].exists():
-        return Customer(customer_id)
-    row = next(db.query("SELECT * FROM customers WHERE id = ?", [customer_id]), None)
+    row = first(db.execute(select(customers).where(customers.c.id == customer_id)))
     if row is None:
         return None
     opted = any(bool(row.get(c)) for c in NO_CONTACT_COLUMNS)
@@ -42,7 +43,7 @@ def customer(db: sqlite_utils.Database, customer_id: str) -> Customer | None:
 
 
 def fire(
-    db: sqlite_utils.Database,
+    db: Connection,
     rules: CareRules,
     customer_id: str,
     event: CareEvent,
@@ -60,60 +61,62 @@ def fire(
     if relevant:
         window = max((r.within_days for r in relevant), default=0.0) * DAY
         watched = sorted({t for r in relevant for t in r.watched})
-        marks = ",".join("?" * len(watched))
+        seen = care_seen.c
+        query = select(seen.type, seen.at, seen.data).where(
+            seen.customer_id == customer_id,
+            seen.type.in_(watched),
+            seen.at >= event.at - window,
+        )
         history = (
-            [
-                CareEvent(r["type"], r["at"], json.loads(r["data"]))
-                for r in db.query(
-                    "SELECT type, at, data FROM care_seen"
-                    f" WHERE customer_id = ? AND type IN ({marks}) AND at >= ?",
-                    [customer_id, *watched, event.at - window],
-                )
-            ]
+            [CareEvent(t, at, json.loads(data)) for t, at, data in db.execute(query)]
             if window
             else []
         )
         fired = [
-            (r["rule"], r["cause"])
-            for r in db.query(
-                "SELECT rule, cause FROM care_fired WHERE customer_id = ?", [customer_id]
+            (r[0], r[1])
+            for r in db.execute(
+                select(care_fired.c.rule, care_fired.c.cause).where(
+                    care_fired.c.customer_id == customer_id
+                )
             )
         ]
         decisions = evaluate(rules, who, event, history, fired, now, new_code)
     if event.type in rules.remembered:
-        db.table("care_seen").insert(
-            {
-                "customer_id": customer_id,
-                "type": event.type,
-                "at": event.at,
-                "data": json.dumps(dict(event.data)),
-            }
+        db.execute(
+            care_seen.insert().values(
+                {
+                    "customer_id": customer_id,
+                    "type": event.type,
+                    "at": event.at,
+                    "data": json.dumps(dict(event.data)),
+                }
+            )
         )
     for d in decisions:
         status = d.status if arm == "treatment" else "control"
-        db.table("care_fired").insert(
-            {
-                "customer_id": customer_id,
-                "rule": d.rule,
-                "cause": d.cause,
-                "at": now,
-                "action": d.action,
-                "channel": d.channel,
-                "message": d.message,
-                "offer": json.dumps(dict(d.offer)),
-                "status": status,
-                "due": d.due,
-                "arm": arm,
-                "attempts": 0,
-            }
+        db.execute(
+            care_fired.insert().values(
+                {
+                    "customer_id": customer_id,
+                    "rule": d.rule,
+                    "cause": d.cause,
+                    "at": now,
+                    "action": d.action,
+                    "channel": d.channel,
+                    "message": d.message,
+                    "offer": json.dumps(dict(d.offer)),
+                    "status": status,
+                    "due": d.due,
+                    "arm": arm,
+                    "attempts": 0,
+                }
+            )
         )
         _intervention(db, customer_id, d, now, status)
     return decisions
 
 
-def _intervention(
-    db: sqlite_utils.Database, customer_id: str, d: Decision, now: float, status: str
-) -> None:
+def _intervention(db: Connection, customer_id: str, d: Decision, now: float, status: str) -> None:
     """One row in the profile store's interventions table (created if it is not there)."""
     details = {
         "rule": d.rule,
@@ -131,57 +134,58 @@ def _intervention(
         "outcome": OUTCOMES[status],
         "details": json.dumps(details),
     }
-    table = db.table("interventions")
-    if table.exists():
-        cols = set(table.columns_dict)
-        row = {k: v for k, v in row.items() if k in cols}
-    table.insert(row, alter=not table.exists())
+    db.execute(interventions.insert().values(row))
 
 
-def due(db: sqlite_utils.Database, now: float, limit: int = 100) -> list[dict[str, Any]]:
+def due(db: Connection, now: float, limit: int = 100) -> list[dict[str, Any]]:
     """Treatment-arm decisions whose time has come (sent now or after quiet hours). Those
     of customers who opted out since are cancelled here, never delivered."""
-    rows = list(
-        db.query(
-            "SELECT * FROM care_fired WHERE status IN ('send', 'deferred') AND due <= ? "
-            "ORDER BY due LIMIT ?",
-            [now, limit],
-        )
+    f = care_fired.c
+    query = (
+        select(care_fired)
+        .where(f.status.in_(("send", "deferred")), f.due <= now)
+        .order_by(f.due)
+        .limit(limit)
     )
     out = []
-    for row in rows:
+    for row in rows(db.execute(query)):
         who = customer(db, row["customer_id"])
         if who is None or who.opted_out:
-            db.execute(
-                "UPDATE care_fired SET status = 'cancelled-opt-out' WHERE "
-                "customer_id = ? AND rule = ? AND cause = ?",
-                [row["customer_id"], row["rule"], row["cause"]],
-            )
+            key = (row["customer_id"], row["rule"], row["cause"])
+            db.execute(update(care_fired).where(*_is(key)).values(status="cancelled-opt-out"))
         else:
             out.append(row)
     return out
 
 
+def _is(key: tuple[str, str, str]) -> tuple[Any, ...]:
+    f = care_fired.c
+    return (f.customer_id == key[0], f.rule == key[1], f.cause == key[2])
+
+
 def mark(
-    db: sqlite_utils.Database, key: tuple[str, str, str], status: str, now: float, error: str = ""
+    db: Connection, key: tuple[str, str, str], status: str, now: float, error: str = ""
 ) -> None:
     db.execute(
-        "UPDATE care_fired SET status = ?, attempts = attempts + 1, delivered_at = ?, "
-        "error = ? WHERE customer_id = ? AND rule = ? AND cause = ?",
-        [status, now if status == "delivered" else None, error, *key],
+        update(care_fired)
+        .where(*_is(key))
+        .values(
+            status=status,
+            attempts=care_fired.c.attempts + 1,
+            delivered_at=now if status == "delivered" else None,
+            error=error,
+        )
     )
 
 
-def retry_later(
-    db: sqlite_utils.Database, key: tuple[str, str, str], due_at: float, error: str
-) -> None:
+def retry_later(db: Connection, key: tuple[str, str, str], due_at: float, error: str) -> None:
     db.execute(
-        "UPDATE care_fired SET attempts = attempts + 1, due = ?, error = ? "
-        "WHERE customer_id = ? AND rule = ? AND cause = ?",
-        [due_at, error, *key],
+        update(care_fired)
+        .where(*_is(key))
+        .values(attempts=care_fired.c.attempts + 1, due=due_at, error=error)
     )
 
 
-def prune(db: sqlite_utils.Database, before: float) -> int:
+def prune(db: Connection, before: float) -> int:
     """Forget watched events older than any rule's window; returns how many."""
-    return db.execute("DELETE FROM care_seen WHERE at < ?", [before]).rowcount
+    return int(db.execute(delete(care_seen).where(care_seen.c.at < before)).rowcount)

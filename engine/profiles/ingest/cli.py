@@ -5,9 +5,10 @@ make seeded synthetic customers.
     profiles generate --customers N [--seed S] --out FILE.jsonl [--labels FILE.csv]
                       [--days 180] [--end TIME]
 
-``import`` writes to the engine's SQLite (``database_path``), with a progress bar on
-stderr; bad lines are reported as ``FILE:LINE: field: reason`` and skipped; the summary
-(stored / duplicates / bad) goes to stdout. Exit status 1 when some line was bad.
+``import`` writes to the engine's store (``database_url`` or ``database_path``), with a
+progress bar on stderr; bad lines are reported as ``FILE:LINE: field: reason`` and
+skipped; the summary (stored / duplicates / bad) goes to stdout. Exit status 1 when some
+line was bad.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engine.profiles import schema as profile_schema
 from engine.profiles.ingest import importer
 from engine.profiles.ingest.event_fields import moment
+from engine.schemas import database
 from engine.sim.customers import write as generate_io
-from engine.store.database import Database
 
 MAX_SHOWN = 200  # bad lines printed; the summary counts them all
 
@@ -71,8 +71,9 @@ def _import(args: argparse.Namespace) -> int:
         return 2
     fmt = args.format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
     lines = importer.csv_lines(path) if fmt == "csv" else importer.jsonl_lines(path)
-    db = Database(settings.database_path, [profile_schema.migrations]).open_sync()
-    db.run_sync(importer.tune_for_import)
+    db = database(settings).open_sync()
+    if db.sqlite:
+        db.run_sync(importer.tune_for_import)
     bar = tqdm(
         total=_count_lines(path), unit=" lines", desc="import", file=sys.stderr, disable=None
     )

@@ -1,15 +1,19 @@
-"""What one parsed event writes to the profile store: SQL statements with their
-parameters, in order. Pure; ``service.write_batch`` runs them.
+"""What one parsed event writes to the profile store: named statements with their
+parameters, in order. Pure; ``writes.py`` holds the statements (SQLAlchemy Core, built
+once per dialect) and ``service.write_batch`` runs them.
 
-Every event first records itself in ``events`` (``INSERT OR IGNORE``: an ID already there
-makes it a duplicate and nothing else is written) and makes sure its customer exists (a
-bare row; ``created_at`` is the earliest event seen unless ``customer.updated`` says
+Every event first records itself in ``events`` (``ON CONFLICT DO NOTHING``: an ID already
+there makes it a duplicate and nothing else is written) and makes sure its customer exists
+(a bare row; ``created_at`` is the earliest event seen unless ``customer.updated`` says
 otherwise). Then, by type:
 
 - ``customer.updated``: the given fields (others untouched; fields not in the schema go
   to ``attrs`` as JSON), contact points added (a number that belonged to another customer
-  moves to this one).
-- ``consent.changed``: ``prediction_opt_out`` / ``contact_opt_out`` and ``consent``.
+  moves to this one). Each field is set only by an event at least as new as the one that
+  last set it (``field_times``), worked out from the customer's row as it is
+  (``customer_set``, read under a row lock).
+- ``consent.changed``: ``prediction_opt_out`` / ``contact_opt_out`` and ``consent``,
+  unless the consent on record is newer.
 - ``interaction`` / ``inquiry``: one ``interactions`` row, ``kind`` = the type.
 - ``order.*``: the order row (refunds and cancellations set its status).
 - ``ticket.opened`` / ``ticket.resolved``: the ticket row.
@@ -21,7 +25,7 @@ otherwise). Then, by type:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,12 +43,18 @@ PROFILE_FIELDS = (
     "loyalty_points",
 )
 KNOWN_CUSTOMER_FIELDS = set(TYPES["customer.updated"])
+READS_CUSTOMER = frozenset({"customer.updated", "consent.changed"})  # needs its row first
+# types whose writes may find nothing to change (then the event is refused)
+MAY_REFUSE = frozenset(
+    {"order.placed", "order.refunded", "order.cancelled", "ticket.opened", "ticket.resolved"}
+    | {"intervention.outcome"}
+)
 
 
 @dataclass(frozen=True)
 class Write:
-    sql: str
-    params: tuple[Any, ...]
+    op: str  # the statement's name in ``writes.statements``
+    params: Mapping[str, Any]
     must_change: str | None = None  # field to blame when no row changed (then refused)
     reason: str = ""
 
@@ -53,218 +63,217 @@ def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+def _loads(text: Any) -> dict[str, Any]:
+    if isinstance(text, str) and text:
+        try:
+            found = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return {}
+        return found if isinstance(found, dict) else {}
+    return {}
+
+
+def merge_patch(target: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    """RFC 7396: ``patch`` merged into ``target`` (null removes a key)."""
+    out = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, Mapping):
+            inner = out.get(key)
+            out[key] = merge_patch(inner if isinstance(inner, dict) else {}, value)
+        else:
+            out[key] = value
+    return out
+
+
 def event_row(e: Event) -> Write:
     return Write(
-        "INSERT OR IGNORE INTO events (id, type, customer_id, at, received_at, "
-        "source, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (e.id, e.type, e.customer_id, e.at, e.received_at, e.source, _json(e.data)),
+        "event",
+        {
+            "id": e.id,
+            "type": e.type,
+            "customer_id": e.customer_id,
+            "at": e.at,
+            "received_at": e.received_at,
+            "source": e.source,
+            "data": _json(e.data),
+        },
     )
 
 
 def _ensure_customer(e: Event) -> Write:
-    return Write(
-        "INSERT INTO customers (id, created_at) VALUES (?, ?) ON CONFLICT(id) DO "
-        "UPDATE SET created_at = excluded.created_at WHERE customers.created_at IS "
-        "NULL OR excluded.created_at < customers.created_at",
-        (e.customer_id, e.at),
-    )
+    return Write("customer.ensure", {"id": e.customer_id, "created_at": e.at})
 
 
-def _path(key: str) -> str:
-    """The JSON path of ``key`` in ``field_times`` (a parameter, never spliced into SQL)."""
-    return f'$."{key}"'
+PROFILE_SET = (*PROFILE_FIELDS, "created_at", "updated_at", "field_times", "attrs")
+CONSENT_SET = ("prediction_opt_out", "contact_opt_out", "consent")
 
 
-NEWER = "coalesce(json_extract(field_times, ?), 0) <= ?"  # path, this event's time
-
-
-def _customer(e: Event) -> list[Write]:
-    """Each field is set only by an event at least as new as the one that last set it
-    (``field_times``): a late delivery never undoes a newer update. Extra fields go to
-    ``attrs`` key by key the same way (a key with a quote or backslash, which a JSON path
-    cannot name, is simply written). A null extra field removes the key, as a JSON merge
-    patch does."""
+def customer_set(e: Event, row: Mapping[str, Any]) -> dict[str, Any]:
+    """The customer's ``PROFILE_SET`` columns after a ``customer.updated`` on ``row`` (the
+    customer as stored; what the event does not change keeps its value). A field (and
+    each extra field, kept in ``attrs``) is set only when no newer event set it already
+    (``field_times``: field -> time of the event that last set it); a null extra field
+    removes the key."""
     d = e.data
-    cols = [c for c in (*PROFILE_FIELDS, "created_at") if c in d]
+    times = _loads(row.get("field_times"))
+    attrs = _loads(row.get("attrs"))
+    out: dict[str, Any] = {c: row.get(c) for c in PROFILE_SET}
+    for c in (*PROFILE_FIELDS, "created_at"):
+        if c in d:
+            if float(times.get(c) or 0) <= e.at:
+                out[c] = d[c]
+            times[c] = max(float(times.get(c) or 0), e.at)
     extra = {k: v for k, v in d.items() if k not in KNOWN_CUSTOMER_FIELDS}
-    keyed = [k for k in extra if '"' not in k and "\\" not in k]
-    sets = [f"{c} = CASE WHEN {NEWER} THEN ? ELSE {c} END" for c in cols]
-    params: list[Any] = [x for c in cols for x in (_path(c), e.at, d[c])]
-    sets.append("updated_at = max(coalesce(updated_at, 0), ?)")
-    params.append(e.at)
-    times = [_path(t) for t in (*cols, *(f"attrs.{k}" for k in keyed))]
-    if times:
-        pairs = ", ".join(["?, max(coalesce(json_extract(field_times, ?), 0), ?)"] * len(times))
-        sets.append(f"field_times = json_set(coalesce(field_times, '{{}}'), {pairs})")
-        params += [x for t in times for x in (t, t, e.at)]
-    out = [Write(f"UPDATE customers SET {', '.join(sets)} WHERE id = ?", (*params, e.customer_id))]
-    for k in keyed:  # field_times now holds max(before, this event): ``<=`` holds only
-        value = extra[k]  # if no newer event had set the key; null removes it (as a
-        change = (
-            ("json_remove(coalesce(attrs, '{}'), ?)", (_path(k),))
-            if value is None
-            else ("json_set(coalesce(attrs, '{}'), ?, json(?))", (_path(k), _json(value)))
-        )
-        out.append(
-            Write(
-                f"UPDATE customers SET attrs = {change[0]} WHERE id = ? AND {NEWER}",
-                (*change[1], e.customer_id, _path(f"attrs.{k}"), e.at),
-            )
-        )
-    unkeyed = {k: v for k, v in extra.items() if k not in keyed}
-    if unkeyed:
-        out.append(
-            Write(
-                "UPDATE customers SET attrs = json_patch(coalesce(attrs, '{}'), ?) WHERE id = ?",
-                (_json(unkeyed), e.customer_id),
-            )
-        )
+    for k, value in extra.items():
+        key = f"attrs.{k}"
+        if float(times.get(key) or 0) <= e.at:
+            if value is None:
+                attrs.pop(k, None)
+            else:
+                attrs[k] = value
+        times[key] = max(float(times.get(key) or 0), e.at)
+    out["updated_at"] = max(float(row.get("updated_at") or 0), e.at)
+    out["field_times"] = _json(times)
+    if extra:
+        out["attrs"] = _json(attrs)
+    return out
+
+
+def _customer(e: Event, row: Mapping[str, Any]) -> list[Write]:
+    out = [Write("customer.profile", {"b_id": e.customer_id, **_bound(customer_set(e, row))})]
     for name, kind in LIST_CONTACTS.items():
         out += [
             Write(
-                "INSERT INTO contact_points (kind, value, customer_id, added_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(kind, value) DO UPDATE SET "
-                "customer_id = excluded.customer_id, added_at = excluded.added_at "
-                "WHERE customer_id != excluded.customer_id "
-                "AND contact_points.added_at <= excluded.added_at",
-                (kind, value, e.customer_id, e.at),
+                "contact_point",
+                {"kind": kind, "value": value, "customer_id": e.customer_id, "added_at": e.at},
             )
-            for value in d.get(name, ())
+            for value in e.data.get(name, ())
         ]
     return out
 
 
-def _consent(e: Event) -> list[Write]:
+def _bound(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Column values as the parameters of a ``customer.*`` statement (``b_<column>``)."""
+    return {f"b_{k}": v for k, v in values.items()}
+
+
+def _consent(e: Event, row: Mapping[str, Any]) -> list[Write]:
+    """A consent older than the one on record (a late delivery) never undoes it."""
     d = e.data
-    cols = [c for c in ("prediction_opt_out", "contact_opt_out") if c in d]
-    consent = {c: d[c] for c in cols} | {"at": e.at, "source": e.source, "event_id": e.id}
-    # a consent older than the one on record (a late delivery) never undoes it
-    return [
-        Write(
-            f"UPDATE customers SET {', '.join(f'{c} = ?' for c in cols)}, consent = "
-            "json_patch(coalesce(consent, '{}'), ?) WHERE id = ? AND "
-            "coalesce(json_extract(consent, '$.at'), 0) <= ?",
-            (*(int(d[c]) for c in cols), _json(consent), e.customer_id, e.at),
-        )
-    ]
+    on_record = _loads(row.get("consent"))
+    if float(on_record.get("at") or 0) > e.at:
+        return []
+    given = {c: int(d[c]) for c in ("prediction_opt_out", "contact_opt_out") if c in d}
+    consent = {c: d[c] for c in given} | {"at": e.at, "source": e.source, "event_id": e.id}
+    values = {c: row.get(c) for c in CONSENT_SET} | given
+    values["consent"] = _json(merge_patch(on_record, consent))
+    return [Write("customer.consent", {"b_id": e.customer_id, **_bound(values)})]
 
 
 def _interaction(e: Event) -> list[Write]:
     d = e.data
     return [
         Write(
-            "INSERT OR IGNORE INTO interactions (id, customer_id, conversation_id, channel, "
-            "direction, topic, content, status, at, kind) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                e.id,
-                e.customer_id,
-                d["conversation_id"],
-                d["channel"],
-                d.get("direction", "in"),
-                d.get("topic"),
-                d.get("content"),
-                d.get("status", "open"),
-                e.at,
-                e.type,
-            ),
+            "interaction",
+            {
+                "id": e.id,
+                "customer_id": e.customer_id,
+                "conversation_id": d["conversation_id"],
+                "channel": d["channel"],
+                "direction": d.get("direction", "in"),
+                "topic": d.get("topic"),
+                "content": d.get("content"),
+                "status": d.get("status", "open"),
+                "at": e.at,
+                "kind": e.type,
+            },
         )
     ]
+
+
+BLAME_ORDER = ("data.order_id", "belongs to another customer")
+BLAME_TICKET = ("data.ticket_id", "belongs to another customer")
 
 
 def _order(e: Event) -> list[Write]:
     d = e.data
-    mine = "WHERE orders.customer_id = excluded.customer_id"
-    blame = ("data.order_id", "belongs to another customer")
     if e.type == "order.placed":
-        return [
-            Write(
-                "INSERT INTO orders (id, customer_id, at, amount, product, status) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET at = "
-                "excluded.at, amount = excluded.amount, product = coalesce("
-                "excluded.product, orders.product), status = CASE WHEN orders.status "
-                f"IN ('refunded', 'cancelled') THEN orders.status ELSE excluded.status "
-                f"END {mine}",
-                (
-                    d["order_id"],
-                    e.customer_id,
-                    e.at,
-                    d["amount"],
-                    d.get("product"),
-                    d.get("status", "placed"),
-                ),
-                *blame,
-            )
-        ]
-    status = d.get("status", e.type.split(".")[1])
-    return [
-        Write(
-            "INSERT INTO orders (id, customer_id, at, amount, product, status) VALUES "
-            "(?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET status = excluded.status"
-            f" {mine}",
-            (d["order_id"], e.customer_id, e.at, d.get("amount", 0.0), d.get("product"), status),
-            *blame,
-        )
-    ]
+        values = {
+            "id": d["order_id"],
+            "customer_id": e.customer_id,
+            "at": e.at,
+            "amount": d["amount"],
+            "product": d.get("product"),
+            "status": d.get("status", "placed"),
+        }
+        return [Write("order.placed", values, *BLAME_ORDER)]
+    values = {
+        "id": d["order_id"],
+        "customer_id": e.customer_id,
+        "at": e.at,
+        "amount": d.get("amount", 0.0),
+        "product": d.get("product"),
+        "status": d.get("status", e.type.split(".")[1]),
+    }
+    return [Write("order.status", values, *BLAME_ORDER)]
 
 
 def _ticket(e: Event) -> list[Write]:
     d = e.data
-    mine = "WHERE tickets.customer_id = excluded.customer_id"
-    blame = ("data.ticket_id", "belongs to another customer")
     if e.type == "ticket.opened":
-        return [
-            Write(
-                "INSERT INTO tickets (id, customer_id, kind, subject, topic, status, "
-                "opened_at) VALUES (?, ?, ?, ?, ?, 'open', ?) ON CONFLICT(id) DO UPDATE "
-                "SET kind = excluded.kind, subject = excluded.subject, topic = "
-                f"excluded.topic, opened_at = excluded.opened_at {mine}",
-                (
-                    d.get("ticket_id", e.id),
-                    e.customer_id,
-                    d.get("kind", "ticket"),
-                    d.get("subject"),
-                    d.get("topic"),
-                    e.at,
-                ),
-                *blame,
-            )
-        ]
-    return [
-        Write(
-            "INSERT INTO tickets (id, customer_id, kind, status, resolved_at) VALUES "
-            "(?, ?, 'ticket', 'resolved', ?) ON CONFLICT(id) DO UPDATE SET status = "
-            f"'resolved', resolved_at = excluded.resolved_at {mine}",
-            (d["ticket_id"], e.customer_id, e.at),
-            *blame,
-        )
-    ]
+        values = {
+            "id": d.get("ticket_id", e.id),
+            "customer_id": e.customer_id,
+            "kind": d.get("kind", "ticket"),
+            "subject": d.get("subject"),
+            "topic": d.get("topic"),
+            "status": "open",
+            "opened_at": e.at,
+        }
+        return [Write("ticket.opened", values, *BLAME_TICKET)]
+    values = {
+        "id": d["ticket_id"],
+        "customer_id": e.customer_id,
+        "kind": "ticket",
+        "status": "resolved",
+        "resolved_at": e.at,
+    }
+    return [Write("ticket.resolved", values, *BLAME_TICKET)]
 
 
 def _rating(e: Event) -> list[Write]:
-    return [
-        Write(
-            "INSERT OR IGNORE INTO ratings (id, customer_id, stars, at, channel) VALUES "
-            "(?, ?, ?, ?, ?)",
-            (e.id, e.customer_id, e.data["stars"], e.at, e.data.get("channel")),
-        )
-    ]
+    values = {
+        "id": e.id,
+        "customer_id": e.customer_id,
+        "stars": e.data["stars"],
+        "at": e.at,
+        "channel": e.data.get("channel"),
+    }
+    return [Write("rating", values)]
 
 
 def _login(e: Event) -> list[Write]:
-    return [
-        Write(
-            "INSERT OR IGNORE INTO logins (id, customer_id, at, channel) VALUES (?, ?, ?, ?)",
-            (e.id, e.customer_id, e.at, e.data.get("channel")),
-        )
-    ]
+    values = {
+        "id": e.id,
+        "customer_id": e.customer_id,
+        "at": e.at,
+        "channel": e.data.get("channel"),
+    }
+    return [Write("login", values)]
 
 
 def _outcome(e: Event) -> list[Write]:
     return [
         Write(
-            "UPDATE interventions SET outcome = ?, outcome_at = ? WHERE id = ? AND customer_id = ?",
-            (e.data["outcome"], e.at, e.data["intervention_id"], e.customer_id),
+            "intervention.outcome",
+            {
+                "b_outcome": e.data["outcome"],
+                "b_at": e.at,
+                "b_id": e.data["intervention_id"],
+                "b_customer": e.customer_id,
+            },
             "data.intervention_id",
             "no such intervention for this customer",
         )
@@ -272,8 +281,6 @@ def _outcome(e: Event) -> list[Write]:
 
 
 WRITERS: dict[str, Callable[[Event], list[Write]]] = {
-    "customer.updated": _customer,
-    "consent.changed": _consent,
     "interaction": _interaction,
     "inquiry": _interaction,
     "order.placed": _order,
@@ -285,11 +292,25 @@ WRITERS: dict[str, Callable[[Event], list[Write]]] = {
     "login": _login,
     "intervention.outcome": _outcome,
 }
+ROW_WRITERS: dict[str, Callable[[Event, Mapping[str, Any]], list[Write]]] = {
+    "customer.updated": _customer,
+    "consent.changed": _consent,
+}
 
 
-def rows_for(e: Event) -> list[Write]:
-    """The writes after the ``events`` row, for an event whose customer is known."""
+def ensure_customer(e: Event) -> Write:
+    return _ensure_customer(e)
+
+
+def rows_for(e: Event, customer: Mapping[str, Any] | None = None) -> list[Write]:
+    """The writes after the ``events`` row, for an event whose customer is known: the
+    customer's row made sure of, then the type's. ``customer``: the customer's row as
+    stored, which the types of ``READS_CUSTOMER`` need (the service makes sure of it and
+    reads it under a row lock first)."""
     if e.customer_id is None:
         raise ValueError("rows_for needs the event's customer_id resolved")
+    with_row = ROW_WRITERS.get(e.type)
+    if with_row is not None:
+        return [_ensure_customer(e), *with_row(e, customer or {})]
     writer = WRITERS.get(e.type)
     return [_ensure_customer(e), *(writer(e) if writer else ())]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import sqlite_utils
+from sqlalchemy import Connection
 
 from engine.profiles.ingest.events import CSV_KINDS
 from engine.profiles.ingest.service import Failure, parse_batch, write_batch
@@ -106,12 +106,12 @@ def csv_lines(path: Path) -> Iterator[Line]:
                 yield reader.line_num, str(exc)
 
 
-def tune_for_import(db: sqlite_utils.Database) -> None:
-    """Settings of the import's own connection (run once through ``Database.run_sync``):
-    a large page cache and rarer WAL checkpoints halve the writes of a big import, whose
-    index inserts land all over the file."""
-    db.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KB}")
-    db.execute(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
+def tune_for_import(db: Connection) -> None:
+    """SQLite settings of the import's own connection (run once through
+    ``Database.run_sync``): a large page cache and rarer WAL checkpoints halve the writes
+    of a big import, whose index inserts land all over the file."""
+    db.exec_driver_sql(f"PRAGMA cache_size = -{IMPORT_CACHE_KB}")
+    db.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {IMPORT_CHECKPOINT_PAGES}")
 
 
 def import_events(

@@ -3,39 +3,59 @@
 One indexed query over ``contact_points`` (primary key ``kind, value``) joined to
 ``customers`` and ``risk``, for every form the number may be stored in
 (``phones.variants``: with or without ``+``, country code 86 or 1, trunk ``0``); the most
-exact form found wins. It runs on its own read-only SQLite connection (WAL lets it read
-beside the engine's writer), never behind the writer's queue, so a long ingest batch does
-not hold a ringing call. By default the query runs right on the event loop: it takes tens
-of microseconds from the page cache, and skipping the hop to a thread and back keeps the
-tail short on a busy machine (``workers=N`` runs it on a pool of N threads instead).
-A locked or missing database answers "unknown caller" rather than waiting. Customers who
-opted out of prediction come back without risk.
+exact form found wins. It never queues behind the engine's writer:
+
+- SQLite: its own read-only connection (WAL lets it read beside the writer). By default
+  the query runs right on the event loop: it takes tens of microseconds from the page
+  cache, and skipping the hop to a thread and back keeps the tail short on a busy machine
+  (``workers=N`` runs it on a pool of N threads instead);
+- PostgreSQL: its own small pool of connections, on ``workers`` threads (4 by default),
+  each query bounded by ``STATEMENT_MS``.
+
+A locked, missing or slow database answers "unknown caller" rather than waiting.
+Customers who opted out of prediction come back without risk.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from engine.calls.ports import Caller
 from engine.logs import get_logger
 from engine.profiles.ingest import phones
+from engine.profiles.schema import contact_points, customers, risk
+from engine.store.database import is_url, sqlalchemy_url
+from engine.store.sql import Prepared
 
 log = get_logger(__name__)
 T = TypeVar("T")
-BUSY_MS = 20  # the most a lookup waits for a lock (rare in WAL mode)
-SQL = (
-    "SELECT cp.value, c.id, c.name, c.language, c.prediction_opt_out, r.tier, r.score "
-    "FROM contact_points cp JOIN customers c ON c.id = cp.customer_id "
-    "LEFT JOIN risk r ON r.customer_id = c.id WHERE cp.kind = 'phone' AND cp.value IN ({})"
-)
+BUSY_MS = 20  # SQLite: the most a lookup waits for a lock (rare in WAL mode)
+STATEMENT_MS = 500  # PostgreSQL: the most a lookup's query runs
+PG_WORKERS = 4
+cp, c, r = contact_points.c, customers.c, risk.c
+
+
+@cache
+def query(forms: int) -> Prepared:
+    """The lookup for ``forms`` forms of a number (``f0``, ``f1``...), compiled once."""
+    return Prepared(
+        select(cp.value, c.id, c.name, c.language, c.prediction_opt_out, r.tier, r.score)
+        .select_from(
+            contact_points.join(customers, c.id == cp.customer_id).outerjoin(
+                risk, r.customer_id == c.id
+            )
+        )
+        .where(cp.kind == "phone", cp.value.in_([bindparam(f"f{i}") for i in range(forms)]))
+    )
 
 
 def caller_of(row: tuple[Any, ...]) -> Caller:
@@ -51,70 +71,107 @@ def caller_of(row: tuple[Any, ...]) -> Caller:
     )
 
 
-def find(conn: sqlite3.Connection, number: str) -> Caller | None:
+def find(conn: Connection, number: str) -> Caller | None:
     """The customer whose phone is ``number`` in any of its forms, or None."""
     forms = phones.variants(number)
     if not forms:
         return None
-    rows = conn.execute(SQL.format(",".join("?" * len(forms))), forms).fetchall()
+    cursor = query(len(forms)).execute(conn, {f"f{i}": f for i, f in enumerate(forms)})
+    rows: list[tuple[Any, ...]] = [tuple(r) for r in cursor.fetchall()]
+    cursor.close()
     if not rows:
         return None
     rank = {v: i for i, v in enumerate(forms)}
-    return caller_of(min(rows, key=lambda r: rank[r[0]]))
+    return caller_of(min(rows, key=lambda row: rank[row[0]]))
 
 
 class StoreLookup:
-    def __init__(self, path: str | Path, workers: int = 0) -> None:
-        self.path = str(path)
+    def __init__(self, target: str | Path, workers: int = 0) -> None:
+        self.target = str(target)
+        self.sqlite = not is_url(self.target) or self.target.startswith("sqlite")
+        if not self.sqlite and not workers:
+            workers = PG_WORKERS
         self._pool = (
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lookup")
             if workers
             else None
         )
+        self._workers = workers
         self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
+        self._engine: Engine | None = None
+        self._conns: list[Connection] = []
         self._lock = threading.Lock()
 
-    def _conn(self) -> sqlite3.Connection | None:
+    def _make_engine(self) -> Engine | None:
+        if not self.sqlite:
+            return create_engine(
+                sqlalchemy_url(self.target),
+                pool_size=self._workers,
+                max_overflow=0,
+                pool_timeout=STATEMENT_MS / 1000,
+                pool_pre_ping=True,
+                isolation_level="AUTOCOMMIT",
+                connect_args={
+                    "connect_timeout": 2,
+                    "options": f"-c statement_timeout={STATEMENT_MS}",
+                },
+            )
+        if self.target == ":memory:" or not Path(self.target).exists():
+            return None
+        uri = Path(self.target).resolve().as_uri()  # file:///...
+        engine = create_engine(
+            f"sqlite:///{uri}?mode=ro&uri=true",
+            isolation_level="AUTOCOMMIT",
+            connect_args={"check_same_thread": False},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute("PRAGMA query_only=1")
+            dbapi_conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+            dbapi_conn.execute("PRAGMA mmap_size=268435456")  # reads without a syscall each
+
+        return engine
+
+    def _conn(self) -> Connection | None:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            if self.path == ":memory:" or not Path(self.path).exists():
-                return None
-            uri = Path(self.path).resolve().as_uri() + "?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            conn.execute("PRAGMA query_only=1")
-            conn.execute(f"PRAGMA busy_timeout={BUSY_MS}")
-            conn.execute("PRAGMA mmap_size=268435456")  # reads without a syscall each
-            self._local.conn = conn
             with self._lock:
+                if self._engine is None:
+                    self._engine = self._make_engine()
+                if self._engine is None:
+                    return None
+                conn = self._engine.connect()
                 self._conns.append(conn)
+            self._local.conn = conn
         return conn
 
-    def identify_sync(self, caller_number: str) -> Caller | None:
+    def _safely(self, what: str, fn: Callable[[Connection], T]) -> T | None:
         conn = self._conn()
         if conn is None:
             return None
         try:
-            return find(conn, caller_number)
-        except sqlite3.Error as exc:  # tables not there yet, locked, or closed
-            log.warning("lookup.failed", error=str(exc))
+            return fn(conn)
+        except (SQLAlchemyError, DBAPIError, Exception) as exc:  # no tables yet, locked, slow
+            log.warning(what, error=str(exc).splitlines()[0])
+            if not self.sqlite:  # a broken connection is not reused
+                conn.invalidate()
+                self._local.conn = None
             return None
 
-    def read(self, fn: Callable[..., T], *args: Any) -> T | None:
-        """``fn(sqlite_utils.Database, *args)`` on this read-only connection, right here
-        (None while there is no database). For other critical-path reads, e.g. the
-        caller's spend for the value percentile."""
-        conn = self._conn()
-        if conn is None:
-            return None
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = sqlite_utils.Database(conn)
-        try:
-            return fn(db, *args)
-        except sqlite3.Error as exc:
-            log.warning("lookup.read_failed", error=str(exc))
-            return None
+    def identify_sync(self, caller_number: str) -> Caller | None:
+        return self._safely("lookup.failed", lambda conn: find(conn, caller_number))
+
+    def read_sync(self, fn: Callable[..., T], *args: Any) -> T | None:
+        return self._safely("lookup.read_failed", lambda conn: fn(conn, *args))
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T | None:
+        """``fn(conn, *args)`` beside the writer (None while there is no database): for
+        other critical-path reads, e.g. the caller's spend for the value percentile."""
+        if self._pool is None:
+            return self.read_sync(fn, *args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, lambda: self.read_sync(fn, *args))
 
     async def identify(self, caller_number: str) -> Caller | None:
         if self._pool is None:
@@ -129,3 +186,6 @@ class StoreLookup:
             for conn in self._conns:
                 conn.close()
             self._conns.clear()
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None

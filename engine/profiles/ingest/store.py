@@ -1,5 +1,5 @@
 """Reads one customer's profile for ``GET /profiles/customers/{id}`` and their event
-history. Runs on the Database thread (``Database.run``).
+history (functions of a SQLAlchemy ``Connection``, run by ``Database.run``).
 
 Customers who opted out of prediction show no risk (``risk: null``), whatever is stored.
 """
@@ -9,7 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-import sqlite_utils
+from sqlalchemy import Connection, func, select
+
+from engine.profiles.schema import (
+    contact_points,
+    customers,
+    events,
+    interactions,
+    orders,
+    risk,
+    tickets,
+)
+from engine.store.sql import first, rows
 
 RECENT_INTERACTIONS = 200
 RECENT_ORDERS = 20
@@ -22,10 +33,6 @@ def _json(value: Any) -> Any:
         except orjson.JSONDecodeError:
             return value
     return value
-
-
-def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    return list(db.query(sql, params))
 
 
 def conversations(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,8 +72,8 @@ def conversations(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def customer_view(db: sqlite_utils.Database, customer_id: str) -> dict[str, Any] | None:
-    row = next(db.query("SELECT * FROM customers WHERE id = ?", [customer_id]), None)
+def customer_view(db: Connection, customer_id: str) -> dict[str, Any] | None:
+    row = first(db.execute(select(customers).where(customers.c.id == customer_id)))
     if row is None:
         return None
     opted_out = bool(row.get("prediction_opt_out"))
@@ -76,51 +83,56 @@ def customer_view(db: sqlite_utils.Database, customer_id: str) -> dict[str, Any]
         "prediction_opt_out": opted_out,
         "contact_opt_out": bool(row.get("contact_opt_out")),
     }
-    risk = None
+    found = None
     if not opted_out:
-        found = _rows(db, "SELECT * FROM risk WHERE customer_id = ?", [customer_id])
-        if found:
-            risk = {k: _json(v) if k in ("tags", "reasons") else v for k, v in found[0].items()}
-    interactions = _rows(
-        db,
-        "SELECT * FROM interactions WHERE customer_id = ? ORDER BY at DESC LIMIT ?",
-        [customer_id, RECENT_INTERACTIONS],
+        found = first(db.execute(select(risk).where(risk.c.customer_id == customer_id)))
+    scored = None
+    if found:
+        scored = {k: _json(v) if k in ("tags", "reasons") else v for k, v in found.items()}
+    i, cp, t, o = interactions.c, contact_points.c, tickets.c, orders.c
+    recent = (
+        select(interactions)
+        .where(i.customer_id == customer_id)
+        .order_by(i.at.desc())
+        .limit(RECENT_INTERACTIONS)
+    )
+    points = (
+        select(cp.kind, cp.value, cp.added_at)
+        .where(cp.customer_id == customer_id)
+        .order_by(cp.kind, cp.added_at)
+    )
+    open_tickets = (
+        select(tickets)
+        .where(t.customer_id == customer_id, func.coalesce(t.status, "open") != "resolved")
+        .order_by(t.opened_at.desc())
+    )
+    recent_orders = (
+        select(orders)
+        .where(o.customer_id == customer_id)
+        .order_by(o.at.desc())
+        .limit(RECENT_ORDERS)
     )
     return {
         "customer": profile,
-        "contact_points": _rows(
-            db,
-            "SELECT kind, value, added_at FROM contact_points "
-            "WHERE customer_id = ? ORDER BY kind, added_at",
-            [customer_id],
-        ),
-        "conversations": conversations(interactions),
-        "open_tickets": _rows(
-            db,
-            "SELECT * FROM tickets WHERE customer_id = ? AND "
-            "coalesce(status, 'open') != 'resolved' "
-            "ORDER BY opened_at DESC",
-            [customer_id],
-        ),
-        "recent_orders": _rows(
-            db,
-            "SELECT * FROM orders WHERE customer_id = ? ORDER BY at DESC LIMIT ?",
-            [customer_id, RECENT_ORDERS],
-        ),
-        "risk": risk,
+        "contact_points": rows(db.execute(points)),
+        "conversations": conversations(rows(db.execute(recent))),
+        "open_tickets": rows(db.execute(open_tickets)),
+        "recent_orders": rows(db.execute(recent_orders)),
+        "risk": scored,
     }
 
 
 def events_since(
-    db: sqlite_utils.Database, customer_id: str, since: float, limit: int
+    db: Connection, customer_id: str, since: float, limit: int
 ) -> list[dict[str, Any]]:
-    rows = _rows(
-        db,
-        "SELECT id, type, customer_id, at, received_at, source, data "
-        "FROM events WHERE customer_id = ? AND at >= ? ORDER BY at, rowid "
-        "LIMIT ?",
-        [customer_id, since, limit],
+    e = events.c
+    query = (
+        select(e.id, e.type, e.customer_id, e.at, e.received_at, e.source, e.data)
+        .where(e.customer_id == customer_id, e.at >= since)
+        .order_by(e.at, e.received_at, e.id)
+        .limit(limit)
     )
-    for r in rows:
+    found = rows(db.execute(query))
+    for r in found:
         r["data"] = _json(r["data"]) or {}
-    return rows
+    return found

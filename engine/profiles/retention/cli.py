@@ -2,11 +2,10 @@
 control and treatment arms, with 95% Wilson intervals per arm and a normal-approximation
 interval of the difference.
 
-From the engine's store (``database_path``): a customer is retained unless they churned
-(a ``churned``/``churned_at`` column of ``customers``, or a ``customer.churned`` event) and
-complained when a complaint of theirs is on record (``complaints`` table, or tickets of
-kind ``complaint``). Or from a CSV with the columns ``customer_id``, ``churned`` (or
-``retained``) and ``complained`` (1/0, true/false).
+From the engine's store (``database_url`` or ``database_path``): a customer is retained
+unless they churned (a ``customer.churned`` or ``churned`` event) and complained when a
+ticket of theirs of kind ``complaint`` is on record. Or from a CSV with the columns
+``customer_id``, ``churned`` (or ``retained``) and ``complained`` (1/0, true/false).
 """
 
 from __future__ import annotations
@@ -15,13 +14,14 @@ import argparse
 import csv
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, select
 from tqdm import tqdm
 
 from engine.profiles.retention.ab import Outcome, compare
+from engine.profiles.schema import customers, events, tickets
+from engine.schemas import existing, once
 
 TRUE = {"1", "true", "yes", "y", "t"}
 
@@ -61,35 +61,21 @@ def outcomes_from_csv(path: str) -> list[Outcome]:
     return out
 
 
-def _ids(db: sqlite_utils.Database, sql: str) -> set[str]:
-    return {str(r[0]) for r in db.execute(sql).fetchall()}
-
-
-def outcomes_from_store(db: sqlite_utils.Database) -> list[Outcome]:
-    if not db["customers"].exists():
-        return []
-    cols = set(db["customers"].columns_dict)
-    churned: set[str] = set()
-    for col in ("churned", "churned_at"):
-        if col in cols:
-            churned |= _ids(
-                db,
-                f"SELECT id FROM customers WHERE [{col}] IS NOT NULL "
-                f"AND [{col}] != 0 AND [{col}] != ''",
-            )
-    if db["events"].exists() and {"customer_id", "type"} <= set(db["events"].columns_dict):
-        churned |= _ids(
-            db,
-            "SELECT DISTINCT customer_id FROM events WHERE type IN ('churned', 'customer.churned')",
-        )
-    complained: set[str] = set()
-    if db["complaints"].exists():
-        complained |= _ids(db, "SELECT DISTINCT customer_id FROM complaints")
-    if db["tickets"].exists() and "kind" in db["tickets"].columns_dict:
-        complained |= _ids(db, "SELECT DISTINCT customer_id FROM tickets WHERE kind = 'complaint'")
+def outcomes_from_store(db: Connection) -> list[Outcome]:
+    """Churned: a ``customer.churned`` (or ``churned``) event; complained: a ticket of kind
+    ``complaint``."""
+    e, t = events.c, tickets.c
+    churned = set(
+        db.execute(
+            select(e.customer_id).where(e.type.in_(("churned", "customer.churned"))).distinct()
+        ).scalars()
+    )
+    complained = set(
+        db.execute(select(t.customer_id).where(t.kind == "complaint").distinct()).scalars()
+    )
     return [
-        Outcome(cid, cid not in churned, cid in complained)
-        for cid in _ids(db, "SELECT id FROM customers")
+        Outcome(str(cid), cid not in churned, cid in complained)
+        for cid in db.execute(select(customers.c.id)).scalars()
     ]
 
 
@@ -148,13 +134,9 @@ def _ab(args: argparse.Namespace) -> int:
         if args.csv:
             outcomes = outcomes_from_csv(args.csv)
         else:
-            if not Path(settings.database_path).exists():
+            if not existing(settings):
                 raise ValueError(f"no database at {settings.database_path}")
-            db = sqlite_utils.Database(settings.database_path)
-            try:
-                outcomes = outcomes_from_store(db)
-            finally:
-                db.close()
+            outcomes = once(settings, outcomes_from_store)
     except (OSError, ValueError, KeyError) as exc:
         print(f"report ab: {exc}", file=sys.stderr)
         return 2

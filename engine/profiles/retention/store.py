@@ -1,5 +1,5 @@
 """Reads what the screen pop needs from the profile store's tables (``customers``,
-``orders``, ``tickets``, ``complaints``, ``interactions``, ``interventions``, ``risk``),
+``orders``, ``tickets``, ``interactions``, ``interventions``, ``risk``),
 in one transaction on the Database thread, and keeps the spend ranking that turns a
 lifetime value into a percentile (rebuilt at most every ``RANKING_TTL`` seconds).
 
@@ -14,12 +14,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, Table, func, select
 
+from engine.profiles import schema
 from engine.profiles.care.store import OPT_OUT_COLUMNS
 from engine.profiles.retention.screenpop import Conversation, ProfileView
 from engine.profiles.value import NOT_COUNTED, Loyalty, Order, SpendRanking
 from engine.store.database import Database
+from engine.store.sql import first
 
 RANKING_TTL = 60.0
 MAX_MESSAGES = 20
@@ -41,10 +43,9 @@ def _json(value: Any, default: Any) -> Any:
     return value if value is not None else default
 
 
-def _rows(db: sqlite_utils.Database, table: str, customer_id: str) -> list[dict[str, Any]]:
-    if not db[table].exists():
-        return []
-    return list(db.query(f"SELECT * FROM [{table}] WHERE customer_id = ?", [customer_id]))
+def _rows(db: Connection, table: Table, customer_id: str) -> list[dict[str, Any]]:
+    query = select(table).where(table.c.customer_id == customer_id)
+    return [dict(r) for r in db.execute(query).mappings()]
 
 
 def _order(row: Mapping[str, Any]) -> Order:
@@ -103,25 +104,22 @@ def _conversations(rows: list[dict[str, Any]]) -> list[Conversation]:
     return out
 
 
-def read_view(db: sqlite_utils.Database, customer_id: str) -> ProfileView | None:
-    if not db["customers"].exists():
-        return None
-    row = next(db.query("SELECT * FROM customers WHERE id = ?", [customer_id]), None)
+def read_view(db: Connection, customer_id: str) -> ProfileView | None:
+    row = first(db.execute(select(schema.customers).where(schema.customers.c.id == customer_id)))
     if row is None:
         return None
     opted_out = any(bool(row.get(c)) for c in OPT_OUT_COLUMNS)
     risk: dict[str, Any] = {}
-    if not opted_out and db["risk"].exists():
-        r = next(db.query("SELECT * FROM risk WHERE customer_id = ?", [customer_id]), None)
+    if not opted_out:
+        r = first(db.execute(select(schema.risk).where(schema.risk.c.customer_id == customer_id)))
         if r is not None:
             risk = {
                 "tier": r.get("tier"),
                 "score": r.get("score"),
                 "reasons": _json(r.get("reasons"), []),
             }
-    tickets = [_ticket(t, "ticket") for t in _rows(db, "tickets", customer_id) if not _resolved(t)]
-    tickets += [
-        _ticket(t, "complaint") for t in _rows(db, "complaints", customer_id) if not _resolved(t)
+    tickets = [
+        _ticket(t, "ticket") for t in _rows(db, schema.tickets, customer_id) if not _resolved(t)
     ]
     interventions = [
         {
@@ -131,7 +129,7 @@ def read_view(db: sqlite_utils.Database, customer_id: str) -> ProfileView | None
             "outcome": i.get("outcome"),
             "detail": _json(_pick(i, "details", "detail"), {}),
         }
-        for i in _rows(db, "interventions", customer_id)
+        for i in _rows(db, schema.interventions, customer_id)
     ]
     return ProfileView(
         customer_id=customer_id,
@@ -143,35 +141,28 @@ def read_view(db: sqlite_utils.Database, customer_id: str) -> ProfileView | None
             _pick(row, "loyalty_level", "loyalty"),
             int(_pick(row, "loyalty_points", "points", default=0)),
         ),
-        orders=[_order(o) for o in _rows(db, "orders", customer_id)],
+        orders=[_order(o) for o in _rows(db, schema.orders, customer_id)],
         tickets=tickets,
-        conversations=_conversations(_rows(db, "interactions", customer_id)),
+        conversations=_conversations(_rows(db, schema.interactions, customer_id)),
         interventions=interventions,
         risk=risk,
     )
 
 
-def spend_by_customer(db: sqlite_utils.Database) -> list[float]:
+def spend_by_customer(db: Connection) -> list[float]:
     """Every customer's lifetime value (0 for those who never ordered)."""
-    if not db["customers"].exists():
-        return []
-    cols = set(db["orders"].columns_dict) if db["orders"].exists() else set()
-    amount = next((c for c in ("amount", "total", "value") if c in cols), None)
-    if amount is None:
-        return [0.0] * db["customers"].count
-    skip = ",".join(f"'{s}'" for s in sorted(NOT_COUNTED))
-    status = f"AND coalesce(o.status, '') NOT IN ({skip})" if "status" in cols else ""
-    return [
-        float(v)
-        for (v,) in db.execute(
-            f"SELECT coalesce(sum(o.[{amount}]), 0) FROM customers c LEFT JOIN orders o "
-            f"ON o.customer_id = c.id {status} GROUP BY c.id"
-        ).fetchall()
-    ]
+    c, o = schema.customers.c, schema.orders.c
+    counted = func.coalesce(o.status, "").not_in(sorted(NOT_COUNTED))
+    query = (
+        select(func.coalesce(func.sum(o.amount), 0))
+        .select_from(schema.customers.outerjoin(schema.orders, (o.customer_id == c.id) & counted))
+        .group_by(c.id)
+    )
+    return [float(v) for v in db.execute(query).scalars()]
 
 
 class StoreReader:
-    """``ProfileReader`` over the engine's SQLite (``screen_feed.ProfileReader``). The spend
+    """``ProfileReader`` over the engine's store (``screen_feed.ProfileReader``). The spend
     ranking is rebuilt in the background when older than ``RANKING_TTL``; callers get the
     previous one meanwhile, and a caller that gives up waiting does not cancel a rebuild."""
 

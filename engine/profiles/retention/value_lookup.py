@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, bindparam, func, select
 
 from engine.calls.ports import Caller, CallerLookup
 from engine.logs import get_logger
+from engine.profiles.schema import customers, orders
 from engine.profiles.value import NOT_COUNTED, Loyalty, LoyaltyScheme, SpendRanking, loyalty_flags
 from engine.store.database import Database
 
@@ -23,21 +24,22 @@ log = get_logger(__name__)
 TIMEOUT = 0.2
 
 
-def spend_and_loyalty(db: sqlite_utils.Database, customer_id: str) -> tuple[float, Loyalty] | None:
-    if not db["customers"].exists():
-        return None
-    row = next(db.query("SELECT * FROM customers WHERE id = ?", [customer_id]), None)
+SPEND = (
+    select(func.coalesce(func.sum(orders.c.amount), 0))
+    .where(orders.c.customer_id == bindparam("customer_id"))
+    .where(func.coalesce(orders.c.status, "").not_in(sorted(NOT_COUNTED)))
+)
+LOYALTY = select(customers.c.loyalty_level, customers.c.loyalty_points).where(
+    customers.c.id == bindparam("customer_id")
+)
+
+
+def spend_and_loyalty(db: Connection, customer_id: str) -> tuple[float, Loyalty] | None:
+    row = db.execute(LOYALTY, {"customer_id": customer_id}).first()
     if row is None:
         return None
-    spend = 0.0
-    if db["orders"].exists() and "amount" in db["orders"].columns_dict:
-        marks = ",".join("?" * len(NOT_COUNTED))
-        (spend,) = db.execute(
-            f"SELECT coalesce(sum(amount), 0) FROM orders WHERE customer_id = ? "
-            f"AND coalesce(status, '') NOT IN ({marks})",
-            [customer_id, *sorted(NOT_COUNTED)],
-        ).fetchone()
-    return float(spend), Loyalty(row.get("loyalty_level"), int(row.get("loyalty_points") or 0))
+    spend = db.execute(SPEND, {"customer_id": customer_id}).scalar_one()
+    return float(spend), Loyalty(row[0], int(row[1] or 0))
 
 
 class ValuedLookup:
@@ -47,10 +49,10 @@ class ValuedLookup:
         db: Database,
         ranking: Callable[[], Any],
         scheme: Callable[[], LoyaltyScheme],
-        read: Callable[..., Any] | None = None,
+        read: Callable[..., Awaitable[Any]] | None = None,
     ) -> None:
-        """``read(fn, *args)``: a synchronous read beside the writer (the caller-ID
-        lookup's read-only connection); without it reads queue on the writer."""
+        """``read(fn, *args)``: a read beside the writer (the caller-ID lookup's own
+        connections, ``StoreLookup.read``); without it reads queue on the writer."""
         self.lookup = lookup
         self.db = db
         self.read = read
@@ -79,7 +81,7 @@ class ValuedLookup:
 
     async def _value(self, customer_id: str) -> tuple[float | None, frozenset[str]] | None:
         if self.read is not None:
-            found = self.read(spend_and_loyalty, customer_id)
+            found = await self.read(spend_and_loyalty, customer_id)
         else:
             found = await self.db.run(spend_and_loyalty, customer_id)
         if found is None:

@@ -3,10 +3,11 @@
     risk train [--csv FILE [--label COLUMN] [--encoding E] [--delimiter D]] [--json]
                [--test-share 0.25] [--seed N] [--out PATH] [--cutoff DATE] [--horizon-days 60]
 
-learns from the engine's store (``database_path``) or from a CRM export, reports AUC,
-Brier score and a reliability table on a held-out split and the training time, and saves
-the weights to ``--out`` (default: setting ``risk_model_path``), which a running engine
-picks up on reload (SIGHUP, file watch) and every engine at start.
+learns from the engine's store (``database_url`` or ``database_path``) or from a CRM
+export, reports AUC, Brier score and a reliability table on a held-out split and the
+training time, and saves the weights to ``--out`` (default: setting
+``risk_model_path``), which a running engine picks up on reload (SIGHUP, file watch) and
+every engine at start.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from engine.profiles.risk import config as risk_config
 from engine.profiles.risk import score as risk_model
 from engine.profiles.risk import train_data
@@ -28,6 +27,7 @@ from engine.profiles.risk.facts import facts_of, features_of, read_rows
 from engine.profiles.risk.service import model_path
 from engine.profiles.risk.tags import evaluate
 from engine.profiles.risk.train import TrainError, train
+from engine.schemas import existing, once
 from engine.settings import Settings
 
 MAX_SKIPPED_SHOWN = 20
@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _dataset(args: argparse.Namespace, settings: Settings) -> train_data.Dataset:
     if args.csv:
         return train_data.from_csv(args.csv, args.label, args.encoding, args.delimiter)
-    if not Path(settings.database_path).exists():
+    if not existing(settings):
         raise TrainError(f"no database at {settings.database_path} (or use --csv)")
     cutoff = None
     if args.cutoff:
@@ -78,11 +78,7 @@ def _dataset(args: argparse.Namespace, settings: Settings) -> train_data.Dataset
         except ValueError:
             raise TrainError(f"--cutoff {args.cutoff!r} is not a date (YYYY-MM-DD)") from None
     config = risk_config.load(settings.skills_path / "risk-tags.yaml")
-    db = sqlite_utils.Database(settings.database_path)
-    try:
-        return train_data.from_store(db, config, cutoff, args.horizon_days)
-    finally:
-        db.close()
+    return once(settings, train_data.from_store, config, cutoff, args.horizon_days)
 
 
 def render(out: dict[str, Any]) -> str:
@@ -162,11 +158,7 @@ def _score(args: argparse.Namespace) -> int:
     except risk_model.ModelError as exc:
         print(f"risk score: {exc}", file=sys.stderr)
         return 2
-    db = sqlite_utils.Database(settings.database_path)
-    try:
-        rows = read_rows(db, [args.customer_id]).get(args.customer_id)
-    finally:
-        db.close()
+    rows = once(settings, read_rows, [args.customer_id]).get(args.customer_id)
     if not rows or not rows.get("customer"):
         print(f"risk score: no customer {args.customer_id!r}", file=sys.stderr)
         return 1

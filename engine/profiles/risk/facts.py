@@ -249,12 +249,12 @@ def features_of(facts: Facts, now: float) -> dict[str, float | str]:
 
 # -- readers (run on the Database thread) ---------------------------------------------
 COLUMNS = {
-    "interactions": "at, status, direction",
-    "tickets": "kind, opened_at, resolved_at, status",
-    "orders": "at, amount, status",
-    "ratings": "at, stars",
-    "logins": "at",
-    "interventions": "at, kind, outcome",
+    "interactions": ("at", "status", "direction"),
+    "tickets": ("kind", "opened_at", "resolved_at", "status"),
+    "orders": ("at", "amount", "status"),
+    "ratings": ("at", "stars"),
+    "logins": ("at",),
+    "interventions": ("at", "kind", "outcome"),
 }
 EVENT_TYPES = (
     "inquiry",
@@ -265,25 +265,32 @@ EVENT_TYPES = (
     "churned",
 )
 CUSTOMER_COLUMNS = (
-    "id, name, created_at, prediction_opt_out, contact_opt_out, consent, plan, "
-    "loyalty_level, language, preferred_style, loyalty_points"
+    "id",
+    "name",
+    "created_at",
+    "prediction_opt_out",
+    "contact_opt_out",
+    "consent",
+    "plan",
+    "loyalty_level",
+    "language",
+    "preferred_style",
+    "loyalty_points",
 )
 CHUNK = 500
 
 
-def _select(conn: Any, sql: str, args: Sequence[Any]) -> Iterable[dict[str, Any]]:
-    cursor = conn.execute(sql, args)
-    names = [d[0] for d in cursor.description]
-    return (dict(zip(names, row, strict=True)) for row in cursor)
-
-
 def _read(
     conn: Any,
-    where: str,
-    args: Sequence[Any],
+    ids: Sequence[str] | None,
     out: dict[str, dict[str, list[dict[str, Any]]]],
     last_login_only: bool,
 ) -> None:
+    """Rows of the customers ``ids`` (all when None) into ``out``."""
+    from sqlalchemy import func, select, true
+
+    from engine.profiles import schema
+
     def put(table: str, row: dict[str, Any], key: str = "customer_id") -> None:
         cid = row.pop(key)
         bucket = out.get(cid)
@@ -291,45 +298,47 @@ def _read(
             bucket = out[cid] = {}
         bucket.setdefault(table, []).append(row)
 
-    for row in _select(
-        conn, f"SELECT {CUSTOMER_COLUMNS} FROM customers {where.replace('customer_id', 'id')}", args
-    ):
-        put("customer", row, "id")
-    for table, cols in COLUMNS.items():
-        sql = f"SELECT customer_id, {cols} FROM {table} {where}"
-        if table == "logins" and last_login_only:
-            sql = f"SELECT customer_id, max(at) AS at FROM logins {where} GROUP BY customer_id"
-        for row in _select(conn, sql, args):
-            put(table, row)
-    marks = ",".join("?" * len(EVENT_TYPES))
-    cond = f"{where} AND type IN ({marks})" if where else f"WHERE type IN ({marks})"
-    for row in _select(
-        conn, f"SELECT customer_id, type, at, data FROM events {cond}", [*args, *EVENT_TYPES]
-    ):
-        put("events", row)
+    def where(column: Any) -> Any:
+        return column.in_(ids) if ids is not None else true()
+
+    c = schema.customers
+    query = select(*(c.c[n] for n in CUSTOMER_COLUMNS)).where(where(c.c.id))
+    for row in conn.execute(query).mappings():
+        put("customer", dict(row), "id")
+    for name, cols in COLUMNS.items():
+        t = schema.metadata.tables[name]
+        if name == "logins" and last_login_only:
+            query = (
+                select(t.c.customer_id, func.max(t.c.at).label("at"))
+                .where(where(t.c.customer_id))
+                .group_by(t.c.customer_id)
+            )
+        else:
+            query = select(t.c.customer_id, *(t.c[n] for n in cols)).where(where(t.c.customer_id))
+        for row in conn.execute(query).mappings():
+            put(name, dict(row))
+    e = schema.events.c
+    query = select(e.customer_id, e.type, e.at, e.data).where(
+        where(e.customer_id), e.type.in_(EVENT_TYPES)
+    )
+    for row in conn.execute(query).mappings():
+        put("events", dict(row))
 
 
 def read_rows(db: Any, customer_ids: Iterable[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Rows (``Rows``) of these customers as they are now, by customer ID: one indexed
     query per table per ``CHUNK`` customers; of the logins only the latest (all the tags
     need now). Customers without a customers row come back only if other rows name
-    them."""
+    them. ``db``: a SQLAlchemy ``Connection``."""
     ids = list(dict.fromkeys(customer_ids))
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for i in range(0, len(ids), CHUNK):
-        chunk = ids[i : i + CHUNK]
-        _read(
-            db.conn,
-            f"WHERE customer_id IN ({','.join('?' * len(chunk))})",
-            chunk,
-            out,
-            last_login_only=True,
-        )
+        _read(db, ids[i : i + CHUNK], out, last_login_only=True)
     return out
 
 
 def read_all(db: Any) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Rows of every customer (training): one scan per table."""
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    _read(db.conn, "", [], out, last_login_only=False)
+    _read(db, None, out, last_login_only=False)
     return out

@@ -1,4 +1,4 @@
-"""SQLite side of real-time risk: re-score a set of customers in one transaction on the
+"""Store side of real-time risk: re-score a set of customers in one transaction on the
 Database thread (read their rows, tag, score, write ``risk``; on a tier change write
 ``risk_changes``, apply the outreach policy and record it as an intervention), and the
 queue of outreach webhooks (table ``risk_outreach``, migration set ``profiles-risk``, in
@@ -15,16 +15,26 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
+from sqlalchemy import Connection, delete, func, select, update
 
 from engine.profiles.risk import outreach
 from engine.profiles.risk.config import RiskConfig
 from engine.profiles.risk.facts import Facts, facts_of, features_of, read_rows
+from engine.profiles.risk.schema import risk_outreach
 from engine.profiles.risk.score import Model, Score, score
 from engine.profiles.risk.tags import evaluate
+from engine.profiles.schema import (
+    callbacks,
+    contact_points,
+    customers,
+    interventions,
+    risk,
+    risk_changes,
+)
+from engine.store.sql import insert, rows
 
 BY = "risk-policy"
-MAX_IDS = 5000  # customers per statement (SQLite's variable limit is higher)
+MAX_IDS = 5000  # customers per statement
 
 
 @dataclass(frozen=True)
@@ -45,24 +55,19 @@ class Change:
     decision: outreach.Decision | None
 
 
-def _ids_where(db: sqlite_utils.Database, sql: str, ids: list[str]) -> dict[str, Any]:
-    marks = ",".join("?" * len(ids))
-    return dict(db.conn.execute(sql.format(marks=marks), ids).fetchall())
-
-
 def _contact(
-    db: sqlite_utils.Database,
+    db: Connection,
     facts: Facts,
     name: str,
     language: str | None,
 ) -> outreach.Contact:
-    points = dict(
-        db.conn.execute(
-            "SELECT kind, value FROM contact_points WHERE customer_id = ? AND kind IN "
-            "('phone', 'email') ORDER BY added_at",
-            [facts.customer_id],
-        ).fetchall()
+    cp = contact_points.c
+    query = (
+        select(cp.kind, cp.value)
+        .where(cp.customer_id == facts.customer_id, cp.kind.in_(("phone", "email")))
+        .order_by(cp.added_at)
     )
+    points = {kind: value for kind, value in db.execute(query)}
     return outreach.Contact(
         facts.customer_id,
         name,
@@ -74,47 +79,51 @@ def _contact(
     )
 
 
-def _forget(db: sqlite_utils.Database, customer_id: str) -> None:
-    db.conn.execute("DELETE FROM risk WHERE customer_id = ?", [customer_id])
-    db.conn.execute(
-        "UPDATE callbacks SET status = 'cancelled-opt-out' WHERE customer_id = ? "
-        "AND status = 'pending'",
-        [customer_id],
-    )
-    db.conn.execute(
-        "UPDATE risk_outreach SET status = 'cancelled-opt-out' WHERE "
-        "customer_id = ? AND status = 'pending'",
-        [customer_id],
-    )
+def _forget(db: Connection, customer_id: str) -> None:
+    db.execute(delete(risk).where(risk.c.customer_id == customer_id))
+    for table in (callbacks, risk_outreach):
+        db.execute(
+            update(table)
+            .where(table.c.customer_id == customer_id, table.c.status == "pending")
+            .values(status="cancelled-opt-out")
+        )
 
 
-def _apply(
-    db: sqlite_utils.Database, d: outreach.Decision, customer_id: str, arm: str, now: float
-) -> None:
-    cur = db.conn.execute(
-        "INSERT INTO interventions (customer_id, kind, at, by, outcome, arm, details) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [customer_id, d.intervention_kind, now, BY, d.outcome, arm, json.dumps(dict(d.details))],
-    )
+def _apply(db: Connection, d: outreach.Decision, customer_id: str, arm: str, now: float) -> None:
+    intervention_id = db.execute(
+        interventions.insert()
+        .values(
+            customer_id=customer_id,
+            kind=d.intervention_kind,
+            at=now,
+            by=BY,
+            outcome=d.outcome,
+            arm=arm,
+            details=json.dumps(dict(d.details)),
+        )
+        .returning(interventions.c.id)
+    ).scalar_one()
     if d.callback is not None:
-        db.table("callbacks").insert(dict(d.callback))
+        db.execute(callbacks.insert().values(dict(d.callback)))
     if d.webhook is not None:
-        db.table("risk_outreach").insert(
-            {
-                "customer_id": customer_id,
-                "kind": d.kind,
-                "status": "pending",
-                "attempts": 0,
-                "body": json.dumps(dict(d.webhook), ensure_ascii=False),
-                "due": now,
-                "created_at": now,
-                "intervention_id": cur.lastrowid,
-            }
+        db.execute(
+            risk_outreach.insert().values(
+                {
+                    "customer_id": customer_id,
+                    "kind": d.kind,
+                    "status": "pending",
+                    "attempts": 0,
+                    "body": json.dumps(dict(d.webhook), ensure_ascii=False),
+                    "due": now,
+                    "created_at": now,
+                    "intervention_id": intervention_id,
+                }
+            )
         )
 
 
 def rescore(
-    db: sqlite_utils.Database, customer_ids: Iterable[str], policy: Policy, now: float
+    db: Connection, customer_ids: Iterable[str], policy: Policy, now: float
 ) -> list[Change]:
     """Re-score these customers as of ``now``; returns their tier changes. A risk row is
     rewritten only when something in it changed (``scored_at``: when it last changed)."""
@@ -128,21 +137,23 @@ def rescore(
     if not ids:
         return []
     rows = read_rows(db, ids)
-    marks = ",".join("?" * len(ids))
+    r_, cb = risk.c, callbacks.c
     old = {
-        r[0]: r[1:]
-        for r in db.conn.execute(
-            f"SELECT customer_id, score, tier, tags, reasons, model FROM risk WHERE customer_id "
-            f"IN ({marks})",
-            ids,
+        r[0]: tuple(r[1:])
+        for r in db.execute(
+            select(r_.customer_id, r_.score, r_.tier, r_.tags, r_.reasons, r_.model).where(
+                r_.customer_id.in_(ids)
+            )
         )
     }
-    pending = _ids_where(
-        db,
-        "SELECT customer_id, count(*) FROM callbacks WHERE status = "
-        "'pending' AND customer_id IN ({marks}) GROUP BY customer_id",
-        ids,
-    )
+    pending = {
+        cid: n
+        for cid, n in db.execute(
+            select(cb.customer_id, func.count())
+            .where(cb.status == "pending", cb.customer_id.in_(ids))
+            .group_by(cb.customer_id)
+        )
+    }
     config, changes, upserts = policy.config, [], []
     for cid in ids:
         r = rows.get(cid)
@@ -169,10 +180,15 @@ def rescore(
         was = before[1] if before else None
         if was == s.tier or (was is None and s.tier == "low"):
             continue
-        db.conn.execute(
-            "INSERT INTO risk_changes (customer_id, at, old_tier, new_tier, score, "
-            "reasons) VALUES (?, ?, ?, ?, ?, ?)",
-            [cid, now, was, s.tier, s.score, row[4]],
+        db.execute(
+            risk_changes.insert().values(
+                customer_id=cid,
+                at=now,
+                old_tier=was,
+                new_tier=s.tier,
+                score=s.score,
+                reasons=row[4],
+            )
         )
         customer = r["customer"][0]
         who = _contact(db, facts, str(customer.get("name") or ""), customer.get("language"))
@@ -183,59 +199,64 @@ def rescore(
         if decision is not None:
             _apply(db, decision, cid, arm, now)
         changes.append(Change(cid, was, s, decision))
-    db.conn.executemany(
-        "INSERT INTO risk (customer_id, score, tier, tags, reasons, model, scored_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(customer_id) DO UPDATE SET "
-        "score = excluded.score, tier = excluded.tier, tags = excluded.tags, "
-        "reasons = excluded.reasons, model = excluded.model, scored_at = excluded.scored_at",
-        upserts,
-    )
+    if upserts:
+        names = ("customer_id", "score", "tier", "tags", "reasons", "model", "scored_at")
+        stmt = insert(db, risk)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["customer_id"], set_={n: stmt.excluded[n] for n in names[1:]}
+        )
+        db.execute(stmt, [dict(zip(names, u, strict=True)) for u in upserts])
     return changes
 
 
-def customer_ids(
-    db: sqlite_utils.Database, after: str, limit: int, unscored_only: bool = False
-) -> list[str]:
+def customer_ids(db: Connection, after: str, limit: int, unscored_only: bool = False) -> list[str]:
     """The next ``limit`` customer IDs after ``after`` (for the sweep); only those without
     a risk row when ``unscored_only``."""
-    extra = " AND id NOT IN (SELECT customer_id FROM risk)" if unscored_only else ""
-    return [
-        r[0]
-        for r in db.conn.execute(
-            f"SELECT id FROM customers WHERE id > ?{extra} ORDER BY id LIMIT ?", [after, limit]
-        )
-    ]
+    c = customers.c
+    query = select(c.id).where(c.id > after).order_by(c.id).limit(limit)
+    if unscored_only:
+        query = query.where(c.id.not_in(select(risk.c.customer_id)))
+    return list(db.execute(query).scalars())
 
 
 # -- the webhook queue ------------------------------------------------------------------
-def due(db: sqlite_utils.Database, now: float, limit: int = 100) -> list[dict[str, Any]]:
-    return list(
-        db.query(
-            "SELECT id, customer_id, kind, body, attempts FROM risk_outreach "
-            "WHERE status = 'pending' AND due <= ? ORDER BY due LIMIT ?",
-            [now, limit],
-        )
+def due(db: Connection, now: float, limit: int = 100) -> list[dict[str, Any]]:
+    o = risk_outreach.c
+    query = (
+        select(o.id, o.customer_id, o.kind, o.body, o.attempts)
+        .where(o.status == "pending", o.due <= now)
+        .order_by(o.due)
+        .limit(limit)
     )
+    return rows(db.execute(query))
 
 
-def mark(db: sqlite_utils.Database, row_id: int, status: str, now: float, error: str = "") -> None:
-    db.conn.execute(
-        "UPDATE risk_outreach SET status = ?, attempts = attempts + 1, "
-        "delivered_at = ?, error = ? WHERE id = ?",
-        [status, now if status == "delivered" else None, error, row_id],
+def mark(db: Connection, row_id: int, status: str, now: float, error: str = "") -> None:
+    o = risk_outreach.c
+    db.execute(
+        update(risk_outreach)
+        .where(o.id == row_id)
+        .values(
+            status=status,
+            attempts=o.attempts + 1,
+            delivered_at=now if status == "delivered" else None,
+            error=error,
+        )
     )
     outcome = {"delivered": "sent", "failed": "failed"}.get(status)
     if outcome:
-        db.conn.execute(
-            "UPDATE interventions SET outcome = ?, outcome_at = ? WHERE id = "
-            "(SELECT intervention_id FROM risk_outreach WHERE id = ?) AND "
-            "outcome = 'queued'",
-            [outcome, now, row_id],
+        theirs = select(o.intervention_id).where(o.id == row_id).scalar_subquery()
+        db.execute(
+            update(interventions)
+            .where(interventions.c.id == theirs, interventions.c.outcome == "queued")
+            .values(outcome=outcome, outcome_at=now)
         )
 
 
-def retry_later(db: sqlite_utils.Database, row_id: int, when: float, error: str) -> None:
-    db.conn.execute(
-        "UPDATE risk_outreach SET attempts = attempts + 1, due = ?, error = ? WHERE id = ?",
-        [when, error, row_id],
+def retry_later(db: Connection, row_id: int, when: float, error: str) -> None:
+    o = risk_outreach.c
+    db.execute(
+        update(risk_outreach)
+        .where(o.id == row_id)
+        .values(attempts=o.attempts + 1, due=when, error=error)
     )

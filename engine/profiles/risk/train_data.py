@@ -24,6 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, select
 from tqdm import tqdm
 
 from engine.profiles.risk import csv_import
@@ -31,6 +32,7 @@ from engine.profiles.risk.config import RiskConfig
 from engine.profiles.risk.facts import DAY, facts_of, features_of, read_all
 from engine.profiles.risk.tags import evaluate
 from engine.profiles.risk.train import TrainError
+from engine.profiles.schema import events
 
 TRUE = {"1", "true", "yes", "y", "t", "churned", "是", "流失", "已流失", "ja", "oui", "sí", "si"}
 FALSE = {"0", "false", "no", "n", "f", "retained", "", "否", "未流失", "nein", "non"}
@@ -55,7 +57,7 @@ def from_store(
     """Records of every customer as of ``cutoff`` (runs on the Database thread)."""
     horizon = horizon_days * DAY
     if cutoff is None:
-        latest = db.conn.execute("SELECT max(at) FROM events").fetchone()[0]
+        latest = db.execute(select(func.max(events.c.at))).scalar()
         if latest is None:
             raise TrainError("the store has no events to learn from (or use --csv)")
         cutoff = float(latest) - horizon

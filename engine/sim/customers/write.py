@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import IO, Any
 
 import orjson
-import sqlite_utils
+from sqlalchemy import Connection, MetaData, Table
 
 from engine.sim.customers import generate as gen
 from engine.store.database import Database
+from engine.store.sql import insert
 
 BLOCK = 5_000  # customers sorted in memory at a time
 KEY = 15  # width of the time key in spilled lines
@@ -137,21 +138,28 @@ def _rows(
     return customers, phones, risks
 
 
-def _insert(db: sqlite_utils.Database, rows: tuple[list[tuple[Any, ...]], ...]) -> None:
+def _insert_ignore(db: Connection, name: str, names: tuple[str, ...], rows: list[Any]) -> None:
+    """Rows into the profile store's table ``name`` (as the database has it: this module
+    does not import the profile store), those already there left as they are."""
+    if rows:
+        table = Table(name, MetaData(), autoload_with=db)
+        stmt = insert(db, table).on_conflict_do_nothing()
+        db.execute(stmt, [dict(zip(names, r, strict=True)) for r in rows])
+
+
+def _insert(db: Connection, rows: tuple[list[tuple[Any, ...]], ...]) -> None:
     customers, phones, risks = rows
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO customers (id, name, language, timezone, "
-        "created_at, prediction_opt_out) VALUES (?, ?, ?, ?, ?, ?)",
+    _insert_ignore(
+        db,
+        "customers",
+        ("id", "name", "language", "timezone", "created_at", "prediction_opt_out"),
         customers,
     )
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO contact_points (kind, value, customer_id, "
-        "added_at) VALUES (?, ?, ?, ?)",
-        phones,
-    )
-    db.conn.executemany(
-        "INSERT OR IGNORE INTO risk (customer_id, score, tier, tags, reasons, "
-        "model, scored_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    _insert_ignore(db, "contact_points", ("kind", "value", "customer_id", "added_at"), phones)
+    _insert_ignore(
+        db,
+        "risk",
+        ("customer_id", "score", "tier", "tags", "reasons", "model", "scored_at"),
         risks,
     )
 

@@ -30,6 +30,15 @@ def test_credentials_and_ports_come_from_settings():
     assert "Stasis(myapp,inbound,${EXTEN})" in files["extensions.conf"]
 
 
+def test_channel_ids_are_prefixed_by_the_engine_instance():
+    """Engines sharing one store key call records by channel id: Asterisk's systemname
+    (the instance id, else the host name) keeps two boxes' ids apart."""
+    conf = config.render(settings(instance_id="box a.1"))["asterisk.conf"]
+    assert "systemname = box-a-1" in conf
+    host = config.render(settings())["asterisk.conf"]
+    assert f"systemname = {re.sub(r'[^A-Za-z0-9_-]', '-', socket.gethostname())[:40]}" in host
+
+
 def test_agent_phones_get_the_password_from_settings_or_none_at_all():
     files = config.render(settings(sip_agents="1001-1003,2001", sip_agent_password="pw-9"))
     agents = files["pjsip_agents.conf"]

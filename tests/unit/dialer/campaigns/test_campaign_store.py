@@ -1,22 +1,24 @@
-"""The campaign store on a real SQLite file: imports, callbacks, attempts, interventions."""
+"""The campaign store on real SQLite and PostgreSQL: imports, callbacks, attempts,
+interventions."""
 
 import json
 
 import pytest
 
-from engine.dialer.campaigns import dial_store, schema, store
+from engine.dialer.campaigns import dial_store, store
 from engine.dialer.core.policy import CampaignPolicy
 from engine.errors import Conflict, InvalidRequest
-from engine.profiles import schema as profile_store
+from engine.schemas import MIGRATIONS
 from engine.store.database import Database
+from tests.storedb import insert, query
 
 NOW = 1_700_000_000.0
 POLICY = CampaignPolicy(max_attempts=2, retry_seconds={"busy": 60.0})
 
 
 @pytest.fixture
-def db(tmp_path):
-    database = Database(tmp_path / "engine.db", [profile_store.migrations, schema.migrations])
+def db(store_target):
+    database = Database(store_target, MIGRATIONS)
     database.open_sync()
     yield database
     database.close_sync()
@@ -57,7 +59,9 @@ def test_bad_campaigns_and_transitions(db):
 
 
 def _seed_callbacks(sdb):
-    sdb["customers"].insert_all(
+    insert(
+        sdb,
+        "customers",
         [
             {
                 "id": "c-ok",
@@ -73,9 +77,11 @@ def _seed_callbacks(sdb):
                 "contact_opt_out": 1,
                 "language": None,
             },
-        ]
+        ],
     )
-    sdb["callbacks"].insert_all(
+    insert(
+        sdb,
+        "callbacks",
         [
             {
                 "customer_id": "c-ok",
@@ -107,7 +113,7 @@ def _seed_callbacks(sdb):
                 "status": "done",
                 "created_at": NOW,
             },
-        ]
+        ],
     )
 
 
@@ -155,9 +161,9 @@ def test_callbacks_become_contacts_once_and_outcomes_become_interventions(db):
     assert step.status == "done"
 
     def check(sdb):
-        done = sdb.execute("SELECT status FROM callbacks WHERE number = '1700001'").fetchone()
-        iv = list(sdb.query("SELECT * FROM interventions WHERE customer_id = 'c-ok' ORDER BY id"))
-        return done[0], iv
+        done = query(sdb, "SELECT status FROM callbacks WHERE number = '1700001'")
+        iv = query(sdb, "SELECT * FROM interventions WHERE customer_id = 'c-ok' ORDER BY id")
+        return done[0]["status"], iv
 
     status, interventions = db.run_sync(check)
     assert status == "done"

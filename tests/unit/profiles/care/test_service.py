@@ -1,4 +1,4 @@
-"""Care service against real SQLite and a real local webhook (aiohttp test server):
+"""Care service against real SQLite and PostgreSQL and a real local webhook (aiohttp test server):
 once per cause, control arm recorded but not contacted, quiet hours, retries."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ import pytest
 from aiohttp import web
 
 from engine.profiles.care import rules as care
-from engine.profiles.care import schema as care_schema
 from engine.profiles.care.service import CareService
+from engine.schemas import MIGRATIONS
 from engine.store.database import Database
+from tests.storedb import execute, insert, query
 
 SKILLS = Path(__file__).resolve().parents[4] / "skills"
 RULES = care.load(SKILLS / "care-rules.yaml")
@@ -59,17 +60,18 @@ async def aiohttp_server_factory():
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database(tmp_path / "p.db", [care_schema.migrations]).open()
+async def db(store_target):
+    database = await Database(store_target, MIGRATIONS).open()
 
     def customers(d):
-        d["customers"].insert_all(
+        insert(
+            d,
+            "customers",
             [
-                {"id": "c1", "name": "Li", "timezone": "Asia/Shanghai", "opted_out": 0},
-                {"id": "c2", "name": "Wu", "timezone": "Asia/Shanghai", "opted_out": 1},
-                {"id": "c3", "name": "Ng", "timezone": "America/New_York", "opted_out": 0},
+                {"id": "c1", "name": "Li", "timezone": "Asia/Shanghai", "contact_opt_out": 0},
+                {"id": "c2", "name": "Wu", "timezone": "Asia/Shanghai", "contact_opt_out": 1},
+                {"id": "c3", "name": "Ng", "timezone": "America/New_York", "contact_opt_out": 0},
             ],
-            pk="id",
         )
 
     await database.run(customers)
@@ -92,8 +94,8 @@ def _service(db, url, now, arms=None):
     return svc, clock
 
 
-async def _rows(db, sql, *args):
-    return await db.run(lambda d: list(d.query(sql, list(args))))
+async def _rows(db, sql):
+    return await db.run(query, sql)
 
 
 async def test_delivery_delay_is_delivered_once_and_recorded_as_intervention(db, hook):
@@ -268,7 +270,7 @@ async def test_opting_out_during_quiet_hours_cancels_the_held_message(db, hook):
             "delay_hours": 3,
         }
     )
-    await db.run(lambda d_: d_.execute("UPDATE customers SET opted_out = 1 WHERE id = 'c1'"))
+    await db.run(execute, "UPDATE customers SET contact_opt_out = 1 WHERE id = 'c1'")
     clock["now"] = d.due
     assert await svc.deliver_due() == 0 and received.received == []
     rows = await _rows(db, "SELECT status FROM care_fired WHERE cause = 'Q1'")

@@ -10,9 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import sqlite_utils
-
 from engine.profiles.retention.ab import arm
+from engine.schemas import MIGRATIONS
+from engine.store.database import Database
+from tests.storedb import insert
 
 ROOT = Path(__file__).resolve().parents[4]
 
@@ -54,25 +55,22 @@ class Cli:
 
 def test_report_from_the_store(tmp_path):
     rows = _generate(6000)
-    db = sqlite_utils.Database(tmp_path / "engine.db")
-    db["customers"].insert_all([{"id": r["customer_id"], "name": "x"} for r in rows], pk="id")
-    db["events"].insert_all(
-        [
-            {"id": f"e{i}", "customer_id": r["customer_id"], "type": "churned"}
-            for i, r in enumerate(rows)
-            if r["churned"]
-        ],
-        pk="id",
-    )
-    db["complaints"].insert_all(
-        [
-            {"id": f"k{i}", "customer_id": r["customer_id"]}
-            for i, r in enumerate(rows)
-            if r["complained"]
-        ],
-        pk="id",
-    )
-    db.close()
+    db = Database(tmp_path / "engine.db", MIGRATIONS).open_sync()
+    customers = [{"id": r["customer_id"], "name": "x"} for r in rows]
+    churned = [
+        {"id": f"e{i}", "customer_id": r["customer_id"], "type": "churned"}
+        for i, r in enumerate(rows)
+        if r["churned"]
+    ]
+    complaints = [
+        {"id": f"k{i}", "customer_id": r["customer_id"], "kind": "complaint"}
+        for i, r in enumerate(rows)
+        if r["complained"]
+    ]
+    db.run_sync(insert, "customers", customers)
+    db.run_sync(insert, "events", churned)
+    db.run_sync(insert, "tickets", complaints)
+    db.close_sync()
     cli = Cli(tmp_path, tmp_path / "engine.db")
     done = cli("--json")
     assert done.returncode == 0, done.stderr

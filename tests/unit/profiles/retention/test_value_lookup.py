@@ -1,5 +1,5 @@
-"""Spend percentile and loyalty flags added to an identified caller, from real SQLite,
-and routing's VIP tiers on top (the top 5% of spenders are platinum)."""
+"""Spend percentile and loyalty flags added to an identified caller, from real SQLite and
+PostgreSQL, and routing's VIP tiers on top (the top 5% of spenders are platinum)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from engine.profiles.retention.value_lookup import ValuedLookup
 from engine.profiles.value import LoyaltyScheme
 from engine.routing.config import load_config
 from engine.routing.tiers import TieredLookup
+from engine.schemas import MIGRATIONS
 from engine.store.database import Database
+from tests.storedb import insert
 
 SKILLS = Path(__file__).resolve().parents[4] / "skills"
 
@@ -25,12 +27,14 @@ class Directory:
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await Database(tmp_path / "v.db").open()
+async def db(store_target):
+    database = await Database(store_target, MIGRATIONS).open()
     rnd = random.Random(4)
 
     def seed(d):
-        d["customers"].insert_all(
+        insert(
+            d,
+            "customers",
             [
                 {
                     "id": f"c{i}",
@@ -42,9 +46,10 @@ async def db(tmp_path):
                 }
                 for i in range(1000)
             ],
-            pk="id",
         )
-        d["orders"].insert_all(
+        insert(
+            d,
+            "orders",
             [
                 {
                     "id": f"o{i}-{k}",
@@ -65,7 +70,6 @@ async def db(tmp_path):
                     "status": "refunded",
                 }
             ],
-            pk="id",
         )
 
     await database.run(seed)

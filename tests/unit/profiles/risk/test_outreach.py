@@ -9,16 +9,16 @@ from typing import Any
 
 import pytest
 
-from engine.profiles import schema as profile_schema
 from engine.profiles.risk import config as risk_config
 from engine.profiles.risk import outreach
-from engine.profiles.risk import schema as risk_schema
 from engine.profiles.risk import store as risk_store
 from engine.profiles.risk.config import Outreach
 from engine.profiles.risk.outreach import Contact, decide
 from engine.profiles.risk.score import Reason, Score, default_model
 from engine.profiles.risk.store import Policy
+from engine.schemas import MIGRATIONS
 from engine.store.database import Database
+from tests.storedb import count, execute, insert, query
 from tests.unit.profiles.risk.test_tags import CONFIG, DAY, NOW
 
 POLICY = Outreach(("email", "sms"), "Hi {name}: {top_reason}", "Thanks {name}", {"kind": "x"})
@@ -123,41 +123,47 @@ def test_messages_are_personalised() -> None:
     )
 
 
-# -- in SQLite ----------------------------------------------------------------------------
+# -- in the store (SQLite and PostgreSQL) -------------------------------------------------
 @pytest.fixture
-def db() -> Iterator[Database]:
-    database = Database(":memory:", [profile_schema.migrations, risk_schema.migrations]).open_sync()
+def db(store_target: str) -> Iterator[Database]:
+    database = Database(store_target, MIGRATIONS).open_sync()
     yield database
     database.close_sync()
 
 
 def add_customer(db: Any, cid: str, open_tickets: int = 0, opt_out: int = 0) -> None:
-    db["customers"].insert(
+    insert(
+        db,
+        "customers",
         {
             "id": cid,
             "name": cid.upper(),
             "created_at": NOW - 400 * DAY,
             "prediction_opt_out": opt_out,
-        }
+        },
     )
-    db["contact_points"].insert(
+    insert(
+        db,
+        "contact_points",
         {
             "kind": "phone",
             "value": f"+86{len(cid)}{cid}",
             "customer_id": cid,
             "added_at": NOW - 400 * DAY,
-        }
+        },
     )
-    db["logins"].insert({"id": f"{cid}-l", "customer_id": cid, "at": NOW - DAY})
+    insert(db, "logins", {"id": f"{cid}-l", "customer_id": cid, "at": NOW - DAY})
     for i in range(open_tickets):
-        db["tickets"].insert(
+        insert(
+            db,
+            "tickets",
             {
                 "id": f"{cid}-t{i}",
                 "customer_id": cid,
                 "kind": "ticket",
                 "status": "open",
                 "opened_at": NOW - (5 - i) * DAY,
-            }
+            },
         )
 
 
@@ -170,48 +176,45 @@ def test_third_ticket_makes_a_customer_high_and_books_one_callback(db: Database)
     first = db.run_sync(risk_store.rescore, ["c1"], policy(), NOW)
     assert first == []  # first score low: no change
     db.run_sync(
-        lambda d: d["tickets"].insert(
+        lambda d: insert(
+            d,
+            "tickets",
             {
                 "id": "c1-t9",
                 "customer_id": "c1",
                 "kind": "ticket",
                 "status": "open",
                 "opened_at": NOW - 60,
-            }
+            },
         )
     )
     changes = db.run_sync(risk_store.rescore, ["c1", "c1"], policy(), NOW)
     assert [(c.customer_id, c.old_tier, c.score.tier) for c in changes] == [("c1", "low", "high")]
-    risk = db.run_sync(lambda d: list(d.query("SELECT * FROM risk")))
+    risk = db.run_sync(query, "SELECT * FROM risk")
     assert risk[0]["tier"] == "high" and json.loads(risk[0]["tags"]) == ["tickets-unresolved"]
     assert json.loads(risk[0]["reasons"])[0]["description"] == "3 unresolved tickets"
-    callbacks = db.run_sync(lambda d: list(d.query("SELECT * FROM callbacks")))
+    callbacks = db.run_sync(query, "SELECT * FROM callbacks")
     assert len(callbacks) == 1 and callbacks[0]["due_at"] <= NOW + 24 * 3600
     assert callbacks[0]["number"] == "+862c1"
-    kinds = db.run_sync(
-        lambda d: [
-            (r["kind"], r["by"], r["outcome"]) for r in d.query("SELECT * FROM interventions")
-        ]
-    )
+    kinds = [
+        (r["kind"], r["by"], r["outcome"])
+        for r in db.run_sync(query, "SELECT * FROM interventions")
+    ]
     assert kinds == [("outreach:callback", "risk-policy", "scheduled")]
     # back to medium and up again: the pending callback is not doubled
     db.run_sync(
-        lambda d: d.execute(
-            "UPDATE tickets SET status='resolved', resolved_at=? WHERE id='c1-t9'", [NOW - 1]
+        lambda d: execute(
+            d, "UPDATE tickets SET status='resolved', resolved_at=:at WHERE id='c1-t9'", at=NOW - 1
         )
     )
     db.run_sync(risk_store.rescore, ["c1"], policy(), NOW)
-    db.run_sync(
-        lambda d: d.execute("UPDATE tickets SET status='open', resolved_at=NULL WHERE id='c1-t9'")
-    )
+    db.run_sync(execute, "UPDATE tickets SET status='open', resolved_at=NULL WHERE id='c1-t9'")
     db.run_sync(risk_store.rescore, ["c1"], policy(), NOW)
-    assert db.run_sync(lambda d: d["callbacks"].count) == 1
-    changes = db.run_sync(
-        lambda d: [
-            (r["old_tier"], r["new_tier"])
-            for r in d.query("SELECT * FROM risk_changes ORDER BY id")
-        ]
-    )
+    assert db.run_sync(count, "callbacks") == 1
+    changes = [
+        (r["old_tier"], r["new_tier"])
+        for r in db.run_sync(query, "SELECT * FROM risk_changes ORDER BY id")
+    ]
     assert changes == [("low", "high"), ("high", "low"), ("low", "high")]
 
 
@@ -219,14 +222,14 @@ def test_opted_out_customers_get_nothing(db: Database) -> None:
     db.run_sync(add_customer, "c2", 3, 1)
     assert db.run_sync(risk_store.rescore, ["c2"], policy(), NOW) == []
     for table in ("risk", "risk_changes", "callbacks", "interventions", "risk_outreach"):
-        assert db.run_sync(lambda d, t=table: d[t].count) == 0, table
+        assert db.run_sync(count, table) == 0, table
     # a customer opting out later loses the score and the pending callback
     db.run_sync(add_customer, "c3", 3)
     db.run_sync(risk_store.rescore, ["c3"], policy(), NOW)
-    db.run_sync(lambda d: d.execute("UPDATE customers SET prediction_opt_out = 1 WHERE id = 'c3'"))
+    db.run_sync(execute, "UPDATE customers SET prediction_opt_out = 1 WHERE id = 'c3'")
     db.run_sync(risk_store.rescore, ["c3"], policy(), NOW)
-    assert db.run_sync(lambda d: d["risk"].count) == 0
-    assert db.run_sync(lambda d: [r["status"] for r in d.query("SELECT * FROM callbacks")]) == [
+    assert db.run_sync(count, "risk") == 0
+    assert [r["status"] for r in db.run_sync(query, "SELECT * FROM callbacks")] == [
         "cancelled-opt-out"
     ]
 
@@ -236,25 +239,26 @@ def test_control_arm_is_recorded_not_contacted(db: Database) -> None:
     changes = db.run_sync(risk_store.rescore, ["c4"], policy("control"), NOW)
     assert changes[0].decision is not None
     assert changes[0].decision.outcome == "control-not-contacted"
-    assert db.run_sync(lambda d: d["callbacks"].count) == 0
-    assert db.run_sync(
-        lambda d: [
-            (r["kind"], r["outcome"], r["arm"]) for r in d.query("SELECT * FROM interventions")
-        ]
-    ) == [("outreach:callback", "control-not-contacted", "control")]
+    assert db.run_sync(count, "callbacks") == 0
+    assert [
+        (r["kind"], r["outcome"], r["arm"])
+        for r in db.run_sync(query, "SELECT * FROM interventions")
+    ] == [("outreach:callback", "control-not-contacted", "control")]
 
 
 def test_medium_queues_a_webhook_with_its_intervention(db: Database) -> None:
     db.run_sync(add_customer, "c5")
     db.run_sync(
-        lambda d: d["tickets"].insert(
+        lambda d: insert(
+            d,
+            "tickets",
             {
                 "id": "c5-x",
                 "customer_id": "c5",
                 "kind": "complaint",
                 "status": "open",
                 "opened_at": NOW - DAY,
-            }
+            },
         )
     )
     db.run_sync(risk_store.rescore, ["c5"], policy(), NOW)
@@ -264,9 +268,9 @@ def test_medium_queues_a_webhook_with_its_intervention(db: Database) -> None:
     assert body["kind"] == "outreach" and body["channel"] == "sms" and body["tier"] == "medium"
     db.run_sync(risk_store.mark, rows[0]["id"], "delivered", NOW)
     assert db.run_sync(risk_store.due, NOW) == []
-    assert db.run_sync(
-        lambda d: [r["outcome"] for r in d.query("SELECT outcome FROM interventions")]
-    ) == ["sent"]
+    assert [r["outcome"] for r in db.run_sync(query, "SELECT outcome FROM interventions")] == [
+        "sent"
+    ]
 
 
 def test_outreach_module_names() -> None:
