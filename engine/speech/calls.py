@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.ari.errors import AriNotFound
 from engine.calls import actions as a
 from engine.calls import events as e
 from engine.calls.ports import Deliver
@@ -275,12 +276,19 @@ class CallSpeech:
         try:
             await self._tap(leg)
         except Exception as exc:
-            log.warning(
-                "speech.admitted_tap_failed", call=leg.call_id, role=leg.role, error=repr(exc)
-            )
-            if self.legs.get(key) is leg:
+            stopped = self.legs.get(key) is not leg
+            if stopped or isinstance(exc, AriNotFound):
+                # the call ended while it waited or while its tap opened (its channel is
+                # gone: 404): nothing failed, the leg's StopListening is on its way
+                log.debug("speech.admitted_leg_gone", call=leg.call_id, role=leg.role)
+            else:
+                log.warning(
+                    "speech.admitted_tap_failed", call=leg.call_id, role=leg.role, error=repr(exc)
+                )
+            if not stopped:
                 del self.legs[key]
-                leg.deliver(e.ListenFailed(leg.role, type(exc).__name__))
+                if not isinstance(exc, AriNotFound):
+                    leg.deliver(e.ListenFailed(leg.role, type(exc).__name__))
             self.act(self.admission.release(leg.slot, time.time()))
             return
         finally:
