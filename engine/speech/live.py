@@ -173,4 +173,5 @@ class LiveSpeech:
             "published": self.feed.published,
             "stored": self.feed.stored,
             "recognition": self.service.pool.stats(),
+            "menu_decisions": self.calls.decision_stats(),
         }

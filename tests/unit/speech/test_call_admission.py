@@ -18,6 +18,7 @@ from engine.calls.ports import Caller
 from engine.speech import calls as calls_mod
 from engine.speech.admission import Admission
 from engine.speech.calls import CallSpeech
+from engine.speech.results import Transcript
 from engine.speech.taps import Tap
 
 
@@ -127,3 +128,40 @@ async def test_a_waiting_leg_whose_call_ended_is_not_a_failure(speech):
     assert [x["event"] for x in logs if x["log_level"] == "warning"] == []
     assert "speech.admitted_leg_gone" in [x["event"] for x in logs]
     assert ("c2", "caller") not in cs.legs
+
+
+async def test_menu_decisions_are_timed_from_the_end_of_speech(speech, monkeypatch):
+    """/status's ``menu_decisions``: from the caller's end of speech (leg clock + the
+    recogniser's mark) to the intent or no-match reaching the call."""
+    cs, _ = speech
+    stored: list[Any] = []
+    cs.feed = SimpleNamespace(
+        publish=lambda *a: None, transcripts_channel=lambda c: c, store_final=stored.append
+    )
+    heard: list[Any] = []
+    await cs.listen("c1", "caller", "ch1", "zh", "main", heard.append, call(1))
+    leg = cs.legs[("c1", "caller")]
+    leg.listener = SimpleNamespace(clock=1000.0)
+    monkeypatch.setattr(calls_mod.time, "time", lambda: 1005.25)
+    for intent, end in (("technical", 5.0), (None, 5.1), ("billing", None)):
+        final = Transcript(
+            "l",
+            "caller",
+            "zh",
+            "final",
+            "x",
+            0.0,
+            5.0,
+            0.0,
+            menu="main",
+            intent=intent,
+            speech_end=end,
+        )
+        cs._transcript(leg, final)
+    assert heard == [
+        e.SpeechIntent("main", "technical"),
+        e.SpeechNoMatch("main"),
+        e.SpeechIntent("main", "billing"),
+    ]
+    stats = cs.decision_stats()
+    assert stats == {"decided": 3, "timed": 2, "p50_ms": 200.0, "p99_ms": 250.0, "max_ms": 250.0}

@@ -6,26 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 
 from engine.speech.pool import RecognitionPool
 
 
-def threads_by_name() -> dict[str, list[tuple[int, int]]]:
-    """Thread name -> [(nice, scheduling policy)] of this process's OS threads."""
-    out: dict[str, list[tuple[int, int]]] = {}
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        raw = (task / "stat").read_text()
-        name = raw[raw.index("(") + 1 : raw.rindex(")")]
-        fields = raw.rsplit(")", 1)[1].split()
-        # after the name: state is field 3, nice field 19, policy field 41 (proc(5))
-        out.setdefault(name, []).append((int(fields[16]), int(fields[38])))
-    return out
-
-
-def main_thread_nice() -> int:
-    raw = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/stat").read_text()
-    return int(raw.rsplit(")", 1)[1].split()[16])
+def nice_and_policy(tid: int | None) -> tuple[int, int]:
+    """(nice, scheduling policy) of one OS thread of this process, from /proc."""
+    raw = Path(f"/proc/{os.getpid()}/task/{tid}/stat").read_text()
+    fields = raw.rsplit(")", 1)[1].split()  # from field 3 (state) on: nice 19, policy 41
+    return int(fields[16]), int(fields[38])
 
 
 async def test_workers_run_niced_and_batch_while_the_loop_and_ivr_lane_do_not():
@@ -36,11 +27,12 @@ async def test_workers_run_niced_and_batch_while_the_loop_and_ivr_lane_do_not():
             break
         await asyncio.sleep(0.01)
     try:
-        seen = threads_by_name()
-        workers = seen["speech-worker-0"] + seen["speech-worker-1"]
-        assert workers == [(12, os.SCHED_BATCH)] * 2
-        assert seen["speech-ivr"] == [(0, os.SCHED_OTHER)]
-        assert main_thread_nice() == 0  # the event loop's thread
+        mine = {t.name: t.native_id for t in pool._threads}
+        assert set(mine) == {"speech-ivr", "speech-worker-0", "speech-worker-1"}
+        assert nice_and_policy(mine["speech-worker-0"]) == (12, os.SCHED_BATCH)
+        assert nice_and_policy(mine["speech-worker-1"]) == (12, os.SCHED_BATCH)
+        assert nice_and_policy(mine["speech-ivr"]) == (0, os.SCHED_OTHER)
+        assert nice_and_policy(threading.get_native_id()) == (0, os.SCHED_OTHER)  # the loop
         assert pool.stats()["priority"] == {
             "speech-worker-0": {"nice": 12, "policy": "batch"},
             "speech-worker-1": {"nice": 12, "policy": "batch"},
