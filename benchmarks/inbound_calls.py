@@ -48,11 +48,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.speech_calls_load import write_skills  # noqa: E402
 from engine import settings as settings_mod  # noqa: E402
 from engine.ari.client import AriClient  # noqa: E402
 from engine.sim import parties, voices  # noqa: E402
@@ -108,39 +108,6 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
-
-
-def write_skills(folder: Path, agents: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    repo = ROOT / "skills"
-    for name in (
-        "ivr.yaml",
-        "queues.yaml",
-        "vip.yaml",
-        "knowledge-base.yaml",
-        "speech-menus.yaml",
-        "complaint-words.yaml",
-    ):
-        if (repo / name).exists():
-            (folder / name).write_text((repo / name).read_text())
-    pool = [
-        {
-            "id": str(5000 + i),
-            "name": f"Bench agent {i}",
-            "endpoint": parties.agent_endpoint(str(5000 + i)),
-            "languages": ["zh", "en"],
-            "skills": {"general": 3, "technical": 3},
-            "groups": ["general"],
-            "auto_login": True,
-        }
-        for i in range(agents)
-    ]
-    doc = {
-        "skills": ["technical", "billing", "general"],
-        "groups": ["platinum", "technical", "billing", "general"],
-        "agents": pool,
-    }
-    (folder / "agents.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
 
 
 async def place_calls(
