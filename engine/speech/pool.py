@@ -14,6 +14,11 @@ worker never preempts the loop or Asterisk; the loop, when it wakes, preempts a 
 so decoding takes the CPU that call control leaves. ``stats()["priority"]`` shows what
 each worker got.
 
+A leg's recogniser is freed on the worker when its session finishes; then, at most every
+``TRIM_EVERY`` seconds, the worker hands freed heap back to the OS (glibc
+``malloc_trim``): decoders allocate and free large lattices on the workers' own malloc
+arenas, and without it the engine's RSS keeps what the busiest moment took.
+
 IVR menu sessions decide where calls go, so they have their own lane: a dedicated
 thread (normal priority) serves only them, and general workers take them first too
 (a token on the general queue), so an intent never waits behind free-form decoding
@@ -25,10 +30,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import itertools
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 from engine.logs import get_logger
@@ -37,6 +44,7 @@ from engine.speech.session import RecognizerFactory, Session
 
 log = get_logger(__name__)
 BYTES_PER_SECOND = 32000
+TRIM_EVERY = 10.0  # seconds between heap trims after recognisers are freed
 
 
 class RecognitionPool:
@@ -62,6 +70,9 @@ class RecognitionPool:
         self._threads: list[threading.Thread] = []
         self._sessions: dict[str, Session] = {}
         self.priority: dict[str, dict[str, object]] = {}  # thread name -> what it got
+        self.trims = 0
+        self.trim_ms = 0.0  # the last trim's duration
+        self._trimmed = 0.0
 
     @property
     def lag(self) -> float:
@@ -120,6 +131,17 @@ class RecognitionPool:
             self._ready.put((session.priority, next(self._order), _MENU_TOKEN))
         else:
             self._ready.put((session.priority, next(self._order), session))
+
+    def released(self) -> None:
+        """A worker freed a recogniser: trim the heap, at most every ``TRIM_EVERY`` s."""
+        now = time.monotonic()
+        with self.lock:
+            if now - self._trimmed < TRIM_EVERY:
+                return
+            self._trimmed = now
+        if trim_heap():
+            self.trims += 1
+            self.trim_ms = round((time.monotonic() - now) * 1000, 2)
 
     def update_level(self, now: float) -> int:
         """Called under ``lock`` by feeds: the overload level for the current lag."""
@@ -189,6 +211,8 @@ class RecognitionPool:
             "dropped_seconds": dict(self.dropped),
             "level_changes": len(self.level_changes),
             "priority": dict(self.priority),
+            "heap_trims": self.trims,
+            "last_trim_ms": self.trim_ms,
         }
 
 
@@ -199,8 +223,21 @@ def name_thread() -> None:
     """Give the OS thread the Python thread's name (15 bytes), so ``top -H`` and
     ``/proc/PID/task/*/comm`` tell recognizer CPU apart from the event loop's."""
     with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")  # Linux; elsewhere the name stays
-        libc.prctl(15, threading.current_thread().name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+        _libc().prctl(15, threading.current_thread().name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+
+
+def trim_heap() -> bool:
+    """Give freed heap memory back to the OS (glibc); False where there is no such call."""
+    try:
+        _libc().malloc_trim(0)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL("libc.so.6")
 
 
 def yield_to_call_control(nice: int) -> dict[str, object]:
