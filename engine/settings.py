@@ -128,9 +128,10 @@ class Settings:
     )
     speech_workers: int = _setting(0, "Recognition worker threads (0: one per CPU core).")
     speech_worker_nice: int = _setting(
-        10,
+        5,
         "OS priority (nice, 0-19) of the recognition worker threads, which also run "
-        "SCHED_BATCH: decoding yields the CPU to call control.",
+        "SCHED_BATCH: decoding yields the CPU to call control (higher: more so, but on a "
+        "machine busy with other work the recognisers fall behind).",
     )
     speech_max_legs: int = _setting(
         0,

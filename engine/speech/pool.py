@@ -52,7 +52,7 @@ class RecognitionPool:
         self,
         workers: int = 0,
         policy: Policy | None = None,
-        nice: int = 10,
+        nice: int = 5,
         chunk: float = 0.1,
     ) -> None:
         self.workers = workers or os.cpu_count() or 1

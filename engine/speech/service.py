@@ -41,7 +41,7 @@ class SpeechService:
         workers: int = 0,
         policy: Policy | None = None,
         end_silence: float = 0.2,
-        nice: int = 10,
+        nice: int = 5,
     ) -> None:
         self.models, self.menus, self.analyzer = models, menus, analyzer
         self.pool = RecognitionPool(workers, policy, nice=nice)
