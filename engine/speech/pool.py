@@ -14,10 +14,10 @@ worker never preempts the loop or Asterisk; the loop, when it wakes, preempts a 
 so decoding takes the CPU that call control leaves. ``stats()["priority"]`` shows what
 each worker got.
 
-A leg's recogniser is freed on the worker when its session finishes; then, at most every
-``TRIM_EVERY`` seconds, the worker hands freed heap back to the OS (glibc
-``malloc_trim``): decoders allocate and free large lattices on the workers' own malloc
-arenas, and without it the engine's RSS keeps what the busiest moment took.
+A leg's recogniser is freed on its worker as soon as its session finishes. The heap is
+not trimmed from a worker: ``malloc_trim`` holds each malloc arena's lock in turn, the
+event loop's among them, and a niced worker descheduled while holding it would stall the
+loop (``trim_heap`` is for threads at normal priority, e.g. after the start's calibration).
 
 IVR menu sessions decide where calls go, so they have their own lane: a dedicated
 thread (normal priority) serves only them, and general workers take them first too
@@ -35,7 +35,6 @@ import itertools
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable
 
 from engine.logs import get_logger
@@ -44,7 +43,6 @@ from engine.speech.session import RecognizerFactory, Session
 
 log = get_logger(__name__)
 BYTES_PER_SECOND = 32000
-TRIM_EVERY = 10.0  # seconds between heap trims after recognisers are freed
 
 
 class RecognitionPool:
@@ -70,9 +68,6 @@ class RecognitionPool:
         self._threads: list[threading.Thread] = []
         self._sessions: dict[str, Session] = {}
         self.priority: dict[str, dict[str, object]] = {}  # thread name -> what it got
-        self.trims = 0
-        self.trim_ms = 0.0  # the last trim's duration
-        self._trimmed = 0.0
 
     @property
     def lag(self) -> float:
@@ -131,17 +126,6 @@ class RecognitionPool:
             self._ready.put((session.priority, next(self._order), _MENU_TOKEN))
         else:
             self._ready.put((session.priority, next(self._order), session))
-
-    def released(self) -> None:
-        """A worker freed a recogniser: trim the heap, at most every ``TRIM_EVERY`` s."""
-        now = time.monotonic()
-        with self.lock:
-            if now - self._trimmed < TRIM_EVERY:
-                return
-            self._trimmed = now
-        if trim_heap():
-            self.trims += 1
-            self.trim_ms = round((time.monotonic() - now) * 1000, 2)
 
     def update_level(self, now: float) -> int:
         """Called under ``lock`` by feeds: the overload level for the current lag."""
@@ -211,8 +195,6 @@ class RecognitionPool:
             "dropped_seconds": dict(self.dropped),
             "level_changes": len(self.level_changes),
             "priority": dict(self.priority),
-            "heap_trims": self.trims,
-            "last_trim_ms": self.trim_ms,
         }
 
 

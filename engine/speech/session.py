@@ -123,10 +123,8 @@ class Session:
         if again:
             pool.schedule(self)
         elif finishing:
-            released, self._recognizer = self._recognizer is not None, None
+            self._recognizer = None  # its decoder's memory is freed now, on the worker
             self._loop.call_soon_threadsafe(self._finished)
-            if released:  # its decoder's memory is freed here, on the worker
-                pool.released()
 
     def _deliver(self, results: list[Any]) -> None:
         try:
