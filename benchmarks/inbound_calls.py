@@ -12,11 +12,20 @@ budget), legs heard in real time and the recogniser's lag, Asterisk channels per
 engine CPU seconds per call without the recogniser threads (their CPU apart, read per
 thread from ``/proc/PID/task``), Asterisk CPU per call, engine peak memory, and the
 warnings the engine logged (``engine.loop_stalled`` among them). ``--speech both`` runs
-the same levels with speech off, then on (a fresh engine and Redis each), side by side.
+the same levels with speech off, then on (a fresh engine and Redis each), side by side;
+``--rounds R`` repeats that R times (off, on, off, on...) and prints each round's p99
+on/off ratio and their median, so the load other programs put on the machine falls on
+both modes alike. ``--ivr-calls K`` adds K callers on the IVR's DID (8000) during each
+level who say 技术支持 (espeak-ng) over the menu prompt and press 1 afterwards (speech
+off: the key routes them): they are left out of the StasisStart-to-bridged figures, and
+with speech on the engine's ``/status`` gives end of speech -> menu decision (p50/p99/
+max, ms) under the level's load.
 ``--json`` prints the same machine-readable. ``--engine-root`` runs another checkout's
 engine (e.g. the code before a change) under the same driver.
 
     python benchmarks/inbound_calls.py --config var/bench.toml --calls 50,200 --speech both
+    python benchmarks/inbound_calls.py --config var/bench.toml --calls 200 --speech both \
+        --rounds 3 --ivr-calls 20
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import os
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,14 +48,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.speech_calls_load import write_skills  # noqa: E402
 from engine import settings as settings_mod  # noqa: E402
 from engine.ari.client import AriClient  # noqa: E402
-from engine.sim import parties  # noqa: E402
+from engine.sim import parties, voices  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -100,41 +110,26 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def write_skills(folder: Path, agents: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    repo = ROOT / "skills"
-    for name in ("ivr.yaml", "queues.yaml", "vip.yaml", "knowledge-base.yaml"):
-        if (repo / name).exists():
-            (folder / name).write_text((repo / name).read_text())
-    pool = [
-        {
-            "id": str(5000 + i),
-            "name": f"Bench agent {i}",
-            "endpoint": parties.agent_endpoint(str(5000 + i)),
-            "languages": ["zh", "en"],
-            "skills": {"general": 3},
-            "groups": ["general"],
-            "auto_login": True,
-        }
-        for i in range(agents)
-    ]
-    doc = {
-        "skills": ["technical", "billing", "general"],
-        "groups": ["platinum", "technical", "billing", "general"],
-        "agents": pool,
-    }
-    (folder / "agents.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
-
-
-async def place_calls(ari: AriClient, n: int, rate: float, hold: float, did: str) -> int:
+async def place_calls(
+    ari: AriClient, n: int, rate: float, hold: float, did: str, voice: str | None = None
+) -> int:
     """Start n callers at a steady ``rate`` per second; each stays ``hold`` seconds, so
-    with hold >= n / rate all n calls are up at once at the peak."""
+    with hold >= n / rate all n calls are up at once at the peak. With ``voice``: IVR
+    callers, who say it 1 s after the answer (over the prompt), then press 1."""
     stamp = int(time.time() * 1000)
     tasks = []
+    prefix = "ivr" if voice else "bench"
+    spoken: dict[str, Any] = (
+        {"wav": [voice, "silence/1"], "wav_delay": 1.0, "dtmf": "1", "dtmf_delay": 1.5}
+        if voice
+        else {}
+    )
 
     async def one(i: int) -> None:
-        p = parties.caller(did, f"139{stamp % 10000:04d}{i:04d}", hold=hold)
-        await ari.originate(p.pop("endpoint"), channelId=f"bench-{stamp}-{i}", **p)
+        p = parties.caller(
+            did, f"13{8 if voice else 9}{stamp % 10000:04d}{i:04d}", hold=hold, **spoken
+        )
+        await ari.originate(p.pop("endpoint"), channelId=f"{prefix}-{stamp}-{i}", **p)
 
     start = time.monotonic()
     for i in range(n):
@@ -187,6 +182,7 @@ class Sampler:
         self.lag_max = 0.0
         self.heard_at_peak: int | None = 0
         self.status_keys: set[str] = set()
+        self.menu_decisions: dict[str, Any] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         ari = AriClient(self.cfg.ari_url, self.cfg.ari_user, self.cfg.ari_password)
@@ -223,6 +219,7 @@ class Sampler:
             if waiting is not None:
                 self._max("legs_waiting", waiting)
             self.lag_max = max(self.lag_max, float(rec.get("lag", 0.0)))
+            self.menu_decisions = speech.get("menu_decisions") or self.menu_decisions
             sessions = int(rec.get("sessions", 0))
             if "behind" not in rec and speech:  # an engine that does not say
                 self.heard_at_peak = None
@@ -257,6 +254,8 @@ async def run_level(
     rate: float,
     http_port: int,
     log_path: Path,
+    ivr_calls: int = 0,
+    voice: str | None = None,
 ) -> dict:
     hold = n / rate + 3.0
     ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
@@ -267,15 +266,21 @@ async def run_level(
     sampler = Sampler(cfg, http_port)
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
-    failed_originates = await place_calls(ari, n, rate, hold, "8100")
+    placing = [place_calls(ari, n, rate, hold, "8100")]
+    if ivr_calls and voice:  # spread over the same ramp, staying as long as the others
+        placing.append(place_calls(ari, ivr_calls, ivr_calls * rate / n, hold, "8000", voice))
+    failed = await asyncio.gather(*placing)
+    failed_originates = failed[0]
     db = cfg.database_url or Path(cfg.database_path)
     deadline = time.time() + hold + 60
-    rows: list[Any] = []
+    all_rows: list[Any] = []
     while time.time() < deadline:
         await asyncio.sleep(1.0)
-        rows = read_records(db, since)
-        if len([r for r in rows if r["ended_at"]]) >= n - failed_originates:
+        all_rows = read_records(db, since)
+        if len([r for r in all_rows if r["ended_at"]]) >= n + ivr_calls - sum(failed):
             break
+    rows = [r for r in all_rows if r["did"] != "8000"]
+    ivr_rows = [r for r in all_rows if r["did"] == "8000"]
     await asyncio.sleep(1.0)
     stop.set()
     await sampling
@@ -321,6 +326,11 @@ async def run_level(
         "engine_peak_rss_mb": round(peak_rss_mb(engine_pid), 1),
         "loop_stalled": warnings.get("engine.loop_stalled", 0),
         "warnings": dict(warnings.most_common()),
+        "ivr_calls": len(ivr_rows),
+        "ivr_connected": sum(1 for r in ivr_rows if r["connected_at"]),
+        "ivr_to_technical": sum(1 for r in ivr_rows if r["queue"] == "technical"),
+        "ivr_paths": dict(Counter(str(r["ivr_path"]) for r in ivr_rows).most_common(4)),
+        "menu_decisions": sampler.menu_decisions or None,
     }
 
 
@@ -382,6 +392,7 @@ async def run_mode(
     sandbox: Any,
     database_url: str = "",
     work: Path | None = None,
+    voice: str | None = None,
 ) -> dict:
     """One fresh engine (and Redis) through every level; speech ``on``/``off``/None
     (config); its store a SQLite file in ``work`` (a fresh folder by default), or
@@ -415,7 +426,15 @@ async def run_mode(
         for n in levels:
             print(f"== speech {speech or 'config'}: {n} calls ...", file=sys.stderr, flush=True)
             level = await run_level(
-                cfg, engine.pid, asterisk_pid, n, args.rate, http_port, log_path
+                cfg,
+                engine.pid,
+                asterisk_pid,
+                n,
+                args.rate,
+                http_port,
+                log_path,
+                getattr(args, "ivr_calls", 0),
+                voice,
             )
             results.append(level)
     finally:
@@ -466,8 +485,18 @@ async def main_async(args: argparse.Namespace) -> list[dict]:
     modes: list[str | None] = {"both": ["off", "on"], "on": ["on"], "off": ["off"]}.get(
         args.speech, [None]
     )
+    voice = None
+    if args.ivr_calls:
+        if voices.missing_tools():
+            raise SystemExit(f"--ivr-calls needs {' and '.join(voices.missing_tools())}")
+        voice = voices.say(sandbox.sounds_dir, "bench-jishu", "ji4 shu4 zhi1 chi2", speed=160)
     try:
-        return [await run_mode(args, mode, levels, sandbox) for mode in modes]
+        runs = []
+        for n in range(args.rounds):
+            for mode in modes:
+                run = await run_mode(args, mode, levels, sandbox, voice=voice)
+                runs.append({"round": n + 1, **run})
+        return runs
     finally:
         if not was_up:
             sandbox.down()
@@ -498,6 +527,15 @@ def main() -> int:
     )
     parser.add_argument(
         "--engine-root", help="run the engine from this checkout (default: this one)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="repeat the modes this many times, interleaved"
+    )
+    parser.add_argument(
+        "--ivr-calls",
+        type=int,
+        default=0,
+        help="extra callers per level who answer the IVR's speech menu (espeak-ng)",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -532,28 +570,71 @@ ROWS = [
     ("Asterisk CPU s/call", "asterisk_cpu_s_per_call"),
     ("engine peak RSS MB", "engine_peak_rss_mb"),
     ("engine.loop_stalled", "loop_stalled"),
+    ("IVR calls / connected", "ivr_calls"),
+    ("IVR calls routed to technical", "ivr_to_technical"),
 ]
 
 
 def print_table(runs: list[dict]) -> None:
     """One column per (speech mode, level), one row per figure."""
     columns = [(run, level) for run in runs for level in run["levels"]]
-    heads = [f"{level['calls']} calls, speech {run['speech']}" for run, level in columns]
+    rounds = len({run.get("round", 1) for run in runs})
+    heads = [
+        f"{level['calls']} calls, speech {run['speech']}"
+        + (f" #{run['round']}" if rounds > 1 else "")
+        for run, level in columns
+    ]
     width = max([22] + [len(h) for h in heads]) + 2
     print(f"{'':<30}" + "".join(f"{h:>{width}}" for h in heads))
     for label, key in ROWS:
         cells = [level.get(key) for _, level in columns]
+        if key == "ivr_calls":
+            cells = [f"{lv['ivr_calls']} / {lv['ivr_connected']}" for _, lv in columns]
         print(f"{label:<30}" + "".join(f"{'-' if c is None else c!s:>{width}}" for c in cells))
     for run, level in columns:
         print(
             f"warnings, {level['calls']} calls, speech {run['speech']}: "
             + (", ".join(f"{k} {v}" for k, v in level["warnings"].items()) or "none")
         )
+    for run, level in columns:
+        decisions = level.get("menu_decisions")
+        if decisions:
+            print(
+                f"end of speech -> menu decision, {level['calls']} calls, speech "
+                f"{run['speech']}: {decisions} (IVR paths {level['ivr_paths']})"
+            )
     for run in runs:
         print(
             f"speech {run['speech']}: Asterisk channels left 2 s after engine stop: "
             f"{run['channels_left_after_stop']} (log: {run['engine_log']})"
         )
+    for line in ratios(runs):
+        print(line)
+
+
+def ratios(runs: list[dict]) -> list[str]:
+    """p99 speech on / off per round and level, and the median over rounds."""
+    by: dict[tuple[int, int], dict[str, float]] = {}
+    for run in runs:
+        for level in run["levels"]:
+            by.setdefault((level["calls"], run.get("round", 1)), {})[run["speech"]] = level[
+                "p99_ms"
+            ]
+    out, per_level = [], {}
+    for (calls, rnd), p99 in sorted(by.items()):
+        if "on" in p99 and "off" in p99 and p99["off"]:
+            ratio = p99["on"] / p99["off"]
+            per_level.setdefault(calls, []).append(ratio)
+            out.append(
+                f"round {rnd}, {calls} calls: p99 on/off {p99['on']} / {p99['off']} ms "
+                f"= {ratio:.2f}x"
+            )
+    for calls, values in per_level.items():
+        out.append(
+            f"{calls} calls: median p99 on/off over {len(values)} rounds "
+            f"{statistics.median(values):.2f}x"
+        )
+    return out
 
 
 if __name__ == "__main__":

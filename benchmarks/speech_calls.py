@@ -38,7 +38,6 @@ from benchmarks.speech_calls_load import (
     loudness,
     place,
     rtp_streams,
-    say,
     summary,
     talk_pcm,
     write_skills,
@@ -46,6 +45,7 @@ from benchmarks.speech_calls_load import (
 from benchmarks.speech_load import loop_probe
 from engine import settings as settings_mod
 from engine.logs import configure_logging
+from engine.sim.voices import say
 from engine.speech.legs import LegListener
 
 

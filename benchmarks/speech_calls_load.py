@@ -74,34 +74,6 @@ def write_skills(folder: Path, agents: int) -> None:
     (folder / "agents.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
 
 
-def say(sounds_dir: Path, name: str, pinyin: str) -> str:
-    """espeak-ng Mandarin at 8 kHz into the sandbox's sounds; returns the sound name."""
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = Path(tmp) / "raw.wav"
-        subprocess.run(
-            ["espeak-ng", "-v", "cmn-latn-pinyin", "-w", str(raw), pinyin],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [
-                "sox",
-                "-q",
-                "-V1",
-                str(raw),
-                "-r",
-                "8000",
-                "-c",
-                "1",
-                "-b",
-                "16",
-                str(sounds_dir / f"{name}.wav"),
-            ],
-            check=True,
-        )
-    return f"tenure/{name}"
-
-
 def talk_pcm() -> bytes:
     """Continuous free-form speech (16 kHz int16) to saturate the workers with."""
     with tempfile.TemporaryDirectory() as tmp:

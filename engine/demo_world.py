@@ -10,15 +10,13 @@ so re-scoring, outreach and care run exactly as they do for events from other sy
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from engine.sim import parties
+from engine.sim import parties, voices
 from engine.sim.customers import generate
 
 if TYPE_CHECKING:
@@ -168,32 +166,9 @@ async def risk_of(engine: Engine) -> dict[str, Any]:
 def synthesise_voice(sounds_dir: Path) -> str | None:
     """技术支持 in Mandarin (espeak-ng pinyin voice), 8 kHz for Asterisk; None without
     espeak-ng or sox."""
-    if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
+    if voices.missing_tools():
         return None
-    raw = sounds_dir / "demo-jishu-zhichi.raw.wav"
-    subprocess.run(
-        ["espeak-ng", "-v", "cmn-latn-pinyin", "-s", "160", "-w", str(raw), "ji4 shu4 zhi1 chi2"],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            "sox",
-            "-q",
-            "-V1",
-            str(raw),
-            "-r",
-            "8000",
-            "-c",
-            "1",
-            "-b",
-            "16",
-            str(sounds_dir / "demo-jishu-zhichi.wav"),
-        ],
-        check=True,
-    )
-    raw.unlink()
-    return VOICE
+    return voices.say(sounds_dir, VOICE.split("/", 1)[1], "ji4 shu4 zhi1 chi2", speed=160)
 
 
 async def run_callbacks(engine: Engine, timeout: float = 90.0) -> dict[str, Any]:

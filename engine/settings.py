@@ -188,6 +188,12 @@ class Settings:
         "models_dir). Every listed model must load at start.",
     )
     speech_workers: int = _setting(0, "Recognition worker threads (0: one per CPU core).")
+    speech_worker_nice: int = _setting(
+        5,
+        "OS priority (nice, 0-19) of the recognition worker threads, which also run "
+        "SCHED_BATCH: decoding yields the CPU to call control (higher: more so, but on a "
+        "machine busy with other work the recognisers fall behind).",
+    )
     speech_max_legs: int = _setting(
         0,
         "Listening budget: call legs heard at once (0: measured at start by decoding a few "
@@ -381,6 +387,8 @@ def _counts(s: Settings) -> None:
     for name, zero in (("speech_workers", "one per core"), ("speech_max_legs", "measured")):
         if getattr(s, name) < 0:
             raise SettingsError(f"{name} must be 0 ({zero}) or more")
+    if not 0 <= s.speech_worker_nice <= 19:
+        raise SettingsError(f"speech_worker_nice must be 0-19, got {s.speech_worker_nice}")
 
 
 def _validate(s: Settings) -> None:

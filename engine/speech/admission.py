@@ -205,6 +205,11 @@ class Admission:
 
     def _fill(self, now: float) -> list[Admit]:
         out: list[Admit] = []
+        full = len(self.admitted) >= self.budget
+        if not self.waiting or (
+            full and not any(self.policy.always(e.kind) for e in self.waiting.values())
+        ):
+            return out  # nothing can be admitted: no sort of the queue on the call path
         for entry in sorted(self.waiting.values(), key=_order):
             if self.policy.always(entry.kind) or len(self.admitted) < self.budget:
                 del self.waiting[entry.leg]

@@ -22,11 +22,14 @@ import asyncio
 import functools
 import inspect
 import itertools
+import statistics
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.ari.errors import AriNotFound
 from engine.calls import actions as a
 from engine.calls import events as e
 from engine.calls.ports import Deliver
@@ -65,6 +68,10 @@ class HeardLeg:
     tap: Tap | None = None
     speaking: bool = False
     last_final: dict[str, Any] | None = None
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
 
 
 def kind_of(role: str, menu: str | None) -> str:
@@ -108,6 +115,9 @@ class CallSpeech:
         # meet the old ones Asterisk is still tearing down
         self._seq = itertools.count(int(time.time() * 1000))
         self._background: set[asyncio.Task[Any]] = set()
+        # seconds from the caller's end of speech to each menu decision (the last 1,000)
+        self.decisions: deque[float] = deque(maxlen=1000)
+        self.decided = 0
 
     # -- Listening (called by the call runner) --------------------------------------
     async def listen(
@@ -198,6 +208,7 @@ class CallSpeech:
                 leg.deliver(
                     e.SpeechIntent(t.menu, t.intent) if t.intent else e.SpeechNoMatch(t.menu)
                 )
+                self._decided(leg, t, clock)
         segment = messages.segment(leg.call_id, t, clock + t.start)
         self.feed.publish(self.feed.transcripts_channel(leg.call_id), segment)
         leg.last_final = None
@@ -209,6 +220,35 @@ class CallSpeech:
                 text.segments.append(segment)
                 analysis = getattr(t.analysis, "text", None)
                 text.complaints += list(getattr(analysis, "complaints", ()))
+
+    def _decided(self, leg: HeardLeg, t: Transcript, clock: float) -> None:
+        """A menu decision reached the call: how long after the caller stopped speaking
+        (the recogniser's end-of-speech mark, in wall time through the leg's clock)."""
+        self.decided += 1
+        if t.speech_end is None or not clock:
+            return
+        latency = time.time() - (clock + t.speech_end)
+        self.decisions.append(latency)
+        log.info(
+            "speech.menu_decided",
+            call=leg.call_id,
+            menu=t.menu,
+            intent=t.intent,
+            after_speech_ms=round(latency * 1000, 1),
+        )
+
+    def decision_stats(self) -> dict[str, Any]:
+        """For /status: menu decisions and end of speech -> decision (recent ones) in ms."""
+        recent = sorted(self.decisions)
+        if not recent:
+            return {"decided": self.decided, "timed": 0}
+        return {
+            "decided": self.decided,
+            "timed": len(recent),
+            "p50_ms": _ms(statistics.median(recent)),
+            "p99_ms": _ms(recent[min(len(recent) - 1, int(0.99 * len(recent)))]),
+            "max_ms": _ms(recent[-1]),
+        }
 
     def _emotion(
         self, leg: HeardLeg, t: Transcript, score: EmotionScore, event: EmotionEvent | None
@@ -275,12 +315,19 @@ class CallSpeech:
         try:
             await self._tap(leg)
         except Exception as exc:
-            log.warning(
-                "speech.admitted_tap_failed", call=leg.call_id, role=leg.role, error=repr(exc)
-            )
-            if self.legs.get(key) is leg:
+            stopped = self.legs.get(key) is not leg
+            if stopped or isinstance(exc, AriNotFound):
+                # the call ended while it waited or while its tap opened (its channel is
+                # gone: 404): nothing failed, the leg's StopListening is on its way
+                log.debug("speech.admitted_leg_gone", call=leg.call_id, role=leg.role)
+            else:
+                log.warning(
+                    "speech.admitted_tap_failed", call=leg.call_id, role=leg.role, error=repr(exc)
+                )
+            if not stopped:
                 del self.legs[key]
-                leg.deliver(e.ListenFailed(leg.role, type(exc).__name__))
+                if not isinstance(exc, AriNotFound):
+                    leg.deliver(e.ListenFailed(leg.role, type(exc).__name__))
             self.act(self.admission.release(leg.slot, time.time()))
             return
         finally:

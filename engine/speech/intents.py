@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from pypinyin import Style, lazy_pinyin
-
 Outcome = Literal["accept", "confirm", "no-match"]
 WORD = "#"  # marks a unit that is a word, not a pinyin syllable
 ACCEPT, CONFIRM, MARGIN = 0.8, 0.6, 0.3
@@ -48,6 +46,8 @@ NO_MATCH = IntentMatch(None, 0.0, "no-match")
 @lru_cache(maxsize=4096)
 def units(text: str) -> tuple[str, ...]:
     """Pinyin syllables (toneless) for CJK characters, lower-case words for the rest."""
+    from pypinyin import Style, lazy_pinyin  # its 55 MB dictionary: only once text is judged
+
     text = unicodedata.normalize("NFKC", text).lower().replace("[unk]", " ")
     out: list[str] = []
     for run in _RUNS.findall(text):

@@ -34,6 +34,7 @@ from engine.speech import menus as menus_mod
 from engine.speech.admission import Admission, Policy
 from engine.speech.calls import CallSpeech, LiveHook
 from engine.speech.feed import TranscriptFeed
+from engine.speech.pool import trim_heap
 from engine.speech.service import SpeechService
 from engine.speech.store import TranscriptStore
 from engine.speech.taps import AriTaps
@@ -146,7 +147,10 @@ class LiveSpeech:
     def _measure(self, lang: str) -> tuple[float, float]:
         """(audio seconds, CPU seconds) of the calibration, on the calling thread."""
         pcm = calibrate.sample_audio(lang=lang)
-        return calibrate.measure(self.service.models.get(lang), pcm, lang)
+        try:
+            return calibrate.measure(self.service.models.get(lang), pcm, lang)
+        finally:
+            trim_heap()  # the calibration's decoder is gone: its heap goes back to the OS
 
     async def resync(self) -> None:
         await self.taps.sweep()
@@ -173,4 +177,5 @@ class LiveSpeech:
             "published": self.feed.published,
             "stored": self.feed.stored,
             "recognition": self.service.pool.stats(),
+            "menu_decisions": self.calls.decision_stats(),
         }

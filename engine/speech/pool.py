@@ -8,7 +8,16 @@ the ready queue (IVR menus first, then callers, then agents). A worker takes a
 session, decodes at most ``chunk`` seconds, hands results back to the loop with
 ``call_soon_threadsafe`` and puts the session back if audio is still waiting. The
 overload policy (``engine.speech.degrade``) decides what is dropped when workers fall
-behind. Workers run at a lower OS priority (nice) than the event loop's thread.
+behind. Optional work yields to call control: workers run at a lower OS priority than
+the event loop's thread (``nice``, per thread on Linux) under ``SCHED_BATCH`` (a waking
+worker never preempts the loop or Asterisk; the loop, when it wakes, preempts a worker),
+so decoding takes the CPU that call control leaves. ``stats()["priority"]`` shows what
+each worker got.
+
+A leg's recogniser is freed on its worker as soon as its session finishes. The heap is
+not trimmed from a worker: ``malloc_trim`` holds each malloc arena's lock in turn, the
+event loop's among them, and a niced worker descheduled while holding it would stall the
+loop (``trim_heap`` is for threads at normal priority, e.g. after the start's calibration).
 
 IVR menu sessions decide where calls go, so they have their own lane: a dedicated
 thread (normal priority) serves only them, and general workers take them first too
@@ -21,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import itertools
 import os
 import queue
@@ -37,7 +47,11 @@ BYTES_PER_SECOND = 32000
 
 class RecognitionPool:
     def __init__(
-        self, workers: int = 0, policy: Policy | None = None, nice: int = 5, chunk: float = 0.1
+        self,
+        workers: int = 0,
+        policy: Policy | None = None,
+        nice: int = 5,
+        chunk: float = 0.1,
     ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.policy = policy or Policy()
@@ -53,6 +67,7 @@ class RecognitionPool:
         self._order = itertools.count()
         self._threads: list[threading.Thread] = []
         self._sessions: dict[str, Session] = {}
+        self.priority: dict[str, dict[str, object]] = {}  # thread name -> what it got
 
     @property
     def lag(self) -> float:
@@ -129,8 +144,7 @@ class RecognitionPool:
 
     def _work(self) -> None:
         name_thread()
-        with contextlib.suppress(OSError, AttributeError):  # lower priority: Linux per thread
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._nice)
+        self.priority[threading.current_thread().name] = yield_to_call_control(self._nice)
         while True:
             _, _, item = self._ready.get()
             if item is None:
@@ -180,6 +194,7 @@ class RecognitionPool:
             "workers": self.workers,
             "dropped_seconds": dict(self.dropped),
             "level_changes": len(self.level_changes),
+            "priority": dict(self.priority),
         }
 
 
@@ -190,8 +205,36 @@ def name_thread() -> None:
     """Give the OS thread the Python thread's name (15 bytes), so ``top -H`` and
     ``/proc/PID/task/*/comm`` tell recognizer CPU apart from the event loop's."""
     with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")  # Linux; elsewhere the name stays
-        libc.prctl(15, threading.current_thread().name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+        _libc().prctl(15, threading.current_thread().name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+
+
+def trim_heap() -> bool:
+    """Give freed heap memory back to the OS (glibc); False where there is no such call."""
+    try:
+        _libc().malloc_trim(0)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL("libc.so.6")
+
+
+def yield_to_call_control(nice: int) -> dict[str, object]:
+    """Lower the calling thread's priority: ``nice`` (Linux applies it per thread) and
+    ``SCHED_BATCH``. Returns what it got (``nice``, ``policy``); where the OS refuses,
+    the thread keeps what it had and says so."""
+    tid = threading.get_native_id()
+    got: dict[str, object] = {"nice": 0, "policy": "other"}
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, tid, nice)
+        got["nice"] = os.getpriority(os.PRIO_PROCESS, tid)
+    with contextlib.suppress(OSError, AttributeError):
+        os.sched_setscheduler(tid, os.SCHED_BATCH, os.sched_param(0))
+        got["policy"] = "batch" if os.sched_getscheduler(tid) == os.SCHED_BATCH else "other"
+    return got
 
 
 def _run(session: Session) -> None:

@@ -41,9 +41,10 @@ class SpeechService:
         workers: int = 0,
         policy: Policy | None = None,
         end_silence: float = 0.2,
+        nice: int = 5,
     ) -> None:
         self.models, self.menus, self.analyzer = models, menus, analyzer
-        self.pool = RecognitionPool(workers, policy)
+        self.pool = RecognitionPool(workers, policy, nice=nice)
         self.end_silence = end_silence
 
     @classmethod
@@ -64,6 +65,7 @@ class SpeechService:
             menus_mod.load(menus) if menus.exists() else menus_mod.SpeechMenus({}),
             Analyzer(text, model),
             settings.speech_workers,
+            nice=settings.speech_worker_nice,
         )
 
     @property

@@ -123,6 +123,7 @@ class Session:
         if again:
             pool.schedule(self)
         elif finishing:
+            self._recognizer = None  # its decoder's memory is freed now, on the worker
             self._loop.call_soon_threadsafe(self._finished)
 
     def _deliver(self, results: list[Any]) -> None:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import itertools
 import shutil
-import subprocess
 from pathlib import Path
 
 import aiohttp
@@ -22,6 +21,7 @@ import pytest
 
 from engine.calls.ports import Caller
 from engine.sim import parties
+from engine.sim import voices as synth
 from tests.integration.dialer_helpers import new_campaign, open_api
 from tests.integration.helpers import bridges_by_id, channel_ids, sim_globals, wait_for
 
@@ -52,51 +52,18 @@ def speech_skills(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def voices(sandbox, tmp_path_factory) -> dict[str, str]:
+def voices(sandbox) -> dict[str, str]:
     """Sound names (``tenure/st-...``) of the synthesised utterances, 8 kHz mono."""
-    for tool in ("espeak-ng", "sox"):
-        if shutil.which(tool) is None:
-            pytest.fail(
-                f"{tool} is missing: apt-get install espeak-ng sox (scripts/bootstrap-host.sh does)"
-            )
-    work = tmp_path_factory.mktemp("voices")
-    for name, (text, amplitude, pitch, speed) in SAY.items():
-        raw = work / f"{name}.raw.wav"
-        subprocess.run(
-            [
-                "espeak-ng",
-                "-v",
-                "cmn-latn-pinyin",
-                "-a",
-                str(amplitude),
-                "-p",
-                str(pitch),
-                "-s",
-                str(speed),
-                "-w",
-                str(raw),
-                text,
-            ],
-            check=True,
-            capture_output=True,
+    missing = synth.missing_tools()
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} missing: apt-get install espeak-ng sox "
+            "(scripts/bootstrap-host.sh does)"
         )
-        subprocess.run(
-            [
-                "sox",
-                "-q",
-                "-V1",
-                str(raw),
-                "-r",
-                "8000",
-                "-c",
-                "1",
-                "-b",
-                "16",
-                str(sandbox.sounds_dir / f"{name}.wav"),
-            ],
-            check=True,
-        )
-    return {name: f"tenure/{name}" for name in SAY}
+    return {
+        name: synth.say(sandbox.sounds_dir, name, text, amplitude=a, pitch=p, speed=s)
+        for name, (text, a, p, s) in SAY.items()
+    }
 
 
 class Directory:

@@ -10,12 +10,15 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import structlog
 
+from engine.ari.errors import AriNotFound
 from engine.calls import events as e
 from engine.calls.ports import Caller
 from engine.speech import calls as calls_mod
 from engine.speech.admission import Admission
 from engine.speech.calls import CallSpeech
+from engine.speech.results import Transcript
 from engine.speech.taps import Tap
 
 
@@ -28,7 +31,9 @@ class Taps:
     async def open(self, tap_id: str, channel: str, host: str, args: str) -> Tap:
         await asyncio.sleep(0)
         if channel in self.fail:
-            raise RuntimeError("ARI: 404 Channel not found")
+            raise RuntimeError("ARI: 500 snoop failed")
+        if channel.startswith("gone"):
+            raise AriNotFound(404, "Provided channel was not found", "POST", "/snoop")
         self.open_ids.append(channel)
         return Tap(tap_id)
 
@@ -106,3 +111,57 @@ async def test_an_agitated_caller_moves_up_and_a_failed_late_tap_is_reported(spe
     assert heard == [e.ListenFailed("caller", "RuntimeError")]
     assert taps.open_ids == ["ch1", "ch2"]
     assert ("c3", "caller") not in cs.legs
+
+
+async def test_a_waiting_leg_whose_call_ended_is_not_a_failure(speech):
+    """Admitted just as its call ends: the snoop finds no channel (404). Not a warning,
+    nothing delivered to the ended call; the slot goes on to the next waiting leg."""
+    cs, taps = speech
+    heard: list[Any] = []
+    await cs.listen("c1", "caller", "ch1", "zh", None, heard.append, call(1))
+    await cs.listen("c2", "caller", "gone2", "zh", None, heard.append, call(2))
+    await cs.listen("c3", "caller", "ch3", "zh", None, heard.append, call(3))
+    with structlog.testing.capture_logs() as logs:
+        await cs.stop("c1", "caller")
+        await settle()
+    assert heard == [] and taps.open_ids == ["ch1", "ch3"]
+    assert [x["event"] for x in logs if x["log_level"] == "warning"] == []
+    assert "speech.admitted_leg_gone" in [x["event"] for x in logs]
+    assert ("c2", "caller") not in cs.legs
+
+
+async def test_menu_decisions_are_timed_from_the_end_of_speech(speech, monkeypatch):
+    """/status's ``menu_decisions``: from the caller's end of speech (leg clock + the
+    recogniser's mark) to the intent or no-match reaching the call."""
+    cs, _ = speech
+    stored: list[Any] = []
+    cs.feed = SimpleNamespace(
+        publish=lambda *a: None, transcripts_channel=lambda c: c, store_final=stored.append
+    )
+    heard: list[Any] = []
+    await cs.listen("c1", "caller", "ch1", "zh", "main", heard.append, call(1))
+    leg = cs.legs[("c1", "caller")]
+    leg.listener = SimpleNamespace(clock=1000.0)
+    monkeypatch.setattr(calls_mod.time, "time", lambda: 1005.25)
+    for intent, end in (("technical", 5.0), (None, 5.1), ("billing", None)):
+        final = Transcript(
+            "l",
+            "caller",
+            "zh",
+            "final",
+            "x",
+            0.0,
+            5.0,
+            0.0,
+            menu="main",
+            intent=intent,
+            speech_end=end,
+        )
+        cs._transcript(leg, final)
+    assert heard == [
+        e.SpeechIntent("main", "technical"),
+        e.SpeechNoMatch("main"),
+        e.SpeechIntent("main", "billing"),
+    ]
+    stats = cs.decision_stats()
+    assert stats == {"decided": 3, "timed": 2, "p50_ms": 200.0, "p99_ms": 250.0, "max_ms": 250.0}

@@ -124,3 +124,13 @@ async def test_a_failing_recogniser_is_contained():
     await session.close(timeout=2)
     assert pool.sessions == {}
     await pool.close()
+
+
+async def test_a_finished_leg_frees_its_recognizer_on_the_worker():
+    pool = RecognitionPool(workers=1)
+    for n in range(3):
+        session = pool.open(f"leg-{n}", FakeRecognizer, on_result=lambda r: None)
+        session.feed(FRAME)
+        await session.close()
+        assert session._recognizer is None
+    await pool.close()
