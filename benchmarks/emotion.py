@@ -3,6 +3,8 @@ next to a plain baseline; how often an angry caller is flagged and a calm one is
 
     .venv/bin/python benchmarks/emotion.py FOLDER [--generate [--speakers 8]]
                                            [--long-minutes 10] [--json]
+    .venv/bin/python benchmarks/emotion.py FOLDER --corpus emodb EMODB_DIR
+                                           [--held-out 03,08,09,10,11]
 
 FOLDER holds WAV files and ``labels.csv`` (``file,speaker,emotion``; high arousal =
 angry, happy, fearful; low = neutral, calm, sad; other emotions are ignored), e.g. a
@@ -16,6 +18,11 @@ baseline is the caller's own first utterances, as on a call). Figures:
   of the speaker's clips at once, which the engine cannot);
 - AUC of each prosody feature alone (the direction each feature's name promises);
 - angry clips flagged at least "agitated", calm/neutral clips flagged (false alarms).
+``--corpus emodb DIR`` first brings the Berlin EmoDB (``DIR`` or ``DIR/wav`` holds its
+535 ``SSTTTEv.wav`` files: speaker, text, emotion letter W anger, F happiness, A fear =
+high; N neutral, L boredom, T sadness = low; E disgust is left out) to the telephone band
+into FOLDER with its ``labels.csv`` (the audio stays outside the repository).
+``--held-out`` names speakers whose figures are reported apart (tune on the others).
 ``--generate`` first writes espeak-ng Mandarin clips whose speakers differ in pitch,
 loudness and speed and whose high-arousal clips are louder, higher and faster (a
 stand-in that CI can make; it checks the pipeline, not real emotion).
@@ -40,7 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.profiles.risk.train import auc
 from engine.speech import audio
 
-HIGH, LOW = {"angry", "happy", "fearful", "fear", "anger"}, {"neutral", "calm", "sad", "sadness"}
+HIGH = {"angry", "happy", "fearful", "fear", "anger"}
+LOW = {"neutral", "calm", "sad", "sadness", "bored", "boredom"}
+EMODB = {"W": "angry", "F": "happy", "A": "fearful", "N": "neutral", "L": "bored", "T": "sad"}
 SENTENCES = [
     "wo3 xiang3 wen4 yi1 xia4 wo3 de5 zhang4 dan1",
     "ni3 men5 shen2 me5 shi2 hou4 neng2 xiu1 hao3",
@@ -108,18 +117,43 @@ def generate(folder: Path, speakers: int = 8, seed: int = 0) -> int:
     return len(rows)
 
 
+def import_emodb(source: Path, folder: Path) -> int:
+    """EmoDB's WAVs at the telephone band in ``folder`` with ``labels.csv`` (file,speaker,
+    emotion); the speaker is the name's first two characters, the emotion its sixth."""
+    wavs = sorted((source / "wav" if (source / "wav").is_dir() else source).glob("*.wav"))
+    rows = []
+    folder.mkdir(parents=True, exist_ok=True)
+    for wav in wavs:
+        emotion = EMODB.get(wav.name[5:6])
+        if len(wav.stem) != 7 or emotion is None:
+            continue  # disgust (E), or not an EmoDB name
+        x, rate = audio.read_wav(wav)
+        y = telephone(x, rate)
+        _write(folder / wav.name, np.clip(y, -1, 1), 8000)
+        rows.append([wav.name, wav.name[:2], emotion])
+    if not rows:
+        raise SystemExit(f"{source}: no EmoDB WAV files (names like 03a01Wa.wav)")
+    with open(folder / "labels.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([["file", "speaker", "emotion"], *rows])
+    return len(rows)
+
+
 def _z(values: list[float]) -> np.ndarray:
     v = np.array(values, dtype=float)
     v = np.where(np.isnan(v), np.nanmean(v) if np.any(~np.isnan(v)) else 0.0, v)
     return (v - v.mean()) / (v.std() or 1.0)
 
 
-def run(folder: Path, seed: int = 0) -> dict[str, Any]:
+def run(folder: Path, seed: int = 0, speakers: set[str] | None = None) -> dict[str, Any]:
     from engine.speech import offline
     from engine.speech.emotion.analyze import Analyzer
 
     with open(folder / "labels.csv", encoding="utf-8") as fh:
-        labels = [r for r in csv.DictReader(fh) if r["emotion"].lower() in HIGH | LOW]
+        labels = [
+            r
+            for r in csv.DictReader(fh)
+            if r["emotion"].lower() in HIGH | LOW and (speakers is None or r["speaker"] in speakers)
+        ]
     by_speaker: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in labels:
         by_speaker[r["speaker"]].append(r)
@@ -225,10 +259,35 @@ def main() -> int:
     parser.add_argument("--generate", action="store_true", help="write generated clips first")
     parser.add_argument("--speakers", type=int, default=8)
     parser.add_argument("--long-minutes", type=float, help="also: peak memory of a file this long")
+    parser.add_argument(
+        "--corpus", nargs=2, metavar=("NAME", "DIR"), help="import a corpus first (emodb DIR)"
+    )
+    parser.add_argument("--held-out", default="", help="speakers reported apart: 03,08,...")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.generate:
         print(f"generated {generate(args.folder, args.speakers)} clips", file=sys.stderr)
+    if args.corpus:
+        name, source = args.corpus
+        if name != "emodb":
+            parser.error(f"unknown corpus {name!r} (known: emodb)")
+        print(f"imported {import_emodb(Path(source), args.folder)} clips", file=sys.stderr)
+    held = {s.strip() for s in args.held_out.split(",") if s.strip()}
+    if held:
+        with open(args.folder / "labels.csv", encoding="utf-8") as fh:
+            everyone = {r["speaker"] for r in csv.DictReader(fh)}
+        results = {
+            "tuned-on": run(args.folder, speakers=everyone - held),
+            "held-out": run(args.folder, speakers=held),
+            "all": run(args.folder),
+        }
+        if args.json:
+            print(json.dumps(results, indent=2))
+        else:
+            for part, r in results.items():
+                print(f"== {part} speakers")
+                print(render(r))
+        return 0
     result = run(args.folder)
     if args.long_minutes:
         result["long_file"] = long_file_memory(args.folder, args.long_minutes)

@@ -138,6 +138,7 @@ class Sandbox:
         """Write the rendered configuration and sounds; True if anything changed."""
         want = config.digest(config.render(self.settings))
         if self.config_stamp.exists() and self.config_stamp.read_text() == want:
+            render.install_prompts(self.settings, self.sounds_dir)  # an edited question
             return False
         render.install(self.settings, self.root / "etc" / "asterisk", self.sounds_dir)
         self.config_stamp.write_text(want)
