@@ -147,7 +147,7 @@ def _confirmation(raw: Any, where: str) -> Confirmation:
         raise MenuError(f"{where}: expected a mapping with a 'prompt'")
     if "{label}" not in raw["prompt"]:
         raise MenuError(f"{where}.prompt: must contain {{label}} (the intent's label)")
-    labels = raw.get("labels") or {}
+    labels = raw.get("labels", {})
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
         raise MenuError(f"{where}.labels: expected a mapping of intent -> label")
     yes = _phrases(raw.get("affirm"), f"{where}.affirm")

@@ -160,3 +160,26 @@ def test_speech_off_never_loads_pypinyin() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_the_open_pass_only_ever_offers_a_confirmation(zh_model, zh_menus, monkeypatch) -> None:
+    """The grammar without [unk] forces off-topic speech onto phrases: what only it names
+    is asked about, never routed, and an empty final then shows what it heard."""
+    from engine.speech import recognizer
+
+    monkeypatch.setattr(recognizer, "OPEN_PASS", True)
+    rec = Recognizer(zh_model, "leg", lang="zh", menu=zh_menus[0])
+    assert rec._open is not None
+    lost = {"result": [{"word": "[unk]", "start": 0.2, "end": 0.9, "conf": 1.0}], "text": ""}
+    final = rec._transcript("final", "", 0.2, 0.9, heard_open=["我 要 话费"])
+    assert (final.intent, final.confirm, final.text) == (None, "billing", "我 要 话费")
+    assert final.confidence is not None and final.confidence < intents.ACCEPT
+    [plain] = rec._final(json.dumps(lost))  # nothing from the open pass: no match
+    assert plain.no_match and plain.confirm is None
+
+
+def test_a_yes_word_is_an_affirmation_only_when_said_alone(zh_menus) -> None:
+    main = zh_menus[0]
+    assert main.is_yes("是的") and main.is_yes("对") and not main.is_yes("是的 账单")
+    assert main.confirm_text("billing") == "您是要查询账单吗？是的话请按1，或者说“是”。"
+    assert main.confirm_text("weather") is None
