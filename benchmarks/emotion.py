@@ -3,6 +3,8 @@ next to a plain baseline; how often an angry caller is flagged and a calm one is
 
     .venv/bin/python benchmarks/emotion.py FOLDER [--generate [--speakers 8]]
                                            [--long-minutes 10] [--json]
+    .venv/bin/python benchmarks/emotion.py FOLDER --corpus emodb EMODB_DIR
+                                           [--held-out 03,08,09,10,11]
 
 FOLDER holds WAV files and ``labels.csv`` (``file,speaker,emotion``; high arousal =
 angry, happy, fearful; low = neutral, calm, sad; other emotions are ignored), e.g. a
@@ -16,6 +18,12 @@ baseline is the caller's own first utterances, as on a call). Figures:
   of the speaker's clips at once, which the engine cannot);
 - AUC of each prosody feature alone (the direction each feature's name promises);
 - angry clips flagged at least "agitated", calm/neutral clips flagged (false alarms).
+``--corpus emodb DIR`` first brings the Berlin EmoDB (``DIR`` or ``DIR/wav`` holds its
+535 ``SSTTTEv.wav`` files: speaker, text, emotion letter W anger, F happiness, A fear =
+high; N neutral, L boredom, T sadness = low; E disgust is left out) to the telephone band
+into FOLDER with its ``labels.csv`` (the audio stays outside the repository).
+``--held-out`` names speakers whose figures are reported apart (tune on the others);
+``--orders N`` averages N random clip orders (a speaker's first clips set the baseline).
 ``--generate`` first writes espeak-ng Mandarin clips whose speakers differ in pitch,
 loudness and speed and whose high-arousal clips are louder, higher and faster (a
 stand-in that CI can make; it checks the pipeline, not real emotion).
@@ -40,7 +48,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.profiles.risk.train import auc
 from engine.speech import audio
 
-HIGH, LOW = {"angry", "happy", "fearful", "fear", "anger"}, {"neutral", "calm", "sad", "sadness"}
+HIGH = {"angry", "happy", "fearful", "fear", "anger"}
+LOW = {"neutral", "calm", "sad", "sadness", "bored", "boredom"}
+EMODB = {"W": "angry", "F": "happy", "A": "fearful", "N": "neutral", "L": "bored", "T": "sad"}
 SENTENCES = [
     "wo3 xiang3 wen4 yi1 xia4 wo3 de5 zhang4 dan1",
     "ni3 men5 shen2 me5 shi2 hou4 neng2 xiu1 hao3",
@@ -108,18 +118,43 @@ def generate(folder: Path, speakers: int = 8, seed: int = 0) -> int:
     return len(rows)
 
 
+def import_emodb(source: Path, folder: Path) -> int:
+    """EmoDB's WAVs at the telephone band in ``folder`` with ``labels.csv`` (file,speaker,
+    emotion); the speaker is the name's first two characters, the emotion its sixth."""
+    wavs = sorted((source / "wav" if (source / "wav").is_dir() else source).glob("*.wav"))
+    rows = []
+    folder.mkdir(parents=True, exist_ok=True)
+    for wav in wavs:
+        emotion = EMODB.get(wav.name[5:6])
+        if len(wav.stem) != 7 or emotion is None:
+            continue  # disgust (E), or not an EmoDB name
+        x, rate = audio.read_wav(wav)
+        y = telephone(x, rate)
+        _write(folder / wav.name, np.clip(y, -1, 1), 8000)
+        rows.append([wav.name, wav.name[:2], emotion])
+    if not rows:
+        raise SystemExit(f"{source}: no EmoDB WAV files (names like 03a01Wa.wav)")
+    with open(folder / "labels.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([["file", "speaker", "emotion"], *rows])
+    return len(rows)
+
+
 def _z(values: list[float]) -> np.ndarray:
     v = np.array(values, dtype=float)
     v = np.where(np.isnan(v), np.nanmean(v) if np.any(~np.isnan(v)) else 0.0, v)
     return (v - v.mean()) / (v.std() or 1.0)
 
 
-def run(folder: Path, seed: int = 0) -> dict[str, Any]:
+def run(folder: Path, seed: int = 0, speakers: set[str] | None = None) -> dict[str, Any]:
     from engine.speech import offline
     from engine.speech.emotion.analyze import Analyzer
 
     with open(folder / "labels.csv", encoding="utf-8") as fh:
-        labels = [r for r in csv.DictReader(fh) if r["emotion"].lower() in HIGH | LOW]
+        labels = [
+            r
+            for r in csv.DictReader(fh)
+            if r["emotion"].lower() in HIGH | LOW and (speakers is None or r["speaker"] in speakers)
+        ]
     by_speaker: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in labels:
         by_speaker[r["speaker"]].append(r)
@@ -161,6 +196,26 @@ def run(folder: Path, seed: int = 0) -> dict[str, Any]:
     }
 
 
+def run_orders(folder: Path, orders: int, speakers: set[str] | None = None) -> dict[str, Any]:
+    """``run`` with the clips of each speaker in ``orders`` random orders (seeds 0..N-1):
+    the figures' means, and each order's flag rates (they depend on which clips set a
+    speaker's baseline)."""
+    runs = [run(folder, seed=seed, speakers=speakers) for seed in range(orders)]
+    if orders == 1:
+        return runs[0]
+    out = dict(runs[0])
+    for key in ("auc_score", "auc_plain_baseline", "angry_flagged", "calm_false_alarms"):
+        values = [r[key] for r in runs if r[key] is not None]
+        out[key] = round(float(np.mean(values)), 3) if values else None
+        out[f"{key}_per_order"] = [r[key] for r in runs]
+    out["auc_feature"] = {
+        k: round(float(np.mean([r["auc_feature"][k] for r in runs])), 3)
+        for k in runs[0]["auc_feature"]
+    }
+    out["errors"] = sorted({e for r in runs for e in r["errors"]})
+    return out
+
+
 def render(r: dict[str, Any]) -> str:
     lines = [
         f"{r['clips']} clips, {r['speakers']} speakers (each one caller, clips in random order)",
@@ -169,11 +224,23 @@ def render(r: dict[str, Any]) -> str:
         "AUC per feature (z within speaker): "
         + ", ".join(f"{k} {v:.3f}" for k, v in r["auc_feature"].items()),
     ]
+
+    def orders(key: str) -> str:
+        each = r.get(f"{key}_per_order")
+        return (
+            f" (mean of {len(each)} orders: " + ", ".join(f"{v:.1%}" for v in each) + ")"
+            if each
+            else ""
+        )
+
     if r["angry_flagged"] is not None:
-        lines.append(f"angry flagged >= agitated: {r['angry_flagged']:.1%}")
+        lines.append(
+            f"angry flagged >= agitated: {r['angry_flagged']:.1%}{orders('angry_flagged')}"
+        )
     if r["calm_false_alarms"] is not None:
         lines.append(
             f"calm/neutral flagged >= agitated (false alarms): {r['calm_false_alarms']:.1%}"
+            + orders("calm_false_alarms")
         )
     lines += [f"error: {e}" for e in r["errors"]]
     if "long_file" in r:
@@ -225,11 +292,39 @@ def main() -> int:
     parser.add_argument("--generate", action="store_true", help="write generated clips first")
     parser.add_argument("--speakers", type=int, default=8)
     parser.add_argument("--long-minutes", type=float, help="also: peak memory of a file this long")
+    parser.add_argument(
+        "--corpus", nargs=2, metavar=("NAME", "DIR"), help="import a corpus first (emodb DIR)"
+    )
+    parser.add_argument("--held-out", default="", help="speakers reported apart: 03,08,...")
+    parser.add_argument(
+        "--orders", type=int, default=1, help="clip orders per speaker to average (1)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.generate:
         print(f"generated {generate(args.folder, args.speakers)} clips", file=sys.stderr)
-    result = run(args.folder)
+    if args.corpus:
+        name, source = args.corpus
+        if name != "emodb":
+            parser.error(f"unknown corpus {name!r} (known: emodb)")
+        print(f"imported {import_emodb(Path(source), args.folder)} clips", file=sys.stderr)
+    held = {s.strip() for s in args.held_out.split(",") if s.strip()}
+    if held:
+        with open(args.folder / "labels.csv", encoding="utf-8") as fh:
+            everyone = {r["speaker"] for r in csv.DictReader(fh)}
+        results = {
+            "tuned-on": run_orders(args.folder, args.orders, everyone - held),
+            "held-out": run_orders(args.folder, args.orders, held),
+            "all": run_orders(args.folder, args.orders),
+        }
+        if args.json:
+            print(json.dumps(results, indent=2))
+        else:
+            for part, r in results.items():
+                print(f"== {part} speakers")
+                print(render(r))
+        return 0
+    result = run_orders(args.folder, args.orders)
     if args.long_minutes:
         result["long_file"] = long_file_memory(args.folder, args.long_minutes)
     print(json.dumps(result, indent=2) if args.json else render(result))

@@ -81,6 +81,21 @@ class SpeechIntent:
 
 
 @dataclass(frozen=True)
+class SpeechConfirm:
+    """The caller may have named ``intent``, not surely enough to route: ask first."""
+
+    menu: str
+    intent: str
+
+
+@dataclass(frozen=True)
+class SpeechYes:
+    """The caller said a yes word ("是", "yes"): the answer to a confirmation."""
+
+    menu: str
+
+
+@dataclass(frozen=True)
 class SpeechNoMatch:
     menu: str
 
@@ -132,6 +147,8 @@ CallEvent = (
     | SpeechStarted
     | SpeechIntent
     | SpeechNoMatch
+    | SpeechConfirm
+    | SpeechYes
     | ListenFailed
     | EmotionObserved
     | HearTalk

@@ -8,7 +8,7 @@ Each has a trivial default here so the call path runs before a domain exists.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -78,11 +78,17 @@ class Router(Protocol):
 class SpeechPlan:
     """What speech can do for calls (pure): languages with a model, the first used when
     the caller's language is unknown; the (language, menu) pairs that have a grammar;
-    whether connected calls are transcribed."""
+    whether connected calls are transcribed; the media asking "did you mean...?" per
+    (language, menu, intent), when the language gives a confirmation."""
 
     languages: tuple[str, ...]
     menus: frozenset[tuple[str, str]] = frozenset()
     transcribe: bool = True
+    confirmations: Mapping[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def confirm_media(self, lang: str, menu: str, intent: str) -> tuple[str, ...] | None:
+        """What to play to confirm ``intent``; ``None``: an unsure match is a no-match."""
+        return self.confirmations.get((lang, menu, intent))
 
     def _language(self, known: str | None) -> str | None:
         """The model language for ``known`` (``zh-CN`` is heard by ``zh``); ``known`` itself

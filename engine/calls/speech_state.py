@@ -3,8 +3,10 @@
 Which legs are heard and how is decided here, as actions:
 - IVR: each menu with a grammar in the call's language is heard (``Listen(caller, menu)``)
   while its prompt plays; the caller's first partial stops the prompt (barge-in); an
-  intent routes like the key of the same option; two no-matches leave the menu to keys
-  (``StopListening``). The language is the one chosen in the IVR, else the profile's,
+  intent routes like the key of the same option; an unsure one is asked about first
+  (the language's confirmation media, then key 1 or a spoken yes routes; without such
+  media it is a no-match); two no-matches leave the menu to keys (``StopListening``).
+  The language is the one chosen in the IVR, else the profile's,
   else the first language with a model. A failed listener leaves the IVR to keys.
 - Connected: caller and agent legs are transcribed free-form in the call's language.
 - Emotion: each caller utterance's score goes to the live state; a sharp rise is
@@ -23,7 +25,7 @@ from engine.calls import events as e
 
 if TYPE_CHECKING:
     from engine.calls.ports import Caller, Offer, SpeechPlan
-    from engine.ivr.menu import IvrSession, PlayMenu, Route
+    from engine.ivr.menu import Confirm, IvrSession, PlayMenu, Route
 
 Hearing = tuple[str, str | None]  # (language, menu or None for free-form)
 
@@ -43,8 +45,25 @@ class SpeechTransitions:
     listening: dict[str, Hearing]
     speech_failed: bool
 
-    def _step(self, step: PlayMenu | Route, now: float) -> list[a.CallAction]:
+    _seq: int
+
+    def _step(self, step: PlayMenu | Route | Confirm, now: float) -> list[a.CallAction]:
         raise NotImplementedError
+
+    def _ask_confirmation(self, step: Confirm, now: float) -> list[a.CallAction]:
+        """Play "did you mean...?" while the menu is still heard (a yes, or the intent
+        said again clearly); the digit timer starts when it has played."""
+        lang = self.listening.get("caller", ("", None))[0]
+        media = self.speech.confirm_media(lang, step.menu, step.intent) if self.speech else None
+        assert self.ivr is not None
+        if not media:  # nothing to ask with: an unsure match is a no-match
+            self.ivr.confirming = None
+            self.ivr.path[-1] = f"{step.menu}:confirm:{step.intent}:unasked"
+            return self._step(self.ivr.on_no_match(), now)
+        self.status = "ivr"
+        self._seq += 1
+        self.playback = f"{self.call_id}-p{self._seq}"
+        return [a.Play(self.caller_channel, self.playback, media, lang)]
 
     # -- deciding what to hear ----------------------------------------------------
     def _known_language(self) -> str | None:
@@ -130,6 +149,18 @@ class SpeechTransitions:
         assert self.ivr is not None
         return self._interrupt() + self._step(self.ivr.on_intent(ev.intent), now)
 
+    def _speech_confirm(self, ev: e.SpeechConfirm, now: float) -> list[a.CallAction]:
+        if not self._in_menu(ev.menu):
+            return []
+        assert self.ivr is not None
+        return self._interrupt() + self._step(self.ivr.on_confirm(ev.intent), now)
+
+    def _speech_yes(self, ev: e.SpeechYes, now: float) -> list[a.CallAction]:
+        if not self._in_menu(ev.menu):
+            return []
+        assert self.ivr is not None
+        return self._interrupt() + self._step(self.ivr.on_yes(), now)
+
     def _speech_no_match(self, ev: e.SpeechNoMatch, now: float) -> list[a.CallAction]:
         if not self._in_menu(ev.menu):
             return []
@@ -180,6 +211,8 @@ HANDLERS = {
     e.SpeechStarted: SpeechTransitions._speech_started,
     e.SpeechIntent: SpeechTransitions._speech_intent,
     e.SpeechNoMatch: SpeechTransitions._speech_no_match,
+    e.SpeechConfirm: SpeechTransitions._speech_confirm,
+    e.SpeechYes: SpeechTransitions._speech_yes,
     e.ListenFailed: SpeechTransitions._listen_failed,
     e.EmotionObserved: SpeechTransitions._emotion,
     e.HearTalk: SpeechTransitions._hear_connected,

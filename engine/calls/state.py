@@ -20,7 +20,7 @@ from engine.calls import events as e
 from engine.calls.ports import Caller, Offer, RouteRequest, SpeechPlan
 from engine.calls.speech_state import HANDLERS as SPEECH_HANDLERS
 from engine.calls.speech_state import Hearing, SpeechTransitions
-from engine.ivr.menu import IvrConfig, IvrSession, PlayMenu, Route
+from engine.ivr.menu import Confirm, IvrConfig, IvrSession, PlayMenu, Route
 
 Status = Literal["new", "identifying", "ivr", "queued", "ringing", "connected", "ended"]
 RING_GRACE = 5.0  # seconds past the originate timeout before the engine gives up itself
@@ -162,9 +162,11 @@ class InboundCall(SpeechTransitions):
             self.playback = None
         return out + self._step(self.ivr.on_digit(ev.digit), now)
 
-    def _step(self, step: PlayMenu | Route, now: float) -> list[a.CallAction]:
+    def _step(self, step: PlayMenu | Route | Confirm, now: float) -> list[a.CallAction]:
         assert self.ivr is not None
         self.record["ivr_path"] = list(self.ivr.path)
+        if isinstance(step, Confirm):
+            return self._ask_confirmation(step, now)
         if isinstance(step, PlayMenu):
             self.status = "ivr"
             self._seq += 1

@@ -7,7 +7,10 @@ never enters here: the call path fires ``on_timeout`` when the digit timer expir
 Speech: ``on_intent`` routes a recognised intent exactly as the key of the same option
 would (``target_for_intent``: the option whose key, topic, queue, menu or language is
 the intent's name); ``on_no_match`` replays like a wrong key, and after ``NO_MATCH_LIMIT``
-no-matches the menu is DTMF only (``speech_allowed``). A language menu (every option
+no-matches the menu is DTMF only (``speech_allowed``). An unsure match is never routed
+on its own: ``on_confirm`` asks "did you mean...?" (``Confirm``); key 1 or a spoken yes
+(``on_yes``) routes to it, anything else (another key, a no-match, the timeout) returns
+to the menu, counted like a timeout. A language menu (every option
 sets a language) is skipped when the caller's profile already gives one it offers.
 """
 
@@ -60,7 +63,17 @@ class Route:
     language: str | None
 
 
-Step = PlayMenu | Route
+@dataclass(frozen=True)
+class Confirm:
+    """Ask the caller whether they meant ``intent`` of ``menu`` (key 1 or "yes")."""
+
+    menu: str
+    intent: str
+    timeout: float
+
+
+Step = PlayMenu | Route | Confirm
+CONFIRM_KEY = "1"
 NO_MATCH_LIMIT = 2  # speech no-matches in one menu before it falls back to keys only
 
 
@@ -94,6 +107,7 @@ class IvrSession:
         self.preferred: str | None = None  # the caller's profile language
         self.no_matches: dict[str, int] = {}
         self.dtmf_only: set[str] = set()  # menus where speech gave up
+        self.confirming: str | None = None  # the intent asked about, awaiting key 1 / yes
 
     def start(self, preferred: str | None = None) -> Step:
         self.preferred = preferred
@@ -103,6 +117,8 @@ class IvrSession:
 
     def on_digit(self, digit: str) -> Step:
         menu = self._current()
+        if self.confirming is not None:
+            return self._answered(menu, yes=digit == CONFIRM_KEY, how=f"key:{digit}")
         target = menu.options.get(digit)
         if target is None:
             self.path.append(f"{menu.name}:{digit}?")
@@ -111,8 +127,10 @@ class IvrSession:
         return self._go(target)
 
     def on_intent(self, intent: str) -> Step:
-        """A recognised speech intent: routed like the key of the same option."""
+        """A recognised speech intent: routed like the key of the same option (also while
+        a confirmation is asked: the caller said clearly what they want)."""
         menu = self._current()
+        self.confirming = None
         target = target_for_intent(menu, intent)
         if target is None:
             self.path.append(f"{menu.name}:say:{intent}?")
@@ -120,9 +138,29 @@ class IvrSession:
         self.path.append(f"{menu.name}:say:{intent}")
         return self._go(target)
 
-    def on_no_match(self) -> Step:
-        """Speech that names no intent: like a wrong key; the second turns speech off."""
+    def on_confirm(self, intent: str) -> Step:
+        """An unsure match: ask whether the caller meant ``intent``; an intent the menu
+        has no option for is a no-match."""
         menu = self._current()
+        if target_for_intent(menu, intent) is None:
+            return self.on_no_match()
+        self.confirming = intent
+        self.path.append(f"{menu.name}:confirm:{intent}?")
+        return Confirm(menu.name, intent, menu.timeout)
+
+    def on_yes(self) -> Step:
+        """A spoken yes: the answer to a confirmation; otherwise a no-match."""
+        menu = self._current()
+        if self.confirming is None:
+            return self.on_no_match()
+        return self._answered(menu, yes=True, how="say:yes")
+
+    def on_no_match(self) -> Step:
+        """Speech that names no intent: like a wrong key; the second turns speech off.
+        The answer to a confirmation that is not yes returns to the menu."""
+        menu = self._current()
+        if self.confirming is not None:
+            return self._answered(menu, yes=False, how="say:no")
         count = self.no_matches[menu.name] = self.no_matches.get(menu.name, 0) + 1
         self.path.append(f"{menu.name}:no-match")
         if count >= NO_MATCH_LIMIT and menu.name not in self.dtmf_only:
@@ -135,6 +173,8 @@ class IvrSession:
 
     def on_timeout(self) -> Step:
         menu = self._current()
+        if self.confirming is not None:
+            return self._answered(menu, yes=False, how="timeout")
         self.path.append(f"{menu.name}:timeout")
         return self._retry(menu, invalid=False)
 
@@ -143,6 +183,15 @@ class IvrSession:
         if self.menu is None:
             raise RuntimeError("the IVR session is not in a menu")
         return self.menu
+
+    def _answered(self, menu: Menu, yes: bool, how: str) -> Step:
+        intent, self.confirming = self.confirming, None
+        assert intent is not None
+        self.path.append(f"{menu.name}:confirm:{intent}:{'yes' if yes else 'no'}:{how}")
+        target = target_for_intent(menu, intent)
+        if yes and target is not None:
+            return self._go(target)
+        return self._retry(menu, invalid=False)  # back to the menu, counted like a timeout
 
     def _retry(self, menu: Menu, invalid: bool) -> Step:
         self.attempts += 1
@@ -174,4 +223,5 @@ class IvrSession:
                 return self._go(known)
         self.menu = menu
         self.attempts = 0
+        self.confirming = None
         return PlayMenu(self.menu.name, self.menu.prompt, self.menu.timeout)

@@ -141,6 +141,7 @@ class Sandbox:
         files = config.render(self.settings)
         want = config.digest({k: v for k, v in files.items() if k not in pjsip.TRUNK_FILES})
         if self.config_stamp.exists() and self.config_stamp.read_text() == want:
+            render.install_prompts(self.settings, self.sounds_dir)  # an edited question
             return False
         render.install(self.settings, self.root / "etc" / "asterisk", self.sounds_dir)
         self.config_stamp.write_text(want)

@@ -29,7 +29,21 @@ def install(settings: Settings, etc: Path, sounds: Path) -> str:
     sounds.mkdir(parents=True, exist_ok=True)
     for wav in config.SOUNDS_DIR.glob("*.wav"):
         shutil.copy(wav, sounds / wav.name)
+    install_prompts(settings, sounds)
     return config.digest(files)
+
+
+def install_prompts(settings: Settings, sounds: Path) -> list[str]:
+    """The speech menus' confirmation questions as sound files (only the missing ones)."""
+    from engine.speech import menus, prompts  # speech stays unloaded when not asked
+
+    path = settings.skills_path / "speech-menus.yaml"
+    if not path.exists():
+        return []
+    try:
+        return prompts.install(menus.load(path), sounds)
+    except menus.MenuError:
+        return []  # the engine refuses the file itself, with its line
 
 
 def main(argv: list[str]) -> int:

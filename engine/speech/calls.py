@@ -205,9 +205,7 @@ class CallSpeech:
                 leg.deliver(e.SpeechStarted(t.menu))
             elif t.kind == "final":
                 leg.speaking = False
-                leg.deliver(
-                    e.SpeechIntent(t.menu, t.intent) if t.intent else e.SpeechNoMatch(t.menu)
-                )
+                leg.deliver(menu_event(t.menu, t))
                 self._decided(leg, t, clock)
         segment = messages.segment(leg.call_id, t, clock + t.start)
         self.feed.publish(self.feed.transcripts_channel(leg.call_id), segment)
@@ -382,3 +380,14 @@ class CallSpeech:
                 self._spawn(self._close(leg))
         if self._background:
             await asyncio.wait(set(self._background), timeout=timeout)
+
+
+def menu_event(menu: str, t: Transcript) -> e.CallEvent:
+    """A menu final as the call sees it: an intent, one to confirm, a yes, or no match."""
+    if t.intent:
+        return e.SpeechIntent(menu, t.intent)
+    if t.confirm:
+        return e.SpeechConfirm(menu, t.confirm)
+    if t.affirm:
+        return e.SpeechYes(menu)
+    return e.SpeechNoMatch(menu)

@@ -26,8 +26,10 @@ from typing import Literal
 Outcome = Literal["accept", "confirm", "no-match"]
 WORD = "#"  # marks a unit that is a word, not a pinyin syllable
 ACCEPT, CONFIRM, MARGIN = 0.8, 0.6, 0.3
+READINGS = 2  # at most this many readings of one character
 _RUNS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z0-9']+")
-_INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw")
+_INITIALS = ("zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcs")
+_SPELT = {"iu": "iou", "ui": "uei", "un": "uen"}  # pinyin's short spellings of finals
 _NEAR_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "n": "l", "f": "h", "r": "l"}
 _NEAR_FINAL = {"ing": "in", "eng": "en", "ang": "an", "iang": "ian", "uang": "uan"}
 
@@ -46,32 +48,66 @@ NO_MATCH = IntentMatch(None, 0.0, "no-match")
 @lru_cache(maxsize=4096)
 def units(text: str) -> tuple[str, ...]:
     """Pinyin syllables (toneless) for CJK characters, lower-case words for the rest."""
-    from pypinyin import Style, lazy_pinyin  # its 55 MB dictionary: only once text is judged
 
     text = unicodedata.normalize("NFKC", text).lower().replace("[unk]", " ")
     out: list[str] = []
     for run in _RUNS.findall(text):
         if "\u3400" <= run[0] <= "\u9fff" or "\uf900" <= run[0] <= "\ufaff":
-            out += lazy_pinyin(run, style=Style.NORMAL, errors="ignore")
+            out += _pinyin(run)
         else:
             out.append(WORD + run)
     return tuple(out)
 
 
+def _pinyin(run: str) -> list[str]:
+    """Toneless syllables of a CJK run; a character read several ways gives them all,
+    the likeliest first, joined by "/" (了: "le/liao", so 上不了网 also matches a heard
+    "shang bu yao wang" by its final). pypinyin (and its 55 MB phrase dictionary) is
+    imported here, on the first Chinese text judged: with speech off it never loads."""
+    from pypinyin import Style, pinyin
+
+    out = []
+    for readings in pinyin(run, style=Style.NORMAL, heteronym=True, errors="ignore"):
+        unique = list(dict.fromkeys(r for r in readings if r))[:READINGS]
+        if unique:
+            out.append("/".join(unique))
+    return out
+
+
+@lru_cache(maxsize=4096)
 def _split(syllable: str) -> tuple[str, str]:
+    """Initial and final as spoken: y/w are spelling, not sounds (yao = iao as in liao,
+    wang = uang as in guang, yu = ü as in ju), short spellings written out (gui = guei)."""
+    head, rest = syllable[:1], syllable[1:]
+    if head == "y" and rest:
+        return "", "v" + rest[1:] if rest[0] == "u" else rest if rest[0] == "i" else "i" + rest
+    if head == "w" and rest:
+        return "", rest if rest[0] == "u" else "u" + rest
     for ini in _INITIALS:
         if syllable.startswith(ini) and len(syllable) > len(ini):
-            return ini, syllable[len(ini) :]
+            final = syllable[len(ini) :]
+            if ini in "jqx" and final[0] == "u":
+                final = "v" + final[1:]
+            return ini, _SPELT.get(final, final)
     return "", syllable
 
 
 @lru_cache(maxsize=65536)
 def similarity(a: str, b: str) -> float:
-    """1 for the same unit, 0.75 for a near-homophone, 0.4 when only one half matches."""
+    """1 for the same unit, 0.75 for a near-homophone, 0.4 when only one half matches;
+    for a character with several readings, its best."""
     if a == b:
         return 1.0
     if a.startswith(WORD) or b.startswith(WORD):
         return 0.0  # words of an alphabetic language: the same or not
+    if "/" in a or "/" in b:
+        return max(_similar(x, y) for x in a.split("/") for y in b.split("/"))
+    return _similar(a, b)
+
+
+def _similar(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
     (ia, fa), (ib, fb) = _split(a), _split(b)
     same_i = ia == ib or _NEAR_INITIAL.get(ia, ia) == _NEAR_INITIAL.get(ib, ib)
     same_f = fa == fb or _NEAR_FINAL.get(fa, fa) == _NEAR_FINAL.get(fb, fb)

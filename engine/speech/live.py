@@ -29,7 +29,7 @@ from engine.calls.service import CallService
 from engine.logs import get_logger
 from engine.media.server import MediaServer
 from engine.settings import Settings
-from engine.speech import calibrate
+from engine.speech import calibrate, prompts
 from engine.speech import menus as menus_mod
 from engine.speech.admission import Admission, Policy
 from engine.speech.calls import CallSpeech, LiveHook
@@ -84,6 +84,7 @@ class LiveSpeech:
             languages,
             frozenset(k for k in self.service.menus.menus if k[0] in languages),
             transcribe=self.settings.transcribe_calls,
+            confirmations=prompts.confirmations(self.service.menus),
         )
 
     def reload(self) -> None:

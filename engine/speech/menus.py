@@ -6,6 +6,9 @@ words the model knows, the language's filler words that callers wrap around a ph
 forced guess) and judges a recognised text against the intents by pinyin syllables
 (``engine.speech.intents``): accepted, to confirm, or no match. Menu names follow
 ``skills/ivr.yaml``.
+A language may give ``confirm``: the question asked when a match is unsure (``prompt``
+with ``{label}``, e.g. "您是要{label}吗？请按1，或者说“是”。"), each intent's ``labels`` and the
+``affirm`` words that answer yes to it (also in every grammar of the language).
 ``build`` is the domain builder ``engine.skills.catalogue`` calls after the JSON Schema.
 """
 
@@ -54,16 +57,43 @@ def segment(phrase: str, known: Callable[[str], bool], longest: int = 6) -> list
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """How a language asks "did you mean...?" (``prompt`` with ``{label}``) and hears yes."""
+
+    prompt: str
+    labels: dict[str, str]
+    yes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SpeechMenu:
     lang: str
     name: str
     intents: dict[str, tuple[str, ...]]
     filler: tuple[str, ...] = ()
+    confirmation: Confirmation | None = None
 
     def grammar(self, known: Callable[[str], bool]) -> list[str]:
         phrases = {" ".join(segment(p, known)) for ps in self.intents.values() for p in ps}
-        phrases |= {" ".join(segment(w, known)) for w in self.filler}
+        phrases |= {" ".join(segment(w, known)) for w in (*self.filler, *self.yes_words)}
         return [*sorted(phrases), UNK]
+
+    @property
+    def yes_words(self) -> tuple[str, ...]:
+        return self.confirmation.yes if self.confirmation else ()
+
+    def is_yes(self, text: str) -> bool:
+        """The whole of ``text`` is a yes word ("是", "对的", "yes")."""
+        said = canonical(text)
+        return bool(said) and any(said == canonical(y) for y in self.yes_words)
+
+    def confirm_text(self, intent: str) -> str | None:
+        """The question that confirms ``intent`` ("您是要查询账单吗？请按1"), or ``None``
+        when the language gives no confirmation (an unsure match is then a no-match)."""
+        if self.confirmation is None or intent not in self.intents:
+            return None
+        label = self.confirmation.labels.get(intent) or self.intents[intent][0]
+        return self.confirmation.prompt.replace("{label}", label)
 
     def unknown_words(self, known: Callable[[str], bool]) -> list[str]:
         return sorted(
@@ -112,7 +142,26 @@ def _phrases(raw: Any, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _menu(lang: str, name: str, intents: Any, filler: tuple[str, ...], where: str) -> SpeechMenu:
+def _confirmation(raw: Any, where: str) -> Confirmation:
+    if not isinstance(raw, dict) or not isinstance(raw.get("prompt"), str):
+        raise MenuError(f"{where}: expected a mapping with a 'prompt'")
+    if "{label}" not in raw["prompt"]:
+        raise MenuError(f"{where}.prompt: must contain {{label}} (the intent's label)")
+    labels = raw.get("labels", {})
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise MenuError(f"{where}.labels: expected a mapping of intent -> label")
+    yes = _phrases(raw.get("affirm"), f"{where}.affirm")
+    return Confirmation(raw["prompt"], {str(k): v for k, v in labels.items()}, yes)
+
+
+def _menu(
+    lang: str,
+    name: str,
+    intents: Any,
+    filler: tuple[str, ...],
+    where: str,
+    confirmation: Confirmation | None = None,
+) -> SpeechMenu:
     if not isinstance(intents, dict) or not intents:
         raise MenuError(f"{where}: expected a mapping of intent -> phrases")
     seen: dict[str, str] = {}
@@ -125,7 +174,11 @@ def _menu(lang: str, name: str, intents: Any, filler: tuple[str, ...], where: st
                 raise MenuError(
                     f"{where}: phrase {phrase!r} is given to both {other!r} and {intent!r}"
                 )
-    return SpeechMenu(lang, name, parsed, filler)
+    if confirmation is not None:
+        yes = {canonical(y) for y in confirmation.yes} & set(seen)
+        if yes:
+            raise MenuError(f"{where}: {sorted(yes)} is both a yes word and a phrase")
+    return SpeechMenu(lang, name, parsed, filler, confirmation)
 
 
 def parse(data: Any, source: str = "speech-menus.yaml") -> SpeechMenus:
@@ -136,15 +189,22 @@ def parse(data: Any, source: str = "speech-menus.yaml") -> SpeechMenus:
     for lang, section in data.items():
         if not isinstance(section, dict) or not isinstance(section.get("menus"), dict):
             raise MenuError(f"{source}: {lang}: expected a mapping with 'menus'")
-        unknown = set(section) - {"menus", "filler"}
+        unknown = set(section) - {"menus", "filler", "confirm"}
         if unknown:
             raise MenuError(f"{source}: {lang}: unknown key(s) {sorted(unknown)}")
         filler = (
             _phrases(section["filler"], f"{source}: {lang}.filler") if section.get("filler") else ()
         )
+        confirmation = (
+            _confirmation(section["confirm"], f"{source}: {lang}.confirm")
+            if section.get("confirm") is not None
+            else None
+        )
         for name, intents in section["menus"].items():
             where = f"{source}: {lang}.menus.{name}"
-            menus[(str(lang), str(name))] = _menu(str(lang), str(name), intents, filler, where)
+            menus[(str(lang), str(name))] = _menu(
+                str(lang), str(name), intents, filler, where, confirmation
+            )
     return SpeechMenus(menus)
 
 

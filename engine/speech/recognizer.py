@@ -3,7 +3,15 @@
 Synchronous and single-threaded (a worker thread drives it; the offline tools call it
 directly). Free-form mode uses the model's full vocabulary; menu mode gives Vosk the
 menu's grammar and sets ``intent`` (accepted) or ``confirm`` on finals, judging the best
-hypothesis and, when it is not accepted, the 5-best alternatives (confirm only). In
+hypothesis and, when it is not accepted, the 5-best alternatives (confirm only).
+
+Menu mode can run a second, "open" pass over the same audio (``OPEN_PASS``, off: see
+there): the grammar without ``[unk]``.
+The ``[unk]`` entry is what keeps off-topic speech from being forced onto a phrase, but
+it also swallows whole phrases the model heard only half-surely (measured: 付款, 普通话,
+英文, 帮我转人工 came back as a bare ``[unk]`` while the open pass had them right). The
+open pass also forces off-topic speech onto phrases (我在开车 -> 我 付款), so what it
+alone names is only ever offered for confirmation, never routed. In
 menu mode the energy endpointer finalises as soon as the caller stops (``end_silence``)
 when what was heard already names an intent, instead of waiting for Vosk's 0.5 s
 trailing-silence rule.
@@ -25,6 +33,11 @@ from engine.speech.vad import Endpointer
 
 RATE = 16000
 ALTERNATIVES = 5  # n-best in menu mode: a lower one naming an intent means "confirm"
+# menu mode: also hear the menu without [unk] (confirmations only). Off: measured on
+# benchmarks/intents.py it added 1-5 points of right-intent confirmations but asked about
+# 24% of off-topic utterances (1.4% without) at twice the menu recogniser's CPU.
+OPEN_PASS = False
+OPEN_UNSURE = True  # ... and confirm what the open pass itself is unsure of
 Analyzer = Callable[[np.ndarray, str], Any]
 
 
@@ -46,11 +59,17 @@ class Recognizer:
 
         self.leg_id, self.lang, self.role, self.menu = leg_id, lang, role, menu
         self.started_at = time.time()
+        self._open: Any = None  # the open pass (menu mode)
+        self._open_said: list[str] = []  # its finals since the last final of the menu pass
         if menu is not None:
             known = lambda w: model.vosk_model_find_word(w) >= 0  # noqa: E731
-            grammar = json.dumps(menu.grammar(known), ensure_ascii=False)
-            self._rec = vosk.KaldiRecognizer(model, RATE, grammar)
+            words = menu.grammar(known)
+            self._rec = vosk.KaldiRecognizer(model, RATE, json.dumps(words, ensure_ascii=False))
             self._rec.SetMaxAlternatives(ALTERNATIVES)
+            if OPEN_PASS:
+                open_words = json.dumps([w for w in words if w != UNK], ensure_ascii=False)
+                self._open = vosk.KaldiRecognizer(model, RATE, open_words)
+                self._open.SetMaxAlternatives(ALTERNATIVES)
         else:
             self._rec = vosk.KaldiRecognizer(model, RATE)
         self._rec.SetWords(True)
@@ -87,6 +106,8 @@ class Recognizer:
         ended = [t for kind, t in self._vad.feed(samples) if kind == "end"]
         if ended:
             self._speech_end = self._leg_time(ended[-1])
+        if self._open is not None and self._open.AcceptWaveform(pcm):
+            self._open_said.append(_best(json.loads(self._open.Result()))[0])
         if self._rec.AcceptWaveform(pcm):
             return self._final(self._rec.Result())
         if self.menu is not None and ended:
@@ -117,6 +138,7 @@ class Recognizer:
             alternatives = result["alternatives"] or [{}]
             others = [a.get("text", "") for a in alternatives[1:]]
             result = alternatives[0]
+        heard_open = self._open_texts()
         words = tuple(
             Word(
                 w["word"],
@@ -138,7 +160,9 @@ class Recognizer:
         if self._analyze is not None and audio:
             clip = np.concatenate(audio)[-self._keep :].astype(np.float64) / 32768.0
             analysis = self._analyze(clip, confident_text(words))
-        transcript = self._transcript("final", text, start, end, words, analysis, others)
+        transcript = self._transcript(
+            "final", text, start, end, words, analysis, others, heard_open
+        )
         self._speech_end = None
         return [transcript]
 
@@ -151,11 +175,18 @@ class Recognizer:
         words: tuple[Word, ...] = (),
         analysis: Any = None,
         others: list[str] | None = None,
+        heard_open: list[str] | None = None,
     ) -> Transcript:
         final = kind == "final"
         found = self.menu.judge(text) if self.menu is not None and final else None
         if found is not None and found.outcome != "accept" and text and self.menu is not None:
             found = _from_alternatives(self.menu, found, others or [])
+        if found is not None and found.outcome == "no-match" and self.menu is not None:
+            for heard in heard_open or []:  # the open pass: a confirmation at most
+                alt = _from_alternatives(self.menu, found, [heard], unsure=OPEN_UNSURE)
+                if alt.outcome == "confirm":  # (an empty final never leads anywhere:
+                    found, text = alt, text or heard  # it shows what was asked about)
+                    break
         return Transcript(
             leg_id=self.leg_id,
             role=self.role,
@@ -170,21 +201,44 @@ class Recognizer:
             intent=found.intent if found and found.outcome == "accept" else None,
             confirm=found.intent if found and found.outcome == "confirm" else None,
             confidence=found.confidence if found else None,
+            affirm=bool(final and self.menu is not None and self.menu.is_yes(text)),
             speech_end=self._speech_end if final else None,
             analysis=analysis,
         )
+
+    def _open_texts(self) -> list[str]:
+        """What the open pass heard since the menu pass's last final: its n-best, each
+        after the open pass's own earlier finals (it is flushed: both start afresh)."""
+        if self._open is None:
+            return []
+        said, self._open_said = " ".join(self._open_said), []
+        _, alternatives = _best(json.loads(self._open.FinalResult()))
+        return [t for t in (f"{said} {a}".strip() for a in alternatives) if t]
 
     def _leg_time(self, t: float) -> float:
         return t + sum(gap for at, gap in self._gaps if at <= t)
 
 
-def _from_alternatives(menu: SpeechMenu, found: IntentMatch, others: list[str]) -> IntentMatch:
+def _best(result: dict[str, Any]) -> tuple[str, list[str]]:
+    """The best text of a Vosk result and all its n-best texts (``[unk]`` removed)."""
+    alternatives = result.get("alternatives")
+    texts = [a.get("text", "") for a in alternatives] if alternatives else [result.get("text", "")]
+    texts = [normalise(t.replace(UNK, " ")) for t in texts]
+    return (texts[0] if texts else ""), [t for t in texts if t]
+
+
+def _from_alternatives(
+    menu: SpeechMenu, found: IntentMatch, others: list[str], unsure: bool = False
+) -> IntentMatch:
     """When the final (with text: an empty one never leads anywhere) is not accepted, a
     lower alternative that would be accepted makes the outcome ``confirm`` (never
-    ``accept``: the best hypothesis did not say it)."""
+    ``accept``: the best hypothesis did not say it). ``unsure`` texts (the open pass's)
+    may also give a confirmation where they would only be confirmed themselves."""
     for text in others:
         alt = menu.judge(text)
-        if alt.outcome == "accept" and (found.outcome == "no-match" or alt.intent == found.intent):
+        if (alt.outcome == "accept" or (unsure and alt.outcome == "confirm")) and (
+            found.outcome == "no-match" or alt.intent == found.intent
+        ):
             confidence = min(alt.confidence, ACCEPT - 0.01)
             return IntentMatch(alt.intent, round(confidence, 3), "confirm", alt.phrase)
     return found

@@ -26,7 +26,8 @@ class Transcript:
     ``start``/``end`` are seconds from the first audio of the leg (wall clock:
     ``started_at + start``). ``intent`` is set in menu (grammar) mode: the accepted
     intent, or ``None``; ``confirm`` the intent to confirm with the caller when the
-    match is unsure ("您是要查询账单吗？"), ``confidence`` the best match's (0-1). An empty
+    match is unsure ("您是要查询账单吗？"), ``confidence`` the best match's (0-1); ``affirm``
+    that the final is a yes word of the language (the answer to such a question). An empty
     final never has an intent. ``analysis`` carries the emotion inputs
     computed in the worker for caller finals (``emotion.UtteranceAnalysis``).
     """
@@ -44,6 +45,7 @@ class Transcript:
     intent: str | None = None
     confirm: str | None = None
     confidence: float | None = None
+    affirm: bool = False
     speech_end: float | None = None
     analysis: Any = field(default=None, compare=False)
 

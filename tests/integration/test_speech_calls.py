@@ -33,6 +33,7 @@ PROMPT_END = "sound:digits/2"  # the last item of the main menu's prompt
 SAY = {  # name -> (pinyin, espeak amplitude, pitch, speed)
     "st-jishu": ("ji4 shu4 zhi1 chi2", 100, 50, 160),  # 技术支持 -> technical
     "st-nomatch": ("ni3 hao3 wo3 xiang3 wen4 yi1 xia4", 100, 50, 160),  # fillers only
+    "st-unsure": ("wang3 luo4 lian2 bu2 shang4", 100, 50, 160),  # 网络连不上: technical, 0.75
     "st-agent": ("ni3 hao3 qing3 wen4 you3 shen2 me5 ke3 yi3 bang1 nin2", 100, 50, 160),
     "st-calm1": ("ni3 hao3 wo3 xiang3 wen4 yi1 xia4 zhang4 dan1", 60, 40, 150),
     "st-calm2": ("wo3 de5 shou3 ji1 hao4 ma3 shi4 yi1 san1 ba1", 60, 40, 150),
@@ -158,6 +159,53 @@ async def test_spoken_intent_routes_like_its_key_and_barges_in(speech_engine, ar
 
     await ari.hangup(caller)
     await wait_for(lambda: ended_record(engine, call.call_id), what="call record")
+    await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+
+
+async def test_an_unsure_phrase_is_asked_about_and_key_1_routes_it(
+    speech_engine, ari, voices, sandbox, speech_skills
+):
+    """Issue 16: a low-confidence phrase never routes by itself; the caller hears "您是要
+    技术支持吗？是的话请按1" (a sound file made from speech-menus.yaml) and presses 1."""
+    from engine.speech import menus, prompts
+
+    shipped = menus.load(speech_skills / "speech-menus.yaml")
+    prompts.install(shipped, sandbox.sounds_dir)
+    [question] = prompts.confirmations(shipped)[("zh", "main", "technical")]
+    assert (sandbox.sounds_dir / f"{question.rsplit('/', 1)[1]}.wav").exists()
+    engine = await speech_engine()
+    events: list[dict] = []
+    engine.calls.taps.append(events.append)
+    caller = await place_caller(
+        ari,
+        "8000",
+        "13900000003",
+        wav_delay=1.0,
+        wav=[voices["st-unsure"], "silence/4"],  # the answer comes after the question
+        dtmf="1",
+        dtmf_delay=0.5,
+    )
+    runner = await wait_for(
+        lambda: connected(engine, caller), timeout=35, what="caller confirmed with 1 and bridged"
+    )
+    call = runner.call
+    assert call.record["ivr_path"] == [
+        "did:8000",
+        "main:confirm:technical?",
+        "main:confirm:technical:yes:key:1",
+    ]
+    assert call.record["queue"] == "technical" and call.offer.agent_id == "2001"
+    asked = [
+        ev
+        for ev in events
+        if ev.get("type") == "PlaybackStarted" and ev["playback"]["media_uri"] == question
+    ]
+    assert asked, "the caller heard the question"
+    segments = await engine.transcripts.for_call(call.call_id)
+    said = [s for s in segments if s["menu"] == "main"]
+    assert [s["intent"] for s in said] == [None], "kept, and not as a routed intent"
+    assert "连不上" in said[0]["text"]
+    await ari.hangup(caller)
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
 
 

@@ -5,7 +5,13 @@ Pure numpy on 16 kHz float samples in [-1, 1]:
 - pitch: a YIN-style estimate (cumulative-mean-normalised difference function, computed
   through an FFT autocorrelation) on 40 ms windows every 10 ms, 60-400 Hz, made robust
   for the telephone band (300-3400 Hz, where the fundamental itself is missing and the
-  raw track jumps by octaves, issue 16): each frame's estimate is folded by octaves onto
+  raw track jumps by octaves, issue 16). The audio is first whitened (the residual of a
+  16th-order linear prediction every 20 ms): without it the strongest harmonics near the
+  first formant made YIN pick a period of 1/2 to 1/4 of the true one (on EmoDB brought
+  to 8 kHz, 13% of clips read an octave high and 10% two octaves; whitened: 2% and 0%,
+  and the clips within 1.5 semitones of their full-band pitch rose from 37% to 50%).
+  The voicing threshold is 0.45 (whitened audio dips less deep than raw audio).
+  Each frame's estimate is folded by octaves onto
   the utterance's median when its CMND at the folded period is nearly as low, isolated
   frames are dropped, and the track is median-smoothed over 5 frames. Level is the median
   over voiced frames; spread is robust (interquartile range / 1.349), both in semitones
@@ -29,6 +35,11 @@ RATE, HOP, WINDOW = 16000, 160, 640
 F0_MIN, F0_MAX = 60.0, 400.0
 BLOCK = 1000  # hops per block of the pitch tracker (10 s)
 OCTAVE_OFF = 0.75  # octaves from the local median that make an estimate an octave error
+LPC_ORDER = 16  # whitening before pitch tracking
+# YIN's voicing threshold on the whitened audio, chosen on EmoDB speakers 03-11 at 8 kHz
+# (pitch level's AUC for arousal 0.911 at 0.3, 0.976 at 0.45; held-out speakers 12-16:
+# 0.881 and 0.973; full band: 0.986)
+YIN_THRESHOLD = 0.45
 PAUSE_HOPS = 25  # 250 ms: a pause that does not count as speaking time
 
 
@@ -60,7 +71,7 @@ def frame_levels(x: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.mean(frames * frames, axis=1) + 1e-12)
 
 
-def pitch_track(x: np.ndarray, threshold: float = 0.3) -> np.ndarray:
+def pitch_track(x: np.ndarray, threshold: float = YIN_THRESHOLD) -> np.ndarray:
     """F0 in Hz per 10 ms hop; nan where unvoiced. Octave-checked and smoothed, in blocks
     of ``BLOCK`` hops so that memory stays bounded on long audio."""
     hops = max(0, 1 + (len(x) - WINDOW - int(RATE / F0_MIN)) // HOP)
@@ -68,12 +79,50 @@ def pitch_track(x: np.ndarray, threshold: float = 0.3) -> np.ndarray:
     cmnds: list[np.ndarray] = []
     for first in range(0, hops, BLOCK):
         part = x[first * HOP : (first + BLOCK) * HOP + WINDOW + int(RATE / F0_MIN)]
-        f0, cmnd = _yin(part, threshold)
+        f0, cmnd = _yin(whiten(part), threshold)
         raw.append(f0[: min(BLOCK, hops - first)])
         cmnds.append(cmnd[: min(BLOCK, hops - first)])
     if not raw:
         return np.zeros(0)
     return _smooth(_fold_octaves(np.concatenate(raw), np.concatenate(cmnds), threshold))
+
+
+def _lpc(frames: np.ndarray, order: int) -> np.ndarray:
+    """Linear-prediction coefficients a1..ap of each row (Levinson-Durbin on the
+    autocorrelation, all rows at once)."""
+    n = frames.shape[1]
+    nfft = 1 << math.ceil(math.log2(2 * n))
+    spec = np.fft.rfft(frames, nfft)
+    r = np.fft.irfft(spec * np.conj(spec), nfft)[:, : order + 1]
+    a = np.zeros((len(frames), order))
+    err = r[:, 0] * (1.0 + 1e-3)  # a little white noise: a stable filter on pure tones
+    live = err > 1e-12
+    err = np.where(live, err, 1.0)
+    for i in range(order):
+        acc = r[:, i + 1] + np.einsum("ij,ij->i", a[:, :i], r[:, i:0:-1])
+        k = np.where(live, -acc / err, 0.0)
+        a[:, :i] = a[:, :i] + k[:, None] * a[:, :i][:, ::-1]
+        a[:, i] = k
+        err = np.maximum(err * (1.0 - k * k), 1e-12)
+    return a
+
+
+def whiten(x: np.ndarray, order: int = LPC_ORDER, block: int = 320) -> np.ndarray:
+    """The prediction residual (a predictor per ``block``, fitted on twice its length):
+    a flat spectrum with the harmonics' spacing kept, so the period is found from all
+    harmonics, not from the few the formants make loudest."""
+    blocks = -(-len(x) // block)
+    if blocks == 0 or len(x) <= order + 1:
+        return np.zeros(len(x))
+    padded = np.concatenate([np.zeros(block // 2), x, np.zeros(2 * block)])
+    idx = np.arange(2 * block)[None, :] + block * np.arange(blocks)[:, None]
+    a = _lpc(padded[idx] * np.hanning(2 * block), order)
+    history = np.concatenate([np.zeros(order), x, np.zeros(block)])
+    rows = history[np.arange(block + order)[None, :] + block * np.arange(blocks)[:, None]]
+    out = rows[:, order:].copy()
+    for k in range(order):  # e[n] = x[n] + sum a_k x[n-k]
+        out += a[:, k : k + 1] * rows[:, order - k - 1 : order - k - 1 + block]
+    return out.reshape(-1)[: len(x)]
 
 
 def _fold_octaves(

@@ -130,7 +130,9 @@ def test_pitch_on_the_telephone_band_has_no_octave_jumps(f0, swing):
     )
     assert phone.pitch_st == pytest.approx(12 * math.log2(f0 / 100), abs=1.0)
     assert phone.pitch_var_st == pytest.approx(wide.pitch_var_st, abs=0.4)
-    assert phone.voiced_ratio > 0.9
+    # the whitened track (issue 16) keeps fewer frames of a low synthetic voice: 59% of a
+    # 90 Hz one on the phone band; its pitch and spread stay exact
+    assert phone.voiced_ratio > 0.55
 
 
 def test_rate_is_syllables_per_second_whatever_the_loudness():

@@ -21,7 +21,9 @@ def zh_menus():
 
 
 def test_units_are_toneless_pinyin_or_words() -> None:
-    assert units("我想查一下账单") == ("wo", "xiang", "cha", "yi", "xia", "zhang", "dan")
+    first = tuple(u.split("/")[0] for u in units("我想查一下账单"))
+    assert first == ("wo", "xiang", "cha", "yi", "xia", "zhang", "dan")
+    assert units("了")[0].split("/") == ["le", "liao"], "a character's readings, likeliest first"
     assert units("Pay my BILL [unk]") == ("#pay", "#my", "#bill")
     assert units("") == ()
 
@@ -34,7 +36,8 @@ def test_units_are_toneless_pinyin_or_words() -> None:
         ("我想查一下账单", "billing", "accept"),
         ("我要交话费", "billing", "accept"),
         ("嗯我要要花费", "billing", "accept"),  # homophone of 话费 inside other words
-        ("上不要网", "technical", "confirm"),  # one syllable off: ask
+        ("上不要网", "technical", "accept"),  # 了 read liao: yao differs by its initial only
+        ("上不好网", "technical", "confirm"),  # one syllable off: ask
         ("砖家哥服务者与", "general", "confirm"),  # 客服 misheard in free speech
         ("今颠颠坏怎么样", None, "no-match"),  # off-topic
         ("我要你呀", None, "no-match"),  # filler only
@@ -56,6 +59,9 @@ def test_language_menu(zh_menus, said: str, intent: str) -> None:
 
 def test_near_homophones_score_between_same_and_different() -> None:
     assert intents.similarity("zhang", "zhang") == 1.0
+    assert intents.similarity("yao", "liao") == 0.4, "y is spelling: yao is iao, as in liao"
+    assert intents.similarity("wang", "huang") == 0.4, "wang is uang, as in huang"
+    assert intents.similarity("le/liao", "yao") == 0.4, "the best of a character's readings"
     assert intents.similarity("zhang", "zang") == 0.75  # zh/z
     assert intents.similarity("ying", "yin") == 0.75  # ing/in
     assert intents.similarity("zhang", "dan") == 0.0
@@ -106,8 +112,8 @@ def test_intent_benchmark_smoke(zh_model, tmp_path) -> None:
     ("best", "others", "expected"),
     [
         ("我要", ["我要话费"], ("billing", "confirm")),  # a lower hypothesis names it: ask
-        ("上不要网", ["上不了网"], ("technical", "confirm")),  # the same intent, surer
-        ("上不要网", ["话费"], ("technical", "confirm")),  # another intent: keep the first
+        ("上不好网", ["上不了网"], ("technical", "confirm")),  # the same intent, surer
+        ("上不好网", ["话费"], ("technical", "confirm")),  # another intent: keep the first
         ("我要", ["我要"], (None, "no-match")),
     ],
 )
@@ -135,3 +141,45 @@ def test_text_negativity_only_from_confident_words_in_the_callers_language() -> 
     angry = said(("我", 0.96), ("要", 0.98), ("去", 0.74), ("要", 0.62), ("垃圾", 0.88))
     assert confident_text(angry) == "我要去要垃圾"
     assert confident_text(said(("我", 0.9), ("嗯", 0.3), ("垃圾", 0.95))) == "我垃圾"
+
+
+def test_speech_off_never_loads_pypinyin() -> None:
+    """The skills catalogue builds the speech menus (to check them) even with speech off;
+    pypinyin's 55 MB phrase dictionary is loaded only when Chinese text is first judged."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from engine.skills import catalogue\n"
+        f"catalogue.read_all({str(SKILLS)!r})\n"
+        "assert 'pypinyin' not in sys.modules, 'loaded by the catalogue'\n"
+        "from engine.speech.intents import units\n"
+        "units('账单')\n"
+        "print('pypinyin' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_the_open_pass_only_ever_offers_a_confirmation(zh_model, zh_menus, monkeypatch) -> None:
+    """The grammar without [unk] forces off-topic speech onto phrases: what only it names
+    is asked about, never routed, and an empty final then shows what it heard."""
+    from engine.speech import recognizer
+
+    monkeypatch.setattr(recognizer, "OPEN_PASS", True)
+    rec = Recognizer(zh_model, "leg", lang="zh", menu=zh_menus[0])
+    assert rec._open is not None
+    lost = {"result": [{"word": "[unk]", "start": 0.2, "end": 0.9, "conf": 1.0}], "text": ""}
+    final = rec._transcript("final", "", 0.2, 0.9, heard_open=["我 要 话费"])
+    assert (final.intent, final.confirm, final.text) == (None, "billing", "我 要 话费")
+    assert final.confidence is not None and final.confidence < intents.ACCEPT
+    [plain] = rec._final(json.dumps(lost))  # nothing from the open pass: no match
+    assert plain.no_match and plain.confirm is None
+
+
+def test_a_yes_word_is_an_affirmation_only_when_said_alone(zh_menus) -> None:
+    main = zh_menus[0]
+    assert main.is_yes("是的") and main.is_yes("对") and not main.is_yes("是的 账单")
+    assert main.confirm_text("billing") == "您是要查询账单吗？是的话请按1，或者说“是”。"
+    assert main.confirm_text("weather") is None

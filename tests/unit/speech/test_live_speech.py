@@ -165,13 +165,18 @@ async def test_speech_plan_follows_menus_and_a_broken_reload_keeps_the_last_good
     redis = aioredis.from_url("redis://127.0.0.1:1/0")
     ari = AriClient("http://127.0.0.1:1/ari", "u", "p")
     live = LiveSpeech(settings, ari, redis, TranscriptStore(Database(":memory:")))
-    assert live.plan == SpeechPlan(("zh",), frozenset({("zh", "main"), ("zh", "language")}))
+    assert dataclasses.replace(live.plan, confirmations={}) == SpeechPlan(
+        ("zh",), frozenset({("zh", "main"), ("zh", "language")})
+    )
+    asked = live.plan.confirm_media("zh", "main", "billing")
+    assert asked is not None and asked[0].startswith("sound:tenure/confirm-"), "a question"
     (tmp_path / "speech-menus.yaml").write_text("zh: {menus: {main: [oops]}}\n")
     live.reload()
     assert ("zh", "main") in live.plan.menus, "the last good menus stay"
     (tmp_path / "speech-menus.yaml").write_text("zh: {menus: {main: {general: [人工]}}}\n")
     live.reload()
     assert live.plan.menus == frozenset({("zh", "main")})
+    assert live.plan.confirm_media("zh", "main", "general") is None, "no question: no-match"
     assert live.service.menus.get("zh", "main").match("人工") == "general"
     await ari.close()
     await redis.aclose()

@@ -86,6 +86,26 @@ def test_canonical_ignores_case_spaces_punctuation_and_unk():
         ({"zh": {"menus": {"m": {"a": []}}}}, "list of phrases"),
         ({"zh": {"menus": {"m": {"a": ["!!"]}}}}, "list of phrases"),
         ({"zh": {"menus": {"m": {"a": ["人工"], "b": ["人 工"]}}}}, "both 'a' and 'b'"),
+        ({"zh": {"confirm": {"prompt": "您是要吗", "affirm": ["是"]}, "menus": {}}}, "{label}"),
+        ({"zh": {"confirm": {"prompt": "{label}?"}, "menus": {}}}, "confirm.affirm"),
+        (
+            {
+                "zh": {
+                    "confirm": {"prompt": "{label}?", "affirm": ["是"]},
+                    "menus": {"m": {"a": ["是"]}},
+                }
+            },
+            "both a yes word and a phrase",
+        ),
+        (
+            {
+                "zh": {
+                    "confirm": {"prompt": "{label}?", "affirm": ["是"], "labels": []},
+                    "menus": {},
+                }
+            },
+            "labels",
+        ),
     ],
 )
 def test_bad_menus_are_refused_with_the_place(data, problem):
