@@ -22,23 +22,39 @@ from typing import Any
 from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from engine.profiles import schema
 from engine.profiles.care import rules as care
-from engine.profiles.care import schema as care_schema
 from engine.profiles.care.service import CareService
 from engine.profiles.retention import nba, offers
 from engine.profiles.retention.screenpop import Rules, assemble
 from engine.profiles.retention.store import StoreReader
+from engine.schemas import MIGRATIONS
 from engine.store.database import Database
 
 SKILLS = Path(__file__).resolve().parents[1] / "skills"
 DAY = 86400.0
 
 
+def _put(db: Any, table: Any, rows: Any) -> None:
+    """The rows into ``table``, keeping the keys that are its columns (``opted_out``
+    is the customer's ``contact_opt_out``)."""
+    names = set(table.c.keys())
+    batch = []
+    for row in rows:
+        if "opted_out" in row:
+            row["contact_opt_out"] = row.pop("opted_out")
+        batch.append({k: v for k, v in row.items() if k in names})
+    if batch:
+        db.execute(table.insert(), batch)
+
+
 def seed(db: Any, n: int, rnd: random.Random, now: float) -> None:
     batch = 20000
     for start in tqdm(range(0, n, batch), desc="seed", unit=" x20k customers", disable=None):
         ids = range(start, min(n, start + batch))
-        db["customers"].insert_all(
+        _put(
+            db,
+            schema.customers,
             (
                 {
                     "id": f"c{i}",
@@ -51,9 +67,10 @@ def seed(db: Any, n: int, rnd: random.Random, now: float) -> None:
                 }
                 for i in ids
             ),
-            pk="id",
         )
-        db["orders"].insert_all(
+        _put(
+            db,
+            schema.orders,
             (
                 {
                     "id": f"o{i}-{k}",
@@ -66,9 +83,10 @@ def seed(db: Any, n: int, rnd: random.Random, now: float) -> None:
                 for i in ids
                 for k in range(rnd.randint(0, 6))
             ),
-            pk="id",
         )
-        db["tickets"].insert_all(
+        _put(
+            db,
+            schema.tickets,
             (
                 {
                     "id": f"t{i}",
@@ -80,9 +98,10 @@ def seed(db: Any, n: int, rnd: random.Random, now: float) -> None:
                 for i in ids
                 if i % 3 == 0
             ),
-            pk="id",
         )
-        db["interactions"].insert_all(
+        _put(
+            db,
+            schema.interactions,
             (
                 {
                     "id": f"i{i}-{k}",
@@ -97,9 +116,10 @@ def seed(db: Any, n: int, rnd: random.Random, now: float) -> None:
                 if i % 4 == 0
                 for k in range(3)
             ),
-            pk="id",
         )
-        db["risk"].insert_all(
+        _put(
+            db,
+            schema.risk,
             (
                 {
                     "customer_id": f"c{i}",
@@ -109,23 +129,7 @@ def seed(db: Any, n: int, rnd: random.Random, now: float) -> None:
                 }
                 for i in ids
             ),
-            pk="customer_id",
         )
-    for table in ("orders", "tickets", "interactions"):
-        db[table].create_index(["customer_id"])
-    db["interventions"].create(
-        {
-            "id": int,
-            "customer_id": str,
-            "kind": str,
-            "at": float,
-            "by": str,
-            "outcome": str,
-            "details": str,
-        },
-        pk="id",
-    )
-    db["interventions"].create_index(["customer_id"])
 
 
 def _events(n: int, customers: int, rnd: random.Random, now: float) -> list[dict[str, Any]]:
@@ -154,7 +158,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rnd = random.Random(args.seed)
     now = time.time()
     with tempfile.TemporaryDirectory() as tmp:
-        db = await Database(Path(tmp) / "bench.db", [care_schema.migrations]).open()
+        db = await Database(Path(tmp) / "bench.db", MIGRATIONS).open()
         t0 = time.perf_counter()
         await db.run(seed, args.customers, rnd, now)
         seeded = time.perf_counter() - t0

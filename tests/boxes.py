@@ -49,11 +49,10 @@ SECOND_BOX = {
 
 
 @pytest.fixture
-def shared_store(engine_settings: Settings) -> dict[str, Any]:
-    """The one store every engine of a test shares (settings overrides). Until PostgreSQL
-    is merged in, one SQLite file; then the one line to change is the return (with the
-    fixture taking ``postgres_url``): ``return {"database_url": postgres_url}``."""
-    return {"database_path": engine_settings.database_path}
+def shared_store(fresh_postgres: str) -> dict[str, Any]:
+    """The one store every engine of a test shares (settings overrides): a PostgreSQL
+    database of the test's own (``database_url``), as several boxes use in production."""
+    return {"database_url": fresh_postgres}
 
 
 def _second_placement() -> dict[str, Any]:

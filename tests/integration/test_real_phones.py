@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from engine.settings import Settings
+from tests import storedb
 from tests.integration.baresip import Baresip, hears
 from tests.integration.dialer_helpers import new_campaign, open_api
 from tests.integration.helpers import place_caller, sim_globals, wait_for
@@ -283,12 +284,11 @@ async def test_the_dialer_calls_out_through_the_trunk_and_amd_classifies(phones,
         await until(phones.customer, "CALL_ESTABLISHED", timeout=20)
 
         def attempts(db):
-            return list(
-                db.query(
-                    "SELECT amd_status, amd_cause, outcome, agent_id FROM attempts "
-                    "WHERE campaign_id = ?",
-                    [cid],
-                )
+            return storedb.query(
+                db,
+                "SELECT amd_status, amd_cause, outcome, agent_id FROM attempts "
+                "WHERE campaign_id = ?",
+                cid,
             )
 
         async def classified():

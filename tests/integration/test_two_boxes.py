@@ -1,6 +1,6 @@
 """Several engines, one contact center (issue 18): two engines on two sandbox Asterisks
 (box A: the session's sandbox, box B: ``tests/boxes.py``), one Redis, one store
-(``tests/boxes.shared_store``: one SQLite file until PostgreSQL is merged in)."""
+(``tests/boxes.shared_store``: one PostgreSQL database, as in production)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from engine.dialer.campaigns import dial_store
 from engine.routing.background import HEARTBEAT
 from engine.sim import parties
+from tests import storedb
 from tests.boxes import BOX_A, BOX_B, Phone, placement
 from tests.conftest import ROOT, TEST_SKILLS
 from tests.integration.dialer_helpers import open_api, window_around_now
@@ -169,12 +170,14 @@ async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
 
 def _seed_callback(db, customer: str, number: str) -> None:
     now = time.time()
-    db["customers"].insert(
+    storedb.replace(
+        db,
+        "customers",
         {"id": customer, "name": "Once", "timezone": "UTC", "created_at": now - 86400},
-        pk="id",
-        replace=True,
     )
-    db["callbacks"].insert(
+    storedb.insert(
+        db,
+        "callbacks",
         {
             "customer_id": customer,
             "number": number,
@@ -186,7 +189,7 @@ def _seed_callback(db, customer: str, number: str) -> None:
             "due_at": now + 3600,
             "status": "pending",
             "campaign": "risk-high",
-        }
+        },
     )
 
 
@@ -194,19 +197,20 @@ def _callback_in_both(db, first: int, second: int) -> None:
     """What two engines syncing the callbacks at the same moment leave."""
     now = time.time()
     dial_store.sync_callbacks(db, first, now)
-    for row in list(db["contacts"].rows_where("campaign_id = ?", [first])):
-        db["contacts"].insert({**row, "id": None, "campaign_id": second})
+    for row in storedb.query(db, "SELECT * FROM contacts WHERE campaign_id = ?", first):
+        row.pop("id")
+        storedb.insert(db, "contacts", {**row, "campaign_id": second})
 
 
 def _attempts(db, number: str, finished: bool):
-    rows = list(db["attempts"].rows_where("number = ?", [number]))
+    rows = storedb.query(db, "SELECT * FROM attempts WHERE number = ?", number)
     if finished and not any(r["talk_seconds"] is not None for r in rows):
         return None
     return rows
 
 
 def _contacts(db, number: str):
-    return list(db["contacts"].rows_where("number = ?", [number]))
+    return storedb.query(db, "SELECT * FROM contacts WHERE number = ?", number)
 
 
 @pytest.fixture
@@ -274,7 +278,7 @@ async def _agent_is(redis, agent_id: str, **fields: str) -> bool:
 
 async def _risk(engine, customer_id: str):
     def read(db):
-        rows = list(db["risk"].rows_where("customer_id = ?", [customer_id]))
+        rows = storedb.query(db, "SELECT * FROM risk WHERE customer_id = ?", customer_id)
         return rows[0] if rows and rows[0]["tier"] == "high" else None
 
     return await engine.db.run(read)
