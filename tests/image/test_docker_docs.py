@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMPOSE_TEXT = (ROOT / "docker" / "compose.yaml").read_text(encoding="utf-8")
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
+# two boxes, one PostgreSQL (docs/several-engines.md): same .env, plus POSTGRES_PASSWORD
+CLUSTER_TEXT = (ROOT / "docker" / "compose.cluster.yaml").read_text(encoding="utf-8")
 EXAMPLE = (ROOT / "docker" / ".env.example").read_text(encoding="utf-8")
 DOCKERFILE = (ROOT / "docker" / "Dockerfile").read_text(encoding="utf-8")
 
@@ -66,12 +68,19 @@ def test_variable_names_are_the_same_in_readme_example_and_compose() -> None:
     in_compose = set(re.findall(r"\$\{(ENGINE_[A-Z0-9_]+)", COMPOSE_TEXT))
     required = set(re.findall(r"\$\{(ENGINE_[A-Z0-9_]+):\?", COMPOSE_TEXT))
     in_readme = set(re.findall(r"\bENGINE_[A-Z0-9_]+", docker_section()))
-    assert in_compose == example, "docker/.env.example and docker/compose.yaml differ"
+    in_cluster = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", CLUSTER_TEXT))
+    assert in_compose | {n for n in in_cluster if not n.startswith("ENGINE_")} == example, (
+        "docker/.env.example and docker/compose.yaml (+ compose.cluster.yaml) differ"
+    )
+    assert in_cluster <= example, f"compose.cluster.yaml needs {in_cluster - example}"
     assert in_readme <= example, (
         f"README names what docker/.env.example lacks: {in_readme - example}"
     )
     assert required <= in_readme, f"README does not say to fill in {required - in_readme}"
-    assert required == {n for n in example if re.search("PASSWORD|SECRET|TOKEN", n)} - {
+    secrets = {
+        n for n in example if n.startswith("ENGINE_") and re.search("PASSWORD|SECRET|TOKEN", n)
+    }
+    assert required == secrets - {
         "ENGINE_SIP_AGENT_PASSWORD",
         "ENGINE_SOFTPHONE_SECRET",  # optional: the desk's browser softphones
     }
