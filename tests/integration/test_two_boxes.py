@@ -103,6 +103,8 @@ async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_close
     agent_id, call_id = await wait_for(
         lambda: talking(redis_client), timeout=20, what="a caller on A bridged to an agent"
     )
+    # killed with the call up and recorded (A writes its record just after the bridge)
+    await wait_for(lambda: _in_progress(b, call_id), what="A's record in the shared store")
     a.kill()
     killed = time.monotonic()
     ttl = 5 * HEARTBEAT
@@ -287,6 +289,11 @@ async def _risk(engine, customer_id: str):
 def _connected(engine, call_id: str):
     runner = engine.calls.runners.get(call_id)
     return runner if runner is not None and runner.call.status == "connected" else None
+
+
+async def _in_progress(engine, call_id: str):
+    record = await engine.records.get(call_id)
+    return record if record and record.get("status") == "in-progress" else None
 
 
 async def _ended(engine, call_id: str):
