@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -33,6 +32,7 @@ import pytest
 
 from engine.sandbox import rootfs
 from engine.settings import Settings
+from tests.integration.baresip import Baresip
 
 ROOT = Path(__file__).resolve().parent.parent
 SECOND_BOX = {
@@ -250,76 +250,27 @@ async def ari_b(second_box) -> AsyncIterator[Any]:
     await client.close()
 
 
-class Phone:
+class Phone(Baresip):
     """A real SIP phone (baresip from Debian) that registers ``number`` on a box and
-    answers by itself; its own loopback address so no box takes it for a peer."""
+    answers by itself with a 440 Hz tone; its own loopback address so no box takes it
+    for a peer."""
 
     def __init__(self, folder: Path, number: str, box: Settings, addr: str = "127.0.0.9") -> None:
-        self.folder, self.number, self.box, self.addr = (
-            folder / f"phone-{number}",
-            number,
-            box,
+        super().__init__(
+            f"phone-{number}",
             addr,
+            _free_udp(addr),
+            _free_udp(addr),  # ctrl_tcp
+            folder,
+            accounts=[
+                f"<sip:{number}@{box.sip_host}:{box.sip_port}>;"
+                f"auth_pass={box.sip_agent_password};answermode=auto;regint=60"
+            ],
+            source="ausine,440",
+            rtp=(box.media_port_end - 99, box.media_port_end),  # unused: speech off
+            modules=("g711", "ausine", "account", "ctrl_tcp"),
         )
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("baresip")
-        if binary is None:
-            raise RuntimeError(
-                "baresip is not installed (apt-get install baresip; "
-                "scripts/bootstrap-host.sh installs it)"
-            )
-        self.folder.mkdir(parents=True, exist_ok=True)
-        sip, ctrl = _free_udp(self.addr), _free_udp(self.addr)
-        rtp = (self.box.media_port_end - 99, self.box.media_port_end)  # unused: speech off
-        (self.folder / "config").write_text(
-            "\n".join(
-                [
-                    "poll_method epoll",
-                    f"sip_listen {self.addr}:{sip}",
-                    "audio_source ausine,440",
-                    "audio_alert none,none",
-                    "audio_player none,none",
-                    "ausrc_srate 48000",
-                    "ausrc_channels 2",
-                    f"rtp_ports {rtp[0]}-{rtp[1]}",
-                    "module_path /usr/lib/baresip/modules",
-                    "module g711.so",
-                    "module ausine.so",
-                    "module_app account.so",
-                    "module_app ctrl_tcp.so",
-                    f"ctrl_tcp_listen {self.addr}:{ctrl}",
-                ]
-            )
-            + "\n"
-        )
-        (self.folder / "accounts").write_text(
-            f"<sip:{self.number}@{self.box.sip_host}:{self.box.sip_port}>;"
-            f"auth_pass={self.box.sip_agent_password};answermode=auto;regint=60\n"
-        )
-        (self.folder / "contacts").write_text("")
-        with (self.folder / "baresip.log").open("wb") as out:
-            self.proc = subprocess.Popen(
-                [binary, "-f", str(self.folder)],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-    def log(self) -> str:
-        path = self.folder / "baresip.log"
-        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
+        self.number, self.box = number, box
 
 
 def _free_udp(addr: str) -> int:

@@ -8,6 +8,7 @@ say where to look. The offer then goes to the engine that owns the call: ourselv
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from engine.calls.ports import Offer, OfferCallback
@@ -38,6 +39,7 @@ class Matching:
     closed: bool
     waiting: dict[str, wt.Waiting]
     offered: dict[str, wt.Waiting]
+    arriving: dict[str, asyncio.Event]
     _offer_cb: OfferCallback | None
     _plans: dict[str, dict[str, Any]]
     _cutoffs: plan.Cutoffs
@@ -102,6 +104,9 @@ class Matching:
 
     async def receive_offer(self, offer: Offer) -> bool:
         """An offer for one of our calls (reserved here or by another engine)."""
+        arriving = self.arriving.get(offer.call_id)
+        if arriving is not None:  # reserved before our enqueue's reply came back
+            await arriving.wait()
         # a call we think is ringing may come back: its old reservation was released
         w = self.waiting.pop(offer.call_id, None) or self.offered.pop(offer.call_id, None)
         if w is None:

@@ -73,6 +73,7 @@ class RoutingService(Matching):
         self.offer_pause = offer_pause
         self.waiting: dict[str, wt.Waiting] = {}  # our calls waiting for an agent
         self.offered: dict[str, wt.Waiting] = {}  # our calls ringing an agent
+        self.arriving: dict[str, asyncio.Event] = {}  # our calls being put in Redis
         self.reload_errors: list[str] = []
         # the engine's one reload path (``engine.skills.live``); None: this service alone
         self.reloader: Callable[[], Awaitable[bool]] | None = None
@@ -170,12 +171,21 @@ class RoutingService(Matching):
     async def enqueue(self, request: RouteRequest) -> None:
         now = self.clock()
         w = wt.classify(self.config, request)
-        state = await self._put(w, now)
-        w.catch_up(self.config, now)
-        if state == "offered":
-            self.offered[request.call_id] = w
-            return
-        self.waiting[request.call_id] = w
+        # Once the call is in Redis another engine's free agent may reserve it, and its
+        # offer may reach us before Redis's reply to our enqueue does: ``receive_offer``
+        # waits for ``arriving`` rather than take the call for a stranger's.
+        self.arriving[request.call_id] = arrived = asyncio.Event()
+        try:
+            state = await self._put(w, now)
+            w.catch_up(self.config, now)
+            if state == "offered":
+                self.offered[request.call_id] = w
+                return
+            self.waiting[request.call_id] = w
+        finally:
+            arrived.set()
+            if self.arriving.get(request.call_id) is arrived:
+                del self.arriving[request.call_id]
         await self.emit("queued", request.call_id, queue=w.queue, tier=w.tier)
         await self.match_call(request.call_id)
 

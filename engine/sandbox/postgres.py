@@ -14,10 +14,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import psycopg
+
+from engine.sandbox.process import reap, start_server
 
 USER = "tenure"
 
@@ -100,26 +101,27 @@ class PostgresServer:
         argv = [str(bins / "postgres"), "-D", str(data)]
         for key, value in settings.items():
             argv += ["-c", f"{key}={value}"]
-        with open(log, "ab") as out:
-            self.proc = subprocess.Popen(
+        try:
+            self.proc = start_server(
                 self._as_owner(*argv),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+                log,
+                self._answers,
+                name=f"postgres (port {self.port})",
+                error=PostgresError,
+                timeout=timeout,
+                poll=0.1,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                tail = log.read_text(errors="replace")[-800:]
-                raise PostgresError(f"postgres exited at start:\n{tail}")
-            try:
-                psycopg.connect(self.url(), connect_timeout=1).close()
-                return self
-            except psycopg.OperationalError:
-                time.sleep(0.1)
-        self.stop()
-        raise PostgresError(f"postgres did not answer on port {self.port} in {timeout}s")
+        except PostgresError:
+            self.stop()  # its folder goes
+            raise
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            psycopg.connect(self.url(), connect_timeout=1).close()
+            return True
+        except psycopg.OperationalError:
+            return False
 
     def create_database(self, name: str, template: str = "template0") -> str:
         """A new, empty database (or a copy of ``template``); returns its URL."""
@@ -138,11 +140,7 @@ class PostgresServer:
                 self._as_owner(str(bin_dir() / "pg_ctl"), "-D", data, "stop", "-m", "fast"),
                 capture_output=True,
             )
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            reap(self.proc, 20)
         self.proc = None
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)

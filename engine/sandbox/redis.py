@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
+
+from engine.sandbox.process import reap, start_server
 
 
 class RedisError(RuntimeError):
@@ -39,45 +40,20 @@ class RedisServer:
         if binary is None:
             raise RedisError("redis-server is not installed (apt-get install redis-server)")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        with open(self.workdir / "redis.log", "ab") as log:  # the child keeps its copy
-            self.proc = subprocess.Popen(
-                [
-                    binary,
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.workdir),
-                    "--daemonize",
-                    "no",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                tail = (self.workdir / "redis.log").read_text(errors="replace")[-800:]
-                raise RedisError(f"redis-server exited at start:\n{tail}")
-            if self._ping():
-                return self
-            time.sleep(0.05)
-        self.stop()
-        raise RedisError(f"redis-server did not answer on port {self.port} in {timeout}s")
+        argv = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        argv += ["--appendonly", "no", "--dir", str(self.workdir), "--daemonize", "no"]
+        self.proc = start_server(
+            argv,
+            self.workdir / "redis.log",
+            self._ping,
+            name=f"redis-server (port {self.port})",
+            error=RedisError,
+            timeout=timeout,
+        )
+        return self
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            reap(self.proc)
         self.proc = None

@@ -6,6 +6,8 @@ driven over its ctrl_tcp socket, each playing its own tone (``ausine``) or a WAV
                     accounts=[...], source="ausine,1000")
     phone.start(); phone.command("dial", "sip:8100@127.0.0.1:15060"); ...; phone.stop()
 
+(``tests/boxes.py`` ``Phone`` is one of these: an agent phone registered on a box.)
+
 And the frequency check of a received recording (Goertzel).
 """
 
@@ -25,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 MODULES = ("g711", "g722", "opus", "ausine", "aufile", "sndfile", "account", "menu", "ctrl_tcp")
+APPS = ("account", "menu", "ctrl_tcp")  # loaded with module_app, after the others
 
 
 def require() -> str:
@@ -50,6 +53,7 @@ class Baresip:
         source: str,
         rtp: tuple[int, int],
         srate: int = 48000,
+        modules: tuple[str, ...] = MODULES,
     ) -> None:
         self.name, self.addr, self.sip_port, self.ctrl_port = name, addr, sip_port, ctrl_port
         self.folder = folder / name
@@ -58,6 +62,7 @@ class Baresip:
         self.source = source
         self.srate = srate
         self.rtp = rtp
+        self.modules = modules
         self.proc: subprocess.Popen[bytes] | None = None
         self.sock: socket.socket | None = None
         self.events: list[dict[str, Any]] = []
@@ -81,13 +86,12 @@ class Baresip:
             "jitter_buffer_delay 5-10",
             f"rtp_ports {self.rtp[0]}-{self.rtp[1]}",
             "module_path /usr/lib/baresip/modules",
-            *(f"module {m}.so" for m in MODULES if m not in ("account", "menu", "ctrl_tcp")),
-            "module_app account.so",
-            "module_app menu.so",
-            "module_app ctrl_tcp.so",
+            *(f"module {m}.so" for m in self.modules if m not in APPS),
+            *(f"module_app {m}.so" for m in APPS if m in self.modules),
             f"ctrl_tcp_listen {self.addr}:{self.ctrl_port}",
-            f"snd_path {self.records}",
         ]
+        if "sndfile" in self.modules:
+            lines.append(f"snd_path {self.records}")
         return "\n".join(lines) + "\n"
 
     def start(self, timeout: float = 10.0) -> None:
