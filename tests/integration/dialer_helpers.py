@@ -1,5 +1,6 @@
 """Helpers for the dialer's integration tests: the HTTP API with the token, calling
-windows around now, simulated parties' globals, reading contacts and interventions."""
+windows around now, simulated parties' globals, seeding callbacks, reading contacts and
+interventions."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from engine.dialer.simulator.traffic import ContactStream, Traffic
-from tests.storedb import query
+from tests.storedb import insert, query, replace
 
 FAR_ZONE = "Etc/GMT-12"  # UTC+12: always outside a window of +-2 h around UTC now
 
@@ -99,3 +100,38 @@ async def interventions_of(engine, customer_id: str) -> list[tuple[str, str]]:
         ]
 
     return await engine.db.run(read)
+
+
+def seed_callbacks(db: Any, rows: list[tuple[str, str, str, int]]) -> None:
+    """High-risk callbacks due within the hour, as the profile store leaves them, for
+    ``(customer_id, number, time zone, contact_opt_out)`` rows (``db.run`` it)."""
+    now = time.time()
+    for customer, number, zone, opt_out in rows:
+        replace(
+            db,
+            "customers",
+            {
+                "id": customer,
+                "name": f"Customer {customer}",
+                "timezone": zone,
+                "contact_opt_out": opt_out,
+                "created_at": now - 86400 * 400,
+            },
+        )
+        insert(
+            db,
+            "callbacks",
+            {
+                "customer_id": customer,
+                "number": number,
+                "score": 0.9,
+                "value": 500.0,
+                "priority": 450.0,
+                "reason": "high risk",
+                "created_at": now,
+                "due_at": now + 3600,
+                "status": "pending",
+                "campaign": "risk-high",
+                "updated_at": now,
+            },
+        )

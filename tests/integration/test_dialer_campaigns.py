@@ -23,10 +23,11 @@ from tests.integration.dialer_helpers import (
     learn_dials,
     new_campaign,
     open_api,
+    seed_callbacks,
     window_around_now,
 )
 from tests.integration.helpers import reply_held, sim_globals, wait_for
-from tests.storedb import insert, query, replace
+from tests.storedb import query
 
 pytestmark = pytest.mark.integration
 
@@ -37,46 +38,13 @@ async def api(engine) -> AsyncIterator[Api]:
         yield client
 
 
-def _seed_callbacks(db, rows: list[tuple[str, str, str, int]]) -> None:
-    now = time.time()
-    for customer, number, zone, opt_out in rows:
-        replace(
-            db,
-            "customers",
-            {
-                "id": customer,
-                "name": f"Customer {customer}",
-                "timezone": zone,
-                "contact_opt_out": opt_out,
-                "created_at": now - 86400 * 400,
-            },
-        )
-        insert(
-            db,
-            "callbacks",
-            {
-                "customer_id": customer,
-                "number": number,
-                "score": 0.9,
-                "value": 500.0,
-                "priority": 450.0,
-                "reason": "high risk",
-                "created_at": now,
-                "due_at": now + 3600,
-                "status": "pending",
-                "campaign": "risk-high",
-                "updated_at": now,
-            },
-        )
-
-
 async def test_callback_campaign_reaches_people_leaves_messages_and_honours_the_rules(
     engine, ari, api
 ):
     """Progressive callback campaign over the profile store's high-risk callbacks."""
     await engine.router.presence.pause("2004", "meeting")  # 2003 takes the calls
     await engine.db.run(
-        _seed_callbacks,
+        seed_callbacks,
         [
             ("cust-human", "1500001", "UTC", 0),
             ("cust-machine", "4500001", "UTC", 0),
@@ -327,7 +295,7 @@ async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agen
     agent in routing and records the talk time."""
     first = await engine_factory()
     await first.router.presence.pause("2004", "meeting")  # 2003 takes the call
-    await first.db.run(_seed_callbacks, [("cust-restart", "1700001", "UTC", 0)])
+    await first.db.run(seed_callbacks, [("cust-restart", "1700001", "UTC", 0)])
     async with open_api(first) as api:
         campaign = await api.call(
             "POST",

@@ -17,7 +17,7 @@ from engine.sim import parties
 from tests import storedb
 from tests.boxes import BOX_A, BOX_B, Phone, placement
 from tests.conftest import ROOT, TEST_SKILLS
-from tests.integration.dialer_helpers import open_api, window_around_now
+from tests.integration.dialer_helpers import open_api, seed_callbacks, window_around_now
 from tests.integration.helpers import place_caller, sim_globals, wait_for
 
 pytestmark = pytest.mark.integration
@@ -137,7 +137,7 @@ async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
     a = await engine_factory(instance_id=BOX_A, **store)
     b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
     number = "1700901"
-    await a.db.run(_seed_callback, "C901", number)
+    await a.db.run(seed_callbacks, [("C901", number, "UTC", 0)])
     body = {
         "name": "risk",
         "kind": "callback",
@@ -168,31 +168,6 @@ async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
     assert first[0]["outcome"] == "answered" and first[0]["talk_seconds"] is not None
     contacts = await a.db.run(_contacts, number)
     assert sorted(c["status"] for c in contacts) == ["done", "done"], contacts
-
-
-def _seed_callback(db, customer: str, number: str) -> None:
-    now = time.time()
-    storedb.replace(
-        db,
-        "customers",
-        {"id": customer, "name": "Once", "timezone": "UTC", "created_at": now - 86400},
-    )
-    storedb.insert(
-        db,
-        "callbacks",
-        {
-            "customer_id": customer,
-            "number": number,
-            "score": 0.9,
-            "value": 500.0,
-            "priority": 450.0,
-            "reason": "high risk",
-            "created_at": now,
-            "due_at": now + 3600,
-            "status": "pending",
-            "campaign": "risk-high",
-        },
-    )
 
 
 def _callback_in_both(db, first: int, second: int) -> None:

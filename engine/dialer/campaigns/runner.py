@@ -13,8 +13,8 @@ are all final is ``done``.
 A line's life is ``core.line.Line``: the runner turns ARI events (``Dial``,
 ``StasisStart``, ``ChannelDestroyed``, ``PlaybackFinished``), routing's offers and the
 guard's decisions into ``line_events``, hands them to ``Line.handle`` and carries out
-the ``line_actions`` it returns, in order. Everything runs in the campaign's one task,
-so a campaign's lines never race each other.
+the ``line_actions`` it returns, in order (``line_effects.py``). Everything runs in the
+campaign's one task, so a campaign's lines never race each other.
 
 Dial: ``POST /channels`` into the engine's app (``appArgs dialer,<campaign>``) so the
 ``Dial`` events say busy / no answer / congestion; on answer the channel continues into
@@ -23,18 +23,17 @@ AMDCAUSE)``. A person gets an agent through routing (or the preview agent), with
 guard's 2 s; the agent's phone is originated with ``appArgs dialer-agent,<line>`` and
 bridged when it answers (desk card and screen pop through the call observers).
 
-Preview: ``preview_next(agent)`` hands the agent the best callable contact (status
-``previewing``, kept for that agent until accepted or skipped); ``preview_accept``
-re-checks compliance, reserves that very agent in the shared pool (so no inbound call
-can take them meanwhile) and dials; a person is bridged straight to them. ``skip`` puts
-the contact back for later (``SKIP_FOR``).
+Preview (``preview.py``): ``preview_next(agent)`` hands the agent the best callable
+contact (status ``previewing``, kept for that agent until accepted or skipped);
+``preview_accept`` re-checks compliance, reserves that very agent in the shared pool (so
+no inbound call can take them meanwhile) and dials; a person is bridged straight to them.
+``skip`` puts the contact back for later (``SKIP_FOR``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import math
 import secrets
 import time
@@ -43,50 +42,27 @@ from dataclasses import replace
 from typing import Any
 
 from engine.ari.errors import AriError, AriNotFound
-from engine.calls import events as ce
-from engine.calls import speech_actions
-from engine.calls.ports import Caller, Offer, RouteRequest
+from engine.calls.ports import Offer
 from engine.calls.state import InboundCall
 from engine.dialer.campaigns import dial_store, store
 from engine.dialer.campaigns.deps import Deps
+from engine.dialer.campaigns.line_effects import LineEffects
+from engine.dialer.campaigns.preview import PreviewMode
 from engine.dialer.campaigns.reserve import eligible_agents
 from engine.dialer.core import campaign as decide
-from engine.dialer.core import line_actions as a
 from engine.dialer.core import line_events as e
-from engine.dialer.core.actions import Abandon, Bridge, DialerAction, HoldFor
-from engine.dialer.core.compliance import ring_timeout
 from engine.dialer.core.guard import AbandonGuard
 from engine.dialer.core.line import Line
-from engine.dialer.core.missed import AMD_CONTEXT
 from engine.dialer.core.pacing import Allowance, Predictive, Progressive, Snapshot
-from engine.errors import Conflict
 from engine.logs import get_logger
 
 log = get_logger(__name__)
 TICK = 1.0
 CALLBACK_SYNC = 30.0
 SWEEP = 15.0
-SKIP_FOR = 900.0
-PUBLIC = (
-    "id",
-    "number",
-    "customer_id",
-    "name",
-    "timezone",
-    "priority",
-    "due_at",
-    "attempts",
-    "last_outcome",
-    "status",
-    "agent_id",
-)
 
 
-def public(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row.get(k) for k in PUBLIC}
-
-
-class CampaignRunner:
+class CampaignRunner(LineEffects, PreviewMode):
     def __init__(
         self, deps: Deps, campaign: dict[str, Any], clock: Callable[[], float] = time.time
     ) -> None:
@@ -485,345 +461,3 @@ class CampaignRunner:
             except AriError:
                 return False
         return what is not None
-
-    # -- carrying out what the line decides ----------------------------------------------
-    async def handle(self, line: Line, event: e.LineEvent, now: float) -> None:
-        for action in line.handle(event, now):
-            await _EXECUTE[type(action)](self, line, action, now)
-
-    async def apply(self, actions: list[DialerAction], now: float) -> None:
-        """The guard's decisions: an agent for a line (``Bridge``), a deadline to wake up
-        at (``HoldFor``), no agent in time (``Abandon``)."""
-        for action in actions:
-            if not isinstance(action, Bridge | HoldFor | Abandon):
-                continue
-            line = self.lines.get(action.call_id)
-            if line is None:
-                continue
-            if isinstance(action, Bridge):
-                offer = line.offer or Offer(
-                    line.id, action.agent_id, await self.deps.reservations.endpoint(action.agent_id)
-                )
-                await self.handle(line, e.Connect(offer), now)
-            elif isinstance(action, HoldFor):
-                loop = asyncio.get_running_loop()
-                loop.call_at(
-                    loop.time() + max(0.0, action.deadline - now) + 0.01, self.post, self.expire
-                )
-            elif isinstance(action, Abandon):
-                await self.handle(line, e.NoAgent(), now)
-
-    async def expire(self) -> None:
-        await self.apply(list(self.guard.expire(self.clock())), self.clock())
-
-    async def quiet(self, coro: Any) -> None:
-        try:
-            await coro
-        except AriError as exc:
-            if not isinstance(exc, AriNotFound):
-                log.warning("dialer.ari_error", campaign=self.id, error=str(exc))
-
-    async def _continue_to_amd(self, line: Line, act: a.ContinueToAmd, now: float) -> None:
-        try:
-            await self.deps.ari.call(
-                "continue_in_dialplan",
-                channelId=act.channel,
-                context=AMD_CONTEXT,
-                extension="s",
-                priority=1,
-            )
-        except AriError as exc:
-            log.warning("dialer.amd_failed", line=line.id, error=str(exc))
-            await self.handle(line, e.AmdUnreachable(), now)
-
-    async def _hang_up(self, line: Line, act: a.HangUp, now: float) -> None:
-        await self.quiet(self.deps.ari.hangup(act.channel))
-
-    async def _play(self, line: Line, act: a.Play, now: float) -> None:
-        s = self.deps.settings
-        media = s.identification if act.message == "identification" else s.machine_message
-        try:
-            await self.deps.ari.play(act.channel, act.playback_id, list(media))
-        except AriError:
-            await self.handle(line, e.PlayFailed(), now)
-
-    async def _enqueue(self, line: Line, act: a.Enqueue, now: float) -> None:
-        try:
-            await self.deps.router.enqueue(
-                RouteRequest(act.call_id, self.campaign["queue"], now, topic=self.topic)
-            )
-        except Exception as exc:  # Redis down: no agent can come; the 2 s rule abandons it
-            log.warning("dialer.enqueue_failed", line=line.id, error=str(exc))
-
-    async def _cancel_route(self, line: Line, act: a.CancelRoute, now: float) -> None:
-        await self.deps.router.cancel(act.call_id)
-
-    async def _release_agent(self, line: Line, act: a.ReleaseAgent, now: float) -> None:
-        await self.deps.router.call_ended(act.call_id, act.agent_id)
-
-    async def _agent_failed(self, line: Line, act: a.AgentFailed, now: float) -> None:
-        await self.deps.router.agent_failed(act.call_id, act.agent_id, act.reason)
-
-    async def _call_connected(self, line: Line, act: a.CallConnected, now: float) -> None:
-        await self.deps.router.call_connected(act.call_id, act.agent_id)
-
-    async def _call_agent(self, line: Line, act: a.CallAgent, now: float) -> None:
-        try:
-            await self.deps.ari.originate(
-                act.endpoint,
-                channelId=act.channel,
-                app=self.deps.settings.app,
-                appArgs=f"dialer-agent,{act.line_id}",
-                callerId=act.caller_id,
-                timeout=int(self.deps.settings.agent_ring_timeout),
-                variables={"TENURE_AGENT": act.agent_id, "TENURE_CALL": act.line_id},
-            )
-        except AriError as exc:
-            log.warning("dialer.agent_originate_failed", line=line.id, error=str(exc))
-            await self.handle(line, e.AgentUnreachable("originate-failed"), now)
-
-    async def _bridge_legs(self, line: Line, act: a.BridgeLegs, now: float) -> None:
-        ari = self.deps.ari
-        try:
-            await ari.create_bridge(act.bridge_id, name=line.id)
-            await ari.add_channel(act.bridge_id, [act.customer, act.agent])
-        except AriError as exc:
-            log.warning("dialer.bridge_failed", line=line.id, error=str(exc))
-            await self.handle(line, e.BridgeFailed(act.agent), now)
-            return
-        await self.handle(line, e.Bridged(act.agent), now)
-
-    async def _destroy_bridge(self, line: Line, act: a.DestroyBridge, now: float) -> None:
-        await self.quiet(self.deps.ari.destroy_bridge(act.bridge_id))
-
-    async def _guard_live(self, line: Line, act: a.GuardLiveAnswer, now: float) -> None:
-        await self.apply(
-            self.guard.live_answer(line.id, line.number, now, act.agent_id, late=act.late), now
-        )
-
-    async def _guard_agent_free(self, line: Line, act: a.GuardAgentFree, now: float) -> None:
-        bridges = [x for x in self.guard.agent_free(act.agent_id, now) if isinstance(x, Bridge)]
-        if bridges and bridges[0].call_id != line.id:
-            log.warning("dialer.guard_order", offer=line.id, guard=bridges[0].call_id)
-
-    async def _guard_hangup(self, line: Line, act: a.GuardHangup, now: float) -> None:
-        self.guard.hangup(line.id, now)
-
-    async def _guard_cut_off(self, line: Line, act: a.GuardCutOff, now: float) -> None:
-        self.guard.cut_off(line.id, line.number, now)
-
-    async def _guard_lost(self, line: Line, act: a.GuardLost, now: float) -> None:
-        self.guard.lost(line.id, line.number, now)
-
-    async def _pacer_dial(self, line: Line, act: a.PacerDial, now: float) -> None:
-        if isinstance(self.pacer, Predictive):
-            self.pacer.record_dial(
-                now,
-                act.ring_seconds,
-                act.outcome,  # type: ignore[arg-type]
-                act.amd_seconds,
-            )
-
-    async def _pacer_talk(self, line: Line, act: a.PacerTalk, now: float) -> None:
-        if isinstance(self.pacer, Predictive):
-            self.pacer.record_talk(now, act.seconds)
-
-    async def _record_answer(self, line: Line, act: a.RecordAnswer, now: float) -> None:
-        await self.deps.db.run(
-            dial_store.answered,
-            act.attempt_id,
-            act.answered_at,
-            act.amd_status,
-            act.amd_cause,
-            act.live,
-        )
-
-    async def _record_attempt(self, line: Line, act: a.RecordAttempt, now: float) -> None:
-        self.outcomes[act.outcome] = self.outcomes.get(act.outcome, 0) + 1
-        await self.deps.db.run(
-            dial_store.finish_attempt,
-            self.campaign["kind"],
-            act.attempt_id,
-            act.outcome,
-            now,
-            self.policy,
-            act.message_left,
-            act.details,
-        )
-
-    async def _talk_ended(self, line: Line, act: a.TalkEnded, now: float) -> None:
-        await self.deps.db.run(dial_store.talk_ended, act.attempt_id, act.seconds, now)
-
-    async def _open_call(self, line: Line, act: a.OpenCall, now: float) -> None:
-        """The talk began: a call object for the desk card, the screen pop and speech."""
-        call = self.deps.new_call(line.id)
-        call.status, call.caller_channel, call.caller_number = "connected", line.id, line.number
-        call.agent_channel, call.offer = act.agent_channel, line.offer
-        customer = line.contact.get("customer_id")
-        language = line.contact.get("language")
-        call.caller = (
-            Caller(customer, name=line.contact.get("name") or "", language=language)
-            if customer
-            else None
-        )
-        call.record.update(
-            caller_number=line.number,
-            customer_id=customer,
-            agent_id=line.agent_id or "",
-            language=language,
-            queue=self.campaign["queue"],
-            topic=self.topic,
-            arrived_at=line.dialed_at,
-            answered_at=line.answered_at,
-            connected_at=now,
-            direction="outbound",
-            campaign_id=self.id,
-        )
-        self.calls[line.id] = call
-        await self.deps.notify(call)
-        call.speech = self.deps.speech_plan()  # None: speech off, nothing is heard
-        await self.hear(line, ce.HearTalk())
-
-    async def _closed(self, line: Line, act: a.Closed, now: float) -> None:
-        self.guard.forget(line.id)
-        if self.deps.claims is not None:
-            await self.deps.claims.release(line.number, line.id)
-        self.lines.pop(line.id, None)
-        self.deps.untrack(line.id)
-        if line.agent_channel:
-            self.deps.untrack(line.agent_channel)
-        call = self.calls.get(line.id)
-        if call is not None:
-            await self.hear(line, ce.TalkOver())
-            self.calls.pop(line.id, None)
-            call.status = "ended"
-            call.record.update(ended_at=self.clock(), status="completed")
-            await self.deps.notify(call)
-        self.kick()
-
-    async def _warn(self, line: Line, act: a.Warn, now: float) -> None:
-        log.warning(act.event, campaign=self.id, line=line.id)
-
-    # -- speech on a line's talk ----------------------------------------------------------
-    async def hear(self, line: Line, event: ce.CallEvent) -> None:
-        """Feed a speech event to the line's call and carry out what it decides: both legs
-        transcribed, emotion scored (agent hint, supervisor alert, the customer's
-        profile), the transcript to the profile at the end, as for an inbound call."""
-        call = self.calls.get(line.id)
-        if call is None:
-            return
-        await speech_actions.hear(
-            self.deps.listening(),
-            call,
-            event,
-            self.clock(),
-            functools.partial(self.post, self.heard, line.id),
-        )
-
-    async def heard(self, line_id: str, event: ce.CallEvent) -> None:
-        line = self.lines.get(line_id)
-        if line is not None:
-            await self.hear(line, event)
-
-    # -- preview -------------------------------------------------------------------------
-    def _require_preview(self) -> None:
-        if self.campaign["mode"] != "preview":
-            raise Conflict(
-                f"campaign {self.id} is not a preview campaign",
-                campaign_id=self.id,
-                mode=self.campaign["mode"],
-            )
-        if self.status != "running":
-            raise Conflict(f"campaign {self.id} is {self.status}", campaign_id=self.id)
-
-    async def preview_next(self, agent_id: str) -> dict[str, Any] | None:
-        self._require_preview()
-        db, now = self.deps.db, self.clock()
-        held = await db.run(dial_store.previewing, self.id, agent_id)
-        if held is not None:
-            return public(held)
-        rows = await self.callable_contacts(1, now)
-        if not rows:
-            return None
-        await db.run(dial_store.set_status, rows[0]["id"], "previewing", now, None, None, agent_id)
-        return public({**rows[0], "status": "previewing", "agent_id": agent_id})
-
-    async def preview_skip(self, contact_id: int, agent_id: str) -> dict[str, Any]:
-        row = await self._previewed(contact_id, agent_id)
-        now = self.clock()
-        await self.deps.db.run(
-            dial_store.set_status, contact_id, "pending", now, now + SKIP_FOR, None, None
-        )
-        return {**public(row), "status": "pending", "next_at": now + SKIP_FOR}
-
-    async def preview_accept(self, contact_id: int, agent_id: str) -> dict[str, Any]:
-        row = await self._previewed(contact_id, agent_id)
-        now = self.clock()
-        decision, (status, next_at) = decide.preview_check(
-            row, now, self.policy.timezone, self.compliance
-        )
-        if not decision.allowed:
-            await self.deps.db.run(
-                dial_store.set_status, contact_id, status, now, next_at, decision.reason
-            )
-            raise Conflict(
-                f"contact {contact_id} may not be called now: {decision.reason}",
-                contact_id=contact_id,
-                reason=decision.reason,
-            )
-        ring = ring_timeout(self.compliance, self.policy.ring_seconds)
-        line_id = self.line_id(row)
-        if not await self.claim(row["number"], line_id, now):
-            raise Conflict(
-                f"contact {contact_id} is being called from another engine",
-                contact_id=contact_id,
-                reason="claimed-elsewhere",
-            )
-        reserved = await self.deps.reservations.reserve_agent(
-            agent_id, line_id, now, ring + 60.0, self.deps.router.instance, self.campaign["queue"]
-        )
-        if reserved is None:
-            if self.deps.claims is not None:
-                await self.deps.claims.release(row["number"], line_id)
-            raise Conflict(f"agent {agent_id} is not available", agent_id=agent_id)
-        line = await self.dial({**row, "ring_timeout": ring}, agent_id, now, line_id)
-        return {**public(row), "status": "dialing", "line": line.id}
-
-    async def _previewed(self, contact_id: int, agent_id: str) -> dict[str, Any]:
-        self._require_preview()
-        row = await self.deps.db.run(dial_store.contact, self.id, contact_id)
-        if row["status"] != "previewing" or row["agent_id"] != agent_id:
-            raise Conflict(
-                f"contact {contact_id} is not in agent {agent_id}'s preview",
-                contact_id=contact_id,
-                status=row["status"],
-            )
-        return row
-
-
-_EXECUTE: dict[type, Callable[[CampaignRunner, Line, Any, float], Awaitable[None]]] = {
-    a.ContinueToAmd: CampaignRunner._continue_to_amd,
-    a.HangUp: CampaignRunner._hang_up,
-    a.Play: CampaignRunner._play,
-    a.Enqueue: CampaignRunner._enqueue,
-    a.CancelRoute: CampaignRunner._cancel_route,
-    a.ReleaseAgent: CampaignRunner._release_agent,
-    a.AgentFailed: CampaignRunner._agent_failed,
-    a.CallConnected: CampaignRunner._call_connected,
-    a.CallAgent: CampaignRunner._call_agent,
-    a.BridgeLegs: CampaignRunner._bridge_legs,
-    a.DestroyBridge: CampaignRunner._destroy_bridge,
-    a.GuardLiveAnswer: CampaignRunner._guard_live,
-    a.GuardAgentFree: CampaignRunner._guard_agent_free,
-    a.GuardHangup: CampaignRunner._guard_hangup,
-    a.GuardCutOff: CampaignRunner._guard_cut_off,
-    a.GuardLost: CampaignRunner._guard_lost,
-    a.PacerDial: CampaignRunner._pacer_dial,
-    a.PacerTalk: CampaignRunner._pacer_talk,
-    a.RecordAnswer: CampaignRunner._record_answer,
-    a.RecordAttempt: CampaignRunner._record_attempt,
-    a.TalkEnded: CampaignRunner._talk_ended,
-    a.OpenCall: CampaignRunner._open_call,
-    a.Closed: CampaignRunner._closed,
-    a.Warn: CampaignRunner._warn,
-}
