@@ -164,7 +164,7 @@ class RemotePool:
         reader, writer = await asyncio.open_unix_connection(sock=ours)
         writer.write(wire.message("init", _shareable(self.settings), self.menus, calibrate))
         try:
-            _, _, body = await asyncio.wait_for(wire.read(reader), START_TIMEOUT)
+            body = await asyncio.wait_for(_first_answer(reader), START_TIMEOUT)
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
             await _end(proc, writer)
             raise ModelError(f"the recognizer process did not start ({exc!r})") from None
@@ -381,6 +381,14 @@ def _shareable(settings: Settings) -> Settings:
         f.name: "" for f in dataclasses.fields(settings) if f.metadata.get("secret")
     }
     return dataclasses.replace(settings, **secrets)
+
+
+async def _first_answer(reader: asyncio.StreamReader) -> tuple[Any, ...]:
+    """The process's ``ready`` or ``error`` (stats may come first, while it calibrates)."""
+    while True:
+        kind, _, body = await wire.read(reader)
+        if kind == wire.MESSAGE and body[0] in ("ready", "error"):
+            return tuple(body)
 
 
 async def _end(
