@@ -89,6 +89,24 @@ def recognizer_cpu(pid: int) -> float:
     return sum(v for k, v in thread_cpu(pid).items() if k.startswith("speech-"))
 
 
+def children(pid: int) -> list[int]:
+    """The engine's child processes (the recognizer process, with ``speech_process``)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def process_cpu(pids: list[int]) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            out[pid] = cpu_seconds(pid)
+    return out
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -183,6 +201,7 @@ class Sampler:
         self.heard_at_peak: int | None = 0
         self.status_keys: set[str] = set()
         self.menu_decisions: dict[str, Any] = {}
+        self.lateness: dict[str, Any] = {}  # the engine's event loop (/status, since start)
 
     async def run(self, stop: asyncio.Event) -> None:
         ari = AriClient(self.cfg.ari_url, self.cfg.ari_user, self.cfg.ari_password)
@@ -207,6 +226,7 @@ class Sampler:
             async with http.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
                 status = await resp.json()
             self._max("live_calls", status["calls"]["live"])
+            self.lateness = status.get("process", {}).get("loop_late_ms") or self.lateness
             speech = status.get("speech") or {}
             self.status_keys |= set(speech)
             rec = speech.get("recognition") or {}
@@ -258,11 +278,13 @@ async def run_level(
     voice: str | None = None,
 ) -> dict:
     hold = n / rate + 3.0
+    load_before = round(os.getloadavg()[0], 2)
     ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
     since = time.time()
     log_start = log_size(log_path)
     cpu_e0, cpu_a0 = cpu_seconds(engine_pid), cpu_seconds(asterisk_pid)
     cpu_r0, cpu_l0 = recognizer_cpu(engine_pid), loop_cpu(engine_pid)
+    cpu_w0 = process_cpu(children(engine_pid))
     sampler = Sampler(cfg, http_port)
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
@@ -285,7 +307,11 @@ async def run_level(
     stop.set()
     await sampling
     cpu_e, cpu_a = cpu_seconds(engine_pid) - cpu_e0, cpu_seconds(asterisk_pid) - cpu_a0
-    cpu_r = recognizer_cpu(engine_pid) - cpu_r0
+    workers = children(engine_pid)
+    cpu_w1 = process_cpu(workers)  # a restarted process counts from its start
+    cpu_w = sum(v - cpu_w0.get(pid, 0.0) for pid, v in cpu_w1.items())
+    cpu_r = recognizer_cpu(engine_pid) - cpu_r0 + cpu_w
+    worker_rss = sum(peak_rss_mb(pid) for pid in workers if pid in cpu_w1)
     cpu_l = loop_cpu(engine_pid) - cpu_l0
     await ari.close()
     done = [r for r in rows if r["connected_at"]]
@@ -300,6 +326,8 @@ async def run_level(
     peak = peak_concurrency(rows)
     return {
         "calls": n,
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # (1, 5, 15 min) at the end
+        "load_before": load_before,
         "arrival_rate": rate,
         "peak_concurrent": peak,
         "connected": len(done),
@@ -324,6 +352,11 @@ async def run_level(
         "asterisk_cpu_s_per_call": round(cpu_a / max(n, 1), 5),
         "engine_to_asterisk_cpu": round((cpu_e - cpu_r) / cpu_a, 3) if cpu_a else None,
         "engine_peak_rss_mb": round(peak_rss_mb(engine_pid), 1),
+        "recognizer_processes": len(cpu_w1),
+        "recognizer_peak_rss_mb": round(worker_rss, 1) if cpu_w1 else None,
+        "loop_late_p50_ms": sampler.lateness.get("p50_ms"),
+        "loop_late_p99_ms": sampler.lateness.get("p99_ms"),
+        "loop_late_max_ms": sampler.lateness.get("max_ms"),
         "loop_stalled": warnings.get("engine.loop_stalled", 0),
         "warnings": dict(warnings.most_common()),
         "ivr_calls": len(ivr_rows),
@@ -393,6 +426,7 @@ async def run_mode(
     database_url: str = "",
     work: Path | None = None,
     voice: str | None = None,
+    root: Path | None = None,
 ) -> dict:
     """One fresh engine (and Redis) through every level; speech ``on``/``off``/None
     (config); its store a SQLite file in ``work`` (a fresh folder by default), or
@@ -408,7 +442,7 @@ async def run_mode(
     cfg = settings_mod.load(
         args.config, environ={k: v for k, v in env.items() if k.startswith("ENGINE_")}
     )
-    root: Path = args.engine_root or ROOT
+    root = root or ROOT
     env["PYTHONPATH"] = str(root)
     command = [sys.executable, "-m", "engine"]
     command += (["--config", args.config] if args.config else []) + ["run"]
@@ -492,10 +526,12 @@ async def main_async(args: argparse.Namespace) -> list[dict]:
         voice = voices.say(sandbox.sounds_dir, "bench-jishu", "ji4 shu4 zhi1 chi2", speed=160)
     try:
         runs = []
+        roots = args.engine_roots or [ROOT]
         for n in range(args.rounds):
-            for mode in modes:
-                run = await run_mode(args, mode, levels, sandbox, voice=voice)
-                runs.append({"round": n + 1, **run})
+            for root in roots:
+                for mode in modes:
+                    run = await run_mode(args, mode, levels, sandbox, voice=voice, root=root)
+                    runs.append({"round": n + 1, "label": _label(root, roots), **run})
         return runs
     finally:
         if not was_up:
@@ -526,7 +562,9 @@ def main() -> int:
         help="speech as configured, on, off, or both (off then on, side by side)",
     )
     parser.add_argument(
-        "--engine-root", help="run the engine from this checkout (default: this one)"
+        "--engine-root",
+        help="run the engine from this checkout (default: this one); several, comma-"
+        "separated (e.g. before,after), run one after the other in every round",
     )
     parser.add_argument(
         "--rounds", type=int, default=1, help="repeat the modes this many times, interleaved"
@@ -539,7 +577,9 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    args.engine_root = Path(args.engine_root).resolve() if args.engine_root else None
+    args.engine_roots = (
+        [Path(r).resolve() for r in args.engine_root.split(",")] if args.engine_root else None
+    )
     runs = asyncio.run(main_async(args))
     if args.json:
         print(json.dumps(runs, indent=2))
@@ -569,10 +609,24 @@ ROWS = [
     ("recognizer CPU s/call", "recognizer_cpu_s_per_call"),
     ("Asterisk CPU s/call", "asterisk_cpu_s_per_call"),
     ("engine peak RSS MB", "engine_peak_rss_mb"),
+    ("recognizer process(es) peak RSS MB", "recognizer_peak_rss_mb"),
+    ("loop lateness p50 ms", "loop_late_p50_ms"),
+    ("loop lateness p99 ms", "loop_late_p99_ms"),
+    ("loop lateness max ms", "loop_late_max_ms"),
     ("engine.loop_stalled", "loop_stalled"),
+    ("load average before (1 min)", "load_before"),
     ("IVR calls / connected", "ivr_calls"),
     ("IVR calls routed to technical", "ivr_to_technical"),
 ]
+
+
+def _label(root: Path, roots: list[Path]) -> str:
+    """How a checkout is named in the table: nothing when there is one."""
+    return "" if len(roots) == 1 else root.name
+
+
+def _head(run: dict) -> str:
+    return f"speech {run['speech']}" + (f" [{run['label']}]" if run.get("label") else "")
 
 
 def print_table(runs: list[dict]) -> None:
@@ -580,8 +634,7 @@ def print_table(runs: list[dict]) -> None:
     columns = [(run, level) for run in runs for level in run["levels"]]
     rounds = len({run.get("round", 1) for run in runs})
     heads = [
-        f"{level['calls']} calls, speech {run['speech']}"
-        + (f" #{run['round']}" if rounds > 1 else "")
+        f"{level['calls']} calls, {_head(run)}" + (f" #{run['round']}" if rounds > 1 else "")
         for run, level in columns
     ]
     width = max([22] + [len(h) for h in heads]) + 2
@@ -593,19 +646,19 @@ def print_table(runs: list[dict]) -> None:
         print(f"{label:<30}" + "".join(f"{'-' if c is None else c!s:>{width}}" for c in cells))
     for run, level in columns:
         print(
-            f"warnings, {level['calls']} calls, speech {run['speech']}: "
+            f"warnings, {level['calls']} calls, {_head(run)}: "
             + (", ".join(f"{k} {v}" for k, v in level["warnings"].items()) or "none")
         )
     for run, level in columns:
         decisions = level.get("menu_decisions")
         if decisions:
             print(
-                f"end of speech -> menu decision, {level['calls']} calls, speech "
-                f"{run['speech']}: {decisions} (IVR paths {level['ivr_paths']})"
+                f"end of speech -> menu decision, {level['calls']} calls, {_head(run)}: "
+                f"{decisions} (IVR paths {level['ivr_paths']})"
             )
     for run in runs:
         print(
-            f"speech {run['speech']}: Asterisk channels left 2 s after engine stop: "
+            f"{_head(run)}: Asterisk channels left 2 s after engine stop: "
             f"{run['channels_left_after_stop']} (log: {run['engine_log']})"
         )
     for line in ratios(runs):
@@ -614,25 +667,24 @@ def print_table(runs: list[dict]) -> None:
 
 def ratios(runs: list[dict]) -> list[str]:
     """p99 speech on / off per round and level, and the median over rounds."""
-    by: dict[tuple[int, int], dict[str, float]] = {}
+    by: dict[tuple[str, int, int], dict[str, float]] = {}
     for run in runs:
         for level in run["levels"]:
-            by.setdefault((level["calls"], run.get("round", 1)), {})[run["speech"]] = level[
-                "p99_ms"
-            ]
+            key = (run.get("label", ""), level["calls"], run.get("round", 1))
+            by.setdefault(key, {})[run["speech"]] = level["p99_ms"]
     out, per_level = [], {}
-    for (calls, rnd), p99 in sorted(by.items()):
+    for (label, calls, rnd), p99 in sorted(by.items()):
         if "on" in p99 and "off" in p99 and p99["off"]:
             ratio = p99["on"] / p99["off"]
-            per_level.setdefault(calls, []).append(ratio)
+            per_level.setdefault((label, calls), []).append(ratio)
             out.append(
-                f"round {rnd}, {calls} calls: p99 on/off {p99['on']} / {p99['off']} ms "
-                f"= {ratio:.2f}x"
+                f"round {rnd}, {calls} calls{f' [{label}]' if label else ''}: p99 on/off "
+                f"{p99['on']} / {p99['off']} ms = {ratio:.2f}x"
             )
-    for calls, values in per_level.items():
+    for (label, calls), values in per_level.items():
         out.append(
-            f"{calls} calls: median p99 on/off over {len(values)} rounds "
-            f"{statistics.median(values):.2f}x"
+            f"{calls} calls{f' [{label}]' if label else ''}: median p99 on/off over "
+            f"{len(values)} rounds {statistics.median(values):.2f}x"
         )
     return out
 

@@ -89,6 +89,7 @@ class Engine:
     def __init__(self, settings: Settings, lookup: CallerLookup | None = None) -> None:
         settings.require("ari_password", "ami_secret", "api_token")
         self.settings = settings
+        self.lateness = loopwatch.Lateness()  # the event loop's wake-up delays (/status)
         # the supervisor's rule files, every problem at once: one loader, one reload
         # path (``reload_skills``)
         self.skills = LiveSkills(settings.skills_path)
@@ -276,7 +277,11 @@ class Engine:
             "skills": self.skills.status(),
             "calls": {"live": len(self.calls.runners)},
             # what must not grow over a long run (benchmarks/speech_soak.py reads it)
-            "process": {"tasks": len(asyncio.all_tasks()), "threads": threading.active_count()},
+            "process": {
+                "tasks": len(asyncio.all_tasks()),
+                "threads": threading.active_count(),
+                "loop_late_ms": self.lateness.snapshot(),
+            },
             "speech": self.speech.stats() if self.speech is not None else None,
             "dialer": {
                 "campaigns_running": len(self.dialer.runners),
@@ -343,7 +348,7 @@ class Engine:
         self._tasks.append(asyncio.create_task(self._watch_skills(), name="skills-watch"))
         self._tasks.append(asyncio.create_task(self.retention.care.run(), name="care"))
         self._tasks.append(asyncio.create_task(self.risk.run(), name="risk"))
-        self._tasks.append(asyncio.create_task(loopwatch.watch(), name="loop-watch"))
+        self._tasks.append(asyncio.create_task(loopwatch.watch(self.lateness), name="loop-watch"))
         history = self.wallboard_history.run()
         self._tasks.append(asyncio.create_task(history, name="wallboard-history"))
         await asyncio.wait_for(self.events.connected.wait(), 30)

@@ -187,6 +187,12 @@ class Settings:
         "zh=/srv/vosk-cn,en=/srv/vosk-en (default: zh from "
         "models_dir). Every listed model must load at start.",
     )
+    speech_process: bool = _setting(
+        True,
+        "Recognition in its own process (model, recognizers, text scoring and intent "
+        "matching out of the engine's memory and GIL; restarted if it dies); off: worker "
+        "threads inside the engine process.",
+    )
     speech_workers: int = _setting(0, "Recognition worker threads (0: one per CPU core).")
     speech_worker_nice: int = _setting(
         5,

@@ -40,6 +40,7 @@ from engine.speech.admission import Action, Admission, Admit, Leg, Standing
 from engine.speech.emotion.score import EmotionEvent, EmotionScore
 from engine.speech.feed import TranscriptFeed
 from engine.speech.legs import LegListener
+from engine.speech.remote import RemoteSpeech
 from engine.speech.results import Transcript
 from engine.speech.service import SpeechService
 from engine.speech.taps import AriTaps, Tap
@@ -99,7 +100,7 @@ class CallText:
 class CallSpeech:
     def __init__(
         self,
-        speech: SpeechService,
+        speech: SpeechService | RemoteSpeech,
         media: MediaServer,
         taps: AriTaps,
         feed: TranscriptFeed,

@@ -31,6 +31,7 @@ from collections.abc import Callable
 
 from engine.media.server import MediaLeg, MediaServer
 from engine.speech.emotion.score import CallEmotion, EmotionEvent, EmotionScore
+from engine.speech.remote import RemoteSession, RemoteSpeech
 from engine.speech.results import Role, Transcript
 from engine.speech.service import SpeechService
 from engine.speech.session import Session
@@ -48,7 +49,7 @@ class LegListener:
     def __init__(
         self,
         media: MediaServer,
-        speech: SpeechService,
+        speech: SpeechService | RemoteSpeech,
         leg_id: str,
         role: Role,
         lang: str,
@@ -59,7 +60,7 @@ class LegListener:
         self.leg_id, self.role, self.lang = leg_id, role, lang
         self.emotion = CallEmotion(leg_id) if role == "caller" else None
         self.media_leg: MediaLeg | None = None
-        self.session: Session | None = None
+        self.session: Session | RemoteSession | None = None
         self._on_transcript, self._on_emotion = on_transcript, on_emotion
         self._held: collections.deque[bytes] = collections.deque(maxlen=HELD_MAX)
         self.clock: float | None = None
@@ -72,7 +73,7 @@ class LegListener:
     async def open(
         cls,
         media: MediaServer,
-        speech: SpeechService,
+        speech: SpeechService | RemoteSpeech,
         leg_id: str,
         *,
         role: Role,
@@ -147,7 +148,7 @@ class LegListener:
             await self.session.close()
             self.session = None
 
-    def _open_session(self, menu: str | None) -> Session:
+    def _open_session(self, menu: str | None) -> Session | RemoteSession:
         return self.speech.open(
             self.leg_id,
             lang=self.lang,

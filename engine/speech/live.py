@@ -35,6 +35,7 @@ from engine.speech.admission import Admission, Policy
 from engine.speech.calls import CallSpeech, LiveHook
 from engine.speech.feed import TranscriptFeed
 from engine.speech.pool import trim_heap
+from engine.speech.remote import RemoteSpeech
 from engine.speech.service import SpeechService
 from engine.speech.store import TranscriptStore
 from engine.speech.taps import AriTaps
@@ -53,7 +54,12 @@ class LiveSpeech:
         live: LiveHook | None = None,
     ) -> None:
         self.settings = settings
-        self.service = SpeechService.from_settings(settings)
+        # recognition in its own process (default), or worker threads in this one
+        self.service: SpeechService | RemoteSpeech = (
+            RemoteSpeech.from_settings(settings)
+            if settings.speech_process
+            else SpeechService.from_settings(settings)
+        )
         self.media = MediaServer.from_settings(settings)
         # taps talk to ARI over connections of their own (a quarter of the call path's):
         # a burst of snoops and bridges queues behind itself, never ahead of call control
@@ -116,10 +122,16 @@ class LiveSpeech:
         calls.stasis_apps[""] = self.taps.on_stasis_start  # externalMedia: no arguments
 
     async def start(self) -> None:
-        await self.service.start()
+        calibrating = not self.settings.speech_max_legs
+        if isinstance(self.service, RemoteSpeech):  # the process calibrates as it starts
+            await self.service.start(calibrate=calibrating)
+            if calibrating and self.service.pool.calibration is not None:
+                self._use_calibration(*self.service.pool.calibration)
+        else:
+            await self.service.start()
+            if calibrating:
+                await self._calibrate()
         self.feed.start()
-        if not self.settings.speech_max_legs:
-            await self._calibrate()
         log.info(
             "speech.budget",
             legs=self.admission.budget,
@@ -133,7 +145,9 @@ class LiveSpeech:
         (off the loop): the legs the workers hear in real time, with a safety margin."""
         lang = self.service.languages[0]
         loop = asyncio.get_running_loop()
-        audio_s, cpu_s = await loop.run_in_executor(None, self._measure, lang)
+        self._use_calibration(*await loop.run_in_executor(None, self._measure, lang))
+
+    def _use_calibration(self, audio_s: float, cpu_s: float) -> None:
         workers = self.service.pool.workers
         size = calibrate.budget(audio_s, cpu_s, workers)
         self.calibration = {
@@ -149,7 +163,7 @@ class LiveSpeech:
         """(audio seconds, CPU seconds) of the calibration, on the calling thread."""
         pcm = calibrate.sample_audio(lang=lang)
         try:
-            return calibrate.measure(self.service.models.get(lang), pcm, lang)
+            return calibrate.measure(self.service.models.get(lang), pcm, lang)  # (threads)
         finally:
             trim_heap()  # the calibration's decoder is gone: its heap goes back to the OS
 

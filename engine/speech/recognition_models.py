@@ -9,6 +9,7 @@ missing or broken model stops start-up instead of failing in the middle of a cal
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,22 @@ class ModelStore:
             return self._models[lang]
 
     def _load(self, lang: str) -> Any:
+        path = self.check(lang)
+        import vosk
+
+        vosk.SetLogLevel(-1)
+        try:
+            return vosk.Model(model_path=str(path))
+        except Exception as exc:  # vosk raises a bare Exception on a broken model
+            raise ModelError(
+                f"speech model for {lang!r} at {path} failed to load ({exc}); {fix_hint(lang)}",
+                lang=lang,
+                path=str(path),
+            ) from None
+
+    def check(self, lang: str) -> Path:
+        """Everything but loading: the language is configured, its folder looks complete
+        and vosk is installed (``ModelError`` saying how to fix it). The model's folder."""
         if lang not in self.paths:
             raise ModelError(
                 f"no speech model configured for language {lang!r} "
@@ -113,22 +130,12 @@ class ModelStore:
                 lang=lang,
                 path=str(path),
             )
-        try:
-            import vosk
-        except ImportError:
+        if importlib.util.find_spec("vosk") is None:
             raise ModelError(
                 "the vosk package is missing: install the `speech` extra "
                 "(pip install -e '.[speech]')"
-            ) from None
-        vosk.SetLogLevel(-1)
-        try:
-            return vosk.Model(model_path=str(path))
-        except Exception as exc:  # vosk raises a bare Exception on a broken model
-            raise ModelError(
-                f"speech model for {lang!r} at {path} failed to load ({exc}); {fix_hint(lang)}",
-                lang=lang,
-                path=str(path),
-            ) from None
+            )
+        return path
 
 
 def check_models(settings: Settings) -> ModelStore:

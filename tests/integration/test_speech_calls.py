@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import aiohttp
@@ -367,6 +369,50 @@ async def test_connected_call_is_transcribed_on_both_legs_with_emotion(
         async with http.get(url, headers=auth) as resp:
             body = await resp.json()
     assert resp.status == 200 and len(body["segments"]) == len(segments)
+    await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+    await stop_listening(listener, pubsub)
+
+
+async def test_a_killed_recognizer_process_never_fails_the_call(
+    speech_engine, ari, voices, redis_client
+):
+    """kill -9 of the recognizer process in the middle of a transcribed call: the call
+    goes on, the process comes back and the call's legs are heard again."""
+    engine = await speech_engine()
+    pool = engine.speech.service.pool
+    prefix = engine.settings.redis_prefix
+    pubsub = redis_client.pubsub()
+    await pubsub.psubscribe(f"{prefix}:transcripts:*")
+    heard: list[tuple[str, dict]] = []
+    listener = asyncio.create_task(_collect(pubsub, heard))
+    caller = await place_caller(
+        ari,
+        "8000",
+        "13900000009",
+        wav_delay=1.0,
+        wav=[voices["st-jishu"], "silence/6", *[voices["st-calm1"], "silence/1"] * 6],
+    )
+    runner = await wait_for(lambda: connected(engine, caller), timeout=25, what="caller bridged")
+    call_id = runner.call.call_id
+    first = pool.pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    killed_at = len(heard)
+    await wait_for(lambda: pool.pid not in (None, first), timeout=30, what="process back")
+    assert pool.stats()["process"]["restarts"] == 1
+    await wait_for(
+        lambda: [
+            m
+            for ch, m in heard[killed_at:]
+            if ch.endswith(call_id) and m.get("kind") == "final" and m["role"] == "caller"
+        ],
+        timeout=30,
+        what="the caller heard again after the restart",
+    )
+    assert connected(engine, caller) is runner, "the call never noticed"
+    await ari.hangup(caller)
+    record = await wait_for(lambda: ended_record(engine, call_id), what="call record")
+    assert record["connected_at"] and record["agent_id"]
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
     await stop_listening(listener, pubsub)
 

@@ -36,3 +36,22 @@ def test_judging_a_spoken_text_loads_pypinyin_on_first_use():
         "assert m.judge('技术支持').intent == 'technical'"
     )
     assert "pypinyin" in loaded_after(code)
+
+
+def test_speech_on_with_the_recognizer_process_keeps_them_out_of_the_engine(tmp_path):
+    """The engine side of recognition in its own process (``speech_process``, the default)
+    reads the menus and checks the model folders; the model, jieba/cnsenti and pypinyin
+    load in the recognizer process only."""
+    for name in ("am/final.mdl", "conf/model.conf", "graph/HCLG.fst"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")  # looks complete: never loaded here
+    code = (
+        "from engine import settings\n"
+        "from engine.speech.remote import RemoteSpeech\n"
+        "s = settings.load(None, environ={}, skills_dir='skills',\n"
+        f"                  speech_models='zh={tmp_path}')\n"
+        "speech = RemoteSpeech.from_settings(s)\n"
+        "assert s.speech_process and speech.languages == ['zh']\n"
+        "assert speech.menus.get('zh', 'main').name == 'main'"
+    )
+    assert loaded_after(code) == []
