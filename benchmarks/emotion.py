@@ -10,9 +10,9 @@ FOLDER holds WAV files and ``labels.csv`` (``file,speaker,emotion``; high arousa
 angry, happy, fearful; low = neutral, calm, sad; other emotions are ignored), e.g. a
 public acted corpus (CREMA-D, TESS, EmoDB: keep the audio out of the repo) brought to
 the telephone band first (``telephone()``: 8 kHz, 300-3400 Hz). Each speaker's clips go
-together, in a seeded random order, as one caller (``offline.score_files`` without
-transcription: the
-baseline is the caller's own first utterances, as on a call). Figures:
+together, in a seeded random order (a speaker's order is the same in every selection), as
+one caller (``offline.score_files`` without transcription: the baseline is built from
+the caller's own utterances as they come, as on a call). Figures:
 - AUC of ``score`` for high vs low arousal, pooled over speakers, next to the plain
   baseline: per-speaker z of loudness, pitch level and pitch spread, summed (it sees all
   of the speaker's clips at once, which the engine cannot);
@@ -23,7 +23,7 @@ baseline is the caller's own first utterances, as on a call). Figures:
 high; N neutral, L boredom, T sadness = low; E disgust is left out) to the telephone band
 into FOLDER with its ``labels.csv`` (the audio stays outside the repository).
 ``--held-out`` names speakers whose figures are reported apart (tune on the others);
-``--orders N`` averages N random clip orders (a speaker's first clips set the baseline).
+``--orders N`` averages N random clip orders (the baseline is built as clips come).
 ``--generate`` first writes espeak-ng Mandarin clips whose speakers differ in pitch,
 loudness and speed and whose high-arousal clips are louder, higher and faster (a
 stand-in that CI can make; it checks the pipeline, not real emotion).
@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import wave
+import zlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -158,11 +159,13 @@ def run(folder: Path, seed: int = 0, speakers: set[str] | None = None) -> dict[s
     by_speaker: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in labels:
         by_speaker[r["speaker"]].append(r)
-    rng = np.random.default_rng(seed)
     y, score, plain, emotions, flagged = [], [], [], [], []
     features: dict[str, list[float]] = defaultdict(list)
     errors = []
-    for clips in by_speaker.values():
+    angry_by_speaker: dict[str, float] = {}
+    for speaker, clips in by_speaker.items():
+        # each speaker's order from the seed and their name: the same in every selection
+        rng = np.random.default_rng([seed, zlib.crc32(speaker.encode())])
         order = [clips[i] for i in rng.permutation(len(clips))]
         rows = offline.score_files([str(folder / c["file"]) for c in order], "zh", Analyzer())
         good = [(c, r) for c, r in zip(order, rows, strict=True) if "error" not in r]
@@ -181,6 +184,9 @@ def run(folder: Path, seed: int = 0, speakers: set[str] | None = None) -> dict[s
             score.append(r["score"])
             emotions.append(c["emotion"].lower())
             flagged.append(r["label"] in ("agitated", "angry"))
+        theirs = [r["label"] in ("agitated", "angry") for c, r in good if c["emotion"] == "angry"]
+        if theirs:
+            angry_by_speaker[speaker] = float(np.mean(theirs))
     ya = np.array(y)
     angry = [f for e, f in zip(emotions, flagged, strict=True) if e in ("angry", "anger")]
     calm = [f for e, f in zip(emotions, flagged, strict=True) if e in ("calm", "neutral")]
@@ -192,6 +198,7 @@ def run(folder: Path, seed: int = 0, speakers: set[str] | None = None) -> dict[s
         "auc_feature": {k: round(auc(ya, np.array(v)), 3) for k, v in features.items()},
         "angry_flagged": round(float(np.mean(angry)), 3) if angry else None,
         "calm_false_alarms": round(float(np.mean(calm)), 3) if calm else None,
+        "angry_flagged_by_speaker": {k: round(v, 3) for k, v in sorted(angry_by_speaker.items())},
         "errors": errors,
     }
 
@@ -211,6 +218,10 @@ def run_orders(folder: Path, orders: int, speakers: set[str] | None = None) -> d
     out["auc_feature"] = {
         k: round(float(np.mean([r["auc_feature"][k] for r in runs])), 3)
         for k in runs[0]["auc_feature"]
+    }
+    out["angry_flagged_by_speaker"] = {
+        k: round(float(np.mean([r["angry_flagged_by_speaker"][k] for r in runs])), 3)
+        for k in runs[0]["angry_flagged_by_speaker"]
     }
     out["errors"] = sorted({e for r in runs for e in r["errors"]})
     return out
@@ -241,6 +252,11 @@ def render(r: dict[str, Any]) -> str:
         lines.append(
             f"calm/neutral flagged >= agitated (false alarms): {r['calm_false_alarms']:.1%}"
             + orders("calm_false_alarms")
+        )
+    spread = r.get("angry_flagged_by_speaker") or {}
+    if len(spread) > 1:
+        lines.append(
+            f"angry flagged per speaker: {min(spread.values()):.1%} to {max(spread.values()):.1%}"
         )
     lines += [f"error: {e}" for e in r["errors"]]
     if "long_file" in r:

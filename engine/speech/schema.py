@@ -2,15 +2,17 @@
 
 One row per final (caller or agent, IVR grammar or free-form): the call, the leg's role,
 the text, when it was said (``at``, epoch seconds; ``start``/``end`` in seconds of the
-leg's audio), the menu and intent in the IVR, the words with their timing, and for caller
-utterances the emotion score and label. ``store.py`` writes and reads the rows.
+leg's audio), the menu and the IVR's decision (``intent`` routed, or ``confirm``: the
+intent the caller was asked to confirm, "did you mean...?"; neither: no match) with the
+match's ``confidence``, the words with their timing, and for caller utterances the
+emotion score and label. ``store.py`` writes and reads the rows.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Connection, Float, Index, Integer, MetaData, Table, Text
 
-from engine.store.migrations import Migrations, create_tables
+from engine.store.migrations import Migrations, add_column, create_tables
 
 metadata = MetaData()
 migrations = Migrations("transcripts")
@@ -27,6 +29,8 @@ transcripts = Table(
     Column("end", Float),
     Column("menu", Text),
     Column("intent", Text),
+    Column("confirm", Text),
+    Column("confidence", Float),
     Column("words", Text),
     Column("emotion_score", Float),
     Column("emotion_label", Text),
@@ -38,3 +42,10 @@ COLUMNS = frozenset(transcripts.c.keys()) - {"id"}
 @migrations()
 def m001_transcripts(conn: Connection) -> None:
     create_tables(conn, transcripts)
+
+
+@migrations()
+def m002_transcripts_confirm(conn: Connection) -> None:
+    """The IVR's "did you mean...?" and the match's confidence (issue 16)."""
+    add_column(conn, transcripts, "confirm")
+    add_column(conn, transcripts, "confidence")

@@ -1,0 +1,85 @@
+"""Stored transcripts keep the IVR's decision, on SQLite and PostgreSQL: a final the menu
+was unsure of is stored with the intent the caller was asked to confirm and the match's
+confidence (issue 16), and a store made before these columns gets them on start."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.schemas import MIGRATIONS
+from engine.speech import messages
+from engine.speech.results import Transcript
+from engine.speech.store import TranscriptStore
+from engine.store.database import Database
+from tests.storedb import execute
+
+UNSURE = Transcript(
+    "c1-hear-caller-1",
+    "caller",
+    "zh",
+    "final",
+    "网络连不上",
+    0.5,
+    1.6,
+    started_at=0.0,
+    menu="main",
+    confirm="technical",
+    confidence=0.62,
+)
+ROUTED = Transcript(
+    "c1-hear-caller-1",
+    "caller",
+    "zh",
+    "final",
+    "技术支持",
+    4.0,
+    4.8,
+    started_at=0.0,
+    menu="main",
+    intent="technical",
+    confidence=0.97,
+)
+MISSED = Transcript("c1-hear-caller-1", "caller", "zh", "final", "你好", 8.0, 8.5, 0.0, menu="main")
+
+
+def _before_the_confirm_column(target: str) -> None:
+    """The store as an engine of the previous release left it: no ``confirm`` or
+    ``confidence`` column, their step not recorded."""
+    db = Database(target, MIGRATIONS).open_sync()
+    try:
+        for column in ("confirm", "confidence"):
+            db.run_sync(execute, f"ALTER TABLE transcripts DROP COLUMN {column}")
+        db.run_sync(
+            execute,
+            "DELETE FROM schema_migrations WHERE migration_set = ? AND name = ?",
+            "transcripts",
+            "m002_transcripts_confirm",
+        )
+        db.run_sync(
+            execute,
+            "INSERT INTO transcripts (call_id, role, text, at, menu, intent) "
+            "VALUES ('old', 'caller', '技术支持', 1.0, 'main', 'technical')",
+        )
+    finally:
+        db.close_sync()
+
+
+@pytest.fixture
+async def store(store_target):
+    _before_the_confirm_column(store_target)
+    db = await Database(store_target, MIGRATIONS).open()
+    yield TranscriptStore(db)
+    await db.close()
+
+
+async def test_the_menu_decision_is_stored_with_the_confirmation_asked(store):
+    await store.add([messages.segment("c1", t, 1000.0 + t.start) for t in (UNSURE, ROUTED, MISSED)])
+    rows = await store.for_call("c1")
+    decisions = [(r["text"], r["intent"], r["confirm"], r["confidence"]) for r in rows]
+    assert decisions == [
+        ("网络连不上", None, "technical", 0.62),
+        ("技术支持", "technical", None, 0.97),
+        ("你好", None, None, None),
+    ]
+    (old,) = await store.for_call("old")  # a row from before the step is kept, unknowns empty
+    assert (old["intent"], old["confirm"], old["confidence"]) == ("technical", None, None)
