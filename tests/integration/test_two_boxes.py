@@ -9,6 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from engine.dialer.campaigns import dial_store
@@ -271,6 +272,91 @@ async def test_an_agent_phone_registered_on_b_answers_a_call_that_arrived_on_a(
         )
     finally:
         phone.stop()
+
+
+@pytest.fixture
+def one_agent(tmp_path: Path) -> dict[str, str]:
+    """Skills with one simulated agent, 2003, who takes the general calls (DID 8100)."""
+    skills = tmp_path / "one-agent"
+    shutil.copytree(TEST_SKILLS, skills)
+    (skills / "agents.yaml").write_text(
+        "skills: [technical, billing, general]\n"
+        "groups: [platinum, technical, billing, general]\n"
+        "agents:\n"
+        '  - {id: "2003", name: Only Agent, endpoint: Local/2003@sim-agents, languages: [en, zh],\n'
+        "     skills: {general: 5, technical: 5, billing: 5}, groups: [general, platinum],\n"
+        "     auto_login: true}\n"
+    )
+    return {"skills_dir": str(skills)}
+
+
+EXCLUDE = 8.0  # offer_exclude_seconds of this test
+
+
+async def test_a_dial_failure_on_b_keeps_the_agent_from_b_only_until_the_exclusion_ends(
+    shared_store, engine_factory, ari, second_box, ari_b, redis_client, one_agent
+):
+    """Box B cannot reach agent 2003's phone (its Asterisk answers the dial with congestion): the
+    agent is kept from B's offers for offer_exclude_seconds, not paused. A caller on A
+    reaches the agent meanwhile; B's caller waits, is not offered the agent again until
+    the exclusion ends, then is."""
+    store = {**shared_store, **one_agent, "offer_exclude_seconds": EXCLUDE}
+    a = await engine_factory(instance_id=BOX_A, **store)
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
+    events = redis_client.pubsub()
+    await events.subscribe(f"{PREFIX}:routing-events")
+    try:
+        async with (
+            open_api(b) as api_b,
+            sim_globals(ari_b, parties.agent_globals("2003", "congestion")),
+        ):
+            caller_b = await place_caller(ari_b, "8100", "13800138904")
+            seen = await wait_for(
+                lambda: _excluded_on(api_b, "2003"), what="2003 excluded from B's offers"
+            )
+            assert seen["state"] == "available"  # not paused: other boxes may offer
+            assert seen["excluded"][BOX_B]["reason"] == "congestion"
+            excluded_until = seen["excluded"][BOX_B]["until"]
+            caller_a = await place_caller(ari, "8100", "13800138905")
+            await wait_for(
+                lambda: _connected(a, f"{caller_a};2"), timeout=20, what="A's caller bridged"
+            )
+            await ari.hangup(caller_a)
+            await wait_for(
+                lambda: _agent_is(redis_client, "2003", state="available"), what="2003 free"
+            )
+            assert time.time() < excluded_until - 1, "the exclusion ended too early to tell"
+        # B's phone path works again; B's caller gets the agent once the exclusion ends
+        call_b = f"{caller_b};2"
+        await wait_for(
+            lambda: _connected(b, call_b), timeout=EXCLUDE + 10, what="B's caller bridged"
+        )
+        bridged_at = time.time()
+        await ari_b.hangup(caller_b)
+        offers = [e for e in await _drain(events) if e.get("event") == "offered"]
+    finally:
+        await events.aclose()
+    to_b = [e["at"] for e in offers if e["call_id"] == call_b]
+    assert len(to_b) == 2, to_b  # the failed one, then one after the exclusion: no loop
+    assert to_b[1] >= excluded_until - 0.05 and bridged_at >= excluded_until
+    assert [e["instance"] for e in offers if e["call_id"] == f"{caller_a};2"] == [BOX_A]
+    print(
+        f"B re-offered {to_b[1] - to_b[0]:.1f} s after its failed offer (exclusion {EXCLUDE:g} s)"
+    )
+
+
+async def _excluded_on(api, agent_id: str):
+    agent = await api.call("GET", f"/agents/{agent_id}")
+    return agent if agent["excluded"] else None
+
+
+async def _drain(pubsub) -> list[dict]:
+    """Every routing event received so far."""
+    out = []
+    while message := await pubsub.get_message(timeout=0.5):
+        if message["type"] == "message":
+            out.append(orjson.loads(message["data"]))
+    return out
 
 
 async def _agent_is(redis, agent_id: str, **fields: str) -> bool:
