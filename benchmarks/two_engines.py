@@ -9,9 +9,13 @@ delay taken out), calls whose customer was identified, engine CPU per call; and 
 store: p50/p99 of a caller-ID lookup (``StoreLookup``, the call path's) over the
 callers' numbers while both engines are loaded.
 
-The store is one SQLite file both engines share (the default); ``--database-url`` gives
-them PostgreSQL instead (the ``database_url`` setting, once the store work is merged):
-run it both ways and put the figures side by side.
+One invocation runs a round per store back to back, on the same sandboxes: SQLite (one
+file both engines share, the default) and PostgreSQL (the ``database_url`` setting; a
+private server started here like the tests', ``engine/sandbox/postgres.py``, or
+``--database-url`` for one of your own), and prints the figures side by side, with the
+machine's load average during each round (on a shared machine the ratio between the
+backends in one run is what counts). ``--stores sqlite`` or ``--stores postgresql`` runs
+one round only.
 
     python benchmarks/two_engines.py --config box-a.toml --config-b box-b.toml --calls 100
 
@@ -26,7 +30,6 @@ import asyncio
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -43,7 +46,11 @@ import inbound_calls as ic  # noqa: E402
 from engine import settings as settings_mod  # noqa: E402
 from engine.ari.client import AriClient  # noqa: E402
 from engine.profiles.ingest.lookup import StoreLookup  # noqa: E402
+from engine.sandbox.postgres import PostgresServer, free_low_port  # noqa: E402
 from engine.sim import parties  # noqa: E402
+from engine.store.database import sqlalchemy_url  # noqa: E402
+
+STORES = ("sqlite", "postgresql")
 
 BOXES = ("box-a", "box-b")
 OURS = {
@@ -97,9 +104,10 @@ async def seed_customers(port: int, token: str, numbers: list[str]) -> None:
                 resp.raise_for_status()
 
 
-async def lookups(path: str, numbers: list[str], stop: asyncio.Event) -> list[float]:
-    """Caller-ID lookups (ms) in a loop while the engines are loaded."""
-    lookup = StoreLookup(path)
+async def lookups(target: str, numbers: list[str], stop: asyncio.Event) -> list[float]:
+    """Caller-ID lookups (ms) in a loop while the engines are loaded (``target``: the
+    SQLite file or the PostgreSQL URL, as the engines' call path reads it)."""
+    lookup = StoreLookup(target)
     out: list[float] = []
     try:
         i = 0
@@ -114,20 +122,28 @@ async def lookups(path: str, numbers: list[str], stop: asyncio.Event) -> list[fl
     return out
 
 
-async def _none(stop: asyncio.Event) -> list[float]:
-    await stop.wait()
-    return []
+class Records:
+    """The call records of the round, read from its store (SQLite or PostgreSQL)."""
+
+    def __init__(self, target: str) -> None:
+        import sqlalchemy
+
+        self.sql = sqlalchemy
+        self.engine = sqlalchemy.create_engine(sqlalchemy_url(target))
+
+    def since(self, since: float) -> list[dict[str, Any]]:
+        query = self.sql.text("SELECT * FROM calls WHERE arrived_at >= :since")
+        try:
+            with self.engine.connect() as conn:
+                return [dict(r._mapping) for r in conn.execute(query, {"since": since})]
+        except self.sql.exc.OperationalError:  # the table not there yet
+            return []
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
-def records(db: Path, since: float) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(db)
-    conn.row_factory = sqlite3.Row
-    rows = conn.execute("SELECT * FROM calls WHERE arrived_at >= ?", (since,)).fetchall()
-    conn.close()
-    return rows
-
-
-def box_figures(rows: list[sqlite3.Row], box: str, n: int, cpu: float, warnings: Any) -> dict:
+def box_figures(rows: list[dict[str, Any]], box: str, n: int, cpu: float, warnings: Any) -> dict:
     mine = [r for r in rows if str(r["id"]).startswith(f"{box}-")]
     done = [r for r in mine if r["connected_at"]]
     lat = [
@@ -150,7 +166,7 @@ def box_figures(rows: list[sqlite3.Row], box: str, n: int, cpu: float, warnings:
 
 
 def spawn_engine(
-    args: argparse.Namespace, work: Path, redis_port: int, box: str, config: str, port: int
+    database_url: str, work: Path, redis_port: int, box: str, config: str, port: int
 ) -> subprocess.Popen[bytes]:
     """One engine as a process, placed by its config file, on the shared Redis and store."""
     env = {  # the config file places the box: no ENGINE_* of this shell overrides it
@@ -159,8 +175,8 @@ def spawn_engine(
         if not k.startswith("ENGINE_") or k in OURS
     }
     env["ENGINE_INSTANCE_ID"] = box
-    if args.database_url:
-        env["ENGINE_DATABASE_URL"] = args.database_url
+    if database_url:
+        env["ENGINE_DATABASE_URL"] = database_url
         env.pop("ENGINE_DATABASE_PATH", None)
     with (work / f"{box}.log").open("wb") as out:
         return subprocess.Popen(
@@ -178,7 +194,7 @@ async def measure(
     engines: list[subprocess.Popen[bytes]],
     ports: list[int],
     logs: list[Path],
-    db: Path,
+    target: str,
 ) -> dict:
     aris = [AriClient(c.ari_url, c.ari_user, c.ari_password) for c in configs]
     for ari in aris:
@@ -189,11 +205,8 @@ async def measure(
     starts = [ic.log_size(log) for log in logs]
     since, hold = time.time(), args.calls / args.rate + 3.0
     stop = asyncio.Event()
-    # the call path's caller-ID lookup on the SQLite store (with --database-url: the store
-    # work's lookup on PostgreSQL is measured the same way once merged)
-    looking = asyncio.create_task(
-        lookups(str(db), numbers, stop) if not args.database_url else _none(stop)
-    )
+    looking = asyncio.create_task(lookups(target, numbers, stop))  # the call path's lookup
+    load = [os.getloadavg()[0]]
     failed = await asyncio.gather(
         *(
             place(ari, box, args.calls, args.rate, hold)
@@ -201,19 +214,24 @@ async def measure(
         )
     )
     deadline = time.time() + hold + 60
-    rows: list[sqlite3.Row] = []
-    while time.time() < deadline:
-        await asyncio.sleep(1.0)
-        rows = records(db, since)
-        if sum(1 for r in rows if r["ended_at"]) >= 2 * args.calls - sum(failed):
-            break
+    rows: list[dict[str, Any]] = []
+    store = Records(target)
+    try:
+        while time.time() < deadline:
+            await asyncio.sleep(1.0)
+            load.append(os.getloadavg()[0])
+            rows = await asyncio.to_thread(store.since, since)
+            if sum(1 for r in rows if r["ended_at"]) >= 2 * args.calls - sum(failed):
+                break
+    finally:
+        store.close()
     stop.set()
     lookup_ms = await looking
     cpu = [ic.cpu_seconds(e.pid) - c0 for e, c0 in zip(engines, cpu0, strict=True)]
     for ari in aris:
         await ari.close()
     return {
-        "store": "postgresql" if args.database_url else "sqlite",
+        "store": "sqlite" if not is_url(target) else "postgresql",
         "calls_per_box": args.calls,
         "arrival_rate_per_box": args.rate,
         "boxes": [
@@ -224,35 +242,37 @@ async def measure(
         "lookup_p50_ms": round(ic.percentile(lookup_ms, 50), 3),
         "lookup_p99_ms": round(ic.percentile(lookup_ms, 99), 3),
         "lookups": len(lookup_ms),
+        # the machine's 1-minute load average while the calls were up (2 cores here)
+        "load_1m_mean": round(sum(load) / len(load), 2),
+        "load_1m_max": round(max(load), 2),
     }
 
 
-async def run(args: argparse.Namespace) -> dict:
-    from engine.sandbox.asterisk import Sandbox
+def is_url(target: str) -> bool:
+    return "://" in target
+
+
+async def run_round(
+    args: argparse.Namespace, configs: list[settings_mod.Settings], database_url: str
+) -> dict:
+    """One round: a fresh Redis, store and pair of engines on the (running) sandboxes."""
     from engine.sandbox.redis import RedisServer
 
-    configs = [
-        settings_mod.load(args.config, environ={}),
-        settings_mod.load(args.config_b, environ={}),
-    ]
-    sandboxes = [Sandbox(c) for c in configs]
-    was_up = [s.pid() is not None for s in sandboxes]  # leave the machine as found
     work = Path(tempfile.mkdtemp(prefix="tenure-two-"))
     ic.write_skills(work / "skills", 2 * args.calls + 20)
-    redis = RedisServer(ic.free_port(), work / "redis")
+    redis = RedisServer(free_low_port(), work / "redis")
     engines: list[subprocess.Popen[bytes]] = []
     try:
-        for s in sandboxes:
-            s.up()
         redis.start()
-        ports, logs = [ic.free_port(), ic.free_port()], [work / f"{box}.log" for box in BOXES]
+        ports, logs = [free_low_port(), free_low_port()], [work / f"{box}.log" for box in BOXES]
         # one after the other: the first creates the store's tables
         for box, config, port, c in zip(
             BOXES, (args.config, args.config_b), ports, configs, strict=True
         ):
-            engines.append(spawn_engine(args, work, redis.port, box, config, port))
+            engines.append(spawn_engine(database_url, work, redis.port, box, config, port))
             await ic.wait_started(port, c.api_token, engines[-1])
-        return await measure(args, configs, engines, ports, logs, work / "engine.db")
+        target = database_url or str(work / "engine.db")
+        return await measure(args, configs, engines, ports, logs, target)
     finally:
         for engine in engines:
             engine.send_signal(signal.SIGTERM)
@@ -263,9 +283,80 @@ async def run(args: argparse.Namespace) -> dict:
                 engine.kill()
                 engine.wait(10)
         redis.stop()
+
+
+async def run(args: argparse.Namespace) -> dict:
+    from engine.sandbox.asterisk import Sandbox
+
+    configs = [
+        settings_mod.load(args.config, environ={}),
+        settings_mod.load(args.config_b, environ={}),
+    ]
+    sandboxes = [Sandbox(c) for c in configs]
+    was_up = [s.pid() is not None for s in sandboxes]  # leave the machine as found
+    postgres: PostgresServer | None = None
+    rounds: dict[str, dict] = {}
+    try:
+        for s in sandboxes:
+            s.up()
+        for store in args.stores:
+            url = ""
+            if store == "postgresql":
+                url = args.database_url
+                if not url:  # a private server, like the tests'
+                    postgres = PostgresServer(free_low_port()).start()
+                    url = postgres.create_database("tenure_bench")
+            rounds[store] = await run_round(args, configs, url)
+            await asyncio.sleep(5)  # the sandboxes settle between rounds
+    finally:
+        if postgres is not None:
+            postgres.stop()
         for s, up in zip(sandboxes, was_up, strict=True):
             if not up:
                 s.down()
+    return {"calls_per_box": args.calls, "arrival_rate_per_box": args.rate, "rounds": rounds}
+
+
+def table(result: dict) -> list[str]:
+    """The rounds side by side."""
+    rounds = result["rounds"]
+    names = list(rounds)
+    rows: list[tuple[str, list[str]]] = []
+    for i, box in enumerate(BOXES):
+        figures = [rounds[n]["boxes"][i] for n in names]
+        rows += [
+            (f"{box} connected", [f"{b['connected']}/{b['calls']}" for b in figures]),
+            (f"{box} call.failed", [str(b["call_failed"]) for b in figures]),
+            (f"{box} identified", [str(b["identified"]) for b in figures]),
+            (
+                f"{box} StasisStart->bridged p50 / p99 ms",
+                [f"{b['p50_ms']} / {b['p99_ms']}" for b in figures],
+            ),
+            (
+                f"{box} engine CPU ms/call",
+                [f"{b['engine_cpu_s_per_call'] * 1000:.1f}" for b in figures],
+            ),
+            (f"{box} loop stalls", [str(b["loop_stalled"]) for b in figures]),
+        ]
+    rows += [
+        (
+            "caller-ID lookup p50 / p99 ms",
+            [f"{rounds[n]['lookup_p50_ms']} / {rounds[n]['lookup_p99_ms']}" for n in names],
+        ),
+        ("lookups under load", [str(rounds[n]["lookups"]) for n in names]),
+        ("peak calls up", [str(rounds[n]["peak_concurrent"]) for n in names]),
+        (
+            "load average 1 min, mean / max",
+            [f"{rounds[n]['load_1m_mean']} / {rounds[n]['load_1m_max']}" for n in names],
+        ),
+    ]
+    width = max(len(label) for label, _ in rows) + 2
+    out = [
+        f"{result['calls_per_box']} calls per box at {result['arrival_rate_per_box']}/s",
+        "".ljust(width) + "".join(n.rjust(18) for n in names),
+    ]
+    out += [label.ljust(width) + "".join(v.rjust(18) for v in vals) for label, vals in rows]
+    return out
 
 
 def main() -> int:
@@ -275,28 +366,27 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=100, help="calls on each box")
     parser.add_argument("--rate", type=float, default=20.0, help="calls per second per box")
     parser.add_argument("--agent-delay", type=float, default=0.5, help="agents' ring seconds")
-    parser.add_argument("--database-url", default="", help="PostgreSQL for both (default: SQLite)")
+    parser.add_argument(
+        "--stores",
+        default=",".join(STORES),
+        help="rounds to run, in order (default: sqlite,postgresql)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="the PostgreSQL round's database (default: a private server started here)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    args.stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    unknown = sorted(set(args.stores) - set(STORES))
+    if unknown or not args.stores:
+        parser.error(f"--stores takes {' and/or '.join(STORES)}, got {args.stores!r}")
     result = asyncio.run(run(args))
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(
-        f"store {result['store']}: {args.calls} calls per box, peak {result['peak_concurrent']} up"
-    )
-    for b in result["boxes"]:
-        print(
-            f"  {b['box']}: connected {b['connected']}/{b['calls']}, ended {b['ended']}, "
-            f"identified {b['identified']}, call.failed {b['call_failed']}, "
-            f"StasisStart->bridged p50 {b['p50_ms']} ms p99 {b['p99_ms']} ms, "
-            f"engine CPU {b['engine_cpu_s_per_call'] * 1000:.1f} ms/call, "
-            f"loop stalls {b['loop_stalled']}"
-        )
-    print(
-        f"  caller-ID lookup p50 {result['lookup_p50_ms']} ms p99 {result['lookup_p99_ms']} ms "
-        f"({result['lookups']} lookups under load)"
-    )
+    print("\n".join(table(result)))
     return 0
 
 

@@ -133,6 +133,7 @@ class Engine:
             instance=settings.instance_id or socket.gethostname(),
             watch=False,
             offer_pause=settings.offer_pause_seconds,
+            offer_exclude=settings.offer_exclude_seconds,
         )
         self.calls = CallService(
             self.ari,

@@ -112,6 +112,12 @@ class Settings:
         "An agent paused by a failed offer (rejected, not answered, unreachable) is made "
         "available again after this many seconds (0: stays paused until unpaused).",
     )
+    offer_exclude_seconds: float = _setting(
+        60.0,
+        "An offer this box could not deliver (originate failed, congestion, phone "
+        "unreachable from here) keeps the agent from this box's offers only, this many "
+        "seconds; other boxes keep offering them.",
+    )
     wrapup_seconds: float = _setting(
         0.0, "Seconds of wrap-up after each call before the agent is offered the next one."
     )
@@ -397,6 +403,13 @@ def _counts(s: Settings) -> None:
         raise SettingsError(f"speech_worker_nice must be 0-19, got {s.speech_worker_nice}")
 
 
+def _validate_offers(s: Settings) -> None:
+    if s.offer_pause_seconds < 0:
+        raise SettingsError("offer_pause_seconds must be 0 (never) or more")
+    if s.offer_exclude_seconds <= 0:
+        raise SettingsError("offer_exclude_seconds must be positive")
+
+
 def _validate(s: Settings) -> None:
     if s.log_level not in _LEVELS:
         raise SettingsError(f"log_level must be one of {sorted(_LEVELS)}, got {s.log_level!r}")
@@ -427,8 +440,7 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"ari_url must be an http(s) URL, got {s.ari_url!r}")
     if not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"redis_url must be a redis:// URL, got {s.redis_url!r}")
-    if s.offer_pause_seconds < 0:
-        raise SettingsError("offer_pause_seconds must be 0 (never) or more")
+    _validate_offers(s)
     if s.agent_ring_timeout <= 0:
         raise SettingsError("agent_ring_timeout must be positive")
     _validate_pools(s)

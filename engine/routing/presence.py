@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.errors import Conflict, NotFound
 from engine.phones.registration import offerable
+from engine.routing.failures import exclusions
 from engine.routing.store import RoutingStore
 
 PAUSE_REASONS = (
@@ -99,6 +100,8 @@ def agent_view(row: dict[str, str], now: float) -> dict[str, Any]:
         # offered calls now: available with a phone not known unregistered
         "offerable": offerable(state, row.get("registered") != "0"),
         "home": row.get("home") or None,
+        # boxes that could not reach the phone: no offers from them until "until"
+        "excluded": exclusions(row, now),
         "pause_after": row.get("pause_after") or None,
         "handled": int(row.get("handled") or 0),
         "occupancy": round(busy / online, 3) if state != "logged_out" and online > 0 else None,

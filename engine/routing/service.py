@@ -22,7 +22,7 @@ import redis.asyncio as aioredis
 
 from engine.calls.ports import OfferCallback, RouteRequest
 from engine.logs import get_logger
-from engine.routing import background, plan, recovery
+from engine.routing import background, failures, plan, recovery
 from engine.routing import waiting as wt
 from engine.routing.config import RoutingConfigError, load_config
 from engine.routing.config_types import RoutingConfig
@@ -32,16 +32,6 @@ from engine.routing.store import RoutingStore, day, text
 from engine.routing.sync import caller_dict, sync_agents
 
 log = get_logger(__name__)
-FAIL_REASONS = {
-    "no-answer": "ring-timeout",
-    "timeout": "ring-timeout",
-    "ring-timeout": "ring-timeout",
-    "busy": "busy",
-    "rejected": "busy",
-    "congestion": "unreachable",
-    "unreachable": "unreachable",
-    "originate-failed": "unreachable",
-}
 CallbackHook = Callable[[str, str], Coroutine[Any, Any, None]]
 
 
@@ -59,9 +49,11 @@ class RoutingService(Matching):
         skills_dir: str | Path | None = None,
         watch: bool = True,
         offer_pause: float = 0.0,
+        offer_exclude: float = 60.0,
     ) -> None:
         """``offer_pause``: seconds after which an agent paused by a failed offer is made
-        available again (0: stays paused)."""
+        available again (0: stays paused). ``offer_exclude``: seconds an agent whose phone
+        this box could not reach gets no offers from this box (``failures``)."""
         self.config = config
         self.store = RoutingStore(redis, prefix)
         self.presence = Presence(self.store, clock)
@@ -71,6 +63,7 @@ class RoutingService(Matching):
         self.skills_dir = Path(skills_dir) if skills_dir else None
         self.watch = watch
         self.offer_pause = offer_pause
+        self.offer_exclude = offer_exclude
         self.waiting: dict[str, wt.Waiting] = {}  # our calls waiting for an agent
         self.offered: dict[str, wt.Waiting] = {}  # our calls ringing an agent
         self.arriving: dict[str, asyncio.Event] = {}  # our calls being put in Redis
@@ -198,20 +191,62 @@ class RoutingService(Matching):
             await self._available(text(freed))
 
     async def agent_failed(self, call_id: str, agent_id: str, reason: str) -> None:
-        reason = FAIL_REASONS.get(reason, reason or "ring-timeout")
+        verdict = failures.judge(reason)
         now = self.clock()
-        back = await self.store.call_op("requeue", now, call_id, agent_id, reason)
-        await self.presence.announce(agent_id, "paused", now, reason=reason)
-        if self.offer_pause > 0:  # back to available by itself, unless paused anew since
-            asyncio.get_running_loop().call_later(
-                self.offer_pause,
-                lambda: self.spawn(background.resume_after_offer(self, agent_id, reason, now)),
+        if verdict.scope == "box":  # this box cannot reach the phone: only its offers stop
+            back, state = await self._requeue(
+                now, call_id, agent_id, verdict.reason, self.instance, now + self.offer_exclude
             )
+            log.warning(
+                "routing.agent_excluded",
+                agent=agent_id,
+                box=self.instance,
+                reason=verdict.reason,
+                failure=reason,
+                seconds=self.offer_exclude,
+                call=call_id,
+            )
+            # when it ends, our waiting calls may be offered to the agent again
+            asyncio.get_running_loop().call_later(
+                self.offer_exclude + 0.05, lambda: self.spawn(self.match_waiting())
+            )
+            if state:
+                await self.presence.announce(
+                    agent_id, state, now, excluded_from=self.instance, reason=verdict.reason
+                )
+        else:  # the person did not take it: paused everywhere, as in every ACD
+            back, state = await self._requeue(now, call_id, agent_id, verdict.reason)
+            log.info(
+                "routing.agent_paused",
+                agent=agent_id,
+                reason=verdict.reason,
+                failure=reason,
+                call=call_id,
+            )
+            await self.presence.announce(agent_id, "paused", now, reason=verdict.reason)
+            if self.offer_pause > 0:  # back to available by itself, unless paused anew since
+                asyncio.get_running_loop().call_later(
+                    self.offer_pause,
+                    lambda: self.spawn(
+                        background.resume_after_offer(self, agent_id, verdict.reason, now)
+                    ),
+                )
         w = self.offered.pop(call_id, None)
         if w is not None and back:
             self.waiting[call_id] = w
-            await self.emit("requeued", call_id, queue=w.queue, agent_id=agent_id, reason=reason)
+            await self.emit(
+                "requeued", call_id, queue=w.queue, agent_id=agent_id, reason=verdict.reason
+            )
             await self.match_call(call_id)
+
+    async def _requeue(
+        self, now: float, call_id: str, agent_id: str, reason: str, *box: Any
+    ) -> tuple[bool, str]:
+        """The failed offer's call back to the front; (requeued, the agent's new state or
+        "" when the agent was no longer on that call)."""
+        args = [*box[:1], *(repr(x) for x in box[1:])]
+        back, state = await self.store.call_op("requeue", now, call_id, agent_id, reason, *args)
+        return bool(int(back)), text(state)
 
     async def call_connected(self, call_id: str, agent_id: str) -> None:
         w = self.offered.pop(call_id, None) or self.waiting.pop(call_id, None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-AGENT_MODES = ("answer", "noanswer", "busy")
+AGENT_MODES = ("answer", "noanswer", "busy", "congestion")
 CUSTOMER_KINDS = {"human": "1", "noanswer": "2", "busy": "3", "machine": "4", "congestion": "5"}
 
 

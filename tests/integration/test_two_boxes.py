@@ -9,6 +9,7 @@ import shutil
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from engine.dialer.campaigns import dial_store
@@ -17,7 +18,12 @@ from engine.sim import parties
 from tests import storedb
 from tests.boxes import BOX_A, BOX_B, Phone, placement
 from tests.conftest import ROOT, TEST_SKILLS
-from tests.integration.dialer_helpers import open_api, seed_callbacks, window_around_now
+from tests.integration.dialer_helpers import (
+    new_campaign,
+    open_api,
+    seed_callbacks,
+    window_around_now,
+)
 from tests.integration.helpers import place_caller, sim_globals, wait_for
 
 pytestmark = pytest.mark.integration
@@ -155,9 +161,7 @@ async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
                 api_a.call("POST", f"/dialer/campaigns/{ca['id']}/start"),
                 api_b.call("POST", f"/dialer/campaigns/{cb['id']}/start"),
             )
-            # each campaign runs on the box that started it; the other box says where
-            refused = await api_b.call("POST", f"/dialer/campaigns/{ca['id']}/pause", expect=409)
-            assert refused["details"]["engine"] == BOX_A
+            # each campaign runs on the box that started it
             assert set(b.dialer.runners) == {cb["id"]}
             first = await wait_for(
                 lambda: a.db.run(_attempts, number, True), timeout=30, what="the call over"
@@ -168,6 +172,49 @@ async def test_a_callback_in_campaigns_on_both_boxes_dials_the_customer_once(
     assert first[0]["outcome"] == "answered" and first[0]["talk_seconds"] is not None
     contacts = await a.db.run(_contacts, number)
     assert sorted(c["status"] for c in contacts) == ["done", "done"], contacts
+
+
+async def test_a_campaign_running_on_a_is_paused_and_resumed_from_b(
+    shared_store, engine_factory, ari, second_box, ari_b
+):
+    """A supervisor on box B controls a campaign box A runs: paused on B, A dials no
+    new number; resumed on B, A dials again. B never runs it."""
+    a = await engine_factory(instance_id=BOX_A, **shared_store)
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **shared_store)
+    csv = "".join(f"2{i:06d},cust-{i}\n" for i in range(40))  # numbers that ring out
+    async with (
+        open_api(a) as api_a,
+        open_api(b) as api_b,
+        sim_globals(ari, parties.customer_globals(noanswer_ring=2)),
+    ):
+        cid = await new_campaign(api_a, "controls", "progressive", csv)
+        await api_a.call("POST", f"/dialer/campaigns/{cid}/start")
+        await wait_for(lambda: _dialled(a, cid, 1), what="A dials")
+        paused = await api_b.call("POST", f"/dialer/campaigns/{cid}/pause")
+        assert (paused["status"], paused["engine"]) == ("paused", BOX_A)
+        runner = a.dialer.runners[cid]
+        await wait_for(lambda: runner.status == "paused", timeout=2, what="A took the pause")
+        before = await _dialled(a, cid, 0)
+        await asyncio.sleep(3)  # A's pacer ticks several times
+        assert await _dialled(a, cid, 0) == before, "A dialled while paused"
+        resumed = await api_b.call("POST", f"/dialer/campaigns/{cid}/resume")
+        assert resumed["status"] == "running"
+        after = await wait_for(lambda: _dialled(a, cid, before + 1), what="A dials again")
+        status = await api_b.call("GET", f"/dialer/campaigns/{cid}")
+        assert status["status"] == "running" and cid not in b.dialer.runners
+        await api_b.call("POST", f"/dialer/campaigns/{cid}/stop")
+        await wait_for(lambda: cid not in a.dialer.runners, what="A stopped it")
+    print(f"dialled: {before} before the pause, {after} after the resume; none in between")
+
+
+async def _dialled(engine, campaign_id: int, at_least: int) -> int | None:
+    """The campaign's attempts so far, once there are ``at_least``."""
+
+    def count(db):
+        return len(storedb.query(db, "SELECT id FROM attempts WHERE campaign_id = ?", campaign_id))
+
+    n = await engine.db.run(count)
+    return n if n >= at_least else None
 
 
 def _callback_in_both(db, first: int, second: int) -> None:
@@ -190,20 +237,24 @@ def _contacts(db, number: str):
     return storedb.query(db, "SELECT * FROM contacts WHERE number = ?", number)
 
 
-@pytest.fixture
-def phone_agent(tmp_path: Path) -> dict[str, str]:
-    """Skills where the one agent is 1001 on a real phone (PJSIP/1001), general calls."""
-    skills = tmp_path / "phone-skills"
-    shutil.copytree(TEST_SKILLS, skills)
-    (skills / "agents.yaml").write_text(
+def _one_agent_skills(folder: Path, agent_id: str, endpoint: str) -> dict[str, str]:
+    """The test skills with one agent, ``agent_id`` on ``endpoint``, for every call."""
+    shutil.copytree(TEST_SKILLS, folder)
+    (folder / "agents.yaml").write_text(
         "skills: [technical, billing, general]\n"
         "groups: [platinum, technical, billing, general]\n"
         "agents:\n"
-        '  - {id: "1001", name: Phone Agent, endpoint: PJSIP/1001, languages: [en, zh],\n'
+        f'  - {{id: "{agent_id}", name: Only Agent, endpoint: {endpoint}, languages: [en, zh],\n'
         "     skills: {general: 5, technical: 5, billing: 5}, groups: [general, platinum],\n"
         "     auto_login: true}\n"
     )
-    return {"skills_dir": str(skills)}
+    return {"skills_dir": str(folder)}
+
+
+@pytest.fixture
+def phone_agent(tmp_path: Path) -> dict[str, str]:
+    """Skills where the one agent is 1001 on a real phone (PJSIP/1001), general calls."""
+    return _one_agent_skills(tmp_path / "phone-skills", "1001", "PJSIP/1001")
 
 
 async def test_an_agent_phone_registered_on_b_answers_a_call_that_arrived_on_a(
@@ -246,6 +297,81 @@ async def test_an_agent_phone_registered_on_b_answers_a_call_that_arrived_on_a(
         )
     finally:
         phone.stop()
+
+
+@pytest.fixture
+def one_agent(tmp_path: Path) -> dict[str, str]:
+    """Skills with one simulated agent, 2003, who takes the general calls (DID 8100)."""
+    return _one_agent_skills(tmp_path / "one-agent", "2003", "Local/2003@sim-agents")
+
+
+EXCLUDE = 8.0  # offer_exclude_seconds of this test
+
+
+async def test_a_dial_failure_on_b_keeps_the_agent_from_b_only_until_the_exclusion_ends(
+    shared_store, engine_factory, ari, second_box, ari_b, redis_client, one_agent
+):
+    """Box B cannot reach agent 2003's phone (its Asterisk answers the dial with congestion): the
+    agent is kept from B's offers for offer_exclude_seconds, not paused. A caller on A
+    reaches the agent meanwhile; B's caller waits, is not offered the agent again until
+    the exclusion ends, then is."""
+    store = {**shared_store, **one_agent, "offer_exclude_seconds": EXCLUDE}
+    a = await engine_factory(instance_id=BOX_A, **store)
+    b = await engine_factory(instance_id=BOX_B, **placement(second_box), **store)
+    events = redis_client.pubsub()
+    await events.subscribe(f"{PREFIX}:routing-events")
+    try:
+        async with (
+            open_api(b) as api_b,
+            sim_globals(ari_b, parties.agent_globals("2003", "congestion")),
+        ):
+            caller_b = await place_caller(ari_b, "8100", "13800138904")
+            seen = await wait_for(
+                lambda: _excluded_on(api_b, "2003"), what="2003 excluded from B's offers"
+            )
+            assert seen["state"] == "available"  # not paused: other boxes may offer
+            assert seen["excluded"][BOX_B]["reason"] == "congestion"
+            excluded_until = seen["excluded"][BOX_B]["until"]
+            caller_a = await place_caller(ari, "8100", "13800138905")
+            await wait_for(
+                lambda: _connected(a, f"{caller_a};2"), timeout=20, what="A's caller bridged"
+            )
+            await ari.hangup(caller_a)
+            await wait_for(
+                lambda: _agent_is(redis_client, "2003", state="available"), what="2003 free"
+            )
+            assert time.time() < excluded_until - 1, "the exclusion ended too early to tell"
+        # B's phone path works again; B's caller gets the agent once the exclusion ends
+        call_b = f"{caller_b};2"
+        await wait_for(
+            lambda: _connected(b, call_b), timeout=EXCLUDE + 10, what="B's caller bridged"
+        )
+        bridged_at = time.time()
+        await ari_b.hangup(caller_b)
+        offers = [e for e in await _drain(events) if e.get("event") == "offered"]
+    finally:
+        await events.aclose()
+    to_b = [e["at"] for e in offers if e["call_id"] == call_b]
+    assert len(to_b) == 2, to_b  # the failed one, then one after the exclusion: no loop
+    assert to_b[1] >= excluded_until - 0.05 and bridged_at >= excluded_until
+    assert [e["instance"] for e in offers if e["call_id"] == f"{caller_a};2"] == [BOX_A]
+    print(
+        f"B re-offered {to_b[1] - to_b[0]:.1f} s after its failed offer (exclusion {EXCLUDE:g} s)"
+    )
+
+
+async def _excluded_on(api, agent_id: str):
+    agent = await api.call("GET", f"/agents/{agent_id}")
+    return agent if agent["excluded"] else None
+
+
+async def _drain(pubsub) -> list[dict]:
+    """Every routing event received so far."""
+    out = []
+    while message := await pubsub.get_message(timeout=0.5):
+        if message["type"] == "message":
+            out.append(orjson.loads(message["data"]))
+    return out
 
 
 async def _agent_is(redis, agent_id: str, **fields: str) -> bool:

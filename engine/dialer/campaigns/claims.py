@@ -7,7 +7,10 @@ refreshing: its claims expire after ``ttl`` seconds and the number may be dialle
 A campaign is run by one engine at a time too: its runner holds a lease
 (``<prefix>:campaign:<id>`` = instance_id, ``CAMPAIGN_TTL``) refreshed every tick; the
 other engines leave it alone while it is held and take the campaign over when its
-engine died (the lease expired).
+engine died (the lease expired). A supervisor may still control it from any engine: the
+new status is written to the shared store and announced on
+``<prefix>:campaign-controls``; the engine running it applies it at once (and, should
+the message be lost, on its next look at the store, ``CAMPAIGN_WATCH``).
 
 Two engines whose campaigns hold the same customer (a callback synced into the
 campaigns of two boxes) thus never ring them twice at once; the history an attempt is
@@ -20,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import orjson
 import redis.asyncio as aioredis
 
-from engine.dialer.keys import campaign_lease, dial_claim
+from engine.dialer.keys import campaign_controls, campaign_lease, dial_claim
 
 TTL = 60.0  # seconds a claim outlives its last refresh (its engine died)
 CAMPAIGN_TTL = 10.0  # seconds a campaign's lease outlives its engine's last tick
@@ -94,3 +98,13 @@ class DialClaims:
     async def campaign_engine(self, campaign_id: int) -> str | None:
         raw = await self.redis.get(campaign_lease(self.prefix, campaign_id))
         return raw.decode() if isinstance(raw, bytes) else raw
+
+    @property
+    def controls(self) -> str:
+        """The channel campaign controls made on any engine are announced on."""
+        return campaign_controls(self.prefix)
+
+    async def announce_status(self, campaign_id: int, status: str) -> int:
+        """Tell the engine running the campaign its new status; how many engines heard."""
+        message = {"campaign": campaign_id, "status": status, "by": self.instance}
+        return int(await self.redis.publish(self.controls, orjson.dumps(message)))

@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from engine.ari.client import AriClient
 from engine.calls import speech_actions
 from engine.calls.events import CallEvent, HearTalk, TalkOver
@@ -241,8 +243,29 @@ class DialerService:
             await asyncio.sleep(CAMPAIGN_WATCH)
             try:
                 await self._take_campaigns()
+                await self._follow_store()
             except Exception:
                 log.exception("dialer.campaign_watch_failed")
+
+    async def _follow_store(self) -> None:
+        """Our campaigns' status as the shared store has it (set on another engine, whose
+        announcement did not reach us)."""
+        for cid in list(self.runners):
+            status = (await self.db.run(store.get, cid))["status"]
+            await self._apply_status(cid, status, "store")
+
+    async def _apply_status(self, campaign_id: int, status: str, source: str) -> None:
+        """A status set elsewhere, for a campaign this engine runs."""
+        runner = self.runners.get(campaign_id)
+        if (
+            runner is None
+            or runner.status == status
+            or runner.status not in ("running", "paused")
+            or status not in ("running", "paused", "stopped")
+        ):
+            return
+        log.info("dialer.campaign_control_applied", campaign=campaign_id, status=status, via=source)
+        await runner.ask(runner.set_status, status)
 
     async def _held_elsewhere(self, campaign_id: int) -> str | None:
         """The engine running the campaign when it is not us (None: us or nobody)."""
@@ -294,15 +317,23 @@ class DialerService:
             await self.deps.claims.let_go_campaign(runner.id)
 
     async def _wake_listener(self) -> None:
+        """Freed agents (every runner looks again) and campaign controls made on other
+        engines (the runner of that campaign, if it is ours, takes the new status)."""
         pubsub, channel = self.reservations.wake_subscription()
-        await pubsub.subscribe(channel)
+        controls = self.deps.claims.controls if self.deps.claims is not None else None
+        await pubsub.subscribe(channel, *([controls] if controls else []))
         try:
             while not self._closed:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
-                if message and message.get("type") == "message":
-                    log.debug("dialer.agent_free", agent=text(message["data"]))
-                    for runner in list(self.runners.values()):
-                        runner.kick()
+                if not message or message.get("type") != "message":
+                    continue
+                if controls is not None and text(message["channel"]) == controls:
+                    control = orjson.loads(message["data"])
+                    await self._apply_status(int(control["campaign"]), control["status"], "redis")
+                    continue
+                log.debug("dialer.agent_free", agent=text(message["data"]))
+                for runner in list(self.runners.values()):
+                    runner.kick()
         finally:
             with contextlib.suppress(Exception):
                 await pubsub.aclose()
@@ -327,17 +358,24 @@ class DialerService:
         )
 
     async def control(self, campaign_id: int, action: str) -> dict[str, Any]:
+        """start | pause | resume | stop, from any engine: the new status goes to the
+        shared store; a campaign another engine runs is told over Redis and applied there
+        (``engine`` in the answer names it)."""
         runner = self.runners.get(campaign_id)
         engine = None if runner is not None else await self._held_elsewhere(campaign_id)
-        if engine is not None:
-            raise Conflict(
-                f"campaign {campaign_id} runs on engine {engine}: control it there",
-                campaign_id=campaign_id,
-                engine=engine,
-            )
         campaign = await self.db.run(store.transition, campaign_id, action, self.clock())
         if runner is not None:
             await runner.ask(runner.set_status, campaign["status"])
+        elif engine is not None and self.deps.claims is not None:
+            heard = await self.deps.claims.announce_status(campaign_id, campaign["status"])
+            log.info(
+                "dialer.campaign_control_forwarded",
+                campaign=campaign_id,
+                action=action,
+                engine=engine,
+                heard=heard,
+            )
+            return {**campaign, "engine": engine}
         elif campaign["status"] == "running":
             if self.deps.claims is not None:
                 await self.deps.claims.hold_campaign(campaign_id)

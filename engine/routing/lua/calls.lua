@@ -1,6 +1,8 @@
 -- Call lifecycle. ARGV: op, now, call, then per op:
 --   enqueue base owner queue day topic caller arrived_at -> {state, queued_at}
---   requeue agent reason       (ring failed: call to the front, agent paused)
+--   requeue agent reason [box until]  (ring failed: call to the front; the agent paused,
+--                              or, with ``box``, kept from that box's offers until
+--                              ``until`` and free for the others) -> {requeued 1/0, agent state}
 --   connected agent day sl_seconds
 --   ended agent wrapup_until   (agent to wrap-up; a never-answered offer frees it)
 --   cancel day                 (caller hung up while waiting or ringing) -> freed agent
@@ -39,13 +41,35 @@ if op == 'enqueue' then
   redis.call('ZADD', P .. ':waiting:' .. queue, queued, cid)
   return {'waiting', tostring(queued)}
 elseif op == 'requeue' then
-  local aid, reason = ARGV[4], ARGV[5]
-  if owns(aid) then set_state(aid, 'paused', now, reason) end
+  local aid, reason, box = ARGV[4], ARGV[5], ARGV[6] or ''
+  local ak = akey(aid)
+  local mine, astate = owns(aid)
+  if box ~= '' and redis.call('EXISTS', ak) == 1 then
+    -- drop expired exclusions, then exclude the agent from this box's offers
+    for _, f in ipairs(redis.call('HKEYS', ak)) do
+      if string.sub(f, 1, 2) == 'x:' and not excluded(aid, string.sub(f, 3), now) then
+        redis.call('HDEL', ak, f)
+      end
+    end
+    redis.call('HSET', ak, 'x:' .. box, ARGV[7] .. '|' .. reason)
+    if mine then
+      local pause = redis.call('HGET', ak, 'pause_after')
+      if pause and pause ~= '' then
+        redis.call('HSET', ak, 'pause_after', '')
+        astate = set_state(aid, 'paused', now, pause)
+      else
+        astate = set_state(aid, 'available', now, '', redis.call('HGET', ak, 'idle_since'))
+      end
+    end
+  elseif mine then
+    astate = set_state(aid, 'paused', now, reason)
+  end
+  local back = 0
   if state == 'offered' and redis.call('HGET', k, 'agent') == aid then
     enlane(cid, '1', tonumber(redis.call('HGET', k, 'queued_at')))
-    return 1
+    back = 1
   end
-  return 0
+  return {back, mine and astate or ''}
 elseif op == 'connected' then
   local aid = ARGV[4]
   if owns(aid) then set_state(aid, 'on_call', now, ''); redis.call('HSET', akey(aid), 'call', cid) end

@@ -3,7 +3,9 @@
 -- registered ('0' = phone not registered), pools (space separated), call, sk:<skill>,
 -- busy_since, busy_total, login_at, wrapup_until, pause_after, engine (the instance_id
 -- whose call the agent is reserved for or talking on: released when it dies), home
--- (the instance_id of the box the phone is registered on, from <prefix>:reg:<agent>).
+-- (the instance_id of the box the phone is registered on, from <prefix>:reg:<agent>),
+-- x:<instance> = '<until>|<reason>' (that box could not reach the phone: no offers for
+-- its calls until then; engine/routing/failures.py says which failures do that).
 local P = KEYS[1]
 local FRONT = 1000000.0
 local BUSY = {ringing = true, on_call = true, wrapup = true}
@@ -62,6 +64,15 @@ local function dial_string(id, owner)
     return endpoint .. '@' .. home
   end
   return endpoint
+end
+
+-- Box ``box`` could not reach the agent's phone: none of its calls go to them until
+-- ``x:<box>`` (set by the requeue op of calls.lua) expires.
+local function excluded(id, box, now)
+  local x = redis.call('HGET', akey(id), 'x:' .. (box or ''))
+  if not x then return false end
+  local untl = tonumber(string.match(x, '^[^|]+'))
+  return untl ~= nil and untl > now
 end
 
 -- Every state change goes through here: occupancy counters, timers, pools.
