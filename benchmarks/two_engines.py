@@ -29,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -283,6 +284,7 @@ async def run_round(
                 engine.kill()
                 engine.wait(10)
         redis.stop()
+        shutil.rmtree(work, ignore_errors=True)  # logs already counted
 
 
 async def run(args: argparse.Namespace) -> dict:

@@ -110,7 +110,6 @@ async def _ticker(svc: RoutingService) -> None:
             now = svc.clock()
             await _escalate(svc, now)
             if n % int(HEARTBEAT / TICK) == 0:
-                await heartbeat_once(svc)
                 await recovery.release_orphans(svc)
             if n % int(5 / TICK) == 0:
                 await _sweep(svc, now)
@@ -118,6 +117,20 @@ async def _ticker(svc: RoutingService) -> None:
             raise
         except Exception:
             log.exception("routing.tick_failed")
+
+
+async def _heartbeats(svc: RoutingService) -> None:
+    """The heartbeat in a task of its own: a tick busy with many waiting calls (a sweep
+    over a hundred of them takes seconds on a loaded machine) must not let it lapse, or
+    the other engines take this live engine for dead and free its agents."""
+    while True:
+        await asyncio.sleep(HEARTBEAT)
+        try:
+            await heartbeat_once(svc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("routing.heartbeat_failed")
 
 
 async def _listener(svc: RoutingService, pubsub: Any) -> None:
@@ -155,6 +168,7 @@ async def start_tasks(svc: RoutingService) -> list[asyncio.Task[Any]]:
     svc._pubsub = pubsub
     tasks = [
         asyncio.create_task(_ticker(svc), name="routing-tick"),
+        asyncio.create_task(_heartbeats(svc), name="routing-heartbeat"),
         asyncio.create_task(_listener(svc, pubsub), name="routing-listen"),
         asyncio.create_task(metrics.publisher(svc), name="routing-metrics"),
     ]
@@ -169,7 +183,7 @@ async def stop_tasks(svc: RoutingService, tasks: list[asyncio.Task[Any]]) -> Non
     if svc._watch_stop is not None:
         svc._watch_stop.set()  # the watcher thread notices within 100 ms
     for task in tasks:
-        if task.get_name() in ("routing-tick", "routing-metrics"):
+        if task.get_name() in ("routing-tick", "routing-heartbeat", "routing-metrics"):
             task.cancel()
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=2.0)

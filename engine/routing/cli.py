@@ -58,8 +58,14 @@ async def _agents_async(args: argparse.Namespace, url: str, prefix: str) -> int:
                 for r in rows:
                     occ = "-" if r["occupancy"] is None else f"{100 * r['occupancy']:.0f}%"
                     state = r["state"] + ("" if r["registered"] else "*")
+                    # boxes that could not reach the phone: none of their calls for now
+                    barred = "".join(
+                        f"  [no offers from {box}: {x['reason']}]"
+                        for box, x in r["excluded"].items()
+                    )
                     print(
-                        f"{r['id']:<10} {state:<11} {r['reason'] or '':<13} {occ:>9}  {r['name']}"
+                        f"{r['id']:<10} {state:<11} {r['reason'] or '':<13} {occ:>9}  "
+                        f"{r['name']}{barred}"
                     )
             return 0
         if args.action == "pause":

@@ -36,6 +36,7 @@ from engine.dialer.campaigns.deps import Deps, DialerSettings
 from engine.dialer.campaigns.reserve import AgentReservations, eligible_agents
 from engine.dialer.campaigns.runner import CampaignRunner
 from engine.dialer.campaigns.status import campaign_status
+from engine.dialer.core.campaign import takes_status
 from engine.dialer.core.line import Line
 from engine.dialer.core.policy import CampaignPolicy, parse
 from engine.errors import Conflict, InvalidRequest
@@ -257,12 +258,7 @@ class DialerService:
     async def _apply_status(self, campaign_id: int, status: str, source: str) -> None:
         """A status set elsewhere, for a campaign this engine runs."""
         runner = self.runners.get(campaign_id)
-        if (
-            runner is None
-            or runner.status == status
-            or runner.status not in ("running", "paused")
-            or status not in ("running", "paused", "stopped")
-        ):
+        if runner is None or not takes_status(runner.status, status):
             return
         log.info("dialer.campaign_control_applied", campaign=campaign_id, status=status, via=source)
         await runner.ask(runner.set_status, status)

@@ -209,3 +209,15 @@ def adoption(
     if owned or adopted:
         return "skip"
     return "adopt" if channel in up and agent_channel in up else "close"
+
+
+# -- control from another engine -------------------------------------------------------
+FOLLOWED = frozenset({"running", "paused", "stopped"})  # statuses a control can set
+
+
+def takes_status(current: str, wanted: str) -> bool:
+    """Whether the runner of a campaign (``current``) takes a status set on another
+    engine (``wanted``, from the controls channel or the shared store): a runner still
+    running or paused follows start/pause/resume/stop; one that finished (stopped, done,
+    its lease lost) is never brought back this way."""
+    return current != wanted and current in ("running", "paused") and wanted in FOLLOWED
