@@ -115,7 +115,7 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
             f"{notes}{text}"
         )
     lines.append(
-        "z-scores (sd) against the caller's own first utterances; "
+        "z-scores (sd) against the caller's calm self (their lower quartile so far); "
         "labels: calm < 0.25 <= neutral < 0.5 <= agitated < 0.75 <= angry"
     )
     return "\n".join(lines)

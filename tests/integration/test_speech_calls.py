@@ -206,6 +206,8 @@ async def test_an_unsure_phrase_is_asked_about_and_key_1_routes_it(
     segments = await engine.transcripts.for_call(call.call_id)
     said = [s for s in segments if s["menu"] == "main"]
     assert [s["intent"] for s in said] == [None], "kept, and not as a routed intent"
+    assert said[0]["confirm"] == "technical", "stored with the question it led to"
+    assert 0 < said[0]["confidence"] < 1
     assert "连不上" in said[0]["text"]
     await ari.hangup(caller)
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")

@@ -48,9 +48,9 @@ def test_labels(score, label):
 
 
 def test_arousal_and_combination_are_bounded_and_monotonic():
-    assert arousal({"loudness_db": 0.0}) == pytest.approx(0.06, abs=0.01)
-    assert arousal({"loudness_db": 1.4, "pitch_st": 1.4, "pitch_var_st": 1.4}) == 0.5
-    assert arousal({"loudness_db": 2.5, "pitch_st": 2.5, "pitch_var_st": 2.5}) > 0.88
+    assert arousal({"loudness_db": 0.0}) == pytest.approx(0.05, abs=0.01)
+    assert arousal({"loudness_db": 1.5, "pitch_st": 1.5, "pitch_var_st": 1.5}) == 0.5
+    assert arousal({"loudness_db": 2.6, "pitch_st": 2.6, "pitch_var_st": 2.6}) > 0.88
     assert combine(0, 0, None) == 0
     assert 0 <= combine(1, 1, 1) <= 1
     assert combine(0.2, 0.5, None) < combine(0.2, 0.5, 0.9) < combine(0.2, 0.9, 0.9)
