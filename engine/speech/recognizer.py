@@ -112,8 +112,6 @@ class Recognizer:
             return self._final(self._rec.Result())
         if self.menu is not None and ended:
             heard = json.loads(self._rec.PartialResult()).get("partial", "")
-            if self._open is not None and self.menu.match(heard) is None:
-                heard = json.loads(self._open.PartialResult()).get("partial", "")
             if self.menu.match(heard) is not None:
                 return self._final(self._rec.FinalResult())
         now = self.position
