@@ -21,6 +21,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,7 @@ def run(folder: Path, model: Any, skills: Path) -> dict[str, Any]:
     misses: list[dict[str, Any]] = []
     with open(folder / "labels.csv", encoding="utf-8") as fh:
         labels = list(csv.DictReader(fh))
+    started = time.process_time()
     for row in labels:
         finals = offline.transcribe_file(
             folder / row["file"], model, row["lang"], menus.get(row["lang"], row["menu"])
@@ -131,8 +133,10 @@ def run(folder: Path, model: Any, skills: Path) -> dict[str, Any]:
         got = offline.intent_of(finals)
         confirm = next((c for t in finals if (c := getattr(t, "confirm", None))), None)
         want = row["intent"] or None
-        group = counts[row["kind"]]
-        group["n"] += 1
+        condition = Path(row["file"]).stem.split("-", 3)[-1]  # v0, v0-noise...
+        groups = [counts[row["kind"]], counts[f"{row['kind']}/{condition}"]]
+        for group in groups:
+            group["n"] += 1
         if want is None:
             outcome = "false-accept" if got else "confirm-asked" if confirm else "no-match"
         elif got == want:
@@ -145,29 +149,40 @@ def run(folder: Path, model: Any, skills: Path) -> dict[str, Any]:
             outcome = "confirm-wrong"
         else:
             outcome = "no-match"
-        group[outcome] += 1
+        for group in groups:
+            group[outcome] += 1
         if outcome not in ("right", "no-match") or (want and outcome == "no-match"):
             text = " / ".join(t.text for t in finals)
             misses.append({**row, "outcome": outcome, "heard": text, "intent_got": got or confirm})
-    return {"groups": {k: dict(v) for k, v in counts.items()}, "misses": misses}
+    cpu = (time.process_time() - started) / max(1, len(labels))
+    return {
+        "groups": {k: dict(v) for k, v in counts.items()},
+        "misses": misses,
+        "cpu_per_file": cpu,
+    }
 
 
-def render(result: dict[str, Any]) -> str:
+def render(result: dict[str, Any], conditions: bool = False) -> str:
+    """One row per kind; with ``conditions`` also one per kind and voice/noise."""
     lines = [
-        f"{'kind':<11} {'n':>4} {'right':>7} {'confirm':>8} {'no-match':>9} {'wrong':>6} "
+        f"{'kind':<19} {'n':>4} {'right':>7} {'confirm':>8} {'no-match':>9} {'wrong':>6} "
         f"{'false acc':>9}"
     ]
-    for kind in ("exact", "paraphrase", "offtopic"):
-        g = result["groups"].get(kind)
-        if not g:
-            continue
+    names = [
+        name
+        for kind in ("exact", "paraphrase", "offtopic")
+        for name in sorted(result["groups"])
+        if name == kind or (conditions and name.startswith(kind + "/"))
+    ]
+    for kind in names:
+        g = result["groups"][kind]
         n = g["n"]
 
         def pct(*keys: str, g: dict[str, int] = g, n: int = n) -> str:
             return f"{100 * sum(g.get(k, 0) for k in keys) / n:.1f}%"
 
         lines.append(
-            f"{kind:<11} {n:>4} {pct('right'):>7} {pct('confirm-right', 'confirm-asked'):>8} "
+            f"{kind:<19} {n:>4} {pct('right'):>7} {pct('confirm-right', 'confirm-asked'):>8} "
             f"{pct('no-match'):>9} {pct('wrong', 'confirm-wrong'):>6} {pct('false-accept'):>9}"
         )
     lines.append(
@@ -185,6 +200,9 @@ def main() -> int:
     parser.add_argument("--no-noise", action="store_true", help="generate without noisy copies")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--misses", action="store_true", help="list what went wrong")
+    parser.add_argument(
+        "--conditions", action="store_true", help="also a row per voice and noise condition"
+    )
     args = parser.parse_args()
     from engine import settings as settings_mod
     from engine.speech.recognition_models import ModelStore
@@ -200,7 +218,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
-    print(render(result))
+    print(render(result, args.conditions))
+    print(f"CPU: {result['cpu_per_file'] * 1000:.0f} ms per file (recognition and judging)")
     if args.misses:
         for m in result["misses"]:
             print(

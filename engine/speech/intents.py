@@ -13,6 +13,12 @@ less the closer it sounds: zh/z, n/l, in/ing... count as near), giving a similar
 - ``no-match``: anything else, and always for an empty text.
 
 A phrase of one unit (a single syllable or word) is only ever accepted when said exactly.
+
+A menu leg hears the caller twice (``engine.speech.recognizer``): through the menu's
+grammar with ``[unk]`` and through the grammar with a background vocabulary of common
+words instead of ``[unk]``. ``combine`` decides from both: an intent one pass accepts is
+accepted unless the other pass names another intent (then: ask); otherwise what either
+pass would confirm is to be confirmed.
 """
 
 from __future__ import annotations
@@ -166,3 +172,20 @@ def _capped(phrase: tuple[str, ...], said: tuple[str, ...]) -> float:
     """A one-unit phrase said other than exactly stays below ``CONFIRM``."""
     score = phrase_score(phrase, said)
     return score if len(phrase) > 1 or score == 1.0 else min(score, CONFIRM - 0.01)
+
+
+def combine(first: IntentMatch, second: IntentMatch) -> IntentMatch:
+    """One outcome from two passes over the same speech (``first`` preferred on a tie).
+
+    Accepted: an intent one pass accepts while the other names no other intent (it says
+    nothing, or the same). Two passes accepting different intents, or a pass accepting
+    while the other would confirm another: ``confirm`` of the first's. Otherwise a
+    ``confirm`` of either, else no match."""
+    for one, other in ((first, second), (second, first)):
+        if one.outcome == "accept" and (other.intent is None or other.intent == one.intent):
+            return one
+    for one in (first, second):
+        if one.outcome in ("accept", "confirm") and one.intent is not None:
+            confidence = min(one.confidence, ACCEPT - 0.01)
+            return IntentMatch(one.intent, round(confidence, 3), "confirm", one.phrase)
+    return first if first.confidence >= second.confidence else second

@@ -9,6 +9,10 @@ forced guess) and judges a recognised text against the intents by pinyin syllabl
 A language may give ``confirm``: the question asked when a match is unsure (``prompt``
 with ``{label}``, e.g. "您是要{label}吗？请按1，或者说“是”。"), each intent's ``labels`` and the
 ``affirm`` words that answer yes to it (also in every grammar of the language).
+Menus of a language with a background vocabulary (``BACKGROUND``: common words, not the
+menu's) also give a second grammar, the phrases and that vocabulary without ``[unk]``:
+off-topic speech finds words of its own there instead of being forced onto a phrase, and
+a phrase the ``[unk]`` grammar swallowed can still be heard (``background_grammar``).
 ``build`` is the domain builder ``engine.skills.catalogue`` calls after the JSON Schema.
 """
 
@@ -26,6 +30,25 @@ from engine.skills.loader import Doc, SkillFileError
 from engine.speech.intents import IntentMatch, judge
 
 UNK = "[unk]"
+# common words per language, heard instead of [unk] by a menu leg's second pass (of
+# them, the model's own words). zh: the most frequent characters of written Chinese and
+# the spoken particles (吗吧啊呀哦嗯喂); not chosen from any benchmark sentence.
+BACKGROUND: dict[str, str] = {
+    "zh": (
+        "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着"
+        "去之过家学对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主"
+        "行方又如前所本见经头面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二"
+        "理美点月明其种声全工己话儿者向情部正名定女问力机给等几很业最间新什打便位因重被走"
+        "电四第门相次东政海口使教西再平真听世气信北少关并内加化由却代军产入先山五太水万市"
+        "眼体别处总才场师书比住员九笑性通目华报立马命张活难神数件安表原车白应路期叫死常提"
+        "感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物台象记边共风战干接它"
+        "许八特觉望直服毛林题建南度统色字请交爱让认算论百吃义科怎元社术结六功指思非流每青"
+        "管夫连远资队跟带花快条院变联言权往展该领传近留红治决周保达办运武半候七必城父强步"
+        "完革深区即求品士转量空甚众技轻程告江语英基派满式李息写呢识极令黄德收脸钱党倒未持"
+        "取设始版双历越史商千片容研像找友孩站广改议形委早房音火际则首单据导影失拿网香似斯"
+        "专石若兵弟谁校读志飞观争究包组造落视济喜离虽坏兴切围吗吧啊呀哦嗯喂"
+    ),
+}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\s\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -77,6 +100,14 @@ class SpeechMenu:
         phrases = {" ".join(segment(p, known)) for ps in self.intents.values() for p in ps}
         phrases |= {" ".join(segment(w, known)) for w in (*self.filler, *self.yes_words)}
         return [*sorted(phrases), UNK]
+
+    def background_grammar(self, known: Callable[[str], bool]) -> list[str]:
+        """The grammar of the second pass: phrases, filler, yes words and the language's
+        background vocabulary, no ``[unk]``; empty for a language without one."""
+        extra = sorted({w for w in BACKGROUND.get(self.lang, "") if known(w)})
+        if not extra:
+            return []
+        return [*(w for w in self.grammar(known) if w != UNK), *extra]
 
     @property
     def yes_words(self) -> tuple[str, ...]:

@@ -5,13 +5,15 @@ directly). Free-form mode uses the model's full vocabulary; menu mode gives Vosk
 menu's grammar and sets ``intent`` (accepted) or ``confirm`` on finals, judging the best
 hypothesis and, when it is not accepted, the 5-best alternatives (confirm only).
 
-Menu mode can run a second, "open" pass over the same audio (``OPEN_PASS``, off: see
-there): the grammar without ``[unk]``.
-The ``[unk]`` entry is what keeps off-topic speech from being forced onto a phrase, but
-it also swallows whole phrases the model heard only half-surely (measured: 付款, 普通话,
-英文, 帮我转人工 came back as a bare ``[unk]`` while the open pass had them right). The
-open pass also forces off-topic speech onto phrases (我在开车 -> 我 付款), so what it
-alone names is only ever offered for confirmation, never routed. In
+Menu mode hears the caller twice (issue 16): through the menu's grammar with ``[unk]``
+and through its background grammar (``SpeechMenu.background_grammar``: the phrases plus
+common words of the language, no ``[unk]``). ``[unk]`` keeps off-topic speech from being
+forced onto a phrase, but it also swallows whole phrases the model heard only half-surely
+(付款, 普通话, 帮我转人工 came back as a bare ``[unk]``); with common words in its place,
+off-topic speech finds words of its own and a swallowed phrase can still be heard. The two
+results are combined by ``intents.combine``: an intent one pass accepts is routed unless
+the other pass names another (then: ask). The second pass costs about twice the first's
+CPU (benchmarks/intents.py prints it). In
 menu mode the energy endpointer finalises as soon as the caller stops (``end_silence``)
 when what was heard already names an intent, instead of waiting for Vosk's 0.5 s
 trailing-silence rule.
@@ -26,18 +28,15 @@ from typing import Any
 
 import numpy as np
 
-from engine.speech.intents import ACCEPT, IntentMatch
+from engine.speech.intents import ACCEPT, IntentMatch, combine
 from engine.speech.menus import UNK, SpeechMenu
 from engine.speech.results import Role, Transcript, Word, confident_text, normalise
 from engine.speech.vad import Endpointer
 
 RATE = 16000
 ALTERNATIVES = 5  # n-best in menu mode: a lower one naming an intent means "confirm"
-# menu mode: also hear the menu without [unk] (confirmations only). Off: measured on
-# benchmarks/intents.py it added 1-5 points of right-intent confirmations but asked about
-# 24% of off-topic utterances (1.4% without) at twice the menu recogniser's CPU.
-OPEN_PASS = False
-OPEN_UNSURE = True  # ... and confirm what the open pass itself is unsure of
+# menu mode: the second pass over the background grammar (see above)
+BACKGROUND_PASS = True
 Analyzer = Callable[[np.ndarray, str], Any]
 
 
@@ -59,17 +58,18 @@ class Recognizer:
 
         self.leg_id, self.lang, self.role, self.menu = leg_id, lang, role, menu
         self.started_at = time.time()
-        self._open: Any = None  # the open pass (menu mode)
+        self._open: Any = None  # the background pass (menu mode)
         self._open_said: list[str] = []  # its finals since the last final of the menu pass
         if menu is not None:
             known = lambda w: model.vosk_model_find_word(w) >= 0  # noqa: E731
             words = menu.grammar(known)
             self._rec = vosk.KaldiRecognizer(model, RATE, json.dumps(words, ensure_ascii=False))
             self._rec.SetMaxAlternatives(ALTERNATIVES)
-            if OPEN_PASS:
-                open_words = json.dumps([w for w in words if w != UNK], ensure_ascii=False)
-                self._open = vosk.KaldiRecognizer(model, RATE, open_words)
-                self._open.SetMaxAlternatives(ALTERNATIVES)
+            background = menu.background_grammar(known) if BACKGROUND_PASS else []
+            if background:
+                self._open = vosk.KaldiRecognizer(
+                    model, RATE, json.dumps(background, ensure_ascii=False)
+                )
         else:
             self._rec = vosk.KaldiRecognizer(model, RATE)
         self._rec.SetWords(True)
@@ -153,9 +153,13 @@ class Recognizer:
         audio, self._audio, self._held = self._audio, [], 0
         self._last_partial = ("", self.position)
         spoken = result.get("result") or []
-        if not spoken:  # silence or noise only: nothing to report
+        if not spoken and not heard_open:  # silence or noise only: nothing to report
             return []
-        start, end = self._leg_time(spoken[0]["start"]), self._leg_time(spoken[-1]["end"])
+        if spoken:
+            start, end = self._leg_time(spoken[0]["start"]), self._leg_time(spoken[-1]["end"])
+        else:  # only the background pass heard words: the endpointer's times
+            start = self._leg_time(self._vad.speech_start or 0.0)
+            end = self._speech_end if self._speech_end is not None else self.position
         analysis = None
         if self._analyze is not None and audio:
             clip = np.concatenate(audio)[-self._keep :].astype(np.float64) / 32768.0
@@ -181,12 +185,12 @@ class Recognizer:
         found = self.menu.judge(text) if self.menu is not None and final else None
         if found is not None and found.outcome != "accept" and text and self.menu is not None:
             found = _from_alternatives(self.menu, found, others or [])
-        if found is not None and found.outcome == "no-match" and self.menu is not None:
-            for heard in heard_open or []:  # the open pass: a confirmation at most
-                alt = _from_alternatives(self.menu, found, [heard], unsure=OPEN_UNSURE)
-                if alt.outcome == "confirm":  # (an empty final never leads anywhere:
-                    found, text = alt, text or heard  # it shows what was asked about)
-                    break
+        if found is not None and heard_open and self.menu is not None:
+            second = self.menu.judge(heard_open[0])  # the background pass's best
+            combined = combine(found, second)
+            if combined.intent is not None and combined.intent != found.intent and not text:
+                text = heard_open[0]  # what named it (an empty final never leads anywhere)
+            found = combined
         return Transcript(
             leg_id=self.leg_id,
             role=self.role,
@@ -207,8 +211,8 @@ class Recognizer:
         )
 
     def _open_texts(self) -> list[str]:
-        """What the open pass heard since the menu pass's last final: its n-best, each
-        after the open pass's own earlier finals (it is flushed: both start afresh)."""
+        """What the background pass heard since the menu pass's last final (after its own
+        earlier finals; it is flushed: both start afresh)."""
         if self._open is None:
             return []
         said, self._open_said = " ".join(self._open_said), []
@@ -227,18 +231,13 @@ def _best(result: dict[str, Any]) -> tuple[str, list[str]]:
     return (texts[0] if texts else ""), [t for t in texts if t]
 
 
-def _from_alternatives(
-    menu: SpeechMenu, found: IntentMatch, others: list[str], unsure: bool = False
-) -> IntentMatch:
+def _from_alternatives(menu: SpeechMenu, found: IntentMatch, others: list[str]) -> IntentMatch:
     """When the final (with text: an empty one never leads anywhere) is not accepted, a
     lower alternative that would be accepted makes the outcome ``confirm`` (never
-    ``accept``: the best hypothesis did not say it). ``unsure`` texts (the open pass's)
-    may also give a confirmation where they would only be confirmed themselves."""
+    ``accept``: the best hypothesis did not say it)."""
     for text in others:
         alt = menu.judge(text)
-        if (alt.outcome == "accept" or (unsure and alt.outcome == "confirm")) and (
-            found.outcome == "no-match" or alt.intent == found.intent
-        ):
+        if alt.outcome == "accept" and (found.outcome == "no-match" or alt.intent == found.intent):
             confidence = min(alt.confidence, ACCEPT - 0.01)
             return IntentMatch(alt.intent, round(confidence, 3), "confirm", alt.phrase)
     return found

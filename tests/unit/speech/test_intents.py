@@ -162,19 +162,49 @@ def test_speech_off_never_loads_pypinyin() -> None:
     assert out.stdout.strip() == "True"
 
 
-def test_the_open_pass_only_ever_offers_a_confirmation(zh_model, zh_menus, monkeypatch) -> None:
-    """The grammar without [unk] forces off-topic speech onto phrases: what only it names
-    is asked about, never routed, and an empty final then shows what it heard."""
-    from engine.speech import recognizer
+def _m(intent: str | None, confidence: float, outcome: str) -> intents.IntentMatch:
+    return intents.IntentMatch(intent, confidence, outcome)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(recognizer, "OPEN_PASS", True)
-    rec = Recognizer(zh_model, "leg", lang="zh", menu=zh_menus[0])
+
+NONE = _m(None, 0.0, "no-match")
+
+
+@pytest.mark.parametrize(
+    ("grammar", "background", "expected"),
+    [
+        (_m("billing", 1.0, "accept"), NONE, ("billing", "accept")),  # one pass, no objection
+        (NONE, _m("billing", 1.0, "accept"), ("billing", "accept")),  # [unk] swallowed it
+        (_m("billing", 0.7, "confirm"), _m("billing", 1.0, "accept"), ("billing", "accept")),
+        (_m("billing", 1.0, "accept"), _m("billing", 1.0, "accept"), ("billing", "accept")),
+        (_m("billing", 1.0, "accept"), _m("zh", 1.0, "accept"), ("billing", "confirm")),
+        (NONE, _m("zh", 1.0, "accept"), ("zh", "accept")),
+        (_m("technical", 0.7, "confirm"), _m("zh", 1.0, "accept"), ("technical", "confirm")),
+        (_m("technical", 0.7, "confirm"), NONE, ("technical", "confirm")),
+        (NONE, _m("technical", 0.7, "confirm"), ("technical", "confirm")),
+        (NONE, NONE, (None, "no-match")),
+    ],
+)
+def test_two_passes_route_only_what_neither_contradicts(grammar, background, expected) -> None:
+    found = intents.combine(grammar, background)
+    assert (found.intent, found.outcome) == expected
+    if found.outcome == "confirm":
+        assert found.confidence < intents.ACCEPT
+
+
+def test_the_background_pass_hears_what_unk_swallowed(zh_model, zh_menus) -> None:
+    """A final the [unk] grammar lost (text empty) takes its intent from the background
+    pass, shows what that pass heard, and with nothing there stays a no-match."""
+    main = zh_menus[0]
+    background = main.background_grammar(lambda w: zh_model.vosk_model_find_word(w) >= 0)
+    assert "[unk]" not in background and "天" in background and "话费" in background
+    rec = Recognizer(zh_model, "leg", lang="zh", menu=main)
     assert rec._open is not None
+    final = rec._transcript("final", "", 0.2, 0.9, heard_open=["帮 我 转 人工"])
+    assert (final.intent, final.text) == ("general", "帮 我 转 人工")
+    off = rec._transcript("final", "", 0.2, 0.9, heard_open=["今天 天 气 怎么 样"])
+    assert off.no_match and off.confirm is None
     lost = {"result": [{"word": "[unk]", "start": 0.2, "end": 0.9, "conf": 1.0}], "text": ""}
-    final = rec._transcript("final", "", 0.2, 0.9, heard_open=["我 要 话费"])
-    assert (final.intent, final.confirm, final.text) == (None, "billing", "我 要 话费")
-    assert final.confidence is not None and final.confidence < intents.ACCEPT
-    [plain] = rec._final(json.dumps(lost))  # nothing from the open pass: no match
+    [plain] = rec._final(json.dumps(lost))  # nothing from the background pass: no match
     assert plain.no_match and plain.confirm is None
 
 
