@@ -310,7 +310,8 @@ async def run_level(
     workers = children(engine_pid)
     cpu_w1 = process_cpu(workers)  # a restarted process counts from its start
     cpu_w = sum(v - cpu_w0.get(pid, 0.0) for pid, v in cpu_w1.items())
-    cpu_r = recognizer_cpu(engine_pid) - cpu_r0 + cpu_w
+    cpu_rt = recognizer_cpu(engine_pid) - cpu_r0  # recognizer threads inside the engine
+    cpu_r = cpu_rt + cpu_w
     worker_rss = sum(peak_rss_mb(pid) for pid in workers if pid in cpu_w1)
     cpu_l = loop_cpu(engine_pid) - cpu_l0
     await ari.close()
@@ -346,11 +347,11 @@ async def run_level(
         "asterisk_channels_peak": sampler.peak["channels"],
         "asterisk_bridges_peak": sampler.peak["bridges"],
         "asterisk_channels_per_call": round(sampler.peak["channels"] / max(peak, 1), 2),
-        "engine_cpu_s_per_call": round((cpu_e - cpu_r) / max(n, 1), 5),
+        "engine_cpu_s_per_call": round((cpu_e - cpu_rt) / max(n, 1), 5),
         "loop_cpu_s_per_call": round(cpu_l / max(n, 1), 5),
         "recognizer_cpu_s_per_call": round(cpu_r / max(n, 1), 5),
         "asterisk_cpu_s_per_call": round(cpu_a / max(n, 1), 5),
-        "engine_to_asterisk_cpu": round((cpu_e - cpu_r) / cpu_a, 3) if cpu_a else None,
+        "engine_to_asterisk_cpu": round((cpu_e - cpu_rt) / cpu_a, 3) if cpu_a else None,
         "engine_peak_rss_mb": round(peak_rss_mb(engine_pid), 1),
         "recognizer_processes": len(cpu_w1),
         "recognizer_peak_rss_mb": round(worker_rss, 1) if cpu_w1 else None,

@@ -21,3 +21,28 @@ async def test_a_blocked_loop_is_reported_and_a_free_one_is_not():
     stalls = [e for e in logs if e["event"] == "engine.loop_stalled"]
     assert len(stalls) == 1 and stalls[0]["log_level"] == "warning"
     assert 0.5 <= stalls[0]["seconds"] < 2.0
+
+
+def test_lateness_gives_the_distribution_of_wake_up_delays():
+    lateness = loopwatch.Lateness()
+    assert lateness.snapshot() == {"samples": 0}
+    for late in [0.001] * 98 + [0.2, 1.5]:
+        lateness.add(late)
+    assert lateness.snapshot() == {
+        "samples": 100,
+        "p50_ms": 1.0,
+        "p99_ms": 1500.0,
+        "max_ms": 1500.0,
+        "worst_ms": 1500.0,
+    }
+
+
+async def test_the_watcher_records_every_wake_up():
+    lateness = loopwatch.Lateness()
+    task = asyncio.create_task(loopwatch.watch(lateness, every=0.01, threshold=10.0))
+    await asyncio.sleep(0.1)
+    time.sleep(0.2)  # noqa: ASYNC251 - a blocked loop shows in the maximum
+    await asyncio.sleep(0.03)
+    task.cancel()
+    snapshot = lateness.snapshot()
+    assert int(snapshot["samples"]) >= 3 and snapshot["max_ms"] >= 150
