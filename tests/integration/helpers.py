@@ -89,3 +89,12 @@ async def sim_globals(ari: AriClient, values: dict[str, str]) -> AsyncIterator[N
     finally:
         for name in values:
             await ari.set_global(name, "")
+
+
+async def on_call_agent(redis: Any, prefix: str = "tenure") -> tuple[str, str] | None:
+    """(agent, call) of the one agent talking in the shared pool, once there is one."""
+    for agent_id in sorted(await redis.smembers(f"{prefix}:agents")):
+        row = await redis.hgetall(f"{prefix}:agent:{agent_id}")
+        if row.get("state") == "on_call":
+            return agent_id, row["call"]
+    return None

@@ -10,19 +10,10 @@ import json
 import pytest
 
 from engine.routing.recovery import InstanceInUse
-from tests.integration.helpers import place_caller, wait_for
+from tests.integration.helpers import on_call_agent, place_caller, wait_for
 
 pytestmark = pytest.mark.integration
 PREFIX = "tenure"
-
-
-async def on_call_agent(redis) -> tuple[str, str] | None:
-    """(agent, call) of the one agent talking, once there is one."""
-    for agent_id in sorted(await redis.smembers(f"{PREFIX}:agents")):
-        row = await redis.hgetall(f"{PREFIX}:agent:{agent_id}")
-        if row.get("state") == "on_call":
-            return agent_id, row["call"]
-    return None
 
 
 async def agent_state(redis, agent_id: str) -> str:

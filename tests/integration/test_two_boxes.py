@@ -24,19 +24,10 @@ from tests.integration.dialer_helpers import (
     seed_callbacks,
     window_around_now,
 )
-from tests.integration.helpers import place_caller, sim_globals, wait_for
+from tests.integration.helpers import on_call_agent, place_caller, sim_globals, wait_for
 
 pytestmark = pytest.mark.integration
 PREFIX = "tenure"
-
-
-async def talking(redis) -> tuple[str, str] | None:
-    """(agent, call) of the one agent talking, once there is one."""
-    for agent_id in sorted(await redis.smembers(f"{PREFIX}:agents")):
-        row = await redis.hgetall(f"{PREFIX}:agent:{agent_id}")
-        if row.get("state") == "on_call":
-            return agent_id, row["call"]
-    return None
 
 
 @pytest.fixture
@@ -107,7 +98,7 @@ async def test_killed_engine_agents_are_freed_by_the_other_and_its_restart_close
     a = await engine_processes(engine_settings, instance_id=BOX_A, **store)
     caller = await place_caller(ari, "8100", "13800138901")
     agent_id, call_id = await wait_for(
-        lambda: talking(redis_client), timeout=20, what="a caller on A bridged to an agent"
+        lambda: on_call_agent(redis_client), timeout=20, what="a caller on A bridged to an agent"
     )
     # killed with the call up and recorded (A writes its record just after the bridge)
     await wait_for(lambda: _in_progress(b, call_id), what="A's record in the shared store")
