@@ -115,8 +115,15 @@ def _read(
 ) -> tuple[list[str], list[tuple[int, list[str]]], list[str], str]:
     """Header, (line, cells) of the non-blank rows, notes on how the file was read, and
     the delimiter."""
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise TrainError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise TrainError(f"{path}: a folder, not a CSV file") from None
+    except OSError as exc:
+        raise TrainError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     if not raw.strip():
         raise TrainError(f"{path}: the file is empty")
     text, used = csv_import.decode(raw, path, encoding)

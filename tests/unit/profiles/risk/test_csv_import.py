@@ -166,6 +166,7 @@ def test_blank_cells_are_reported_with_what_fills_them(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "args", "message"),
     [
+        (None, [], "bad.csv: no such file"),
         (b"", [], "the file is empty"),
         (b"tickets,churned\n", [], "only a header, no customers"),
         (
@@ -180,10 +181,11 @@ def test_blank_cells_are_reported_with_what_fills_them(tmp_path: Path) -> None:
     ],
 )
 def test_every_refusal_is_one_line(
-    tmp_path: Path, content: bytes, args: list[str], message: str
+    tmp_path: Path, content: bytes | None, args: list[str], message: str
 ) -> None:
     path = tmp_path / "bad.csv"
-    path.write_bytes(content)
+    if content is not None:  # None: no file there
+        path.write_bytes(content)
     run = subprocess.run(
         [
             sys.executable,
