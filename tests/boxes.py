@@ -20,7 +20,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -250,30 +249,33 @@ async def ari_b(second_box) -> AsyncIterator[Any]:
     await client.close()
 
 
+def phone_ports(box: Settings) -> tuple[int, int, tuple[int, int]]:
+    """A box's agent phone's SIP port (udp/tcp; tls the next one), ctrl_tcp port and RTP
+    range: from the last 100 ports of the box's own media range, like the real-phone
+    tests (tests/integration/test_real_phones.py), never from the ephemeral range."""
+    base = box.media_port_end - 99
+    return base, base + 10, (base + 20, base + 39)
+
+
 class Phone(Baresip):
     """A real SIP phone (baresip from Debian) that registers ``number`` on a box and
     answers by itself with a 440 Hz tone; its own loopback address so no box takes it
-    for a peer."""
+    for a peer, and ports from the box's own range (``phone_ports``)."""
 
     def __init__(self, folder: Path, number: str, box: Settings, addr: str = "127.0.0.9") -> None:
+        sip, ctrl, rtp = phone_ports(box)
         super().__init__(
             f"phone-{number}",
             addr,
-            _free_udp(addr),
-            _free_udp(addr),  # ctrl_tcp
+            sip,
+            ctrl,
             folder,
             accounts=[
                 f"<sip:{number}@{box.sip_host}:{box.sip_port}>;"
                 f"auth_pass={box.sip_agent_password};answermode=auto;regint=60"
             ],
             source="ausine,440",
-            rtp=(box.media_port_end - 99, box.media_port_end),  # unused: speech off
+            rtp=rtp,  # unused: speech off
             modules=("g711", "ausine", "account", "ctrl_tcp"),
         )
         self.number, self.box = number, box
-
-
-def _free_udp(addr: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((addr, 0))
-        return int(s.getsockname()[1])
