@@ -71,7 +71,9 @@ async def test_metrics_are_prometheus_text(engine):
         assert f"# TYPE {name} gauge" in text
 
 
-async def _fuzz(engine, token: str, *extra: str) -> None:  # type: ignore[no-untyped-def]
+async def _fuzz(engine, folder: Path, token: str, *extra: str) -> None:  # type: ignore[no-untyped-def]
+    """``st run`` in ``folder`` (a test's tmp_path): schemathesis keeps its cache and crash
+    files in ``.schemathesis/`` of its working folder, never in the repository."""
     proc = await asyncio.create_subprocess_exec(
         str(ST),
         "run",
@@ -89,6 +91,7 @@ async def _fuzz(engine, token: str, *extra: str) -> None:  # type: ignore[no-unt
         "--generation-deterministic",
         "--no-color",
         *extra,
+        cwd=folder,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -108,20 +111,22 @@ def _snapshot(db) -> dict[str, int]:  # type: ignore[no-untyped-def]
     }
 
 
-async def test_fuzzing_the_api_finds_no_server_error(engine):
+async def test_fuzzing_the_api_finds_no_server_error(engine, tmp_path):
     """schemathesis generates requests from /openapi.json (valid and invalid bodies, odd
     path parameters) and checks that none gets a 5xx. The event stream is left out (it
     never ends by design)."""
-    await _fuzz(engine, engine.settings.api_token)
+    await _fuzz(engine, tmp_path, engine.settings.api_token)
+    assert (tmp_path / ".schemathesis").is_dir()  # its cache went there
 
 
-async def test_refused_requests_touch_no_data(engine):
+async def test_refused_requests_touch_no_data(engine, tmp_path):
     """Fuzzed requests that are refused change nothing in SQLite: every route with a
     wrong token, and invalid bodies (schemathesis' negative mode) with the right one."""
     before = await engine.db.run(_snapshot)
-    await _fuzz(engine, "not-the-token")
+    await _fuzz(engine, tmp_path, "not-the-token")
     await _fuzz(
         engine,
+        tmp_path,
         engine.settings.api_token,
         "--mode",
         "negative",
