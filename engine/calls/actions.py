@@ -158,6 +158,22 @@ class FinishTranscript:
     at: float
 
 
+@dataclass(frozen=True)
+class RecordAnswer:
+    """The caller answered "did you mean ``intent``?": keep it with the call's transcript
+    (``answer`` yes or no, ``by`` key:1, say:yes, say:no or timeout, and what it
+    ``led_to``: ``queue:<name>`` or ``menu:<name>``)."""
+
+    call_id: str
+    lang: str | None
+    menu: str
+    intent: str
+    answer: str
+    by: str
+    led_to: str
+    at: float
+
+
 CallAction = (
     Answer
     | Identify
@@ -180,4 +196,5 @@ CallAction = (
     | StopListening
     | ShowEmotion
     | FinishTranscript
+    | RecordAnswer
 )

@@ -129,6 +129,7 @@ class Listening(Protocol):
     async def stop(self, call_id: str, role: str) -> None: ...
     async def emotion(self, call: Any, action: Any) -> None: ...
     async def finish(self, call_id: str, customer_id: str | None, at: float) -> None: ...
+    async def answer(self, action: Any) -> None: ...
     def forget(self, call_id: str) -> None: ...
 
 
@@ -154,6 +155,9 @@ class NoListening:
         return None
 
     async def finish(self, call_id: str, customer_id: str | None, at: float) -> None:
+        return None
+
+    async def answer(self, action: Any) -> None:
         return None
 
     def forget(self, call_id: str) -> None:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 LOOKUP_TIMEOUT = 0.5  # a slow profile store never holds a caller in silence
 SPEECH_DRAIN_TIMEOUT = 10.0  # seconds a finished call's speech lane may take to drain
-SpeechAction = a.Listen | a.StopListening | a.ShowEmotion | a.FinishTranscript
+SpeechAction = a.Listen | a.StopListening | a.ShowEmotion | a.FinishTranscript | a.RecordAnswer
 
 
 class CallRunner:
@@ -166,7 +166,13 @@ class CallRunner:
                 await self._quiet(svc.ari.destroy_bridge(bridge_id))
             case a.Persist(record):
                 svc.persist(record)
-            case a.Listen() | a.StopListening() | a.ShowEmotion() | a.FinishTranscript():
+            case (
+                a.Listen()
+                | a.StopListening()
+                | a.ShowEmotion()
+                | a.FinishTranscript()
+                | a.RecordAnswer()
+            ):
                 self._to_speech(action)  # beside the call, never in its way
 
     def _cancel_timer(self, name: str) -> None:

@@ -1,6 +1,7 @@
 """Carrying out a call's speech actions (``Listen``, ``StopListening``, ``ShowEmotion``,
-``FinishTranscript``) on a ``Listening``: shared by the inbound call runner and the
-dialer's connected calls, so both are heard, scored and recorded the same way."""
+``FinishTranscript``, ``RecordAnswer``) on a ``Listening``: shared by the inbound call
+runner and the dialer's connected calls, so both are heard, scored and recorded the same
+way."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from engine.calls.ports import Deliver, Listening
 from engine.logs import get_logger
 
 log = get_logger(__name__)
-SPEECH_ACTIONS = (a.Listen, a.StopListening, a.ShowEmotion, a.FinishTranscript)
+SPEECH_ACTIONS = (a.Listen, a.StopListening, a.ShowEmotion, a.FinishTranscript, a.RecordAnswer)
 TALK_LISTEN_ATTEMPTS = 2  # a talk's failed start is cleaned up and tried once more
 
 
@@ -28,6 +29,8 @@ async def perform(listening: Listening, call: Any, action: a.CallAction, deliver
             await listening.emotion(call, action)
         case a.FinishTranscript(call_id, customer_id, at):
             await listening.finish(call_id, customer_id, at)
+        case a.RecordAnswer():
+            await listening.answer(action)
 
 
 async def hear(

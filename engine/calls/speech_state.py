@@ -25,7 +25,7 @@ from engine.calls import events as e
 
 if TYPE_CHECKING:
     from engine.calls.ports import Caller, Offer, SpeechPlan
-    from engine.ivr.menu import Confirm, IvrSession, PlayMenu, Route
+    from engine.ivr.menu import Confirm, ConfirmAnswer, IvrSession, PlayMenu, Route
 
 Hearing = tuple[str, str | None]  # (language, menu or None for free-form)
 
@@ -64,6 +64,21 @@ class SpeechTransitions:
         self._seq += 1
         self.playback = f"{self.call_id}-p{self._seq}"
         return [a.Play(self.caller_channel, self.playback, media, lang)]
+
+    def _answer_note(self, answer: ConfirmAnswer, led_to: str, now: float) -> a.RecordAnswer:
+        """The caller's answer to a confirmation and where it led (``queue:billing``,
+        ``menu:main``), in the language the question was heard in."""
+        lang = self.listening.get("caller", (self._known_language(), None))[0]
+        return a.RecordAnswer(
+            self.call_id,
+            lang,
+            answer.menu,
+            answer.intent,
+            "yes" if answer.yes else "no",
+            answer.how,
+            led_to,
+            now,
+        )
 
     # -- deciding what to hear ----------------------------------------------------
     def _known_language(self) -> str | None:

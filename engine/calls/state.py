@@ -164,6 +164,11 @@ class InboundCall(SpeechTransitions):
 
     def _step(self, step: PlayMenu | Route | Confirm, now: float) -> list[a.CallAction]:
         assert self.ivr is not None
+        answer = self.ivr.take_answer()
+        if answer is not None:  # "did you mean...?" answered: kept with the transcript
+            led_to = f"queue:{step.queue}" if isinstance(step, Route) else f"menu:{step.menu}"
+            note = self._answer_note(answer, led_to, now)
+            return [note, *self._step(step, now)]
         self.record["ivr_path"] = list(self.ivr.path)
         if isinstance(step, Confirm):
             return self._ask_confirmation(step, now)

@@ -72,6 +72,17 @@ class Confirm:
     timeout: float
 
 
+@dataclass(frozen=True)
+class ConfirmAnswer:
+    """The caller's answer to "did you mean ``intent``?" in ``menu``: ``yes`` or not, and
+    how (``key:1``, ``key:2``, ``say:yes``, ``say:no``, ``timeout``)."""
+
+    menu: str
+    intent: str
+    yes: bool
+    how: str
+
+
 Step = PlayMenu | Route | Confirm
 CONFIRM_KEY = "1"
 NO_MATCH_LIMIT = 2  # speech no-matches in one menu before it falls back to keys only
@@ -108,6 +119,7 @@ class IvrSession:
         self.no_matches: dict[str, int] = {}
         self.dtmf_only: set[str] = set()  # menus where speech gave up
         self.confirming: str | None = None  # the intent asked about, awaiting key 1 / yes
+        self.answered: ConfirmAnswer | None = None  # the last answer, until taken
 
     def start(self, preferred: str | None = None) -> Step:
         self.preferred = preferred
@@ -168,6 +180,11 @@ class IvrSession:
             self.path.append(f"{menu.name}:keys-only")
         return self._retry(menu, invalid=True)
 
+    def take_answer(self) -> ConfirmAnswer | None:
+        """The answer to a confirmation given since the last call, if any (once)."""
+        answer, self.answered = self.answered, None
+        return answer
+
     def speech_allowed(self, menu: str) -> bool:
         return menu not in self.dtmf_only
 
@@ -188,6 +205,7 @@ class IvrSession:
         intent, self.confirming = self.confirming, None
         assert intent is not None
         self.path.append(f"{menu.name}:confirm:{intent}:{'yes' if yes else 'no'}:{how}")
+        self.answered = ConfirmAnswer(menu.name, intent, yes, how)
         target = target_for_intent(menu, intent)
         if yes and target is not None:
             return self._go(target)

@@ -191,6 +191,12 @@ class CallSpeech:
                 messages.transcript_envelope(call_id, customer_id, at, said, text.complaints)
             )
 
+    async def answer(self, action: a.RecordAnswer) -> None:
+        """The caller's answer to "did you mean...?", with the transcript (live and stored)."""
+        row = messages.answer_segment(action)
+        self.feed.publish(self.feed.transcripts_channel(action.call_id), row)
+        self.feed.store_final(row)
+
     def forget(self, call_id: str) -> None:
         """The call's runner is gone: tear down what it left (crash, engine stop)."""
         self.texts.pop(call_id, None)

@@ -2,6 +2,7 @@
 
 - ``segment``: one partial or final of a leg, published on ``<prefix>:transcripts:<call>``
   (``type: transcript``) and, for finals, stored (``engine/speech/store.py``);
+- ``answer_segment``: the caller's answer to a confirmation, published and stored alike;
 - ``emotion_message``: a caller utterance's score (``type: emotion``), on the same channel;
 - ``alert``: a sharp rise for the supervisor (``<prefix>:events:emotion``) and, as
   ``type: hint``, for the agent's desk (``<prefix>:agent:<id>``);
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.calls.actions import ShowEmotion
+from engine.calls.actions import RecordAnswer, ShowEmotion
 from engine.speech.results import Transcript
 
 MAX_TEXT = 20000  # the profile store's limit for a text field
@@ -39,6 +40,30 @@ def segment(call_id: str, t: Transcript, at: float) -> dict[str, Any]:
             {"word": w.word, "start": w.start, "end": w.end, "conf": round(w.conf, 3)}
             for w in t.words
         ],
+    }
+
+
+def answer_segment(action: RecordAnswer) -> dict[str, Any]:
+    """The caller's answer to "did you mean...?" as a transcript row (``kind: answer``):
+    the intent asked about (``confirm``), routed on a yes (``intent``), the ``answer``,
+    how it was given (``answered_by``: key:1, say:yes, say:no, timeout) and where it
+    ``led_to`` (queue:<name>, menu:<name>). A spoken answer's words are the final before."""
+    yes = action.answer == "yes"
+    return {
+        "type": "transcript",
+        "call_id": action.call_id,
+        "role": "caller",
+        "kind": "answer",
+        "lang": action.lang,
+        "text": None,
+        "at": round(action.at, 3),
+        "menu": action.menu,
+        "intent": action.intent if yes else None,
+        "confirm": action.intent,
+        "answer": action.answer,
+        "answered_by": action.by,
+        "led_to": action.led_to,
+        "words": [],
     }
 
 

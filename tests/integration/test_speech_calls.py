@@ -168,7 +168,9 @@ async def test_an_unsure_phrase_is_asked_about_and_key_1_routes_it(
     speech_engine, ari, voices, sandbox, speech_skills
 ):
     """Issue 16: a low-confidence phrase never routes by itself; the caller hears "您是要
-    技术支持吗？是的话请按1" (a sound file made from speech-menus.yaml) and presses 1."""
+    技术支持吗？是的话请按1" (a sound file made from speech-menus.yaml) and presses 1. The
+    transcript (GET /calls/{id}/transcript) shows the phrase, then the answer and where
+    it led."""
     from engine.speech import menus, prompts
 
     shipped = menus.load(speech_skills / "speech-menus.yaml")
@@ -203,12 +205,21 @@ async def test_an_unsure_phrase_is_asked_about_and_key_1_routes_it(
         if ev.get("type") == "PlaybackStarted" and ev["playback"]["media_uri"] == question
     ]
     assert asked, "the caller heard the question"
-    segments = await engine.transcripts.for_call(call.call_id)
-    said = [s for s in segments if s["menu"] == "main"]
-    assert [s["intent"] for s in said] == [None], "kept, and not as a routed intent"
-    assert said[0]["confirm"] == "technical", "stored with the question it led to"
-    assert 0 < said[0]["confidence"] < 1
-    assert "连不上" in said[0]["text"]
+    async with open_api(engine) as api:
+        transcript = await api.call("GET", f"/calls/{call.call_id}/transcript")
+    phrase, answer = [s for s in transcript["segments"] if s["menu"] == "main"]
+    assert phrase["intent"] is None, "kept, and not as a routed intent"
+    assert phrase["confirm"] == "technical", "stored with the question it led to"
+    assert 0 < phrase["confidence"] < 1
+    assert "连不上" in phrase["text"]
+    assert answer["at"] > phrase["at"] and answer["text"] is None
+    assert (answer["confirm"], answer["answer"], answer["answered_by"], answer["led_to"]) == (
+        "technical",
+        "yes",
+        "key:1",
+        "queue:technical",
+    )
+    assert answer["intent"] == "technical" and answer["lang"] == "zh"
     await ari.hangup(caller)
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
 

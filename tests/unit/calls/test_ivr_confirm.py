@@ -113,3 +113,54 @@ def test_without_a_question_for_the_language_an_unsure_intent_is_a_no_match():
     assert not any(isinstance(x, a.Enqueue) for x in acts)
     assert call.record["ivr_path"][-2:] == ["main:confirm:billing:unasked", "main:no-match"]
     assert isinstance(acts[-1], a.Play) and acts[-1].media[0] == "sound:please-try-again"
+
+
+# -- the answer, kept with the transcript ------------------------------------------------
+def asked(call: InboundCall, at: float) -> None:
+    """The question is asked and has played (the digit timer runs)."""
+    play = call.handle(e.SpeechConfirm("main", "billing"), at)[-1]
+    call.handle(e.PlaybackDone(play.playback_id), at + 0.5)
+
+
+@pytest.mark.parametrize(
+    ("answer", "note"),
+    [
+        (e.Digit("1"), ("yes", "key:1", "queue:billing")),
+        (e.SpeechYes("main"), ("yes", "say:yes", "queue:billing")),
+        (e.Digit("2"), ("no", "key:2", "menu:main")),
+        (e.SpeechNoMatch("main"), ("no", "say:no", "menu:main")),
+        (e.TimerFired("digit"), ("no", "timeout", "menu:main")),
+    ],
+)
+def test_the_answer_by_key_or_voice_and_where_it_led_is_recorded_once(answer, note):
+    call = in_menu()
+    asked(call, 101.0)
+    acts = call.handle(answer, 103.0)
+    recorded = [x for x in acts if isinstance(x, a.RecordAnswer)]
+    assert recorded == [a.RecordAnswer("c1", "zh", "main", "billing", *note, 103.0)]
+    assert call.record["ivr_path"][-1].endswith(f":{note[0]}:{note[1]}")
+    if note[0] == "no":  # the menu again: its timeout is no answer
+        play = next(x for x in acts if isinstance(x, a.Play))
+        call.handle(e.PlaybackDone(play.playback_id), 104.0)
+        later = call.handle(e.TimerFired("digit"), 110.0)
+        assert call.record["ivr_path"][-1] == "main:timeout"
+        assert not any(isinstance(x, a.RecordAnswer) for x in later)
+
+
+def test_a_no_after_the_last_retry_led_to_the_menu_default():
+    call = in_menu()
+    for n in range(3):  # retries: 2 in this menu
+        asked(call, 101.0 + n)
+        acts = call.handle(e.TimerFired("digit"), 102.0 + n)
+    [note] = [x for x in acts if isinstance(x, a.RecordAnswer)]
+    assert (note.answer, note.by, note.led_to) == ("no", "timeout", "queue:general")
+
+
+def test_an_intent_said_clearly_instead_of_an_answer_or_an_unasked_question_records_none():
+    call = in_menu()
+    call.handle(e.SpeechConfirm("main", "billing"), 101.0)
+    acts = call.handle(e.SpeechIntent("main", "technical"), 102.0)
+    assert not any(isinstance(x, a.RecordAnswer) for x in acts)
+    call = in_menu(plan=SpeechPlan(("zh",), frozenset({("zh", "main")})))
+    acts = call.handle(e.SpeechConfirm("main", "billing"), 101.0)
+    assert not any(isinstance(x, a.RecordAnswer) for x in acts)

@@ -1,11 +1,13 @@
 """Stored transcripts keep the IVR's decision, on SQLite and PostgreSQL: a final the menu
 was unsure of is stored with the intent the caller was asked to confirm and the match's
-confidence (issue 16), and a store made before these columns gets them on start."""
+confidence (issue 16), the caller's answer with how it was given and where it led, and a
+store made before these columns gets them on start."""
 
 from __future__ import annotations
 
 import pytest
 
+from engine.calls import actions as a
 from engine.schemas import MIGRATIONS
 from engine.speech import messages
 from engine.speech.results import Transcript
@@ -43,18 +45,19 @@ MISSED = Transcript("c1-hear-caller-1", "caller", "zh", "final", "你好", 8.0, 
 
 
 def _before_the_confirm_column(target: str) -> None:
-    """The store as an engine of the previous release left it: no ``confirm`` or
-    ``confidence`` column, their step not recorded."""
+    """The store as an engine of an earlier release left it: no ``confirm``,
+    ``confidence`` or answer columns, their steps not recorded."""
     db = Database(target, MIGRATIONS).open_sync()
     try:
-        for column in ("confirm", "confidence"):
+        for column in ("confirm", "confidence", "answer", "answered_by", "led_to"):
             db.run_sync(execute, f"ALTER TABLE transcripts DROP COLUMN {column}")
-        db.run_sync(
-            execute,
-            "DELETE FROM schema_migrations WHERE migration_set = ? AND name = ?",
-            "transcripts",
-            "m002_transcripts_confirm",
-        )
+        for step in ("m002_transcripts_confirm", "m003_transcripts_answer"):
+            db.run_sync(
+                execute,
+                "DELETE FROM schema_migrations WHERE migration_set = ? AND name = ?",
+                "transcripts",
+                step,
+            )
         db.run_sync(
             execute,
             "INSERT INTO transcripts (call_id, role, text, at, menu, intent) "
@@ -83,3 +86,47 @@ async def test_the_menu_decision_is_stored_with_the_confirmation_asked(store):
     ]
     (old,) = await store.for_call("old")  # a row from before the step is kept, unknowns empty
     assert (old["intent"], old["confirm"], old["confidence"]) == ("technical", None, None)
+
+
+SAID_NO = Transcript(
+    "c2-hear-caller-1", "caller", "zh", "final", "不是", 3.0, 3.4, 0.0, menu="main"
+)
+
+
+def _answer(call: str, answer: str, by: str, led_to: str, at: float) -> dict[str, object]:
+    note = a.RecordAnswer(call, "zh", "main", "technical", answer, by, led_to, at)
+    return messages.answer_segment(note)
+
+
+async def test_the_answer_to_the_question_is_stored_with_where_it_led(store):
+    """Key 1 after "您是要技术支持吗？", and a spoken no: each a row of its own after the
+    question's final (a spoken answer's words are the final just before it)."""
+    await store.add(
+        [
+            messages.segment("c1", UNSURE, 1000.5),
+            _answer("c1", "yes", "key:1", "queue:technical", 1003.0),
+            messages.segment("c2", UNSURE, 2000.5),
+            messages.segment("c2", SAID_NO, 2003.0),
+            _answer("c2", "no", "say:no", "menu:main", 2003.6),
+        ]
+    )
+
+    def seen(rows):
+        return [
+            (r["text"], r["intent"], r["confirm"], r["answer"], r["answered_by"], r["led_to"])
+            for r in rows
+        ]
+
+    assert seen(await store.for_call("c1")) == [
+        ("网络连不上", None, "technical", None, None, None),
+        (None, "technical", "technical", "yes", "key:1", "queue:technical"),
+    ]
+    rows = await store.for_call("c2")
+    assert seen(rows) == [
+        ("网络连不上", None, "technical", None, None, None),
+        ("不是", None, None, None, None, None),
+        (None, None, "technical", "no", "say:no", "menu:main"),
+    ]
+    assert messages.conversation(rows) == "", "menu finals and answers stay out of the text"
+    (old,) = await store.for_call("old")  # a row from before the step: no answer
+    assert (old["answer"], old["answered_by"], old["led_to"]) == (None, None, None)
