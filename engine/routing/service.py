@@ -212,7 +212,12 @@ class RoutingService(Matching):
             )
             if state:
                 await self.presence.announce(
-                    agent_id, state, now, excluded_from=self.instance, reason=verdict.reason
+                    agent_id,
+                    state,
+                    now,
+                    excluded_from=self.instance,
+                    reason=verdict.reason,
+                    until=now + self.offer_exclude,
                 )
         else:  # the person did not take it: paused everywhere, as in every ACD
             back, state = await self._requeue(now, call_id, agent_id, verdict.reason)

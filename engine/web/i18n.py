@@ -113,6 +113,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "state.wrapup": "wrap-up",
         "state.paused": "paused",
         "state.logged_out": "logged out",
+        "excluded": "no offers from {box}: {reason} ({seconds} s)",
+        "exclusion.congestion": "congestion",
+        "exclusion.unreachable": "unreachable",
+        "exclusion.originate-failed": "dial failed",
     },
     "zh": {
         "title.desk": "坐席工作台",
@@ -218,6 +222,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "state.wrapup": "话后处理",
         "state.paused": "暂停",
         "state.logged_out": "已签出",
+        "excluded": "{box} 暂不分配来电：{reason}（{seconds} 秒）",
+        "exclusion.congestion": "线路拥塞",
+        "exclusion.unreachable": "无法接通",
+        "exclusion.originate-failed": "呼叫失败",
     },
 }
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.ari.client import AriClient
 from engine.sim import parties
+from tests.conftest import TEST_SKILLS
 
 _ids = itertools.count(1)
 
@@ -98,3 +101,17 @@ async def on_call_agent(redis: Any, prefix: str = "tenure") -> tuple[str, str] |
         if row.get("state") == "on_call":
             return agent_id, row["call"]
     return None
+
+
+def one_agent_skills(folder: Path, agent_id: str, endpoint: str) -> dict[str, str]:
+    """The test skills with one agent, ``agent_id`` on ``endpoint``, for every call."""
+    shutil.copytree(TEST_SKILLS, folder)
+    (folder / "agents.yaml").write_text(
+        "skills: [technical, billing, general]\n"
+        "groups: [platinum, technical, billing, general]\n"
+        "agents:\n"
+        f'  - {{id: "{agent_id}", name: Only Agent, endpoint: {endpoint}, languages: [en, zh],\n'
+        "     skills: {general: 5, technical: 5, billing: 5}, groups: [general, platinum],\n"
+        "     auto_login: true}\n"
+    )
+    return {"skills_dir": str(folder)}

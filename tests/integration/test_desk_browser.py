@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -35,7 +36,7 @@ from engine.users.service import user_row
 from engine.web import history
 from tests.integration import test_screenpop as screenpop_tests
 from tests.integration import test_speech_calls as speech_tests
-from tests.integration.helpers import place_caller, sim_globals, wait_for
+from tests.integration.helpers import one_agent_skills, place_caller, sim_globals, wait_for
 from tests.integration.test_screenpop import CUSTOMER, NUMBER
 from tests.storedb import query
 
@@ -274,3 +275,58 @@ async def test_real_speech_reaches_the_desk(speech_engine, browser, ari, voices)
             assert all(line.strip() for line in lines), lines
     finally:
         await context.close()
+
+
+EXCLUDE = 12.0  # offer_exclude_seconds of the exclusion test
+
+
+async def test_the_wallboard_shows_which_boxes_cannot_reach_an_agent(
+    engine_factory, browser, ari, tmp_path
+):
+    """This box's dial to agent 2003 fails with congestion: the agent stays available
+    but gets no offers from this box for offer_exclude_seconds. Supervisors reading the
+    wallboard in English and in Chinese see it on the agent's row as it happens, with the
+    seconds left, and see it go when it ends (no reload)."""
+    skills = one_agent_skills(tmp_path / "skills", "2003", "Local/2003@sim-agents")
+    engine = await engine_factory(
+        instance_id="box-a",
+        offer_exclude_seconds=EXCLUDE,
+        database_path=str(tmp_path / "engine.db"),
+        **skills,
+    )
+    now = time.time()
+    for name, lang in (("wang", "en"), ("zhang", "zh")):
+        await engine.db.run(store.add_user, user_row(name, "supervisor", None, lang, PASSWORD, now))
+    en_ctx, en = await _login(browser, engine, "wang")
+    zh_ctx, zh = await _login(browser, engine, "zhang")
+    pages = {
+        en: ("available", r"^no offers from box-a: congestion \((\d+) s\)$"),
+        zh: ("空闲", r"^box-a 暂不分配来电：线路拥塞（(\d+) 秒）$"),
+    }
+    try:
+        for page in pages:
+            await page.wait_for_selector("#conn.live")
+            await page.locator("#agents tbody tr", has_text="Only Agent").wait_for()
+            assert await page.locator("#agents .excluded").count() == 0
+        async with sim_globals(ari, parties.agent_globals("2003", "congestion")):
+            caller = await place_caller(ari, "8100", "13800138906")
+            try:
+                for page, (available, line) in pages.items():
+                    shown = page.locator("#agents tbody tr .excluded[data-box='box-a']")
+                    await shown.wait_for(timeout=15_000)
+                    text = await shown.text_content() or ""
+                    left = re.match(line, text)
+                    assert left and 0 < int(left[1]) <= EXCLUDE, text
+                    # under the state, which is not paused nor given a pause reason
+                    state = page.locator("#agents tbody tr td:nth-child(2)")
+                    assert await state.text_content() == available + text
+                await en.screenshot(path=str(tmp_path / "wallboard-excluded.png"), full_page=True)
+            finally:
+                await ari.hangup(caller)  # no call waits: the agent is not dialled again
+        for page in pages:  # the exclusion ends: the line goes by itself
+            await page.wait_for_selector("#agents .excluded", state="detached", timeout=20_000)
+        agent = next(a for a in await engine.router.presence.list() if a["id"] == "2003")
+        assert agent["state"] == "available" and agent["excluded"] == {}
+    finally:
+        await en_ctx.close()
+        await zh_ctx.close()

@@ -24,7 +24,13 @@ from tests.integration.dialer_helpers import (
     seed_callbacks,
     window_around_now,
 )
-from tests.integration.helpers import on_call_agent, place_caller, sim_globals, wait_for
+from tests.integration.helpers import (
+    on_call_agent,
+    one_agent_skills,
+    place_caller,
+    sim_globals,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 PREFIX = "tenure"
@@ -228,24 +234,10 @@ def _contacts(db, number: str):
     return storedb.query(db, "SELECT * FROM contacts WHERE number = ?", number)
 
 
-def _one_agent_skills(folder: Path, agent_id: str, endpoint: str) -> dict[str, str]:
-    """The test skills with one agent, ``agent_id`` on ``endpoint``, for every call."""
-    shutil.copytree(TEST_SKILLS, folder)
-    (folder / "agents.yaml").write_text(
-        "skills: [technical, billing, general]\n"
-        "groups: [platinum, technical, billing, general]\n"
-        "agents:\n"
-        f'  - {{id: "{agent_id}", name: Only Agent, endpoint: {endpoint}, languages: [en, zh],\n'
-        "     skills: {general: 5, technical: 5, billing: 5}, groups: [general, platinum],\n"
-        "     auto_login: true}\n"
-    )
-    return {"skills_dir": str(folder)}
-
-
 @pytest.fixture
 def phone_agent(tmp_path: Path) -> dict[str, str]:
     """Skills where the one agent is 1001 on a real phone (PJSIP/1001), general calls."""
-    return _one_agent_skills(tmp_path / "phone-skills", "1001", "PJSIP/1001")
+    return one_agent_skills(tmp_path / "phone-skills", "1001", "PJSIP/1001")
 
 
 async def test_an_agent_phone_registered_on_b_answers_a_call_that_arrived_on_a(
@@ -293,7 +285,7 @@ async def test_an_agent_phone_registered_on_b_answers_a_call_that_arrived_on_a(
 @pytest.fixture
 def one_agent(tmp_path: Path) -> dict[str, str]:
     """Skills with one simulated agent, 2003, who takes the general calls (DID 8100)."""
-    return _one_agent_skills(tmp_path / "one-agent", "2003", "Local/2003@sim-agents")
+    return one_agent_skills(tmp_path / "one-agent", "2003", "Local/2003@sim-agents")
 
 
 EXCLUDE = 8.0  # offer_exclude_seconds of this test

@@ -40,9 +40,24 @@
     localStorage.setItem("tenure.phone", endpoint);
     try { await api("POST", "/wallboard/calls/" + callId + "/" + mode, { endpoint }); load(); } catch (e) { alert(e.message); }
   }
+  // a word for why a box cannot reach the phone ("congestion"...), else the reason as is
+  const why = (reason) => { const key = "exclusion." + reason; const w = t(key); return w === key ? reason : w; };
+  // the agent's state, and the boxes that cannot reach their phone until "until" (epoch s)
+  function agentState(a) {
+    const cell = el("span", state(a.state) + (a.reason ? " (" + a.reason + ")" : ""));
+    const now = Date.now() / 1000;
+    for (const [box, x] of Object.entries(a.excluded || {})) {
+      if (!(x.until > now)) continue;  // ended: the box offers this agent's calls again
+      const seconds = Math.ceil(x.until - now);
+      const line = el("span", t("excluded", { box, reason: why(x.reason), seconds }), "excluded");
+      line.dataset.box = box;
+      cell.append(line);
+    }
+    return cell;
+  }
   function renderAgents() {
     document.querySelector("#agents tbody").replaceChildren(...agents.map((a) =>
-      row([a.name || a.id, state(a.state) + (a.reason ? " (" + a.reason + ")" : ""), ago(a.since), a.call_id || "",
+      row([a.name || a.id, agentState(a), ago(a.since), a.call_id || "",
         a.state === "logged_out" ? "" : button("log_out_agent", () => api("POST", "/wallboard/agents/" + a.id + "/logout").then(load))])));
   }
   // one line per series, x by time over the last hour; a null value is a gap
@@ -113,7 +128,15 @@
       renderCalls();
     },
     "routing-events": (m) => {
-      if (m.type === "agent") { const a = agents.find((x) => x.id === m.agent_id); if (a) { a.state = m.state; a.since = m.at; a.reason = m.reason || null; renderAgents(); } }
+      if (m.type === "agent") {
+        const a = agents.find((x) => x.id === m.agent_id);
+        if (!a) return;
+        if (m.excluded_from) {  // a box could not reach the phone: no offers from it for now
+          a.excluded = { ...(a.excluded || {}), [m.excluded_from]: { reason: m.reason, until: m.until } };
+        } else { a.reason = m.reason || null; }
+        a.state = m.state; a.since = m.at;
+        renderAgents();
+      }
       else if (m.type === "metrics" && lastData) { apply({ ...lastData, queues: m.queues, agents: m.agents.list, calls: [...calls.values()] }); }
     },
   });
