@@ -7,7 +7,9 @@ in ``test_real_speech_reaches_the_desk``, lines the engine recognised from a cal
 speaking, with the emotion meter); the
 disposition is stored as an intervention; a supervisor sees the call on the wallboard,
 with its emotion alert, and whispers into it from their phone (a bridge seen through ARI);
-the agent cannot open another desk or the wallboard. Screenshots of both pages are written
+the agent cannot open another desk or the wallboard. Supervisors in English and Chinese see
+on an agent's row that this box cannot reach the phone (an offer failed with congestion)
+until the exclusion ends. Screenshots of both pages are written
 to the test's folder (the path is printed) and, with TENURE_README_SHOTS=1, to docs/img.
 
 One browser serves the whole session (``browser`` fixture, tests/conftest.py); each test
