@@ -206,6 +206,19 @@ class Settings:
         "SCHED_BATCH: decoding yields the CPU to call control (higher: more so, but on a "
         "machine busy with other work the recognisers fall behind).",
     )
+    speech_worker_policy: str = _setting(
+        "idle",
+        "Scheduling of the free-form recognition workers in the recognizer process: idle "
+        "(SCHED_IDLE: they run only on CPU that Asterisk, the engine and the IVR menus leave "
+        "free) or batch (SCHED_BATCH at speech_worker_nice). Threads inside the engine "
+        "(speech_process off) always use batch.",
+    )
+    speech_menu_process: bool = _setting(
+        True,
+        "IVR speech menus in a recognizer process of their own, at normal priority (off: "
+        "they share the free-form recognizer process, on a normal-priority thread, and its "
+        "workers use batch whatever speech_worker_policy says).",
+    )
     speech_max_legs: int = _setting(
         0,
         "Listening budget: call legs heard at once (0: measured at start by decoding a few "
@@ -399,6 +412,10 @@ def _counts(s: Settings) -> None:
     for name, zero in (("speech_workers", "one per core"), ("speech_max_legs", "measured")):
         if getattr(s, name) < 0:
             raise SettingsError(f"{name} must be 0 ({zero}) or more")
+    if s.speech_worker_policy not in ("idle", "batch"):
+        raise SettingsError(
+            f"speech_worker_policy must be idle or batch, got {s.speech_worker_policy!r}"
+        )
     if not 0 <= s.speech_worker_nice <= 19:
         raise SettingsError(f"speech_worker_nice must be 0-19, got {s.speech_worker_nice}")
 

@@ -192,5 +192,9 @@ class LiveSpeech:
             "published": self.feed.published,
             "stored": self.feed.stored,
             "recognition": self.service.pool.stats(),
+            **({"menu_recognition": m} if (m := self._menu_stats()) is not None else {}),
             "menu_decisions": self.calls.decision_stats(),
         }
+
+    def _menu_stats(self) -> dict[str, Any] | None:
+        return self.service.menu_stats() if isinstance(self.service, RemoteSpeech) else None

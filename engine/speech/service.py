@@ -42,9 +42,10 @@ class SpeechService:
         policy: Policy | None = None,
         end_silence: float = 0.2,
         nice: int = 5,
+        sched: str = "batch",
     ) -> None:
         self.models, self.menus, self.analyzer = models, menus, analyzer
-        self.pool = RecognitionPool(workers, policy, nice=nice)
+        self.pool = RecognitionPool(workers, policy, nice=nice, sched=sched)
         self.end_silence = end_silence
 
     @classmethod
@@ -52,7 +53,12 @@ class SpeechService:
         cls,
         settings: Settings,
         models: ModelStore | None = None,
+        lane: str = "all",
     ) -> SpeechService:
+        """``lane``: ``all`` (every leg: menus on a normal-priority thread, free-form
+        workers under ``SCHED_BATCH`` at ``speech_worker_nice``), ``listen`` (free-form
+        legs only: workers under ``speech_worker_policy``) or ``menu`` (IVR menus only:
+        every thread at normal priority). The last two are the recognizer processes'."""
         skills = Path(settings.skills_dir)
         complaints = skills / COMPLAINTS_FILE
         text = TextScorer(load_complaint_words(complaints) if complaints.exists() else {})
@@ -64,8 +70,9 @@ class SpeechService:
             models or check_models(settings),
             menus_mod.load(menus) if menus.exists() else menus_mod.SpeechMenus({}),
             Analyzer(text, model),
-            settings.speech_workers,
-            nice=settings.speech_worker_nice,
+            1 if lane == "menu" else settings.speech_workers,
+            nice=0 if lane == "menu" else settings.speech_worker_nice,
+            sched={"menu": "normal", "listen": settings.speech_worker_policy}.get(lane, "batch"),
         )
 
     @property
