@@ -222,7 +222,9 @@ class Settings:
     speech_max_legs: int = _setting(
         0,
         "Listening budget: call legs heard at once (0: measured at start by decoding a few "
-        "seconds of audio on one worker; skills/listening.yaml says who is heard first).",
+        "seconds of audio on one worker, then lowered while the recognizers fall behind real "
+        "time and raised back when they catch up; skills/listening.yaml says who is heard "
+        "first). A number set here stays fixed.",
     )
     transcribe_calls: bool = _setting(
         True,
