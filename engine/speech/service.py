@@ -16,6 +16,8 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from engine.settings import Settings
 from engine.speech import menus as menus_mod
 from engine.speech.degrade import Policy
@@ -87,6 +89,15 @@ class SpeechService:
             await loop.run_in_executor(None, self.analyzer.text.warm, self.languages)
         if self.analyzer.model is not None:
             await loop.run_in_executor(None, self.analyzer.model.load)
+        # the first judgement loads pypinyin's tables (~0.26 s): not on a caller's decision
+        await loop.run_in_executor(None, warm_menus, self.menus)
+        await loop.run_in_executor(None, self._warm_analysis)
+
+    def _warm_analysis(self) -> None:
+        """One analysis of a second of noise: its first run's lazy set-up is done now."""
+        noise = np.random.default_rng(0).normal(0, 0.05, 16000)
+        for lang in self.languages[:1]:
+            self.analyzer(noise, "", lang)
 
     async def stop(self, timeout: float = 5.0) -> None:
         await self.pool.close(timeout)
@@ -123,6 +134,14 @@ class SpeechService:
         return self.pool.open(
             leg_id, factory, role=role, menu=speech_menu is not None, on_result=on_result
         )
+
+
+def warm_menus(menus: menus_mod.SpeechMenus) -> None:
+    """Judge one phrase per menu, so everything judging loads is loaded before calls."""
+    for menu in menus.menus.values():
+        phrase = next((p for ps in menu.intents.values() for p in ps), "")
+        if phrase:
+            menu.judge(phrase)
 
 
 def _analyze(analyzer: Analyzer, lang: str, samples, text: str):
