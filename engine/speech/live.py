@@ -134,6 +134,7 @@ class LiveSpeech:
                 self._use_calibration(*self.service.pool.calibration)
         else:
             await self.service.start()
+            await asyncio.get_running_loop().run_in_executor(None, self.service.warm)
             if calibrating:
                 await self._calibrate()
         self.feed.start()

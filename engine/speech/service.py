@@ -89,12 +89,12 @@ class SpeechService:
             await loop.run_in_executor(None, self.analyzer.text.warm, self.languages)
         if self.analyzer.model is not None:
             await loop.run_in_executor(None, self.analyzer.model.load)
-        # the first judgement loads pypinyin's tables (~0.26 s): not on a caller's decision
-        await loop.run_in_executor(None, warm_menus, self.menus)
-        await loop.run_in_executor(None, self._warm_analysis)
 
-    def _warm_analysis(self) -> None:
-        """One analysis of a second of noise: its first run's lazy set-up is done now."""
+    def warm(self) -> None:
+        """Blocking (call it off the loop, before calls): the first judgement of a menu
+        loads pypinyin's tables (~0.26 s) and the first analysis sets itself up; neither
+        should land on a caller's menu decision."""
+        warm_menus(self.menus)
         noise = np.random.default_rng(0).normal(0, 0.05, 16000)
         for lang in self.languages[:1]:
             self.analyzer(noise, "", lang)

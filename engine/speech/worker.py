@@ -68,9 +68,10 @@ class Worker:
         service.menus = menus
         await service.start()
         self.service = service
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, service.warm)
         measured = None
         if calibrating and service.languages:
-            loop = asyncio.get_running_loop()
             measured = await loop.run_in_executor(None, self._measure, service.languages[0])
         self.send(
             "ready",
