@@ -202,6 +202,7 @@ class Sampler:
         self.status_keys: set[str] = set()
         self.menu_decisions: dict[str, Any] = {}
         self.lateness: dict[str, Any] = {}  # the engine's event loop (/status, since start)
+        self.gc: dict[str, Any] = {}  # its garbage collector's pauses (since start)
 
     async def run(self, stop: asyncio.Event) -> None:
         ari = AriClient(self.cfg.ari_url, self.cfg.ari_user, self.cfg.ari_password)
@@ -227,6 +228,7 @@ class Sampler:
                 status = await resp.json()
             self._max("live_calls", status["calls"]["live"])
             self.lateness = status.get("process", {}).get("loop_late_ms") or self.lateness
+            self.gc = status.get("process", {}).get("gc") or self.gc
             speech = status.get("speech") or {}
             self.status_keys |= set(speech)
             rec = speech.get("recognition") or {}
@@ -358,6 +360,9 @@ async def run_level(
         "loop_late_p50_ms": sampler.lateness.get("p50_ms"),
         "loop_late_p99_ms": sampler.lateness.get("p99_ms"),
         "loop_late_max_ms": sampler.lateness.get("max_ms"),
+        "gc_full": sampler.gc.get("full"),
+        "gc_total_ms": sampler.gc.get("total_ms"),
+        "gc_max_ms": sampler.gc.get("max_ms"),
         "loop_stalled": warnings.get("engine.loop_stalled", 0),
         "warnings": dict(warnings.most_common()),
         "ivr_calls": len(ivr_rows),
@@ -614,6 +619,9 @@ ROWS = [
     ("loop lateness p50 ms", "loop_late_p50_ms"),
     ("loop lateness p99 ms", "loop_late_p99_ms"),
     ("loop lateness max ms", "loop_late_max_ms"),
+    ("GC full collections", "gc_full"),
+    ("GC pauses total ms", "gc_total_ms"),
+    ("GC pause max ms", "gc_max_ms"),
     ("engine.loop_stalled", "loop_stalled"),
     ("load average before (1 min)", "load_before"),
     ("IVR calls / connected", "ivr_calls"),

@@ -90,6 +90,7 @@ class Engine:
         settings.require("ari_password", "ami_secret", "api_token")
         self.settings = settings
         self.lateness = loopwatch.Lateness()  # the event loop's wake-up delays (/status)
+        self.gc_pauses = loopwatch.GcPauses()  # and the garbage collector's share of them
         # the supervisor's rule files, every problem at once: one loader, one reload
         # path (``reload_skills``)
         self.skills = LiveSkills(settings.skills_path)
@@ -282,6 +283,7 @@ class Engine:
                 "tasks": len(asyncio.all_tasks()),
                 "threads": threading.active_count(),
                 "loop_late_ms": self.lateness.snapshot(),
+                "gc": self.gc_pauses.snapshot(),
             },
             "speech": self.speech.stats() if self.speech is not None else None,
             "dialer": {
@@ -350,6 +352,7 @@ class Engine:
         self._tasks.append(asyncio.create_task(self.retention.care.run(), name="care"))
         self._tasks.append(asyncio.create_task(self.risk.run(), name="risk"))
         self._tasks.append(asyncio.create_task(loopwatch.watch(self.lateness), name="loop-watch"))
+        self.gc_pauses.install()
         history = self.wallboard_history.run()
         self._tasks.append(asyncio.create_task(history, name="wallboard-history"))
         await asyncio.wait_for(self.events.connected.wait(), 30)
@@ -362,6 +365,7 @@ class Engine:
         if self._stopped:
             return
         self._stopped = True
+        self.gc_pauses.remove()
         steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
             ("ari-events", self.events.stop),
             ("dialer", self.dialer.stop),

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
+import time
 
 from engine.logs import get_logger
 
@@ -53,6 +55,53 @@ class Lateness:
             "p99_ms": at(0.99),
             "max_ms": round(values[-1] * 1000, 1),
             "worst_ms": round(self.worst * 1000, 1),
+        }
+
+
+class GcPauses:
+    """The garbage collector's pauses (they stop the loop like any blocking call): count,
+    total, and the slowest of the last ``KEEP``, per generation, read by ``gc.callbacks``.
+
+        pauses = GcPauses(); pauses.install()   # ... pauses.snapshot(); pauses.remove()
+    """
+
+    KEEP = 2000
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.total = 0.0
+        self.recent: collections.deque[float] = collections.deque(maxlen=self.KEEP)
+        self.worst = 0.0
+        self._started = 0.0
+
+    def install(self) -> None:
+        if self._callback not in gc.callbacks:
+            gc.callbacks.append(self._callback)
+
+    def remove(self) -> None:
+        if self._callback in gc.callbacks:
+            gc.callbacks.remove(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        took = time.perf_counter() - self._started
+        self.count[min(2, info.get("generation", 0))] += 1
+        self.total += took
+        self.recent.append(took)
+        self.worst = max(self.worst, took)
+
+    def snapshot(self) -> dict[str, float | int]:
+        values = sorted(self.recent)
+        return {
+            "collections": sum(self.count),
+            "full": self.count[2],
+            "total_ms": round(self.total * 1000, 1),
+            "p99_ms": round(values[min(len(values) - 1, int(0.99 * len(values)))] * 1000, 2)
+            if values
+            else 0.0,
+            "max_ms": round(self.worst * 1000, 2),
         }
 
 

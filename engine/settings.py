@@ -206,10 +206,25 @@ class Settings:
         "SCHED_BATCH: decoding yields the CPU to call control (higher: more so, but on a "
         "machine busy with other work the recognisers fall behind).",
     )
+    speech_worker_policy: str = _setting(
+        "idle",
+        "Scheduling of the free-form recognition workers in the recognizer process: idle "
+        "(SCHED_IDLE: they run only on CPU that Asterisk, the engine and the IVR menus leave "
+        "free) or batch (SCHED_BATCH at speech_worker_nice). Threads inside the engine "
+        "(speech_process off) always use batch.",
+    )
+    speech_menu_process: bool = _setting(
+        True,
+        "IVR speech menus in a recognizer process of their own, at normal priority (off: "
+        "they share the free-form recognizer process, on a normal-priority thread, and its "
+        "workers use batch whatever speech_worker_policy says).",
+    )
     speech_max_legs: int = _setting(
         0,
         "Listening budget: call legs heard at once (0: measured at start by decoding a few "
-        "seconds of audio on one worker; skills/listening.yaml says who is heard first).",
+        "seconds of audio on one worker, then lowered while the recognizers fall behind real "
+        "time and raised back when they catch up; skills/listening.yaml says who is heard "
+        "first). A number set here stays fixed.",
     )
     transcribe_calls: bool = _setting(
         True,
@@ -399,6 +414,10 @@ def _counts(s: Settings) -> None:
     for name, zero in (("speech_workers", "one per core"), ("speech_max_legs", "measured")):
         if getattr(s, name) < 0:
             raise SettingsError(f"{name} must be 0 ({zero}) or more")
+    if s.speech_worker_policy not in ("idle", "batch"):
+        raise SettingsError(
+            f"speech_worker_policy must be idle or batch, got {s.speech_worker_policy!r}"
+        )
     if not 0 <= s.speech_worker_nice <= 19:
         raise SettingsError(f"speech_worker_nice must be 0-19, got {s.speech_worker_nice}")
 

@@ -118,6 +118,7 @@ class CallSpeech:
         self._background: set[asyncio.Task[Any]] = set()
         # seconds from the caller's end of speech to each menu decision (the last 1,000)
         self.decisions: deque[float] = deque(maxlen=1000)
+        self.recognizer_parts: deque[float] = deque(maxlen=1000)  # of which: recogniser
         self.decided = 0
 
     # -- Listening (called by the call runner) --------------------------------------
@@ -228,31 +229,40 @@ class CallSpeech:
 
     def _decided(self, leg: HeardLeg, t: Transcript, clock: float) -> None:
         """A menu decision reached the call: how long after the caller stopped speaking
-        (the recogniser's end-of-speech mark, in wall time through the leg's clock)."""
+        (the recogniser's end-of-speech mark, in wall time through the leg's clock), and of
+        that, how long until the recogniser made its final (the rest: the way back)."""
         self.decided += 1
         if t.speech_end is None or not clock:
             return
-        latency = time.time() - (clock + t.speech_end)
+        now = time.time()
+        latency = now - (clock + t.speech_end)
         self.decisions.append(latency)
+        in_recognizer = None if t.made_at is None else t.made_at - (clock + t.speech_end)
+        if in_recognizer is not None:
+            self.recognizer_parts.append(in_recognizer)
         log.info(
             "speech.menu_decided",
             call=leg.call_id,
             menu=t.menu,
             intent=t.intent,
             after_speech_ms=round(latency * 1000, 1),
+            in_recognizer_ms=None if in_recognizer is None else round(in_recognizer * 1000, 1),
         )
 
     def decision_stats(self) -> dict[str, Any]:
-        """For /status: menu decisions and end of speech -> decision (recent ones) in ms."""
+        """For /status: menu decisions and end of speech -> decision (recent ones) in ms;
+        ``recognizer_p50_ms``: the part until the recogniser's final was made."""
         recent = sorted(self.decisions)
         if not recent:
             return {"decided": self.decided, "timed": 0}
+        parts = sorted(self.recognizer_parts)
         return {
             "decided": self.decided,
             "timed": len(recent),
             "p50_ms": _ms(statistics.median(recent)),
             "p99_ms": _ms(recent[min(len(recent) - 1, int(0.99 * len(recent)))]),
             "max_ms": _ms(recent[-1]),
+            **({"recognizer_p50_ms": _ms(statistics.median(parts))} if parts else {}),
         }
 
     def _emotion(

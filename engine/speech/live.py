@@ -34,6 +34,7 @@ from engine.speech import menus as menus_mod
 from engine.speech.admission import Admission, Policy
 from engine.speech.calls import CallSpeech, LiveHook
 from engine.speech.feed import TranscriptFeed
+from engine.speech.governor import Governor
 from engine.speech.pool import trim_heap
 from engine.speech.remote import RemoteSpeech
 from engine.speech.service import SpeechService
@@ -42,6 +43,7 @@ from engine.speech.taps import AriTaps
 
 log = get_logger(__name__)
 MEDIA_ARG = "media"  # first Stasis argument of snoop channels
+GOVERN_EVERY = 1.0  # seconds between two looks at the recognizers' lag
 
 
 class LiveSpeech:
@@ -74,6 +76,9 @@ class LiveSpeech:
         self.feed = TranscriptFeed(redis, settings.redis_prefix, store)
         # until measured (start), as many legs as workers: no call comes before start
         self.admission = Admission(settings.speech_max_legs or self.service.pool.workers)
+        # the budget follows the recognizers' lag, under the calibrated/configured ceiling
+        self.governor = Governor(ceiling=self.admission.budget)
+        self._governing: asyncio.Task[None] | None = None
         self.budget_source = "configured" if settings.speech_max_legs else "calibrating"
         self.calibration: dict[str, Any] | None = None
         self.calls = CallSpeech(
@@ -129,9 +134,11 @@ class LiveSpeech:
                 self._use_calibration(*self.service.pool.calibration)
         else:
             await self.service.start()
+            await asyncio.get_running_loop().run_in_executor(None, self.service.warm)
             if calibrating:
                 await self._calibrate()
         self.feed.start()
+        self._governing = asyncio.create_task(self._govern(), name="speech-budget")
         log.info(
             "speech.budget",
             legs=self.admission.budget,
@@ -157,7 +164,25 @@ class LiveSpeech:
             "margin": calibrate.MARGIN,
         }
         self.budget_source = "calibrated"
+        self.governor.rebase(size)
         self.calls.act(self.admission.resize(size, time.time()))
+
+    async def _govern(self) -> None:
+        """Every second: the recognizers' lag sets a calibrated budget
+        (``engine.speech.governor``); a configured one (``speech_max_legs``) stays as set."""
+        loop = asyncio.get_running_loop()
+        while not self.settings.speech_max_legs:
+            await asyncio.sleep(GOVERN_EVERY)
+            lag = self.service.pool.lag
+            size = self.governor.step(lag, loop.time())
+            if size is not None:
+                log.info(
+                    "speech.budget_adapted",
+                    legs=size,
+                    ceiling=self.governor.ceiling,
+                    lag=round(lag, 2),
+                )
+                self.calls.act(self.admission.resize(size, time.time()))
 
     def _measure(self, lang: str) -> tuple[float, float]:
         """(audio seconds, CPU seconds) of the calibration, on the calling thread."""
@@ -171,6 +196,8 @@ class LiveSpeech:
         await self.taps.sweep()
 
     async def stop(self) -> None:
+        if self._governing is not None:
+            self._governing.cancel()
         await self.calls.close()
         left = await self.taps.close_all()  # none of this engine's taps outlives it
         if left:
@@ -186,11 +213,17 @@ class LiveSpeech:
             "budget": {
                 **self.admission.snapshot(time.time()),
                 "source": self.budget_source,
+                "ceiling": self.governor.ceiling,
+                "shrunk": self.governor.shrunk,
                 "calibration": self.calibration,
             },
             "ports": len(self.media.ports_in_use),
             "published": self.feed.published,
             "stored": self.feed.stored,
             "recognition": self.service.pool.stats(),
+            **({"menu_recognition": m} if (m := self._menu_stats()) is not None else {}),
             "menu_decisions": self.calls.decision_stats(),
         }
+
+    def _menu_stats(self) -> dict[str, Any] | None:
+        return self.service.menu_stats() if isinstance(self.service, RemoteSpeech) else None

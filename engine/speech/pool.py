@@ -52,6 +52,7 @@ class RecognitionPool:
         policy: Policy | None = None,
         nice: int = 5,
         chunk: float = 0.1,
+        sched: str = "batch",
     ) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.policy = policy or Policy()
@@ -61,7 +62,7 @@ class RecognitionPool:
         self.dropped = {"caller": 0.0, "agent": 0.0}
         self.lock = threading.Lock()
         self.waiting = 0  # bytes queued in all sessions
-        self._nice = nice
+        self._nice, self._sched = nice, sched
         self._ready: queue.PriorityQueue = queue.PriorityQueue()
         self._menus: queue.SimpleQueue[Session | None] = queue.SimpleQueue()
         self._order = itertools.count()
@@ -144,7 +145,9 @@ class RecognitionPool:
 
     def _work(self) -> None:
         name_thread()
-        self.priority[threading.current_thread().name] = yield_to_call_control(self._nice)
+        self.priority[threading.current_thread().name] = yield_to_call_control(
+            self._nice, self._sched
+        )
         while True:
             _, _, item = self._ready.get()
             if item is None:
@@ -222,18 +225,25 @@ def _libc() -> ctypes.CDLL:
     return ctypes.CDLL("libc.so.6")
 
 
-def yield_to_call_control(nice: int) -> dict[str, object]:
-    """Lower the calling thread's priority: ``nice`` (Linux applies it per thread) and
-    ``SCHED_BATCH``. Returns what it got (``nice``, ``policy``); where the OS refuses,
-    the thread keeps what it had and says so."""
+def yield_to_call_control(nice: int, sched: str = "batch") -> dict[str, object]:
+    """Lower the calling thread's priority. ``batch``: ``nice`` (Linux applies it per
+    thread) and ``SCHED_BATCH``; ``idle``: ``SCHED_IDLE``, the thread runs only on CPU no
+    normal thread wants (safe only where no normal-priority thread waits on its GIL: the
+    recognizer process, whose menus are in a process of their own); ``normal``: unchanged.
+    Returns what it got (``nice``, ``policy``); where the OS refuses, the thread keeps
+    what it had and says so."""
     tid = threading.get_native_id()
     got: dict[str, object] = {"nice": 0, "policy": "other"}
+    if sched == "normal":
+        return got
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, tid, nice)
         got["nice"] = os.getpriority(os.PRIO_PROCESS, tid)
+    policy = os.SCHED_IDLE if sched == "idle" else os.SCHED_BATCH
     with contextlib.suppress(OSError, AttributeError):
-        os.sched_setscheduler(tid, os.SCHED_BATCH, os.sched_param(0))
-        got["policy"] = "batch" if os.sched_getscheduler(tid) == os.SCHED_BATCH else "other"
+        os.sched_setscheduler(tid, policy, os.sched_param(0))
+        now = os.sched_getscheduler(tid)
+        got["policy"] = {os.SCHED_BATCH: "batch", os.SCHED_IDLE: "idle"}.get(now, "other")
     return got
 
 

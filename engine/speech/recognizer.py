@@ -208,6 +208,7 @@ class Recognizer:
             affirm=bool(final and self.menu is not None and self.menu.is_yes(text)),
             speech_end=self._speech_end if final else None,
             analysis=analysis,
+            made_at=time.time() if final and self.menu is not None else None,
         )
 
     def _open_texts(self) -> list[str]:

@@ -51,6 +51,7 @@ MAX_BUFFERED = 4 << 20  # bytes written but not yet read by the process (~2 min 
 START_TIMEOUT = 120.0  # seconds for the process to load its models (and calibrate)
 BACKOFF = (0.2, 0.5, 1.0, 2.0, 5.0, 10.0)  # seconds before restart n (the last repeats)
 STABLE = 60.0  # a process that lived this long restarts without delay
+HUNG_AFTER = 30.0  # seconds without a word (it reports every 0.5 s): hung, killed, restarted
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -117,8 +118,8 @@ class RemoteSession:
 class RemotePool:
     """The recognizer process: spawn, talk, watch, restart, stop."""
 
-    def __init__(self, settings: Settings, menus: menus_mod.SpeechMenus) -> None:
-        self.settings, self.menus = settings, menus
+    def __init__(self, settings: Settings, menus: menus_mod.SpeechMenus, lane: str = "all") -> None:
+        self.settings, self.menus, self.lane = settings, menus, lane
         self.workers = settings.speech_workers or os.cpu_count() or 1
         self.calibration: tuple[float, float] | None = None
         self.restarts = 0
@@ -131,6 +132,10 @@ class RemotePool:
         self._restarting: asyncio.Task[None] | None = None
         self._stats: dict[str, Any] = {}
         self._started_at = 0.0
+        self._heard_at = 0.0  # monotonic time of the process's last message
+        self._watching: asyncio.Task[None] | None = None
+        self.hung = 0  # processes killed for silence
+        self.hung_after = HUNG_AFTER
         self._stopping = False
 
     @property
@@ -162,7 +167,9 @@ class RemotePool:
         finally:
             theirs.close()
         reader, writer = await asyncio.open_unix_connection(sock=ours)
-        writer.write(wire.message("init", _shareable(self.settings), self.menus, calibrate))
+        writer.write(
+            wire.message("init", _shareable(self.settings), self.menus, calibrate, self.lane)
+        )
         try:
             body = await asyncio.wait_for(_first_answer(reader), START_TIMEOUT)
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
@@ -177,11 +184,14 @@ class RemotePool:
             audio_s, cpu_s = info["calibration"]
             self.calibration = (float(audio_s), float(cpu_s))
         self._proc, self._writer, self._started_at = proc, writer, time.monotonic()
+        self._heard_at = self._started_at
+        if self._watching is None:
+            self._watching = asyncio.create_task(self._watch(), name="speech-process-watch")
         self._reading = asyncio.create_task(self._read(reader, proc), name="speech-process")
         for session in list(self._sessions.values()):  # re-admitted after a restart
             if not session._closing:
                 writer.write(wire.message("open", session.sid, *session.spec))
-        log.info("speech.process_started", pid=proc.pid, workers=self.workers)
+        log.info("speech.process_started", pid=proc.pid, lane=self.lane, workers=self.workers)
 
     def open(
         self,
@@ -221,6 +231,7 @@ class RemotePool:
         try:
             while True:
                 kind, _, body = await wire.read(reader)
+                self._heard_at = time.monotonic()
                 if kind == wire.MESSAGE:
                     self._handle(body)
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
@@ -229,7 +240,13 @@ class RemotePool:
             return
         writer, self._writer = self._writer, None
         code = await _end(proc, writer)
-        log.warning("speech.worker_died", pid=proc.pid, code=code, sessions=len(self._sessions))
+        log.warning(
+            "speech.worker_died",
+            pid=proc.pid,
+            lane=self.lane,
+            code=code,
+            sessions=len(self._sessions),
+        )
         for session in list(self._sessions.values()):
             if session._closing:
                 session.finished()  # its last words are lost with the process
@@ -253,6 +270,20 @@ class RemotePool:
         elif name == "stats":
             self._stats = body[1]
 
+    async def _watch(self) -> None:
+        """A process alive but silent for ``HUNG_AFTER`` (a decoder stuck in C, a deadlock)
+        is killed; ``_read`` then restarts it like any process that died."""
+        while not self._stopping:
+            await asyncio.sleep(self.hung_after / 10)
+            proc, silent = self._proc, time.monotonic() - self._heard_at
+            if self._writer is None or proc is None or silent < self.hung_after:
+                continue
+            self.hung += 1
+            log.error("speech.worker_hung", pid=proc.pid, lane=self.lane, silent_s=round(silent))
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            self._heard_at = time.monotonic()  # one kill per silence
+
     async def _restart(self) -> None:
         lived = time.monotonic() - self._started_at
         attempt = 0 if lived >= STABLE else min(self.restarts, len(BACKOFF) - 1)
@@ -265,7 +296,12 @@ class RemotePool:
                 attempt += 1
                 continue
             self.restarts += 1
-            log.warning("speech.worker_restarted", pid=self.pid, readmitted=len(self._sessions))
+            log.warning(
+                "speech.worker_restarted",
+                pid=self.pid,
+                lane=self.lane,
+                readmitted=len(self._sessions),
+            )
             return
 
     async def close(self, timeout: float = 5.0) -> None:
@@ -274,8 +310,9 @@ class RemotePool:
             *(s.close(timeout) for s in list(self._sessions.values())), return_exceptions=True
         )
         self._stopping = True
-        if self._restarting is not None:
-            self._restarting.cancel()
+        for task in (self._restarting, self._watching):
+            if task is not None:
+                task.cancel()
         writer, self._writer = self._writer, None
         if writer is not None and self._proc is not None:
             with contextlib.suppress(ConnectionError):
@@ -310,9 +347,11 @@ class RemotePool:
             "level_changes": remote.get("level_changes", 0),
             "priority": remote.get("priority", {}),
             "process": {
+                "lane": self.lane,
                 "pid": self.pid,
                 "up": self._writer is not None,
                 "restarts": self.restarts,
+                "hung": self.hung,
                 "cpu_s": remote.get("cpu_s"),
                 "rss_mb": remote.get("rss_mb"),
                 "peak_rss_mb": remote.get("peak_rss_mb"),
@@ -328,7 +367,14 @@ class RemoteSpeech:
         for lang in self.models.languages:
             self.models.check(lang)  # a clear error now; the process loads them
         self._menus = menus
-        self.pool = RemotePool(settings, menus)
+        separate = settings.speech_menu_process
+        self.pool = RemotePool(settings, menus, "listen" if separate else "all")
+        # IVR menus in a process of their own, at normal priority (None: in ``pool``'s)
+        self.menu_pool = RemotePool(settings, menus, "menu") if separate else None
+
+    @property
+    def pools(self) -> list[RemotePool]:
+        return [self.pool] + ([self.menu_pool] if self.menu_pool is not None else [])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RemoteSpeech:
@@ -348,13 +394,27 @@ class RemoteSpeech:
     @menus.setter
     def menus(self, menus: menus_mod.SpeechMenus) -> None:
         self._menus = menus
-        self.pool.use_menus(menus)
+        for pool in self.pools:
+            pool.use_menus(menus)
 
     async def start(self, calibrate: bool = False) -> None:
-        await self.pool.start(calibrate)
+        """Start the processes side by side (the free-form one calibrates); if one fails,
+        the other is stopped and the error raised."""
+        starts = [self.pool.start(calibrate)]
+        if self.menu_pool is not None:
+            starts.append(self.menu_pool.start())
+        results = await asyncio.gather(*starts, return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed:
+            await self.stop()
+            raise failed[0]
 
     async def stop(self, timeout: float = 5.0) -> None:
-        await self.pool.close(timeout)
+        await asyncio.gather(*(pool.close(timeout) for pool in self.pools))
+
+    def menu_stats(self) -> dict[str, Any] | None:
+        """The menu process's figures for /status (None: menus share ``pool``'s)."""
+        return self.menu_pool.stats() if self.menu_pool is not None else None
 
     def open(
         self,
@@ -372,7 +432,8 @@ class RemoteSpeech:
         if lang not in self.models.paths:
             self.models.check(lang)
         spec = (leg_id, lang, role, menu, emotion)
-        return self.pool.open(spec, role, menu is not None and bool(menu), on_result)
+        pool = self.menu_pool if menu and self.menu_pool is not None else self.pool
+        return pool.open(spec, role, bool(menu), on_result)
 
 
 def _shareable(settings: Settings) -> Settings:

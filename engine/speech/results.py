@@ -48,6 +48,8 @@ class Transcript:
     affirm: bool = False
     speech_end: float | None = None
     analysis: Any = field(default=None, compare=False)
+    # wall time the recognizer made a menu final (end of speech -> decision, split in two)
+    made_at: float | None = field(default=None, compare=False)
 
     @property
     def no_match(self) -> bool:

@@ -16,6 +16,8 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from engine.settings import Settings
 from engine.speech import menus as menus_mod
 from engine.speech.degrade import Policy
@@ -42,9 +44,10 @@ class SpeechService:
         policy: Policy | None = None,
         end_silence: float = 0.2,
         nice: int = 5,
+        sched: str = "batch",
     ) -> None:
         self.models, self.menus, self.analyzer = models, menus, analyzer
-        self.pool = RecognitionPool(workers, policy, nice=nice)
+        self.pool = RecognitionPool(workers, policy, nice=nice, sched=sched)
         self.end_silence = end_silence
 
     @classmethod
@@ -52,7 +55,12 @@ class SpeechService:
         cls,
         settings: Settings,
         models: ModelStore | None = None,
+        lane: str = "all",
     ) -> SpeechService:
+        """``lane``: ``all`` (every leg: menus on a normal-priority thread, free-form
+        workers under ``SCHED_BATCH`` at ``speech_worker_nice``), ``listen`` (free-form
+        legs only: workers under ``speech_worker_policy``) or ``menu`` (IVR menus only:
+        every thread at normal priority). The last two are the recognizer processes'."""
         skills = Path(settings.skills_dir)
         complaints = skills / COMPLAINTS_FILE
         text = TextScorer(load_complaint_words(complaints) if complaints.exists() else {})
@@ -64,8 +72,9 @@ class SpeechService:
             models or check_models(settings),
             menus_mod.load(menus) if menus.exists() else menus_mod.SpeechMenus({}),
             Analyzer(text, model),
-            settings.speech_workers,
-            nice=settings.speech_worker_nice,
+            1 if lane == "menu" else settings.speech_workers,
+            nice=0 if lane == "menu" else settings.speech_worker_nice,
+            sched={"menu": "normal", "listen": settings.speech_worker_policy}.get(lane, "batch"),
         )
 
     @property
@@ -80,6 +89,15 @@ class SpeechService:
             await loop.run_in_executor(None, self.analyzer.text.warm, self.languages)
         if self.analyzer.model is not None:
             await loop.run_in_executor(None, self.analyzer.model.load)
+
+    def warm(self) -> None:
+        """Blocking (call it off the loop, before calls): the first judgement of a menu
+        loads pypinyin's tables (~0.26 s) and the first analysis sets itself up; neither
+        should land on a caller's menu decision."""
+        warm_menus(self.menus)
+        noise = np.random.default_rng(0).normal(0, 0.05, 16000)
+        for lang in self.languages[:1]:
+            self.analyzer(noise, "", lang)
 
     async def stop(self, timeout: float = 5.0) -> None:
         await self.pool.close(timeout)
@@ -116,6 +134,14 @@ class SpeechService:
         return self.pool.open(
             leg_id, factory, role=role, menu=speech_menu is not None, on_result=on_result
         )
+
+
+def warm_menus(menus: menus_mod.SpeechMenus) -> None:
+    """Judge one phrase per menu, so everything judging loads is loaded before calls."""
+    for menu in menus.menus.values():
+        phrase = next((p for ps in menu.intents.values() for p in ps), "")
+        if phrase:
+            menu.judge(phrase)
 
 
 def _analyze(analyzer: Analyzer, lang: str, samples, text: str):

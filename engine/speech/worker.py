@@ -4,12 +4,17 @@ Everything heavy about speech lives here and not in the engine: the Vosk model, 
 recognizers, text scoring (jieba, cnsenti) and intent matching (pypinyin). The engine
 talks to it over the inherited socket ``N`` (``engine.speech.wire``): it opens and closes
 sessions, streams their audio and gets results back. Inside, the same
-``SpeechService``/``RecognitionPool`` as in-process mode decodes: worker threads at
-``speech_worker_nice`` under ``SCHED_BATCH``, IVR menus on their own lane at normal
-priority, this process's event loop (I/O only) at normal priority. No GIL or malloc arena
-is shared with the engine's event loop, so a descheduled low-priority recognizer can never
-stall call control. The start's calibration runs here (``calibrate``). The process ends
-when the engine says ``stop``, closes the socket, or dies (``PR_SET_PDEATHSIG``).
+``SpeechService``/``RecognitionPool`` as in-process mode decodes. A process serves one
+lane (``init``): ``listen`` (free-form legs; workers under ``speech_worker_policy``,
+``SCHED_IDLE`` by default, so decoding takes only CPU that Asterisk, the engine and the
+menus leave), ``menu`` (IVR speech menus; every thread at normal priority: they decide
+where calls go) or ``all`` (both, ``speech_menu_process`` off: menus on a normal thread,
+workers under ``SCHED_BATCH``, never idle, since a menu thread would wait on the GIL of
+an idle worker). This process's event loop (I/O only) runs at normal priority. No GIL or
+malloc arena is shared with the engine's event loop, so a descheduled low-priority
+recognizer can never stall call control. The start's calibration runs in the free-form
+process (``calibrate``). The process ends when the engine says ``stop``, closes the
+socket, or dies (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -58,18 +63,24 @@ class Worker:
         if not self.writer.is_closing():
             self.writer.write(wire.message(*items))
 
-    async def init(self, settings: Any, menus: Any, calibrating: bool) -> None:
-        service = SpeechService.from_settings(settings)  # loads every model: may raise
+    async def init(self, settings: Any, menus: Any, calibrating: bool, lane: str = "all") -> None:
+        service = SpeechService.from_settings(settings, lane=lane)  # loads models: may raise
         service.menus = menus
         await service.start()
         self.service = service
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, service.warm)
         measured = None
         if calibrating and service.languages:
-            loop = asyncio.get_running_loop()
             measured = await loop.run_in_executor(None, self._measure, service.languages[0])
         self.send(
             "ready",
-            {"pid": os.getpid(), "workers": service.pool.workers, "calibration": measured},
+            {
+                "pid": os.getpid(),
+                "lane": lane,
+                "workers": service.pool.workers,
+                "calibration": measured,
+            },
         )
 
     def _measure(self, lang: str) -> tuple[float, float]:

@@ -46,3 +46,25 @@ async def test_the_watcher_records_every_wake_up():
     task.cancel()
     snapshot = lateness.snapshot()
     assert int(snapshot["samples"]) >= 3 and snapshot["max_ms"] >= 150
+
+
+def test_gc_pauses_are_counted_per_generation_while_installed():
+    import gc
+
+    from engine.loopwatch import GcPauses
+
+    pauses = GcPauses()
+    pauses.install()
+    try:
+        junk = [[i] for i in range(20000)]  # something to collect
+        del junk
+        gc.collect()
+        gc.collect(0)
+        got = pauses.snapshot()
+        assert got["collections"] >= 2 and got["full"] >= 1
+        assert got["max_ms"] > 0 and got["total_ms"] >= got["max_ms"]
+    finally:
+        pauses.remove()
+    before = pauses.snapshot()["collections"]
+    gc.collect()
+    assert pauses.snapshot()["collections"] == before, "removed: no longer counted"

@@ -6,6 +6,7 @@ sessions heard again, and stop leaves no process behind."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import signal
@@ -35,29 +36,106 @@ def _gone(pid: int) -> bool:
     return False
 
 
-async def test_a_menu_leg_is_heard_in_the_recognizer_process(speech_settings, espeak):
+def _policy(pid: int, tid: int) -> int:
+    """The scheduling policy of one thread of another process (field 41 of its stat)."""
+    with open(f"/proc/{pid}/task/{tid}/stat") as fh:
+        raw = fh.read()
+    return int(raw.rsplit(")", 1)[1].split()[38])
+
+
+def _threads(pid: int) -> dict[str, int]:
+    """Thread name -> tid of a process, from /proc (as ``top -H`` shows them)."""
+    out = {}
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/comm") as fh:
+            out[fh.read().strip()] = int(task)
+    return out
+
+
+async def test_menus_and_free_form_legs_are_heard_in_processes_of_their_own(
+    speech_settings, espeak
+):
     speech = RemoteSpeech.from_settings(speech_settings)
     await speech.start(calibrate=True)
-    pid = speech.pool.pid
-    assert pid is not None and pid != os.getpid()
+    assert speech.menu_pool is not None
+    pid, menu_pid = speech.pool.pid, speech.menu_pool.pid
+    assert None not in (pid, menu_pid) and len({pid, menu_pid, os.getpid()}) == 3
     audio_s, cpu_s = speech.pool.calibration or (0.0, 0.0)
-    assert audio_s > 1.0 and cpu_s > 0.0, "the process calibrated as it started"
-    heard = []
-    session = speech.open(
+    assert audio_s > 1.0 and cpu_s > 0.0, "the free-form process calibrated as it started"
+    heard, said = [], []
+    menu_leg = speech.open(
         "call-1/caller", lang="zh", role="caller", menu="main", on_result=heard.extend
     )
+    free_leg = speech.open("call-9/caller", lang="zh", role="caller", on_result=said.extend)
     pcm = audio.to_pcm16(np.concatenate([np.zeros(8000), espeak(TECHNICAL), np.zeros(16000)]))
-    await _say(session, pcm, pace=0.005)
-    await session.close()
+    await asyncio.gather(_say(menu_leg, pcm, pace=0.01), _say(free_leg, pcm, pace=0.01))
+    await asyncio.gather(menu_leg.close(), free_leg.close())
     finals = [t for t in heard if t.kind == "final"]
     assert [t.intent for t in finals] == ["technical"]
     assert finals[0].analysis is not None, "caller finals carry the emotion inputs"
-    await asyncio.sleep(0.6)  # a stats message
-    process = speech.pool.stats()["process"]
-    assert process["pid"] == pid and process["rss_mb"] > 50, "the model lives there"
+    assert "".join(t.text for t in said if t.kind == "final") == "技术支持"
+    await asyncio.sleep(0.6)  # a stats message from each
+    listen, menus = speech.pool.stats()["process"], speech.menu_stats()["process"]
+    assert (listen["lane"], listen["pid"]) == ("listen", pid)
+    assert (menus["lane"], menus["pid"]) == ("menu", menu_pid)
+    assert listen["rss_mb"] > 50 and menus["rss_mb"] > 50, "each holds the model"
+    # free-form decoding takes only CPU nothing else wants; the menus' threads do not wait
+    workers = {n: t for n, t in _threads(pid).items() if n.startswith("speech-worker")}
+    assert workers and all(_policy(pid, t) == os.SCHED_IDLE for t in workers.values())
+    assert speech.pool.stats()["priority"]["speech-worker-0"]["policy"] == "idle"
+    menu_threads = {n: t for n, t in _threads(menu_pid).items() if n.startswith("speech-")}
+    assert {"speech-ivr", "speech-worker-0"} <= set(menu_threads)
+    assert all(_policy(menu_pid, t) == os.SCHED_OTHER for t in menu_threads.values())
     await speech.stop()
     await asyncio.sleep(0.1)
-    assert _gone(pid), "stop ends the process"
+    assert _gone(pid) and _gone(menu_pid), "stop ends both processes"
+
+
+async def test_menus_share_the_process_when_configured(speech_settings, espeak):
+    settings = dataclasses.replace(speech_settings, speech_menu_process=False)
+    speech = RemoteSpeech.from_settings(settings)
+    await speech.start()
+    assert speech.menu_pool is None and speech.menu_stats() is None
+    heard = []
+    session = speech.open("call-3/caller", lang="zh", menu="main", on_result=heard.extend)
+    pcm = audio.to_pcm16(np.concatenate([np.zeros(8000), espeak(TECHNICAL), np.zeros(16000)]))
+    await _say(session, pcm, pace=0.005)
+    await session.close()
+    assert [t.intent for t in heard if t.kind == "final"] == ["technical"]
+    await asyncio.sleep(0.6)
+    # menus on a normal thread beside the workers: those must not be idle (GIL inversion)
+    assert speech.pool.stats()["priority"]["speech-worker-0"]["policy"] == "batch"
+    await speech.stop()
+
+
+async def test_a_hung_process_is_killed_and_restarted(speech_settings, espeak):
+    speech = RemoteSpeech.from_settings(speech_settings)
+    await speech.start()
+    assert speech.menu_pool is not None
+    speech.menu_pool.hung_after = 1.5
+    heard = []
+    session = speech.open("call-4/caller", lang="zh", menu="main", on_result=heard.extend)
+    stuck = speech.menu_pool.pid
+    assert stuck is not None
+    os.kill(stuck, signal.SIGSTOP)  # alive, silent: a decoder stuck in C looks the same
+    try:
+        for _ in range(500):
+            session.feed(bytes(640))
+            await asyncio.sleep(0.02)
+            if speech.menu_pool.pid not in (None, stuck):
+                break
+        assert speech.menu_pool.pid not in (None, stuck), "killed and restarted"
+        stats = speech.menu_stats()["process"]
+        assert (stats["hung"], stats["restarts"]) == (1, 1)
+        assert speech.pool.stats()["process"]["restarts"] == 0, "the other process untouched"
+        pcm = audio.to_pcm16(np.concatenate([np.zeros(8000), espeak(TECHNICAL), np.zeros(16000)]))
+        await _say(session, pcm, pace=0.005)
+        await session.close()
+        assert [t.intent for t in heard if t.kind == "final"] == ["technical"]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stuck, signal.SIGKILL)
+        await speech.stop()
 
 
 async def test_a_killed_process_is_restarted_and_the_leg_heard_again(speech_settings, espeak):
