@@ -69,6 +69,7 @@ class HeardLeg:
     tap: Tap | None = None
     speaking: bool = False
     last_final: dict[str, Any] | None = None
+    pending_final: dict[str, Any] | None = None  # a menu final awaiting its evidence
 
 
 def _ms(seconds: float) -> float:
@@ -206,6 +207,9 @@ class CallSpeech:
 
     # -- results from the recognisers (event loop) ----------------------------------
     def _transcript(self, leg: HeardLeg, t: Transcript) -> None:
+        if t.kind == "analysis":  # the emotion evidence of the menu final just decided on
+            self._complete(leg, t)
+            return
         clock = leg.listener.clock if leg.listener and leg.listener.clock else 0.0
         if t.menu is not None:
             if t.kind == "partial" and not leg.speaking:
@@ -220,12 +224,29 @@ class CallSpeech:
         leg.last_final = None
         if t.kind == "final" and (t.text or t.menu):
             leg.last_final = segment
-            self.feed.store_final(segment)
             text = self.texts.get(leg.call_id)
             if text is not None:  # (None: a straggler after the call was forgotten)
                 text.segments.append(segment)
-                analysis = getattr(t.analysis, "text", None)
-                text.complaints += list(getattr(analysis, "complaints", ()))
+            if t.pending:  # stored with its evidence, which follows (``_complete``)
+                leg.pending_final = segment
+            else:
+                self.feed.store_final(segment)
+                self._complaints(leg, t)
+
+    def _complete(self, leg: HeardLeg, t: Transcript) -> None:
+        """The evidence of the final before it: that final is stored now (``_emotion``,
+        in the same callback round, adds its score to the row first)."""
+        segment, leg.pending_final = leg.pending_final, None
+        leg.last_final = segment
+        if segment is not None:
+            self.feed.store_final(segment)
+        self._complaints(leg, t)
+
+    def _complaints(self, leg: HeardLeg, t: Transcript) -> None:
+        text = self.texts.get(leg.call_id)
+        if text is not None:
+            analysis = getattr(t.analysis, "text", None)
+            text.complaints += list(getattr(analysis, "complaints", ()))
 
     def _decided(self, leg: HeardLeg, t: Transcript, clock: float) -> None:
         """A menu decision reached the call: how long after the caller stopped speaking
@@ -371,6 +392,9 @@ class CallSpeech:
             await self.taps.close(leg.tap)  # no more audio
         if leg.listener is not None:
             await leg.listener.stop()  # the last final arrives before this returns
+        if leg.pending_final is not None:  # its evidence never came (process restarted)
+            self.feed.store_final(leg.pending_final)
+            leg.pending_final = None
 
     def _to_profile(self, envelope: dict[str, Any]) -> None:
         self._spawn(self._call_hook(envelope))

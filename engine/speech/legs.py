@@ -160,8 +160,8 @@ class LegListener:
 
     def _results(self, results: list[Transcript]) -> None:
         for transcript in results:
-            self._on_transcript(transcript)
-            if self.emotion is None or transcript.kind != "final" or transcript.analysis is None:
+            self._on_transcript(transcript)  # (an "analysis" completes the final before it)
+            if self.emotion is None or transcript.kind == "partial" or transcript.analysis is None:
                 continue
             score, event = self.emotion.observe(transcript.analysis, at=transcript.end)
             if self._on_emotion is not None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,7 @@ class Recognizer:
         end_silence: float = 0.2,
         analyze: Analyzer | None = None,
         keep_seconds: float = 30.0,
+        defer_analysis: bool = False,
     ) -> None:
         import vosk
 
@@ -76,6 +78,9 @@ class Recognizer:
         self._vad = Endpointer(end_ms=int(end_silence * 1000))
         self._partial_interval = partial_interval
         self._analyze = analyze
+        # menu finals first, their emotion evidence after (``deferred``): the live path
+        self._defer = defer_analysis and menu is not None
+        self._deferred: tuple[np.ndarray, str, Transcript] | None = None
         self._keep = int(keep_seconds * RATE)
         self._audio: list[np.ndarray] = []
         self._held = 0  # samples in _audio
@@ -160,15 +165,28 @@ class Recognizer:
         else:  # only the background pass heard words: the endpointer's times
             start = self._leg_time(self._vad.speech_start or 0.0)
             end = self._speech_end if self._speech_end is not None else self.position
-        analysis = None
+        analysis, clip = None, None
         if self._analyze is not None and audio:
             clip = np.concatenate(audio)[-self._keep :].astype(np.float64) / 32768.0
-            analysis = self._analyze(clip, confident_text(words))
+            if not self._defer:
+                analysis = self._analyze(clip, confident_text(words))
         transcript = self._transcript(
             "final", text, start, end, words, analysis, others, heard_open
         )
+        if self._defer and clip is not None:
+            transcript = replace(transcript, pending=True)
+            self._deferred = (clip, confident_text(words), transcript)
         self._speech_end = None
         return [transcript]
+
+    def deferred(self) -> list[Transcript]:
+        """The emotion evidence of the menu final just handed back (``defer_analysis``),
+        as a copy of it with kind "analysis"; nothing when none is owed."""
+        if self._deferred is None or self._analyze is None:
+            return []
+        clip, text, final = self._deferred
+        self._deferred = None
+        return [replace(final, kind="analysis", pending=False, analysis=self._analyze(clip, text))]
 
     def _transcript(
         self,

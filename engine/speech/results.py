@@ -6,7 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["partial", "final"]
+Kind = Literal["partial", "final", "analysis"]
 Role = Literal["caller", "agent"]
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uf900-\ufaff]) +(?=[\u3000-\u9fff\uf900-\ufaff])")
 
@@ -29,7 +29,9 @@ class Transcript:
     match is unsure ("您是要查询账单吗？"), ``confidence`` the best match's (0-1); ``affirm``
     that the final is a yes word of the language (the answer to such a question). An empty
     final never has an intent. ``analysis`` carries the emotion inputs
-    computed in the worker for caller finals (``emotion.UtteranceAnalysis``).
+    computed in the worker for caller finals (``emotion.UtteranceAnalysis``). A menu final
+    routes the call, so it is handed back before its evidence is computed (``pending``);
+    the evidence follows as a copy of it with ``kind`` "analysis" (not a new utterance).
     """
 
     leg_id: str
@@ -50,6 +52,8 @@ class Transcript:
     analysis: Any = field(default=None, compare=False)
     # wall time the recognizer made a menu final (end of speech -> decision, split in two)
     made_at: float | None = field(default=None, compare=False)
+    # a menu final whose emotion evidence follows as kind "analysis" (the decision first)
+    pending: bool = False
 
     @property
     def no_match(self) -> bool:

@@ -130,6 +130,7 @@ class SpeechService:
             menu=speech_menu,
             analyze=analyze,
             end_silence=self.end_silence,
+            defer_analysis=True,  # a menu decision does not wait for its prosody
         )
         return self.pool.open(
             leg_id, factory, role=role, menu=speech_menu is not None, on_result=on_result

@@ -112,6 +112,10 @@ class Session:
                     results += self._recognizer.accept(b"".join(take), partials)
                 if finishing:
                     results += self._recognizer.finish()
+                if results:  # a menu decision goes out before its emotion evidence
+                    self._loop.call_soon_threadsafe(self._deliver, results)
+                    results = []
+                results = self._recognizer.deferred()
             except Exception:
                 log.exception("speech.session_failed", leg=self.leg_id)
                 finishing, self._cancelled = True, True

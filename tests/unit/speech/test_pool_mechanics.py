@@ -28,6 +28,9 @@ class FakeRecognizer:
     def finish(self) -> list:
         return [("final", self.seen, threading.get_ident())]
 
+    def deferred(self) -> list:
+        return []  # (no menu final owes its emotion evidence)
+
 
 FRAME = bytes(640)
 

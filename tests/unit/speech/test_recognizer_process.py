@@ -72,7 +72,12 @@ async def test_menus_and_free_form_legs_are_heard_in_processes_of_their_own(
     await asyncio.gather(menu_leg.close(), free_leg.close())
     finals = [t for t in heard if t.kind == "final"]
     assert [t.intent for t in finals] == ["technical"]
-    assert finals[0].analysis is not None, "caller finals carry the emotion inputs"
+    # the decision comes first, its emotion inputs right after it (the same utterance)
+    assert finals[0].pending and finals[0].analysis is None
+    (evidence,) = [t for t in heard if t.kind == "analysis"]
+    assert heard.index(evidence) == heard.index(finals[0]) + 1
+    assert (evidence.text, evidence.end) == (finals[0].text, finals[0].end)
+    assert evidence.analysis is not None, "caller finals carry the emotion inputs"
     assert "".join(t.text for t in said if t.kind == "final") == "技术支持"
     await asyncio.sleep(0.6)  # a stats message from each
     listen, menus = speech.pool.stats()["process"], speech.menu_stats()["process"]
