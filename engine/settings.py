@@ -206,6 +206,11 @@ class Settings:
         "SCHED_BATCH: decoding yields the CPU to call control (higher: more so, but on a "
         "machine busy with other work the recognisers fall behind).",
     )
+    speech_menu_denoise: bool = _setting(
+        True,
+        "Noise reduction on spoken-menu legs before recognition (MMSE log-spectral "
+        "amplitude, telephone band; engine/speech/frontend.py); off: the raw audio.",
+    )
     speech_max_legs: int = _setting(
         0,
         "Listening budget: call legs heard at once (0: measured at start by decoding a few "

@@ -42,10 +42,12 @@ class SpeechService:
         policy: Policy | None = None,
         end_silence: float = 0.2,
         nice: int = 5,
+        denoise: bool = False,
     ) -> None:
         self.models, self.menus, self.analyzer = models, menus, analyzer
         self.pool = RecognitionPool(workers, policy, nice=nice)
         self.end_silence = end_silence
+        self.denoise = denoise  # menu legs: noise reduction (speech_menu_denoise)
 
     @classmethod
     def from_settings(
@@ -66,6 +68,7 @@ class SpeechService:
             Analyzer(text, model),
             settings.speech_workers,
             nice=settings.speech_worker_nice,
+            denoise=settings.speech_menu_denoise,
         )
 
     @property
@@ -112,6 +115,7 @@ class SpeechService:
             menu=speech_menu,
             analyze=analyze,
             end_silence=self.end_silence,
+            denoise=self.denoise,
         )
         return self.pool.open(
             leg_id, factory, role=role, menu=speech_menu is not None, on_result=on_result
