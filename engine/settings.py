@@ -207,7 +207,7 @@ class Settings:
         "machine busy with other work the recognisers fall behind).",
     )
     speech_menu_denoise: bool = _setting(
-        True,
+        False,
         "Noise reduction on spoken-menu legs before recognition (MMSE log-spectral "
         "amplitude, telephone band; engine/speech/frontend.py); off: the raw audio.",
     )

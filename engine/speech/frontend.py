@@ -15,11 +15,12 @@ gain (Ephraim and Malah, 1985) per frequency bin:
   add) passes unchanged and does not count as the line's noise.
 
 Streaming and pure (numpy only): 32 ms frames, 16 ms hop, a Hann window for
-analysis (they overlap-add to exactly one; no synthesis window), so ``process`` returns 16 ms
-blocks and the output lags the input by one hop (``DELAY`` samples); ``flush`` returns
-the tail. About 5 ms of CPU per second of audio (``benchmarks/intents.py`` prints the
-recogniser's total). Spectral subtraction was tried before (issue 16) and made things
-worse: it removes a fixed noise estimate, this gain follows the SNR of every bin.
+analysis (they overlap-add to exactly one; no synthesis window): ``process`` returns
+whole 16 ms blocks, the output sample ``i`` is the input sample ``i`` (no leading
+zeros), ``DELAY`` samples later; ``flush`` returns the tail. About 5 ms of CPU per
+second of audio (``benchmarks/intents.py`` prints the recogniser's total). Spectral
+subtraction was tried before (issue 16) and made things worse: it removes a fixed noise
+estimate, this gain follows the SNR of every bin.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ class NoiseReducer:
         self._clean: FloatArray | None = None  # last frame's clean power estimate
         self._input = np.zeros(DELAY)
         self._output = np.zeros(FRAME)
+        self._lead = DELAY  # output samples before the input's first: not returned
 
     def process(self, samples: npt.ArrayLike) -> FloatArray:
         """Enhanced audio for ``samples`` (16-bit scale, as the recogniser's PCM), whole
@@ -109,13 +111,15 @@ class NoiseReducer:
         while len(self._input) >= FRAME:
             blocks.append(self._step(self._input[:FRAME]))
             self._input = self._input[HOP:]
-        return np.concatenate(blocks) if blocks else np.zeros(0)
+        out = np.concatenate(blocks) if blocks else np.zeros(0)
+        lead, self._lead = min(self._lead, len(out)), self._lead - min(self._lead, len(out))
+        return out[lead:]
 
     def flush(self) -> FloatArray:
-        """The audio still held (the last ``DELAY`` samples and any partial hop)."""
-        pending = len(self._input) - DELAY
-        tail = self.process(np.zeros(FRAME))
-        return tail[: DELAY + pending]
+        """The audio still held (the last ``DELAY`` samples and any partial hop): all
+        outputs together are exactly as long as all inputs, sample for sample."""
+        held = len(self._input) - self._lead
+        return self.process(np.zeros(FRAME))[:held] if held > 0 else np.zeros(0)
 
     def _step(self, frame: FloatArray) -> FloatArray:
         spectrum = np.fft.rfft(frame * self._window)
