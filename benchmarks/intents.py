@@ -116,7 +116,7 @@ def generate(folder: Path, voices: int = 3, noise: bool = True) -> int:
     return n
 
 
-def run(folder: Path, model: Any, skills: Path) -> dict[str, Any]:
+def run(folder: Path, model: Any, skills: Path, denoise: bool = False) -> dict[str, Any]:
     from engine.speech import offline
     from engine.speech.menus import load
 
@@ -128,7 +128,11 @@ def run(folder: Path, model: Any, skills: Path) -> dict[str, Any]:
     started = time.process_time()
     for row in labels:
         finals = offline.transcribe_file(
-            folder / row["file"], model, row["lang"], menus.get(row["lang"], row["menu"])
+            folder / row["file"],
+            model,
+            row["lang"],
+            menus.get(row["lang"], row["menu"]),
+            denoise=denoise,
         )
         got = offline.intent_of(finals)
         confirm = next((c for t in finals if (c := getattr(t, "confirm", None))), None)
@@ -203,6 +207,12 @@ def main() -> int:
     parser.add_argument(
         "--conditions", action="store_true", help="also a row per voice and noise condition"
     )
+    parser.add_argument(
+        "--denoise",
+        choices=("on", "off", "both"),
+        default="both",
+        help="the menu legs' noise reduction (speech_menu_denoise): both = before/after",
+    )
     args = parser.parse_args()
     from engine import settings as settings_mod
     from engine.speech.recognition_models import ModelStore
@@ -214,17 +224,23 @@ def main() -> int:
         )
     settings = settings_mod.load(None)
     model = ModelStore(settings.speech_model_paths).get("zh")
-    result = run(args.folder, model, settings.skills_path)
+    modes = {"off": [False], "on": [True], "both": [False, True]}[args.denoise]
+    results = {
+        ("denoise" if d else "raw"): run(args.folder, model, settings.skills_path, d) for d in modes
+    }
     if args.json:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
+        print(json.dumps(results, indent=2, ensure_ascii=False))
         return 0
-    print(render(result, args.conditions))
-    print(f"CPU: {result['cpu_per_file'] * 1000:.0f} ms per file (recognition and judging)")
-    if args.misses:
-        for m in result["misses"]:
-            print(
-                f"  {m['file']}: {m['text']} -> {m['outcome']} ({m['intent_got']}) [{m['heard']}]"
-            )
+    for name, result in results.items():
+        print(f"== {name}: speech_menu_denoise = {'true' if name == 'denoise' else 'false'}")
+        print(render(result, args.conditions))
+        print(f"CPU: {result['cpu_per_file'] * 1000:.0f} ms per file (recognition and judging)")
+        if args.misses:
+            for m in result["misses"]:
+                print(
+                    f"  {m['file']}: {m['text']} -> {m['outcome']} ({m['intent_got']}) "
+                    f"[{m['heard']}]"
+                )
     return 0
 
 

@@ -80,6 +80,7 @@ async def realtime(
         Analyzer(),
         workers=workers,
         policy=None if degrade else NO_DEGRADE,
+        denoise=ctx.get("denoise", False),
     )
     await speech.start()
     sessions, sources = [], []
@@ -120,7 +121,9 @@ async def _send(port: int, pcm: bytes, delay: float) -> float:
 
 
 async def intent_latency(ctx: dict, *, legs: int, free: int, workers: int) -> dict:
-    speech = SpeechService(ctx["store"], ctx["menus"], Analyzer(), workers=workers)
+    speech = SpeechService(
+        ctx["store"], ctx["menus"], Analyzer(), workers=workers, denoise=ctx.get("denoise", False)
+    )
     await speech.start()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -219,6 +219,11 @@ class Settings:
         "they share the free-form recognizer process, on a normal-priority thread, and its "
         "workers use batch whatever speech_worker_policy says).",
     )
+    speech_menu_denoise: bool = _setting(
+        False,
+        "Noise reduction on spoken-menu legs before recognition (MMSE log-spectral "
+        "amplitude, telephone band; engine/speech/frontend.py); off: the raw audio.",
+    )
     speech_max_legs: int = _setting(
         0,
         "Listening budget: call legs heard at once (0: measured at start by decoding a few "

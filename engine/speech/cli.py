@@ -111,7 +111,9 @@ def _transcribe(args: argparse.Namespace) -> int:
             else None
         )
         model = ModelStore(settings.speech_model_paths).get(args.lang)
-        finals = offline.transcribe_file(args.file, model, args.lang, menu)
+        finals = offline.transcribe_file(
+            args.file, model, args.lang, menu, denoise=settings.speech_menu_denoise
+        )
     except (ModelError, MenuError, AudioError, OSError) as exc:
         return _err(getattr(exc, "message", str(exc)))
     if args.json:

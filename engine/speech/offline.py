@@ -21,7 +21,12 @@ BLOCK_SECONDS = 30.0  # longer files are scored block by block
 
 
 def transcribe(
-    samples: np.ndarray, model: Any, lang: str, menu: SpeechMenu | None = None, leg_id: str = "file"
+    samples: np.ndarray,
+    model: Any,
+    lang: str,
+    menu: SpeechMenu | None = None,
+    leg_id: str = "file",
+    denoise: bool = False,
 ) -> list[Transcript]:
     """Final transcripts of 16 kHz samples, as a live leg would produce them.
 
@@ -30,7 +35,7 @@ def transcribe(
     """
     pad = np.zeros(audio.RATE // 2)
     pcm = audio.to_pcm16(np.concatenate([pad, samples, pad]))
-    rec = Recognizer(model, leg_id, lang=lang, menu=menu)
+    rec = Recognizer(model, leg_id, lang=lang, menu=menu, denoise=denoise)
     finals: list[Transcript] = []
     for offset in range(0, len(pcm), CHUNK):
         finals += [
@@ -40,9 +45,15 @@ def transcribe(
 
 
 def transcribe_file(
-    path: str | Path, model: Any, lang: str, menu: SpeechMenu | None = None
+    path: str | Path,
+    model: Any,
+    lang: str,
+    menu: SpeechMenu | None = None,
+    denoise: bool = False,
 ) -> list[Transcript]:
-    return transcribe(audio.load_16k(path), model, lang, menu, leg_id=Path(path).name)
+    return transcribe(
+        audio.load_16k(path), model, lang, menu, leg_id=Path(path).name, denoise=denoise
+    )
 
 
 def intent_of(finals: list[Transcript]) -> str | None:

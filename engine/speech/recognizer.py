@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.speech.frontend import NoiseReducer
 from engine.speech.intents import ACCEPT, IntentMatch, combine
 from engine.speech.menus import UNK, SpeechMenu
 from engine.speech.results import Role, Transcript, Word, confident_text, normalise
@@ -55,6 +56,7 @@ class Recognizer:
         analyze: Analyzer | None = None,
         keep_seconds: float = 30.0,
         defer_analysis: bool = False,
+        denoise: bool = False,
     ) -> None:
         import vosk
 
@@ -88,6 +90,8 @@ class Recognizer:
         self._gaps: list[tuple[float, float]] = []  # (at recogniser time, seconds skipped)
         self._last_partial = ("", -1.0)
         self._speech_end: float | None = None
+        # menu mode: noise reduction before both passes and the endpointer (frontend.py)
+        self._denoise = NoiseReducer() if denoise and menu is not None else None
 
     @property
     def position(self) -> float:
@@ -108,6 +112,9 @@ class Recognizer:
             if self._held > 2 * self._keep:  # bounded memory in a very long utterance
                 self._audio = [np.concatenate(self._audio)[-self._keep :]]
                 self._held = self._keep
+        if self._denoise is not None:  # what the passes hear lags by frontend.DELAY
+            samples = _pcm16(self._denoise.process(samples))
+            pcm = samples.tobytes()
         ended = [t for kind, t in self._vad.feed(samples) if kind == "end"]
         if ended:
             self._speech_end = self._leg_time(ended[-1])
@@ -131,6 +138,12 @@ class Recognizer:
 
     def finish(self) -> list[Transcript]:
         """Flush at the end of the leg: the last final, if anything was being said."""
+        if self._denoise is not None:  # the front end's tail
+            tail = _pcm16(self._denoise.flush()).tobytes()
+            if self._open is not None and self._open.AcceptWaveform(tail):
+                self._open_said.append(_best(json.loads(self._open.Result()))[0])
+            if self._rec.AcceptWaveform(tail):
+                return self._final(self._rec.Result())
         return self._final(self._rec.FinalResult())
 
     def _final(self, raw: str) -> list[Transcript]:
@@ -240,6 +253,10 @@ class Recognizer:
 
     def _leg_time(self, t: float) -> float:
         return t + sum(gap for at, gap in self._gaps if at <= t)
+
+
+def _pcm16(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(x), -32768, 32767).astype("<i2")
 
 
 def _best(result: dict[str, Any]) -> tuple[str, list[str]]:

@@ -45,10 +45,12 @@ class SpeechService:
         end_silence: float = 0.2,
         nice: int = 5,
         sched: str = "batch",
+        denoise: bool = False,
     ) -> None:
         self.models, self.menus, self.analyzer = models, menus, analyzer
         self.pool = RecognitionPool(workers, policy, nice=nice, sched=sched)
         self.end_silence = end_silence
+        self.denoise = denoise  # menu legs: noise reduction (speech_menu_denoise)
 
     @classmethod
     def from_settings(
@@ -75,6 +77,7 @@ class SpeechService:
             1 if lane == "menu" else settings.speech_workers,
             nice=0 if lane == "menu" else settings.speech_worker_nice,
             sched={"menu": "normal", "listen": settings.speech_worker_policy}.get(lane, "batch"),
+            denoise=settings.speech_menu_denoise,
         )
 
     @property
@@ -131,6 +134,7 @@ class SpeechService:
             analyze=analyze,
             end_silence=self.end_silence,
             defer_analysis=True,  # a menu decision does not wait for its prosody
+            denoise=self.denoise,
         )
         return self.pool.open(
             leg_id, factory, role=role, menu=speech_menu is not None, on_result=on_result

@@ -79,13 +79,14 @@ class Directory:
 
 @pytest.fixture
 async def speech_engine(engine_factory, speech_skills):
-    async def make(callers: dict[str, Caller] | None = None):
+    async def make(callers: dict[str, Caller] | None = None, **overrides):
         return await engine_factory(
             lookup=Directory(callers or {}),
             speech_enabled=True,
             skills_dir=str(speech_skills),
             speech_workers=2,
             speech_max_legs=4,  # both legs of a call heard, whatever the machine's load
+            **overrides,
         )
 
     return make
@@ -132,18 +133,23 @@ async def nothing_heard_left(engine, ari) -> bool:
     )
 
 
-async def test_spoken_intent_routes_like_its_key_and_barges_in(speech_engine, ari, voices):
-    engine = await speech_engine()
-    events: list[dict] = []
-    engine.calls.taps.append(events.append)
+async def says_technical_support(engine, ari, voices):
+    """A caller says 技术支持 in the main menu: routed by speech and bridged."""
     caller = await place_caller(
         ari, "8000", "13900000001", wav_delay=1.0, wav=[voices["st-jishu"], "silence/1"]
     )
     runner = await wait_for(
         lambda: connected(engine, caller), timeout=25, what="caller routed by speech and bridged"
     )
-    call = runner.call
-    assert call.record["ivr_path"] == ["did:8000", "main:say:technical"]
+    assert runner.call.record["ivr_path"] == ["did:8000", "main:say:technical"]
+    return caller, runner.call
+
+
+async def test_spoken_intent_routes_like_its_key_and_barges_in(speech_engine, ari, voices):
+    engine = await speech_engine()
+    events: list[dict] = []
+    engine.calls.taps.append(events.append)
+    caller, call = await says_technical_support(engine, ari, voices)
     assert (call.record["queue"], call.record["topic"]) == ("technical", "technical")
     assert call.offer.agent_id == "2001", "the technical expert takes a technical call"
 
@@ -159,6 +165,16 @@ async def test_spoken_intent_routes_like_its_key_and_barges_in(speech_engine, ar
     )
     assert call.record["barge_in"] == 1
 
+    await ari.hangup(caller)
+    await wait_for(lambda: ended_record(engine, call.call_id), what="call record")
+    await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")
+
+
+async def test_a_spoken_intent_routes_with_menu_noise_reduction_on(speech_engine, ari, voices):
+    """speech_menu_denoise: the recognizer process hears the menu leg through the front
+    end (engine/speech/frontend.py) and the caller is routed as without it."""
+    engine = await speech_engine(speech_menu_denoise=True)
+    caller, call = await says_technical_support(engine, ari, voices)
     await ari.hangup(caller)
     await wait_for(lambda: ended_record(engine, call.call_id), what="call record")
     await wait_for(lambda: nothing_heard_left(engine, ari), what="listening torn down")

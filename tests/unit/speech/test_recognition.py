@@ -40,6 +40,39 @@ def test_grammar_recognises_technical_support(zh_model, espeak, main_menu):
     assert [w.word for w in final.words] == ["技术", "支持"]
 
 
+@pytest.mark.parametrize("snr_db", [None, 10.0])
+def test_menu_noise_reduction_hears_the_phrase_clean_and_in_noise(
+    zh_model, espeak, main_menu, snr_db
+):
+    """speech_menu_denoise: the phrase still names its intent (and its words keep their
+    times) on clean audio and in 10 dB of white noise over the whole leg."""
+    x = espeak(TECHNICAL)
+    x = np.concatenate([np.zeros(4000), x, np.zeros(4000)])
+    if snr_db is not None:
+        sigma = np.sqrt(np.mean(x[4000:-4000] ** 2) / 10 ** (snr_db / 10))
+        x = x + np.random.default_rng(7).normal(0, sigma, len(x))
+    finals = offline.transcribe(x, zh_model, "zh", main_menu, denoise=True)
+    assert offline.intent_of(finals) == "technical"
+    final = next(t for t in finals if t.intent)
+    assert 0.5 < final.start < final.end < 3.0
+
+
+def test_the_service_takes_the_menu_noise_setting(monkeypatch, zh_model) -> None:
+    from engine import settings as settings_mod
+
+    monkeypatch.setenv("ENGINE_SPEECH_MENU_DENOISE", "true")
+    service = SpeechService.from_settings(settings_mod.load(None), models=_Store(zh_model))
+    assert service.denoise is True
+
+
+class _Store:
+    def __init__(self, model) -> None:
+        self.model, self.languages = model, ["zh"]
+
+    def get(self, lang: str):
+        return self.model
+
+
 @pytest.mark.parametrize(
     "pinyin, intent",
     [("jiao3 fei4", "billing"), ("ren2 gong1", "general"), ("tian1 qi4 zen3 me5 yang4", None)],
