@@ -219,6 +219,12 @@ class Settings:
         "they share the free-form recognizer process, on a normal-priority thread, and its "
         "workers use batch whatever speech_worker_policy says).",
     )
+    speech_menu_nice: int = _setting(
+        -5,
+        "OS priority (nice, -20-0) of the IVR menu recognizer process: menus decide where "
+        "calls go, so by default they run ahead of Asterisk's and the engine's threads "
+        "(a raise needs root or CAP_SYS_NICE; without it they stay at 0).",
+    )
     speech_menu_denoise: bool = _setting(
         False,
         "Noise reduction on spoken-menu legs before recognition (MMSE log-spectral "
@@ -423,6 +429,8 @@ def _counts(s: Settings) -> None:
         raise SettingsError(
             f"speech_worker_policy must be idle or batch, got {s.speech_worker_policy!r}"
         )
+    if not -20 <= s.speech_menu_nice <= 0:
+        raise SettingsError(f"speech_menu_nice must be -20-0, got {s.speech_menu_nice}")
     if not 0 <= s.speech_worker_nice <= 19:
         raise SettingsError(f"speech_worker_nice must be 0-19, got {s.speech_worker_nice}")
 

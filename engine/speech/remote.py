@@ -352,6 +352,7 @@ class RemotePool:
                 "up": self._writer is not None,
                 "restarts": self.restarts,
                 "hung": self.hung,
+                "nice": remote.get("nice"),
                 "cpu_s": remote.get("cpu_s"),
                 "rss_mb": remote.get("rss_mb"),
                 "peak_rss_mb": remote.get("peak_rss_mb"),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import socket
@@ -41,6 +42,16 @@ log = get_logger(__name__)
 STATS_EVERY = 0.5  # seconds between two stats messages
 
 
+def raise_priority(nice: int) -> int:
+    """Set this process's threads (those running now: the only one, at init; the ones it
+    starts inherit it) to ``nice``; returns what the OS granted (a raise needs root or
+    CAP_SYS_NICE; without, the process stays where it was)."""
+    with contextlib.suppress(OSError):
+        for task in os.listdir("/proc/self/task"):
+            os.setpriority(os.PRIO_PROCESS, int(task), nice)
+    return os.getpriority(os.PRIO_PROCESS, 0)
+
+
 def memory_mb() -> dict[str, float]:
     """This process's resident memory now and at its peak (MB)."""
     out: dict[str, float] = {}
@@ -58,12 +69,15 @@ class Worker:
         self.service: SpeechService | None = None
         self.sessions: dict[int, Session] = {}
         self._closing: set[asyncio.Task[None]] = set()
+        self.priority: int | None = None  # the menu process's nice, as the OS granted it
 
     def send(self, *items: Any) -> None:
         if not self.writer.is_closing():
             self.writer.write(wire.message(*items))
 
     async def init(self, settings: Any, menus: Any, calibrating: bool, lane: str = "all") -> None:
+        if lane == "menu":  # menus decide where calls go: ahead of Asterisk's own threads
+            self.priority = raise_priority(settings.speech_menu_nice)
         service = SpeechService.from_settings(settings, lane=lane)  # loads models: may raise
         service.menus = menus
         await service.start()
@@ -73,6 +87,8 @@ class Worker:
         measured = None
         if calibrating and service.languages:
             measured = await loop.run_in_executor(None, self._measure, service.languages[0])
+        gc.collect()
+        gc.freeze()  # the model, tables and menus: never walked by a full collection again
         self.send(
             "ready",
             {
@@ -145,6 +161,7 @@ class Worker:
                 {
                     **self.service.pool.stats(),
                     "pid": os.getpid(),
+                    "nice": os.getpriority(os.PRIO_PROCESS, 0),
                     "cpu_s": round(times.user + times.system, 2),
                     **memory_mb(),
                 },
