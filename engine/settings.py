@@ -220,10 +220,11 @@ class Settings:
         "workers use batch whatever speech_worker_policy says).",
     )
     speech_menu_nice: int = _setting(
-        -5,
-        "OS priority (nice, -20-0) of the IVR menu recognizer process: menus decide where "
-        "calls go, so by default they run ahead of Asterisk's and the engine's threads "
-        "(a raise needs root or CAP_SYS_NICE; without it they stay at 0).",
+        0,
+        "OS priority (nice, -20-0) of the IVR menu recognizer process. Below 0 its decisions "
+        "come sooner on a busy machine, but every spoken-menu leg then takes CPU ahead of "
+        "Asterisk and the engine (about 0.13 of a core each: ten callers in menus at -5 "
+        "starved call set-up in benchmarks/inbound_calls.py). Needs root or CAP_SYS_NICE.",
     )
     speech_menu_denoise: bool = _setting(
         False,

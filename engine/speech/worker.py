@@ -76,7 +76,7 @@ class Worker:
             self.writer.write(wire.message(*items))
 
     async def init(self, settings: Any, menus: Any, calibrating: bool, lane: str = "all") -> None:
-        if lane == "menu":  # menus decide where calls go: ahead of Asterisk's own threads
+        if lane == "menu" and settings.speech_menu_nice:  # (0: as the engine)
             self.priority = raise_priority(settings.speech_menu_nice)
         service = SpeechService.from_settings(settings, lane=lane)  # loads models: may raise
         service.menus = menus
