@@ -42,14 +42,13 @@ log = get_logger(__name__)
 STATS_EVERY = 0.5  # seconds between two stats messages
 
 
-def raise_priority(nice: int) -> int:
+def raise_priority(nice: int) -> None:
     """Set this process's threads (those running now: the only one, at init; the ones it
-    starts inherit it) to ``nice``; returns what the OS granted (a raise needs root or
-    CAP_SYS_NICE; without, the process stays where it was)."""
+    starts inherit it) to ``nice`` (a raise needs root or CAP_SYS_NICE; without, the
+    process stays where it was: the stats say what it got)."""
     with contextlib.suppress(OSError):
         for task in os.listdir("/proc/self/task"):
             os.setpriority(os.PRIO_PROCESS, int(task), nice)
-    return os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def memory_mb() -> dict[str, float]:
@@ -69,7 +68,6 @@ class Worker:
         self.service: SpeechService | None = None
         self.sessions: dict[int, Session] = {}
         self._closing: set[asyncio.Task[None]] = set()
-        self.priority: int | None = None  # the menu process's nice, as the OS granted it
 
     def send(self, *items: Any) -> None:
         if not self.writer.is_closing():
@@ -77,7 +75,7 @@ class Worker:
 
     async def init(self, settings: Any, menus: Any, calibrating: bool, lane: str = "all") -> None:
         if lane == "menu" and settings.speech_menu_nice:  # (0: as the engine)
-            self.priority = raise_priority(settings.speech_menu_nice)
+            raise_priority(settings.speech_menu_nice)  # (stats report what the OS granted)
         service = SpeechService.from_settings(settings, lane=lane)  # loads models: may raise
         service.menus = menus
         await service.start()
