@@ -11,7 +11,12 @@ agent's answer delay taken out, legs tapped (and admitted, when ``/status`` repo
 budget), legs heard in real time and the recogniser's lag, Asterisk channels per call,
 engine CPU seconds per call without the recogniser threads (their CPU apart, read per
 thread from ``/proc/PID/task``), Asterisk CPU per call, engine peak memory, and the
-warnings the engine logged (``engine.loop_stalled`` among them). ``--speech both`` runs
+warnings the engine logged (``engine.loop_stalled`` among them). Also, to tell where a
+slow call set-up came from: how long the event loop's thread ran and how long it waited
+runnable for a CPU (``schedstat``), the recognizer processes' CPU per scheduling policy
+(normal threads compete with call control, idle ones should not; per thread in
+``--json``), the ARI requests the engine sent per call (``/status`` ``ari.requests``),
+and a probe of Asterisk answering a small ARI request every 50 ms (p99, max and when). ``--speech both`` runs
 the same levels with speech off, then on (a fresh engine and Redis each), side by side;
 ``--rounds R`` repeats that R times (off, on, off, on...) and prints each round's p99
 on/off ratio and their median, so the load other programs put on the machine falls on
@@ -85,6 +90,15 @@ def loop_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def loop_waits(pid: int) -> tuple[float, float]:
+    """Seconds the event loop's thread ran, and waited runnable for a CPU (schedstat)."""
+    try:
+        ran, waited, _ = Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(ran) / 1e9, int(waited) / 1e9
+
+
 def recognizer_cpu(pid: int) -> float:
     return sum(v for k, v in thread_cpu(pid).items() if k.startswith("speech-"))
 
@@ -97,6 +111,28 @@ def children(pid: int) -> list[int]:
             with contextlib.suppress(OSError):
                 found += [int(c) for c in (task / "children").read_text().split()]
     return found
+
+
+POLICIES = {0: "normal", 3: "batch", 5: "idle"}
+
+
+def cpu_by_policy(pids: list[int], names: bool = False) -> dict[str, float]:
+    """CPU seconds of the live threads of ``pids`` per scheduling policy (normal, batch,
+    idle): what the recognizer processes took at normal priority, next to call control;
+    with ``names``, per policy, process and thread name."""
+    out: dict[str, float] = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                    policy = POLICIES.get(int(fields[38]), fields[38])
+                    if names:
+                        raw = (task / "stat").read_text()
+                        policy += f" {pid} {raw[raw.index('(') + 1 : raw.rindex(')')]}"
+                    used = (int(fields[11]) + int(fields[12])) / CLK_TCK
+                    out[policy] = out.get(policy, 0.0) + used
+    return out
 
 
 def process_cpu(pids: list[int]) -> dict[int, float]:
@@ -203,10 +239,29 @@ class Sampler:
         self.menu_decisions: dict[str, Any] = {}
         self.lateness: dict[str, Any] = {}  # the engine's event loop (/status, since start)
         self.gc: dict[str, Any] = {}  # its garbage collector's pauses (since start)
+        self.ari_first: dict[str, int] | None = None  # ARI requests sent, first and last
+        self.probes: list[tuple[float, float]] = []  # (at, ms): Asterisk answering ARI
+        self.ari_last: dict[str, int] = {}
+
+    async def probe(self, stop: asyncio.Event) -> None:
+        """How fast Asterisk answers a small ARI request, every 50 ms: a stall of call
+        set-up that Asterisk shares shows here; one of the engine's alone does not."""
+        ari = AriClient(self.cfg.ari_url, self.cfg.ari_user, self.cfg.ari_password)
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                with contextlib.suppress(Exception):
+                    await ari.call("asterisk_info", only="build")
+                    self.probes.append((time.time(), (time.monotonic() - started) * 1000))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.05)
+        finally:
+            await ari.close()
 
     async def run(self, stop: asyncio.Event) -> None:
         ari = AriClient(self.cfg.ari_url, self.cfg.ari_user, self.cfg.ari_password)
         headers = {"Authorization": f"Bearer {self.cfg.api_token}"}
+        probing = asyncio.create_task(self.probe(stop))
         async with aiohttp.ClientSession(headers=headers) as http:
             try:
                 while not stop.is_set():
@@ -215,6 +270,7 @@ class Sampler:
                         await asyncio.wait_for(stop.wait(), 1.0)
             finally:
                 await ari.close()
+                await probing
 
     async def _sample(self, ari: AriClient, http: aiohttp.ClientSession) -> None:
         with contextlib.suppress(Exception):
@@ -227,6 +283,10 @@ class Sampler:
             async with http.get(url, timeout=aiohttp.ClientTimeout(total=5)) as resp:
                 status = await resp.json()
             self._max("live_calls", status["calls"]["live"])
+            requests = status.get("ari", {}).get("requests") or {}
+            if self.ari_first is None:
+                self.ari_first = requests
+            self.ari_last = requests
             self.lateness = status.get("process", {}).get("loop_late_ms") or self.lateness
             self.gc = status.get("process", {}).get("gc") or self.gc
             speech = status.get("speech") or {}
@@ -286,7 +346,10 @@ async def run_level(
     log_start = log_size(log_path)
     cpu_e0, cpu_a0 = cpu_seconds(engine_pid), cpu_seconds(asterisk_pid)
     cpu_r0, cpu_l0 = recognizer_cpu(engine_pid), loop_cpu(engine_pid)
+    ran0, waited0 = loop_waits(engine_pid)
     cpu_w0 = process_cpu(children(engine_pid))
+    policy0 = cpu_by_policy(children(engine_pid))
+    threads0 = cpu_by_policy(children(engine_pid), names=True)
     sampler = Sampler(cfg, http_port)
     stop = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop))
@@ -311,11 +374,16 @@ async def run_level(
     cpu_e, cpu_a = cpu_seconds(engine_pid) - cpu_e0, cpu_seconds(asterisk_pid) - cpu_a0
     workers = children(engine_pid)
     cpu_w1 = process_cpu(workers)  # a restarted process counts from its start
+    policy1 = cpu_by_policy(workers)
+    by_policy = {k: round((v - policy0.get(k, 0.0)) / max(n, 1), 5) for k, v in policy1.items()}
+    threads1 = cpu_by_policy(workers, names=True)
+    by_thread = {k: round(v - threads0.get(k, 0.0), 2) for k, v in threads1.items()}
     cpu_w = sum(v - cpu_w0.get(pid, 0.0) for pid, v in cpu_w1.items())
     cpu_rt = recognizer_cpu(engine_pid) - cpu_r0  # recognizer threads inside the engine
     cpu_r = cpu_rt + cpu_w
     worker_rss = sum(peak_rss_mb(pid) for pid in workers if pid in cpu_w1)
     cpu_l = loop_cpu(engine_pid) - cpu_l0
+    ran1, waited1 = loop_waits(engine_pid)
     await ari.close()
     done = [r for r in rows if r["connected_at"]]
     lat = [
@@ -327,6 +395,11 @@ async def run_level(
     last = max((r["connected_at"] for r in done), default=since)
     warnings = log_warnings(log_path, log_start)
     peak = peak_concurrency(rows)
+    probe_ms = [ms for _, ms in sampler.probes]
+    slowest = max(sampler.probes, key=lambda p: p[1], default=(since, 0.0))
+    first_ari = sampler.ari_first or {}
+    ari_sent = {k: v - first_ari.get(k, 0) for k, v in sampler.ari_last.items()}
+    ari_sent = {k: v for k, v in sorted(ari_sent.items(), key=lambda kv: -kv[1]) if v}
     return {
         "calls": n,
         "load_average": [round(x, 2) for x in os.getloadavg()],  # (1, 5, 15 min) at the end
@@ -351,8 +424,15 @@ async def run_level(
         "asterisk_channels_per_call": round(sampler.peak["channels"] / max(peak, 1), 2),
         "engine_cpu_s_per_call": round((cpu_e - cpu_rt) / max(n, 1), 5),
         "loop_cpu_s_per_call": round(cpu_l / max(n, 1), 5),
+        "loop_waited_for_cpu_s": round(waited1 - waited0, 2),
+        "loop_ran_s": round(ran1 - ran0, 2),
         "recognizer_cpu_s_per_call": round(cpu_r / max(n, 1), 5),
+        "recognizer_cpu_by_policy": by_policy or None,
+        "recognizer_cpu_s_by_thread": {k: v for k, v in by_thread.items() if v} or None,
         "asterisk_cpu_s_per_call": round(cpu_a / max(n, 1), 5),
+        "ari_probe_p99_ms": round(percentile(probe_ms, 99), 1) if probe_ms else None,
+        "ari_probe_max_ms": round(slowest[1], 1),
+        "ari_probe_max_at_s": round(slowest[0] - first, 2),
         "engine_to_asterisk_cpu": round((cpu_e - cpu_rt) / cpu_a, 3) if cpu_a else None,
         "engine_peak_rss_mb": round(peak_rss_mb(engine_pid), 1),
         "recognizer_processes": len(cpu_w1),
@@ -365,6 +445,8 @@ async def run_level(
         "gc_max_ms": sampler.gc.get("max_ms"),
         "loop_stalled": warnings.get("engine.loop_stalled", 0),
         "warnings": dict(warnings.most_common()),
+        "ari_requests_per_call": round(sum(ari_sent.values()) / max(n + ivr_calls, 1), 2),
+        "ari_requests": ari_sent,
         "ivr_calls": len(ivr_rows),
         "ivr_connected": sum(1 for r in ivr_rows if r["connected_at"]),
         "ivr_to_technical": sum(1 for r in ivr_rows if r["queue"] == "technical"),
@@ -416,7 +498,7 @@ def engine_env(
         ENGINE_DATABASE_URL=database_url,
         ENGINE_HTTP_PORT=str(http_port),
         ENGINE_SKILLS_DIR=str(work / "skills"),
-        ENGINE_LOG_LEVEL="warning",
+        ENGINE_LOG_LEVEL=os.environ.get("BENCH_ENGINE_LOG_LEVEL", "warning"),
         ENGINE_LOG_FORMAT="json",
     )
     if speech is not None:
@@ -612,8 +694,12 @@ ROWS = [
     ("Asterisk channels per call", "asterisk_channels_per_call"),
     ("engine CPU s/call (no recog.)", "engine_cpu_s_per_call"),
     ("  of which event loop s/call", "loop_cpu_s_per_call"),
+    ("  loop ran / waited for a CPU s", "loop_ran_waited"),
     ("recognizer CPU s/call", "recognizer_cpu_s_per_call"),
+    ("  by policy s/call", "recognizer_cpu_by_policy"),
     ("Asterisk CPU s/call", "asterisk_cpu_s_per_call"),
+    ("ARI requests per call", "ari_requests_per_call"),
+    ("ARI probe p99 / max ms (@ s)", "ari_probe"),  # (@ s: after the first arrival)
     ("engine peak RSS MB", "engine_peak_rss_mb"),
     ("recognizer process(es) peak RSS MB", "recognizer_peak_rss_mb"),
     ("loop lateness p50 ms", "loop_late_p50_ms"),
@@ -650,6 +736,21 @@ def print_table(runs: list[dict]) -> None:
     print(f"{'':<30}" + "".join(f"{h:>{width}}" for h in heads))
     for label, key in ROWS:
         cells = [level.get(key) for _, level in columns]
+        if key == "loop_ran_waited":
+            cells = [
+                f"{lv.get('loop_ran_s')} / {lv.get('loop_waited_for_cpu_s')}" for _, lv in columns
+            ]
+        if key == "ari_probe":
+            cells = [
+                f"{lv.get('ari_probe_p99_ms')} / {lv.get('ari_probe_max_ms')} "
+                f"(@{lv.get('ari_probe_max_at_s')})"
+                for _, lv in columns
+            ]
+        if key == "recognizer_cpu_by_policy":
+            cells = [
+                " ".join(f"{k[0]}{v}" for k, v in (lv.get(key) or {}).items()) or None
+                for _, lv in columns
+            ]
         if key == "ivr_calls":
             cells = [f"{lv['ivr_calls']} / {lv['ivr_connected']}" for _, lv in columns]
         print(f"{label:<30}" + "".join(f"{'-' if c is None else c!s:>{width}}" for c in cells))
@@ -657,6 +758,12 @@ def print_table(runs: list[dict]) -> None:
         print(
             f"warnings, {level['calls']} calls, {_head(run)}: "
             + (", ".join(f"{k} {v}" for k, v in level["warnings"].items()) or "none")
+        )
+    for run, level in columns:
+        top = list(level.get("ari_requests", {}).items())[:8]
+        print(
+            f"ARI requests, {level['calls']} calls, {_head(run)}: "
+            + (", ".join(f"{k} {v}" for k, v in top) or "-")
         )
     for run, level in columns:
         decisions = level.get("menu_decisions")

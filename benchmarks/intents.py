@@ -213,8 +213,16 @@ def main() -> int:
         default="both",
         help="the menu legs' noise reduction (speech_menu_denoise): both = before/after",
     )
+    parser.add_argument(
+        "--speech-gate",
+        choices=("on", "off", "both"),
+        default="on",
+        help="decode only speech and its margins in menus (recognizer.SPEECH_GATE, on as "
+        "the engine runs); both = without, then with",
+    )
     args = parser.parse_args()
     from engine import settings as settings_mod
+    from engine.speech import recognizer
     from engine.speech.recognition_models import ModelStore
 
     if args.generate:
@@ -224,15 +232,18 @@ def main() -> int:
         )
     settings = settings_mod.load(None)
     model = ModelStore(settings.speech_model_paths).get("zh")
-    modes = {"off": [False], "on": [True], "both": [False, True]}[args.denoise]
-    results = {
-        ("denoise" if d else "raw"): run(args.folder, model, settings.skills_path, d) for d in modes
-    }
+    modes = {"off": [False], "on": [True], "both": [False, True]}
+    results = {}
+    for gate in modes[args.speech_gate]:
+        recognizer.SPEECH_GATE = gate
+        for d in modes[args.denoise]:
+            name = f"speech_menu_denoise = {str(d).lower()}, speech gate {'on' if gate else 'off'}"
+            results[name] = run(args.folder, model, settings.skills_path, d)
     if args.json:
         print(json.dumps(results, indent=2, ensure_ascii=False))
         return 0
     for name, result in results.items():
-        print(f"== {name}: speech_menu_denoise = {'true' if name == 'denoise' else 'false'}")
+        print(f"== {name}")
         print(render(result, args.conditions))
         print(f"CPU: {result['cpu_per_file'] * 1000:.0f} ms per file (recognition and judging)")
         if args.misses:

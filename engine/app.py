@@ -274,7 +274,11 @@ class Engine:
         except Exception:
             redis_ok = False
         return {
-            "ari": {"connected": self.events.connected.is_set(), "connects": self.events.connects},
+            "ari": {
+                "connected": self.events.connected.is_set(),
+                "connects": self.events.connects,
+                "requests": dict(self.ari.requests),
+            },
             "ami": {"logged_in": self.ami.logged_in.is_set()},
             "redis": {"ok": redis_ok},
             "skills": self.skills.status(),

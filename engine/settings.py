@@ -221,7 +221,7 @@ class Settings:
     )
     speech_menu_nice: int = _setting(
         0,
-        "OS priority (nice, -20-0) of the IVR menu recognizer process. Below 0 its decisions "
+        "OS priority (nice, -20-19) of the IVR menu recognizer process. Below 0 its decisions "
         "come sooner on a busy machine, but every spoken-menu leg then takes CPU ahead of "
         "Asterisk and the engine (about 0.13 of a core each: ten callers in menus at -5 "
         "starved call set-up in benchmarks/inbound_calls.py). Needs root or CAP_SYS_NICE.",
@@ -430,8 +430,8 @@ def _counts(s: Settings) -> None:
         raise SettingsError(
             f"speech_worker_policy must be idle or batch, got {s.speech_worker_policy!r}"
         )
-    if not -20 <= s.speech_menu_nice <= 0:
-        raise SettingsError(f"speech_menu_nice must be -20-0, got {s.speech_menu_nice}")
+    if not -20 <= s.speech_menu_nice <= 19:
+        raise SettingsError(f"speech_menu_nice must be -20-19, got {s.speech_menu_nice}")
     if not 0 <= s.speech_worker_nice <= 19:
         raise SettingsError(f"speech_worker_nice must be 0-19, got {s.speech_worker_nice}")
 

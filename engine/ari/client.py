@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+from collections import Counter
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -69,6 +70,9 @@ class AriClient:
         # ``pool_timeout`` seconds (then ``AriUnavailable``), never an immediate failure
         self._max_connections = max_connections
         self._timeout = aiohttp.ClientTimeout(total=timeout + pool_timeout, connect=pool_timeout)
+        # requests sent, per operation (``/status`` ``ari.requests``): what the engine asks
+        # of Asterisk per call, compared between modes by benchmarks/inbound_calls.py
+        self.requests: Counter[str] = Counter()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -90,6 +94,7 @@ class AriClient:
     async def call(self, operation: str, *, body: Json | None = None, **params: Any) -> Any:
         """Run a named operation; path parameters are taken from ``params`` by name."""
         method, template = OPERATIONS[operation]
+        self.requests[operation] += 1
         path_args = {
             k: quote(str(params.pop(k)), safe="") for k in list(params) if "{" + k + "}" in template
         }

@@ -14,7 +14,12 @@ heard first. IVR speech menus decide where calls go: by default (``ivr_always``)
 are admitted even beyond the budget (they still count in it). A leg that finds no slot
 waits; whenever a slot frees the best waiting leg is admitted (lowest priority, first
 come first served within one). An admitted leg is never taken back; one that changes
-mode (a menu, then free-form on the same audio) keeps its slot under its new kind.
+mode (a menu, then free-form on the same audio) keeps its slot under its new kind, except
+a menu leg that was over the budget (admitted only because menus always are): leaving
+the menu it is a caller like any other, so it gives its slot back and waits
+(``Withdraw``; its tap comes down) unless the budget has room. Without that, every
+caller who went through a spoken menu would be heard to the end of the call, whatever
+the budget.
 The adapter (``engine/speech/calls.py``) taps a leg only on ``Admit``.
 """
 
@@ -143,7 +148,17 @@ class Wait:
     ahead: int  # legs that will be admitted before it
 
 
-Action = Admit | Wait
+@dataclass(frozen=True)
+class Withdraw:
+    """Untap this leg: it was heard beyond the budget as a menu and has left it; it
+    waits as ``kind`` (a ``Wait`` follows)."""
+
+    leg: Leg
+    kind: str
+    rule: str
+
+
+Action = Admit | Wait | Withdraw
 
 
 @dataclass
@@ -163,6 +178,17 @@ class Admission:
         known = self.admitted.get(leg) or self.waiting.get(leg)
         if known is not None:
             entry = replace(known, kind=kind, standing=standing, priority=priority, rule=rule)
+            if (
+                leg in self.admitted
+                and self.policy.always(known.kind)
+                and not self.policy.always(kind)
+                and len(self.admitted) > self.budget
+            ):  # out of the menu, over the budget: back in the queue
+                del self.admitted[leg]
+                self.waiting[leg] = replace(entry, since=now)
+                self.waited_total += 1
+                ahead = sum(1 for e in self.waiting.values() if _order(e) < _order(entry))
+                return [Withdraw(leg, kind, rule), *self._fill(now), Wait(leg, kind, rule, ahead)]
             (self.admitted if leg in self.admitted else self.waiting)[leg] = entry
             return list(self._fill(now))
         self.waiting[leg] = Entry(leg, kind, standing, priority, rule, now, next(self._seq))

@@ -36,7 +36,7 @@ from engine.calls.ports import Deliver
 from engine.logs import get_logger
 from engine.media.server import MediaServer
 from engine.speech import messages
-from engine.speech.admission import Action, Admission, Admit, Leg, Standing
+from engine.speech.admission import Action, Admission, Admit, Leg, Standing, Withdraw
 from engine.speech.emotion.score import EmotionEvent, EmotionScore
 from engine.speech.feed import TranscriptFeed
 from engine.speech.legs import LegListener
@@ -137,11 +137,15 @@ class CallSpeech:
         kind, standing = kind_of(role, menu), standing_of(call)
         leg = self.legs.get(key)
         if leg is not None and leg.lang == lang and (leg.listener or leg.waiting or leg.opening):
+            actions = self.admission.request(leg.slot, kind, standing, time.time())
+            withdrawn = any(isinstance(x, Withdraw) and x.leg == leg.slot for x in actions)
             if leg.menu != menu:  # same audio, another grammar or free-form
                 leg.menu, leg.speaking = menu, False
-                if leg.listener is not None:
+                if leg.listener is not None and not withdrawn:
                     await leg.listener.switch(menu)
-            self.act(self.admission.request(leg.slot, kind, standing, time.time()))
+            if withdrawn:
+                await self._withdraw(leg)
+            self.act(actions)
             return
         if leg is not None:
             await self.stop(call_id, role)
@@ -370,6 +374,20 @@ class CallSpeech:
             leg.opening = False
         if self.legs.get(key) is not leg:  # stopped while its tap was opening
             await self._drop(leg)
+        elif leg.waiting:  # withdrawn (left its menu over the budget) while it opened
+            await self._withdraw(leg)
+
+    async def _withdraw(self, leg: HeardLeg) -> None:
+        """The leg left its menu over the budget: its tap and session come down (its last
+        final is heard), it waits untapped for a slot as a caller."""
+        leg.waiting = True
+        if leg.opening:  # its opener sees it waiting and drops what it opened
+            return
+        try:
+            await self._close(leg)
+        finally:
+            leg.tap, leg.listener = None, None
+        log.info("speech.leg_withdrawn", call=leg.call_id, role=leg.role)
 
     async def _drop(self, leg: HeardLeg) -> None:
         """Stop hearing ``leg`` (already out of ``legs``); its slot goes to a waiting leg

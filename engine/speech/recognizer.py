@@ -33,12 +33,15 @@ from engine.speech.frontend import NoiseReducer
 from engine.speech.intents import ACCEPT, IntentMatch, combine
 from engine.speech.menus import UNK, SpeechMenu
 from engine.speech.results import Role, Transcript, Word, confident_text, normalise
-from engine.speech.vad import Endpointer
+from engine.speech.vad import Endpointer, SpeechGate
 
 RATE = 16000
 ALTERNATIVES = 5  # n-best in menu mode: a lower one naming an intent means "confirm"
 # menu mode: the second pass over the background grammar (see above)
 BACKGROUND_PASS = True
+# menu mode: decode only speech and its margins (``vad.SpeechGate``), not the silence of
+# a caller listening to the prompt
+SPEECH_GATE = True
 Analyzer = Callable[[np.ndarray, str], Any]
 
 
@@ -88,24 +91,34 @@ class Recognizer:
         self._held = 0  # samples in _audio
         self._fed = 0  # samples given to Vosk
         self._gaps: list[tuple[float, float]] = []  # (at recogniser time, seconds skipped)
+        self._skips: list[tuple[float, float]] = []  # overload skips, at endpointer time
         self._last_partial = ("", -1.0)
         self._speech_end: float | None = None
         # menu mode: noise reduction before both passes and the endpointer (frontend.py)
         self._denoise = NoiseReducer() if denoise and menu is not None else None
+        self._gate = SpeechGate() if SPEECH_GATE and menu is not None else None
 
     @property
     def position(self) -> float:
-        """Seconds of leg audio accounted for (fed plus skipped)."""
-        return self._fed / RATE + sum(gap for _, gap in self._gaps)
+        """Seconds of leg audio accounted for (fed, skipped, held before a phrase)."""
+        held = self._gate.held if self._gate is not None else 0
+        return (self._fed + held) / RATE + sum(gap for _, gap in self._gaps)
 
     def skip(self, seconds: float) -> None:
         """Audio that was dropped under overload: keeps timestamps true to the leg."""
         if seconds > 0:
-            self._gaps.append((self._fed / RATE, seconds))
+            self._gap(seconds)
+            self._skips.append((self._vad.position, seconds))
+
+    def _gap(self, seconds: float) -> None:
+        at = self._fed / RATE
+        if self._gaps and self._gaps[-1][0] == at:  # one gap per stretch not decoded
+            self._gaps[-1] = (at, self._gaps[-1][1] + seconds)
+        else:
+            self._gaps.append((at, seconds))
 
     def accept(self, pcm: bytes, partials: bool = True) -> list[Transcript]:
         samples = np.frombuffer(pcm, dtype="<i2")
-        self._fed += len(samples)
         if self._analyze is not None:
             self._audio.append(samples)
             self._held += len(samples)
@@ -115,9 +128,27 @@ class Recognizer:
         if self._denoise is not None:  # what the passes hear lags by frontend.DELAY
             samples = _pcm16(self._denoise.process(samples))
             pcm = samples.tobytes()
-        ended = [t for kind, t in self._vad.feed(samples) if kind == "end"]
+        events = self._vad.feed(samples)
+        ended = [t for kind, t in events if kind == "end"]
         if ended:
-            self._speech_end = self._leg_time(ended[-1])
+            self._speech_end = self._vad_time(ended[-1])
+        if self._gate is None:
+            self._fed += len(samples)
+            return self._decode(pcm, bool(ended), partials)
+        speech = self._vad.in_speech or any(kind == "start" for kind, _ in events)
+        steps, closed = self._gate.feed(samples, speech)
+        out: list[Transcript] = []
+        for kind, part in steps:
+            if kind == "skip":
+                self._gap(part / RATE)
+            else:
+                self._fed += len(part)
+                out += self._decode(part.tobytes(), bool(ended), partials)
+        if closed:  # the phrase's tail is past: what is still pending is final
+            out += self._final(self._rec.FinalResult())
+        return out
+
+    def _decode(self, pcm: bytes, ended: bool, partials: bool) -> list[Transcript]:
         if self._open is not None and self._open.AcceptWaveform(pcm):
             self._open_said.append(_best(json.loads(self._open.Result()))[0])
         if self._rec.AcceptWaveform(pcm):
@@ -133,7 +164,7 @@ class Recognizer:
             if text and text != self._last_partial[0]:
                 self._last_partial = (text, now)
                 start = self._vad.speech_start or 0.0
-                return [self._transcript("partial", text, self._leg_time(start), now)]
+                return [self._transcript("partial", text, self._vad_time(start), now)]
         return []
 
     def finish(self) -> list[Transcript]:
@@ -176,7 +207,7 @@ class Recognizer:
         if spoken:
             start, end = self._leg_time(spoken[0]["start"]), self._leg_time(spoken[-1]["end"])
         else:  # only the background pass heard words: the endpointer's times
-            start = self._leg_time(self._vad.speech_start or 0.0)
+            start = self._vad_time(self._vad.speech_start or 0.0)
             end = self._speech_end if self._speech_end is not None else self.position
         analysis, clip = None, None
         if self._analyze is not None and audio:
@@ -252,7 +283,12 @@ class Recognizer:
         return [t for t in (f"{said} {a}".strip() for a in alternatives) if t]
 
     def _leg_time(self, t: float) -> float:
+        """A recogniser time (audio decoded) as a time on the leg."""
         return t + sum(gap for at, gap in self._gaps if at <= t)
+
+    def _vad_time(self, t: float) -> float:
+        """An endpointer time (audio seen, overload drops left out) as a time on the leg."""
+        return t + sum(gap for at, gap in self._skips if at <= t)
 
 
 def _pcm16(x: np.ndarray) -> np.ndarray:

@@ -43,6 +43,7 @@ from engine.speech import wire
 from engine.speech.degrade import LEVEL_NAMES
 from engine.speech.recognition_models import ModelError, ModelStore
 from engine.speech.results import Role, Transcript
+from engine.speech.worker_lanes import lane_is_idle
 
 log = get_logger(__name__)
 BPS = 32000  # bytes per second of 16 kHz int16
@@ -163,6 +164,8 @@ class RemotePool:
                 pass_fds=(theirs.fileno(),),
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
+                # idle workers get a scheduler group of their own (worker.idle_group)
+                start_new_session=lane_is_idle(self.settings, self.lane),
             )
         finally:
             theirs.close()
@@ -353,6 +356,7 @@ class RemotePool:
                 "restarts": self.restarts,
                 "hung": self.hung,
                 "nice": remote.get("nice"),
+                "group_nice": remote.get("group_nice"),  # its scheduler group (idle lane)
                 "cpu_s": remote.get("cpu_s"),
                 "rss_mb": remote.get("rss_mb"),
                 "peak_rss_mb": remote.get("peak_rss_mb"),

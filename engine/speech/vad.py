@@ -9,6 +9,8 @@ well before the recogniser's own 0.5 s trailing-silence rule.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 Event = tuple[str, float]
@@ -69,3 +71,61 @@ class Endpointer:
             self.in_speech, self._run = False, 0
             return ("end", self.last_speech_end)
         return None
+
+
+class SpeechGate:
+    """Which audio a menu's recogniser has to decode: speech, ``preroll_ms`` before it
+    starts and ``tail_ms`` after it ends (the recogniser's own endpointing needs trailing
+    silence to close a phrase). Everything else (the prompt's silence before the caller
+    speaks, pauses between answers) is skipped: a menu leg then costs CPU for what is
+    said, not for how long the caller listens.
+
+    Pure and incremental. ``feed`` takes the samples of one chunk and whether the
+    endpointer is in speech after it, and gives back, in order, ``("skip", n)`` (n samples
+    not decoded) and ``("decode", samples)`` steps; ``closed`` tells when a phrase's tail
+    has just been passed (the recogniser flushes what it heard)."""
+
+    def __init__(self, rate: int = 16000, preroll_ms: int = 300, tail_ms: int = 700) -> None:
+        self.preroll = rate * preroll_ms // 1000
+        self.tail = rate * tail_ms // 1000
+        self.open = False
+        self._held: list[np.ndarray] = []  # the pre-roll, while closed
+        self._held_n = 0
+        self._tail_left = 0
+
+    @property
+    def held(self) -> int:
+        """Samples held as the pre-roll: seen, neither decoded nor skipped yet."""
+        return self._held_n
+
+    def feed(self, samples: np.ndarray, speech: bool) -> tuple[list[tuple[str, Any]], bool]:
+        """``speech``: the endpointer is in speech after this chunk, or speech started in
+        it (a long chunk can hold a whole short phrase)."""
+        steps: list[tuple[str, Any]] = []
+        if not self.open:
+            self._held.append(samples)
+            self._held_n += len(samples)
+            if speech:  # speech: the pre-roll (which holds its start) and this chunk
+                self.open, self._tail_left = True, self.tail
+                held = np.concatenate(self._held)
+                self._held, self._held_n = [], 0
+                over = max(0, len(held) - self.preroll - len(samples))
+                if over:
+                    steps.append(("skip", over))
+                steps.append(("decode", held[over:]))
+                return steps, False
+            over = self._held_n - self.preroll
+            if over > 0:  # older than the pre-roll: never decoded
+                held = np.concatenate(self._held)
+                self._held, self._held_n = [held[over:]], self.preroll
+                steps.append(("skip", over))
+            return steps, False
+        steps.append(("decode", samples))
+        if speech:
+            self._tail_left = self.tail
+            return steps, False
+        self._tail_left -= len(samples)
+        if self._tail_left > 0:
+            return steps, False
+        self.open = False
+        return steps, True

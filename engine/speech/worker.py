@@ -37,6 +37,7 @@ from engine.speech import calibrate, wire
 from engine.speech.pool import _libc, name_thread, trim_heap
 from engine.speech.service import SpeechService
 from engine.speech.session import Session
+from engine.speech.worker_lanes import lane_is_idle
 
 log = get_logger(__name__)
 STATS_EVERY = 0.5  # seconds between two stats messages
@@ -49,6 +50,30 @@ def raise_priority(nice: int) -> None:
     with contextlib.suppress(OSError):
         for task in os.listdir("/proc/self/task"):
             os.setpriority(os.PRIO_PROCESS, int(task), nice)
+
+
+AUTOGROUP_NICE = 19  # the listen process's scheduler group: weight 15 against 1024
+
+
+def idle_group() -> int | None:
+    """Make this process's scheduler group (its own: the engine starts the listen process
+    in a session of its own) as light as it goes, and return its nice (None: the kernel
+    has no autogroups).
+
+    ``SCHED_IDLE`` is idle only among the threads of one scheduler group. With autogroups
+    (``kernel.sched_autogroup_enabled``, on in most distributions) every session is a
+    group and groups share the CPU evenly: idle workers in the engine's group took the
+    engine's whole half of the machine whenever its event loop waited, and Asterisk,
+    in a group of its own, lost that much (0.6 of a core during a 200-call ramp,
+    benchmarks/inbound_calls.py). In a group of its own at nice 19 the process gets CPU
+    that the engine's and Asterisk's groups leave. (Under cgroups, the same is a cgroup
+    with ``cpu.idle`` 1 for the process: docs/speech.md.)"""
+    path = Path("/proc/self/autogroup")
+    try:
+        path.write_text(str(AUTOGROUP_NICE))
+        return int(path.read_text().split("nice")[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def memory_mb() -> dict[str, float]:
@@ -65,6 +90,7 @@ def memory_mb() -> dict[str, float]:
 class Worker:
     def __init__(self, writer: asyncio.StreamWriter) -> None:
         self.writer = writer
+        self.group_nice: int | None = None
         self.service: SpeechService | None = None
         self.sessions: dict[int, Session] = {}
         self._closing: set[asyncio.Task[None]] = set()
@@ -76,6 +102,7 @@ class Worker:
     async def init(self, settings: Any, menus: Any, calibrating: bool, lane: str = "all") -> None:
         if lane == "menu" and settings.speech_menu_nice:  # (0: as the engine)
             raise_priority(settings.speech_menu_nice)  # (stats report what the OS granted)
+        self.group_nice = idle_group() if lane_is_idle(settings, lane) else None
         service = SpeechService.from_settings(settings, lane=lane)  # loads models: may raise
         service.menus = menus
         await service.start()
@@ -160,6 +187,7 @@ class Worker:
                     **self.service.pool.stats(),
                     "pid": os.getpid(),
                     "nice": os.getpriority(os.PRIO_PROCESS, 0),
+                    "group_nice": self.group_nice,
                     "cpu_s": round(times.user + times.system, 2),
                     **memory_mb(),
                 },

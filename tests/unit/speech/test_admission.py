@@ -12,6 +12,7 @@ from engine.speech.admission import (
     Rule,
     Standing,
     Wait,
+    Withdraw,
 )
 
 ORDINARY = Standing()
@@ -147,6 +148,29 @@ def test_asking_again_changes_kind_but_keeps_the_slot_or_place():
     assert adm.snapshot(5)["admitted_by_kind"]["caller"] == 1
     adm.request(leg(2), "caller", ORDINARY, 6)
     assert adm.request(leg(2), "ivr", ORDINARY, 7) == [Admit(leg(2), "ivr", "ivr menus", 1)]
+
+
+def test_a_menu_leg_over_the_budget_gives_its_slot_back_when_it_leaves_the_menu():
+    """Menus are heard beyond the budget; out of the menu that leg is a caller like any
+    other: over the budget it is withdrawn and waits (ahead of later callers, behind
+    valued ones), within the budget it keeps its slot."""
+    adm = Admission(1)
+    adm.request(leg(1), "caller", ORDINARY, 0)
+    adm.request(leg(2), "caller", VIP, 0)  # waiting
+    assert adm.request(leg(3), "ivr", ORDINARY, 1) == [Admit(leg(3), "ivr", "ivr menus", 0)]
+    assert adm.request(leg(3), "caller", ORDINARY, 5) == [
+        Withdraw(leg(3), "caller", "callers"),
+        Wait(leg(3), "caller", "callers", 1),
+    ]
+    snap = adm.snapshot(5)
+    assert snap["admitted"] == 1 and [w["call_id"] for w in snap["waiting"]] == ["c2", "c3"]
+    assert adm.release(leg(1), 6) == [Admit(leg(2), "caller", "valued or upset callers", 6)]
+    assert adm.release(leg(2), 7) == [Admit(leg(3), "caller", "callers", 2)]
+    # within the budget: the leg that leaves its menu keeps its slot
+    assert adm.request(leg(4), "ivr", ORDINARY, 8) == [Admit(leg(4), "ivr", "ivr menus", 0)]
+    adm.release(leg(3), 9)
+    assert adm.request(leg(4), "caller", ORDINARY, 10) == []
+    assert adm.snapshot(10)["admitted_by_kind"]["caller"] == 1
 
 
 def test_a_larger_budget_or_a_new_policy_admits_waiting_legs():

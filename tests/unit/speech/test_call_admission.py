@@ -97,6 +97,37 @@ async def test_ivr_menus_are_tapped_beyond_the_budget(speech):
     assert cs.admission.snapshot(0)["admitted_by_kind"] == {"ivr": 1, "caller": 0, "agent": 1}
 
 
+async def test_a_caller_out_of_the_menu_over_the_budget_is_untapped_until_a_slot_frees(
+    speech,
+):
+    """Budget 1, one caller heard: a second caller's menu is tapped anyway; routed, the
+    caller's tap comes down (not switched to free-form) and the leg waits; when the first
+    call ends the leg is tapped again, free-form."""
+    cs, taps = speech
+    switched: list[str | None] = []
+
+    class Switching(Listener):
+        async def switch(self, menu: str | None) -> None:
+            switched.append(menu)
+
+    calls_mod.LegListener = Switching  # (the fixture's monkeypatch restores it)
+    await cs.listen("c1", "caller", "ch1", "zh", None, print, call(1))
+    await cs.listen("c2", "caller", "ch2", "zh", "main", print, call(2))
+    assert taps.open_ids == ["ch1", "ch2"]
+    with structlog.testing.capture_logs() as logs:
+        await cs.listen("c2", "caller", "ch2", "zh", None, print, call(2))
+    assert "speech.leg_withdrawn" in [x["event"] for x in logs]
+    assert [t.split("-")[:3] for t in taps.closed] == [["c2", "hear", "caller"]]
+    assert switched == []
+    leg = cs.legs[("c2", "caller")]
+    assert leg.waiting and leg.tap is None and leg.listener is None and leg.menu is None
+    assert [w["call_id"] for w in cs.admission.snapshot(0)["waiting"]] == ["c2"]
+    await cs.stop("c1", "caller")
+    await settle()
+    assert taps.open_ids == ["ch1", "ch2", "ch2"] and not cs.legs[("c2", "caller")].waiting
+    assert cs.admission.snapshot(0)["admitted_by_kind"] == {"ivr": 0, "caller": 1, "agent": 0}
+
+
 async def test_an_agitated_caller_moves_up_and_a_failed_late_tap_is_reported(speech):
     cs, taps = speech
     heard: list[Any] = []

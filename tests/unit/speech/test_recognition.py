@@ -40,6 +40,34 @@ def test_grammar_recognises_technical_support(zh_model, espeak, main_menu):
     assert [w.word for w in final.words] == ["技术", "支持"]
 
 
+def test_a_menu_decodes_what_is_said_not_the_silence_around_it(
+    zh_model, espeak, main_menu, monkeypatch
+):
+    """The speech gate: a caller silent for 4 s over the prompt, then 技术支持: the same
+    intent, words at the same times on the leg, and a fraction of the audio decoded."""
+    from engine.speech import recognizer
+
+    x = np.concatenate([np.zeros(4 * 16000), espeak(TECHNICAL), np.zeros(3 * 16000)])
+    pcm = audio.to_pcm16(x)
+    heard = {}
+    for gate in (False, True):
+        monkeypatch.setattr(recognizer, "SPEECH_GATE", gate)
+        rec = recognizer.Recognizer(zh_model, "leg", lang="zh", menu=main_menu)
+        finals = []
+        for i in range(0, len(pcm), 640):
+            finals += [t for t in rec.accept(pcm[i : i + 640]) if t.kind == "final"]
+        finals += rec.finish()
+        decoded = rec._fed / 16000
+        heard[gate] = (finals, decoded, rec.position)
+    (plain, all_of_it, length), (gated, decoded, gated_length) = heard[False], heard[True]
+    assert offline.intent_of(plain) == offline.intent_of(gated) == "technical"
+    a, b = next(t for t in plain if t.intent), next(t for t in gated if t.intent)
+    assert abs(a.start - b.start) < 0.05 and abs(a.end - b.end) < 0.05
+    assert 4.0 < b.start < b.end < 6.5
+    assert length == pytest.approx(len(x) / 16000) == gated_length  # every sample counted
+    assert decoded < 0.5 * all_of_it
+
+
 @pytest.mark.parametrize("snr_db", [None, 10.0])
 def test_menu_noise_reduction_hears_the_phrase_clean_and_in_noise(
     zh_model, espeak, main_menu, snr_db

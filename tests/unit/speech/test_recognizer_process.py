@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,6 +53,15 @@ def _threads(pid: int) -> dict[str, int]:
     return out
 
 
+AUTOGROUPS = Path("/proc/self/autogroup").exists()  # the kernel groups sessions
+
+
+def _autogroup(pid: int) -> tuple[str, int]:
+    """(group, nice) from /proc/PID/autogroup, e.g. "/autogroup-8909 nice 19"."""
+    group, _, nice = Path(f"/proc/{pid}/autogroup").read_text().split()
+    return group, int(nice)
+
+
 async def test_menus_and_free_form_legs_are_heard_in_processes_of_their_own(
     speech_settings, espeak
 ):
@@ -92,6 +102,13 @@ async def test_menus_and_free_form_legs_are_heard_in_processes_of_their_own(
     menu_threads = {n: t for n, t in _threads(menu_pid).items() if n.startswith("speech-")}
     assert {"speech-ivr", "speech-worker-0"} <= set(menu_threads)
     assert all(_policy(menu_pid, t) == os.SCHED_OTHER for t in menu_threads.values())
+    # idle among its own threads is not enough: the free-form process is in a session
+    # (a scheduler group, with autogroups) of its own, at the lightest group weight; the
+    # menu process stays in the engine's
+    assert os.getsid(pid) == pid and os.getsid(menu_pid) == os.getsid(0)
+    if AUTOGROUPS:
+        assert _autogroup(pid)[1] == 19 and listen["group_nice"] == 19
+        assert _autogroup(menu_pid) == _autogroup(os.getpid()) and menus["group_nice"] is None
     await speech.stop()
     await asyncio.sleep(0.1)
     assert _gone(pid) and _gone(menu_pid), "stop ends both processes"
