@@ -16,15 +16,15 @@ slow call set-up came from: how long the event loop's thread ran and how long it
 runnable for a CPU (``schedstat``), the recognizer processes' CPU per scheduling policy
 (normal threads compete with call control, idle ones should not; per thread in
 ``--json``), the ARI requests the engine sent per call (``/status`` ``ari.requests``),
-and a probe of Asterisk answering a small ARI request every 50 ms (p99, max and when). ``--speech both`` runs
-the same levels with speech off, then on (a fresh engine and Redis each), side by side;
-``--rounds R`` repeats that R times (off, on, off, on...) and prints each round's p99
-on/off ratio and their median, so the load other programs put on the machine falls on
-both modes alike. ``--ivr-calls K`` adds K callers on the IVR's DID (8000) during each
-level who say 技术支持 (espeak-ng) over the menu prompt and press 1 afterwards (speech
-off: the key routes them): they are left out of the StasisStart-to-bridged figures, and
-with speech on the engine's ``/status`` gives end of speech -> menu decision (p50/p99/
-max, ms) under the level's load.
+and a probe of Asterisk answering a small ARI request every 50 ms (p99, max and when).
+``--speech both`` runs the same levels with speech off, then on (a fresh engine and
+Redis each), side by side; ``--rounds R`` repeats that R times (off, on, off, on...) and
+prints each round's p99 on/off ratio and their median, so the load other programs put on
+the machine falls on both modes alike. ``--ivr-calls K`` adds K callers on the IVR's DID
+(8000) during each level who say 技术支持 (espeak-ng) over the menu prompt and press 1
+afterwards (speech off: the key routes them): they are left out of the
+StasisStart-to-bridged figures, and with speech on the engine's ``/status`` gives end of
+speech -> menu decision (p50/p99/ max, ms) under the level's load.
 ``--json`` prints the same machine-readable. ``--engine-root`` runs another checkout's
 engine (e.g. the code before a change) under the same driver.
 
