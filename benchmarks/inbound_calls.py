@@ -25,8 +25,9 @@ the machine falls on both modes alike. ``--ivr-calls K`` adds K callers on the I
 afterwards (speech off: the key routes them): they are left out of the
 StasisStart-to-bridged figures, and with speech on the engine's ``/status`` gives end of
 speech -> menu decision (p50/p99/ max, ms) under the level's load.
-``--json`` prints the same machine-readable. ``--engine-root`` runs another checkout's
-engine (e.g. the code before a change) under the same driver.
+``--json`` prints the same machine-readable. ``BENCH_ENGINE_LOG_LEVEL=info`` (environment)
+keeps the engine's info events in its log (warning by default). ``--engine-root`` runs
+another checkout's engine (e.g. the code before a change) under the same driver.
 
     python benchmarks/inbound_calls.py --config var/bench.toml --calls 50,200 --speech both
     python benchmarks/inbound_calls.py --config var/bench.toml --calls 200 --speech both \
@@ -125,10 +126,10 @@ def cpu_by_policy(pids: list[int], names: bool = False) -> dict[str, float]:
         with contextlib.suppress(OSError):
             for task in Path(f"/proc/{pid}/task").iterdir():
                 with contextlib.suppress(OSError, IndexError, ValueError):
-                    fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                    raw = (task / "stat").read_text()
+                    fields = raw.rsplit(")", 1)[1].split()
                     policy = POLICIES.get(int(fields[38]), fields[38])
                     if names:
-                        raw = (task / "stat").read_text()
                         policy += f" {pid} {raw[raw.index('(') + 1 : raw.rindex(')')]}"
                     used = (int(fields[11]) + int(fields[12])) / CLK_TCK
                     out[policy] = out.get(policy, 0.0) + used
