@@ -136,6 +136,21 @@ def cpu_by_policy(pids: list[int], names: bool = False) -> dict[str, float]:
     return out
 
 
+def machine_cpu() -> tuple[float, float]:
+    """Seconds all CPUs were busy, and in all, since boot (``/proc/stat``): the share of
+    the machine a level used, whoever used it."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields) - idle) / CLK_TCK, sum(fields) / CLK_TCK
+
+
+def own_cpu() -> float:
+    """This driver's CPU seconds (placing calls, sampling, the probe): load on the same
+    machine that the engine and Asterisk do not cause."""
+    times = os.times()
+    return times.user + times.system
+
+
 def process_cpu(pids: list[int]) -> dict[int, float]:
     out: dict[int, float] = {}
     for pid in pids:
@@ -339,6 +354,7 @@ async def run_level(
     log_path: Path,
     ivr_calls: int = 0,
     voice: str | None = None,
+    redis_pid: int | None = None,
 ) -> dict:
     hold = n / rate + 3.0
     load_before = round(os.getloadavg()[0], 2)
@@ -348,6 +364,8 @@ async def run_level(
     cpu_e0, cpu_a0 = cpu_seconds(engine_pid), cpu_seconds(asterisk_pid)
     cpu_r0, cpu_l0 = recognizer_cpu(engine_pid), loop_cpu(engine_pid)
     ran0, waited0 = loop_waits(engine_pid)
+    busy0, all0 = machine_cpu()
+    own0, redis0 = own_cpu(), cpu_seconds(redis_pid) if redis_pid else 0.0
     cpu_w0 = process_cpu(children(engine_pid))
     policy0 = cpu_by_policy(children(engine_pid))
     threads0 = cpu_by_policy(children(engine_pid), names=True)
@@ -385,6 +403,8 @@ async def run_level(
     worker_rss = sum(peak_rss_mb(pid) for pid in workers if pid in cpu_w1)
     cpu_l = loop_cpu(engine_pid) - cpu_l0
     ran1, waited1 = loop_waits(engine_pid)
+    busy1, all1 = machine_cpu()
+    own1, redis1 = own_cpu(), cpu_seconds(redis_pid) if redis_pid else 0.0
     await ari.close()
     done = [r for r in rows if r["connected_at"]]
     lat = [
@@ -431,6 +451,9 @@ async def run_level(
         "recognizer_cpu_by_policy": by_policy or None,
         "recognizer_cpu_s_by_thread": {k: v for k, v in by_thread.items() if v} or None,
         "asterisk_cpu_s_per_call": round(cpu_a / max(n, 1), 5),
+        "driver_cpu_s_per_call": round((own1 - own0) / max(n, 1), 5),
+        "redis_cpu_s_per_call": round((redis1 - redis0) / max(n, 1), 5),
+        "machine_busy_pct": round(100 * (busy1 - busy0) / max(all1 - all0, 1e-9), 1),
         "ari_probe_p99_ms": round(percentile(probe_ms, 99), 1) if probe_ms else None,
         "ari_probe_max_ms": round(slowest[1], 1),
         "ari_probe_max_at_s": round(slowest[0] - first, 2),
@@ -537,8 +560,13 @@ async def run_mode(
     command += (["--config", args.config] if args.config else []) + ["run"]
     log_path = work / "engine.log"
     log_file = log_path.open("wb")
-    # started once, before any measurement; its log kept to count warnings
-    engine = subprocess.Popen(command, env=env, cwd=root, stderr=log_file, stdout=log_file)  # noqa: ASYNC220
+    # started once, before any measurement; its log kept to count warnings. In a session
+    # of its own, as a service runs: with the kernel's autogroups a session is a scheduler
+    # group, and this driver's CPU (placing calls, sampling) must not come out of the
+    # engine's share of the machine
+    engine = subprocess.Popen(  # noqa: ASYNC220
+        command, env=env, cwd=root, stderr=log_file, stdout=log_file, start_new_session=True
+    )
     results = []
     try:
         ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
@@ -558,6 +586,7 @@ async def run_mode(
                 log_path,
                 getattr(args, "ivr_calls", 0),
                 voice,
+                redis.proc.pid if redis.proc else None,
             )
             results.append(level)
     finally:
@@ -699,6 +728,8 @@ ROWS = [
     ("recognizer CPU s/call", "recognizer_cpu_s_per_call"),
     ("  by policy s/call", "recognizer_cpu_by_policy"),
     ("Asterisk CPU s/call", "asterisk_cpu_s_per_call"),
+    ("driver / Redis CPU s/call", "driver_redis_cpu"),
+    ("machine busy % (level)", "machine_busy_pct"),
     ("ARI requests per call", "ari_requests_per_call"),
     ("ARI probe p99 / max ms (@ s)", "ari_probe"),  # (@ s: after the first arrival)
     ("engine peak RSS MB", "engine_peak_rss_mb"),
@@ -714,6 +745,13 @@ ROWS = [
     ("IVR calls / connected", "ivr_calls"),
     ("IVR calls routed to technical", "ivr_to_technical"),
 ]
+
+
+PAIRS = {  # rows that show two figures, "a / b"
+    "loop_ran_waited": ("loop_ran_s", "loop_waited_for_cpu_s"),
+    "driver_redis_cpu": ("driver_cpu_s_per_call", "redis_cpu_s_per_call"),
+    "ivr_calls": ("ivr_calls", "ivr_connected"),
+}
 
 
 def _label(root: Path, roots: list[Path]) -> str:
@@ -737,10 +775,8 @@ def print_table(runs: list[dict]) -> None:
     print(f"{'':<30}" + "".join(f"{h:>{width}}" for h in heads))
     for label, key in ROWS:
         cells = [level.get(key) for _, level in columns]
-        if key == "loop_ran_waited":
-            cells = [
-                f"{lv.get('loop_ran_s')} / {lv.get('loop_waited_for_cpu_s')}" for _, lv in columns
-            ]
+        if key in PAIRS:
+            cells = [" / ".join(f"{lv.get(k)}" for k in PAIRS[key]) for _, lv in columns]
         if key == "ari_probe":
             cells = [
                 f"{lv.get('ari_probe_p99_ms')} / {lv.get('ari_probe_max_ms')} "
@@ -752,8 +788,6 @@ def print_table(runs: list[dict]) -> None:
                 " ".join(f"{k[0]}{v}" for k, v in (lv.get(key) or {}).items()) or None
                 for _, lv in columns
             ]
-        if key == "ivr_calls":
-            cells = [f"{lv['ivr_calls']} / {lv['ivr_connected']}" for _, lv in columns]
         print(f"{label:<30}" + "".join(f"{'-' if c is None else c!s:>{width}}" for c in cells))
     for run, level in columns:
         print(

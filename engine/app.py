@@ -357,7 +357,6 @@ class Engine:
         self._tasks.append(asyncio.create_task(self.retention.care.run(), name="care"))
         self._tasks.append(asyncio.create_task(self.risk.run(), name="risk"))
         self._tasks.append(asyncio.create_task(loopwatch.watch(self.lateness), name="loop-watch"))
-        self.gc_pauses.install()
         history = self.wallboard_history.run()
         self._tasks.append(asyncio.create_task(history, name="wallboard-history"))
         await asyncio.wait_for(self.events.connected.wait(), 30)
@@ -367,6 +366,7 @@ class Engine:
         # for 105-180 ms in benchmarks/inbound_calls.py at 200 calls, both speech modes)
         gc.collect()
         gc.freeze()
+        self.gc_pauses.install()  # pauses while serving (not start-up's own collection)
         log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")
 
     async def stop(self) -> None:

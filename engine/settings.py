@@ -224,7 +224,9 @@ class Settings:
         "OS priority (nice, -20-19) of the IVR menu recognizer process. Below 0 its decisions "
         "come sooner on a busy machine, but every spoken-menu leg then takes CPU ahead of "
         "Asterisk and the engine (about 0.13 of a core each: ten callers in menus at -5 "
-        "starved call set-up in benchmarks/inbound_calls.py). Needs root or CAP_SYS_NICE.",
+        "starved call set-up in benchmarks/inbound_calls.py). Needs root or CAP_SYS_NICE. "
+        "The process runs in a session of its own: with the kernel's autogroups this is "
+        "also the nice of its scheduler group.",
     )
     speech_menu_denoise: bool = _setting(
         False,

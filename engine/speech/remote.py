@@ -43,7 +43,7 @@ from engine.speech import wire
 from engine.speech.degrade import LEVEL_NAMES
 from engine.speech.recognition_models import ModelError, ModelStore
 from engine.speech.results import Role, Transcript
-from engine.speech.worker_lanes import lane_is_idle
+from engine.speech.worker_lanes import own_group
 
 log = get_logger(__name__)
 BPS = 32000  # bytes per second of 16 kHz int16
@@ -164,8 +164,8 @@ class RemotePool:
                 pass_fds=(theirs.fileno(),),
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
-                # idle workers get a scheduler group of their own (worker.idle_group)
-                start_new_session=lane_is_idle(self.settings, self.lane),
+                # menus and idle workers get a scheduler group of their own (worker.group_nice)
+                start_new_session=own_group(self.settings, self.lane),
             )
         finally:
             theirs.close()
@@ -356,7 +356,7 @@ class RemotePool:
                 "restarts": self.restarts,
                 "hung": self.hung,
                 "nice": remote.get("nice"),
-                "group_nice": remote.get("group_nice"),  # its scheduler group (idle lane)
+                "group_nice": remote.get("group_nice"),  # its scheduler group's (autogroup) nice
                 "cpu_s": remote.get("cpu_s"),
                 "rss_mb": remote.get("rss_mb"),
                 "peak_rss_mb": remote.get("peak_rss_mb"),

@@ -52,25 +52,29 @@ def raise_priority(nice: int) -> None:
             os.setpriority(os.PRIO_PROCESS, int(task), nice)
 
 
-AUTOGROUP_NICE = 19  # the listen process's scheduler group: weight 15 against 1024
+AUTOGROUP_NICE = 19  # the idle listen process's scheduler group: weight 15 against 1024
 
 
-def idle_group() -> int | None:
-    """Make this process's scheduler group (its own: the engine starts the listen process
-    in a session of its own) as light as it goes, and return its nice (None: the kernel
-    has no autogroups).
+def group_nice(nice: int) -> int | None:
+    """Set this process's scheduler group (its own: the engine starts the menu and the idle
+    listen process in sessions of their own) to ``nice`` and return what the kernel holds
+    (None: it has no autogroups; a raise below 0 needs root or CAP_SYS_NICE, without
+    which the group stays at 0).
 
-    ``SCHED_IDLE`` is idle only among the threads of one scheduler group. With autogroups
-    (``kernel.sched_autogroup_enabled``, on in most distributions) every session is a
-    group and groups share the CPU evenly: idle workers in the engine's group took the
-    engine's whole half of the machine whenever its event loop waited, and Asterisk,
-    in a group of its own, lost that much (0.6 of a core during a 200-call ramp,
-    benchmarks/inbound_calls.py). In a group of its own at nice 19 the process gets CPU
-    that the engine's and Asterisk's groups leave. (Under cgroups, the same is a cgroup
-    with ``cpu.idle`` 1 for the process: docs/speech.md.)"""
+    Nice counts only among the threads of one scheduler group, and so does ``SCHED_IDLE``.
+    With autogroups (``kernel.sched_autogroup_enabled``, on in most distributions) every
+    session is a group and groups share the CPU evenly: idle workers in the engine's
+    group took the engine's half of the machine whenever its event loop waited, and
+    Asterisk, in a group of its own, lost that much (0.6 of a core during a 200-call
+    ramp, benchmarks/inbound_calls.py); a menu being decoded there made the loop wait.
+    In a group of its own at nice 19 the listen process gets only CPU that the others
+    leave; the menu process, at ``speech_menu_nice``, competes with the engine and
+    Asterisk as a group, not with the loop's thread. (Under cgroups, the same is a cgroup
+    per process, ``cpu.idle`` 1 for the listen process: docs/speech.md.)"""
     path = Path("/proc/self/autogroup")
+    with contextlib.suppress(OSError):
+        path.write_text(str(nice))
     try:
-        path.write_text(str(AUTOGROUP_NICE))
         return int(path.read_text().split("nice")[1])
     except (OSError, IndexError, ValueError):
         return None
@@ -100,9 +104,12 @@ class Worker:
             self.writer.write(wire.message(*items))
 
     async def init(self, settings: Any, menus: Any, calibrating: bool, lane: str = "all") -> None:
-        if lane == "menu" and settings.speech_menu_nice:  # (0: as the engine)
-            raise_priority(settings.speech_menu_nice)  # (stats report what the OS granted)
-        self.group_nice = idle_group() if lane_is_idle(settings, lane) else None
+        if lane == "menu":
+            if settings.speech_menu_nice:  # its threads (what counts without autogroups)
+                raise_priority(settings.speech_menu_nice)  # (stats say what the OS granted)
+            self.group_nice = group_nice(settings.speech_menu_nice)
+        elif lane_is_idle(settings, lane):
+            self.group_nice = group_nice(AUTOGROUP_NICE)
         service = SpeechService.from_settings(settings, lane=lane)  # loads models: may raise
         service.menus = menus
         await service.start()
