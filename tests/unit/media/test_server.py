@@ -119,3 +119,23 @@ async def test_a_thousand_calls_leak_no_port_task_thread_or_socket():
     assert threading.active_count() == threads
     assert _fds() == fds
     assert received >= 100  # frames held at hangup are flushed, not dropped
+
+
+async def test_one_task_drains_every_leg_on_a_tick_and_ends_with_the_last():
+    # the loop is not woken per packet: one task reads all legs' sockets every tick
+    server = MediaServer("127.0.0.1", *_range(40), tick=0.02)
+    before = {t.get_name() for t in asyncio.all_tasks()}
+    got: dict[str, list[bytes]] = {f"leg-{i}": [] for i in range(20)}
+    legs = [await server.allocate(name, got[name].append) for name in got]
+    added = [t.get_name() for t in asyncio.all_tasks() if t.get_name() not in before]
+    assert added == ["media-drain"], "one task for every leg, not one per leg"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for seq in range(3):  # three packets per leg, all waiting when the tick comes
+            for i, leg in enumerate(legs):
+                sender.sendto(_packet(seq, i), ("127.0.0.1", leg.port))
+        await _until(lambda: all(len(frames) == 3 for frames in got.values()))
+    assert all(np.frombuffer(got[f"leg-{i}"][2], dtype=np.int16)[0] == i for i in range(20))
+    for name in got:
+        await server.release(name)
+    await asyncio.sleep(0.05)
+    assert {t.get_name() for t in asyncio.all_tasks()} == before
