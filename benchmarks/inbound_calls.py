@@ -255,6 +255,7 @@ class Sampler:
         self.menu_decisions: dict[str, Any] = {}
         self.lateness: dict[str, Any] = {}  # the engine's event loop (/status, since start)
         self.gc: dict[str, Any] = {}  # its garbage collector's pauses (since start)
+        self.loop_slice_ms: float | None = None  # its loop thread's time slice
         self.ari_first: dict[str, int] | None = None  # ARI requests sent, first and last
         self.probes: list[tuple[float, float]] = []  # (at, ms): Asterisk answering ARI
         self.ari_last: dict[str, int] = {}
@@ -305,6 +306,7 @@ class Sampler:
             self.ari_last = requests
             self.lateness = status.get("process", {}).get("loop_late_ms") or self.lateness
             self.gc = status.get("process", {}).get("gc") or self.gc
+            self.loop_slice_ms = status.get("process", {}).get("loop_slice_ms")
             speech = status.get("speech") or {}
             self.status_keys |= set(speech)
             rec = speech.get("recognition") or {}
@@ -447,6 +449,7 @@ async def run_level(
         "loop_cpu_s_per_call": round(cpu_l / max(n, 1), 5),
         "loop_waited_for_cpu_s": round(waited1 - waited0, 2),
         "loop_ran_s": round(ran1 - ran0, 2),
+        "loop_slice_ms": sampler.loop_slice_ms,
         "recognizer_cpu_s_per_call": round(cpu_r / max(n, 1), 5),
         "recognizer_cpu_by_policy": by_policy or None,
         "recognizer_cpu_s_by_thread": {k: v for k, v in by_thread.items() if v} or None,
@@ -725,6 +728,7 @@ ROWS = [
     ("engine CPU s/call (no recog.)", "engine_cpu_s_per_call"),
     ("  of which event loop s/call", "loop_cpu_s_per_call"),
     ("  loop ran / waited for a CPU s", "loop_ran_waited"),
+    ("  loop thread's time slice ms", "loop_slice_ms"),
     ("recognizer CPU s/call", "recognizer_cpu_s_per_call"),
     ("  by policy s/call", "recognizer_cpu_by_policy"),
     ("Asterisk CPU s/call", "asterisk_cpu_s_per_call"),

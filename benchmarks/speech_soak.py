@@ -160,7 +160,14 @@ async def main_async(args: argparse.Namespace) -> int:
     command += (["--config", args.config] if args.config else []) + ["run"]
     log_path = work / "engine.log"
     log_file = log_path.open("wb")
-    engine = subprocess.Popen(command, env=env, cwd=bench.ROOT, stdout=log_file, stderr=log_file)  # noqa: ASYNC220
+    engine = subprocess.Popen(  # noqa: ASYNC220 (a session of its own: see inbound_calls)
+        command,
+        env=env,
+        cwd=bench.ROOT,
+        stdout=log_file,
+        stderr=log_file,
+        start_new_session=True,
+    )
     ari = AriClient(cfg.ari_url, cfg.ari_user, cfg.ari_password)
     soak = Soak(cfg, http_port, engine.pid)
     headers = {"Authorization": f"Bearer {cfg.api_token}"}

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from engine import loopwatch, redispool
+from engine import loopwatch, redispool, timeslice
 from engine.ami.client import AmiClient
 from engine.ami.devices import DeviceWatcher
 from engine.api.http import build_app, json_response
@@ -92,6 +92,7 @@ class Engine:
         self.settings = settings
         self.lateness = loopwatch.Lateness()  # the event loop's wake-up delays (/status)
         self.gc_pauses = loopwatch.GcPauses()  # and the garbage collector's share of them
+        self.loop_slice_ms: float | None = None  # set at start (timeslice.set_slice)
         # the supervisor's rule files, every problem at once: one loader, one reload
         # path (``reload_skills``)
         self.skills = LiveSkills(settings.skills_path)
@@ -289,6 +290,7 @@ class Engine:
                 "threads": threading.active_count(),
                 "loop_late_ms": self.lateness.snapshot(),
                 "gc": self.gc_pauses.snapshot(),
+                "loop_slice_ms": self.loop_slice_ms,  # the loop thread's, as the kernel holds it
             },
             "speech": self.speech.stats() if self.speech is not None else None,
             "dialer": {
@@ -367,6 +369,7 @@ class Engine:
         gc.collect()
         gc.freeze()
         self.gc_pauses.install()  # pauses while serving (not start-up's own collection)
+        self.loop_slice_ms = timeslice.set_slice(self.settings.loop_slice_ms)
         log.info("engine.started", http=f"{self.settings.http_host}:{self.settings.http_port}")
 
     async def stop(self) -> None:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from engine import timeslice
 from engine.calls.ports import RouteRequest
 from engine.sim import parties
 from tests.integration.dialer_helpers import (
@@ -285,6 +286,9 @@ async def test_status_reports_every_adapter_and_the_dialer(engine, api):
         "lines": sum(len(r.lines) for r in engine.dialer.runners.values()),
     }
     assert status["speech"] is None  # the integration settings turn speech off
+    if timeslice.current_slice_ms() is not None:  # the kernel has EEVDF slices
+        # the event loop's thread holds the short slice it asked for
+        assert status["process"]["loop_slice_ms"] == pytest.approx(engine.settings.loop_slice_ms)
 
 
 async def test_a_restarted_engine_lets_a_dialer_call_go_on_and_releases_its_agent(
