@@ -54,15 +54,27 @@ def current_slice_ms() -> float | None:
 
 def set_slice(ms: float) -> float | None:
     """Set the calling thread's slice to ``ms`` (normal policy and its nice kept) and
-    return the slice the kernel holds. 0 leaves the kernel's default. Never raises."""
-    if ms <= 0 or not sys.platform.startswith("linux") or SCHED_SETATTR is None:
+    return the slice the kernel holds. 0 leaves it as it is. Never raises. Threads and
+    processes this thread starts afterwards inherit the slice (``reset`` undoes it)."""
+    if ms <= 0:
         return current_slice_ms()
-    ms = min(max(ms, MIN_MS), MAX_MS)
+    return _set_runtime(int(min(max(ms, MIN_MS), MAX_MS) * 1e6))
+
+
+def reset() -> float | None:
+    """Back to the kernel's default slice (a process started by the event loop's thread
+    inherits its short slice: the recognizer processes do not want it)."""
+    return _set_runtime(0)
+
+
+def _set_runtime(ns: int) -> float | None:
+    if not sys.platform.startswith("linux") or SCHED_SETATTR is None:
+        return current_slice_ms()
     attr = _SchedAttr(
         size=ctypes.sizeof(_SchedAttr),
         sched_policy=os.SCHED_OTHER,
         sched_nice=os.getpriority(os.PRIO_PROCESS, 0),
-        sched_runtime=int(ms * 1e6),
+        sched_runtime=ns,
     )
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).syscall(SCHED_SETATTR, 0, ctypes.byref(attr), 0)

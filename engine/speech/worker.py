@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine import timeslice
 from engine.logs import configure_logging, get_logger
 from engine.speech import calibrate, wire
 from engine.speech.pool import _libc, name_thread, trim_heap
@@ -248,6 +249,7 @@ def main() -> int:
     with contextlib.suppress(OSError, AttributeError):
         _libc().prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG: the engine died
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine's Ctrl-C is the engine's
+    timeslice.reset()  # a restart, started by the loop's thread, inherited its short slice
     threading.current_thread().name = "speech-main"
     name_thread()  # ``ps``/``top`` tell the recognizer process apart from the engine
     started = time.monotonic()

@@ -10,11 +10,13 @@ import contextlib
 import dataclasses
 import os
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from engine import timeslice
 from engine.speech import audio
 from engine.speech.recognition_models import ModelError
 from engine.speech.remote import RemoteSpeech
@@ -67,9 +69,26 @@ def _autogroup(pid: int) -> tuple[str, int] | None:
     return group, int(nice)
 
 
+def _slice_ms(pid: int) -> float | None:
+    """A process's main thread's EEVDF slice (ms), from /proc/PID/sched."""
+    for line in Path(f"/proc/{pid}/sched").read_text().splitlines():
+        if line.startswith("se.slice"):
+            return int(float(line.split(":")[1])) / 1e6
+    return None
+
+
+def _kernel_default_slice() -> float | None:
+    out: list[float | None] = []
+    thread = threading.Thread(target=lambda: out.append(timeslice.reset()))
+    thread.start()
+    thread.join()
+    return out[0]
+
+
 async def test_menus_and_free_form_legs_are_heard_in_processes_of_their_own(
     speech_settings, espeak
 ):
+    timeslice.set_slice(0.2)  # as the engine's loop thread, which starts the processes
     speech = RemoteSpeech.from_settings(speech_settings)
     await speech.start(calibrate=True)
     assert speech.menu_pool is not None
@@ -112,6 +131,10 @@ async def test_menus_and_free_form_legs_are_heard_in_processes_of_their_own(
     # menu process too, at speech_menu_nice, so that decoding a menu does not come out of
     # the engine's group (its event loop)
     assert os.getsid(pid) == pid and os.getsid(menu_pid) == menu_pid
+    # the short time slice of the engine's loop thread (loop_slice_ms) is not inherited
+    default_slice = _kernel_default_slice()
+    if default_slice is not None:
+        assert _slice_ms(pid) == _slice_ms(menu_pid) == default_slice
     if AUTOGROUPS:
         listen_group, menu_group = _autogroup(pid), _autogroup(menu_pid)
         assert listen_group and listen_group[1] == 19 and listen["group_nice"] == 19
