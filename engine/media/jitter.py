@@ -85,9 +85,3 @@ class JitterBuffer:
     def flush(self) -> list[bytes]:
         """Everything still held, in order, gaps as silence (hangup, resync)."""
         return self.poll(float("inf"))
-
-    def oldest_wait(self, now: float) -> float:
-        """How long the oldest held packet has waited (0 when none is held)."""
-        if not self._pending:
-            return 0.0
-        return now - min(arrival for _, arrival in self._pending.values())

@@ -79,10 +79,8 @@ class MediaLeg:
         while sock is not None:
             try:
                 data, addr = sock.recvfrom(2048)
-            except (BlockingIOError, InterruptedError):
+            except OSError:  # nothing more (or an ICMP error, reported once): next tick
                 break
-            except OSError:  # e.g. an ICMP error queued on the socket: not audio
-                continue
             self.datagram_received(data, addr, now)
         self._deliver(self._jitter.poll(now))
 
