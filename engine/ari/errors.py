@@ -30,3 +30,8 @@ def error_for(status: int, message: str, method: str, path: str) -> AriError:
     if kind is None:
         kind = AriUnavailable if status >= 500 or status == 0 else AriError
     return kind(status, message, method, path)
+
+
+def originator_gone(exc: AriError) -> bool:
+    """An originate named a channel as its originator that has hung up meanwhile (400)."""
+    return exc.status == 400 and "originator" in exc.message.lower()

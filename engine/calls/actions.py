@@ -66,10 +66,15 @@ class Dequeue:
 
 @dataclass(frozen=True)
 class DialAgent:
+    """Ring the offered agent. The caller's channel is the originator, as Dial() does: the
+    agent's leg is asked for the caller's codecs (no transcoding in the bridge) and
+    shares the caller's linked id."""
+
     offer: Offer
     channel_id: str
     caller_number: str
     timeout: float
+    originator: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from engine.ari.errors import AriError, AriNotFound
+from engine.ari.errors import AriError, AriNotFound, originator_gone
 from engine.calls import actions as a
 from engine.calls import events as e
 from engine.calls import speech_actions
@@ -205,8 +205,11 @@ class CallRunner:
                 callerId=action.caller_number,
                 timeout=int(action.timeout),
                 variables={"TENURE_AGENT": action.offer.agent_id, "TENURE_CALL": self.call.call_id},
+                **({"originator": action.originator} if action.originator else {}),
             )
         except AriError as exc:
+            if originator_gone(exc):  # the caller hung up first: its hangup ends the call,
+                return  # and the agent is not to blame
             log.warning(
                 "call.originate_failed",
                 call=self.call.call_id,

@@ -204,7 +204,13 @@ class InboundCall(SpeechTransitions):
             agent_id=offer.agent_id, agent_channel=self.agent_channel, agent_dialed_at=now
         )
         return [
-            a.DialAgent(offer, self.agent_channel, self.caller_number, self.ring_timeout),
+            a.DialAgent(
+                offer,
+                self.agent_channel,
+                self.caller_number,
+                self.ring_timeout,
+                self.caller_channel,
+            ),
             a.StartTimer("ring", self.ring_timeout + RING_GRACE),
         ]
 

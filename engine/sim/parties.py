@@ -22,6 +22,13 @@ def _secs(value: float) -> str:
     return f"{value:g}"
 
 
+# What a caller from the telephone network brings: G.711 at 8 kHz. Without it ARI gives
+# an originated Local channel every audio format and the channel settles on the richest,
+# slin192: every sound, hold music and tap of the call is then resampled to and from
+# 192 kHz, which costs Asterisk about three times the CPU of the call itself.
+CALLER_FORMATS = "ulaw"
+
+
 def caller(
     did: str,
     caller_id: str,
@@ -65,6 +72,7 @@ def caller(
         "extension": "s",
         "priority": 1,
         "callerId": caller_id,
+        "formats": CALLER_FORMATS,
         "variables": variables,
     }
 

@@ -44,8 +44,13 @@ class Monitor:
             app=self.app,
             appArgs=args,
         )
-        await self.ari.originate(
-            endpoint, channelId=f"sup-{session}", app=self.app, appArgs=args, timeout=30
+        await self.ari.originate(  # the agent's leg as originator: its codecs, no transcoding
+            endpoint,
+            channelId=f"sup-{session}",
+            app=self.app,
+            appArgs=args,
+            timeout=30,
+            originator=agent_channel,
         )
         return session
 

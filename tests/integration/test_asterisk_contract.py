@@ -10,6 +10,7 @@ import pytest
 
 from engine.ami.client import AmiClient
 from engine.ari.client import basic_auth
+from engine.ari.errors import AriError, originator_gone
 from engine.ari.operations import OPERATIONS
 
 pytestmark = pytest.mark.integration
@@ -65,3 +66,17 @@ async def test_ami_refuses_a_wrong_secret(engine_settings, sandbox):
     with pytest.raises(TimeoutError):
         await client.connect(timeout=3)
     client.close()
+
+
+async def test_an_originate_from_a_channel_that_hung_up_is_read_as_originator_gone(ari):
+    """The agent's leg names the caller as originator: if the caller has hung up in the
+    meantime, Asterisk refuses the originate, and the engine must tell that from an agent
+    it cannot reach (which would be blamed)."""
+    with pytest.raises(AriError) as refused:
+        await ari.originate(
+            "Local/1000@sim-agents/n", app="tenure-contract", originator="gone-caller-0"
+        )
+    assert originator_gone(refused.value), refused.value
+    with pytest.raises(AriError) as other:
+        await ari.originate("Nonsense/1000", app="tenure-contract")
+    assert not originator_gone(other.value), other.value

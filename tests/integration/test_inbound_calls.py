@@ -28,6 +28,10 @@ async def connected_call(engine, caller_channel: str):
     return runner if runner is not None and runner.call.status == "connected" else None
 
 
+async def _variable(ari, channel: str, name: str) -> str:
+    return (await ari.call("get_variable", channelId=channel, variable=name))["value"]
+
+
 async def test_ivr_key_routes_caller_to_agent_and_call_is_recorded(engine, ari):
     caller = await place_caller(ari, "8000", "13800138000", dtmf="1", dtmf_delay=1.5)
     runner = await wait_for(lambda: connected_call(engine, caller), what="caller bridged")
@@ -36,6 +40,13 @@ async def test_ivr_key_routes_caller_to_agent_and_call_is_recorded(engine, ari):
     bridges = await bridges_by_id(ari)
     members = set(bridges[f"tenure-{call_id}"])
     assert members == {call_id, runner.call.agent_channel}, "caller and agent share one bridge"
+    # The agent's leg was asked for the caller's codec (G.711 from the network), so the
+    # bridge passes audio without transcoding, and it carries the caller's linked id.
+    agent = runner.call.agent_channel
+    assert await _variable(ari, call_id, "CHANNEL(audionativeformat)") == "(ulaw)"
+    assert await _variable(ari, agent, "CHANNEL(audionativeformat)") == "(ulaw)"
+    linked = await _variable(ari, call_id, "CHANNEL(linkedid)")
+    assert await _variable(ari, agent, "CHANNEL(linkedid)") == linked
 
     await ari.hangup(caller)
     record = await wait_for(lambda: _ended_record(engine, call_id), what="call record")

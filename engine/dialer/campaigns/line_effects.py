@@ -12,7 +12,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from engine.ari.errors import AriError, AriNotFound
+from engine.ari.errors import AriError, AriNotFound, originator_gone
 from engine.calls import events as ce
 from engine.calls import speech_actions
 from engine.calls.ports import Caller, Offer, RouteRequest
@@ -146,8 +146,11 @@ class LineEffects:
                 callerId=act.caller_id,
                 timeout=int(self.deps.settings.agent_ring_timeout),
                 variables={"TENURE_AGENT": act.agent_id, "TENURE_CALL": act.line_id},
+                originator=act.line_id,  # the customer's leg: its codecs, its linked id
             )
         except AriError as exc:
+            if originator_gone(exc):  # the customer hung up first: that hangup ends the line
+                return
             log.warning("dialer.agent_originate_failed", line=line.id, error=str(exc))
             await self.handle(line, e.AgentUnreachable("originate-failed"), now)
 

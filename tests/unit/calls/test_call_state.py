@@ -72,6 +72,7 @@ def test_offer_dials_agent_then_answer_bridges_both():
     dial = acts[0]
     assert isinstance(dial, a.DialAgent) and dial.channel_id == "c1-a1"
     assert dial.caller_number == "13800000000"
+    assert dial.originator == "c1", "the agent's leg is originated from the caller's channel"
     acts = call.handle(e.AgentAnswered("c1-a1"), 107.0)
     assert acts == [a.CancelTimer("ring"), a.ConnectAgent("tenure-c1", "c1-a1")]
     acts = call.handle(e.Bridged(), 107.01)

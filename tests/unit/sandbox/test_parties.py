@@ -59,6 +59,7 @@ def test_caller_parameters_without_options():
         "extension": "s",
         "priority": 1,
         "callerId": "13800138000",
+        "formats": "ulaw",  # a caller from the telephone network, not a 192 kHz Local
         "variables": {"SIM_CALLER_ID": "13800138000"},
     }
 
