@@ -118,7 +118,8 @@ async def test_menus_and_free_form_legs_are_heard_in_processes_of_their_own(
     assert (listen["lane"], listen["pid"]) == ("listen", pid)
     assert (menus["lane"], menus["pid"]) == ("menu", menu_pid)
     assert listen["rss_mb"] > 50 and menus["rss_mb"] > 50, "each holds the model"
-    assert menus["nice"] == 0 and listen["nice"] == 0  # (speech_menu_nice: 0)
+    # the menus yield to call control (speech_menu_nice: 10); the listen workers are idle
+    assert menus["nice"] == 10 and listen["nice"] == 0
     # free-form decoding takes only CPU nothing else wants; the menus' threads do not wait
     workers = {n: t for n, t in _threads(pid).items() if n.startswith("speech-worker")}
     assert workers and all(_policy(pid, t) == os.SCHED_IDLE for t in workers.values())
@@ -138,7 +139,7 @@ async def test_menus_and_free_form_legs_are_heard_in_processes_of_their_own(
     if AUTOGROUPS:
         listen_group, menu_group = _autogroup(pid), _autogroup(menu_pid)
         assert listen_group and listen_group[1] == 19 and listen["group_nice"] == 19
-        assert menu_group and menu_group[1] == 0 and menus["group_nice"] == 0
+        assert menu_group and menu_group[1] == 10 and menus["group_nice"] == 10
         assert len({listen_group[0], menu_group[0], (_autogroup(os.getpid()) or ("",))[0]}) == 3
     await speech.stop()
     await asyncio.sleep(0.1)
