@@ -149,3 +149,43 @@ def test_a_call_waits_a_bounded_time_for_a_postgres_connection(fresh_postgres):
         assert db.run_sync(query, "SELECT 1 AS one") == [{"one": 1}]
     finally:
         db.close_sync()
+
+
+async def test_a_call_record_is_written_whole_then_updated_in_part(store_target):
+    """A call's record is saved when it connects and again when it ends, each time with
+    only the fields the call has: the second save changes those and keeps the rest (the
+    upsert is built once per set of fields and reused for every call)."""
+    db = await Database(store_target, MIGRATIONS).open()
+    records = CallRecords(db)
+    try:
+        for n in (1, 2):
+            await records.save(
+                {
+                    "id": f"c{n}",
+                    "status": "connected",
+                    "did": "8100",
+                    "caller_number": f"1380000000{n}",
+                    "arrived_at": 1.0,
+                }
+            )
+        await records.save({"id": "c1", "status": "completed", "ended_at": 9.0})
+        await records.save(
+            {"id": "c2", "status": "abandoned", "ended_at": 8.0, "ivr_path": ["did:8100"]}
+        )
+        one, two = await records.get("c1"), await records.get("c2")
+        assert one is not None and two is not None
+        assert (
+            one["status"],
+            one["did"],
+            one["caller_number"],
+            one["arrived_at"],
+            one["ended_at"],
+        ) == ("completed", "8100", "13800000001", 1.0, 9.0)
+        assert (two["status"], two["caller_number"], two["ivr_path"], two["ended_at"]) == (
+            "abandoned",
+            "13800000002",
+            ["did:8100"],
+            8.0,
+        )
+    finally:
+        await db.close()
