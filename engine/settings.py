@@ -223,8 +223,9 @@ class Settings:
         10,
         "OS priority (nice, -20-19) of the IVR menu recognizer process. At 10 menus take "
         "the CPU that call control leaves: at 200 calls with 10 callers in spoken menus, "
-        "set-up p99 with speech on was 0.84-1.28x speech off, against 1.19-1.69x at 0, "
-        "and decisions stayed at 235-262 ms p50 (benchmarks/inbound_calls.py). Lower it "
+        "set-up p99 with speech on was a median 1.20x speech off over 13 rounds, "
+        "against 1.41x at 0, and decisions stayed at 235-262 ms p50 "
+        "(benchmarks/inbound_calls.py). Lower it "
         "if decisions come late on a machine busy with other work; below 0 (root or "
         "CAP_SYS_NICE) every spoken-menu leg takes CPU ahead of Asterisk and the engine "
         "(ten callers in menus at -5 starved call set-up). The process runs in a session "
