@@ -51,6 +51,11 @@ def test_customer_numbers_match_the_dialplan_patterns():
         parties.customer_number("robot")
 
 
+def test_a_caller_can_keep_the_codec_ari_picks():
+    assert "formats" not in parties.caller("8000", "13800138000", formats="")
+    assert parties.caller("8000", "13800138000", formats="alaw")["formats"] == "alaw"
+
+
 def test_caller_parameters_without_options():
     p = parties.caller("8000", "13800138000")
     assert p == {
