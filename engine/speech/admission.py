@@ -25,6 +25,7 @@ The adapter (``engine/speech/calls.py``) taps a leg only on ``Admit``.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
@@ -166,10 +167,14 @@ class Admission:
     budget: int
     policy: Policy = field(default_factory=Policy)
     admitted: dict[Leg, Entry] = field(default_factory=dict)
-    waiting: dict[Leg, Entry] = field(default_factory=dict)
+    waiting: dict[Leg, Entry] = field(default_factory=dict)  # (change it through _wait)
     admitted_total: int = 0
     waited_total: int = 0
     _seq: itertools.count[int] = field(default_factory=itertools.count)
+    # the waiting legs in the order they are heard, (priority, seq, leg), and how many of
+    # them are menus: a request costs O(log n) with hundreds waiting, not a scan of them
+    _queue: list[tuple[int, int, Leg]] = field(default_factory=list)
+    _menus_waiting: int = 0
 
     def request(self, leg: Leg, kind: str, standing: Standing, now: float) -> list[Action]:
         """``leg`` wants to be heard as ``kind``. Asked again for a leg already admitted
@@ -185,35 +190,41 @@ class Admission:
                 and len(self.admitted) > self.budget
             ):  # out of the menu, over the budget: back in the queue
                 del self.admitted[leg]
-                self.waiting[leg] = replace(entry, since=now)
+                self._wait(replace(entry, since=now))
                 self.waited_total += 1
-                ahead = sum(1 for e in self.waiting.values() if _order(e) < _order(entry))
+                ahead = self._ahead(entry)
                 return [Withdraw(leg, kind, rule), *self._fill(now), Wait(leg, kind, rule, ahead)]
-            (self.admitted if leg in self.admitted else self.waiting)[leg] = entry
+            if leg in self.admitted:
+                self.admitted[leg] = entry
+            else:
+                self._unwait(leg)
+                self._wait(entry)
             return list(self._fill(now))
-        self.waiting[leg] = Entry(leg, kind, standing, priority, rule, now, next(self._seq))
+        self._wait(Entry(leg, kind, standing, priority, rule, now, next(self._seq)))
         out: list[Action] = list(self._fill(now))
         if leg in self.waiting:
             self.waited_total += 1
-            entry = self.waiting[leg]
-            ahead = sum(1 for e in self.waiting.values() if _order(e) < _order(entry))
-            out.append(Wait(leg, kind, rule, ahead))
+            out.append(Wait(leg, kind, rule, self._ahead(self.waiting[leg])))
         return out
 
     def release(self, leg: Leg, now: float) -> list[Action]:
         """``leg`` is no longer to be heard (stopped, hung up, failed): its slot goes to
         the best waiting leg; a waiting leg just leaves the queue."""
         self.admitted.pop(leg, None)
-        self.waiting.pop(leg, None)
+        self._unwait(leg)
         return list(self._fill(now))
 
     def restand(self, call_id: str, standing: Standing, now: float) -> list[Action]:
         """The call's caller is seen anew (e.g. agitated): its legs' priorities follow."""
-        for book in (self.admitted, self.waiting):
-            for leg, e in list(book.items()):
-                if leg.call_id == call_id:
-                    priority, rule = self.policy.rank(e.kind, standing)
-                    book[leg] = replace(e, standing=standing, priority=priority, rule=rule)
+        for leg, e in list(self.admitted.items()):
+            if leg.call_id == call_id:
+                priority, rule = self.policy.rank(e.kind, standing)
+                self.admitted[leg] = replace(e, standing=standing, priority=priority, rule=rule)
+        for leg, e in list(self.waiting.items()):
+            if leg.call_id == call_id:
+                priority, rule = self.policy.rank(e.kind, standing)
+                self._unwait(leg)
+                self._wait(replace(e, standing=standing, priority=priority, rule=rule))
         return list(self._fill(now))
 
     def resize(self, budget: int, now: float) -> list[Action]:
@@ -223,26 +234,46 @@ class Admission:
     def use(self, policy: Policy, now: float) -> list[Action]:
         """A new policy (reload): every leg ranked again; may admit (``ivr_always``)."""
         self.policy = policy
-        for book in (self.admitted, self.waiting):
-            for leg, e in list(book.items()):
-                priority, rule = policy.rank(e.kind, e.standing)
-                book[leg] = replace(e, priority=priority, rule=rule)
+        for leg, e in list(self.admitted.items()):
+            priority, rule = policy.rank(e.kind, e.standing)
+            self.admitted[leg] = replace(e, priority=priority, rule=rule)
+        for leg, e in list(self.waiting.items()):
+            priority, rule = policy.rank(e.kind, e.standing)
+            self._unwait(leg)
+            self._wait(replace(e, priority=priority, rule=rule))
         return list(self._fill(now))
 
     def _fill(self, now: float) -> list[Admit]:
         out: list[Admit] = []
-        full = len(self.admitted) >= self.budget
-        if not self.waiting or (
-            full and not any(self.policy.always(e.kind) for e in self.waiting.values())
-        ):
-            return out  # nothing can be admitted: no sort of the queue on the call path
-        for entry in sorted(self.waiting.values(), key=_order):
+        menus_first = self.policy.ivr_always and self._menus_waiting > 0
+        if not self._queue or (len(self.admitted) >= self.budget and not menus_first):
+            return out  # nothing can be admitted
+        for _, _, leg in list(self._queue):
+            entry = self.waiting[leg]
             if self.policy.always(entry.kind) or len(self.admitted) < self.budget:
-                del self.waiting[entry.leg]
-                self.admitted[entry.leg] = replace(entry, since=now)
+                self._unwait(leg)
+                self.admitted[leg] = replace(entry, since=now)
                 self.admitted_total += 1
-                out.append(Admit(entry.leg, entry.kind, entry.rule, now - entry.since))
+                out.append(Admit(leg, entry.kind, entry.rule, now - entry.since))
+            elif not (self.policy.ivr_always and self._menus_waiting):
+                break  # full, and no menu further on
         return out
+
+    def _wait(self, entry: Entry) -> None:
+        self.waiting[entry.leg] = entry
+        bisect.insort(self._queue, (entry.priority, entry.seq, entry.leg))
+        self._menus_waiting += entry.kind == "ivr"
+
+    def _unwait(self, leg: Leg) -> Entry | None:
+        entry = self.waiting.pop(leg, None)
+        if entry is not None:
+            del self._queue[self._ahead(entry)]
+            self._menus_waiting -= entry.kind == "ivr"
+        return entry
+
+    def _ahead(self, entry: Entry) -> int:
+        """How many waiting legs are heard before ``entry`` (its index in the queue)."""
+        return bisect.bisect_left(self._queue, (entry.priority, entry.seq))
 
     def snapshot(self, now: float) -> dict[str, Any]:
         """For GET /status: the budget, admitted legs by kind, the waiting queue in order."""
@@ -265,10 +296,6 @@ class Admission:
                     "waiting_since": e.since,
                     "waited": round(now - e.since, 3),
                 }
-                for e in sorted(self.waiting.values(), key=_order)
+                for e in (self.waiting[leg] for _, _, leg in self._queue)
             ],
         }
-
-
-def _order(entry: Entry) -> tuple[int, int]:
-    return entry.priority, entry.seq

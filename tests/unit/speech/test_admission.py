@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.speech.admission import (
+    DEFAULT_RULES,
     Admission,
     Admit,
     Leg,
@@ -188,3 +191,130 @@ def test_a_zero_budget_hears_only_ivr_menus():
     adm = Admission(0)
     assert isinstance(adm.request(leg(1), "caller", VIP, 0)[0], Wait)
     assert isinstance(adm.request(leg(2), "ivr", ORDINARY, 0)[0], Admit)
+
+
+class Reference:
+    """The budget as plainly as it can be said: every decision scans and sorts the
+    waiting legs. ``Admission`` keeps them in order instead; both must act alike."""
+
+    def __init__(self, budget: int, policy: Policy) -> None:
+        self.budget, self.policy = budget, policy
+        self.admitted: dict[Leg, tuple[str, int, int]] = {}  # leg -> kind, priority, seq
+        self.waiting: dict[Leg, tuple[str, int, int]] = {}
+        self.seq = 0
+        self.standings: dict[Leg, Standing] = {}
+
+    def order(self) -> list[Leg]:
+        return sorted(self.waiting, key=lambda leg: self.waiting[leg][1:])
+
+    def fill(self) -> list[Leg]:
+        out = []
+        for leg in self.order():
+            kind = self.waiting[leg][0]
+            if self.policy.always(kind) or len(self.admitted) < self.budget:
+                self.admitted[leg] = self.waiting.pop(leg)
+                out.append(leg)
+        return out
+
+    def request(self, leg: Leg, kind: str, standing: Standing) -> list:
+        priority = self.policy.rank(kind, standing)[0]
+        self.standings[leg] = standing
+        known = self.admitted.get(leg) or self.waiting.get(leg)
+        if known is not None:
+            entry = (kind, priority, known[2])
+            if (
+                leg in self.admitted
+                and self.policy.always(known[0])
+                and not self.policy.always(kind)
+                and len(self.admitted) > self.budget
+            ):
+                del self.admitted[leg]
+                self.waiting[leg] = entry
+                ahead = self.order().index(leg)
+                return [("withdraw", leg), *self.fill(), ("wait", leg, ahead)]
+            (self.admitted if leg in self.admitted else self.waiting)[leg] = entry
+            return self.fill()
+        self.seq += 1
+        self.waiting[leg] = (kind, priority, self.seq)
+        out: list = self.fill()
+        if leg in self.waiting:
+            out.append(("wait", leg, self.order().index(leg)))
+        return out
+
+    def release(self, leg: Leg) -> list:
+        self.admitted.pop(leg, None)
+        self.waiting.pop(leg, None)
+        return self.fill()
+
+    def use(self, policy: Policy) -> list:
+        self.policy = policy
+        for book in (self.admitted, self.waiting):
+            for leg, (kind, _, seq) in list(book.items()):
+                book[leg] = (kind, policy.rank(kind, self.standings[leg])[0], seq)
+        return self.fill()
+
+    def resize(self, budget: int) -> list:
+        self.budget = budget
+        return self.fill()
+
+    def restand(self, call_id: str, standing: Standing) -> list:
+        for book in (self.admitted, self.waiting):
+            for leg, (kind, _, seq) in list(book.items()):
+                if leg.call_id == call_id:
+                    self.standings[leg] = standing
+                    book[leg] = (kind, self.policy.rank(kind, standing)[0], seq)
+        return self.fill()
+
+
+def _plain(actions: list) -> list:
+    out: list = []
+    for action in actions:
+        if isinstance(action, Admit):
+            out.append(action.leg)
+        elif isinstance(action, Withdraw):
+            out.append(("withdraw", action.leg))
+        else:
+            out.append(("wait", action.leg, action.ahead))
+    return out
+
+
+STANDINGS = [ORDINARY, VIP, RISKY, ANGRY]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    budget=st.integers(0, 4),
+    ivr_always=st.booleans(),
+    ops=st.lists(
+        st.tuples(
+            st.sampled_from(["request", "release", "restand", "use", "resize"]),
+            st.integers(0, 9),  # which call
+            st.sampled_from(["caller", "agent"]),
+            st.sampled_from(["ivr", "caller", "agent"]),
+            st.integers(0, len(STANDINGS) - 1),
+        ),
+        max_size=60,
+    ),
+)
+def test_the_ordered_queue_decides_as_a_full_scan_would(budget, ivr_always, ops):
+    policy = Policy(ivr_always=ivr_always)
+    adm, ref = Admission(budget, policy), Reference(budget, policy)
+    for op, n, role, kind, s in ops:
+        the_leg, standing = Leg(f"c{n}", role), STANDINGS[s]
+        if op == "request":
+            kind = kind if role == "caller" else "agent"
+            got = adm.request(the_leg, kind, standing, 0)
+            want = ref.request(the_leg, kind, standing)
+        elif op == "release":
+            got, want = adm.release(the_leg, 0), ref.release(the_leg)
+        elif op == "restand":
+            got, want = adm.restand(f"c{n}", standing, 0), ref.restand(f"c{n}", standing)
+        elif op == "use":  # menus always heard or queued; menus ranked first or last
+            policy = Policy(DEFAULT_RULES[:: 1 - 2 * (n // 2 % 2)], ivr_always=n % 2 == 0)
+            got, want = adm.use(policy, 0), ref.use(policy)
+        else:
+            got, want = adm.resize(n % 5, 0), ref.resize(n % 5)
+        assert _plain(got) == want
+        assert [(w["call_id"], w["role"]) for w in adm.snapshot(0)["waiting"]] == [
+            (leg.call_id, leg.role) for leg in ref.order()
+        ]
