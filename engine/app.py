@@ -343,6 +343,8 @@ class Engine:
         # PostgreSQL may still be starting; a SQLite file that cannot open fails at once
         await _retry("database", self.db.open, retries=1 if self.db.sqlite else STARTUP_RETRIES)
         await _retry("redis", self.redis.ping)
+        if self.store_lookup is not None:
+            await self.store_lookup.warm()
         await self.router.start()
         self.live.start()
         self._runner = web.AppRunner(self.http, access_log=None)

@@ -29,6 +29,10 @@ from engine.ari.operations import OPERATIONS
 MIXING = "mixing,proxy_media"
 
 Json = dict[str, Any]
+# Seconds an idle connection is kept for the next request: less than Asterisk keeps it
+# (``session_keep_alive``, 15 s in asterisk-config/http.conf), so a request is never sent
+# on a connection Asterisk is closing at that moment (the call would see it fail)
+KEEPALIVE = 10.0
 
 
 def basic_auth(user: str, password: str) -> str:
@@ -77,7 +81,9 @@ class AriClient:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(limit=self._max_connections, keepalive_timeout=60)
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, keepalive_timeout=KEEPALIVE
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 headers=self._headers,

@@ -84,6 +84,7 @@ class RoutingService(Matching):
     async def start(self) -> None:
         """Refused (``recovery.InstanceInUse``) when a live engine has our instance_id."""
         await recovery.claim_identity(self, 5 * background.HEARTBEAT)
+        await self.store.load_scripts()
         now = self.clock()
         await background.heartbeat_once(self)
         await background.detach_previous_life(self)

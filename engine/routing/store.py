@@ -76,8 +76,14 @@ class RoutingStore:
         self._reserve_agent = redis.register_script(_script("reserve_agent"))
         self._reserve_call = redis.register_script(_script("reserve_call"))
         self._heartbeat = redis.register_script(HEARTBEAT)
+        self.scripts = (self._agent, self._calls, self._reserve_agent, self._reserve_call)
         self._outbox: list[tuple[str, bytes]] = []
         self._flusher: asyncio.Future[None] | None = None
+
+    async def load_scripts(self) -> None:
+        """Put every script into Redis's script cache before the first call: else that
+        call's first use of each finds it missing (``NOSCRIPT``) and sends it whole."""
+        await asyncio.gather(*(self.redis.script_load(s.script) for s in self.scripts))
 
     # -- agents ---------------------------------------------------------------------
     async def agent_op(self, op: str, now: float, agent_id: str, *args: Any) -> tuple[bool, str]:

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import text
 
 from engine.profiles.ingest import importer, phones
+from engine.profiles.ingest import lookup as lookup_mod
 from engine.profiles.ingest.lookup import StoreLookup
 from engine.profiles.ingest.service import ProfileStore, per_event
 from engine.schemas import MIGRATIONS
@@ -267,6 +268,26 @@ async def test_lookup_carries_name_language_and_risk_but_not_for_opted_out(loade
             assert (caller.risk_tier, caller.risk_score) == (None, None)
         else:
             assert (caller.risk_tier, caller.risk_score) == ("high", 0.9)
+
+
+async def test_lookup_is_ready_before_the_first_caller(loaded, target):
+    """Start-up warms the lookup: a connection per thread and the statements of every
+    shape of caller ID, so the first caller after a start finds nothing left to build."""
+    lookup = StoreLookup(target)
+    try:
+        lookup_mod.query.cache_clear()
+        await lookup.warm()
+        workers = 1 if lookup.sqlite else lookup_mod.PG_WORKERS
+        assert lookup.connections == workers
+        built = lookup_mod.query.cache_info()
+        assert built.currsize == len({len(phones.variants(n)) for n in lookup_mod.WARM_NUMBERS})
+        national = phone_of(1, SEED)[3:]  # (+86 taken off)
+        for number in (phone_of(0, SEED), national, "0" + national, "+4420 7946 0000", "1000"):
+            await lookup.identify(number)
+        assert lookup_mod.query.cache_info().misses == built.misses  # nothing new compiled
+        assert lookup.connections == workers
+    finally:
+        await lookup.close()
 
 
 async def test_lookup_does_not_wait_for_a_busy_writer(loaded):

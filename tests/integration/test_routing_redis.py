@@ -153,6 +153,19 @@ async def test_ring_timeout_pauses_agent_and_caller_goes_to_the_front(harness):
     assert harness.offers[-1].call_id == "a"  # back in front of everyone
 
 
+async def test_scripts_are_in_redis_before_the_first_call(redis_client, skills_dir):
+    """A start loads the routing scripts into Redis's script cache: the first call's
+    enqueue and reservation do not meet NOSCRIPT and send their scripts whole."""
+    await redis_client.script_flush()
+    h = Harness(redis_client, skills_dir)
+    await h.svc.start()
+    try:
+        shas = [script.sha for script in h.svc.store.scripts]
+        assert len(shas) == 4 and await redis_client.script_exists(*shas) == [True] * 4
+    finally:
+        await h.svc.stop()
+
+
 async def test_wrapup_then_next_call(redis_client, skills_dir):
     h = Harness(redis_client, skills_dir, wrapup=0.3)
     await h.svc.start()

@@ -19,6 +19,7 @@ Customers who opted out of prediction come back without risk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,10 @@ T = TypeVar("T")
 BUSY_MS = 20  # SQLite: the most a lookup waits for a lock (rare in WAL mode)
 STATEMENT_MS = 500  # PostgreSQL: the most a lookup's query runs
 PG_WORKERS = 4
+WARM_WAIT = 2.0  # seconds the start-up warming waits for every worker thread at most
+# looked up once at start, one of each shape a caller ID comes in (each shape has its
+# own number of stored forms, so its own statement); no customer needs to have them
+WARM_NUMBERS = ("+8613800000000", "+442071234567", "13800000000", "013800000000", "2025550100")
 cp, c, r = contact_points.c, customers.c, risk.c
 
 
@@ -178,6 +183,36 @@ class StoreLookup:
             return self.identify_sync(caller_number)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self.identify_sync, caller_number)
+
+    async def warm(self) -> None:
+        """Before the first call: the database engine, a connection per worker thread and
+        the lookup's statements, made now rather than while a caller waits (the first
+        call after a start took about 4 ms more for them). No database yet: nothing."""
+        if self._pool is None:
+            self._warm_here()
+            return
+        # one at a time per thread: each task waits at the barrier until every worker
+        # thread holds one, so every thread opens its own connection
+        barrier = threading.Barrier(self._workers, timeout=WARM_WAIT)
+
+        def warm_one() -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+            self._warm_here()
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(
+            *(loop.run_in_executor(self._pool, warm_one) for _ in range(self._workers))
+        )
+
+    def _warm_here(self) -> None:
+        for number in WARM_NUMBERS:
+            self.identify_sync(number)
+
+    @property
+    def connections(self) -> int:
+        """Connections open to the database (one per thread that looked up)."""
+        return len(self._conns)
 
     async def close(self) -> None:
         if self._pool is not None:
