@@ -7,8 +7,9 @@ all N are up at once, then the callers hang up.
 
 Prints, per level: peak concurrent calls, connected/ended, ``call.failed`` in the
 engine's log, calls set up per second, p50/p99 StasisStart-to-bridged with the simulated
-agent's answer delay taken out, legs tapped (and admitted, when ``/status`` reports a
-budget), legs heard in real time and the recogniser's lag, Asterisk channels per call,
+agent's answer delay taken out, legs asking to be heard, tapped (media ports) and
+admitted (when ``/status`` reports a budget), legs heard in real time and the
+recogniser's lag, Asterisk channels per call,
 engine CPU seconds per call without the recogniser threads (their CPU apart, read per
 thread from ``/proc/PID/task``), Asterisk CPU per call, engine peak memory, and the
 warnings the engine logged (``engine.loop_stalled`` among them). Also, to tell where a
@@ -310,7 +311,7 @@ class Sampler:
             speech = status.get("speech") or {}
             self.status_keys |= set(speech)
             rec = speech.get("recognition") or {}
-            self._max("legs_tapped", speech.get("legs", 0))
+            self._max("legs_asking", speech.get("legs", 0))  # heard or waiting
             self._max("ports", speech.get("ports", 0))
             admitted = _find(speech, ("admitted", "admitted_legs", "legs_admitted"))
             if admitted is not None:
@@ -436,7 +437,8 @@ async def run_level(
         "calls_per_second": round(len(done) / max(last - first, 1e-9), 1),
         "p50_ms": round(percentile(lat, 50), 2),
         "p99_ms": round(percentile(lat, 99), 2),
-        "legs_tapped": sampler.peak["legs_tapped"],
+        "legs_asking": sampler.peak["legs_asking"],
+        "legs_tapped": sampler.peak["ports"],  # a media port per tapped leg
         "legs_admitted": sampler.peak.get("legs_admitted"),
         "legs_waiting": sampler.peak.get("legs_waiting"),
         "legs_heard_realtime": sampler.heard_at_peak,
@@ -719,7 +721,8 @@ ROWS = [
     ("p99 StasisStart->bridged ms", "p99_ms"),
     ("legs admitted (peak)", "legs_admitted"),
     ("legs waiting (peak)", "legs_waiting"),
-    ("legs tapped (peak)", "legs_tapped"),
+    ("legs heard or waiting (peak)", "legs_asking"),
+    ("legs tapped (peak media ports)", "legs_tapped"),
     ("legs heard in real time", "legs_heard_realtime"),
     ("recognizer lag max s", "recognizer_lag_max_s"),
     ("Asterisk channels (peak)", "asterisk_channels_peak"),
