@@ -46,6 +46,11 @@ from engine.speech.service import SpeechService
 from engine.speech.taps import AriTaps, Tap
 
 log = get_logger(__name__)
+# Seconds a leg admitted from the queue (a slot freed) waits before it is tapped: a call
+# that ends meanwhile costs no snoop, externalMedia, bridge, port or session. When calls
+# end one after another (a queue drained, the end of a campaign, the benchmark's
+# hang-ups), each freed slot went to a leg whose call ended a few tens of ms later
+TAP_SETTLE = 0.3
 CustomerHook = Callable[[dict[str, Any]], Awaitable[Any] | None]
 LiveHook = Callable[[Any], Awaitable[None]]
 
@@ -107,9 +112,11 @@ class CallSpeech:
         feed: TranscriptFeed,
         live: LiveHook | None = None,
         admission: Admission | None = None,
+        tap_settle: float = TAP_SETTLE,
     ) -> None:
         self.speech, self.media, self.taps, self.feed, self.live = speech, media, taps, feed, live
         self.admission = admission or Admission(budget=1 << 30)
+        self.tap_settle = tap_settle
         self.on_customer_event: CustomerHook = _no_customer
         self.legs: dict[tuple[str, str], HeardLeg] = {}
         self.texts: dict[str, CallText] = {}
@@ -353,7 +360,10 @@ class CallSpeech:
     async def _tap_admitted(self, leg: HeardLeg) -> None:
         key = (leg.call_id, leg.role)
         try:
-            await self._tap(leg)
+            if self.tap_settle:
+                await asyncio.sleep(self.tap_settle)
+            if self.legs.get(key) is leg and not leg.waiting:  # not stopped nor withdrawn
+                await self._tap(leg)
         except Exception as exc:
             stopped = self.legs.get(key) is not leg
             if stopped or isinstance(exc, AriNotFound):

@@ -59,7 +59,8 @@ def speech(monkeypatch) -> tuple[CallSpeech, Taps]:
     monkeypatch.setattr(calls_mod, "LegListener", Listener)
     taps = Taps(fail={"ch-bad"})
     feed = SimpleNamespace(publish=lambda *a: None, transcripts_channel=lambda c: c)
-    return CallSpeech(None, None, taps, feed, admission=Admission(1)), taps  # type: ignore[arg-type]
+    cs = CallSpeech(None, None, taps, feed, admission=Admission(1), tap_settle=0)  # type: ignore[arg-type]
+    return cs, taps
 
 
 def call(n: int, vip: str | None = None) -> SimpleNamespace:
@@ -87,6 +88,22 @@ async def test_legs_beyond_the_budget_wait_untapped_and_a_vip_gets_the_freed_slo
     await cs.stop("c3", "caller")
     await settle()
     assert cs.admission.snapshot(0)["admitted"] == 0 and heard == []
+
+
+async def test_a_leg_whose_call_ends_as_it_is_admitted_is_never_tapped(speech):
+    """Calls ending one after another: the slot each frees goes to a leg whose call ends
+    within the settle time; that leg costs no tap, and the next one still gets the slot."""
+    cs, taps = speech
+    cs.tap_settle = 0.05
+    for n in (1, 2, 3):
+        await cs.listen(f"c{n}", "caller", f"ch{n}", "zh", None, print, call(n))
+    await cs.stop("c1", "caller")
+    await settle()
+    assert cs.admission.snapshot(0)["admitted"] == 1  # c2's, settling: nothing tapped yet
+    await cs.stop("c2", "caller")  # its call ended within the settle time
+    await asyncio.sleep(0.2)
+    assert taps.open_ids == ["ch1", "ch3"] and len(taps.closed) == 1
+    assert cs.admission.snapshot(0)["waiting"] == []
 
 
 async def test_ivr_menus_are_tapped_beyond_the_budget(speech):
