@@ -205,7 +205,7 @@ class CallRunner:
                 callerId=action.caller_number,
                 timeout=int(action.timeout),
                 variables={"TENURE_AGENT": action.offer.agent_id, "TENURE_CALL": self.call.call_id},
-                **({"originator": action.originator} if action.originator else {}),
+                originator=action.originator or None,  # (None: not sent)
             )
         except AriError as exc:
             if originator_gone(exc):  # the caller hung up first: its hangup ends the call,
